@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs to build, test and benchmark.
+# Single source of truth for dependencies (used by README and .ci/run). Idempotent:
+# it runs `apt-get update` at most once per machine boot-day and installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git ca-certificates
+  # libraries
+  libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev libspdlog-dev
+  libssh-dev libssl-dev libtomlplusplus-dev
+  libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev
+  libgtest-dev libgmock-dev
+  # real services and tools used by tests and benchmarks
+  ffmpeg sqlite3 openssh-server openssh-client python3 python3-pytest procps hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/tmp/cosmos-apt-updated
+if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720 2>/dev/null)" ]; then
+  $SUDO apt-get update -q
+  $SUDO touch "$stamp" 2>/dev/null || true
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,7 @@
+#include "cli/cli_main.hpp"
+
+namespace cosmos::cli {
+
+int run(int, char**) { return 0; }
+
+}  // namespace cosmos::cli

@@ -1,0 +1,94 @@
+#pragma once
+// The user's configuration: where data lives, run defaults, and the hosts jobs run on.
+// Search order (first found wins): --config FILE, $COSMOS_CONFIG, ./cosmos.toml,
+// $XDG_CONFIG_HOME/cosmos/config.toml (~/.config/cosmos/config.toml). With none found the
+// embedded defaults apply: data in $XDG_DATA_HOME/cosmos and one `local` host running the
+// emulator installed in <data_dir>/emulator. $COSMOS_DATA_DIR beats [paths] data_dir.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace cosmos::config {
+
+// The negative prompt transfer.py uses by default; the Python tool made it configurable.
+extern const char* const k_default_negative_prompt;
+
+struct HostConfig {
+    std::string name;
+    std::string kind = "local";     // local | ssh | slurm
+    std::string runtime = "native"; // native | docker | apptainer
+    int gpus = 1;                   // GPUs the host offers
+    std::filesystem::path cosmos_dir;      // the Cosmos-Transfer1 checkout (cwd and PYTHONPATH)
+    std::filesystem::path checkpoint_dir;  // default: <cosmos_dir>/checkpoints
+    std::filesystem::path work_dir;        // jobs and input cache; local default <data_dir>/work
+    std::string torchrun = "torchrun";     // launcher command (the emulator installs bin/torchrun)
+    std::map<std::string, std::string> env;  // extra environment for the model process
+    // ssh (used by the remote issue)
+    std::string address;
+    int port = 22;
+    std::string user;
+    std::filesystem::path key;
+    // docker runtime
+    std::string image;
+    std::string shm_size = "8g";
+    bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
+    int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
+};
+
+struct RunDefaults {
+    int num_steps = 35;
+    double guidance = 7.0;
+    double sigma_max = 70.0;
+    int fps = 24;
+    std::uint64_t seed = 1;
+    std::string blur_strength = "medium";
+    std::string canny_threshold = "medium";
+    // Weights applied when a run names none. vis and edge are always applied (computed from the
+    // input video); depth/seg/keypoint only when the input set has that control video.
+    std::map<std::string, double> weights = {
+        {"vis", 0.25}, {"edge", 0.25}, {"depth", 0.25}, {"seg", 0.25}};
+    std::string negative_prompt = k_default_negative_prompt;
+    int num_gpus = 1;
+    // transfer.py offload flags passed on every run, without the `--offload_` prefix.
+    std::vector<std::string> offload = {"text_encoder_model", "guardrail_models"};
+    std::string host = "local";  // host used when a command names none
+};
+
+struct Paths {
+    std::filesystem::path data_dir;    // database, outputs, logs
+    std::filesystem::path config_dir;  // user templates live in <config_dir>/templates
+};
+
+struct Config {
+    std::filesystem::path source;  // the file loaded; empty when running on embedded defaults
+    Paths paths;
+    RunDefaults run;
+    std::map<std::string, HostConfig> hosts;  // never empty: `local` is added when none is given
+};
+
+struct LoadOptions {
+    std::optional<std::filesystem::path> explicit_path;  // --config FILE
+};
+
+// Finds and loads the configuration following the search order above, applies environment
+// overrides and validates it. Fails with config and a message "FILE:LINE: what is wrong" for
+// malformed TOML, unknown keys, wrong types and out-of-range values; with not_found when
+// --config or $COSMOS_CONFIG names a missing file.
+core::Result<Config> load_config(const LoadOptions& options);
+
+// Parses `text` as if read from `path` (used by load_config and tests).
+core::Result<Config> parse_config(const std::string& text, const std::filesystem::path& path);
+
+// Returns the effective configuration as TOML, secrets redacted (`cosmos config show`).
+std::string render_config(const Config& config);
+
+// Returns the host named `name`; fails with not_found listing the configured hosts.
+core::Result<HostConfig> find_host(const Config& config, const std::string& name);
+
+}  // namespace cosmos::config
