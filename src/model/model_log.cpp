@@ -1,0 +1,90 @@
+#include "model/model_log.hpp"
+
+#include <algorithm>
+#include <regex>
+
+namespace cosmos::model {
+
+int expected_chunks(std::int64_t frames) {
+    std::int64_t t = std::min<std::int64_t>(frames, 5000);
+    if (t <= 121) {
+        return 1;
+    }
+    return static_cast<int>((t - 1 + 119) / 120);
+}
+
+LogLine parse_log_line(std::string_view line) {
+    // [11-25 05:12:53|INFO|cosmos_transfer1/diffusion/inference/transfer.py:123:demo] text
+    if (line.size() > 2 && line.front() == '[') {
+        auto close = line.find("] ");
+        auto bar1 = line.find('|');
+        if (close != std::string_view::npos && bar1 != std::string_view::npos && bar1 < close) {
+            auto bar2 = line.find('|', bar1 + 1);
+            if (bar2 != std::string_view::npos && bar2 < close) {
+                return LogLine{std::string(line.substr(bar1 + 1, bar2 - bar1 - 1)),
+                               std::string(line.substr(close + 2))};
+            }
+        }
+    }
+    return LogLine{"", std::string(line)};
+}
+
+bool ProgressTracker::feed(std::string_view raw) {
+    LogLine l = parse_log_line(raw);
+    const std::string& m = l.message;
+    if (m.find("Completed diffusion sampling") != std::string::npos) {
+        m_completed = std::min(m_completed + 1, m_expected);
+        return true;
+    }
+    if (m.rfind("Saved video to ", 0) == 0) {
+        m_saved_video = m.substr(15);
+        return true;
+    }
+    if (m.find("Guardrail blocked") != std::string::npos) {
+        m_blocked = true;
+        m_error = "the safety guardrail blocked this prompt";
+        return true;
+    }
+    if (!m_loading && (m.find("oading") != std::string::npos)) {
+        m_loading = true;
+        return true;
+    }
+    if (m.find("CUDA out of memory") != std::string::npos) {
+        m_error = "CUDA out of memory (the GPU needs about 28 GB or more; try offload flags "
+                  "or more GPUs)";
+        return true;
+    }
+    // The last line of a Python traceback: "SomeError: message".
+    static const std::regex k_exception(R"(^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception)): (.*)$)");
+    std::smatch match;
+    if (l.level.empty() && std::regex_match(m, match, k_exception)) {
+        if (!m_error || m_error->find("CUDA out of memory") == std::string::npos) {
+            m_error = m;
+        }
+        return true;
+    }
+    return false;
+}
+
+double ProgressTracker::fraction() const {
+    if (m_saved_video) {
+        return 1.0;
+    }
+    double f = static_cast<double>(m_completed) / m_expected;
+    return std::min(f, 0.99);
+}
+
+std::string ProgressTracker::phase() const {
+    if (m_saved_video) {
+        return "done";
+    }
+    if (m_completed >= m_expected) {
+        return "saving";
+    }
+    if (m_completed > 0) {
+        return "sampling";
+    }
+    return m_loading ? "loading" : "starting";
+}
+
+}  // namespace cosmos::model

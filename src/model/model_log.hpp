@@ -1,0 +1,51 @@
+#pragma once
+// Reads Cosmos-Transfer1's log as it streams: progress (one `Completed diffusion sampling` line
+// per 121-frame chunk, counted against the expected chunks), the saved outputs, a guardrail
+// block, and the line that best explains a failure.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cosmos::model {
+
+// Returns the chunks the model generates for `frames` input frames: ceil((T-1)/120) with T
+// capped at 5000, and at least 1 (inputs of <= 121 frames cost one chunk).
+int expected_chunks(std::int64_t frames);
+
+struct LogLine {
+    std::string level;    // INFO, WARNING, ERROR, CRITICAL; empty for non-log lines
+    std::string message;  // the text after the `[...]` prefix, or the whole line
+};
+
+// Splits `[MM-DD HH:mm:ss|LEVEL|file:line:func] message` into level and message.
+LogLine parse_log_line(std::string_view line);
+
+class ProgressTracker {
+public:
+    explicit ProgressTracker(int expected_chunks) : m_expected(expected_chunks < 1 ? 1 : expected_chunks) {}
+
+    // Feeds one line of output; returns true when progress or an outcome changed.
+    bool feed(std::string_view line);
+
+    // Fraction 0..1 of chunks completed (1 only once a video is saved).
+    double fraction() const;
+    int completed_chunks() const { return m_completed; }
+    int expected() const { return m_expected; }
+    std::string phase() const;  // starting, loading, sampling, saving, done
+    const std::optional<std::string>& saved_video() const { return m_saved_video; }
+    bool guardrail_blocked() const { return m_blocked; }
+    // The line that best summarises a failure (CUDA OOM, the last exception line), if any.
+    const std::optional<std::string>& error_line() const { return m_error; }
+
+private:
+    int m_expected;
+    int m_completed = 0;
+    bool m_loading = false;
+    bool m_blocked = false;
+    std::optional<std::string> m_saved_video;
+    std::optional<std::string> m_error;
+};
+
+}  // namespace cosmos::model

@@ -1,0 +1,19 @@
+#include "services/app.hpp"
+
+namespace cosmos::services {
+
+std::filesystem::path App::run_dir(const std::string& run_id) const {
+    return data_dir() / "runs" / run_id;
+}
+
+std::filesystem::path database_path(const config::Config& config) {
+    return config.paths.data_dir / "cosmos.db";
+}
+
+core::Result<App> open_app(const config::LoadOptions& options) {
+    COSMOS_TRY(auto config, config::load_config(options));
+    COSMOS_TRY(auto db, store::Database::open(database_path(config)));
+    return App{std::move(config), std::move(db)};
+}
+
+}  // namespace cosmos::services

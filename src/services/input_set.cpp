@@ -1,0 +1,118 @@
+#include "services/input_set.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "media/probe.hpp"
+#include "model/modality.hpp"
+
+namespace cosmos::services {
+
+using core::ErrorCode;
+using core::fail;
+namespace fs = std::filesystem;
+
+namespace {
+
+core::Status check_agrees(const fs::path& file, const media::VideoInfo& v,
+                          const fs::path& ref_file, const media::VideoInfo& ref) {
+    auto name = file.filename().string();
+    auto ref_name = ref_file.filename().string();
+    if (v.frames != ref.frames) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} has {} frames but {} has {}", name, v.frames, ref_name,
+                                ref.frames),
+                    "control videos must have exactly the input video's frame count");
+    }
+    if (v.width != ref.width || v.height != ref.height) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} is {}x{} but {} is {}x{}", name, v.width, v.height, ref_name,
+                                ref.width, ref.height),
+                    "render every pass at the same resolution");
+    }
+    if (std::fabs(v.fps - ref.fps) > 0.01) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} runs at {:.3g} fps but {} at {:.3g} fps", name, v.fps, ref_name,
+                                ref.fps));
+    }
+    return {};
+}
+
+core::Status check_limits(const fs::path& file, const media::VideoInfo& v) {
+    if (v.frames < 1) {
+        return fail(ErrorCode::invalid_input, fmt::format("{} has no frames", file.string()));
+    }
+    if (v.frames > k_max_input_frames) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} has {} frames; the model takes at most {}", file.string(),
+                                v.frames, k_max_input_frames),
+                    "split it into chunks (cosmos chunk) or trim it");
+    }
+    if (v.width < 64 || v.height < 64 || v.width > 8192 || v.height > 8192) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} is {}x{}; inputs must be between 64 and 8192 pixels a side",
+                                file.string(), v.width, v.height));
+    }
+    return {};
+}
+
+}  // namespace
+
+core::Result<InputSet> scan_input_set(const fs::path& dir_in) {
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(fs::absolute(dir_in, ec), ec);
+    if (!fs::is_directory(dir, ec)) {
+        return fail(ErrorCode::not_found,
+                    fmt::format("input folder {} does not exist", dir_in.string()));
+    }
+    InputSet set;
+    set.dir = dir;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (!entry.is_regular_file()) {
+            continue;
+        }
+        const fs::path& p = entry.path();
+        std::string stem = p.stem().string();
+        if (p.extension() != ".mp4") {
+            set.ignored.push_back(p.filename().string());
+            continue;
+        }
+        if (stem == "color") {
+            set.color = p;
+            continue;
+        }
+        auto modality = model::modality_for_stem(stem);
+        if (!modality) {
+            set.ignored.push_back(p.filename().string());
+            continue;
+        }
+        if (set.controls.count(*modality) != 0) {
+            return fail(ErrorCode::invalid_input,
+                        fmt::format("both {} and {} are {} controls in {}",
+                                    set.controls[*modality].filename().string(),
+                                    p.filename().string(), *modality, dir.string()),
+                        "keep one of them");
+        }
+        set.controls[*modality] = p;
+    }
+    if (set.color.empty()) {
+        return fail(ErrorCode::not_found, fmt::format("no color.mp4 in {}", dir.string()),
+                    "an input set needs color.mp4 plus optional depth.mp4, segmentation.mp4, "
+                    "edge.mp4, vis.mp4");
+    }
+    COSMOS_TRY(auto color, media::probe_video(set.color));
+    if (auto s = check_limits(set.color, color); !s) {
+        return fail(s.error());
+    }
+    for (const auto& [modality, path] : set.controls) {
+        COSMOS_TRY(auto info, media::probe_video(path));
+        if (auto s = check_agrees(path, info, set.color, color); !s) {
+            return fail(s.error());
+        }
+    }
+    set.video = store::VideoMeta{color.width, color.height, color.frames, color.fps};
+    return set;
+}
+
+}  // namespace cosmos::services

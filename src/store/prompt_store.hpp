@@ -1,0 +1,39 @@
+#pragma once
+// Prompts in the store.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/database.hpp"
+#include "store/records.hpp"
+
+namespace cosmos::store {
+
+struct PromptQuery {
+    int limit = 50;
+    int offset = 0;
+};
+
+// Inserts `p`; fails with conflict when its id exists.
+core::Status insert_prompt(const Database& db, const PromptRecord& p);
+
+// Returns the prompt with `id`, or nullopt.
+core::Result<std::optional<PromptRecord>> get_prompt(const Database& db, const std::string& id);
+
+// Returns prompts newest first.
+core::Result<std::vector<PromptRecord>> list_prompts(const Database& db, const PromptQuery& q);
+
+// Returns prompts whose name, text or negative text match every word of `text` (word prefixes),
+// best match first.
+core::Result<std::vector<PromptRecord>> search_prompts(const Database& db, const std::string& text,
+                                                       int limit);
+
+// Deletes the prompt; fails with conflict when runs still refer to it.
+core::Status delete_prompt(const Database& db, const std::string& id);
+
+// Returns the number of prompts.
+core::Result<std::int64_t> count_prompts(const Database& db);
+
+}  // namespace cosmos::store

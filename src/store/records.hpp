@@ -1,0 +1,73 @@
+#pragma once
+// The rows the store keeps, as plain values.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/run_params.hpp"
+
+namespace cosmos::store {
+
+struct VideoMeta {
+    int width = 0;
+    int height = 0;
+    std::int64_t frames = 0;
+    double fps = 0;
+};
+
+struct PromptRecord {
+    std::string id;
+    std::string name;
+    std::string prompt;
+    std::string negative_prompt;
+    std::string input_dir;                    // absolute folder of the input set
+    std::optional<std::string> input_video;   // absolute path of color.mp4
+    std::map<std::string, std::string> controls;  // modality -> absolute path of its video
+    VideoMeta video;
+    std::optional<std::string> parent_id;
+    std::optional<std::string> template_name;
+    std::string source = "cli";               // "cli" or "import:<file>"
+    std::string created_at;
+};
+
+// Run states. pending: created, not started; queued: waiting in the queue; running; and the
+// terminal states succeeded, failed, cancelled.
+enum class RunStatus { pending, queued, running, succeeded, failed, cancelled };
+
+std::string_view to_string(RunStatus s);
+std::optional<RunStatus> run_status_from(std::string_view s);
+bool is_terminal(RunStatus s);
+
+struct RunRecord {
+    std::string id;
+    std::string prompt_id;
+    std::string kind = "transfer";  // transfer | upscale | enhance
+    RunStatus status = RunStatus::pending;
+    std::optional<std::string> host;
+    model::RunParams params;
+    std::optional<std::string> parent_run_id;
+    std::string created_at;
+    std::string updated_at;
+    std::optional<std::string> started_at;
+    std::optional<std::string> finished_at;
+    std::optional<std::int64_t> exit_code;
+    std::optional<std::string> error;
+    std::optional<std::string> command;  // JSON array, exactly as launched
+    std::optional<std::string> spec;     // JSON, exactly as sent
+    std::optional<std::string> output_dir;
+    std::optional<std::string> output_video;
+    std::optional<std::string> log_path;
+    double progress = 0;
+    std::string source = "cli";
+};
+
+struct RunEvent {
+    std::string at;
+    RunStatus status = RunStatus::pending;
+    std::string detail;
+};
+
+}  // namespace cosmos::store

@@ -1,0 +1,268 @@
+#include "store/run_store.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+
+namespace cosmos::store {
+
+using core::ErrorCode;
+using core::fail;
+
+std::string_view to_string(RunStatus s) {
+    switch (s) {
+        case RunStatus::pending: return "pending";
+        case RunStatus::queued: return "queued";
+        case RunStatus::running: return "running";
+        case RunStatus::succeeded: return "succeeded";
+        case RunStatus::failed: return "failed";
+        case RunStatus::cancelled: return "cancelled";
+    }
+    return "pending";
+}
+
+std::optional<RunStatus> run_status_from(std::string_view s) {
+    for (auto st : {RunStatus::pending, RunStatus::queued, RunStatus::running,
+                    RunStatus::succeeded, RunStatus::failed, RunStatus::cancelled}) {
+        if (to_string(st) == s) {
+            return st;
+        }
+    }
+    return std::nullopt;
+}
+
+bool is_terminal(RunStatus s) {
+    return s == RunStatus::succeeded || s == RunStatus::failed || s == RunStatus::cancelled;
+}
+
+namespace {
+
+constexpr const char* k_columns =
+    "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
+    "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
+    "log_path, progress, source";
+
+RunRecord read_run(const Statement& st) {
+    RunRecord r;
+    r.id = st.text(0);
+    r.prompt_id = st.text(1);
+    r.kind = st.text(2);
+    r.status = run_status_from(st.text(3)).value_or(RunStatus::failed);
+    r.host = st.opt_text(4);
+    auto params = nlohmann::json::parse(st.text(5), nullptr, false);
+    if (auto p = model::run_params_from_json(params.is_object() ? params : nlohmann::json::object());
+        p) {
+        r.params = *p;
+    }
+    r.parent_run_id = st.opt_text(6);
+    r.created_at = st.text(7);
+    r.updated_at = st.text(8);
+    r.started_at = st.opt_text(9);
+    r.finished_at = st.opt_text(10);
+    r.exit_code = st.opt_int64(11);
+    r.error = st.opt_text(12);
+    r.command = st.opt_text(13);
+    r.spec = st.opt_text(14);
+    r.output_dir = st.opt_text(15);
+    r.output_video = st.opt_text(16);
+    r.log_path = st.opt_text(17);
+    r.progress = st.real(18);
+    r.source = st.text(19);
+    return r;
+}
+
+core::Result<std::vector<RunRecord>> collect(Statement& st) {
+    std::vector<RunRecord> out;
+    for (;;) {
+        COSMOS_TRY(bool row, st.step());
+        if (!row) {
+            return out;
+        }
+        out.push_back(read_run(st));
+    }
+}
+
+core::Status insert_event(const Database& db, const std::string& id, const std::string& at,
+                          RunStatus status, const std::string& detail) {
+    COSMOS_TRY(auto st, db.prepare("INSERT INTO run_events (run_id, at, status, detail) "
+                                   "VALUES (?,?,?,?)"));
+    st.bind(1, id).bind(2, at).bind(3, to_string(status)).bind(4, detail);
+    return st.run();
+}
+
+}  // namespace
+
+core::Status insert_run(const Database& db, const RunRecord& r) {
+    return db.transaction([&]() -> core::Status {
+        COSMOS_TRY(auto st, db.prepare(fmt::format("INSERT INTO runs ({}) VALUES "
+                                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                                   k_columns)));
+        st.bind(1, r.id)
+            .bind(2, r.prompt_id)
+            .bind(3, r.kind)
+            .bind(4, to_string(r.status))
+            .bind(5, r.host)
+            .bind(6, model::to_json(r.params).dump())
+            .bind(7, r.parent_run_id)
+            .bind(8, r.created_at)
+            .bind(9, r.updated_at.empty() ? r.created_at : r.updated_at)
+            .bind(10, r.started_at)
+            .bind(11, r.finished_at)
+            .bind(12, r.exit_code)
+            .bind(13, r.error)
+            .bind(14, r.command)
+            .bind(15, r.spec)
+            .bind(16, r.output_dir)
+            .bind(17, r.output_video)
+            .bind(18, r.log_path)
+            .bind(19, r.progress)
+            .bind(20, r.source);
+        if (auto s = st.run(); !s) {
+            if (s.error().code == ErrorCode::conflict) {
+                return fail(ErrorCode::conflict,
+                            fmt::format("run {} already exists or its prompt {} is unknown", r.id,
+                                        r.prompt_id));
+            }
+            return s;
+        }
+        return insert_event(db, r.id, r.created_at, r.status, "created");
+    });
+}
+
+core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::string& id) {
+    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE id = ?", k_columns)));
+    st.bind(1, id);
+    COSMOS_TRY(bool row, st.step());
+    if (!row) {
+        return std::optional<RunRecord>{};
+    }
+    return std::optional<RunRecord>{read_run(st)};
+}
+
+core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuery& q) {
+    std::string where = "1=1";
+    if (q.status) {
+        where += " AND status = ?1";
+    }
+    if (q.prompt_id) {
+        where += " AND prompt_id = ?2";
+    }
+    if (q.host) {
+        where += " AND host = ?3";
+    }
+    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
+                                               "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+                                               k_columns, where)));
+    if (q.status) {
+        st.bind(1, to_string(*q.status));
+    }
+    if (q.prompt_id) {
+        st.bind(2, *q.prompt_id);
+    }
+    if (q.host) {
+        st.bind(3, *q.host);
+    }
+    st.bind(4, q.limit).bind(5, q.offset);
+    return collect(st);
+}
+
+core::Result<std::vector<RunRecord>> runs_for_prompts(const Database& db,
+                                                      const std::vector<std::string>& prompt_ids,
+                                                      int limit) {
+    if (prompt_ids.empty()) {
+        return std::vector<RunRecord>{};
+    }
+    nlohmann::json ids = prompt_ids;
+    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE prompt_id IN (SELECT "
+                                               "value FROM json_each(?)) ORDER BY created_at DESC "
+                                               "LIMIT ?",
+                                               k_columns)));
+    st.bind(1, ids.dump()).bind(2, limit);
+    return collect(st);
+}
+
+core::Result<bool> transition_run(const Database& db, const std::string& id, RunStatus to,
+                                  const std::string& detail) {
+    bool changed = false;
+    auto s = db.transaction([&]() -> core::Status {
+        std::string now = core::now_iso();
+        COSMOS_TRY(auto st,
+                   db.prepare("UPDATE runs SET status = ?1, updated_at = ?2, "
+                              "started_at = CASE WHEN ?1 = 'running' THEN coalesce(started_at, ?2) "
+                              "ELSE started_at END, "
+                              "finished_at = CASE WHEN ?1 IN ('succeeded','failed','cancelled') "
+                              "THEN ?2 ELSE finished_at END, "
+                              "progress = CASE WHEN ?1 = 'succeeded' THEN 1.0 ELSE progress END "
+                              "WHERE id = ?3 AND status NOT IN ('succeeded','failed','cancelled')"));
+        st.bind(1, to_string(to)).bind(2, now).bind(3, id);
+        if (auto r = st.run(); !r) {
+            return r;
+        }
+        changed = db.changes() > 0;
+        if (!changed) {
+            return {};
+        }
+        return insert_event(db, id, now, to, detail);
+    });
+    if (!s) {
+        return fail(s.error());
+    }
+    return changed;
+}
+
+core::Status record_launch(const Database& db, const std::string& id, const LaunchRecord& l) {
+    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET host = ?, command = ?, spec = ?, "
+                                   "output_dir = ?, log_path = ?, updated_at = ? WHERE id = ?"));
+    st.bind(1, l.host)
+        .bind(2, l.command)
+        .bind(3, l.spec)
+        .bind(4, l.output_dir)
+        .bind(5, l.log_path)
+        .bind(6, core::now_iso())
+        .bind(7, id);
+    return st.run();
+}
+
+core::Status record_outcome(const Database& db, const std::string& id, const OutcomeRecord& o) {
+    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET exit_code = ?, error = ?, output_video = ?, "
+                                   "updated_at = ? WHERE id = ?"));
+    st.bind(1, o.exit_code).bind(2, o.error).bind(3, o.output_video).bind(4, core::now_iso());
+    st.bind(5, id);
+    return st.run();
+}
+
+core::Status record_progress(const Database& db, const std::string& id, double progress) {
+    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET progress = ? WHERE id = ?"));
+    st.bind(1, progress).bind(2, id);
+    return st.run();
+}
+
+core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id) {
+    COSMOS_TRY(auto st, db.prepare("SELECT at, status, detail FROM run_events WHERE run_id = ? "
+                                   "ORDER BY at, rowid"));
+    st.bind(1, id);
+    std::vector<RunEvent> out;
+    for (;;) {
+        COSMOS_TRY(bool row, st.step());
+        if (!row) {
+            return out;
+        }
+        out.push_back(RunEvent{st.text(0), run_status_from(st.text(1)).value_or(RunStatus::failed),
+                               st.text(2)});
+    }
+}
+
+core::Status delete_run(const Database& db, const std::string& id) {
+    COSMOS_TRY(auto st, db.prepare("DELETE FROM runs WHERE id = ?"));
+    st.bind(1, id);
+    return st.run();
+}
+
+core::Result<std::int64_t> count_runs(const Database& db) {
+    COSMOS_TRY(auto st, db.prepare("SELECT count(*) FROM runs"));
+    COSMOS_TRY(bool row, st.step());
+    return row ? st.int64(0) : 0;
+}
+
+}  // namespace cosmos::store

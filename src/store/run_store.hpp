@@ -1,0 +1,67 @@
+#pragma once
+// Runs in the store, with every status transition recorded as an event with its timestamp.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/database.hpp"
+#include "store/records.hpp"
+
+namespace cosmos::store {
+
+struct RunQuery {
+    std::optional<RunStatus> status;
+    std::optional<std::string> prompt_id;
+    std::optional<std::string> host;
+    int limit = 50;
+    int offset = 0;
+};
+
+// Inserts `r` and its first event; fails with conflict when its id exists.
+core::Status insert_run(const Database& db, const RunRecord& r);
+
+core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::string& id);
+
+// Returns runs newest first, filtered by `q`.
+core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuery& q);
+
+// Returns the runs of `prompt_ids` (newest first, at most `limit`).
+core::Result<std::vector<RunRecord>> runs_for_prompts(const Database& db,
+                                                      const std::vector<std::string>& prompt_ids,
+                                                      int limit);
+
+// Moves run `id` to `to` and records the event, unless the run is already in a terminal state
+// (then nothing changes and false is returned). Sets started_at on running and finished_at on
+// terminal states.
+core::Result<bool> transition_run(const Database& db, const std::string& id, RunStatus to,
+                                  const std::string& detail = {});
+
+struct LaunchRecord {
+    std::string host;
+    std::string command;     // JSON argv
+    std::string spec;        // spec JSON as sent
+    std::string output_dir;
+    std::string log_path;
+};
+// Records how run `id` is being launched.
+core::Status record_launch(const Database& db, const std::string& id, const LaunchRecord& l);
+
+struct OutcomeRecord {
+    std::optional<std::int64_t> exit_code;
+    std::optional<std::string> error;         // one-line summary, redacted
+    std::optional<std::string> output_video;  // absolute path, when produced
+};
+core::Status record_outcome(const Database& db, const std::string& id, const OutcomeRecord& o);
+
+core::Status record_progress(const Database& db, const std::string& id, double progress);
+
+core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id);
+
+// Deletes the run and its events.
+core::Status delete_run(const Database& db, const std::string& id);
+
+core::Result<std::int64_t> count_runs(const Database& db);
+
+}  // namespace cosmos::store

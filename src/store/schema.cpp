@@ -1,0 +1,148 @@
+// The schema, as an append-only list of migrations. Never edit a migration that has shipped:
+// add a new one. PRAGMA user_version records how many have been applied.
+
+#include <array>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "store/database.hpp"
+
+namespace cosmos::store {
+
+namespace {
+
+constexpr std::string_view k_v1 = R"sql(
+CREATE TABLE prompts (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    prompt          TEXT NOT NULL,
+    negative_prompt TEXT NOT NULL,
+    input_dir       TEXT NOT NULL,             -- absolute folder of the input set
+    input_video     TEXT,                      -- absolute path of color.mp4
+    controls        TEXT NOT NULL DEFAULT '{}',-- JSON {modality: absolute path}
+    video           TEXT NOT NULL DEFAULT '{}',-- JSON {width, height, frames, fps}
+    parent_id       TEXT REFERENCES prompts(id) ON DELETE SET NULL,
+    template        TEXT,
+    source          TEXT NOT NULL DEFAULT 'cli',
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX prompts_by_created ON prompts(created_at);
+CREATE INDEX prompts_by_name ON prompts(name);
+CREATE INDEX prompts_by_parent ON prompts(parent_id);
+
+CREATE VIRTUAL TABLE prompts_fts USING fts5(
+    name, prompt, negative_prompt, content='prompts', content_rowid='rowid');
+CREATE TRIGGER prompts_fts_insert AFTER INSERT ON prompts BEGIN
+    INSERT INTO prompts_fts(rowid, name, prompt, negative_prompt)
+    VALUES (new.rowid, new.name, new.prompt, new.negative_prompt);
+END;
+CREATE TRIGGER prompts_fts_delete AFTER DELETE ON prompts BEGIN
+    INSERT INTO prompts_fts(prompts_fts, rowid, name, prompt, negative_prompt)
+    VALUES ('delete', old.rowid, old.name, old.prompt, old.negative_prompt);
+END;
+CREATE TRIGGER prompts_fts_update AFTER UPDATE ON prompts BEGIN
+    INSERT INTO prompts_fts(prompts_fts, rowid, name, prompt, negative_prompt)
+    VALUES ('delete', old.rowid, old.name, old.prompt, old.negative_prompt);
+    INSERT INTO prompts_fts(rowid, name, prompt, negative_prompt)
+    VALUES (new.rowid, new.name, new.prompt, new.negative_prompt);
+END;
+
+CREATE TABLE runs (
+    id            TEXT PRIMARY KEY,
+    prompt_id     TEXT NOT NULL REFERENCES prompts(id) ON DELETE RESTRICT,
+    kind          TEXT NOT NULL DEFAULT 'transfer',   -- transfer | upscale | enhance
+    status        TEXT NOT NULL,                      -- see store/run_store.hpp
+    host          TEXT,
+    params        TEXT NOT NULL,                      -- JSON model::RunParams
+    parent_run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    started_at    TEXT,
+    finished_at   TEXT,
+    exit_code     INTEGER,
+    error         TEXT,
+    command       TEXT,                               -- JSON argv exactly as launched
+    spec          TEXT,                               -- the spec JSON exactly as sent
+    output_dir    TEXT,
+    output_video  TEXT,
+    log_path      TEXT,
+    progress      REAL NOT NULL DEFAULT 0,
+    source        TEXT NOT NULL DEFAULT 'cli'
+);
+CREATE INDEX runs_by_created ON runs(created_at);
+CREATE INDEX runs_by_status ON runs(status, created_at);
+CREATE INDEX runs_by_prompt ON runs(prompt_id, created_at);
+CREATE INDEX runs_by_host ON runs(host, created_at);
+
+CREATE TABLE run_events (
+    run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    at      TEXT NOT NULL,
+    status  TEXT NOT NULL,
+    detail  TEXT
+);
+CREATE INDEX run_events_by_run ON run_events(run_id, at);
+
+CREATE TABLE jobs (
+    id               TEXT PRIMARY KEY,
+    state            TEXT NOT NULL,                   -- queued, running, done, failed, cancelled
+    priority         INTEGER NOT NULL DEFAULT 0,
+    host             TEXT,
+    gpus             INTEGER NOT NULL DEFAULT 1,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    max_attempts     INTEGER NOT NULL DEFAULT 3,
+    lease_owner      TEXT,
+    lease_expires_ms INTEGER,
+    not_before_ms    INTEGER,
+    reason           TEXT,                            -- why it waits / why it failed
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX jobs_by_claim ON jobs(state, priority DESC, created_at);
+
+CREATE TABLE job_runs (
+    job_id   TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (job_id, run_id)
+);
+CREATE INDEX job_runs_by_run ON job_runs(run_id);
+)sql";
+
+constexpr std::array<std::string_view, 1> k_migrations = {k_v1};
+
+}  // namespace
+
+int current_schema_version() { return static_cast<int>(k_migrations.size()); }
+
+core::Status migrate(const Database& db) {
+    for (;;) {
+        int version = db.schema_version();
+        if (version > current_schema_version()) {
+            return core::fail(core::ErrorCode::io,
+                              fmt::format("database {} has schema version {}, newer than this "
+                                          "cosmos understands ({})",
+                                          db.path().string(), version, current_schema_version()),
+                              "upgrade cosmos");
+        }
+        if (version == current_schema_version()) {
+            return {};
+        }
+        // Re-read the version inside the write lock: another process may have migrated.
+        auto s = db.transaction([&]() -> core::Status {
+            int now = db.schema_version();
+            if (now != version) {
+                return {};
+            }
+            if (auto r = db.exec(k_migrations[static_cast<std::size_t>(version)]); !r) {
+                return r;
+            }
+            return db.exec(fmt::format("PRAGMA user_version = {}", version + 1));
+        });
+        if (!s) {
+            return s;
+        }
+    }
+}
+
+}  // namespace cosmos::store
