@@ -1,0 +1,311 @@
+// Read commands: `cosmos list`, `show`, `search`, `spec`. Every one has --json.
+
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "core/ids.hpp"
+#include "services/create_run.hpp"
+#include "services/views.hpp"
+#include "store/prompt_store.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::cli {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+std::string controls_text(const store::PromptRecord& p) {
+    std::string s;
+    for (const auto& [m, path] : p.controls) {
+        s += (s.empty() ? "" : ",") + m;
+    }
+    return s.empty() ? "-" : s;
+}
+
+std::string short_time(const std::string& iso) {
+    // 2026-11-25T05:12:53.123Z -> 2026-11-25 05:12
+    return iso.size() >= 16 ? iso.substr(0, 10) + " " + iso.substr(11, 5) : iso;
+}
+
+void print_prompts(const Context& ctx, const std::vector<store::PromptRecord>& prompts) {
+    if (ctx.out.json) {
+        nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+        for (const auto& p : prompts) {
+            arr.push_back(services::prompt_json(p));
+        }
+        ctx.out.print_json(arr);
+        return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "NAME", "FRAMES", "CONTROLS", "CREATED", "TEXT"}};
+    for (const auto& p : prompts) {
+        rows.push_back({p.id, p.name, std::to_string(p.video.frames), controls_text(p),
+                        short_time(p.created_at), ellipsize(p.prompt, 48)});
+    }
+    print_table(rows);
+}
+
+void print_runs(const Context& ctx, const std::vector<store::RunRecord>& runs) {
+    if (ctx.out.json) {
+        nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+        for (const auto& r : runs) {
+            arr.push_back(services::run_json(r));
+        }
+        ctx.out.print_json(arr);
+        return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "PROMPT", "KIND", "STATUS", "HOST", "PROGRESS", "CREATED", "ERROR"}};
+    for (const auto& r : runs) {
+        rows.push_back({r.id, r.prompt_id, r.kind, std::string(store::to_string(r.status)),
+                        r.host.value_or("-"), fmt::format("{:.0f}%", r.progress * 100),
+                        short_time(r.created_at), ellipsize(r.error.value_or(""), 40)});
+    }
+    print_table(rows);
+}
+
+core::Status show_prompt(const Context& ctx, const services::App& app, const std::string& id) {
+    COSMOS_TRY(auto p, store::get_prompt(app.db, id));
+    if (!p) {
+        return fail(ErrorCode::not_found, fmt::format("no prompt {}", id));
+    }
+    store::RunQuery q;
+    q.prompt_id = id;
+    q.limit = 20;
+    COSMOS_TRY(auto runs, store::list_runs(app.db, q));
+    if (ctx.out.json) {
+        auto j = services::prompt_json(*p);
+        j["runs"] = nlohmann::ordered_json::array();
+        for (const auto& r : runs) {
+            j["runs"].push_back(services::run_json(r));
+        }
+        ctx.out.print_json(j);
+        return {};
+    }
+    ctx.out.print_line(fmt::format("prompt    {}\nname      {}\ncreated   {}\nsource    {}", p->id,
+                                   p->name, p->created_at, p->source));
+    ctx.out.print_line(fmt::format("text      {}\nnegative  {}", p->prompt,
+                                   ellipsize(p->negative_prompt, 100)));
+    ctx.out.print_line(fmt::format("input     {}\nvideo     {} ({} frames, {}x{}, {:.3g} fps)",
+                                   p->input_dir, p->input_video.value_or("-"), p->video.frames,
+                                   p->video.width, p->video.height, p->video.fps));
+    for (const auto& [m, path] : p->controls) {
+        ctx.out.print_line(fmt::format("control   {:<9} {}", m, path));
+    }
+    if (p->parent_id) {
+        ctx.out.print_line(fmt::format("parent    {}", *p->parent_id));
+    }
+    ctx.out.print_line(fmt::format("runs      {}", runs.size()));
+    for (const auto& r : runs) {
+        ctx.out.print_line(fmt::format("  {}  {:<9}  {}", r.id, store::to_string(r.status),
+                                       short_time(r.created_at)));
+    }
+    return {};
+}
+
+core::Status show_run(const Context& ctx, const services::App& app, const std::string& id) {
+    COSMOS_TRY(auto r, store::get_run(app.db, id));
+    if (!r) {
+        return fail(ErrorCode::not_found, fmt::format("no run {}", id));
+    }
+    COSMOS_TRY(auto events, store::run_events(app.db, id));
+    if (ctx.out.json) {
+        auto j = services::run_json(*r);
+        j["events"] = services::run_events_json(events);
+        j["command"] = r->command ? nlohmann::ordered_json::parse(*r->command, nullptr, false)
+                                  : nlohmann::ordered_json(nullptr);
+        j["spec"] = r->spec ? nlohmann::ordered_json::parse(*r->spec, nullptr, false)
+                            : nlohmann::ordered_json(nullptr);
+        ctx.out.print_json(j);
+        return {};
+    }
+    const auto& p = r->params;
+    std::string weights;
+    for (const auto& [m, w] : p.weights) {
+        weights += fmt::format("{}{}={}", weights.empty() ? "" : " ", m, w);
+    }
+    ctx.out.print_line(fmt::format(
+        "run       {}\nprompt    {}\nkind      {}\nstatus    {} ({:.0f}%)\nhost      {}", r->id,
+        r->prompt_id, r->kind, store::to_string(r->status), r->progress * 100,
+        r->host.value_or("-")));
+    ctx.out.print_line(fmt::format(
+        "weights   {}\nparams    steps={} guidance={} sigma_max={} seed={} fps={} gpus={}", weights,
+        p.num_steps, p.guidance, p.sigma_max, p.seed, p.fps, p.num_gpus));
+    for (const auto& e : events) {
+        ctx.out.print_line(fmt::format("  {}  {:<9} {}", e.at, store::to_string(e.status), e.detail));
+    }
+    if (r->exit_code) {
+        ctx.out.print_line(fmt::format("exit code {}", *r->exit_code));
+    }
+    if (r->error) {
+        ctx.out.print_line(fmt::format("error     {}", *r->error));
+    }
+    ctx.out.print_line(fmt::format("output    {}\nlog       {}", r->output_video.value_or("-"),
+                                   r->log_path.value_or("-")));
+    return {};
+}
+
+void add_list(CLI::App& app, Context& ctx) {
+    struct Args {
+        std::string what, status, prompt, host;
+        int limit = 50;
+        int offset = 0;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("list", "List prompts or runs, newest first");
+    cmd->add_option("WHAT", a->what, "prompts or runs")
+        ->required()
+        ->check(CLI::IsMember({"prompts", "runs"}));
+    cmd->add_option("--status", a->status,
+                    "Only runs in this status: pending, queued, running, succeeded, failed, "
+                    "cancelled");
+    cmd->add_option("--prompt", a->prompt, "Only runs of this prompt");
+    cmd->add_option("--host", a->host, "Only runs on this host");
+    cmd->add_option("--limit", a->limit, "At most this many (1-10000)")
+        ->check(CLI::Range(1, 10000));
+    cmd->add_option("--offset", a->offset, "Skip this many first")->check(CLI::NonNegativeNumber);
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                if (a->what == "prompts") {
+                    COSMOS_TRY(auto prompts,
+                               store::list_prompts(app->db, store::PromptQuery{a->limit, a->offset}));
+                    print_prompts(ctx, prompts);
+                    return {};
+                }
+                store::RunQuery q;
+                q.limit = a->limit;
+                q.offset = a->offset;
+                if (!a->status.empty()) {
+                    q.status = store::run_status_from(a->status);
+                    if (!q.status) {
+                        return fail(ErrorCode::invalid_input,
+                                    fmt::format("unknown status '{}'", a->status),
+                                    "pending, queued, running, succeeded, failed, cancelled");
+                    }
+                }
+                if (!a->prompt.empty()) {
+                    q.prompt_id = a->prompt;
+                }
+                if (!a->host.empty()) {
+                    q.host = a->host;
+                }
+                COSMOS_TRY(auto runs, store::list_runs(app->db, q));
+                print_runs(ctx, runs);
+                return {};
+            });
+        };
+    });
+}
+
+void add_show(CLI::App& app, Context& ctx) {
+    auto id = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("show", "Show a prompt (ps_...) or a run (rs_...) in full");
+    cmd->add_option("ID", *id, "A prompt or run id")->required();
+    cmd->callback([&ctx, id] {
+        ctx.action = [&ctx, id] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                core::IdKind kind{};
+                if (core::id_kind_of(*id, kind) && kind == core::IdKind::prompt) {
+                    return show_prompt(ctx, *app, *id);
+                }
+                if (core::id_kind_of(*id, kind) && kind == core::IdKind::run) {
+                    return show_run(ctx, *app, *id);
+                }
+                return fail(ErrorCode::invalid_input,
+                            fmt::format("'{}' is not a prompt (ps_...) or run (rs_...) id", *id));
+            });
+        };
+    });
+}
+
+void add_search(CLI::App& app, Context& ctx) {
+    auto text = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(50);
+    auto* cmd = app.add_subcommand(
+        "search", "Find prompts whose name or text contain every word (prefixes match), and "
+                  "their runs");
+    cmd->add_option("TEXT", *text, "Words to look for")->required();
+    cmd->add_option("--limit", *limit, "At most this many prompts")->check(CLI::Range(1, 1000));
+    cmd->callback([&ctx, text, limit] {
+        ctx.action = [&ctx, text, limit] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                COSMOS_TRY(auto prompts, store::search_prompts(app->db, *text, *limit));
+                std::vector<std::string> ids;
+                for (const auto& p : prompts) {
+                    ids.push_back(p.id);
+                }
+                COSMOS_TRY(auto runs, store::runs_for_prompts(app->db, ids, 200));
+                if (ctx.out.json) {
+                    nlohmann::ordered_json j;
+                    j["prompts"] = nlohmann::ordered_json::array();
+                    j["runs"] = nlohmann::ordered_json::array();
+                    for (const auto& p : prompts) {
+                        j["prompts"].push_back(services::prompt_json(p));
+                    }
+                    for (const auto& r : runs) {
+                        j["runs"].push_back(services::run_json(r));
+                    }
+                    ctx.out.print_json(j);
+                    return {};
+                }
+                print_prompts(ctx, prompts);
+                if (!runs.empty()) {
+                    ctx.out.print_line("");
+                    print_runs(ctx, runs);
+                }
+                return {};
+            });
+        };
+    });
+}
+
+void add_spec(CLI::App& app, Context& ctx) {
+    auto id = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand(
+        "spec", "Print the controlnet spec JSON the model reads for a run: the one sent, once "
+                "launched; otherwise the one a local launch would send");
+    cmd->add_option("RUN_ID", *id, "A run id")->required();
+    cmd->callback([&ctx, id] {
+        ctx.action = [&ctx, id] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                COSMOS_TRY(auto run, store::get_run(app->db, *id));
+                if (!run) {
+                    return fail(ErrorCode::not_found, fmt::format("no run {}", *id));
+                }
+                if (run->spec) {
+                    ctx.out.print_line(*run->spec);
+                    return {};
+                }
+                COSMOS_TRY(auto prompt, store::get_prompt(app->db, run->prompt_id));
+                if (!prompt) {
+                    return fail(ErrorCode::not_found,
+                                fmt::format("run {}: prompt {} is gone", *id, run->prompt_id));
+                }
+                COSMOS_TRY(auto spec, services::local_spec(*prompt, *run));
+                ctx.out.print_line(spec.dump(2));
+                return {};
+            });
+        };
+    });
+}
+
+}  // namespace
+
+void add_read_commands(CLI::App& app, Context& ctx) {
+    add_list(app, ctx);
+    add_show(app, ctx);
+    add_search(app, ctx);
+    add_spec(app, ctx);
+}
+
+}  // namespace cosmos::cli

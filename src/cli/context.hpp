@@ -1,0 +1,54 @@
+#pragma once
+// What every command shares: global options, the output rules, the lazily opened app, and the
+// cancellation flag set by Ctrl-C / SIGTERM.
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "cli/output.hpp"
+#include "core/result.hpp"
+#include "services/app.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace cosmos::cli {
+
+struct Context {
+    std::string config_path;  // --config
+    bool json = false;        // --json
+    bool quiet = false;       // --quiet
+    bool verbose = false;     // --verbose
+    Output out;
+    // The command chosen on the command line; returns the exit code.
+    std::function<int()> action;
+
+    // Opens the configuration and the database once.
+    core::Result<services::App*> app();
+    // Loads only the configuration (commands that must not create a database).
+    core::Result<config::Config> load_config() const;
+
+    // Runs `body`, printing its error and mapping it to an exit code.
+    int guard(const std::function<core::Status()>& body) const;
+
+private:
+    std::optional<services::App> m_app;
+};
+
+// Set by the SIGINT/SIGTERM handler; long operations poll it (the one mutable global: a signal
+// handler can only reach a global).
+extern std::atomic<bool> g_interrupted;
+
+// Registration of each command group (one file each).
+void add_create_commands(CLI::App& app, Context& ctx);
+void add_read_commands(CLI::App& app, Context& ctx);      // list, show, search, spec
+void add_delete_command(CLI::App& app, Context& ctx);
+void add_inference_command(CLI::App& app, Context& ctx);
+void add_import_command(CLI::App& app, Context& ctx);
+void add_config_commands(CLI::App& app, Context& ctx);    // config show|check, templates
+void add_demo_commands(CLI::App& app, Context& ctx);      // demo, emulator install
+
+}  // namespace cosmos::cli

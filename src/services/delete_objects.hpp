@@ -1,0 +1,27 @@
+#pragma once
+// `cosmos delete`: prompts (with their runs) and runs, and the runs' directories in the data
+// dir. Files outside <data_dir>/runs are never touched, whatever paths a record holds.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "services/app.hpp"
+
+namespace cosmos::services {
+
+struct DeletePlan {
+    std::vector<std::string> prompts;
+    std::vector<std::string> runs;  // the named runs plus the runs of named prompts
+    std::vector<std::filesystem::path> run_dirs;  // existing run directories to remove
+};
+
+// Checks every id (not_found for an unknown one, invalid_input for a malformed one, conflict
+// for a running run) and returns what would be deleted. Writes nothing.
+core::Result<DeletePlan> plan_delete(const App& app, const std::vector<std::string>& ids);
+
+// Deletes the plan's rows in one transaction, then its run directories.
+core::Status apply_delete(const App& app, const DeletePlan& plan);
+
+}  // namespace cosmos::services

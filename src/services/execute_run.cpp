@@ -1,0 +1,157 @@
+#include "services/execute_run.hpp"
+
+#include <fmt/format.h>
+
+#include "backends/local_backend.hpp"
+#include "core/log.hpp"
+#include "model/transfer_command.hpp"
+#include "services/create_run.hpp"
+#include "services/emulator_install.hpp"
+#include "store/prompt_store.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::services {
+
+using core::ErrorCode;
+using core::fail;
+namespace fs = std::filesystem;
+
+core::Status ensure_host_ready(const config::HostConfig& host) {
+    std::error_code ec;
+    bool has_script = fs::exists(host.cosmos_dir / model::k_transfer_script, ec);
+    if (host.emulated && !has_script) {
+        COSMOS_TRY(auto bin, find_emulator_binary());
+        core::log(core::LogLevel::info, "installing the emulator into {}", host.cosmos_dir.string());
+        if (auto s = install_emulator(host.cosmos_dir, bin); !s) {
+            return s;
+        }
+        return {};
+    }
+    if (!has_script) {
+        return fail(ErrorCode::not_found,
+                    fmt::format("host {}: no {} under cosmos_dir {}", host.name,
+                                model::k_transfer_script, host.cosmos_dir.string()),
+                    "point cosmos_dir at a Cosmos-Transfer1 checkout, or lay out the emulator "
+                    "there with `cosmos emulator install DIR`");
+    }
+    return {};
+}
+
+namespace {
+
+core::Status check_inputs_exist(const store::PromptRecord& prompt) {
+    std::error_code ec;
+    if (prompt.input_video && !fs::exists(*prompt.input_video, ec)) {
+        return fail(ErrorCode::not_found,
+                    fmt::format("prompt {}: input video {} is gone", prompt.id, *prompt.input_video));
+    }
+    for (const auto& [m, path] : prompt.controls) {
+        if (!fs::exists(path, ec)) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("prompt {}: {} control {} is gone", prompt.id, m, path));
+        }
+    }
+    return {};
+}
+
+// Marks the run failed with `error` and returns its final record.
+core::Result<store::RunRecord> fail_run(const App& app, const std::string& run_id,
+                                        const std::string& error) {
+    (void)store::record_outcome(app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
+    COSMOS_TRY(bool moved, store::transition_run(app.db, run_id, store::RunStatus::failed, error));
+    (void)moved;
+    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
+    return *run;
+}
+
+}  // namespace
+
+core::Result<store::RunRecord> execute_run(const App& app, const std::string& run_id,
+                                           const ExecuteOptions& options) {
+    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
+    if (!run) {
+        return fail(ErrorCode::not_found, fmt::format("no run {}", run_id));
+    }
+    if (run->status != store::RunStatus::pending && run->status != store::RunStatus::queued) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} is {}; only pending runs can be started", run_id,
+                                store::to_string(run->status)),
+                    fmt::format("create a new run: cosmos create run {}", run->prompt_id));
+    }
+    COSMOS_TRY(auto host, config::find_host(app.config, options.host.value_or(app.config.run.host)));
+    if (host.kind != "local") {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("host {} is of kind {}, which this build cannot run yet", host.name,
+                                host.kind));
+    }
+    if (run->params.num_gpus > host.gpus) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("run {} asks for {} GPUs but host {} has {}", run_id,
+                                run->params.num_gpus, host.name, host.gpus));
+    }
+    COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
+    if (!prompt) {
+        return fail(ErrorCode::not_found, fmt::format("run {}: prompt {} is gone", run_id,
+                                                      run->prompt_id));
+    }
+    if (auto s = check_inputs_exist(*prompt); !s) {
+        return fail_run(app, run_id, s.error().message);
+    }
+    if (auto s = ensure_host_ready(host); !s) {
+        return fail_run(app, run_id, s.error().message);
+    }
+    COSMOS_TRY(auto spec, local_spec(*prompt, *run));
+
+    backends::LocalJob job{run_id, app.run_dir(run_id), spec, run->params, prompt->video.frames};
+    auto launch = backends::prepare_local_job(host, job);
+    if (!launch) {
+        return fail_run(app, run_id, launch.error().message);
+    }
+    if (auto s = store::record_launch(
+            app.db, run_id,
+            store::LaunchRecord{host.name, backends::describe_launch(launch->command).dump(),
+                                spec.dump(2), launch->output_dir.string(),
+                                launch->log_path.string()});
+        !s) {
+        return fail(s.error());
+    }
+    COSMOS_TRY(bool started, store::transition_run(app.db, run_id, store::RunStatus::running,
+                                                   fmt::format("on host {}", host.name)));
+    if (!started) {
+        return fail(ErrorCode::conflict, fmt::format("run {} was ended by someone else", run_id));
+    }
+    auto emit = [&](const backends::JobEvent& e) {
+        if (const auto* p = std::get_if<backends::Progress>(&e)) {
+            (void)store::record_progress(app.db, run_id, p->fraction);
+        }
+        if (options.sink) {
+            options.sink(e);
+        }
+    };
+    emit(backends::Launched{run_id, host.name});
+    auto outcome = backends::run_local_job(job, *launch, emit, options.cancel);
+    if (!outcome) {
+        return fail_run(app, run_id, outcome.error().message);
+    }
+    store::OutcomeRecord rec{outcome->exit_code,
+                             outcome->succeeded ? std::nullopt
+                                                : std::optional<std::string>(outcome->error),
+                             outcome->output_video};
+    if (auto s = store::record_outcome(app.db, run_id, rec); !s) {
+        return fail(s.error());
+    }
+    store::RunStatus final_status = outcome->succeeded   ? store::RunStatus::succeeded
+                                    : outcome->cancelled ? store::RunStatus::cancelled
+                                                         : store::RunStatus::failed;
+    COSMOS_TRY(bool ended, store::transition_run(app.db, run_id, final_status, outcome->error));
+    (void)ended;
+    if (outcome->succeeded) {
+        emit(backends::Finished{run_id, *outcome->output_video});
+    } else {
+        emit(backends::Failed{run_id, outcome->error});
+    }
+    COSMOS_TRY(auto final_run, store::get_run(app.db, run_id));
+    return *final_run;
+}
+
+}  // namespace cosmos::services

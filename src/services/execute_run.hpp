@@ -1,0 +1,33 @@
+#pragma once
+// Executes a pending run on a host and records its whole life in the store: running (with the
+// exact command and spec), progress, and succeeded / failed (exit code, error summary) /
+// cancelled. The log and any outputs stay in the run's directory also on failure.
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "backends/job_event.hpp"
+#include "core/result.hpp"
+#include "services/app.hpp"
+#include "store/records.hpp"
+
+namespace cosmos::services {
+
+struct ExecuteOptions {
+    std::optional<std::string> host;            // default: [run] host
+    const std::atomic<bool>* cancel = nullptr;  // set to true to cancel (Ctrl-C)
+    backends::EventSink sink;                   // may be empty
+};
+
+// Runs `run_id` to its end and returns the final record. Fails with not_found (run, host),
+// conflict (the run is not pending) or invalid_input (host cannot take it); a failure of the
+// model itself is not an error here: it returns the run in status failed.
+core::Result<store::RunRecord> execute_run(const App& app, const std::string& run_id,
+                                           const ExecuteOptions& options);
+
+// Makes sure the host's Cosmos checkout is usable: installs the emulator first for the
+// embedded default host; fails with not_found naming what is missing otherwise.
+core::Status ensure_host_ready(const config::HostConfig& host);
+
+}  // namespace cosmos::services

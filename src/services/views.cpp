@@ -1,0 +1,67 @@
+#include "services/views.hpp"
+
+#include "model/run_params.hpp"
+
+namespace cosmos::services {
+
+namespace {
+template <class T>
+nlohmann::ordered_json opt(const std::optional<T>& v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+}  // namespace
+
+nlohmann::ordered_json prompt_json(const store::PromptRecord& p) {
+    nlohmann::ordered_json j;
+    j["id"] = p.id;
+    j["name"] = p.name;
+    j["prompt"] = p.prompt;
+    j["negative_prompt"] = p.negative_prompt;
+    j["input_dir"] = p.input_dir;
+    j["input_video"] = opt(p.input_video);
+    j["controls"] = p.controls;
+    j["video"] = {{"width", p.video.width},
+                  {"height", p.video.height},
+                  {"frames", p.video.frames},
+                  {"fps", p.video.fps}};
+    j["parent_id"] = opt(p.parent_id);
+    j["template"] = opt(p.template_name);
+    j["source"] = p.source;
+    j["created_at"] = p.created_at;
+    return j;
+}
+
+nlohmann::ordered_json run_json(const store::RunRecord& r) {
+    nlohmann::ordered_json j;
+    j["id"] = r.id;
+    j["prompt_id"] = r.prompt_id;
+    j["kind"] = r.kind;
+    j["status"] = std::string(store::to_string(r.status));
+    j["host"] = opt(r.host);
+    j["params"] = nlohmann::ordered_json::parse(model::to_json(r.params).dump());
+    j["progress"] = r.progress;
+    j["created_at"] = r.created_at;
+    j["updated_at"] = r.updated_at;
+    j["started_at"] = opt(r.started_at);
+    j["finished_at"] = opt(r.finished_at);
+    j["exit_code"] = opt(r.exit_code);
+    j["error"] = opt(r.error);
+    j["output_dir"] = opt(r.output_dir);
+    j["output_video"] = opt(r.output_video);
+    j["log_path"] = opt(r.log_path);
+    j["parent_run_id"] = opt(r.parent_run_id);
+    j["source"] = r.source;
+    return j;
+}
+
+nlohmann::ordered_json run_events_json(const std::vector<store::RunEvent>& events) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& e : events) {
+        arr.push_back({{"at", e.at},
+                       {"status", std::string(store::to_string(e.status))},
+                       {"detail", e.detail}});
+    }
+    return arr;
+}
+
+}  // namespace cosmos::services
