@@ -94,3 +94,41 @@ def make_video(path, frames=25, size="320x176", fps=24, source="testsrc2", gray=
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+@pytest.fixture
+def input_set(tmp_path):
+    """A 3-pass input folder (color, depth, segmentation) of 25 frames at 320x176, 24 fps."""
+    d = tmp_path / "inputs" / "shot010"
+    make_video(d / "color.mp4", frames=25)
+    make_video(d / "depth.mp4", frames=25, source="gradients", gray=True)
+    make_video(d / "segmentation.mp4", frames=25, source="smptebars")
+    return d
+
+
+def write_config(cosmos_env, emulator_dir, extra_env=None, extra=""):
+    """Writes a cosmos.toml with one local host running the installed emulator."""
+    env = {"COSMOS_EMULATOR_TIME_SCALE": "0", "COSMOS_EMULATOR_STRICT": "1"}
+    env.update(extra_env or {})
+    env_toml = ", ".join(f'{k} = "{v}"' for k, v in env.items())
+    cfg = cosmos_env.root / "cosmos.toml"
+    cfg.write_text(f"""
+[hosts.local]
+kind = "local"
+gpus = 2
+cosmos_dir = "{emulator_dir}"
+torchrun = "{emulator_dir}/bin/torchrun"
+env = {{ {env_toml} }}
+{extra}
+""")
+    return cfg
+
+
+@pytest.fixture
+def emulated(cosmos, emulator_bin):
+    """`cosmos` with the emulator installed via `cosmos emulator install` and a config using it."""
+    emu = cosmos.root / "cosmos-checkout"
+    cosmos.run("emulator", "install", emu)
+    cosmos.emulator_dir = emu
+    cosmos.config = write_config(cosmos, emu)
+    return cosmos
