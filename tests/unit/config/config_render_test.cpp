@@ -203,3 +203,16 @@ TEST_F(ConfigRenderTest, ExampleRendersWithItsTokenHidden) {
     config.hosts.at("gpu1").env.at("HF_TOKEN") = "***";
     expect_same(config, again);
 }
+
+TEST_F(ConfigRenderTest, DocumentedExampleIsTheFixture) {
+    std::string doc = read(fs::path(COSMOS_SOURCE_DIR) / "docs/configuration.md");
+    auto section = doc.find("\n## Example\n");
+    ASSERT_NE(section, std::string::npos);
+    auto begin = doc.find("```toml\n", section);
+    ASSERT_NE(begin, std::string::npos);
+    begin += 8;
+    auto end = doc.find("```\n", begin);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_EQ(doc.substr(begin, end - begin),
+              read(fs::path(COSMOS_FIXTURES_DIR) / "config/example.toml"));
+}

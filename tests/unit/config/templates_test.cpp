@@ -187,3 +187,22 @@ TEST_F(TemplatesTest, MalformedUserTemplateNamesFileAndLine) {
     EXPECT_EQ(error_of("named", "name = \"other\"\ntext = \"{a}\"\n"),
               at("named", 1) + "name 'other' differs from the file name 'named'");
 }
+
+TEST_F(TemplatesTest, DocumentedUserTemplateWorksAsDescribed) {
+    write(dir() / "night_city.toml",
+          "# ~/.config/cosmos/templates/night_city.toml\n"
+          "description = \"A city street at night after rain\"\n"
+          "text = \"{place} at night, wet asphalt with neon {color} reflections, photorealistic "
+          "footage\"\n"
+          "negative = \"cartoon, painting, low detail\"\n\n"
+          "[defaults]\ncolor = \"pink and blue\"\n");
+    auto t = find_template(dir(), "night_city");
+    ASSERT_TRUE(t.has_value()) << t.error().message;
+    EXPECT_EQ(*render_template(*t, {{"place", "A narrow street in Tokyo"}}),
+              "A narrow street in Tokyo at night, wet asphalt with neon pink and blue reflections, "
+              "photorealistic footage");
+    EXPECT_EQ(render_template(*t, {}).error().message,
+              "template 'night_city' needs a value for {place}: add --set place=...");
+    EXPECT_EQ(render_template(*t, {{"place", "x"}, {"colour", "red"}}).error().message,
+              "template 'night_city' has no placeholder {colour} (placeholders: {place}, {color})");
+}
