@@ -73,7 +73,9 @@ public:
         std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
             return line_of(*a.first, *a.second) < line_of(*b.first, *b.second);
         });
-        for (const auto& [key, node] : entries) {
+        for (const auto& entry : entries) {
+            const toml::key* key = entry.first;  // not a structured binding: lambdas capture it
+            const toml::node* node = entry.second;
             auto field = std::find_if(
                 fields.begin(), fields.end(), [&](const Field& f) { return f.key == key->str(); });
             if (field == fields.end()) {
