@@ -1,0 +1,436 @@
+// parse_config: walks the TOML document with toml++ (one of the two files that include it; the
+// other is templates.cpp) and fills a Config, naming FILE:LINE in every error.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <system_error>
+#include <type_traits>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "config/config.hpp"
+#include "config/config_detail.hpp"
+#include "config/host_checks.hpp"
+#include "core/names.hpp"
+#include "core/redact.hpp"
+#include "model/run_params.hpp"
+
+namespace cosmos::config {
+
+namespace fs = std::filesystem;
+using core::Status;
+
+namespace {
+
+std::string_view type_name(const toml::node& n) {
+    static_assert(static_cast<int>(toml::node_type::none) == 0 &&
+                  static_cast<int>(toml::node_type::date_time) == 9);
+    constexpr std::array<std::string_view, 10> k_names = {"nothing",
+                                                          "table",
+                                                          "array",
+                                                          "string",
+                                                          "integer",
+                                                          "float",
+                                                          "boolean",
+                                                          "date",
+                                                          "time",
+                                                          "date-time"};
+    return k_names[static_cast<std::size_t>(n.type())];
+}
+
+int line_of(const toml::node& n) {
+    return static_cast<int>(n.source().begin.line);
+}
+
+int line_of(const toml::key& k, const toml::node& n) {
+    int line = static_cast<int>(k.source().begin.line);
+    return line > 0 ? line : line_of(n);
+}
+
+// One key a table may hold and how to read its value.
+struct Field {
+    std::string_view key;
+    std::function<Status(const toml::node&)> read;
+};
+
+// Reads typed values out of nodes of one file; every error names the file and the line.
+class Reader {
+public:
+    Reader(fs::path file, fs::path base_dir)
+        : m_file(std::move(file)), m_base_dir(std::move(base_dir)) {}
+
+    // Reads the keys of `table` in file order with the matching field; fails on unknown keys.
+    Status read_fields(const toml::table& table,
+                       std::string_view section,
+                       const std::vector<Field>& fields) const {
+        std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+        for (auto&& [key, node] : table) {
+            entries.emplace_back(&key, &node);
+        }
+        std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+            return line_of(*a.first, *a.second) < line_of(*b.first, *b.second);
+        });
+        for (const auto& entry : entries) {
+            const toml::key* key = entry.first;  // not a structured binding: lambdas capture it
+            const toml::node* node = entry.second;
+            auto field = std::find_if(
+                fields.begin(), fields.end(), [&](const Field& f) { return f.key == key->str(); });
+            if (field == fields.end()) {
+                std::vector<std::string> valid;
+                for (const auto& f : fields) {
+                    valid.emplace_back(f.key);
+                }
+                return detail::unknown_key_error(
+                    m_file, line_of(*key, *node), key->str(), section, valid);
+            }
+            if (auto s = field->read(*node); !s) {
+                return s;
+            }
+        }
+        return {};
+    }
+
+    // A string, an integer (std::int64_t) or a boolean, without conversions.
+    template <class T>
+    core::Result<T> exact(const toml::node& n,
+                          std::string_view section,
+                          std::string_view key) const {
+        if (auto v = n.value_exact<T>()) {
+            return *v;
+        }
+        constexpr std::string_view expected = std::is_same_v<T, std::string> ? "a string"
+                                              : std::is_same_v<T, bool>      ? "a boolean"
+                                                                             : "an integer";
+        return wrong_type(n, section, key, expected);
+    }
+
+    // A float or an integer.
+    core::Result<double> number_of(const toml::node& n,
+                                   std::string_view section,
+                                   std::string_view key) const {
+        if (const auto* v = n.as_floating_point()) {
+            return v->get();
+        }
+        if (const auto* v = n.as_integer()) {
+            return static_cast<double>(v->get());
+        }
+        return wrong_type(n, section, key, "a number");
+    }
+
+    core::Result<const toml::table*> table_of(const toml::node& n,
+                                              std::string_view section,
+                                              std::string_view key) const {
+        if (const auto* t = n.as_table()) {
+            return t;
+        }
+        return wrong_type(n, section, key, "a table");
+    }
+
+    core::Result<std::vector<std::string>> strings_of(const toml::node& n,
+                                                      std::string_view section,
+                                                      std::string_view key) const {
+        const auto* array = n.as_array();
+        if (array == nullptr) {
+            return wrong_type(n, section, key, "an array of strings");
+        }
+        std::vector<std::string> out;
+        for (const auto& item : *array) {
+            const auto* s = item.as_string();
+            if (s == nullptr) {
+                return detail::wrong_type_error(
+                    m_file,
+                    line_of(item),
+                    section,
+                    key,
+                    "an array of strings",
+                    fmt::format("an array holding a {}", type_name(item)));
+            }
+            out.push_back(s->get());
+        }
+        return out;
+    }
+
+    // Returns `s` with its message prefixed by FILE:LINE and, when not empty, `context`.
+    Status checked(int line, std::string_view context, Status s) const {
+        if (s) {
+            return s;
+        }
+        std::string message =
+            context.empty() ? s.error().message : fmt::format("{}: {}", context, s.error().message);
+        return detail::config_error(m_file, line, message, s.error().hint);
+    }
+
+    fs::path path_of(const std::string& raw) const { return detail::resolve_path(raw, m_base_dir); }
+    const fs::path& file() const { return m_file; }
+    const fs::path& base_dir() const { return m_base_dir; }
+
+private:
+    core::Unexpected wrong_type(const toml::node& n,
+                                std::string_view section,
+                                std::string_view key,
+                                std::string_view expected) const {
+        return detail::wrong_type_error(m_file, line_of(n), section, key, expected, type_name(n));
+    }
+
+    fs::path m_file;
+    fs::path m_base_dir;
+};
+
+template <class T>
+Field integer_field(const Reader& r,
+                    std::string_view section,
+                    std::string_view key,
+                    Status (*check)(std::int64_t),
+                    T& out) {
+    return {key, [&r, section, key, check, &out](const toml::node& n) -> Status {
+                COSMOS_TRY(std::int64_t v, r.exact<std::int64_t>(n, section, key));
+                std::string context = fmt::format("{} {}", section, key);
+                if (auto s = r.checked(line_of(n), context, check(v)); !s) {
+                    return s;
+                }
+                out = static_cast<T>(v);
+                return {};
+            }};
+}
+
+Field number_field(const Reader& r,
+                   std::string_view section,
+                   std::string_view key,
+                   Status (*check)(double),
+                   double& out) {
+    return {key, [&r, section, key, check, &out](const toml::node& n) -> Status {
+                COSMOS_TRY(double v, r.number_of(n, section, key));
+                std::string context = fmt::format("{} {}", section, key);
+                if (auto s = r.checked(line_of(n), context, check(v)); !s) {
+                    return s;
+                }
+                out = v;
+                return {};
+            }};
+}
+
+// A string field; `check` (may be null) receives "[section] key" and the value.
+Field string_field(const Reader& r,
+                   std::string_view section,
+                   std::string_view key,
+                   Status (*check)(std::string_view, std::string_view),
+                   std::string& out) {
+    return {key, [&r, section, key, check, &out](const toml::node& n) -> Status {
+                COSMOS_TRY(std::string v, r.exact<std::string>(n, section, key));
+                if (check != nullptr) {
+                    std::string label = fmt::format("{} {}", section, key);
+                    if (auto s = r.checked(line_of(n), "", check(label, v)); !s) {
+                        return s;
+                    }
+                }
+                out = std::move(v);
+                return {};
+            }};
+}
+
+// A path field, kept as written; the caller resolves it once the host's kind is known.
+Field path_field(const Reader& r, std::string_view section, std::string_view key, fs::path& out) {
+    return {key, [&r, section, key, &out](const toml::node& n) -> Status {
+                COSMOS_TRY(std::string v, r.exact<std::string>(n, section, key));
+                out = v;
+                return {};
+            }};
+}
+
+Status read_weights(const Reader& r, const toml::node& n, RunDefaults& run) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, "[run]", "weights"));
+    std::map<std::string, double> weights;
+    for (auto&& [key, value] : *table) {
+        COSMOS_TRY(double w, r.number_of(value, "[run.weights]", key.str()));
+        std::string context = fmt::format("[run.weights] {}", key.str());
+        if (auto s = r.checked(line_of(key, value), context, model::check_weight(key.str(), w));
+            !s) {
+            return s;
+        }
+        weights[std::string(key.str())] = w;
+    }
+    run.weights = std::move(weights);  // the table replaces the default weights as a whole
+    return {};
+}
+
+Status read_offload(const Reader& r, const toml::node& n, RunDefaults& run) {
+    COSMOS_TRY(std::vector<std::string> names, r.strings_of(n, "[run]", "offload"));
+    const auto* array = n.as_array();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (auto s =
+                r.checked(line_of(*array->get(i)), "[run] offload", model::check_offload(names[i]));
+            !s) {
+            return s;
+        }
+    }
+    run.offload = std::move(names);
+    return {};
+}
+
+Status read_run(const Reader& r,
+                const toml::table& table,
+                RunDefaults& run,
+                detail::FileFacts& facts) {
+    constexpr std::string_view s = "[run]";
+    std::vector<Field> fields = {
+        integer_field(r, s, "num_steps", model::check_num_steps, run.num_steps),
+        number_field(r, s, "guidance", model::check_guidance, run.guidance),
+        number_field(r, s, "sigma_max", model::check_sigma_max, run.sigma_max),
+        integer_field(r, s, "fps", model::check_fps, run.fps),
+        integer_field(r, s, "seed", model::check_seed, run.seed),
+        string_field(r, s, "blur_strength", model::check_strength, run.blur_strength),
+        string_field(r, s, "canny_threshold", model::check_strength, run.canny_threshold),
+        string_field(r, s, "negative_prompt", nullptr, run.negative_prompt),
+        integer_field(r, s, "num_gpus", model::check_num_gpus, run.num_gpus),
+        {"offload", [&](const toml::node& n) { return read_offload(r, n, run); }},
+        {"host",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(run.host, r.exact<std::string>(n, s, "host"));
+             facts.run_host_line = std::max(line_of(n), 1);
+             return {};
+         }},
+        {"weights", [&](const toml::node& n) { return read_weights(r, n, run); }},
+    };
+    return r.read_fields(table, s, fields);
+}
+
+Status read_env(const Reader& r,
+                const toml::node& n,
+                const std::string& section,
+                HostConfig& host) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, section, "env"));
+    std::string env_section = fmt::format("[hosts.{}.env]", host.name);
+    for (auto&& [key, value] : *table) {
+        if (!detail::is_env_name(key.str())) {
+            return detail::config_error(
+                r.file(),
+                line_of(key, value),
+                fmt::format(
+                    "{} '{}' is not a valid environment variable name", env_section, key.str()),
+                "use letters, digits and '_', not starting with a digit");
+        }
+        COSMOS_TRY(std::string v, r.exact<std::string>(value, env_section, key.str()));
+        if (detail::is_secret_env_name(key.str())) {
+            core::register_secret(v);
+        }
+        host.env[std::string(key.str())] = std::move(v);
+    }
+    return {};
+}
+
+core::Result<HostConfig> read_host(const Reader& r, const toml::key& name, const toml::node& node) {
+    const std::string section = fmt::format("[hosts.{}]", name.str());
+    std::string context = fmt::format("host name '{}'", name.str());
+    if (auto s = r.checked(line_of(name, node), context, core::validate_name(name.str())); !s) {
+        return core::fail(std::move(s).error());
+    }
+    COSMOS_TRY(const toml::table* table, r.table_of(node, "[hosts]", name.str()));
+    HostConfig h;
+    h.name = std::string(name.str());
+    h.line = line_of(node) > 0 ? line_of(node) : std::max(line_of(name, node), 1);
+    std::vector<Field> fields = {
+        string_field(r, section, "kind", check_kind, h.kind),
+        string_field(r, section, "runtime", check_runtime, h.runtime),
+        integer_field(r, section, "gpus", check_gpus, h.gpus),
+        path_field(r, section, "cosmos_dir", h.cosmos_dir),
+        path_field(r, section, "checkpoint_dir", h.checkpoint_dir),
+        path_field(r, section, "work_dir", h.work_dir),
+        string_field(r, section, "torchrun", check_not_empty, h.torchrun),
+        {"env", [&](const toml::node& n) { return read_env(r, n, section, h); }},
+        string_field(r, section, "address", check_address, h.address),
+        integer_field(r, section, "port", check_port, h.port),
+        string_field(r, section, "user", check_user, h.user),
+        path_field(r, section, "key", h.key),
+        string_field(r, section, "image", check_image, h.image),
+        string_field(r, section, "shm_size", check_shm_size, h.shm_size),
+        {"emulated",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(h.emulated, r.exact<bool>(n, section, "emulated"));
+             return {};
+         }},
+    };
+    if (auto s = r.read_fields(*table, section, fields); !s) {
+        return core::fail(std::move(s).error());
+    }
+    if (auto s = finish_host(h, r.file(), r.base_dir()); !s) {
+        return core::fail(std::move(s).error());
+    }
+    return h;
+}
+
+Status read_hosts(const Reader& r, const toml::node& n, Config& config, detail::FileFacts& facts) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, "the top level", "hosts"));
+    for (auto&& [name, node] : *table) {
+        COSMOS_TRY(HostConfig host, read_host(r, name, node));
+        config.hosts[host.name] = std::move(host);
+    }
+    facts.hosts_given = !config.hosts.empty();
+    return {};
+}
+
+Status read_document(const Reader& r,
+                     const toml::table& root,
+                     Config& config,
+                     detail::FileFacts& facts) {
+    std::vector<Field> fields = {
+        {"paths",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(const toml::table* paths, r.table_of(n, "the top level", "paths"));
+             return r.read_fields(*paths,
+                                  "[paths]",
+                                  {{"data_dir", [&](const toml::node& v) -> Status {
+                                        COSMOS_TRY(std::string raw,
+                                                   r.exact<std::string>(v, "[paths]", "data_dir"));
+                                        config.paths.data_dir = r.path_of(raw);
+                                        facts.data_dir_set = true;
+                                        return {};
+                                    }}});
+         }},
+        {"run",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(const toml::table* run, r.table_of(n, "the top level", "run"));
+             return read_run(r, *run, config.run, facts);
+         }},
+        {"hosts", [&](const toml::node& n) { return read_hosts(r, n, config, facts); }},
+    };
+    return r.read_fields(root, "the top level", fields);
+}
+
+}  // namespace
+
+core::Result<Config> parse_config(const std::string& text, const fs::path& path) {
+    std::error_code ec;
+    fs::path base_dir = fs::current_path(ec);
+    if (!path.empty()) {
+        base_dir = fs::absolute(path, ec).parent_path();
+    }
+    toml::table root;
+    try {
+        root = toml::parse(text, path.string());
+    } catch (const toml::parse_error& e) {
+        const auto& at = e.source().begin;
+        return core::fail(
+            core::ErrorCode::config,
+            fmt::format(
+                "{}: {}",
+                detail::location(path, static_cast<int>(at.line), static_cast<int>(at.column)),
+                e.description()),
+            "the file is not valid TOML (https://toml.io)");
+    }
+    Config config;
+    config.source = path;
+    detail::FileFacts facts;
+    Reader reader(path, base_dir);
+    if (auto s = read_document(reader, root, config, facts); !s) {
+        return core::fail(std::move(s).error());
+    }
+    if (auto s = detail::finish_config(config, facts); !s) {
+        return core::fail(std::move(s).error());
+    }
+    return config;
+}
+
+}  // namespace cosmos::config

@@ -1,0 +1,170 @@
+// render_config: the effective configuration as TOML that parse_config reads back.
+
+#include <cctype>
+#include <cmath>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "config/config.hpp"
+#include "config/config_detail.hpp"
+#include "core/redact.hpp"
+
+namespace cosmos::config {
+
+namespace {
+
+// A TOML basic string: "..." with quotes, backslashes and control characters escaped.
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            default:
+                if (u < 0x20 || u == 0x7f) {
+                    out += fmt::format("\\u{:04x}", u);
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out + "\"";
+}
+
+// A key: bare when it only holds [A-Za-z0-9_-], quoted otherwise (host names may hold '.').
+std::string key(std::string_view k) {
+    bool bare = !k.empty();
+    for (char c : k) {
+        auto u = static_cast<unsigned char>(c);
+        bool ok = (u < 128 && std::isalnum(u) != 0) || c == '_' || c == '-';
+        bare = bare && ok;
+    }
+    return bare ? std::string(k) : quote(k);
+}
+
+// A float that reads back as a float: "7.0", not "7".
+std::string number(double v) {
+    std::string s = fmt::format("{}", v);
+    if (std::isfinite(v) && s.find_first_of(".eE") == std::string::npos) {
+        s += ".0";
+    }
+    return s;
+}
+
+// A comment line's text: one line, whatever the path holds.
+std::string comment(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c == '\n' || c == '\r') {
+            c = '?';
+        }
+    }
+    return out;
+}
+
+void line(std::string& out, std::string_view k, std::string_view value) {
+    out += fmt::format("{} = {}\n", key(k), value);
+}
+
+void render_run(std::string& out, const RunDefaults& run) {
+    out += "\n[run]\n";
+    line(out, "num_steps", fmt::format("{}", run.num_steps));
+    line(out, "guidance", number(run.guidance));
+    line(out, "sigma_max", number(run.sigma_max));
+    line(out, "fps", fmt::format("{}", run.fps));
+    line(out, "seed", fmt::format("{}", run.seed));
+    line(out, "blur_strength", quote(run.blur_strength));
+    line(out, "canny_threshold", quote(run.canny_threshold));
+    line(out, "negative_prompt", quote(run.negative_prompt));
+    line(out, "num_gpus", fmt::format("{}", run.num_gpus));
+    std::vector<std::string> offload;
+    for (const auto& o : run.offload) {
+        offload.push_back(quote(o));
+    }
+    line(out, "offload", fmt::format("[{}]", detail::join(offload)));
+    line(out, "host", quote(run.host));
+    out += "\n[run.weights]\n";
+    for (const auto& [modality, weight] : run.weights) {
+        line(out, modality, number(weight));
+    }
+}
+
+void render_host(std::string& out, const HostConfig& h) {
+    const HostConfig defaults;
+    out += fmt::format("\n[hosts.{}]\n", key(h.name));
+    line(out, "kind", quote(h.kind));
+    line(out, "runtime", quote(h.runtime));
+    line(out, "gpus", fmt::format("{}", h.gpus));
+    for (const auto& [k, p] : {std::pair{"cosmos_dir", &h.cosmos_dir},
+                               std::pair{"checkpoint_dir", &h.checkpoint_dir},
+                               std::pair{"work_dir", &h.work_dir}}) {
+        if (!p->empty()) {
+            line(out, k, quote(p->string()));
+        }
+    }
+    line(out, "torchrun", quote(h.torchrun));
+    // ssh and docker settings only where they differ from the defaults.
+    for (const auto& [k, v, d] : {std::tuple{"address", &h.address, &defaults.address},
+                                  std::tuple{"user", &h.user, &defaults.user},
+                                  std::tuple{"image", &h.image, &defaults.image},
+                                  std::tuple{"shm_size", &h.shm_size, &defaults.shm_size}}) {
+        if (*v != *d) {
+            line(out, k, quote(*v));
+        }
+    }
+    if (h.port != defaults.port || h.kind == "ssh") {
+        line(out, "port", fmt::format("{}", h.port));
+    }
+    if (!h.key.empty()) {
+        line(out, "key", quote(h.key.string()));
+    }
+    if (h.emulated) {
+        out += "emulated = true  # the emulator is installed into cosmos_dir automatically\n";
+    }
+    if (!h.env.empty()) {
+        out += fmt::format("\n[hosts.{}.env]\n", key(h.name));
+        for (const auto& [name, value] : h.env) {
+            line(out, name, detail::is_secret_env_name(name) ? quote("***") : quote(value));
+        }
+    }
+}
+
+}  // namespace
+
+std::string render_config(const Config& config) {
+    std::string out = "# Effective cosmos configuration (see docs/configuration.md).\n";
+    if (config.source.empty()) {
+        out += "# Source: embedded defaults (no config file found)\n";
+    } else {
+        out += fmt::format("# Source: {}\n", comment(config.source.string()));
+    }
+    out += fmt::format("# User templates: {}\n",
+                       comment((config.paths.config_dir / "templates").string()));
+    out += "# Secret values are shown as \"***\".\n";
+    out += "\n[paths]\n";
+    line(out, "data_dir", quote(config.paths.data_dir.string()));
+    render_run(out, config.run);
+    for (const auto& [name, host] : config.hosts) {
+        render_host(out, host);
+    }
+    return core::redact(out);
+}
+
+}  // namespace cosmos::config

@@ -1,0 +1,148 @@
+#include "config/host_checks.hpp"
+
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "config/config_detail.hpp"
+
+namespace cosmos::config {
+
+using core::ErrorCode;
+using core::fail;
+using core::Status;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_one_of(std::string_view v, std::initializer_list<std::string_view> choices) {
+    for (auto c : choices) {
+        if (c == v) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Fails unless every character of `v` is alphanumeric or in `extra`, and `v` does not start
+// with '-' (it would read as an option of ssh or docker).
+Status check_chars(std::string_view key, std::string_view v, std::string_view extra) {
+    if (v.empty()) {
+        return fail(ErrorCode::invalid_input, fmt::format("{} must not be empty", key));
+    }
+    if (v.front() == '-') {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' must not start with '-'", key, v));
+    }
+    for (char c : v) {
+        auto u = static_cast<unsigned char>(c);
+        if (u > 127 || (std::isalnum(u) == 0 && extra.find(c) == std::string_view::npos)) {
+            std::string shown =
+                std::isprint(u) != 0 ? std::string(1, c) : fmt::format("\\x{:02x}", u);
+            return fail(
+                ErrorCode::invalid_input,
+                fmt::format("{} contains the character '{}', which is not allowed", key, shown));
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Status check_kind(std::string_view key, std::string_view v) {
+    if (!is_one_of(v, {"local", "ssh", "slurm"})) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not one of local, ssh, slurm", key, v));
+    }
+    return {};
+}
+
+Status check_runtime(std::string_view key, std::string_view v) {
+    if (!is_one_of(v, {"native", "docker", "apptainer"})) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not one of native, docker, apptainer", key, v));
+    }
+    return {};
+}
+
+Status check_gpus(std::int64_t v) {
+    if (v < 1 || v > 1024) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("gpus {} is out of range 1-1024 (GPUs the host offers)", v));
+    }
+    return {};
+}
+
+Status check_port(std::int64_t v) {
+    if (v < 1 || v > 65535) {
+        return fail(ErrorCode::invalid_input, fmt::format("port {} is out of range 1-65535", v));
+    }
+    return {};
+}
+
+Status check_not_empty(std::string_view key, std::string_view v) {
+    if (v.empty()) {
+        return fail(ErrorCode::invalid_input, fmt::format("{} must not be empty", key));
+    }
+    return {};
+}
+
+Status check_address(std::string_view key, std::string_view v) {
+    return check_chars(key, v, ".-_:[]%");
+}
+
+Status check_user(std::string_view key, std::string_view v) {
+    return check_chars(key, v, "._-");
+}
+
+Status check_image(std::string_view key, std::string_view v) {
+    return check_chars(key, v, "._-/:@+~");
+}
+
+Status check_shm_size(std::string_view key, std::string_view v) {
+    std::size_t digits = 0;
+    while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits])) != 0) {
+        ++digits;
+    }
+    std::string_view unit = v.substr(digits);
+    if (digits == 0 ||
+        (!unit.empty() && (unit.size() != 1 ||
+                           std::string_view("bkmgBKMG").find(unit[0]) == std::string_view::npos))) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not a size like 8g, 512m or 1073741824", key, v));
+    }
+    return {};
+}
+
+Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_dir) {
+    if (host.kind == "ssh" && (host.address.empty() || host.user.empty())) {
+        std::string missing = host.address.empty() && host.user.empty() ? "address and user"
+                              : host.address.empty()                    ? "address"
+                                                                        : "user";
+        return detail::config_error(
+            file,
+            host.line,
+            fmt::format("[hosts.{}] is an ssh host and needs {}", host.name, missing),
+            "add address = \"gpu1.example.com\" and user = \"me\" to the table");
+    }
+    if ((host.runtime == "docker" || host.runtime == "apptainer") && host.image.empty()) {
+        return detail::config_error(
+            file,
+            host.line,
+            fmt::format("[hosts.{}] uses the {} runtime and needs image", host.name, host.runtime),
+            "add image = \"...\" (a container image reference or .sif file)");
+    }
+    if (host.kind == "local") {  // paths of remote hosts are remote paths: used as written
+        for (fs::path* p : {&host.cosmos_dir, &host.checkpoint_dir, &host.work_dir}) {
+            if (!p->empty()) {
+                *p = detail::resolve_path(p->string(), base_dir);
+            }
+        }
+    }
+    if (!host.key.empty()) {  // the ssh key is always a local file
+        host.key = detail::resolve_path(host.key.string(), base_dir);
+    }
+    return {};
+}
+
+}  // namespace cosmos::config

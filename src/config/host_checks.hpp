@@ -1,0 +1,34 @@
+#pragma once
+// Value checks for [hosts.NAME] keys. Values of hosts end up in ssh, docker and apptainer
+// argument vectors, so anything that could be read as an option (a leading '-') or that holds
+// whitespace is refused here, at the edge. Each check fails with invalid_input naming the value.
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "core/result.hpp"
+
+namespace cosmos::config {
+
+core::Status check_kind(std::string_view key, std::string_view v);     // local | ssh | slurm
+core::Status check_runtime(std::string_view key, std::string_view v);  // native|docker|apptainer
+core::Status check_gpus(std::int64_t v);                               // 1..1024
+core::Status check_port(std::int64_t v);                               // 1..65535
+core::Status check_not_empty(std::string_view key, std::string_view v);
+core::Status check_address(std::string_view key, std::string_view v);  // host name or IP
+core::Status check_user(std::string_view key, std::string_view v);     // [A-Za-z0-9._-]
+core::Status check_image(std::string_view key, std::string_view v);    // no spaces, no '-' first
+core::Status check_shm_size(std::string_view key,
+                            std::string_view v);  // "8g", "512m", "1073741824"
+
+// Completes a host read from `file`: fails with config (naming host.line) when an ssh host lacks
+// address or user, or a docker/apptainer host lacks image; resolves the paths of a local host
+// and the ssh key (always a local file) against `base_dir`. A remote host's paths are remote
+// paths and are kept as written.
+core::Status finish_host(HostConfig& host,
+                         const std::filesystem::path& file,
+                         const std::filesystem::path& base_dir);
+
+}  // namespace cosmos::config
