@@ -30,7 +30,8 @@ core::Status write_file(const fs::path& path, const std::string& text) {
     out << text;
     out.close();
     if (!out) {
-        return fail(ErrorCode::io, fmt::format("cannot write {}", path.string()),
+        return fail(ErrorCode::io,
+                    fmt::format("cannot write {}", path.string()),
                     "check free disk space and permissions of the data dir");
     }
     return {};
@@ -55,8 +56,8 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
     fs::path out_dir = job.run_dir / "outputs";
     fs::create_directories(out_dir, ec);
     if (ec) {
-        return fail(ErrorCode::io, fmt::format("cannot create {}: {}", out_dir.string(),
-                                               ec.message()));
+        return fail(ErrorCode::io,
+                    fmt::format("cannot create {}: {}", out_dir.string(), ec.message()));
     }
     LaunchInfo info;
     info.spec_path = job.run_dir / "spec.json";
@@ -81,16 +82,18 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
     if (auto s = write_file(info.spec_path, job.spec.dump(2) + "\n"); !s) {
         return fail(s.error());
     }
-    if (auto s = write_file(job.run_dir / "command.json",
-                            describe_launch(info.command).dump(2) + "\n");
+    if (auto s =
+            write_file(job.run_dir / "command.json", describe_launch(info.command).dump(2) + "\n");
         !s) {
         return fail(s.error());
     }
     return info;
 }
 
-core::Result<JobOutcome> run_local_job(const LocalJob& job, const LaunchInfo& launch,
-                                       const EventSink& sink, const std::atomic<bool>* cancel) {
+core::Result<JobOutcome> run_local_job(const LocalJob& job,
+                                       const LaunchInfo& launch,
+                                       const EventSink& sink,
+                                       const std::atomic<bool>* cancel) {
     std::ofstream log(launch.log_path, std::ios::app | std::ios::binary);
     model::ProgressTracker tracker(model::expected_chunks(job.frames));
     transport::ProcessSpec spec{launch.command.argv, launch.command.env, launch.command.cwd};
@@ -100,8 +103,11 @@ core::Result<JobOutcome> run_local_job(const LocalJob& job, const LaunchInfo& la
         log.flush();
         sink(LogLine{job.run_id, line});
         if (tracker.feed(line)) {
-            sink(Progress{job.run_id, tracker.fraction(), tracker.completed_chunks(),
-                          tracker.expected(), tracker.phase()});
+            sink(Progress{job.run_id,
+                          tracker.fraction(),
+                          tracker.completed_chunks(),
+                          tracker.expected(),
+                          tracker.phase()});
         }
     };
     COSMOS_TRY(auto exit, transport::run_process(spec, on_line, cancel));
@@ -128,8 +134,8 @@ core::Result<JobOutcome> run_local_job(const LocalJob& job, const LaunchInfo& la
     } else {
         out.succeeded = true;
     }
-    log << fmt::format("# cosmos: exit code {}{}\n", exit.exit_code,
-                       out.succeeded ? "" : ", " + out.error);
+    log << fmt::format(
+        "# cosmos: exit code {}{}\n", exit.exit_code, out.succeeded ? "" : ", " + out.error);
     return out;
 }
 

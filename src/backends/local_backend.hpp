@@ -23,7 +23,7 @@ struct LocalJob {
     std::filesystem::path run_dir;  // spec.json, command.json, run.log, outputs/
     nlohmann::ordered_json spec;
     model::RunParams params;
-    std::int64_t frames = 121;      // input frames, for the expected chunk count
+    std::int64_t frames = 121;  // input frames, for the expected chunk count
 };
 
 struct LaunchInfo {
@@ -47,8 +47,10 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
 // Runs a prepared job to its end, writing every output line to run.log and emitting LogLine and
 // Progress events. A missing output video is a failure whatever the exit code (reference:
 // guardrail). Fails only when the process could not be started.
-core::Result<JobOutcome> run_local_job(const LocalJob& job, const LaunchInfo& launch,
-                                       const EventSink& sink, const std::atomic<bool>* cancel);
+core::Result<JobOutcome> run_local_job(const LocalJob& job,
+                                       const LaunchInfo& launch,
+                                       const EventSink& sink,
+                                       const std::atomic<bool>* cancel);
 
 // Returns a JSON record of a launch with secret-looking environment values replaced by "***".
 nlohmann::ordered_json describe_launch(const model::LaunchCommand& command);

@@ -1,8 +1,8 @@
 #include "cli/cli_main.hpp"
 
-#include <signal.h>
-
 #include <iostream>
+
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -17,7 +17,9 @@ std::atomic<bool> g_interrupted{false};
 
 namespace {
 
-void on_signal(int) { g_interrupted.store(true); }
+void on_signal(int) {
+    g_interrupted.store(true);
+}
 
 void install_signal_handlers() {
     struct sigaction sa {};
@@ -92,8 +94,10 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough();
     app.option_defaults()->always_capture_default();
-    app.add_option("--config", ctx.config_path, "Configuration file (else $COSMOS_CONFIG, "
-                                                "./cosmos.toml, ~/.config/cosmos/config.toml)")
+    app.add_option("--config",
+                   ctx.config_path,
+                   "Configuration file (else $COSMOS_CONFIG, "
+                   "./cosmos.toml, ~/.config/cosmos/config.toml)")
         ->type_name("FILE");
     app.add_flag("--json", ctx.json, "Print results as JSON on stdout (errors too)");
     app.add_flag("-q,--quiet", ctx.quiet, "No progress or log lines on stderr");
@@ -121,9 +125,10 @@ int run(int argc, char** argv) {
     try {
         return ctx.action();
     } catch (const std::exception& e) {
-        return ctx.out.report_error(core::make_error(
-            core::ErrorCode::internal, fmt::format("internal error: {}", core::redact(e.what())),
-            "this is a bug; please report it with the command you ran"));
+        return ctx.out.report_error(
+            core::make_error(core::ErrorCode::internal,
+                             fmt::format("internal error: {}", core::redact(e.what())),
+                             "this is a bug; please report it with the command you ran"));
     }
 }
 

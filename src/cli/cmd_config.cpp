@@ -14,11 +14,13 @@ namespace {
 
 void add_config(CLI::App& app, Context& ctx) {
     auto* config = app.add_subcommand(
-        "config", "Show or check the configuration (search order: --config, $COSMOS_CONFIG, "
-                  "./cosmos.toml, ~/.config/cosmos/config.toml; see docs/configuration.md)");
+        "config",
+        "Show or check the configuration (search order: --config, $COSMOS_CONFIG, "
+        "./cosmos.toml, ~/.config/cosmos/config.toml; see docs/configuration.md)");
     config->require_subcommand(1);
-    auto* show = config->add_subcommand("show", "Print the effective configuration as TOML, "
-                                                "secrets redacted");
+    auto* show = config->add_subcommand("show",
+                                        "Print the effective configuration as TOML, "
+                                        "secrets redacted");
     show->callback([&ctx] {
         ctx.action = [&ctx] {
             return ctx.guard([&]() -> core::Status {
@@ -40,8 +42,9 @@ void add_config(CLI::App& app, Context& ctx) {
             });
         };
     });
-    auto* check = config->add_subcommand("check", "Validate the configuration; exit 6 with "
-                                                  "FILE:LINE and the problem when it is wrong");
+    auto* check = config->add_subcommand("check",
+                                         "Validate the configuration; exit 6 with "
+                                         "FILE:LINE and the problem when it is wrong");
     check->callback([&ctx] {
         ctx.action = [&ctx] {
             return ctx.guard([&]() -> core::Status {
@@ -49,11 +52,11 @@ void add_config(CLI::App& app, Context& ctx) {
                 std::string source =
                     cfg.source.empty() ? std::string("embedded defaults") : cfg.source.string();
                 if (ctx.out.json) {
-                    ctx.out.print_json({{"ok", true},
-                                        {"source", source},
-                                        {"hosts", cfg.hosts.size()}});
+                    ctx.out.print_json(
+                        {{"ok", true}, {"source", source}, {"hosts", cfg.hosts.size()}});
                 } else {
-                    ctx.out.print_line(fmt::format("ok: {} ({} host(s), data in {})", source,
+                    ctx.out.print_line(fmt::format("ok: {} ({} host(s), data in {})",
+                                                   source,
                                                    cfg.hosts.size(),
                                                    cfg.paths.data_dir.string()));
                 }
@@ -65,8 +68,9 @@ void add_config(CLI::App& app, Context& ctx) {
 
 void add_templates(CLI::App& app, Context& ctx) {
     auto* tmpl = app.add_subcommand(
-        "templates", "Prompt templates for `cosmos create prompt --template NAME --set k=v`; add "
-                     "your own as ~/.config/cosmos/templates/NAME.toml");
+        "templates",
+        "Prompt templates for `cosmos create prompt --template NAME --set k=v`; add "
+        "your own as ~/.config/cosmos/templates/NAME.toml");
     tmpl->require_subcommand(1);
     auto* list = tmpl->add_subcommand("list", "List built-in and user templates");
     list->callback([&ctx] {
@@ -102,7 +106,8 @@ void add_templates(CLI::App& app, Context& ctx) {
         ctx.action = [&ctx, name] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto cfg, ctx.load_config());
-                COSMOS_TRY(auto t, config::find_template(cfg.paths.config_dir / "templates", *name));
+                COSMOS_TRY(auto t,
+                           config::find_template(cfg.paths.config_dir / "templates", *name));
                 if (ctx.out.json) {
                     ctx.out.print_json({{"name", t.name},
                                         {"description", t.description},
@@ -112,9 +117,13 @@ void add_templates(CLI::App& app, Context& ctx) {
                                         {"origin", t.origin}});
                     return {};
                 }
-                ctx.out.print_line(fmt::format("name         {}\norigin       {}\ndescription  {}\n"
-                                               "text         {}",
-                                               t.name, t.origin, t.description, t.text));
+                ctx.out.print_line(
+                    fmt::format("name         {}\norigin       {}\ndescription  {}\n"
+                                "text         {}",
+                                t.name,
+                                t.origin,
+                                t.description,
+                                t.text));
                 for (const auto& [k, v] : t.defaults) {
                     ctx.out.print_line(fmt::format("default      {} = {}", k, v));
                 }

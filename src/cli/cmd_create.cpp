@@ -43,7 +43,8 @@ core::Result<services::CreatePromptRequest> prompt_request(const PromptArgs& a) 
         req.input_dir = a.positional[1];
     }
     if (req.input_dir.empty()) {
-        return fail(ErrorCode::invalid_input, "expected TEXT INPUT_DIR (or INPUT_DIR with --template)",
+        return fail(ErrorCode::invalid_input,
+                    "expected TEXT INPUT_DIR (or INPUT_DIR with --template)",
                     "example: cosmos create prompt \"a rainy street at night\" renders/shot010");
     }
     for (const auto& kv : a.set) {
@@ -75,8 +76,13 @@ void print_created_prompt(const Context& ctx, const store::PromptRecord& p) {
         controls += (controls.empty() ? "" : ", ") + m;
     }
     ctx.out.note(fmt::format("created prompt {} '{}': {} frames {}x{} at {:.3g} fps, controls: {}",
-                             p.id, p.name, p.video.frames, p.video.width, p.video.height,
-                             p.video.fps, controls.empty() ? "none" : controls));
+                             p.id,
+                             p.name,
+                             p.video.frames,
+                             p.video.width,
+                             p.video.height,
+                             p.video.fps,
+                             controls.empty() ? "none" : controls));
     ctx.out.print_line(p.id);
 }
 
@@ -88,15 +94,18 @@ void add_create_prompt(CLI::App& create, Context& ctx) {
         "(depth.mp4, segmentation.mp4, edge.mp4, vis.mp4, keypoint.mp4). Prints the ps_ id.");
     cmd->add_option("args", args->positional, "TEXT INPUT_DIR, or INPUT_DIR with --template")
         ->expected(0, 2);
-    args->name_opt = cmd->add_option("--name", args->name,
+    args->name_opt = cmd->add_option("--name",
+                                     args->name,
                                      "Readable name (letters, digits, _ - .); derived from the "
                                      "text when absent");
-    args->negative_opt = cmd->add_option("--negative", args->negative,
-                                         "Negative prompt (default: [run] negative_prompt)");
-    cmd->add_option("--template", args->template_name,
+    args->negative_opt = cmd->add_option(
+        "--negative", args->negative, "Negative prompt (default: [run] negative_prompt)");
+    cmd->add_option("--template",
+                    args->template_name,
                     "Build the text from a template (see `cosmos templates list`)");
     cmd->add_option("--set", args->set, "Template value KEY=VALUE (repeatable)");
-    cmd->add_flag("-i,--interactive", args->interactive,
+    cmd->add_flag("-i,--interactive",
+                  args->interactive,
                   "Ask for text and inputs, preview the spec and its validation, then save");
     cmd->footer(
         "Examples:\n"
@@ -128,8 +137,9 @@ void add_create_run(CLI::App& create, Context& ctx) {
         "run", "Store a run of a prompt (status pending) with validated parameters");
     cmd->add_option("PROMPT_ID", *prompt_id, "The prompt to run")->required();
     binding->add_to(*cmd);
-    cmd->footer("Example:\n  cosmos create run ps_1a2b3c --weights 0.3 0.7 0.4 0 --steps 35 --seed 7\n"
-                "Then `cosmos spec RUN_ID` shows the exact spec the model will read.");
+    cmd->footer(
+        "Example:\n  cosmos create run ps_1a2b3c --weights 0.3 0.7 0.4 0 --steps 35 --seed 7\n"
+        "Then `cosmos spec RUN_ID` shows the exact spec the model will read.");
     cmd->callback([&ctx, prompt_id, binding] {
         ctx.action = [&ctx, prompt_id, binding] {
             return ctx.guard([&]() -> core::Status {
@@ -139,8 +149,8 @@ void add_create_run(CLI::App& create, Context& ctx) {
                 if (ctx.out.json) {
                     ctx.out.print_json({{"id", run.id}});
                 } else {
-                    ctx.out.note(fmt::format("created run {} of {} (pending)", run.id,
-                                             run.prompt_id));
+                    ctx.out.note(
+                        fmt::format("created run {} of {} (pending)", run.id, run.prompt_id));
                     ctx.out.print_line(run.id);
                 }
                 return {};

@@ -1,9 +1,9 @@
 // `cosmos delete ID... [--force]`.
 
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -23,8 +23,9 @@ void add_delete_command(CLI::App& app, Context& ctx) {
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand(
-        "delete", "Delete prompts (with their runs) and runs, and the runs' outputs and logs in "
-                  "the data dir. Asks first when outputs would be deleted, unless --force.");
+        "delete",
+        "Delete prompts (with their runs) and runs, and the runs' outputs and logs in "
+        "the data dir. Asks first when outputs would be deleted, unless --force.");
     cmd->add_option("IDS", a->ids, "Prompt and run ids")->required();
     cmd->add_flag("-f,--force", a->force, "Do not ask");
     cmd->callback([&ctx, a] {
@@ -40,7 +41,8 @@ void add_delete_command(CLI::App& app, Context& ctx) {
                                     "pass --force to delete without asking");
                     }
                     std::cerr << fmt::format("Delete {} prompt(s), {} run(s) and the outputs in:\n",
-                                             plan.prompts.size(), plan.runs.size());
+                                             plan.prompts.size(),
+                                             plan.runs.size());
                     for (const auto& d : plan.run_dirs) {
                         std::cerr << "  " << d.string() << '\n';
                     }
@@ -55,11 +57,12 @@ void add_delete_command(CLI::App& app, Context& ctx) {
                     return s;
                 }
                 if (ctx.out.json) {
-                    ctx.out.print_json({{"deleted_prompts", plan.prompts},
-                                        {"deleted_runs", plan.runs}});
+                    ctx.out.print_json(
+                        {{"deleted_prompts", plan.prompts}, {"deleted_runs", plan.runs}});
                 } else {
                     ctx.out.note(fmt::format("deleted {} prompt(s) and {} run(s)",
-                                             plan.prompts.size(), plan.runs.size()));
+                                             plan.prompts.size(),
+                                             plan.runs.size()));
                 }
                 return {};
             });

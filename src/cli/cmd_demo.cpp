@@ -20,18 +20,20 @@ namespace {
 
 void add_demo(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
-        "demo", "Generate a small input set, create a prompt and run it on the default host (the "
-                "built-in emulator unless configured otherwise); prints where the video and log "
-                "are");
+        "demo",
+        "Generate a small input set, create a prompt and run it on the default host (the "
+        "built-in emulator unless configured otherwise); prints where the video and log "
+        "are");
     cmd->callback([&ctx] {
         ctx.action = [&ctx] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto* app, ctx.app());
                 ctx.out.note(fmt::format("demo: data dir {}", app->data_dir().string()));
                 RunPrinter printer(ctx.out);
-                COSMOS_TRY(auto result,
-                           services::run_demo(*app, [&](const backends::JobEvent& e) { printer(e); },
-                                              &g_interrupted));
+                COSMOS_TRY(
+                    auto result,
+                    services::run_demo(
+                        *app, [&](const backends::JobEvent& e) { printer(e); }, &g_interrupted));
                 const auto& run = result.run;
                 if (ctx.out.json) {
                     auto j = services::run_json(run);
@@ -40,16 +42,21 @@ void add_demo(CLI::App& app, Context& ctx) {
                 }
                 if (run.status != store::RunStatus::succeeded) {
                     return fail(ErrorCode::remote_failed,
-                                fmt::format("demo run {} {}: {}", run.id,
-                                            store::to_string(run.status), run.error.value_or("")),
+                                fmt::format("demo run {} {}: {}",
+                                            run.id,
+                                            store::to_string(run.status),
+                                            run.error.value_or("")),
                                 fmt::format("log: {}", run.log_path.value_or("-")));
                 }
                 if (!ctx.out.json) {
-                    ctx.out.print_line(fmt::format("prompt  {}\nrun     {} succeeded\nvideo   {}\n"
-                                                   "log     {}\nnext    cosmos show {}",
-                                                   result.prompt.id, run.id,
-                                                   run.output_video.value_or("-"),
-                                                   run.log_path.value_or("-"), run.id));
+                    ctx.out.print_line(
+                        fmt::format("prompt  {}\nrun     {} succeeded\nvideo   {}\n"
+                                    "log     {}\nnext    cosmos show {}",
+                                    result.prompt.id,
+                                    run.id,
+                                    run.output_video.value_or("-"),
+                                    run.log_path.value_or("-"),
+                                    run.id));
                 }
                 return {};
             });
@@ -63,9 +70,10 @@ void add_emulator(CLI::App& app, Context& ctx) {
     emu->require_subcommand(1);
     auto dir = std::make_shared<std::string>();
     auto* install = emu->add_subcommand(
-        "install", "Lay out an emulated Cosmos checkout in DIR (transfer script at its real path, "
-                   "torchrun and nvidia-smi stand-ins, placeholder checkpoints); point a host's "
-                   "cosmos_dir at it");
+        "install",
+        "Lay out an emulated Cosmos checkout in DIR (transfer script at its real path, "
+        "torchrun and nvidia-smi stand-ins, placeholder checkpoints); point a host's "
+        "cosmos_dir at it");
     install->add_option("DIR", *dir)->required();
     install->callback([&ctx, dir] {
         ctx.action = [&ctx, dir] {
@@ -82,7 +90,9 @@ void add_emulator(CLI::App& app, Context& ctx) {
                     ctx.out.print_line(fmt::format(
                         "emulator installed in {}\nuse it from a host: cosmos_dir = \"{}\", "
                         "torchrun = \"{}\"",
-                        target.string(), target.string(), (target / "bin/torchrun").string()));
+                        target.string(),
+                        target.string(),
+                        (target / "bin/torchrun").string()));
                 }
                 return {};
             });

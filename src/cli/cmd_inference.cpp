@@ -21,7 +21,8 @@ using core::fail;
 namespace {
 
 // Executes `runs` one after another; returns the final records.
-core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx, services::App& app,
+core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
+                                                        services::App& app,
                                                         const std::vector<store::RunRecord>& runs,
                                                         const std::string& host) {
     std::vector<store::RunRecord> done;
@@ -58,9 +59,10 @@ void add_inference_command(CLI::App& app, Context& ctx) {
     cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to run")->required();
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host, normally `local`)");
     a->binding.add_to(*cmd);
-    cmd->footer("Examples:\n  cosmos inference ps_1a2b3c\n"
-                "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
-                "Exit code 10 when a run failed (its error and log are in `cosmos show RUN_ID`).");
+    cmd->footer(
+        "Examples:\n  cosmos inference ps_1a2b3c\n"
+        "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
+        "Exit code 10 when a run failed (its error and log are in `cosmos show RUN_ID`).");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             std::vector<store::RunRecord> finished;
@@ -89,7 +91,9 @@ void add_inference_command(CLI::App& app, Context& ctx) {
                 arr.push_back(services::run_json(r));
                 failed += r.status == store::RunStatus::succeeded ? 0 : 1;
                 if (!ctx.out.json) {
-                    ctx.out.print_line(fmt::format("{}\t{}\t{}", r.id, store::to_string(r.status),
+                    ctx.out.print_line(fmt::format("{}\t{}\t{}",
+                                                   r.id,
+                                                   store::to_string(r.status),
                                                    r.output_video.value_or(r.error.value_or(""))));
                 }
             }
@@ -100,8 +104,8 @@ void add_inference_command(CLI::App& app, Context& ctx) {
                 return 130;
             }
             if (failed > 0) {
-                ctx.out.note(fmt::format("{} of {} run(s) failed; see `cosmos show RUN_ID`",
-                                         failed, finished.size()));
+                ctx.out.note(fmt::format(
+                    "{} of {} run(s) failed; see `cosmos show RUN_ID`", failed, finished.size()));
                 return core::exit_code_for(ErrorCode::remote_failed);
             }
             return code;

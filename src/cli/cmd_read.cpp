@@ -44,8 +44,12 @@ void print_prompts(const Context& ctx, const std::vector<store::PromptRecord>& p
     std::vector<std::vector<std::string>> rows = {
         {"ID", "NAME", "FRAMES", "CONTROLS", "CREATED", "TEXT"}};
     for (const auto& p : prompts) {
-        rows.push_back({p.id, p.name, std::to_string(p.video.frames), controls_text(p),
-                        short_time(p.created_at), ellipsize(p.prompt, 48)});
+        rows.push_back({p.id,
+                        p.name,
+                        std::to_string(p.video.frames),
+                        controls_text(p),
+                        short_time(p.created_at),
+                        ellipsize(p.prompt, 48)});
     }
     print_table(rows);
 }
@@ -62,9 +66,14 @@ void print_runs(const Context& ctx, const std::vector<store::RunRecord>& runs) {
     std::vector<std::vector<std::string>> rows = {
         {"ID", "PROMPT", "KIND", "STATUS", "HOST", "PROGRESS", "CREATED", "ERROR"}};
     for (const auto& r : runs) {
-        rows.push_back({r.id, r.prompt_id, r.kind, std::string(store::to_string(r.status)),
-                        r.host.value_or("-"), fmt::format("{:.0f}%", r.progress * 100),
-                        short_time(r.created_at), ellipsize(r.error.value_or(""), 40)});
+        rows.push_back({r.id,
+                        r.prompt_id,
+                        r.kind,
+                        std::string(store::to_string(r.status)),
+                        r.host.value_or("-"),
+                        fmt::format("{:.0f}%", r.progress * 100),
+                        short_time(r.created_at),
+                        ellipsize(r.error.value_or(""), 40)});
     }
     print_table(rows);
 }
@@ -87,13 +96,20 @@ core::Status show_prompt(const Context& ctx, const services::App& app, const std
         ctx.out.print_json(j);
         return {};
     }
-    ctx.out.print_line(fmt::format("prompt    {}\nname      {}\ncreated   {}\nsource    {}", p->id,
-                                   p->name, p->created_at, p->source));
-    ctx.out.print_line(fmt::format("text      {}\nnegative  {}", p->prompt,
-                                   ellipsize(p->negative_prompt, 100)));
+    ctx.out.print_line(fmt::format("prompt    {}\nname      {}\ncreated   {}\nsource    {}",
+                                   p->id,
+                                   p->name,
+                                   p->created_at,
+                                   p->source));
+    ctx.out.print_line(
+        fmt::format("text      {}\nnegative  {}", p->prompt, ellipsize(p->negative_prompt, 100)));
     ctx.out.print_line(fmt::format("input     {}\nvideo     {} ({} frames, {}x{}, {:.3g} fps)",
-                                   p->input_dir, p->input_video.value_or("-"), p->video.frames,
-                                   p->video.width, p->video.height, p->video.fps));
+                                   p->input_dir,
+                                   p->input_video.value_or("-"),
+                                   p->video.frames,
+                                   p->video.width,
+                                   p->video.height,
+                                   p->video.fps));
     for (const auto& [m, path] : p->controls) {
         ctx.out.print_line(fmt::format("control   {:<9} {}", m, path));
     }
@@ -102,8 +118,8 @@ core::Status show_prompt(const Context& ctx, const services::App& app, const std
     }
     ctx.out.print_line(fmt::format("runs      {}", runs.size()));
     for (const auto& r : runs) {
-        ctx.out.print_line(fmt::format("  {}  {:<9}  {}", r.id, store::to_string(r.status),
-                                       short_time(r.created_at)));
+        ctx.out.print_line(fmt::format(
+            "  {}  {:<9}  {}", r.id, store::to_string(r.status), short_time(r.created_at)));
     }
     return {};
 }
@@ -130,14 +146,25 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
         weights += fmt::format("{}{}={}", weights.empty() ? "" : " ", m, w);
     }
     ctx.out.print_line(fmt::format(
-        "run       {}\nprompt    {}\nkind      {}\nstatus    {} ({:.0f}%)\nhost      {}", r->id,
-        r->prompt_id, r->kind, store::to_string(r->status), r->progress * 100,
+        "run       {}\nprompt    {}\nkind      {}\nstatus    {} ({:.0f}%)\nhost      {}",
+        r->id,
+        r->prompt_id,
+        r->kind,
+        store::to_string(r->status),
+        r->progress * 100,
         r->host.value_or("-")));
     ctx.out.print_line(fmt::format(
-        "weights   {}\nparams    steps={} guidance={} sigma_max={} seed={} fps={} gpus={}", weights,
-        p.num_steps, p.guidance, p.sigma_max, p.seed, p.fps, p.num_gpus));
+        "weights   {}\nparams    steps={} guidance={} sigma_max={} seed={} fps={} gpus={}",
+        weights,
+        p.num_steps,
+        p.guidance,
+        p.sigma_max,
+        p.seed,
+        p.fps,
+        p.num_gpus));
     for (const auto& e : events) {
-        ctx.out.print_line(fmt::format("  {}  {:<9} {}", e.at, store::to_string(e.status), e.detail));
+        ctx.out.print_line(
+            fmt::format("  {}  {:<9} {}", e.at, store::to_string(e.status), e.detail));
     }
     if (r->exit_code) {
         ctx.out.print_line(fmt::format("exit code {}", *r->exit_code));
@@ -145,8 +172,8 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
     if (r->error) {
         ctx.out.print_line(fmt::format("error     {}", *r->error));
     }
-    ctx.out.print_line(fmt::format("output    {}\nlog       {}", r->output_video.value_or("-"),
-                                   r->log_path.value_or("-")));
+    ctx.out.print_line(fmt::format(
+        "output    {}\nlog       {}", r->output_video.value_or("-"), r->log_path.value_or("-")));
     return {};
 }
 
@@ -161,7 +188,8 @@ void add_list(CLI::App& app, Context& ctx) {
     cmd->add_option("WHAT", a->what, "prompts or runs")
         ->required()
         ->check(CLI::IsMember({"prompts", "runs"}));
-    cmd->add_option("--status", a->status,
+    cmd->add_option("--status",
+                    a->status,
                     "Only runs in this status: pending, queued, running, succeeded, failed, "
                     "cancelled");
     cmd->add_option("--prompt", a->prompt, "Only runs of this prompt");
@@ -174,8 +202,9 @@ void add_list(CLI::App& app, Context& ctx) {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto* app, ctx.app());
                 if (a->what == "prompts") {
-                    COSMOS_TRY(auto prompts,
-                               store::list_prompts(app->db, store::PromptQuery{a->limit, a->offset}));
+                    COSMOS_TRY(
+                        auto prompts,
+                        store::list_prompts(app->db, store::PromptQuery{a->limit, a->offset}));
                     print_prompts(ctx, prompts);
                     return {};
                 }
@@ -230,8 +259,9 @@ void add_search(CLI::App& app, Context& ctx) {
     auto text = std::make_shared<std::string>();
     auto limit = std::make_shared<int>(50);
     auto* cmd = app.add_subcommand(
-        "search", "Find prompts whose name or text contain every word (prefixes match), and "
-                  "their runs");
+        "search",
+        "Find prompts whose name or text contain every word (prefixes match), and "
+        "their runs");
     cmd->add_option("TEXT", *text, "Words to look for")->required();
     cmd->add_option("--limit", *limit, "At most this many prompts")->check(CLI::Range(1, 1000));
     cmd->callback([&ctx, text, limit] {
@@ -271,8 +301,9 @@ void add_search(CLI::App& app, Context& ctx) {
 void add_spec(CLI::App& app, Context& ctx) {
     auto id = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand(
-        "spec", "Print the controlnet spec JSON the model reads for a run: the one sent, once "
-                "launched; otherwise the one a local launch would send");
+        "spec",
+        "Print the controlnet spec JSON the model reads for a run: the one sent, once "
+        "launched; otherwise the one a local launch would send");
     cmd->add_option("RUN_ID", *id, "A run id")->required();
     cmd->callback([&ctx, id] {
         ctx.action = [&ctx, id] {

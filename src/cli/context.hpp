@@ -44,11 +44,11 @@ extern std::atomic<bool> g_interrupted;
 
 // Registration of each command group (one file each).
 void add_create_commands(CLI::App& app, Context& ctx);
-void add_read_commands(CLI::App& app, Context& ctx);      // list, show, search, spec
+void add_read_commands(CLI::App& app, Context& ctx);  // list, show, search, spec
 void add_delete_command(CLI::App& app, Context& ctx);
 void add_inference_command(CLI::App& app, Context& ctx);
 void add_import_command(CLI::App& app, Context& ctx);
-void add_config_commands(CLI::App& app, Context& ctx);    // config show|check, templates
-void add_demo_commands(CLI::App& app, Context& ctx);      // demo, emulator install
+void add_config_commands(CLI::App& app, Context& ctx);  // config show|check, templates
+void add_demo_commands(CLI::App& app, Context& ctx);    // demo, emulator install
 
 }  // namespace cosmos::cli

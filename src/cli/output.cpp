@@ -1,11 +1,11 @@
 #include "cli/output.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 

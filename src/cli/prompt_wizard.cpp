@@ -15,7 +15,8 @@ using core::fail;
 
 namespace {
 
-core::Result<std::string> ask(std::istream& in, const std::string& question,
+core::Result<std::string> ask(std::istream& in,
+                              const std::string& question,
                               const std::string& fallback = {}) {
     std::cerr << question;
     if (!fallback.empty()) {
@@ -36,8 +37,12 @@ core::Result<std::string> ask(std::istream& in, const std::string& question,
 void show_preview(const services::App& app, const Output& out, const services::PromptDraft& d) {
     std::cerr << out.style("Preview", "1") << '\n';
     std::cerr << fmt::format("  name      {}\n  input     {} ({} frames, {}x{}, {:.3g} fps)\n",
-                             d.record.name, d.record.input_dir, d.record.video.frames,
-                             d.record.video.width, d.record.video.height, d.record.video.fps);
+                             d.record.name,
+                             d.record.input_dir,
+                             d.record.video.frames,
+                             d.record.video.width,
+                             d.record.video.height,
+                             d.record.video.fps);
     for (const auto& [m, path] : d.record.controls) {
         std::cerr << fmt::format("  control   {:<9} {}\n", m, path);
     }
@@ -62,7 +67,8 @@ void show_preview(const services::App& app, const Output& out, const services::P
 
 }  // namespace
 
-core::Result<store::PromptRecord> run_prompt_wizard(const services::App& app, const Output& out,
+core::Result<store::PromptRecord> run_prompt_wizard(const services::App& app,
+                                                    const Output& out,
                                                     std::istream& in) {
     services::CreatePromptRequest req;
     COSMOS_TRY(req.text, ask(in, "Prompt text"));

@@ -14,7 +14,8 @@ namespace cosmos::cli {
 
 // Returns the saved prompt; fails with invalid_input when input ends before an answer or the
 // user declines, and with the draft's error when the answers stay invalid.
-core::Result<store::PromptRecord> run_prompt_wizard(const services::App& app, const Output& out,
+core::Result<store::PromptRecord> run_prompt_wizard(const services::App& app,
+                                                    const Output& out,
                                                     std::istream& in);
 
 }  // namespace cosmos::cli

@@ -12,25 +12,29 @@ using core::ErrorCode;
 using core::fail;
 
 void RunOptionsBinding::add_to(CLI::App& cmd) {
-    cmd.add_option("--weights", m_weights,
+    cmd.add_option("--weights",
+                   m_weights,
                    "Control weights for vis, edge, depth and seg, in that order (>= 0; 0 leaves "
                    "the modality out)")
         ->expected(4)
         ->type_name("VIS EDGE DEPTH SEG");
-    cmd.add_option("--weight", m_weight,
+    cmd.add_option("--weight",
+                   m_weight,
                    "One modality's weight, e.g. --weight depth=0.6 (repeatable; vis, edge, depth, "
                    "seg, keypoint, hdmap, lidar)")
         ->type_name("MODALITY=W");
     m_steps_opt = cmd.add_option("--steps", m_steps, "Diffusion steps (1-100; default 35)");
     m_guidance_opt = cmd.add_option("--guidance", m_guidance, "Guidance / CFG scale (1-20)");
     m_seed_opt = cmd.add_option("--seed", m_seed, "Random seed (1-4294967295)");
-    m_sigma_opt = cmd.add_option("--sigma-max", m_sigma_max,
+    m_sigma_opt = cmd.add_option("--sigma-max",
+                                 m_sigma_max,
                                  "Partial denoising strength (0-80; < 80 keeps more of the input)");
     m_fps_opt = cmd.add_option("--fps", m_fps, "Output frames per second (1-60)");
     m_gpus_opt = cmd.add_option("--num-gpus", m_num_gpus, "GPUs for the run: 1, 2, 4 or 8");
-    m_blur_opt = cmd.add_option("--blur-strength", m_blur,
-                                "vis control blur: very_low, low, medium, high, very_high");
-    m_canny_opt = cmd.add_option("--canny-threshold", m_canny,
+    m_blur_opt = cmd.add_option(
+        "--blur-strength", m_blur, "vis control blur: very_low, low, medium, high, very_high");
+    m_canny_opt = cmd.add_option("--canny-threshold",
+                                 m_canny,
                                  "edge control threshold: very_low, low, medium, high, very_high");
 }
 

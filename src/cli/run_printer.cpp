@@ -24,12 +24,19 @@ void RunPrinter::draw_bar() {
     for (int i = 0; i < k_width; ++i) {
         bar += i < filled ? "█" : "░";
     }
-    auto secs = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::steady_clock::now() - m_start)
-                    .count();
+    auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_start)
+            .count();
     std::cerr << "\r\033[2K"
-              << fmt::format("{} {} {:3.0f}% {} chunk {}/{} {:02}:{:02}", m_run_id, bar,
-                             m_fraction * 100, m_phase, m_chunk, m_chunks, secs / 60, secs % 60);
+              << fmt::format("{} {} {:3.0f}% {} chunk {}/{} {:02}:{:02}",
+                             m_run_id,
+                             bar,
+                             m_fraction * 100,
+                             m_phase,
+                             m_chunk,
+                             m_chunks,
+                             secs / 60,
+                             secs % 60);
     std::cerr.flush();
     m_bar_shown = true;
 }
@@ -56,8 +63,12 @@ void RunPrinter::operator()(const backends::JobEvent& event) {
         if (m_out.fancy) {
             draw_bar();
         } else if (changed) {
-            std::cerr << fmt::format("progress {} {:.0f}% {} chunk {}/{}\n", p->run_id,
-                                     p->fraction * 100, p->phase, p->chunk, p->chunks);
+            std::cerr << fmt::format("progress {} {:.0f}% {} chunk {}/{}\n",
+                                     p->run_id,
+                                     p->fraction * 100,
+                                     p->phase,
+                                     p->chunk,
+                                     p->chunks);
         }
     } else if (const auto* f = std::get_if<backends::Finished>(&event)) {
         clear_bar();

@@ -17,17 +17,25 @@ std::string iso_from_ms(std::int64_t ms) {
     std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                       tm.tm_year + 1900,
+                       tm.tm_mon + 1,
+                       tm.tm_mday,
+                       tm.tm_hour,
+                       tm.tm_min,
+                       tm.tm_sec,
+                       ms % 1000);
 }
 
-std::string now_iso() { return iso_from_ms(now_ms()); }
+std::string now_iso() {
+    return iso_from_ms(now_ms());
+}
 
 std::int64_t ms_from_iso(std::string_view iso) {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, n = 0;
     std::string text(iso);
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-                    &n) < 6) {
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) <
+        6) {
         return -1;
     }
     std::int64_t millis = 0;

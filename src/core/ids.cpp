@@ -8,9 +8,12 @@ namespace cosmos::core {
 
 std::string_view id_prefix(IdKind kind) {
     switch (kind) {
-        case IdKind::prompt: return "ps_";
-        case IdKind::run: return "rs_";
-        case IdKind::job: return "job_";
+        case IdKind::prompt:
+            return "ps_";
+        case IdKind::run:
+            return "rs_";
+        case IdKind::job:
+            return "job_";
     }
     return "";
 }

@@ -10,13 +10,14 @@ namespace cosmos::core {
 namespace {
 
 constexpr std::array<std::string_view, 64> k_stop_words = {
-    "the",   "and",   "with",   "for",    "from",   "into",  "onto",  "that",  "this",  "these",
-    "those", "are",   "was",    "were",   "been",   "being", "has",   "have",  "had",   "its",
-    "their", "there", "then",   "than",   "over",   "under", "very",  "some",  "each",  "which",
-    "while", "where", "when",   "what",   "who",    "whom",  "will",  "would", "can",   "could",
-    "should", "shall", "may",   "might",  "must",   "about", "above", "below", "after", "before",
-    "during", "through", "between", "against", "without", "within", "along", "across", "behind",
-    "beyond", "not",  "but",    "all",    "video"};
+    "the",    "and",    "with",   "for",     "from",    "into",    "onto",    "that",
+    "this",   "these",  "those",  "are",     "was",     "were",    "been",    "being",
+    "has",    "have",   "had",    "its",     "their",   "there",   "then",    "than",
+    "over",   "under",  "very",   "some",    "each",    "which",   "while",   "where",
+    "when",   "what",   "who",    "whom",    "will",    "would",   "can",     "could",
+    "should", "shall",  "may",    "might",   "must",    "about",   "above",   "below",
+    "after",  "before", "during", "through", "between", "against", "without", "within",
+    "along",  "across", "behind", "beyond",  "not",     "but",     "all",     "video"};
 
 bool is_stop_word(std::string_view w) {
     for (auto s : k_stop_words) {
@@ -96,12 +97,12 @@ Status validate_name(std::string_view name) {
         auto u = static_cast<unsigned char>(c);
         bool ok = std::isalnum(u) != 0 || c == '_' || c == '-' || c == '.';
         if (!ok) {
-            std::string shown = std::isprint(u) != 0 ? std::string(1, c)
-                                                     : fmt::format("\\x{:02x}", u);
-            return fail(ErrorCode::invalid_input,
-                        fmt::format("name contains the character '{}', which is not allowed",
-                                    shown),
-                        "use letters, digits, '_', '-' and '.'");
+            std::string shown =
+                std::isprint(u) != 0 ? std::string(1, c) : fmt::format("\\x{:02x}", u);
+            return fail(
+                ErrorCode::invalid_input,
+                fmt::format("name contains the character '{}', which is not allowed", shown),
+                "use letters, digits, '_', '-' and '.'");
         }
     }
     return {};

@@ -17,7 +17,9 @@ namespace cosmos::core {
 struct Unexpected {
     Error error;
 };
-inline Unexpected fail(Error e) { return Unexpected{std::move(e)}; }
+inline Unexpected fail(Error e) {
+    return Unexpected{std::move(e)};
+}
 inline Unexpected fail(ErrorCode code, std::string message, std::string hint = {}) {
     return Unexpected{Error{code, std::move(message), std::move(hint)}};
 }
@@ -28,26 +30,42 @@ public:
     using value_type = T;
     Result(const T& v) : m_v(std::in_place_index<0>, v) {}
     Result(T&& v) : m_v(std::in_place_index<0>, std::move(v)) {}
-    template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                                !std::is_same_v<std::decay_t<U>, Result> &&
-                                                !std::is_same_v<std::decay_t<U>, Unexpected>>>
+    template <class U,
+              class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                       !std::is_same_v<std::decay_t<U>, Result> &&
+                                       !std::is_same_v<std::decay_t<U>, Unexpected>>>
     Result(U&& v) : m_v(std::in_place_index<0>, T(std::forward<U>(v))) {}
     Result(Unexpected u) : m_v(std::in_place_index<1>, std::move(u.error)) {}
 
     bool has_value() const { return m_v.index() == 0; }
     explicit operator bool() const { return has_value(); }
 
-    T& value() & { check(); return std::get<0>(m_v); }
-    const T& value() const& { check(); return std::get<0>(m_v); }
-    T&& value() && { check(); return std::get<0>(std::move(m_v)); }
+    T& value() & {
+        check();
+        return std::get<0>(m_v);
+    }
+    const T& value() const& {
+        check();
+        return std::get<0>(m_v);
+    }
+    T&& value() && {
+        check();
+        return std::get<0>(std::move(m_v));
+    }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T&& operator*() && { return std::move(*this).value(); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    const Error& error() const& { assert(!has_value()); return std::get<1>(m_v); }
-    Error&& error() && { assert(!has_value()); return std::get<1>(std::move(m_v)); }
+    const Error& error() const& {
+        assert(!has_value());
+        return std::get<1>(m_v);
+    }
+    Error&& error() && {
+        assert(!has_value());
+        return std::get<1>(std::move(m_v));
+    }
 
     template <class U>
     T value_or(U&& fallback) const& {
@@ -76,8 +94,14 @@ public:
             throw std::logic_error("Result::value() on error: " + m_error->message);
         }
     }
-    const Error& error() const& { assert(m_error); return *m_error; }
-    Error&& error() && { assert(m_error); return std::move(*m_error); }
+    const Error& error() const& {
+        assert(m_error);
+        return *m_error;
+    }
+    Error&& error() && {
+        assert(m_error);
+        return std::move(*m_error);
+    }
 
 private:
     std::optional<Error> m_error;
@@ -91,10 +115,9 @@ using Status = Result<void>;
 // function, otherwise declares `var` holding the value (as ccache's TRY_ASSIGN).
 #define COSMOS_TRY_CONCAT_(a, b) a##b
 #define COSMOS_TRY_CONCAT(a, b) COSMOS_TRY_CONCAT_(a, b)
-#define COSMOS_TRY(var, expr)                                                 \
-    auto COSMOS_TRY_CONCAT(cosmos_try_, __LINE__) = (expr);                   \
-    if (!COSMOS_TRY_CONCAT(cosmos_try_, __LINE__).has_value()) {              \
-        return ::cosmos::core::fail(                                          \
-            std::move(COSMOS_TRY_CONCAT(cosmos_try_, __LINE__)).error());     \
-    }                                                                         \
+#define COSMOS_TRY(var, expr)                                                                     \
+    auto COSMOS_TRY_CONCAT(cosmos_try_, __LINE__) = (expr);                                       \
+    if (!COSMOS_TRY_CONCAT(cosmos_try_, __LINE__).has_value()) {                                  \
+        return ::cosmos::core::fail(std::move(COSMOS_TRY_CONCAT(cosmos_try_, __LINE__)).error()); \
+    }                                                                                             \
     var = std::move(*COSMOS_TRY_CONCAT(cosmos_try_, __LINE__))

@@ -5,8 +5,8 @@
 namespace cosmos::model {
 
 const std::vector<std::string>& modality_keys() {
-    static const std::vector<std::string> keys = {"vis",      "edge",    "depth", "seg",
-                                                  "keypoint", "upscale", "hdmap", "lidar"};
+    static const std::vector<std::string> keys = {
+        "vis", "edge", "depth", "seg", "keypoint", "upscale", "hdmap", "lidar"};
     return keys;
 }
 
@@ -15,7 +15,9 @@ bool is_modality(std::string_view key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-bool is_transfer_modality(std::string_view key) { return is_modality(key) && key != "upscale"; }
+bool is_transfer_modality(std::string_view key) {
+    return is_modality(key) && key != "upscale";
+}
 
 std::optional<std::string> modality_for_stem(std::string_view stem) {
     if (stem == "segmentation" || stem == "seg") {
@@ -28,6 +30,8 @@ std::optional<std::string> modality_for_stem(std::string_view stem) {
     return std::nullopt;
 }
 
-bool is_computed_from_input(std::string_view key) { return key == "vis" || key == "edge"; }
+bool is_computed_from_input(std::string_view key) {
+    return key == "vis" || key == "edge";
+}
 
 }  // namespace cosmos::model

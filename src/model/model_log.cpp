@@ -50,8 +50,9 @@ bool ProgressTracker::feed(std::string_view raw) {
         return true;
     }
     if (m.find("CUDA out of memory") != std::string::npos) {
-        m_error = "CUDA out of memory (the GPU needs about 28 GB or more; try offload flags "
-                  "or more GPUs)";
+        m_error =
+            "CUDA out of memory (the GPU needs about 28 GB or more; try offload flags "
+            "or more GPUs)";
         return true;
     }
     // The last line of a Python traceback: "SomeError: message".

@@ -24,7 +24,8 @@ LogLine parse_log_line(std::string_view line);
 
 class ProgressTracker {
 public:
-    explicit ProgressTracker(int expected_chunks) : m_expected(expected_chunks < 1 ? 1 : expected_chunks) {}
+    explicit ProgressTracker(int expected_chunks)
+        : m_expected(expected_chunks < 1 ? 1 : expected_chunks) {}
 
     // Feeds one line of output; returns true when progress or an outcome changed.
     bool feed(std::string_view line);

@@ -15,21 +15,23 @@ using core::fail;
 using core::Status;
 
 namespace {
-constexpr std::array<std::string_view, 5> k_strengths = {"very_low", "low", "medium", "high",
-                                                          "very_high"};
+constexpr std::array<std::string_view, 5> k_strengths = {
+    "very_low", "low", "medium", "high", "very_high"};
 constexpr std::array<std::string_view, 4> k_offloads = {
     "diffusion_transformer", "text_encoder_model", "guardrail_models", "prompt_upsampler"};
 }  // namespace
 
 Status check_weight(std::string_view modality, double weight) {
     if (!is_transfer_modality(modality)) {
-        return fail(ErrorCode::invalid_input, fmt::format("unknown control modality '{}'", modality),
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("unknown control modality '{}'", modality),
                     "modalities: vis, edge, depth, seg, keypoint, hdmap, lidar");
     }
     if (!std::isfinite(weight) || weight < 0) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("weight {} for {} is out of range: must be a number >= 0",
-                                weight, modality));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format(
+                "weight {} for {} is out of range: must be a number >= 0", weight, modality));
     }
     return {};
 }
@@ -44,8 +46,9 @@ Status check_num_steps(std::int64_t v) {
 
 Status check_guidance(double v) {
     if (!std::isfinite(v) || v < k_min_guidance || v > k_max_guidance) {
-        return fail(ErrorCode::invalid_input, fmt::format("guidance {} is out of range {}-{}", v,
-                                                          k_min_guidance, k_max_guidance));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("guidance {} is out of range {}-{}", v, k_min_guidance, k_max_guidance));
     }
     return {};
 }
@@ -76,9 +79,9 @@ Status check_seed(std::int64_t v) {
 
 Status check_num_gpus(std::int64_t v) {
     if (v != 1 && v != 2 && v != 4 && v != 8) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("num-gpus {} is not allowed: Cosmos-Transfer1 runs on 1, 2, 4 or 8",
-                                v));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("num-gpus {} is not allowed: Cosmos-Transfer1 runs on 1, 2, 4 or 8", v));
     }
     return {};
 }
@@ -89,8 +92,9 @@ Status check_strength(std::string_view flag, std::string_view v) {
             return {};
         }
     }
-    return fail(ErrorCode::invalid_input,
-                fmt::format("{} '{}' is not one of very_low, low, medium, high, very_high", flag, v));
+    return fail(
+        ErrorCode::invalid_input,
+        fmt::format("{} '{}' is not one of very_low, low, medium, high, very_high", flag, v));
 }
 
 Status check_offload(std::string_view name) {
@@ -111,8 +115,10 @@ Status validate(const RunParams& p) {
             return s;
         }
     }
-    for (const Status& s : {check_num_steps(p.num_steps), check_guidance(p.guidance),
-                            check_sigma_max(p.sigma_max), check_fps(p.fps),
+    for (const Status& s : {check_num_steps(p.num_steps),
+                            check_guidance(p.guidance),
+                            check_sigma_max(p.sigma_max),
+                            check_fps(p.fps),
                             check_seed(static_cast<std::int64_t>(p.seed)),
                             check_num_gpus(p.num_gpus),
                             check_strength("blur-strength", p.blur_strength),

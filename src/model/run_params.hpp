@@ -42,10 +42,10 @@ core::Status check_guidance(double v);
 core::Status check_sigma_max(double v);
 core::Status check_fps(std::int64_t v);
 core::Status check_seed(std::int64_t v);
-core::Status check_num_gpus(std::int64_t v);          // 1, 2, 4 or 8
+core::Status check_num_gpus(std::int64_t v);                             // 1, 2, 4 or 8
 core::Status check_strength(std::string_view flag, std::string_view v);  // very_low..very_high
-core::Status check_offload(std::string_view name);    // diffusion_transformer, text_encoder_model,
-                                                      // guardrail_models, prompt_upsampler
+core::Status check_offload(std::string_view name);  // diffusion_transformer, text_encoder_model,
+                                                    // guardrail_models, prompt_upsampler
 
 // Checks every field of `params`; returns the first failure.
 core::Status validate(const RunParams& params);

@@ -31,7 +31,8 @@ core::Status check_spec_input(const SpecInput& in) {
     }
     auto active = active_modalities(in.params);
     if (active.empty()) {
-        return fail(ErrorCode::invalid_input, "no control modality has a weight above 0",
+        return fail(ErrorCode::invalid_input,
+                    "no control modality has a weight above 0",
                     "give at least one weight, e.g. --weight edge=0.5");
     }
     for (const auto& m : active) {
@@ -44,7 +45,8 @@ core::Status check_spec_input(const SpecInput& in) {
             return fail(ErrorCode::invalid_input,
                         fmt::format("{} has a weight but neither an input video nor a {} control "
                                     "video exists",
-                                    m, m));
+                                    m,
+                                    m));
         }
         if ((m == "hdmap" || m == "lidar") && !has_control) {
             return fail(ErrorCode::invalid_input,

@@ -16,16 +16,16 @@ inline constexpr const char* k_transfer_script = "cosmos_transfer1/diffusion/inf
 
 struct TransferCommandInput {
     std::string torchrun = "torchrun";
-    std::string cosmos_dir;       // checkout root: cwd and PYTHONPATH
+    std::string cosmos_dir;  // checkout root: cwd and PYTHONPATH
     std::string checkpoint_dir;
     std::string spec_path;
-    std::string output_dir;       // --video_save_folder
+    std::string output_dir;  // --video_save_folder
     std::string save_name = "output";
     std::optional<std::string> batch_input_path;
     std::vector<int> gpu_ids = {0};
     std::vector<std::string> offload;  // without the --offload_ prefix
     bool upsample_prompt = false;
-    std::optional<int> num_steps;      // given as a flag only where the reference asks (upscaler)
+    std::optional<int> num_steps;  // given as a flag only where the reference asks (upscaler)
 };
 
 struct LaunchCommand {

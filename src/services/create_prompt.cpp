@@ -21,8 +21,10 @@ core::Status check_text(const std::string& text, const char* what) {
     }
     if (text.size() > k_max_prompt_chars) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("the {} has {} characters; at most {} are accepted", what,
-                                text.size(), k_max_prompt_chars));
+                    fmt::format("the {} has {} characters; at most {} are accepted",
+                                what,
+                                text.size(),
+                                k_max_prompt_chars));
     }
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
@@ -34,7 +36,8 @@ core::Status check_text(const std::string& text, const char* what) {
     return {};
 }
 
-core::Result<std::string> resolve_text(const App& app, const CreatePromptRequest& req,
+core::Result<std::string> resolve_text(const App& app,
+                                       const CreatePromptRequest& req,
                                        std::string& negative_from_template) {
     if (!req.template_name) {
         if (!req.template_values.empty()) {
@@ -43,11 +46,11 @@ core::Result<std::string> resolve_text(const App& app, const CreatePromptRequest
         return req.text;
     }
     if (!req.text.empty()) {
-        return fail(ErrorCode::invalid_input,
-                    "give either prompt text or --template, not both");
+        return fail(ErrorCode::invalid_input, "give either prompt text or --template, not both");
     }
-    COSMOS_TRY(auto tmpl, config::find_template(app.config.paths.config_dir / "templates",
-                                                *req.template_name));
+    COSMOS_TRY(
+        auto tmpl,
+        config::find_template(app.config.paths.config_dir / "templates", *req.template_name));
     negative_from_template = tmpl.negative;
     return config::render_template(tmpl, req.template_values);
 }

@@ -68,11 +68,13 @@ core::Result<nlohmann::ordered_json> local_spec(const store::PromptRecord& promp
     return model::build_transfer_spec(in);
 }
 
-core::Result<store::RunRecord> create_run(const App& app, const std::string& prompt_id,
+core::Result<store::RunRecord> create_run(const App& app,
+                                          const std::string& prompt_id,
                                           const RunOptions& opts) {
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, prompt_id));
     if (!prompt) {
-        return fail(ErrorCode::not_found, fmt::format("no prompt {}", prompt_id),
+        return fail(ErrorCode::not_found,
+                    fmt::format("no prompt {}", prompt_id),
                     "list prompts with `cosmos list prompts`");
     }
     COSMOS_TRY(auto params, resolve_run_params(app.config.run, *prompt, opts));

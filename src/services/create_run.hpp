@@ -39,7 +39,8 @@ core::Result<model::RunParams> resolve_run_params(const config::RunDefaults& def
 
 // Creates a pending transfer run of `prompt_id`. Fails with not_found for an unknown prompt and
 // invalid_input when the spec could not be built (so a stored run is always runnable).
-core::Result<store::RunRecord> create_run(const App& app, const std::string& prompt_id,
+core::Result<store::RunRecord> create_run(const App& app,
+                                          const std::string& prompt_id,
                                           const RunOptions& opts);
 
 // Returns the spec for `run` of `prompt` with local absolute paths (what a local host is sent).

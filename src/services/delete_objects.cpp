@@ -37,8 +37,8 @@ bool is_inside(const fs::path& dir, const fs::path& root) {
 
 core::Status add_run(const App& app, const store::RunRecord& run, DeletePlan& plan) {
     if (run.status == store::RunStatus::running) {
-        return fail(ErrorCode::conflict, fmt::format("run {} is running", run.id),
-                    "cancel it first");
+        return fail(
+            ErrorCode::conflict, fmt::format("run {} is running", run.id), "cancel it first");
     }
     if (contains(plan.runs, run.id)) {
         return {};
@@ -116,9 +116,11 @@ core::Status apply_delete(const App& app, const DeletePlan& plan) {
         std::error_code ec;
         fs::remove_all(dir, ec);
         if (ec) {
-            return fail(ErrorCode::io, fmt::format("deleted the records but could not remove {}: "
-                                                   "{}",
-                                                   dir.string(), ec.message()));
+            return fail(ErrorCode::io,
+                        fmt::format("deleted the records but could not remove {}: "
+                                    "{}",
+                                    dir.string(),
+                                    ec.message()));
         }
     }
     return {};

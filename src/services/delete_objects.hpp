@@ -13,7 +13,7 @@ namespace cosmos::services {
 
 struct DeletePlan {
     std::vector<std::string> prompts;
-    std::vector<std::string> runs;  // the named runs plus the runs of named prompts
+    std::vector<std::string> runs;                // the named runs plus the runs of named prompts
     std::vector<std::filesystem::path> run_dirs;  // existing run directories to remove
 };
 

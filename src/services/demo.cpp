@@ -50,15 +50,17 @@ core::Status make_inputs(const fs::path& dir) {
 
 }  // namespace
 
-core::Result<DemoResult> run_demo(const App& app, const backends::EventSink& sink,
+core::Result<DemoResult> run_demo(const App& app,
+                                  const backends::EventSink& sink,
                                   const std::atomic<bool>* cancel) {
     fs::path inputs = app.data_dir() / "demo" / "inputs";
     if (auto s = make_inputs(inputs); !s) {
         return core::fail(s.error());
     }
     CreatePromptRequest req;
-    req.text = "A photoreal city street at golden hour, wet asphalt reflecting warm light, "
-               "cinematic, natural colours";
+    req.text =
+        "A photoreal city street at golden hour, wet asphalt reflecting warm light, "
+        "cinematic, natural colours";
     req.input_dir = inputs;
     req.name = "demo";
     COSMOS_TRY(auto prompt, create_prompt(app, req));

@@ -17,7 +17,8 @@ struct DemoResult {
     store::RunRecord run;
 };
 
-core::Result<DemoResult> run_demo(const App& app, const backends::EventSink& sink,
+core::Result<DemoResult> run_demo(const App& app,
+                                  const backends::EventSink& sink,
                                   const std::atomic<bool>* cancel);
 
 }  // namespace cosmos::services

@@ -21,7 +21,8 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
     bool has_script = fs::exists(host.cosmos_dir / model::k_transfer_script, ec);
     if (host.emulated && !has_script) {
         COSMOS_TRY(auto bin, find_emulator_binary());
-        core::log(core::LogLevel::info, "installing the emulator into {}", host.cosmos_dir.string());
+        core::log(
+            core::LogLevel::info, "installing the emulator into {}", host.cosmos_dir.string());
         if (auto s = install_emulator(host.cosmos_dir, bin); !s) {
             return s;
         }
@@ -29,8 +30,10 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
     }
     if (!has_script) {
         return fail(ErrorCode::not_found,
-                    fmt::format("host {}: no {} under cosmos_dir {}", host.name,
-                                model::k_transfer_script, host.cosmos_dir.string()),
+                    fmt::format("host {}: no {} under cosmos_dir {}",
+                                host.name,
+                                model::k_transfer_script,
+                                host.cosmos_dir.string()),
                     "point cosmos_dir at a Cosmos-Transfer1 checkout, or lay out the emulator "
                     "there with `cosmos emulator install DIR`");
     }
@@ -42,8 +45,9 @@ namespace {
 core::Status check_inputs_exist(const store::PromptRecord& prompt) {
     std::error_code ec;
     if (prompt.input_video && !fs::exists(*prompt.input_video, ec)) {
-        return fail(ErrorCode::not_found,
-                    fmt::format("prompt {}: input video {} is gone", prompt.id, *prompt.input_video));
+        return fail(
+            ErrorCode::not_found,
+            fmt::format("prompt {}: input video {} is gone", prompt.id, *prompt.input_video));
     }
     for (const auto& [m, path] : prompt.controls) {
         if (!fs::exists(path, ec)) {
@@ -55,9 +59,11 @@ core::Status check_inputs_exist(const store::PromptRecord& prompt) {
 }
 
 // Marks the run failed with `error` and returns its final record.
-core::Result<store::RunRecord> fail_run(const App& app, const std::string& run_id,
+core::Result<store::RunRecord> fail_run(const App& app,
+                                        const std::string& run_id,
                                         const std::string& error) {
-    (void)store::record_outcome(app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
+    (void)store::record_outcome(
+        app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
     COSMOS_TRY(bool moved, store::transition_run(app.db, run_id, store::RunStatus::failed, error));
     (void)moved;
     COSMOS_TRY(auto run, store::get_run(app.db, run_id));
@@ -66,7 +72,8 @@ core::Result<store::RunRecord> fail_run(const App& app, const std::string& run_i
 
 }  // namespace
 
-core::Result<store::RunRecord> execute_run(const App& app, const std::string& run_id,
+core::Result<store::RunRecord> execute_run(const App& app,
+                                           const std::string& run_id,
                                            const ExecuteOptions& options) {
     COSMOS_TRY(auto run, store::get_run(app.db, run_id));
     if (!run) {
@@ -74,25 +81,31 @@ core::Result<store::RunRecord> execute_run(const App& app, const std::string& ru
     }
     if (run->status != store::RunStatus::pending && run->status != store::RunStatus::queued) {
         return fail(ErrorCode::conflict,
-                    fmt::format("run {} is {}; only pending runs can be started", run_id,
+                    fmt::format("run {} is {}; only pending runs can be started",
+                                run_id,
                                 store::to_string(run->status)),
                     fmt::format("create a new run: cosmos create run {}", run->prompt_id));
     }
-    COSMOS_TRY(auto host, config::find_host(app.config, options.host.value_or(app.config.run.host)));
+    COSMOS_TRY(auto host,
+               config::find_host(app.config, options.host.value_or(app.config.run.host)));
     if (host.kind != "local") {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("host {} is of kind {}, which this build cannot run yet", host.name,
-                                host.kind));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format(
+                "host {} is of kind {}, which this build cannot run yet", host.name, host.kind));
     }
     if (run->params.num_gpus > host.gpus) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("run {} asks for {} GPUs but host {} has {}", run_id,
-                                run->params.num_gpus, host.name, host.gpus));
+                    fmt::format("run {} asks for {} GPUs but host {} has {}",
+                                run_id,
+                                run->params.num_gpus,
+                                host.name,
+                                host.gpus));
     }
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
     if (!prompt) {
-        return fail(ErrorCode::not_found, fmt::format("run {}: prompt {} is gone", run_id,
-                                                      run->prompt_id));
+        return fail(ErrorCode::not_found,
+                    fmt::format("run {}: prompt {} is gone", run_id, run->prompt_id));
     }
     if (auto s = check_inputs_exist(*prompt); !s) {
         return fail_run(app, run_id, s.error().message);
@@ -108,15 +121,20 @@ core::Result<store::RunRecord> execute_run(const App& app, const std::string& ru
         return fail_run(app, run_id, launch.error().message);
     }
     if (auto s = store::record_launch(
-            app.db, run_id,
-            store::LaunchRecord{host.name, backends::describe_launch(launch->command).dump(),
-                                spec.dump(2), launch->output_dir.string(),
+            app.db,
+            run_id,
+            store::LaunchRecord{host.name,
+                                backends::describe_launch(launch->command).dump(),
+                                spec.dump(2),
+                                launch->output_dir.string(),
                                 launch->log_path.string()});
         !s) {
         return fail(s.error());
     }
-    COSMOS_TRY(bool started, store::transition_run(app.db, run_id, store::RunStatus::running,
-                                                   fmt::format("on host {}", host.name)));
+    COSMOS_TRY(
+        bool started,
+        store::transition_run(
+            app.db, run_id, store::RunStatus::running, fmt::format("on host {}", host.name)));
     if (!started) {
         return fail(ErrorCode::conflict, fmt::format("run {} was ended by someone else", run_id));
     }
@@ -133,10 +151,10 @@ core::Result<store::RunRecord> execute_run(const App& app, const std::string& ru
     if (!outcome) {
         return fail_run(app, run_id, outcome.error().message);
     }
-    store::OutcomeRecord rec{outcome->exit_code,
-                             outcome->succeeded ? std::nullopt
-                                                : std::optional<std::string>(outcome->error),
-                             outcome->output_video};
+    store::OutcomeRecord rec{
+        outcome->exit_code,
+        outcome->succeeded ? std::nullopt : std::optional<std::string>(outcome->error),
+        outcome->output_video};
     if (auto s = store::record_outcome(app.db, run_id, rec); !s) {
         return fail(s.error());
     }

@@ -23,7 +23,8 @@ struct ExecuteOptions {
 // Runs `run_id` to its end and returns the final record. Fails with not_found (run, host),
 // conflict (the run is not pending) or invalid_input (host cannot take it); a failure of the
 // model itself is not an error here: it returns the run in status failed.
-core::Result<store::RunRecord> execute_run(const App& app, const std::string& run_id,
+core::Result<store::RunRecord> execute_run(const App& app,
+                                           const std::string& run_id,
                                            const ExecuteOptions& options);
 
 // Makes sure the host's Cosmos checkout is usable: installs the emulator first for the

@@ -15,26 +15,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
-core::Status check_agrees(const fs::path& file, const media::VideoInfo& v,
-                          const fs::path& ref_file, const media::VideoInfo& ref) {
+core::Status check_agrees(const fs::path& file,
+                          const media::VideoInfo& v,
+                          const fs::path& ref_file,
+                          const media::VideoInfo& ref) {
     auto name = file.filename().string();
     auto ref_name = ref_file.filename().string();
     if (v.frames != ref.frames) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("{} has {} frames but {} has {}", name, v.frames, ref_name,
-                                ref.frames),
-                    "control videos must have exactly the input video's frame count");
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("{} has {} frames but {} has {}", name, v.frames, ref_name, ref.frames),
+            "control videos must have exactly the input video's frame count");
     }
     if (v.width != ref.width || v.height != ref.height) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("{} is {}x{} but {} is {}x{}", name, v.width, v.height, ref_name,
-                                ref.width, ref.height),
+                    fmt::format("{} is {}x{} but {} is {}x{}",
+                                name,
+                                v.width,
+                                v.height,
+                                ref_name,
+                                ref.width,
+                                ref.height),
                     "render every pass at the same resolution");
     }
     if (std::fabs(v.fps - ref.fps) > 0.01) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("{} runs at {:.3g} fps but {} at {:.3g} fps", name, v.fps, ref_name,
-                                ref.fps));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format(
+                "{} runs at {:.3g} fps but {} at {:.3g} fps", name, v.fps, ref_name, ref.fps));
     }
     return {};
 }
@@ -45,14 +53,18 @@ core::Status check_limits(const fs::path& file, const media::VideoInfo& v) {
     }
     if (v.frames > k_max_input_frames) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("{} has {} frames; the model takes at most {}", file.string(),
-                                v.frames, k_max_input_frames),
+                    fmt::format("{} has {} frames; the model takes at most {}",
+                                file.string(),
+                                v.frames,
+                                k_max_input_frames),
                     "split it into chunks (cosmos chunk) or trim it");
     }
     if (v.width < 64 || v.height < 64 || v.width > 8192 || v.height > 8192) {
         return fail(ErrorCode::invalid_input,
                     fmt::format("{} is {}x{}; inputs must be between 64 and 8192 pixels a side",
-                                file.string(), v.width, v.height));
+                                file.string(),
+                                v.width,
+                                v.height));
     }
     return {};
 }
@@ -91,13 +103,16 @@ core::Result<InputSet> scan_input_set(const fs::path& dir_in) {
             return fail(ErrorCode::invalid_input,
                         fmt::format("both {} and {} are {} controls in {}",
                                     set.controls[*modality].filename().string(),
-                                    p.filename().string(), *modality, dir.string()),
+                                    p.filename().string(),
+                                    *modality,
+                                    dir.string()),
                         "keep one of them");
         }
         set.controls[*modality] = p;
     }
     if (set.color.empty()) {
-        return fail(ErrorCode::not_found, fmt::format("no color.mp4 in {}", dir.string()),
+        return fail(ErrorCode::not_found,
+                    fmt::format("no color.mp4 in {}", dir.string()),
                     "an input set needs color.mp4 plus optional depth.mp4, segmentation.mp4, "
                     "edge.mp4, vis.mp4");
     }

@@ -14,11 +14,11 @@
 namespace cosmos::services {
 
 struct InputSet {
-    std::filesystem::path dir;                    // absolute
-    std::filesystem::path color;                  // absolute path of color.mp4
+    std::filesystem::path dir;                              // absolute
+    std::filesystem::path color;                            // absolute path of color.mp4
     std::map<std::string, std::filesystem::path> controls;  // modality -> absolute path
     store::VideoMeta video;
-    std::vector<std::string> ignored;             // files in the folder that were not used
+    std::vector<std::string> ignored;  // files in the folder that were not used
 };
 
 // Most frames the model takes in one run (reference: capped at 5000 frames).

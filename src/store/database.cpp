@@ -1,8 +1,7 @@
 #include "store/database.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 namespace cosmos::store {
 
@@ -16,7 +15,8 @@ core::Error db_error(sqlite3* db, std::string_view what) {
     if ((code & 0xff) == SQLITE_CONSTRAINT) {
         ec = ErrorCode::conflict;
     }
-    return core::make_error(ec, fmt::format("database error while {}: {}", what, sqlite3_errmsg(db)));
+    return core::make_error(ec,
+                            fmt::format("database error while {}: {}", what, sqlite3_errmsg(db)));
 }
 }  // namespace
 
@@ -88,15 +88,21 @@ std::optional<std::string> Statement::opt_text(int col) const {
     }
     return text(col);
 }
-std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+std::int64_t Statement::int64(int col) const {
+    return sqlite3_column_int64(m_stmt, col);
+}
 std::optional<std::int64_t> Statement::opt_int64(int col) const {
     if (is_null(col)) {
         return std::nullopt;
     }
     return int64(col);
 }
-double Statement::real(int col) const { return sqlite3_column_double(m_stmt, col); }
-bool Statement::is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+double Statement::real(int col) const {
+    return sqlite3_column_double(m_stmt, col);
+}
+bool Statement::is_null(int col) const {
+    return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
+}
 
 core::Result<Database> Database::open(const std::filesystem::path& path) {
     std::error_code ec;
@@ -104,13 +110,15 @@ core::Result<Database> Database::open(const std::filesystem::path& path) {
         std::filesystem::create_directories(path.parent_path(), ec);
     }
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw,
+    int rc = sqlite3_open_v2(path.c_str(),
+                             &raw,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : "out of memory";
         sqlite3_close(raw);
-        return fail(ErrorCode::io, fmt::format("cannot open database {}: {}", path.string(), msg),
+        return fail(ErrorCode::io,
+                    fmt::format("cannot open database {}: {}", path.string(), msg),
                     "check that the data dir is writable (COSMOS_DATA_DIR or [paths] data_dir)");
     }
     Database db(raw, path);
@@ -120,9 +128,9 @@ core::Result<Database> Database::open(const std::filesystem::path& path) {
     if (auto s = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                          "PRAGMA foreign_keys=ON;");
         !s) {
-        return fail(core::make_error(ErrorCode::io,
-                                     fmt::format("cannot use database {}: {}", path.string(),
-                                                 s.error().message)));
+        return fail(core::make_error(
+            ErrorCode::io,
+            fmt::format("cannot use database {}: {}", path.string(), s.error().message)));
     }
     if (auto s = migrate(db); !s) {
         return fail(s.error());
@@ -186,7 +194,9 @@ core::Status Database::transaction(const std::function<core::Status()>& body) co
     return {};
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(m_db); }
+std::int64_t Database::changes() const {
+    return sqlite3_changes64(m_db);
+}
 
 int Database::schema_version() const {
     auto st = prepare("PRAGMA user_version");

@@ -91,9 +91,10 @@ core::Status insert_prompt(const Database& db, const PromptRecord& p) {
                             {"height", p.video.height},
                             {"frames", p.video.frames},
                             {"fps", p.video.fps}};
-    COSMOS_TRY(auto st, db.prepare(fmt::format("INSERT INTO prompts ({}) VALUES "
-                                               "(?,?,?,?,?,?,?,?,?,?,?,?)",
-                                               k_columns)));
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("INSERT INTO prompts ({}) VALUES "
+                                      "(?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      k_columns)));
     st.bind(1, p.id)
         .bind(2, p.name)
         .bind(3, p.prompt)
@@ -124,24 +125,27 @@ core::Result<std::optional<PromptRecord>> get_prompt(const Database& db, const s
 }
 
 core::Result<std::vector<PromptRecord>> list_prompts(const Database& db, const PromptQuery& q) {
-    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM prompts ORDER BY created_at DESC, "
-                                               "id DESC LIMIT ? OFFSET ?",
-                                               k_columns)));
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM prompts ORDER BY created_at DESC, "
+                                      "id DESC LIMIT ? OFFSET ?",
+                                      k_columns)));
     st.bind(1, q.limit).bind(2, q.offset);
     return collect(st);
 }
 
-core::Result<std::vector<PromptRecord>> search_prompts(const Database& db, const std::string& text,
+core::Result<std::vector<PromptRecord>> search_prompts(const Database& db,
+                                                       const std::string& text,
                                                        int limit) {
     std::string query = fts_query(text);
     if (query.empty()) {
         return std::vector<PromptRecord>{};
     }
-    COSMOS_TRY(auto st,
-               db.prepare(fmt::format("SELECT {} FROM prompts WHERE rowid IN (SELECT rowid FROM "
-                                      "prompts_fts WHERE prompts_fts MATCH ? ORDER BY rank LIMIT ?) "
-                                      "ORDER BY created_at DESC",
-                                      k_columns)));
+    COSMOS_TRY(
+        auto st,
+        db.prepare(fmt::format("SELECT {} FROM prompts WHERE rowid IN (SELECT rowid FROM "
+                               "prompts_fts WHERE prompts_fts MATCH ? ORDER BY rank LIMIT ?) "
+                               "ORDER BY created_at DESC",
+                               k_columns)));
     st.bind(1, query).bind(2, limit);
     return collect(st);
 }
@@ -151,7 +155,8 @@ core::Status delete_prompt(const Database& db, const std::string& id) {
     st.bind(1, id);
     auto r = st.run();
     if (!r && r.error().code == ErrorCode::conflict) {
-        return fail(ErrorCode::conflict, fmt::format("prompt {} still has runs", id),
+        return fail(ErrorCode::conflict,
+                    fmt::format("prompt {} still has runs", id),
                     "delete its runs first, or pass the runs' ids too");
     }
     return r;

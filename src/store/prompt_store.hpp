@@ -27,7 +27,8 @@ core::Result<std::vector<PromptRecord>> list_prompts(const Database& db, const P
 
 // Returns prompts whose name, text or negative text match every word of `text` (word prefixes),
 // best match first.
-core::Result<std::vector<PromptRecord>> search_prompts(const Database& db, const std::string& text,
+core::Result<std::vector<PromptRecord>> search_prompts(const Database& db,
+                                                       const std::string& text,
                                                        int limit);
 
 // Deletes the prompt; fails with conflict when runs still refer to it.

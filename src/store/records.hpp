@@ -23,13 +23,13 @@ struct PromptRecord {
     std::string name;
     std::string prompt;
     std::string negative_prompt;
-    std::string input_dir;                    // absolute folder of the input set
-    std::optional<std::string> input_video;   // absolute path of color.mp4
+    std::string input_dir;                        // absolute folder of the input set
+    std::optional<std::string> input_video;       // absolute path of color.mp4
     std::map<std::string, std::string> controls;  // modality -> absolute path of its video
     VideoMeta video;
     std::optional<std::string> parent_id;
     std::optional<std::string> template_name;
-    std::string source = "cli";               // "cli" or "import:<file>"
+    std::string source = "cli";  // "cli" or "import:<file>"
     std::string created_at;
 };
 

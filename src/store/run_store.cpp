@@ -12,19 +12,29 @@ using core::fail;
 
 std::string_view to_string(RunStatus s) {
     switch (s) {
-        case RunStatus::pending: return "pending";
-        case RunStatus::queued: return "queued";
-        case RunStatus::running: return "running";
-        case RunStatus::succeeded: return "succeeded";
-        case RunStatus::failed: return "failed";
-        case RunStatus::cancelled: return "cancelled";
+        case RunStatus::pending:
+            return "pending";
+        case RunStatus::queued:
+            return "queued";
+        case RunStatus::running:
+            return "running";
+        case RunStatus::succeeded:
+            return "succeeded";
+        case RunStatus::failed:
+            return "failed";
+        case RunStatus::cancelled:
+            return "cancelled";
     }
     return "pending";
 }
 
 std::optional<RunStatus> run_status_from(std::string_view s) {
-    for (auto st : {RunStatus::pending, RunStatus::queued, RunStatus::running,
-                    RunStatus::succeeded, RunStatus::failed, RunStatus::cancelled}) {
+    for (auto st : {RunStatus::pending,
+                    RunStatus::queued,
+                    RunStatus::running,
+                    RunStatus::succeeded,
+                    RunStatus::failed,
+                    RunStatus::cancelled}) {
         if (to_string(st) == s) {
             return st;
         }
@@ -51,7 +61,8 @@ RunRecord read_run(const Statement& st) {
     r.status = run_status_from(st.text(3)).value_or(RunStatus::failed);
     r.host = st.opt_text(4);
     auto params = nlohmann::json::parse(st.text(5), nullptr, false);
-    if (auto p = model::run_params_from_json(params.is_object() ? params : nlohmann::json::object());
+    if (auto p =
+            model::run_params_from_json(params.is_object() ? params : nlohmann::json::object());
         p) {
         r.params = *p;
     }
@@ -83,10 +94,14 @@ core::Result<std::vector<RunRecord>> collect(Statement& st) {
     }
 }
 
-core::Status insert_event(const Database& db, const std::string& id, const std::string& at,
-                          RunStatus status, const std::string& detail) {
-    COSMOS_TRY(auto st, db.prepare("INSERT INTO run_events (run_id, at, status, detail) "
-                                   "VALUES (?,?,?,?)"));
+core::Status insert_event(const Database& db,
+                          const std::string& id,
+                          const std::string& at,
+                          RunStatus status,
+                          const std::string& detail) {
+    COSMOS_TRY(auto st,
+               db.prepare("INSERT INTO run_events (run_id, at, status, detail) "
+                          "VALUES (?,?,?,?)"));
     st.bind(1, id).bind(2, at).bind(3, to_string(status)).bind(4, detail);
     return st.run();
 }
@@ -95,9 +110,10 @@ core::Status insert_event(const Database& db, const std::string& id, const std::
 
 core::Status insert_run(const Database& db, const RunRecord& r) {
     return db.transaction([&]() -> core::Status {
-        COSMOS_TRY(auto st, db.prepare(fmt::format("INSERT INTO runs ({}) VALUES "
-                                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                                   k_columns)));
+        COSMOS_TRY(auto st,
+                   db.prepare(fmt::format("INSERT INTO runs ({}) VALUES "
+                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                          k_columns)));
         st.bind(1, r.id)
             .bind(2, r.prompt_id)
             .bind(3, r.kind)
@@ -120,9 +136,10 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
             .bind(20, r.source);
         if (auto s = st.run(); !s) {
             if (s.error().code == ErrorCode::conflict) {
-                return fail(ErrorCode::conflict,
-                            fmt::format("run {} already exists or its prompt {} is unknown", r.id,
-                                        r.prompt_id));
+                return fail(
+                    ErrorCode::conflict,
+                    fmt::format(
+                        "run {} already exists or its prompt {} is unknown", r.id, r.prompt_id));
             }
             return s;
         }
@@ -151,9 +168,11 @@ core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuer
     if (q.host) {
         where += " AND host = ?3";
     }
-    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
-                                               "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
-                                               k_columns, where)));
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
+                                      "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+                                      k_columns,
+                                      where)));
     if (q.status) {
         st.bind(1, to_string(*q.status));
     }
@@ -174,27 +193,31 @@ core::Result<std::vector<RunRecord>> runs_for_prompts(const Database& db,
         return std::vector<RunRecord>{};
     }
     nlohmann::json ids = prompt_ids;
-    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE prompt_id IN (SELECT "
-                                               "value FROM json_each(?)) ORDER BY created_at DESC "
-                                               "LIMIT ?",
-                                               k_columns)));
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM runs WHERE prompt_id IN (SELECT "
+                                      "value FROM json_each(?)) ORDER BY created_at DESC "
+                                      "LIMIT ?",
+                                      k_columns)));
     st.bind(1, ids.dump()).bind(2, limit);
     return collect(st);
 }
 
-core::Result<bool> transition_run(const Database& db, const std::string& id, RunStatus to,
+core::Result<bool> transition_run(const Database& db,
+                                  const std::string& id,
+                                  RunStatus to,
                                   const std::string& detail) {
     bool changed = false;
     auto s = db.transaction([&]() -> core::Status {
         std::string now = core::now_iso();
-        COSMOS_TRY(auto st,
-                   db.prepare("UPDATE runs SET status = ?1, updated_at = ?2, "
-                              "started_at = CASE WHEN ?1 = 'running' THEN coalesce(started_at, ?2) "
-                              "ELSE started_at END, "
-                              "finished_at = CASE WHEN ?1 IN ('succeeded','failed','cancelled') "
-                              "THEN ?2 ELSE finished_at END, "
-                              "progress = CASE WHEN ?1 = 'succeeded' THEN 1.0 ELSE progress END "
-                              "WHERE id = ?3 AND status NOT IN ('succeeded','failed','cancelled')"));
+        COSMOS_TRY(
+            auto st,
+            db.prepare("UPDATE runs SET status = ?1, updated_at = ?2, "
+                       "started_at = CASE WHEN ?1 = 'running' THEN coalesce(started_at, ?2) "
+                       "ELSE started_at END, "
+                       "finished_at = CASE WHEN ?1 IN ('succeeded','failed','cancelled') "
+                       "THEN ?2 ELSE finished_at END, "
+                       "progress = CASE WHEN ?1 = 'succeeded' THEN 1.0 ELSE progress END "
+                       "WHERE id = ?3 AND status NOT IN ('succeeded','failed','cancelled')"));
         st.bind(1, to_string(to)).bind(2, now).bind(3, id);
         if (auto r = st.run(); !r) {
             return r;
@@ -212,8 +235,9 @@ core::Result<bool> transition_run(const Database& db, const std::string& id, Run
 }
 
 core::Status record_launch(const Database& db, const std::string& id, const LaunchRecord& l) {
-    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET host = ?, command = ?, spec = ?, "
-                                   "output_dir = ?, log_path = ?, updated_at = ? WHERE id = ?"));
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE runs SET host = ?, command = ?, spec = ?, "
+                          "output_dir = ?, log_path = ?, updated_at = ? WHERE id = ?"));
     st.bind(1, l.host)
         .bind(2, l.command)
         .bind(3, l.spec)
@@ -225,8 +249,9 @@ core::Status record_launch(const Database& db, const std::string& id, const Laun
 }
 
 core::Status record_outcome(const Database& db, const std::string& id, const OutcomeRecord& o) {
-    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET exit_code = ?, error = ?, output_video = ?, "
-                                   "updated_at = ? WHERE id = ?"));
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE runs SET exit_code = ?, error = ?, output_video = ?, "
+                          "updated_at = ? WHERE id = ?"));
     st.bind(1, o.exit_code).bind(2, o.error).bind(3, o.output_video).bind(4, core::now_iso());
     st.bind(5, id);
     return st.run();
@@ -239,8 +264,9 @@ core::Status record_progress(const Database& db, const std::string& id, double p
 }
 
 core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id) {
-    COSMOS_TRY(auto st, db.prepare("SELECT at, status, detail FROM run_events WHERE run_id = ? "
-                                   "ORDER BY at, rowid"));
+    COSMOS_TRY(auto st,
+               db.prepare("SELECT at, status, detail FROM run_events WHERE run_id = ? "
+                          "ORDER BY at, rowid"));
     st.bind(1, id);
     std::vector<RunEvent> out;
     for (;;) {
@@ -248,8 +274,8 @@ core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::st
         if (!row) {
             return out;
         }
-        out.push_back(RunEvent{st.text(0), run_status_from(st.text(1)).value_or(RunStatus::failed),
-                               st.text(2)});
+        out.push_back(RunEvent{
+            st.text(0), run_status_from(st.text(1)).value_or(RunStatus::failed), st.text(2)});
     }
 }
 

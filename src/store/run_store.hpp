@@ -35,13 +35,15 @@ core::Result<std::vector<RunRecord>> runs_for_prompts(const Database& db,
 // Moves run `id` to `to` and records the event, unless the run is already in a terminal state
 // (then nothing changes and false is returned). Sets started_at on running and finished_at on
 // terminal states.
-core::Result<bool> transition_run(const Database& db, const std::string& id, RunStatus to,
+core::Result<bool> transition_run(const Database& db,
+                                  const std::string& id,
+                                  RunStatus to,
                                   const std::string& detail = {});
 
 struct LaunchRecord {
     std::string host;
-    std::string command;     // JSON argv
-    std::string spec;        // spec JSON as sent
+    std::string command;  // JSON argv
+    std::string spec;     // spec JSON as sent
     std::string output_dir;
     std::string log_path;
 };

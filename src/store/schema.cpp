@@ -113,7 +113,9 @@ constexpr std::array<std::string_view, 1> k_migrations = {k_v1};
 
 }  // namespace
 
-int current_schema_version() { return static_cast<int>(k_migrations.size()); }
+int current_schema_version() {
+    return static_cast<int>(k_migrations.size());
+}
 
 core::Status migrate(const Database& db) {
     for (;;) {
@@ -122,7 +124,9 @@ core::Status migrate(const Database& db) {
             return core::fail(core::ErrorCode::io,
                               fmt::format("database {} has schema version {}, newer than this "
                                           "cosmos understands ({})",
-                                          db.path().string(), version, current_schema_version()),
+                                          db.path().string(),
+                                          version,
+                                          current_schema_version()),
                               "upgrade cosmos");
         }
         if (version == current_schema_version()) {

@@ -1,15 +1,15 @@
 #include "transport/local_process.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -92,7 +92,8 @@ ProcessExit decode_status(int status) {
 
 }  // namespace
 
-core::Result<ProcessExit> run_process(const ProcessSpec& spec, const LineSink& on_line,
+core::Result<ProcessExit> run_process(const ProcessSpec& spec,
+                                      const LineSink& on_line,
                                       const std::atomic<bool>* cancel,
                                       std::chrono::milliseconds grace) {
     if (spec.argv.empty()) {
@@ -109,8 +110,8 @@ core::Result<ProcessExit> run_process(const ProcessSpec& spec, const LineSink& o
     if (!spec.cwd.empty()) {
         posix_spawn_file_actions_addchdir_np(&sa.actions, spec.cwd.c_str());
     }
-    posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                           POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &sa.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&sa.attr, 0);
     sigset_t empty, defaults;
     sigemptyset(&empty);
@@ -130,9 +131,9 @@ core::Result<ProcessExit> run_process(const ProcessSpec& spec, const LineSink& o
     close(fds[1]);
     if (rc != 0) {
         close(fds[0]);
-        return fail(rc == ENOENT || rc == EACCES ? ErrorCode::not_found : ErrorCode::io,
-                    fmt::format("cannot start {}: {}", core::shell_quote(spec.argv[0]),
-                                std::strerror(rc)));
+        return fail(
+            rc == ENOENT || rc == EACCES ? ErrorCode::not_found : ErrorCode::io,
+            fmt::format("cannot start {}: {}", core::shell_quote(spec.argv[0]), std::strerror(rc)));
     }
 
     std::string buf;

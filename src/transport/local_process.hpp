@@ -34,7 +34,8 @@ using LineSink = std::function<void(std::string_view line)>;
 // progress bars arrive as they update), and waits for it to end. When `cancel` becomes true,
 // sends SIGTERM to the process group, then SIGKILL after `grace`. Fails with not_found when
 // argv[0] cannot be executed (naming it) and io when the pipe fails.
-core::Result<ProcessExit> run_process(const ProcessSpec& spec, const LineSink& on_line,
+core::Result<ProcessExit> run_process(const ProcessSpec& spec,
+                                      const LineSink& on_line,
                                       const std::atomic<bool>* cancel = nullptr,
                                       std::chrono::milliseconds grace = std::chrono::seconds(10));
 

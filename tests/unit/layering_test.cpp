@@ -1,13 +1,13 @@
 // The layer rule of docs/architecture.md: a layer only includes itself and layers below it.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace fs = std::filesystem;
 
@@ -21,14 +21,40 @@ TEST(Layering, NoLayerIncludesALayerAboveIt) {
         {"config", {"core", "model"}},
         {"store", {"core", "model"}},
         {"backends", {"core", "config", "model", "media", "transport", "runtime"}},
-        {"scheduler", {"core", "config", "model", "media", "transport", "runtime", "store",
-                       "backends"}},
-        {"services", {"core", "config", "model", "media", "transport", "runtime", "store",
-                      "backends", "scheduler"}},
-        {"cli", {"core", "config", "model", "media", "transport", "runtime", "store", "backends",
-                 "scheduler", "services"}},
-        {"web", {"core", "config", "model", "media", "transport", "runtime", "store", "backends",
-                 "scheduler", "services"}},
+        {"scheduler",
+         {"core", "config", "model", "media", "transport", "runtime", "store", "backends"}},
+        {"services",
+         {"core",
+          "config",
+          "model",
+          "media",
+          "transport",
+          "runtime",
+          "store",
+          "backends",
+          "scheduler"}},
+        {"cli",
+         {"core",
+          "config",
+          "model",
+          "media",
+          "transport",
+          "runtime",
+          "store",
+          "backends",
+          "scheduler",
+          "services"}},
+        {"web",
+         {"core",
+          "config",
+          "model",
+          "media",
+          "transport",
+          "runtime",
+          "store",
+          "backends",
+          "scheduler",
+          "services"}},
     };
     const std::regex include(R"re(^\s*#\s*include\s+"([a-z_]+)/)re");
     fs::path src = fs::path(COSMOS_SOURCE_DIR) / "src";

@@ -22,8 +22,8 @@ TEST(Names, SanitizedNamesKeepOnlySafeCharacters) {
 }
 
 TEST(Names, UserNamesWithPathOrShellCharactersAreRefused) {
-    for (const char* bad : {"../x", "a;rm -rf ~", "$(id)", "a/b", "`id`", ".hidden", "-rf", "",
-                            "a b", "x\n"}) {
+    for (const char* bad :
+         {"../x", "a;rm -rf ~", "$(id)", "a/b", "`id`", ".hidden", "-rf", "", "a b", "x\n"}) {
         EXPECT_FALSE(validate_name(bad).has_value()) << bad;
     }
     for (const char* good : {"harbour_dawn", "shot-010", "v1.2"}) {
@@ -62,5 +62,6 @@ TEST(Clock, IsoRoundTripAndOffsets) {
 }
 
 TEST(Sha256, KnownVector) {
-    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

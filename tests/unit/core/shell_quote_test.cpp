@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
-
 #include "core/shell_quote.hpp"
 
 #include <array>
 #include <cstdio>
 #include <string>
+
+#include <gtest/gtest.h>
 
 using cosmos::core::shell_join;
 using cosmos::core::shell_quote;
@@ -31,12 +31,23 @@ TEST(ShellQuote, LeavesPlainWordsAlone) {
     EXPECT_EQ(shell_quote("--num_gpus"), "--num_gpus");
 }
 
-TEST(ShellQuote, QuotesEmptyString) { EXPECT_EQ(shell_quote(""), "''"); }
+TEST(ShellQuote, QuotesEmptyString) {
+    EXPECT_EQ(shell_quote(""), "''");
+}
 
 TEST(ShellQuote, HostileStringsReachTheShellUnchanged) {
-    const std::array<std::string, 12> hostile = {
-        "a;rm -rf ~", "$(id)", "`id`", "it's", "'", "''", "a\nb", "*", "~", "a b\tc",
-        "$HOME ${PATH} $((1+1))", "\\'\"!#&|<>(){}[]"};
+    const std::array<std::string, 12> hostile = {"a;rm -rf ~",
+                                                 "$(id)",
+                                                 "`id`",
+                                                 "it's",
+                                                 "'",
+                                                 "''",
+                                                 "a\nb",
+                                                 "*",
+                                                 "~",
+                                                 "a b\tc",
+                                                 "$HOME ${PATH} $((1+1))",
+                                                 "\\'\"!#&|<>(){}[]"};
     for (const auto& s : hostile) {
         EXPECT_EQ(round_trip(s), s) << "for " << s;
     }

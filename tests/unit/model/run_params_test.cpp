@@ -1,14 +1,15 @@
-#include <gtest/gtest.h>
+#include "model/run_params.hpp"
 
 #include <cmath>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include "model/run_params.hpp"
 
 using namespace cosmos::model;
 
-TEST(RunParams, DefaultsAreValid) { EXPECT_TRUE(validate(RunParams{}).has_value()); }
+TEST(RunParams, DefaultsAreValid) {
+    EXPECT_TRUE(validate(RunParams{}).has_value());
+}
 
 TEST(RunParams, RangesFollowTheReference) {
     EXPECT_FALSE(check_num_steps(0).has_value());

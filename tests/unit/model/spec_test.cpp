@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
+#include "model/spec.hpp"
 
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include "model/spec.hpp"
+#include <gtest/gtest.h>
 
 using cosmos::model::build_transfer_spec;
 using cosmos::model::build_upscale_spec;
@@ -54,11 +54,18 @@ TEST(Spec, EveryObjectKeyIsAValidModalityAndEveryScalarARealTransferArgument) {
     in.params.weights["keypoint"] = 0.2;
     auto spec = build_transfer_spec(in);
     ASSERT_TRUE(spec.has_value());
-    const std::set<std::string> modalities = {"vis",     "edge",  "depth", "seg",
-                                              "keypoint", "upscale", "hdmap", "lidar"};
-    const std::set<std::string> transfer_args = {
-        "prompt", "negative_prompt", "input_video_path", "num_steps", "guidance", "sigma_max",
-        "seed",   "fps",             "blur_strength",    "canny_threshold"};
+    const std::set<std::string> modalities = {
+        "vis", "edge", "depth", "seg", "keypoint", "upscale", "hdmap", "lidar"};
+    const std::set<std::string> transfer_args = {"prompt",
+                                                 "negative_prompt",
+                                                 "input_video_path",
+                                                 "num_steps",
+                                                 "guidance",
+                                                 "sigma_max",
+                                                 "seed",
+                                                 "fps",
+                                                 "blur_strength",
+                                                 "canny_threshold"};
     for (auto& [key, value] : spec->items()) {
         if (value.is_object()) {
             EXPECT_TRUE(modalities.count(key)) << key;

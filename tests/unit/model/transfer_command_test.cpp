@@ -1,7 +1,8 @@
+#include "model/transfer_command.hpp"
+
 #include <gtest/gtest.h>
 
 #include "model/model_log.hpp"
-#include "model/transfer_command.hpp"
 
 using namespace cosmos::model;
 
@@ -15,13 +16,23 @@ TEST(TransferCommand, AlwaysThroughTorchrunWithMatchingGpuCountsAndTwoTokenFlags
     in.gpu_ids = {2, 3};
     in.offload = {"text_encoder_model", "guardrail_models"};
     auto cmd = transfer_command(in);
-    std::vector<std::string> expected = {
-        "/opt/cosmos/bin/torchrun", "--nproc_per_node=2", "--nnodes=1", "--node_rank=0",
-        "cosmos_transfer1/diffusion/inference/transfer.py", "--checkpoint_dir",
-        "/opt/cosmos/checkpoints", "--video_save_folder", "/data/runs/rs_1/outputs",
-        "--controlnet_specs", "/data/runs/rs_1/spec.json", "--num_gpus", "2",
-        "--video_save_name", "output", "--offload_text_encoder_model",
-        "--offload_guardrail_models"};
+    std::vector<std::string> expected = {"/opt/cosmos/bin/torchrun",
+                                         "--nproc_per_node=2",
+                                         "--nnodes=1",
+                                         "--node_rank=0",
+                                         "cosmos_transfer1/diffusion/inference/transfer.py",
+                                         "--checkpoint_dir",
+                                         "/opt/cosmos/checkpoints",
+                                         "--video_save_folder",
+                                         "/data/runs/rs_1/outputs",
+                                         "--controlnet_specs",
+                                         "/data/runs/rs_1/spec.json",
+                                         "--num_gpus",
+                                         "2",
+                                         "--video_save_name",
+                                         "output",
+                                         "--offload_text_encoder_model",
+                                         "--offload_guardrail_models"};
     EXPECT_EQ(cmd.argv, expected);
     EXPECT_EQ(cmd.env.at("CUDA_VISIBLE_DEVICES"), "2,3");
     EXPECT_EQ(cmd.env.at("PYTHONPATH"), "/opt/cosmos");
@@ -56,7 +67,8 @@ TEST(ModelLog, ExpectedChunksFollowTheReference) {
 }
 
 TEST(ModelLog, ParsesLogLinePrefix) {
-    auto l = parse_log_line("[11-25 05:12:53|INFO|cosmos_transfer1/x.py:12:demo] Saved video to a.mp4");
+    auto l =
+        parse_log_line("[11-25 05:12:53|INFO|cosmos_transfer1/x.py:12:demo] Saved video to a.mp4");
     EXPECT_EQ(l.level, "INFO");
     EXPECT_EQ(l.message, "Saved video to a.mp4");
     auto plain = parse_log_line("Traceback (most recent call last):");

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -13,7 +13,8 @@ using namespace cosmos::store;
 
 namespace {
 
-PromptRecord sample_prompt(const std::string& text, const std::string& created_at = core::now_iso()) {
+PromptRecord sample_prompt(const std::string& text,
+                           const std::string& created_at = core::now_iso()) {
     PromptRecord p;
     p.id = core::new_id(core::IdKind::prompt);
     p.name = "sample";
@@ -27,7 +28,8 @@ PromptRecord sample_prompt(const std::string& text, const std::string& created_a
     return p;
 }
 
-RunRecord sample_run(const std::string& prompt_id, const std::string& created_at = core::now_iso()) {
+RunRecord sample_run(const std::string& prompt_id,
+                     const std::string& created_at = core::now_iso()) {
     RunRecord r;
     r.id = core::new_id(core::IdKind::run);
     r.prompt_id = prompt_id;

@@ -1,13 +1,13 @@
-#include <gtest/gtest.h>
-
-#include <signal.h>
+#include "transport/local_process.hpp"
 
 #include <fstream>
 #include <thread>
 
-#include "support/temp_dir.hpp"
+#include <signal.h>
 
-#include "transport/local_process.hpp"
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
 
 using namespace cosmos::transport;
 
@@ -22,7 +22,8 @@ TEST(LocalProcess, StreamsLinesInOrderFromStdoutAndStderr) {
 
 TEST(LocalProcess, PassesEnvironmentAndWorkingDirectoryWithoutAShell) {
     std::vector<std::string> lines;
-    ProcessSpec spec{{"/bin/sh", "-c", "echo \"$COSMOS_X\"; pwd"}, {{"COSMOS_X", "$(id) ; x"}}, "/tmp"};
+    ProcessSpec spec{
+        {"/bin/sh", "-c", "echo \"$COSMOS_X\"; pwd"}, {{"COSMOS_X", "$(id) ; x"}}, "/tmp"};
     auto r = run_process(spec, [&](std::string_view l) { lines.emplace_back(l); });
     ASSERT_TRUE(r.has_value());
     ASSERT_EQ(lines.size(), 2u);
@@ -55,8 +56,11 @@ TEST(LocalProcess, CancelEndsTheWholeProcessGroup) {
         cancel = true;
     });
     // A child with a grandchild sleeping in the background: both must be gone afterwards.
-    auto r = run_process({{"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; sleep 30", pid_file}},
-                         [](std::string_view) {}, &cancel, std::chrono::milliseconds(500));
+    auto r = run_process(
+        {{"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; sleep 30", pid_file}},
+        [](std::string_view) {},
+        &cancel,
+        std::chrono::milliseconds(500));
     trigger.join();
     ASSERT_TRUE(r.has_value());
     EXPECT_TRUE(r->cancelled);
