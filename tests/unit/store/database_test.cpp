@@ -1,6 +1,7 @@
+#include "store/database.hpp"
+
 #include <gtest/gtest.h>
 
-#include "store/database.hpp"
 #include "support/temp_dir.hpp"
 
 using cosmos::core::ErrorCode;
