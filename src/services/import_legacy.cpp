@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "services/legacy_database.hpp"
 #include "services/legacy_mapping.hpp"
 #include "services/legacy_spec.hpp"
 #include "store/prompt_store.hpp"
@@ -171,7 +172,11 @@ core::Result<ImportReport> import_legacy(const store::Database& db,
             if (!seen.insert(file).second) {
                 continue;  // named twice (a file and its folder, say)
             }
-            legacy::read_spec_file(file, defaults, batch);
+            if (legacy::is_sqlite_file(file)) {
+                legacy::read_legacy_database(file, defaults, batch);
+            } else {
+                legacy::read_spec_file(file, defaults, batch);
+            }
         }
     }
     ImportReport report;
