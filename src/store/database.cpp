@@ -138,6 +138,25 @@ core::Result<Database> Database::open(const std::filesystem::path& path) {
     return db;
 }
 
+core::Result<Database> Database::open_readonly(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        return fail(ErrorCode::not_found, fmt::format("no database file {}", path.string()));
+    }
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : "out of memory";
+        sqlite3_close(raw);
+        return fail(ErrorCode::io,
+                    fmt::format("cannot open database {} read-only: {}", path.string(), msg));
+    }
+    sqlite3_busy_timeout(raw, 15000);
+    sqlite3_extended_result_codes(raw, 1);
+    return Database(raw, path);
+}
+
 Database::Database(Database&& o) noexcept : m_db(o.m_db), m_path(std::move(o.m_path)) {
     o.m_db = nullptr;
 }

@@ -58,6 +58,11 @@ public:
     // and migrates the schema to the current version. Fails with io naming the file.
     static core::Result<Database> open(const std::filesystem::path& path);
 
+    // Opens an existing database file read-only, as it is: no WAL switch, no migration (for
+    // reading another program's database, e.g. the Python tool's). Fails with not_found when
+    // the file does not exist and io when SQLite cannot open it.
+    static core::Result<Database> open_readonly(const std::filesystem::path& path);
+
     Database(Database&&) noexcept;
     Database& operator=(Database&&) noexcept;
     Database(const Database&) = delete;
