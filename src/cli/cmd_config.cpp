@@ -12,8 +12,8 @@ namespace cosmos::cli {
 
 namespace {
 
-void add_config(CLI::App& app, Context& ctx) {
-    auto* config = app.add_subcommand(
+void add_config(CLI::App& parent, Context& ctx) {
+    auto* config = parent.add_subcommand(
         "config",
         "Show or check the configuration (search order: --config, $COSMOS_CONFIG, "
         "./cosmos.toml, ~/.config/cosmos/config.toml; see docs/configuration.md)");
@@ -66,8 +66,8 @@ void add_config(CLI::App& app, Context& ctx) {
     });
 }
 
-void add_templates(CLI::App& app, Context& ctx) {
-    auto* tmpl = app.add_subcommand(
+void add_templates(CLI::App& parent, Context& ctx) {
+    auto* tmpl = parent.add_subcommand(
         "templates",
         "Prompt templates for `cosmos create prompt --template NAME --set k=v`; add "
         "your own as ~/.config/cosmos/templates/NAME.toml");
@@ -135,9 +135,9 @@ void add_templates(CLI::App& app, Context& ctx) {
 
 }  // namespace
 
-void add_config_commands(CLI::App& app, Context& ctx) {
-    add_config(app, ctx);
-    add_templates(app, ctx);
+void add_config_commands(CLI::App& parent, Context& ctx) {
+    add_config(parent, ctx);
+    add_templates(parent, ctx);
 }
 
 }  // namespace cosmos::cli

@@ -161,8 +161,8 @@ void add_create_run(CLI::App& create, Context& ctx) {
 
 }  // namespace
 
-void add_create_commands(CLI::App& app, Context& ctx) {
-    auto* create = app.add_subcommand("create", "Create prompts and runs");
+void add_create_commands(CLI::App& parent, Context& ctx) {
+    auto* create = parent.add_subcommand("create", "Create prompts and runs");
     create->require_subcommand(1);
     add_create_prompt(*create, ctx);
     add_create_run(*create, ctx);

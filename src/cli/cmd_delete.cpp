@@ -16,13 +16,13 @@ namespace cosmos::cli {
 using core::ErrorCode;
 using core::fail;
 
-void add_delete_command(CLI::App& app, Context& ctx) {
+void add_delete_command(CLI::App& parent, Context& ctx) {
     struct Args {
         std::vector<std::string> ids;
         bool force = false;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand(
+    auto* cmd = parent.add_subcommand(
         "delete",
         "Delete prompts (with their runs) and runs, and the runs' outputs and logs in "
         "the data dir. Asks first when outputs would be deleted, unless --force.");

@@ -18,8 +18,8 @@ using core::fail;
 
 namespace {
 
-void add_demo(CLI::App& app, Context& ctx) {
-    auto* cmd = app.add_subcommand(
+void add_demo(CLI::App& parent, Context& ctx) {
+    auto* cmd = parent.add_subcommand(
         "demo",
         "Generate a small input set, create a prompt and run it on the default host (the "
         "built-in emulator unless configured otherwise); prints where the video and log "
@@ -64,8 +64,8 @@ void add_demo(CLI::App& app, Context& ctx) {
     });
 }
 
-void add_emulator(CLI::App& app, Context& ctx) {
-    auto* emu = app.add_subcommand(
+void add_emulator(CLI::App& parent, Context& ctx) {
+    auto* emu = parent.add_subcommand(
         "emulator", "The Cosmos-Transfer1 emulator used for demos and tests (docs/emulator.md)");
     emu->require_subcommand(1);
     auto dir = std::make_shared<std::string>();
@@ -102,9 +102,9 @@ void add_emulator(CLI::App& app, Context& ctx) {
 
 }  // namespace
 
-void add_demo_commands(CLI::App& app, Context& ctx) {
-    add_demo(app, ctx);
-    add_emulator(app, ctx);
+void add_demo_commands(CLI::App& parent, Context& ctx) {
+    add_demo(parent, ctx);
+    add_emulator(parent, ctx);
 }
 
 }  // namespace cosmos::cli

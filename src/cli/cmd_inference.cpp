@@ -45,14 +45,14 @@ core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
 
 }  // namespace
 
-void add_inference_command(CLI::App& app, Context& ctx) {
+void add_inference_command(CLI::App& parent, Context& ctx) {
     struct Args {
         std::vector<std::string> prompts;
         std::string host;
         RunOptionsBinding binding;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand(
+    auto* cmd = parent.add_subcommand(
         "inference",
         "Run Cosmos-Transfer1 on prompts: create one run per prompt with the given parameters and "
         "execute them, streaming the log. Outputs and logs land in <data_dir>/runs/<run_id>/.");

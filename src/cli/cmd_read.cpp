@@ -177,14 +177,14 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
     return {};
 }
 
-void add_list(CLI::App& app, Context& ctx) {
+void add_list(CLI::App& parent, Context& ctx) {
     struct Args {
         std::string what, status, prompt, host;
         int limit = 50;
         int offset = 0;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("list", "List prompts or runs, newest first");
+    auto* cmd = parent.add_subcommand("list", "List prompts or runs, newest first");
     cmd->add_option("WHAT", a->what, "prompts or runs")
         ->required()
         ->check(CLI::IsMember({"prompts", "runs"}));
@@ -233,9 +233,9 @@ void add_list(CLI::App& app, Context& ctx) {
     });
 }
 
-void add_show(CLI::App& app, Context& ctx) {
+void add_show(CLI::App& parent, Context& ctx) {
     auto id = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("show", "Show a prompt (ps_...) or a run (rs_...) in full");
+    auto* cmd = parent.add_subcommand("show", "Show a prompt (ps_...) or a run (rs_...) in full");
     cmd->add_option("ID", *id, "A prompt or run id")->required();
     cmd->callback([&ctx, id] {
         ctx.action = [&ctx, id] {
@@ -255,10 +255,10 @@ void add_show(CLI::App& app, Context& ctx) {
     });
 }
 
-void add_search(CLI::App& app, Context& ctx) {
+void add_search(CLI::App& parent, Context& ctx) {
     auto text = std::make_shared<std::string>();
     auto limit = std::make_shared<int>(50);
-    auto* cmd = app.add_subcommand(
+    auto* cmd = parent.add_subcommand(
         "search",
         "Find prompts whose name or text contain every word (prefixes match), and "
         "their runs");
@@ -298,9 +298,9 @@ void add_search(CLI::App& app, Context& ctx) {
     });
 }
 
-void add_spec(CLI::App& app, Context& ctx) {
+void add_spec(CLI::App& parent, Context& ctx) {
     auto id = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand(
+    auto* cmd = parent.add_subcommand(
         "spec",
         "Print the controlnet spec JSON the model reads for a run: the one sent, once "
         "launched; otherwise the one a local launch would send");
@@ -332,11 +332,11 @@ void add_spec(CLI::App& app, Context& ctx) {
 
 }  // namespace
 
-void add_read_commands(CLI::App& app, Context& ctx) {
-    add_list(app, ctx);
-    add_show(app, ctx);
-    add_search(app, ctx);
-    add_spec(app, ctx);
+void add_read_commands(CLI::App& parent, Context& ctx) {
+    add_list(parent, ctx);
+    add_show(parent, ctx);
+    add_search(parent, ctx);
+    add_spec(parent, ctx);
 }
 
 }  // namespace cosmos::cli
