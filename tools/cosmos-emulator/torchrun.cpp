@@ -46,7 +46,7 @@ const std::vector<std::string> k_valued = {
 std::optional<UsageFailure> parse(const std::vector<std::string>& args, TorchrunOptions& out) {
     std::size_t i = 0;
     for (; i < args.size() && args[i].starts_with("-"); ++i) {
-        std::string token = args[i];
+        const std::string& token = args[i];
         auto eq = token.find('=');
         std::string name = token.substr(0, eq);
         std::string canon = name.substr(name.find_first_not_of('-'));
