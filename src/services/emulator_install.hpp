@@ -1,17 +1,31 @@
 #pragma once
-// Lays out an emulated Cosmos-Transfer1 checkout (see docs/emulator.md).
+// Lays out an emulated Cosmos-Transfer1 checkout driven by the cosmos-emulator binary
+// (docs/emulator.md), so a host without GPUs can run the whole orchestration path.
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "core/result.hpp"
 
 namespace cosmos::services {
 
-// Returns the cosmos-emulator binary: $COSMOS_EMULATOR_BIN, else next to this executable.
+// Returns the cosmos-emulator binary: $COSMOS_EMULATOR_BIN when set (not_found when that file
+// does not exist), else `cosmos-emulator` beside the running executable; not_found with a hint
+// when neither is there.
 core::Result<std::filesystem::path> find_emulator_binary();
 
-// Installs the emulator into `dir` (idempotent).
+// Lays out an emulated checkout in `dir` (created when missing), idempotently:
+//   .emulator/cosmos-emulator and .emulator/VERSION   a copy of `emulator_binary` and its marker
+//   cosmos_transfer1/diffusion/inference/transfer.py  sh wrapper: the emulator's transfer mode
+//   bin/torchrun, bin/nvidia-smi                      sh wrappers: the emulator's other modes
+//   checkpoints/...                                   small placeholder checkpoint files
+// The wrappers find the emulator relative to themselves, so the checkout can be moved or copied.
+// Fails with not_found when `emulator_binary` is missing and io when writing fails.
 core::Status install_emulator(const std::filesystem::path& dir,
                               const std::filesystem::path& emulator_binary);
+
+// The placeholder checkpoint files install_emulator writes, relative to dir/checkpoints.
+const std::vector<std::string>& emulated_checkpoint_files();
 
 }  // namespace cosmos::services

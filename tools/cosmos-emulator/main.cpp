@@ -1,1 +1,71 @@
-int main() { return 0; }
+// cosmos-emulator: the stand-in for Cosmos-Transfer1 on machines without its GPUs
+// (docs/emulator.md). Modes: torchrun, transfer, nvidia-smi.
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "nvidia_smi.hpp"
+#include "pacing.hpp"
+#include "record.hpp"
+#include "torchrun.hpp"
+#include "transfer.hpp"
+
+namespace {
+
+constexpr std::string_view k_usage =
+    "usage: cosmos-emulator torchrun [torchrun options] SCRIPT [script args]\n"
+    "       cosmos-emulator transfer [transfer.py args]\n"
+    "       cosmos-emulator nvidia-smi [-L | --query-gpu=FIELDS "
+    "--format=csv[,noheader][,nounits]]\n"
+    "       cosmos-emulator --version\n"
+    "Stands in for NVIDIA Cosmos-Transfer1 (see docs/emulator.md for COSMOS_EMULATOR_* "
+    "variables).\n";
+
+int run(const std::vector<std::string>& argv) {
+    using namespace cosmos::emulator;
+    if (argv.empty() || argv[0] == "-h" || argv[0] == "--help") {
+        print_stderr(k_usage);
+        return argv.empty() ? 2 : 0;
+    }
+    if (argv[0] == "--version") {
+        print_stdout("cosmos-emulator " COSMOS_VERSION "\n");
+        return 0;
+    }
+    auto config = load_config();
+    if (!config) {
+        print_stderr(config.error().message + "\n");
+        return 2;
+    }
+    const std::string& mode = argv[0];
+    std::vector<std::string> rest(argv.begin() + 1, argv.end());
+    Recorder recorder(config->record_path, mode, rest);
+    install_signal_handlers();
+    int code = 2;
+    if (mode == "torchrun") {
+        code = run_torchrun(rest, *config, recorder);
+    } else if (mode == "transfer") {
+        TransferContext ctx{*config, recorder, transfer_script_path()};
+        code = run_transfer(rest, ctx);
+    } else if (mode == "nvidia-smi") {
+        code = run_nvidia_smi(rest, *config);
+    } else {
+        print_stderr("cosmos-emulator: unknown mode '" + mode + "'\n" + std::string(k_usage));
+        return 2;
+    }
+    recorder.finish(code);
+    return code;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(std::vector<std::string>(argv + 1, argv + argc));
+    } catch (const std::exception& e) {
+        cosmos::emulator::print_stderr(std::string("cosmos-emulator: internal error: ") + e.what() +
+                                       "\n");
+        return 70;
+    }
+}

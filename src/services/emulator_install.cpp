@@ -1,0 +1,195 @@
+#include "services/emulator_install.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "core/sha256.hpp"
+
+namespace cosmos::services {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* k_transfer_script = "cosmos_transfer1/diffusion/inference/transfer.py";
+
+constexpr const char* k_transfer_wrapper = R"sh(#!/bin/sh
+# Emulated Cosmos-Transfer1 entry point: runs cosmos-emulator in transfer mode
+# (written by cosmos install_emulator; see docs/emulator.md).
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+COSMOS_EMULATOR_SCRIPT="$here/transfer.py"
+export COSMOS_EMULATOR_SCRIPT
+exec "$here/../../../.emulator/cosmos-emulator" transfer "$@"
+)sh";
+
+// The wrapper of bin/<mode>: runs the emulator's mode of the same name.
+std::string bin_wrapper(std::string_view mode) {
+    return fmt::format(R"sh(#!/bin/sh
+# Emulated {0} (cosmos-emulator; see docs/emulator.md).
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+exec "$here/../.emulator/cosmos-emulator" {0} "$@"
+)sh",
+                       mode);
+}
+
+core::Unexpected io_error(const fs::path& path, std::string_view what, std::string_view why) {
+    return core::fail(core::ErrorCode::io,
+                      fmt::format("cannot {} {}: {}", what, path.string(), why),
+                      "check the permissions and free space of the emulator directory");
+}
+
+std::optional<std::string> read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Writes `content` to `path` unless it already holds exactly that; sets the mode.
+core::Status write_file(const fs::path& path, const std::string& content, fs::perms mode) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+        return io_error(path.parent_path(), "create", ec.message());
+    }
+    if (read_text(path) != content) {
+        fs::path tmp = path;
+        tmp += ".tmp";
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out << content;
+            if (!out.flush()) {
+                return io_error(tmp, "write", "write failed");
+            }
+        }
+        fs::rename(tmp, path, ec);
+        if (ec) {
+            return io_error(path, "write", ec.message());
+        }
+    }
+    fs::permissions(path, mode, ec);
+    return ec ? io_error(path, "chmod", ec.message()) : core::Status{};
+}
+
+// Copies the binary (via a temporary name: the old copy may be running) unless VERSION says
+// this exact binary is already installed.
+core::Status install_binary(const fs::path& dir, const fs::path& binary) {
+    COSMOS_TRY(std::string digest, core::sha256_file(binary));
+    const std::string version =
+        fmt::format("cosmos-emulator {}\nsha256 {}\n", COSMOS_VERSION, digest);
+    const fs::path target = dir / ".emulator" / "cosmos-emulator";
+    const fs::path marker = dir / ".emulator" / "VERSION";
+    std::error_code ec;
+    if (read_text(marker) == version && fs::is_regular_file(target, ec)) {
+        auto installed = core::sha256_file(target);
+        if (installed && *installed == digest) {
+            return {};
+        }
+    }
+    fs::create_directories(target.parent_path(), ec);
+    fs::path tmp = target;
+    tmp += ".tmp";
+    fs::copy_file(binary, tmp, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+        return io_error(tmp, "copy the emulator to", ec.message());
+    }
+    fs::permissions(tmp, fs::perms(0755), ec);
+    fs::rename(tmp, target, ec);
+    if (ec) {
+        return io_error(target, "install", ec.message());
+    }
+    return write_file(marker, version, fs::perms(0644));
+}
+
+core::Status install_checkpoints(const fs::path& dir) {
+    for (const std::string& rel : emulated_checkpoint_files()) {
+        core::Status st = write_file(dir / "checkpoints" / rel,
+                                     fmt::format("cosmos-emulator placeholder: {}\n", rel),
+                                     fs::perms(0644));
+        if (!st) {
+            return st;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+const std::vector<std::string>& emulated_checkpoint_files() {
+    static const std::vector<std::string> files = {
+        "nvidia/Cosmos-Transfer1-7B/base_model.pt",
+        "nvidia/Cosmos-Transfer1-7B/vis_control.pt",
+        "nvidia/Cosmos-Transfer1-7B/edge_control.pt",
+        "nvidia/Cosmos-Transfer1-7B/edge_control_distilled.pt",
+        "nvidia/Cosmos-Transfer1-7B/depth_control.pt",
+        "nvidia/Cosmos-Transfer1-7B/seg_control.pt",
+        "nvidia/Cosmos-Transfer1-7B/keypoint_control.pt",
+        "nvidia/Cosmos-Transfer1-7B/4kupscaler_control.pt",
+        "nvidia/Cosmos-Transfer1-7B-Sample-AV/base_model.pt",
+        "nvidia/Cosmos-Transfer1-7B-Sample-AV/hdmap_control.pt",
+        "nvidia/Cosmos-Transfer1-7B-Sample-AV/lidar_control.pt",
+        "nvidia/Cosmos-Tokenize1-CV8x8x8-720p/autoencoder.jit",
+        "nvidia/Cosmos-Tokenize1-CV8x8x8-720p/decoder.jit",
+        "nvidia/Cosmos-Tokenize1-CV8x8x8-720p/encoder.jit",
+        "nvidia/Cosmos-UpsamplePrompt1-12B-Transfer/consolidated.safetensors",
+        "nvidia/Cosmos-Guardrail1/video_content_safety_filter/safety_filter.pt",
+    };
+    return files;
+}
+
+core::Result<fs::path> find_emulator_binary() {
+    std::error_code ec;
+    if (const char* given = std::getenv("COSMOS_EMULATOR_BIN"); given != nullptr && *given) {
+        if (!fs::is_regular_file(given, ec)) {
+            return core::fail(core::ErrorCode::not_found,
+                              fmt::format("COSMOS_EMULATOR_BIN names no file: {}", given),
+                              "point COSMOS_EMULATOR_BIN at the built cosmos-emulator binary");
+        }
+        return fs::path(given);
+    }
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    fs::path beside = self.parent_path() / "cosmos-emulator";
+    if (!ec && fs::is_regular_file(beside, ec)) {
+        return beside;
+    }
+    return core::fail(core::ErrorCode::not_found,
+                      fmt::format("cosmos-emulator not found beside {}", self.string()),
+                      "build the cosmos-emulator target (installed next to cosmos) or set "
+                      "COSMOS_EMULATOR_BIN");
+}
+
+core::Status install_emulator(const fs::path& dir, const fs::path& emulator_binary) {
+    std::error_code ec;
+    if (!fs::is_regular_file(emulator_binary, ec)) {
+        return core::fail(core::ErrorCode::not_found,
+                          fmt::format("emulator binary not found: {}", emulator_binary.string()),
+                          "build the cosmos-emulator target or set COSMOS_EMULATOR_BIN");
+    }
+    const auto exec = fs::perms(0755);
+    const std::function<core::Status()> steps[] = {
+        [&] { return install_binary(dir, emulator_binary); },
+        [&] { return write_file(dir / "cosmos_transfer1" / "__init__.py", "", fs::perms(0644)); },
+        [&] { return write_file(dir / k_transfer_script, k_transfer_wrapper, exec); },
+        [&] { return write_file(dir / "bin" / "torchrun", bin_wrapper("torchrun"), exec); },
+        [&] { return write_file(dir / "bin" / "nvidia-smi", bin_wrapper("nvidia-smi"), exec); },
+        [&] { return install_checkpoints(dir); },
+    };
+    for (const auto& step : steps) {
+        core::Status st = step();
+        if (!st) {
+            return st;
+        }
+    }
+    return {};
+}
+
+}  // namespace cosmos::services

@@ -1,0 +1,186 @@
+#include "nvidia_smi.hpp"
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "log.hpp"
+
+namespace cosmos::emulator {
+
+namespace {
+
+constexpr std::string_view k_name = "NVIDIA H100 80GB HBM3 (emulated)";
+constexpr std::string_view k_driver = "570.124.06";
+
+struct Query {
+    std::vector<std::string> fields;
+    bool csv = false, header = true, units = true, list = false, query = false;
+};
+
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, sep)) {
+        auto first = item.find_first_not_of(' ');
+        out.push_back(first == std::string::npos ? "" : item.substr(first));
+    }
+    return out;
+}
+
+std::string uuid(int index) {
+    return fmt::format("GPU-c05305e0-{:04x}-4e1a-9c7d-{:012x}", index, 0x5eed0000ULL + index);
+}
+
+long memory_total_mib(const EmulatorConfig& c) {
+    return std::lround(c.gpu_memory_gb * 81559.0 / 80.0);
+}
+
+// One field's value for GPU `i`; std::nullopt for a field nvidia-smi would refuse.
+std::optional<std::string> field(const std::string& f, int i, const EmulatorConfig& c, bool units) {
+    std::string mib = units ? " MiB" : "";
+    if (f == "index") {
+        return std::to_string(i);
+    }
+    if (f == "name" || f == "gpu_name") {
+        return std::string(k_name);
+    }
+    if (f == "uuid" || f == "gpu_uuid") {
+        return uuid(i);
+    }
+    if (f == "memory.total") {
+        return fmt::format("{}{}", memory_total_mib(c), mib);
+    }
+    if (f == "memory.used") {
+        return "0" + mib;
+    }
+    if (f == "memory.free") {
+        return fmt::format("{}{}", memory_total_mib(c), mib);
+    }
+    if (f == "utilization.gpu") {
+        return units ? "0 %" : "0";
+    }
+    if (f == "driver_version") {
+        return std::string(k_driver);
+    }
+    if (f == "count") {
+        return std::to_string(c.gpus);
+    }
+    return std::nullopt;
+}
+
+std::string header(const std::string& f, bool units) {
+    if (!units) {
+        return f;
+    }
+    if (f.starts_with("memory.")) {
+        return f + " [MiB]";
+    }
+    return f == "utilization.gpu" ? f + " [%]" : f;
+}
+
+// Parses the arguments; returns an error text for ones nvidia-smi would refuse.
+std::optional<std::string> parse(const std::vector<std::string>& args, Query& q) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string a = args[i];
+        std::string value;
+        auto eq = a.find('=');
+        std::string name = a.substr(0, eq);
+        if (name == "-L" || name == "--list-gpus") {
+            q.list = true;
+            continue;
+        }
+        if (name != "--query-gpu" && name != "--format") {
+            return fmt::format(
+                "Invalid combination of input arguments. Please run "
+                "'nvidia-smi -h' for help. ({})",
+                a);
+        }
+        if (eq != std::string::npos) {
+            value = a.substr(eq + 1);
+        } else if (i + 1 < args.size()) {
+            value = args[++i];
+        }
+        if (name == "--query-gpu") {
+            q.query = true;
+            q.fields = split(value, ',');
+            continue;
+        }
+        for (const std::string& opt : split(value, ',')) {
+            if (opt == "csv") {
+                q.csv = true;
+            } else if (opt == "noheader") {
+                q.header = false;
+            } else if (opt == "nounits") {
+                q.units = false;
+            } else {
+                return fmt::format("\"{}\" is not a valid format option.", opt);
+            }
+        }
+    }
+    if (q.query && !q.csv) {
+        return std::string("--format=csv is required with --query-gpu.");
+    }
+    return std::nullopt;
+}
+
+int print_query(const Query& q, const EmulatorConfig& c) {
+    std::string out;
+    for (const std::string& f : q.fields) {
+        if (!field(f, 0, c, q.units)) {
+            print_stderr(fmt::format("Field \"{}\" is not a valid field to query.\n\n", f));
+            return 2;
+        }
+    }
+    if (q.header) {
+        std::vector<std::string> names;
+        for (const std::string& f : q.fields) {
+            names.push_back(header(f, q.units));
+        }
+        out += fmt::format("{}\n", fmt::join(names, ", "));
+    }
+    for (int i = 0; i < c.gpus; ++i) {
+        std::vector<std::string> values;
+        for (const std::string& f : q.fields) {
+            values.push_back(*field(f, i, c, q.units));
+        }
+        out += fmt::format("{}\n", fmt::join(values, ", "));
+    }
+    print_stdout(out);
+    return 0;
+}
+
+}  // namespace
+
+int run_nvidia_smi(const std::vector<std::string>& args, const EmulatorConfig& config) {
+    Query q;
+    if (auto error = parse(args, q)) {
+        print_stderr(*error + "\n");
+        return 2;
+    }
+    if (config.gpus == 0) {
+        print_stdout("No devices were found\n");
+        return 6;
+    }
+    if (q.query) {
+        return print_query(q, config);
+    }
+    std::string out;
+    for (int i = 0; i < config.gpus; ++i) {
+        out += fmt::format("GPU {}: {} (UUID: {})\n", i, k_name, uuid(i));
+    }
+    if (!q.list) {
+        out = fmt::format("NVIDIA-SMI {}    Driver Version: {}    CUDA Version: 12.8\n{}",
+                          k_driver,
+                          k_driver,
+                          out);
+    }
+    print_stdout(out);
+    return 0;
+}
+
+}  // namespace cosmos::emulator
