@@ -103,7 +103,8 @@ void add_create_prompt(CLI::App& create, Context& ctx) {
     cmd->add_option("--template",
                     args->template_name,
                     "Build the text from a template (see `cosmos templates list`)");
-    cmd->add_option("--set", args->set, "Template value KEY=VALUE (repeatable)");
+    cmd->add_option("--set", args->set, "Template value KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_flag("-i,--interactive",
                   args->interactive,
                   "Ask for text and inputs, preview the spec and its validation, then save");

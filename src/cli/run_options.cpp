@@ -22,7 +22,8 @@ void RunOptionsBinding::add_to(CLI::App& cmd) {
                    m_weight,
                    "One modality's weight, e.g. --weight depth=0.6 (repeatable; vis, edge, depth, "
                    "seg, keypoint, hdmap, lidar)")
-        ->type_name("MODALITY=W");
+        ->type_name("MODALITY=W")
+        ->allow_extra_args(false);
     m_steps_opt = cmd.add_option("--steps", m_steps, "Diffusion steps (1-100; default 35)");
     m_guidance_opt = cmd.add_option("--guidance", m_guidance, "Guidance / CFG scale (1-20)");
     m_seed_opt = cmd.add_option("--seed", m_seed, "Random seed (1-4294967295)");

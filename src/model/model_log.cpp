@@ -15,15 +15,21 @@ int expected_chunks(std::int64_t frames) {
 
 LogLine parse_log_line(std::string_view line) {
     // [11-25 05:12:53|INFO|cosmos_transfer1/diffusion/inference/transfer.py:123:demo] text
-    if (line.size() > 2 && line.front() == '[') {
-        auto close = line.find("] ");
-        auto bar1 = line.find('|');
-        if (close != std::string_view::npos && bar1 != std::string_view::npos && bar1 < close) {
-            auto bar2 = line.find('|', bar1 + 1);
-            if (bar2 != std::string_view::npos && bar2 < close) {
-                return LogLine{std::string(line.substr(bar1 + 1, bar2 - bar1 - 1)),
-                               std::string(line.substr(close + 2))};
-            }
+    // The prefix is searched anywhere: a tqdm bar written to stderr without a newline can precede
+    // it on the same line when both streams share one pipe.
+    for (auto open = line.find('['); open != std::string_view::npos;
+         open = line.find('[', open + 1)) {
+        std::string_view rest = line.substr(open);
+        auto close = rest.find("] ");
+        auto bar1 = rest.find('|');
+        if (close == std::string_view::npos || bar1 == std::string_view::npos || bar1 > close ||
+            bar1 != 15) {  // "[MM-DD HH:MM:SS|" is 15 characters before the bar
+            continue;
+        }
+        auto bar2 = rest.find('|', bar1 + 1);
+        if (bar2 != std::string_view::npos && bar2 < close) {
+            return LogLine{std::string(rest.substr(bar1 + 1, bar2 - bar1 - 1)),
+                           std::string(rest.substr(close + 2))};
         }
     }
     return LogLine{"", std::string(line)};
@@ -59,7 +65,13 @@ bool ProgressTracker::feed(std::string_view raw) {
     static const std::regex k_exception(R"(^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception)): (.*)$)");
     std::smatch match;
     if (l.level.empty() && std::regex_match(m, match, k_exception)) {
-        if (!m_error || m_error->find("CUDA out of memory") == std::string::npos) {
+        // torchrun's ChildFailedError only wraps the worker's failure: keep the worker's own
+        // exception line (the root cause) when there is one, and never replace a CUDA OOM.
+        bool wrapper = m.find("ChildFailedError") != std::string::npos;
+        bool have_cause = m_error && (m_error->find("CUDA out of memory") != std::string::npos ||
+                                      m_error->find("ChildFailedError") == std::string::npos);
+        if (!(wrapper && have_cause) &&
+            !(m_error && m_error->find("CUDA out of memory") != std::string::npos)) {
             m_error = m;
         }
         return true;

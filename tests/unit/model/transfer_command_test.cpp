@@ -71,6 +71,10 @@ TEST(ModelLog, ParsesLogLinePrefix) {
         parse_log_line("[11-25 05:12:53|INFO|cosmos_transfer1/x.py:12:demo] Saved video to a.mp4");
     EXPECT_EQ(l.level, "INFO");
     EXPECT_EQ(l.message, "Saved video to a.mp4");
+    auto after_bar = parse_log_line(
+        "  0%|          | 0/1 [00:00<?, ?it/s][11-25 05:51:36|INFO|t.py:352:demo] Saved video to x");
+    EXPECT_EQ(after_bar.level, "INFO");
+    EXPECT_EQ(after_bar.message, "Saved video to x");
     auto plain = parse_log_line("Traceback (most recent call last):");
     EXPECT_EQ(plain.level, "");
 }
@@ -97,5 +101,11 @@ TEST(ModelLog, TracksProgressOutputsAndErrors) {
 
     ProgressTracker crash(1);
     crash.feed("RuntimeError: NCCL communicator was aborted");
-    EXPECT_EQ(crash.error_line().value_or(""), "RuntimeError: NCCL communicator was aborted");
+    crash.feed("torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ");
+    EXPECT_EQ(crash.error_line().value_or(""), "RuntimeError: NCCL communicator was aborted")
+        << "the torchrun wrapper must not hide the worker's exception";
+
+    ProgressTracker only_wrapper(1);
+    only_wrapper.feed("torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ");
+    EXPECT_TRUE(only_wrapper.error_line().has_value());
 }
