@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/context.hpp"
 #include "core/log.hpp"
@@ -114,7 +115,21 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        if (e.get_exit_code() == 0) {
+            return app.exit(e);  // --help, --version
+        }
+        // Usage errors: one documented exit code (2) and the same one-line shape as every error.
+        std::cerr << "cosmos: " << e.what() << "\nhint: see `cosmos "
+                  << (app.get_subcommands().empty() ? std::string()
+                                                    : app.get_subcommands().back()->get_name() + " ")
+                  << "--help`\n";
+        if (ctx.json) {
+            std::cout << nlohmann::ordered_json{{"error",
+                                                 {{"code", "usage"}, {"message", e.what()}}}}
+                             .dump(2)
+                      << '\n';
+        }
+        return 2;
     }
     ctx.out = Output::detect(ctx.json, ctx.quiet);
     install_log_sink(ctx);

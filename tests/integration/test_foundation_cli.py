@@ -206,3 +206,22 @@ def test_delete_asks_and_never_touches_inputs(emulated, input_set):
     assert cosmos.json("list", "prompts") == []
     r = cosmos.run("delete", "ps_nothere", check=False)
     assert r.returncode == 4
+
+
+def test_usage_errors_exit_2_with_one_line(cosmos, input_set):
+    for args in (["create", "run", "ps_x", "--steps", "abc"], ["list", "widgets"],
+                 ["frobnicate"], ["create", "run"]):
+        r = cosmos.run(*args, check=False)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert r.stderr.startswith("cosmos: "), r.stderr
+
+
+def test_config_show_redacts_secrets_and_check_reports_source(cosmos, emulator_bin):
+    cfg = cosmos.root / "cosmos.toml"
+    cfg.write_text('[hosts.local]\nkind = "local"\ncosmos_dir = "/opt/cosmos"\n'
+                   'env = { HF_TOKEN = "hf_supersecretvalue123", OTHER = "plain" }\n')
+    shown = cosmos.run("--config", cfg, "config", "show").stdout
+    assert "hf_supersecretvalue123" not in shown
+    assert "plain" in shown
+    check = cosmos.json("--config", cfg, "config", "check")
+    assert check["ok"] is True and check["source"] == str(cfg)
