@@ -73,9 +73,9 @@ void RunPrinter::operator()(const backends::JobEvent& event) {
     } else if (const auto* f = std::get_if<backends::Finished>(&event)) {
         clear_bar();
         m_out.note(m_out.style(fmt::format("{} succeeded: {}", f->run_id, f->output_video), "32"));
-    } else if (const auto* f = std::get_if<backends::Failed>(&event)) {
+    } else if (const auto* failed = std::get_if<backends::Failed>(&event)) {
         clear_bar();
-        m_out.note(m_out.style(fmt::format("{} failed: {}", f->run_id, f->error), "31"));
+        m_out.note(m_out.style(fmt::format("{} failed: {}", failed->run_id, failed->error), "31"));
     }
 }
 
