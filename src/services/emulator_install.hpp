@@ -18,6 +18,8 @@ core::Result<std::filesystem::path> find_emulator_binary();
 // Lays out an emulated checkout in `dir` (created when missing), idempotently:
 //   .emulator/cosmos-emulator and .emulator/VERSION   a copy of `emulator_binary` and its marker
 //   cosmos_transfer1/diffusion/inference/transfer.py  sh wrapper: the emulator's transfer mode
+//   cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py
+//                                                     sh wrapper: the emulator's upsampler mode
 //   bin/torchrun, bin/nvidia-smi                      sh wrappers: the emulator's other modes
 //   checkpoints/...                                   small placeholder checkpoint files
 // The wrappers find the emulator relative to themselves, so the checkout can be moved or copied.

@@ -15,6 +15,7 @@ import pytest
 from conftest import ffprobe, have, make_video
 
 TRANSFER = "cosmos_transfer1/diffusion/inference/transfer.py"
+UPSAMPLER = "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py"
 
 CHECKPOINTS = [
     "nvidia/Cosmos-Transfer1-7B/base_model.pt",
@@ -42,6 +43,13 @@ export COSMOS_EMULATOR_SCRIPT
 exec "$here/../../../.emulator/cosmos-emulator" transfer "$@"
 """
 
+UPSAMPLER_WRAPPER = """#!/bin/sh
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+COSMOS_EMULATOR_SCRIPT="$here/upsampler_pipeline.py"
+export COSMOS_EMULATOR_SCRIPT
+exec "$here/../../../../.emulator/cosmos-emulator" upsampler "$@"
+"""
+
 BIN_WRAPPER = """#!/bin/sh
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
 exec "$here/../.emulator/cosmos-emulator" {mode} "$@"
@@ -64,6 +72,7 @@ class Checkout:
         (root / ".emulator" / "cosmos-emulator").symlink_to(Path(emulator).resolve())
         _write(root / "cosmos_transfer1" / "__init__.py", "")
         _write(root / TRANSFER, TRANSFER_WRAPPER, 0o755)
+        _write(root / UPSAMPLER, UPSAMPLER_WRAPPER, 0o755)
         for mode in ("torchrun", "nvidia-smi"):
             _write(root / "bin" / mode, BIN_WRAPPER.format(mode=mode), 0o755)
         for rel in CHECKPOINTS:
@@ -82,6 +91,15 @@ class Checkout:
             f"--nproc_per_node={nproc}", "--nnodes=1", "--node_rank=0"]
         return self._run([str(self.root / "bin/torchrun"), *opts, TRANSFER, *map(str, args)],
                          env, pythonpath)
+
+    def upsampler(self, *args, env=None, torchrun=True, pythonpath=True):
+        """Runs the prompt upsampler the way the orchestrator's enhance runs do (torchrun, one
+        process, OMP_NUM_THREADS set); `env` values of None unset a variable."""
+        env = {"OMP_NUM_THREADS": "1", **(env or {})}
+        if not torchrun:
+            return self._run([str(self.root / UPSAMPLER), *map(str, args)], env, pythonpath)
+        return self._run([str(self.root / "bin/torchrun"), "--nproc_per_node=1", "--nnodes=1",
+                          "--node_rank=0", UPSAMPLER, *map(str, args)], env, pythonpath)
 
     def transfer(self, *args, env=None, pythonpath=True):
         return self._run([str(self.root / TRANSFER), *map(str, args)], env, pythonpath)
@@ -226,6 +244,55 @@ def test_upscale_forces_batch_size_one_and_4k_size(checkout):
     assert checkout.records()[-1]["args"]["batch_size"] == 1
     info = ffprobe(checkout.root / "outputs/output.mp4")
     assert (info["width"], info["height"], info["frames"]) == (384, 212, 4)
+
+
+def test_upscale_needs_an_input_video(checkout):
+    spec = checkout.spec({"upscale": {"control_weight": 0.5}})
+    proc = checkout.torchrun("--controlnet_specs", spec, "--num_steps", "10")
+    assert_python_failure(proc, "ValueError: Must have 'input_video' specified if sigma_max < 80")
+
+
+# --- Prompt upsampler (enhance runs) -----------------------------------------------------------
+
+def test_upsampler_prints_the_upsampled_prompt_and_writes_no_file(checkout):
+    video = checkout.video("inputs/small.mp4", frames=3, size="940x528")
+    before = {p for p in checkout.root.rglob("*")}
+    proc = checkout.upsampler("--prompt", "A red ball on wet grass", "--input_video", video,
+                              "--checkpoint_dir", "checkpoints")
+    assert proc.returncode == 0, proc.stderr
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("Upsampled prompt: ")]
+    assert len(lines) == 1
+    assert lines[0].startswith("Upsampled prompt: A red ball on wet grass ")
+    assert {p for p in checkout.root.rglob("*")} - before == set()
+    record = checkout.records()[-1]
+    assert record["args"]["input_video"] == video
+    assert record["exit_code"] == 0
+
+
+def test_upsampler_rejects_frames_above_the_pixel_limit(checkout):
+    video = checkout.video("inputs/720p.mp4", frames=2, size="1280x720")
+    proc = checkout.upsampler("--prompt", "p", "--input_video", video)
+    assert_python_failure(proc, "is too long to fit into the model (context length 4096)")
+    assert "Upsampled prompt" not in proc.stdout
+
+
+def test_upsampler_needs_torchrun_and_omp_num_threads(checkout):
+    video = checkout.video("inputs/small.mp4", frames=2)
+    direct = checkout.upsampler("--input_video", video, torchrun=False)
+    assert_python_failure(direct, "KeyError: 'RANK'", torchrun=False)
+    no_omp = checkout.upsampler("--input_video", video, env={"OMP_NUM_THREADS": None})
+    assert_python_failure(no_omp, "KeyError: 'OMP_NUM_THREADS'")
+    usage = checkout.upsampler("--prompt", "p")
+    assert usage.returncode == 1  # torchrun reports the worker's exit 2 as a failure
+    assert "the following arguments are required: --input_video" in usage.stderr
+
+
+def test_upsampler_needs_its_checkpoint(checkout):
+    video = checkout.video("inputs/small.mp4", frames=2)
+    (checkout.root / "checkpoints/nvidia/Cosmos-UpsamplePrompt1-12B-Transfer/"
+     "consolidated.safetensors").unlink()
+    proc = checkout.upsampler("--input_video", video)
+    assert_python_failure(proc, "FileNotFoundError: [Errno 2] No such file or directory")
 
 
 # --- Batches ----------------------------------------------------------------------------------

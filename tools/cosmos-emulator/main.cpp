@@ -12,12 +12,14 @@
 #include "record.hpp"
 #include "torchrun.hpp"
 #include "transfer.hpp"
+#include "upsampler.hpp"
 
 namespace {
 
 constexpr std::string_view k_usage =
     "usage: cosmos-emulator torchrun [torchrun options] SCRIPT [script args]\n"
     "       cosmos-emulator transfer [transfer.py args]\n"
+    "       cosmos-emulator upsampler [upsampler_pipeline.py args]\n"
     "       cosmos-emulator nvidia-smi [-L | --query-gpu=FIELDS "
     "--format=csv[,noheader][,nounits]]\n"
     "       cosmos-emulator --version\n"
@@ -49,6 +51,9 @@ int run(const std::vector<std::string>& argv) {
     } else if (mode == "transfer") {
         TransferContext ctx{*config, recorder, transfer_script_path()};
         code = run_transfer(rest, ctx);
+    } else if (mode == "upsampler") {
+        TransferContext ctx{*config, recorder, upsampler_script_path()};
+        code = run_upsampler(rest, ctx);
     } else if (mode == "nvidia-smi") {
         code = run_nvidia_smi(rest, *config);
     } else {

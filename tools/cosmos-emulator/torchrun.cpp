@@ -16,6 +16,7 @@
 #include "env_checks.hpp"
 #include "log.hpp"
 #include "transfer.hpp"
+#include "upsampler.hpp"
 
 namespace cosmos::emulator {
 
@@ -173,9 +174,12 @@ std::filesystem::path resolve_script(const std::string& given, std::string& fail
             py_repr(script.string()));
         return {};
     }
-    if (!script.lexically_normal().string().ends_with(k_transfer_script)) {
-        failure = fmt::format(
-            "cosmos-emulator: torchrun: only {} is emulated, not {}", k_transfer_script, given);
+    std::string normal = script.lexically_normal().string();
+    if (!normal.ends_with(k_transfer_script) && !normal.ends_with(k_upsampler_script)) {
+        failure = fmt::format("cosmos-emulator: torchrun: only {} and {} are emulated, not {}",
+                              k_transfer_script,
+                              k_upsampler_script,
+                              given);
         return {};
     }
     return script;
@@ -187,6 +191,13 @@ void set_worker_env(const TorchrunOptions& o, int world) {
     ::setenv("LOCAL_RANK", "0", 1);
     ::setenv("LOCAL_WORLD_SIZE", std::to_string(world).c_str(), 1);
     ::setenv("GROUP_RANK", "0", 1);
+    ::setenv("ROLE_RANK", "0", 1);
+    ::setenv("ROLE_NAME", "default", 1);
+    ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
+    ::setenv("TORCHELASTIC_MAX_RESTARTS", "0", 1);
+    ::setenv("TORCHELASTIC_RUN_ID", "none", 1);
+    ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1", 0);
+    ::setenv("TORCHELASTIC_ERROR_FILE", "/tmp/torchelastic_error.json", 1);
     ::setenv("MASTER_ADDR", value_or(o, "master_addr", "127.0.0.1").c_str(), 1);
     ::setenv("MASTER_PORT", value_or(o, "master_port", "29500").c_str(), 1);
     if (world > 1) {
@@ -219,7 +230,9 @@ int run_torchrun(const std::vector<std::string>& args,
     }
     set_worker_env(opts, *world);
     TransferContext ctx{config, recorder, script.string()};
-    int code = run_transfer(opts.script_args, ctx);
+    int code = script.lexically_normal().string().ends_with(k_upsampler_script)
+                   ? run_upsampler(opts.script_args, ctx)
+                   : run_transfer(opts.script_args, ctx);
     if (code == 0 || code == 130 || code == 143) {
         return code;
     }

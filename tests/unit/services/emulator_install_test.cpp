@@ -56,7 +56,10 @@ TEST(EmulatorInstall, LaysOutTheCheckoutScriptsAndCheckpoints) {
               fs::file_size(COSMOS_EMULATOR_PATH));
     EXPECT_NE(read(root / ".emulator/VERSION").find("sha256 "), std::string::npos);
     for (const char* script :
-         {"cosmos_transfer1/diffusion/inference/transfer.py", "bin/torchrun", "bin/nvidia-smi"}) {
+         {"cosmos_transfer1/diffusion/inference/transfer.py",
+          "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py",
+          "bin/torchrun",
+          "bin/nvidia-smi"}) {
         ASSERT_TRUE(fs::is_regular_file(root / script)) << script;
         EXPECT_TRUE(is_executable(root / script)) << script;
         EXPECT_TRUE(read(root / script).starts_with("#!/bin/sh\n")) << script;
