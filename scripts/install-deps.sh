@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev
   # real services and tools used by tests and benchmarks
   ffmpeg sqlite3 openssh-server openssh-client python3 python3-pytest procps hyperfine
+  # a private dockerd for the docker runtime test (tests/unit/runtime/docker_runtime_test.cpp)
+  docker.io
 )
 
 missing=()
