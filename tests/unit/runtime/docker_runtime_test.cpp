@@ -271,7 +271,7 @@ protected:
 
 TEST_F(DockerRuntimeTest, RunsTheEmulatorInAContainerToTheEnd) {
     auto req = request({{"COSMOS_EMULATOR_TIME_SCALE", "1"},
-                        {"COSMOS_EMULATOR_LOAD_SECONDS", "2"},
+                        {"COSMOS_EMULATOR_LOAD_SECONDS", "4"},
                         {"COSMOS_EMULATOR_STEP_SECONDS", "0.01"}});
     ASSERT_TRUE(validate_request(options, req).has_value());
     write_files(req);

@@ -150,7 +150,7 @@ protected:
 
 TEST_F(NativeRuntimeTest, RunsDetachedFollowsToTheEndAndKeepsTheSecretHidden) {
     auto req = request({{"COSMOS_EMULATOR_TIME_SCALE", "1"},
-                        {"COSMOS_EMULATOR_LOAD_SECONDS", "2"},
+                        {"COSMOS_EMULATOR_LOAD_SECONDS", "4"},
                         {"COSMOS_EMULATOR_STEP_SECONDS", "0.01"}});
     ASSERT_TRUE(validate_request({}, req).has_value());
     write_files(*rt, req);
@@ -158,7 +158,7 @@ TEST_F(NativeRuntimeTest, RunsDetachedFollowsToTheEndAndKeepsTheSecretHidden) {
     auto t0 = Clock::now();
     auto launched = run(rt->launch_command(req));
     ASSERT_EQ(launched.exit_code, 0) << launched.out;
-    EXPECT_LT(Clock::now() - t0, 1500ms);  // returns at once, the model is still loading
+    EXPECT_LT(Clock::now() - t0, 3s);  // returns at once, while the model is still loading
     EXPECT_FALSE(fs::exists(job / "secret.env"));
     EXPECT_EQ(status(*rt, req).state, ProcessState::running) << slurp(rt->log_path(req));
 
