@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "media/scaled_clip.hpp"
 #include "media/synthetic.hpp"
 #include "model/enhance_command.hpp"
 #include "model/transfer_command.hpp"
@@ -278,16 +279,25 @@ TEST_F(NativeRuntimeTest, StatusOfAJobNeverLaunchedIsAbsent) {
     EXPECT_EQ(run(rt->kill_command(req)).exit_code, 0);
 }
 
-// An enhance run end to end: the upsampler command through the native runtime, its prompt read
-// back from run.log.
+// An enhance run end to end: a 1280x720 input (which the upsampler refuses as it is) cut down to
+// upsampler_frame_size, the upsampler command through the native runtime, its prompt read back
+// from run.log.
 TEST_F(NativeRuntimeTest, EnhanceRunPrintsTheUpsampledPromptIntoTheLog) {
     auto req = request({{"COSMOS_EMULATOR_TIME_SCALE", "0"}});
+    cosmos::media::SyntheticVideo hd;
+    hd.width = 1280;
+    hd.height = 720;
+    hd.frames = 3;
+    ASSERT_TRUE(cosmos::media::write_synthetic_video(job / "hd.mp4", hd));
+    auto size = cosmos::model::upsampler_frame_size(hd.width, hd.height);
+    ASSERT_TRUE(cosmos::media::write_scaled_clip(
+        job / "hd.mp4", job / "frames.mp4", {size.width, size.height, 2}));
     cosmos::model::EnhanceCommandInput in;
     in.torchrun = (checkout / "bin/torchrun").string();
     in.cosmos_dir = checkout.string();
     in.checkpoint_dir = (checkout / "checkpoints").string();
     in.prompt = "A red ball; $(touch " + pwned().string() + ")";
-    in.input_video = (job / "input.mp4").string();
+    in.input_video = (job / "frames.mp4").string();
     auto env = req.command.env;
     req.command = cosmos::model::enhance_command(in);
     req.command.env.insert(env.begin(), env.end());
@@ -300,4 +310,31 @@ TEST_F(NativeRuntimeTest, EnhanceRunPrintsTheUpsampledPromptIntoTheLog) {
     ASSERT_TRUE(prompt.has_value()) << slurp(rt->log_path(req));
     EXPECT_TRUE(prompt->starts_with(in.prompt + " The scene")) << *prompt;
     EXPECT_FALSE(fs::exists(pwned()));
+}
+
+TEST_F(NativeRuntimeTest, EnhanceRunOfAFullSizeVideoFailsLikePixtral) {
+    auto req = request({{"COSMOS_EMULATOR_TIME_SCALE", "0"}});
+    cosmos::media::SyntheticVideo hd;
+    hd.width = 1280;
+    hd.height = 720;
+    hd.frames = 2;
+    ASSERT_TRUE(cosmos::media::write_synthetic_video(job / "hd.mp4", hd));
+    cosmos::model::EnhanceCommandInput in;
+    in.torchrun = (checkout / "bin/torchrun").string();
+    in.cosmos_dir = checkout.string();
+    in.checkpoint_dir = (checkout / "checkpoints").string();
+    in.prompt = "p";
+    in.input_video = (job / "hd.mp4").string();
+    auto env = req.command.env;
+    req.command = cosmos::model::enhance_command(in);
+    req.command.env.insert(env.begin(), env.end());
+    write_files(*rt, req);
+    ASSERT_EQ(run(rt->launch_command(req)).exit_code, 0);
+    Observed o = wait_end(*rt, req, 10s);
+    EXPECT_EQ(o.exit_code, 1);
+    std::string log = slurp(rt->log_path(req));
+    EXPECT_NE(log.find("is too long to fit into the model (context length 4096)"),
+              std::string::npos)
+        << log;
+    EXPECT_FALSE(cosmos::model::parse_upsampled_prompt(log).has_value());
 }
