@@ -25,6 +25,8 @@ register_dependency(toml++ "${tomlplusplus_VERSION}" "libtomlplusplus-dev")
 pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET
   libavformat>=59 libavcodec>=59 libavfilter>=8 libavutil>=57 libswscale>=6)
 register_dependency(ffmpeg-libs "${LIBAV_libavformat_VERSION}" "libav*-dev")
+pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh>=0.10)
+register_dependency(libssh "${LIBSSH_VERSION}" "libssh-dev")
 
 function(print_dependency_summary)
   message(STATUS "cosmos dependencies:\n${COSMOS_DEPENDENCY_SUMMARY}")

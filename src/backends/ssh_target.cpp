@@ -1,0 +1,52 @@
+#include "backends/ssh_target.hpp"
+
+#include <fmt/format.h>
+
+namespace cosmos::backends {
+
+using core::ErrorCode;
+using core::fail;
+
+transport::SshTarget ssh_target_for(const config::HostConfig& host) {
+    transport::SshTarget t;
+    t.name = host.name;
+    t.address = host.address;
+    t.port = host.port;
+    t.user = host.user;
+    t.key = host.key;
+    return t;
+}
+
+core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConfig& host) {
+    if (host.kind == "ssh") {
+        return transport::ssh_shell(ssh_target_for(host));
+    }
+    return fail(
+        ErrorCode::invalid_input,
+        fmt::format("host {} is a {} host; this command needs an ssh host", host.name, host.kind));
+}
+
+std::string remote_path(const std::string& dir) {
+    if (dir == "~" || dir == "~/") {
+        return ".";
+    }
+    if (dir.rfind("~/", 0) == 0) {
+        return dir.substr(2);
+    }
+    return dir;
+}
+
+core::Result<std::string> cache_dir_for(const config::HostConfig& host) {
+    if (host.work_dir.empty()) {
+        return fail(ErrorCode::config,
+                    fmt::format("host {} has no work_dir", host.name),
+                    fmt::format("add work_dir = \"/path/on/the/host\" to [hosts.{}]", host.name));
+    }
+    std::string dir = remote_path(host.work_dir.string());
+    while (dir.size() > 1 && dir.back() == '/') {
+        dir.pop_back();
+    }
+    return dir + "/cache";
+}
+
+}  // namespace cosmos::backends
