@@ -71,6 +71,7 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
     in.spec_path = info.spec_path.string();
     in.output_dir = out_dir.string();
     in.offload = job.params.offload;
+    in.num_steps = job.num_steps;
     in.gpu_ids.clear();
     for (int i = 0; i < job.params.num_gpus; ++i) {
         in.gpu_ids.push_back(i);

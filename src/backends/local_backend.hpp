@@ -24,6 +24,7 @@ struct LocalJob {
     nlohmann::ordered_json spec;
     model::RunParams params;
     std::int64_t frames = 121;  // input frames, for the expected chunk count
+    std::optional<int> num_steps;  // a --num_steps flag (the upscaler runs with 10)
 };
 
 struct LaunchInfo {

@@ -1,5 +1,5 @@
 // `cosmos inference PROMPT_ID... [run options] [--host H]`: create one run per prompt and execute
-// them, streaming the model's log with a progress bar.
+// them, streaming the model's log with a progress bar; `cosmos upscale RUN_ID...`.
 
 #include <memory>
 
@@ -11,6 +11,8 @@
 #include "cli/run_printer.hpp"
 #include "services/create_run.hpp"
 #include "services/execute_run.hpp"
+#include "model/upscale_command.hpp"
+#include "services/upscale.hpp"
 #include "services/views.hpp"
 
 namespace cosmos::cli {
@@ -20,11 +22,70 @@ using core::fail;
 
 namespace {
 
-// Executes `runs` one after another; returns the final records.
+// Prints the final records of `finished` (a table line each, or one JSON array) and returns
+// the exit code: `code` when nothing ran, 130 after Ctrl-C, 10 when a run failed.
+int report_runs(Context& ctx, const std::vector<store::RunRecord>& finished, int code, bool detach) {
+    if (code != 0 && finished.empty()) {
+        return code;
+    }
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    int failed = 0;
+    for (const auto& r : finished) {
+        arr.push_back(services::run_json(r));
+        bool ok = r.status == store::RunStatus::succeeded ||
+                  (detach && r.status == store::RunStatus::running);
+        failed += ok ? 0 : 1;
+        if (!ctx.out.json) {
+            ctx.out.print_line(fmt::format("{}\t{}\t{}",
+                                           r.id,
+                                           store::to_string(r.status),
+                                           r.output_video.value_or(r.error.value_or(""))));
+        }
+    }
+    if (ctx.out.json) {
+        ctx.out.print_json(arr);
+    }
+    if (g_interrupted.load()) {
+        return 130;
+    }
+    if (failed > 0) {
+        ctx.out.note(fmt::format(
+            "{} of {} run(s) failed; see `cosmos show RUN_ID`", failed, finished.size()));
+        return core::exit_code_for(ErrorCode::remote_failed);
+    }
+    return code;
+}
+
+// Parses the optional value of --upscale [W].
+core::Result<std::optional<double>> upscale_weight(const std::vector<std::string>& given,
+                                                   bool present) {
+    if (!present) {
+        return std::optional<double>();
+    }
+    if (given.empty() || given.front().empty()) {
+        return std::optional<double>(model::k_default_upscale_weight);
+    }
+    try {
+        std::size_t used = 0;
+        double w = std::stod(given.front(), &used);
+        if (used == given.front().size()) {
+            return std::optional<double>(w);
+        }
+    } catch (const std::exception&) {
+    }
+    return fail(ErrorCode::invalid_input,
+                fmt::format("--upscale '{}' is not a number", given.front()),
+                "--upscale takes an optional weight, e.g. --upscale 0.5");
+}
+
+// Executes `runs` one after another (each followed by its upscale run when `upscale` is set);
+// returns the final records.
 core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
                                                         services::App& app,
                                                         const std::vector<store::RunRecord>& runs,
-                                                        const std::string& host) {
+                                                        const std::string& host,
+                                                        bool detach,
+                                                        std::optional<double> upscale = {}) {
     std::vector<store::RunRecord> done;
     for (const auto& run : runs) {
         if (g_interrupted.load()) {
@@ -36,11 +97,58 @@ core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
             opts.host = host;
         }
         opts.cancel = &g_interrupted;
+        opts.detach = detach;
         opts.sink = [&printer](const backends::JobEvent& e) { printer(e); };
         COSMOS_TRY(auto final_run, services::execute_run(app, run.id, opts));
+        bool chain = upscale && final_run.status == store::RunStatus::succeeded;
+        std::string parent_id = final_run.id;
         done.push_back(std::move(final_run));
+        if (chain && !g_interrupted.load()) {
+            COSMOS_TRY(auto up, services::create_upscale_run(app, parent_id, *upscale));
+            COSMOS_TRY(auto final_up, services::execute_run(app, up.id, opts));
+            done.push_back(std::move(final_up));
+        }
     }
     return done;
+}
+
+void add_upscale_command(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::vector<std::string> runs;
+        double weight = model::k_default_upscale_weight;
+        std::string host;
+        bool detach = false;
+        std::optional<int> num_gpus;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "upscale",
+        "Upscale finished runs to 4K with Cosmos-Transfer1's upscaler (a new run of kind "
+        "`upscale` per run, its parent_run_id the upscaled run; 10 steps, text-encoder offload)");
+    cmd->add_option("RUN_IDS", a->runs, "Succeeded transfer runs to upscale")->required();
+    cmd->add_option("--weight", a->weight, "Control weight of the upscaler (>= 0)")
+        ->capture_default_str();
+    cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
+    cmd->add_option("--num-gpus", a->num_gpus, "GPUs per run (1, 2, 4 or 8; default: the parent's)");
+    cmd->add_flag("--detach", a->detach, "ssh hosts: return once started (cosmos logs -f follows)");
+    cmd->footer("Examples:\n  cosmos upscale rs_1a2b3c\n  cosmos upscale rs_1a2b3c --weight 0.7 --host gpu1\n"
+                "  cosmos inference ps_1a2b --upscale 0.5   # transfer, then upscale its output");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            std::vector<store::RunRecord> finished;
+            int code = ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                std::vector<store::RunRecord> runs;
+                for (const auto& id : a->runs) {
+                    COSMOS_TRY(auto run, services::create_upscale_run(*app, id, a->weight, a->num_gpus));
+                    runs.push_back(std::move(run));
+                }
+                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach));
+                return {};
+            });
+            return report_runs(ctx, finished, code, a->detach);
+        };
+    });
 }
 
 }  // namespace
@@ -49,6 +157,8 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
     struct Args {
         std::vector<std::string> prompts;
         std::string host;
+        bool detach = false;
+        std::vector<std::string> upscale;
         RunOptionsBinding binding;
     };
     auto a = std::make_shared<Args>();
@@ -58,15 +168,32 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         "execute them, streaming the log. Outputs and logs land in <data_dir>/runs/<run_id>/.");
     cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to run")->required();
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host, normally `local`)");
+    cmd->add_flag("--detach",
+                  a->detach,
+                  "ssh hosts: return once each run started; `cosmos logs -f RUN_ID` follows it, "
+                  "collects its outputs and records the outcome");
+    auto* up = cmd->add_option("--upscale",
+                               a->upscale,
+                               "After each run succeeds, upscale its output to 4K (optional "
+                               "weight, default 0.5)")
+                   ->expected(0, 1);
     a->binding.add_to(*cmd);
     cmd->footer(
         "Examples:\n  cosmos inference ps_1a2b3c\n"
         "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
+        "  cosmos inference ps_1a2b3c --host gpu1 --detach   # then: cosmos logs -f RUN_ID\n"
         "Exit code 10 when a run failed (its error and log are in `cosmos show RUN_ID`).");
-    cmd->callback([&ctx, a] {
-        ctx.action = [&ctx, a] {
+    cmd->callback([&ctx, a, up] {
+        bool upscale_given = up->count() > 0;
+        ctx.action = [&ctx, a, upscale_given] {
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto upscale, upscale_weight(a->upscale, upscale_given));
+                if (upscale && a->detach) {
+                    return fail(ErrorCode::invalid_input,
+                                "--upscale cannot be combined with --detach",
+                                "run `cosmos upscale RUN_ID` once the run succeeded");
+                }
                 COSMOS_TRY(auto opts, a->binding.options());
                 COSMOS_TRY(auto* app, ctx.app());
                 if (!a->host.empty()) {
@@ -79,38 +206,13 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::create_run(*app, p, opts));
                     runs.push_back(std::move(run));
                 }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host));
+                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, upscale));
                 return {};
             });
-            if (code != 0 && finished.empty()) {
-                return code;
-            }
-            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-            int failed = 0;
-            for (const auto& r : finished) {
-                arr.push_back(services::run_json(r));
-                failed += r.status == store::RunStatus::succeeded ? 0 : 1;
-                if (!ctx.out.json) {
-                    ctx.out.print_line(fmt::format("{}\t{}\t{}",
-                                                   r.id,
-                                                   store::to_string(r.status),
-                                                   r.output_video.value_or(r.error.value_or(""))));
-                }
-            }
-            if (ctx.out.json) {
-                ctx.out.print_json(arr);
-            }
-            if (g_interrupted.load()) {
-                return 130;
-            }
-            if (failed > 0) {
-                ctx.out.note(fmt::format(
-                    "{} of {} run(s) failed; see `cosmos show RUN_ID`", failed, finished.size()));
-                return core::exit_code_for(ErrorCode::remote_failed);
-            }
-            return code;
+            return report_runs(ctx, finished, code, a->detach);
         };
     });
+    add_upscale_command(parent, ctx);
 }
 
 }  // namespace cosmos::cli

@@ -86,7 +86,9 @@ core::Status check_run_host(Config& config, const FileFacts& facts, bool from_en
 
 }  // namespace
 
-core::Status finish_config(Config& config, const FileFacts& facts) {
+core::Status finish_config(Config& config,
+                           const FileFacts& facts,
+                           const std::map<std::string, HostConfig>& managed) {
     std::error_code ec;
     fs::path cwd = fs::current_path(ec);
     if (ec) {
@@ -99,10 +101,22 @@ core::Status finish_config(Config& config, const FileFacts& facts) {
     }
     config.paths.data_dir = resolve_path(config.paths.data_dir.string(), cwd);
     config.paths.config_dir = user_config_dir();
+    config.hosts_file = config.paths.config_dir / "hosts.toml";
 
     if (!facts.hosts_given) {
         config.hosts.clear();
         config.hosts.emplace("local", default_local_host(config.paths.data_dir));
+    }
+    for (const auto& [name, host] : managed) {
+        auto it = config.hosts.find(name);
+        if (it != config.hosts.end() && facts.hosts_given) {
+            return config_error(
+                config.hosts_file,
+                host.line,
+                fmt::format("host '{}' is also defined in {}", name, location(config.source, it->second.line)),
+                "remove one of the two definitions (cosmos hosts remove edits only the hosts file)");
+        }
+        config.hosts[name] = host;
     }
     for (auto& [name, host] : config.hosts) {
         if (host.checkpoint_dir.empty() && !host.cosmos_dir.empty()) {
@@ -156,16 +170,22 @@ core::Result<std::optional<fs::path>> find_config_file(const LoadOptions& option
 
 core::Result<Config> load_config(const LoadOptions& options) {
     COSMOS_TRY(auto found, find_config_file(options));
-    if (!found) {
-        return parse_config("", fs::path());
-    }
+    std::map<std::string, HostConfig> managed;
     std::error_code ec;
+    fs::path hosts_file = detail::user_config_dir() / "hosts.toml";
+    if (fs::is_regular_file(hosts_file, ec)) {
+        COSMOS_TRY(std::string hosts_text, detail::read_text_file(hosts_file));
+        COSMOS_TRY(managed, parse_hosts_file(hosts_text, hosts_file));
+    }
+    if (!found) {
+        return parse_config("", fs::path(), managed);
+    }
     fs::path path = fs::absolute(*found, ec).lexically_normal();
     if (ec) {
         path = *found;
     }
     COSMOS_TRY(std::string text, detail::read_text_file(path));
-    return parse_config(text, path);
+    return parse_config(text, path, managed);
 }
 
 core::Result<HostConfig> find_host(const Config& config, const std::string& name) {

@@ -37,8 +37,12 @@ struct HostConfig {
     // docker runtime
     std::string image;
     std::string shm_size = "8g";
+    std::string docker = "docker";         // the container CLI on the host (docker or podman)
+    std::string docker_gpus = "all";       // value of `docker run --gpus`; "" for no flag
+    std::vector<std::string> docker_args;  // extra `docker run` arguments (e.g. --network=host)
     bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
     int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
+    bool managed = false;   // read from the hosts file that `cosmos hosts add|remove` edits
 };
 
 struct RunDefaults {
@@ -67,6 +71,10 @@ struct Paths {
 
 struct Config {
     std::filesystem::path source;  // the file loaded; empty when running on embedded defaults
+    // The hosts file `cosmos hosts add|remove` manages: <config_dir>/hosts.toml. Its [hosts.NAME]
+    // tables are merged with the config file's (a name defined in both is an error); the embedded
+    // `local` host stays available when only the hosts file defines hosts.
+    std::filesystem::path hosts_file;
     Paths paths;
     RunDefaults run;
     std::map<std::string, HostConfig> hosts;  // never empty: `local` is added when none is given
@@ -82,8 +90,23 @@ struct LoadOptions {
 // --config or $COSMOS_CONFIG names a missing file.
 core::Result<Config> load_config(const LoadOptions& options);
 
-// Parses `text` as if read from `path` (used by load_config and tests).
-core::Result<Config> parse_config(const std::string& text, const std::filesystem::path& path);
+// Parses `text` as if read from `path` (used by load_config and tests), adding `managed` hosts
+// (from the hosts file) to those of the file.
+core::Result<Config> parse_config(const std::string& text,
+                                  const std::filesystem::path& path,
+                                  const std::map<std::string, HostConfig>& managed = {});
+
+// Parses a hosts file: only [hosts.NAME] tables, checked like the config file's. Every host
+// returned has `managed` set.
+core::Result<std::map<std::string, HostConfig>> parse_hosts_file(
+    const std::string& text, const std::filesystem::path& path);
+
+// Returns the hosts file's text for `hosts` (values in clear: the file is written 0600).
+std::string render_hosts_file(const std::vector<HostConfig>& hosts);
+
+// Replaces the hosts file at `path` with `hosts` (atomically, mode 0600, parent dirs created).
+core::Status save_hosts_file(const std::filesystem::path& path,
+                             const std::vector<HostConfig>& hosts);
 
 // Returns the effective configuration as TOML, secrets redacted (`cosmos config show`).
 std::string render_config(const Config& config);

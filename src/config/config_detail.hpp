@@ -3,6 +3,7 @@
 // templates.cpp. Nothing outside src/config includes this header; it never includes toml++.
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +79,9 @@ struct FileFacts {
 // Applies environment overrides ($COSMOS_DATA_DIR, $COSMOS_HOST) and defaults (data_dir,
 // config_dir, the `local` host, checkpoint and work dirs) to `config` as parsed from
 // config.source, then checks that run.host names a configured host. Fails with config.
-core::Status finish_config(Config& config, const FileFacts& facts);
+// `managed` hosts (from the hosts file) are added next; one named like a file host is an error.
+core::Status finish_config(Config& config,
+                           const FileFacts& facts,
+                           const std::map<std::string, HostConfig>& managed);
 
 }  // namespace cosmos::config::detail

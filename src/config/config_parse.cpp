@@ -346,6 +346,13 @@ core::Result<HostConfig> read_host(const Reader& r, const toml::key& name, const
         path_field(r, section, "key", h.key),
         string_field(r, section, "image", check_image, h.image),
         string_field(r, section, "shm_size", check_shm_size, h.shm_size),
+        string_field(r, section, "docker", check_not_empty, h.docker),
+        string_field(r, section, "docker_gpus", nullptr, h.docker_gpus),
+        {"docker_args",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(h.docker_args, r.strings_of(n, section, "docker_args"));
+             return {};
+         }},
         {"emulated",
          [&](const toml::node& n) -> Status {
              COSMOS_TRY(h.emulated, r.exact<bool>(n, section, "emulated"));
@@ -401,15 +408,12 @@ Status read_document(const Reader& r,
 
 }  // namespace
 
-core::Result<Config> parse_config(const std::string& text, const fs::path& path) {
-    std::error_code ec;
-    fs::path base_dir = fs::current_path(ec);
-    if (!path.empty()) {
-        base_dir = fs::absolute(path, ec).parent_path();
-    }
-    toml::table root;
+namespace {
+
+// Parses `text` as TOML read from `path`; a syntax error names FILE:LINE:COL.
+core::Result<toml::table> parse_toml(const std::string& text, const fs::path& path) {
     try {
-        root = toml::parse(text, path.string());
+        return toml::parse(text, path.string());
     } catch (const toml::parse_error& e) {
         const auto& at = e.source().begin;
         return core::fail(
@@ -420,17 +424,51 @@ core::Result<Config> parse_config(const std::string& text, const fs::path& path)
                 e.description()),
             "the file is not valid TOML (https://toml.io)");
     }
+}
+
+fs::path base_dir_of(const fs::path& path) {
+    std::error_code ec;
+    if (!path.empty()) {
+        return fs::absolute(path, ec).parent_path();
+    }
+    fs::path cwd = fs::current_path(ec);
+    return ec ? fs::path("/") : cwd;
+}
+
+}  // namespace
+
+core::Result<Config> parse_config(const std::string& text,
+                                  const fs::path& path,
+                                  const std::map<std::string, HostConfig>& managed) {
+    COSMOS_TRY(toml::table root, parse_toml(text, path));
     Config config;
     config.source = path;
     detail::FileFacts facts;
-    Reader reader(path, base_dir);
+    Reader reader(path, base_dir_of(path));
     if (auto s = read_document(reader, root, config, facts); !s) {
         return core::fail(std::move(s).error());
     }
-    if (auto s = detail::finish_config(config, facts); !s) {
+    if (auto s = detail::finish_config(config, facts, managed); !s) {
         return core::fail(std::move(s).error());
     }
     return config;
+}
+
+core::Result<std::map<std::string, HostConfig>> parse_hosts_file(const std::string& text,
+                                                                 const fs::path& path) {
+    COSMOS_TRY(toml::table root, parse_toml(text, path));
+    Config config;
+    detail::FileFacts facts;
+    Reader reader(path, base_dir_of(path));
+    std::vector<Field> fields = {
+        {"hosts", [&](const toml::node& n) { return read_hosts(reader, n, config, facts); }}};
+    if (auto s = reader.read_fields(root, "the hosts file", fields); !s) {
+        return core::fail(std::move(s).error());
+    }
+    for (auto& [name, host] : config.hosts) {
+        host.managed = true;
+    }
+    return config.hosts;
 }
 
 }  // namespace cosmos::config

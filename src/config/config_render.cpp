@@ -6,6 +6,12 @@
 #include <tuple>
 #include <utility>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "config/config.hpp"
@@ -106,7 +112,7 @@ void render_run(std::string& out, const RunDefaults& run) {
     }
 }
 
-void render_host(std::string& out, const HostConfig& h) {
+void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     const HostConfig defaults;
     out += fmt::format("\n[hosts.{}]\n", key(h.name));
     line(out, "kind", quote(h.kind));
@@ -124,7 +130,9 @@ void render_host(std::string& out, const HostConfig& h) {
     for (const auto& [k, v, d] : {std::tuple{"address", &h.address, &defaults.address},
                                   std::tuple{"user", &h.user, &defaults.user},
                                   std::tuple{"image", &h.image, &defaults.image},
-                                  std::tuple{"shm_size", &h.shm_size, &defaults.shm_size}}) {
+                                  std::tuple{"shm_size", &h.shm_size, &defaults.shm_size},
+                                  std::tuple{"docker", &h.docker, &defaults.docker},
+                                  std::tuple{"docker_gpus", &h.docker_gpus, &defaults.docker_gpus}}) {
         if (*v != *d) {
             line(out, k, quote(*v));
         }
@@ -135,13 +143,21 @@ void render_host(std::string& out, const HostConfig& h) {
     if (!h.key.empty()) {
         line(out, "key", quote(h.key.string()));
     }
+    if (!h.docker_args.empty()) {
+        std::vector<std::string> args;
+        for (const auto& a : h.docker_args) {
+            args.push_back(quote(a));
+        }
+        line(out, "docker_args", fmt::format("[{}]", detail::join(args)));
+    }
     if (h.emulated) {
         out += "emulated = true  # the emulator is installed into cosmos_dir automatically\n";
     }
     if (!h.env.empty()) {
         out += fmt::format("\n[hosts.{}.env]\n", key(h.name));
         for (const auto& [name, value] : h.env) {
-            line(out, name, detail::is_secret_env_name(name) ? quote("***") : quote(value));
+            bool hide = redact_secrets && detail::is_secret_env_name(name);
+            line(out, name, hide ? quote("***") : quote(value));
         }
     }
 }
@@ -162,9 +178,62 @@ std::string render_config(const Config& config) {
     line(out, "data_dir", quote(config.paths.data_dir.string()));
     render_run(out, config.run);
     for (const auto& [name, host] : config.hosts) {
-        render_host(out, host);
+        render_host(out, host, true);
     }
     return core::redact(out);
+}
+
+std::string render_hosts_file(const std::vector<HostConfig>& hosts) {
+    std::string out =
+        "# Hosts added with `cosmos hosts add` (docs/hosts.md). cosmos rewrites this file on\n"
+        "# `hosts add` and `hosts remove`; comments added by hand are not kept.\n";
+    for (const auto& host : hosts) {
+        render_host(out, host, false);
+    }
+    return out;
+}
+
+core::Status save_hosts_file(const std::filesystem::path& path,
+                             const std::vector<HostConfig>& hosts) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+        return core::fail(core::ErrorCode::io,
+                          fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
+    }
+    std::filesystem::path tmp = path;
+    tmp += fmt::format(".tmp{}", ::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return core::fail(core::ErrorCode::io,
+                          fmt::format("cannot write {}: {}", tmp.string(), std::strerror(errno)));
+    }
+    std::string text = render_hosts_file(hosts);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return core::fail(core::ErrorCode::io,
+                              fmt::format("cannot write {}: {}", tmp.string(), std::strerror(err)),
+                              "check free disk space");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    bool ok = ::fsync(fd) == 0;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return core::fail(core::ErrorCode::io,
+                          fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
+    }
+    return {};
 }
 
 }  // namespace cosmos::config

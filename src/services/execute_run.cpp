@@ -7,6 +7,8 @@
 #include "model/transfer_command.hpp"
 #include "services/create_run.hpp"
 #include "services/emulator_install.hpp"
+#include "services/remote_run.hpp"
+#include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
@@ -88,11 +90,16 @@ core::Result<store::RunRecord> execute_run(const App& app,
     }
     COSMOS_TRY(auto host,
                config::find_host(app.config, options.host.value_or(app.config.run.host)));
-    if (host.kind != "local") {
+    if (host.kind != "local" && host.kind != "ssh") {
         return fail(
             ErrorCode::invalid_input,
             fmt::format(
                 "host {} is of kind {}, which this build cannot run yet", host.name, host.kind));
+    }
+    if (options.detach && host.kind == "local") {
+        return fail(ErrorCode::invalid_input,
+                    "--detach needs an ssh host: runs on the local host end with this process",
+                    "run it without --detach, or on an ssh host (cosmos hosts add)");
     }
     if (run->params.num_gpus > host.gpus) {
         return fail(ErrorCode::invalid_input,
@@ -110,12 +117,22 @@ core::Result<store::RunRecord> execute_run(const App& app,
     if (auto s = check_inputs_exist(*prompt); !s) {
         return fail_run(app, run_id, s.error().message);
     }
+    COSMOS_TRY(auto spec, run_spec(app, *prompt, *run));
+    if (host.kind == "ssh") {
+        RemoteExecuteOptions remote;
+        remote.detach = options.detach;
+        remote.attach.sink = options.sink;
+        remote.attach.stop = options.cancel;
+        remote.attach.kill_on_stop = true;
+        remote.attach.mirror_log = true;
+        return execute_remote_run(app, *run, *prompt, host, spec, remote);
+    }
     if (auto s = ensure_host_ready(host); !s) {
         return fail_run(app, run_id, s.error().message);
     }
-    COSMOS_TRY(auto spec, local_spec(*prompt, *run));
 
-    backends::LocalJob job{run_id, app.run_dir(run_id), spec, run->params, prompt->video.frames};
+    backends::LocalJob job{
+        run_id, app.run_dir(run_id), spec, run->params, prompt->video.frames, num_steps_flag(*run)};
     auto launch = backends::prepare_local_job(host, job);
     if (!launch) {
         return fail_run(app, run_id, launch.error().message);

@@ -18,6 +18,7 @@ struct ExecuteOptions {
     std::optional<std::string> host;            // default: [run] host
     const std::atomic<bool>* cancel = nullptr;  // set to true to cancel (Ctrl-C)
     backends::EventSink sink;                   // may be empty
+    bool detach = false;  // ssh hosts: return once the model started (`cosmos logs -f` attaches)
 };
 
 // Runs `run_id` to its end and returns the final record. Fails with not_found (run, host),

@@ -51,6 +51,13 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["log_path"] = opt(r.log_path);
     j["parent_run_id"] = opt(r.parent_run_id);
     j["source"] = r.source;
+    j["runtime"] = opt(r.runtime);
+    j["remote_dir"] = opt(r.remote_dir);
+    j["image"] = opt(r.image);
+    j["uploaded_bytes"] = opt(r.uploaded_bytes);
+    j["durations"] = {{"upload_s", opt(r.upload_seconds)},
+                      {"run_s", opt(r.run_seconds)},
+                      {"download_s", opt(r.download_seconds)}};
     return j;
 }
 

@@ -62,6 +62,14 @@ struct RunRecord {
     std::optional<std::string> log_path;
     double progress = 0;
     std::string source = "cli";
+    // Remote execution (schema v2).
+    std::optional<std::string> runtime;     // native | docker
+    std::optional<std::string> remote_dir;  // the job dir on the host
+    std::optional<std::string> image;       // docker image id and digest that ran
+    std::optional<std::int64_t> uploaded_bytes;
+    std::optional<double> upload_seconds;
+    std::optional<double> run_seconds;
+    std::optional<double> download_seconds;
 };
 
 struct RunEvent {

@@ -52,6 +52,16 @@ constexpr const char* k_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
     "log_path, progress, source";
+// Read adds the columns of schema v2 (remote execution), which insert_run leaves NULL.
+constexpr const char* k_select_columns =
+    "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
+    "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
+    "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
+    "run_seconds, download_seconds";
+
+std::optional<double> opt_real(const Statement& st, int col) {
+    return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
+}
 
 RunRecord read_run(const Statement& st) {
     RunRecord r;
@@ -80,6 +90,13 @@ RunRecord read_run(const Statement& st) {
     r.log_path = st.opt_text(17);
     r.progress = st.real(18);
     r.source = st.text(19);
+    r.runtime = st.opt_text(20);
+    r.remote_dir = st.opt_text(21);
+    r.image = st.opt_text(22);
+    r.uploaded_bytes = st.opt_int64(23);
+    r.upload_seconds = opt_real(st, 24);
+    r.run_seconds = opt_real(st, 25);
+    r.download_seconds = opt_real(st, 26);
     return r;
 }
 
@@ -148,7 +165,7 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
 }
 
 core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::string& id) {
-    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE id = ?", k_columns)));
+    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE id = ?", k_select_columns)));
     st.bind(1, id);
     COSMOS_TRY(bool row, st.step());
     if (!row) {
@@ -171,7 +188,7 @@ core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuer
     COSMOS_TRY(auto st,
                db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
                                       "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
-                                      k_columns,
+                                      k_select_columns,
                                       where)));
     if (q.status) {
         st.bind(1, to_string(*q.status));
@@ -197,7 +214,7 @@ core::Result<std::vector<RunRecord>> runs_for_prompts(const Database& db,
                db.prepare(fmt::format("SELECT {} FROM runs WHERE prompt_id IN (SELECT "
                                       "value FROM json_each(?)) ORDER BY created_at DESC "
                                       "LIMIT ?",
-                                      k_columns)));
+                                      k_select_columns)));
     st.bind(1, ids.dump()).bind(2, limit);
     return collect(st);
 }
@@ -253,6 +270,37 @@ core::Status record_outcome(const Database& db, const std::string& id, const Out
                db.prepare("UPDATE runs SET exit_code = ?, error = ?, output_video = ?, "
                           "updated_at = ? WHERE id = ?"));
     st.bind(1, o.exit_code).bind(2, o.error).bind(3, o.output_video).bind(4, core::now_iso());
+    st.bind(5, id);
+    return st.run();
+}
+
+core::Status record_remote(const Database& db, const std::string& id, const RemoteRecord& r) {
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE runs SET runtime = ?, remote_dir = ?, image = ?, "
+                          "updated_at = ? WHERE id = ?"));
+    st.bind(1, r.runtime).bind(2, r.remote_dir).bind(3, r.image).bind(4, core::now_iso());
+    st.bind(5, id);
+    return st.run();
+}
+
+core::Status record_costs(const Database& db, const std::string& id, const CostRecord& c) {
+    // COALESCE keeps what an earlier phase recorded when this call does not know it.
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE runs SET uploaded_bytes = COALESCE(?, uploaded_bytes), "
+                          "upload_seconds = COALESCE(?, upload_seconds), "
+                          "run_seconds = COALESCE(?, run_seconds), "
+                          "download_seconds = COALESCE(?, download_seconds) WHERE id = ?"));
+    auto bind_real = [&st](int i, const std::optional<double>& v) {
+        if (v) {
+            st.bind(i, *v);
+        } else {
+            st.bind(i, std::nullopt);
+        }
+    };
+    st.bind(1, c.uploaded_bytes);
+    bind_real(2, c.upload_seconds);
+    bind_real(3, c.run_seconds);
+    bind_real(4, c.download_seconds);
     st.bind(5, id);
     return st.run();
 }

@@ -57,6 +57,23 @@ struct OutcomeRecord {
 };
 core::Status record_outcome(const Database& db, const std::string& id, const OutcomeRecord& o);
 
+struct RemoteRecord {
+    std::optional<std::string> runtime;     // native | docker
+    std::optional<std::string> remote_dir;  // the job dir on the host
+    std::optional<std::string> image;       // docker: "sha256:<id> <repo digest>"
+};
+// Records where on its host run `id` lives.
+core::Status record_remote(const Database& db, const std::string& id, const RemoteRecord& r);
+
+struct CostRecord {
+    std::optional<std::int64_t> uploaded_bytes;
+    std::optional<double> upload_seconds;
+    std::optional<double> run_seconds;
+    std::optional<double> download_seconds;
+};
+// Records what run `id` cost; fields left empty keep their stored value.
+core::Status record_costs(const Database& db, const std::string& id, const CostRecord& c);
+
 core::Status record_progress(const Database& db, const std::string& id, double progress);
 
 core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id);

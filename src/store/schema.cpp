@@ -109,7 +109,19 @@ CREATE TABLE job_runs (
 CREATE INDEX job_runs_by_run ON job_runs(run_id);
 )sql";
 
-constexpr std::array<std::string_view, 1> k_migrations = {k_v1};
+// v2: remote execution. Where a run ran (runtime, the job dir on the host, the image for docker)
+// and what it cost (bytes uploaded, seconds of upload / model / download).
+constexpr std::string_view k_v2 = R"sql(
+ALTER TABLE runs ADD COLUMN runtime TEXT;
+ALTER TABLE runs ADD COLUMN remote_dir TEXT;
+ALTER TABLE runs ADD COLUMN image TEXT;
+ALTER TABLE runs ADD COLUMN uploaded_bytes INTEGER;
+ALTER TABLE runs ADD COLUMN upload_seconds REAL;
+ALTER TABLE runs ADD COLUMN run_seconds REAL;
+ALTER TABLE runs ADD COLUMN download_seconds REAL;
+)sql";
+
+constexpr std::array<std::string_view, 2> k_migrations = {k_v1, k_v2};
 
 }  // namespace
 

@@ -208,3 +208,31 @@ TEST(Store, ConcurrentWritersOnSeparateConnectionsLoseNothing) {
     auto db = open_db(dir);
     EXPECT_EQ(*count_runs(db), k_threads * k_runs);
 }
+
+TEST(Store, RecordsWhereAndWhatARemoteRunCost) {
+    test::TempDir dir;
+    auto db = open_db(dir);
+    auto p = sample_prompt("remote");
+    ASSERT_TRUE(insert_prompt(db, p));
+    auto r = sample_run(p.id);
+    ASSERT_TRUE(insert_run(db, r));
+    ASSERT_TRUE(record_remote(db, r.id, RemoteRecord{"native", "/w/jobs/x", std::nullopt}));
+    ASSERT_TRUE(record_costs(db, r.id, CostRecord{1234, 1.5, std::nullopt, std::nullopt}));
+    // A later phase adds its numbers without erasing the earlier ones.
+    ASSERT_TRUE(record_costs(db, r.id, CostRecord{std::nullopt, std::nullopt, 60.0, 0.25}));
+    auto got = get_run(db, r.id);
+    ASSERT_TRUE(got && *got);
+    const auto& run = **got;
+    EXPECT_EQ(run.runtime, "native");
+    EXPECT_EQ(run.remote_dir, "/w/jobs/x");
+    EXPECT_FALSE(run.image);
+    EXPECT_EQ(run.uploaded_bytes, 1234);
+    EXPECT_DOUBLE_EQ(run.upload_seconds.value_or(-1), 1.5);
+    EXPECT_DOUBLE_EQ(run.run_seconds.value_or(-1), 60.0);
+    EXPECT_DOUBLE_EQ(run.download_seconds.value_or(-1), 0.25);
+    // Listing reads the same columns.
+    auto listed = list_runs(db, RunQuery{});
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ((*listed)[0].uploaded_bytes, 1234);
+}

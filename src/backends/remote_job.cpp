@@ -1,0 +1,572 @@
+#include "backends/remote_job.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "core/redact.hpp"
+#include "model/model_log.hpp"
+#include "transport/staging.hpp"
+
+namespace cosmos::backends {
+
+using core::ErrorCode;
+using core::fail;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Resolves `~`, `~/x` and relative paths against the login directory, as SFTP and the login
+// shell would; absolute paths are kept.
+std::string resolve_remote(const std::string& path, const std::string& home) {
+    if (path.empty()) {
+        return path;
+    }
+    if (path == "~") {
+        return home;
+    }
+    if (path.rfind("~/", 0) == 0) {
+        return home + path.substr(1);
+    }
+    if (path.front() != '/') {
+        return home + "/" + path;
+    }
+    return path;
+}
+
+bool needs_home(const config::HostConfig& h) {
+    for (const std::string& p :
+         {h.work_dir.string(), h.cosmos_dir.string(), h.checkpoint_dir.string(), h.torchrun}) {
+        if (!p.empty() && (p.front() == '~' || (p.front() != '/' && p.find('/') != std::string::npos))) {
+            return true;
+        }
+    }
+    return h.work_dir.empty() || h.work_dir.is_relative() || h.cosmos_dir.is_relative();
+}
+
+// Secrets travel in the runtime's 0600 file, never in the command's environment or argv.
+bool is_secret_key(const std::string& key) {
+    for (const char* word : {"TOKEN", "SECRET", "PASSWORD", "KEY"}) {
+        if (key.find(word) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Replaces every string in `j` equal to a key of `paths` by its value.
+void rewrite_paths(nlohmann::ordered_json& j, const std::map<std::string, std::string>& paths) {
+    if (j.is_string()) {
+        if (auto it = paths.find(j.get<std::string>()); it != paths.end()) {
+            j = it->second;
+        }
+    } else if (j.is_structured()) {
+        for (auto& v : j) {
+            rewrite_paths(v, paths);
+        }
+    }
+}
+
+core::Status require_ok(const transport::CommandResult& r,
+                        const std::string& what,
+                        const RemoteHost& host) {
+    if (r.exit_code == 0) {
+        return {};
+    }
+    std::string err = r.err.empty() ? r.out : r.err;
+    while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) {
+        err.pop_back();
+    }
+    return fail(ErrorCode::remote_failed,
+                fmt::format("{} on host {} failed (exit {}): {}",
+                            what,
+                            host.config.name,
+                            r.exit_code,
+                            core::redact(err.substr(0, 2000))));
+}
+
+}  // namespace
+
+core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
+                                          std::shared_ptr<transport::Shell> shell) {
+    RemoteHost host;
+    host.config = cfg;
+    host.shell = std::move(shell);
+    std::string home;
+    if (needs_home(cfg)) {
+        COSMOS_TRY(auto r, host.shell->run({"sh", "-c", "printf '%s' \"$HOME\""}));
+        if (auto s = require_ok(r, "reading $HOME", host); !s) {
+            return fail(s.error());
+        }
+        home = r.out;
+        if (home.empty() || home.front() != '/') {
+            return fail(ErrorCode::remote_failed,
+                        fmt::format("host {}: $HOME is not an absolute path", cfg.name));
+        }
+    }
+    host.work_dir = resolve_remote(cfg.work_dir.empty() ? "cosmos-work" : cfg.work_dir.string(), home);
+    host.cosmos_dir =
+        resolve_remote(cfg.cosmos_dir.empty() ? "cosmos-transfer1" : cfg.cosmos_dir.string(), home);
+    host.checkpoint_dir = cfg.checkpoint_dir.empty() ? host.cosmos_dir + "/checkpoints"
+                                                     : resolve_remote(cfg.checkpoint_dir.string(), home);
+    // A bare command name ("torchrun") is looked up in PATH on the host; a path is resolved.
+    host.torchrun = cfg.torchrun.find('/') == std::string::npos ? cfg.torchrun
+                                                                 : resolve_remote(cfg.torchrun, home);
+    runtime::RuntimeOptions options;
+    options.kind = cfg.runtime;
+    options.docker = cfg.docker;
+    options.image = cfg.image;
+    options.gpus_flag = cfg.docker_gpus;
+    options.shm_size = cfg.shm_size;
+    options.extra_docker_args = cfg.docker_args;
+    options.cosmos_dir = host.cosmos_dir;
+    COSMOS_TRY(auto rt, runtime::make_runtime(options));
+    host.runtime = std::move(rt);
+    host.runtime_options = std::move(options);
+    return host;
+}
+
+runtime::LaunchRequest job_request(const RemoteHost& host, const std::string& run_id) {
+    runtime::LaunchRequest request;
+    request.job_id = run_id;
+    request.job_dir = host.job_dir(run_id);
+    request.checkpoint_dir = host.checkpoint_dir;
+    return request;
+}
+
+core::Result<StagedJob> stage_job(const RemoteHost& host,
+                                  const RemoteJobSpec& job,
+                                  const StageProgressFn& progress) {
+    auto start = Clock::now();
+    StagedJob staged;
+    staged.request = job_request(host, job.run_id);
+    const std::string& job_dir = staged.request.job_dir;
+    for (const std::string& dir : {host.cache_dir(), job_dir + "/inputs", job_dir + "/outputs"}) {
+        if (auto s = host.shell->make_dirs(dir); !s) {
+            return fail(s.error());
+        }
+    }
+    std::map<std::string, std::string> remote_paths;
+    std::set<std::string> used_names;
+    for (const auto& local : job.inputs) {
+        std::string name = local.filename().string();
+        for (int i = 2; used_names.count(name) != 0; ++i) {
+            name = fmt::format("{}_{}{}", local.stem().string(), i, local.extension().string());
+        }
+        used_names.insert(name);
+        transport::ProgressFn on_progress;
+        if (progress) {
+            on_progress = [&progress, name](const transport::TransferProgress& p) {
+                progress(name, p.done, p.total);
+            };
+        }
+        COSMOS_TRY(auto file, transport::stage_file(*host.shell, local, host.cache_dir(), on_progress));
+        staged.uploaded_bytes += file.uploaded_bytes;
+        // Link the cached file into the job dir, so the job dir holds everything the model reads
+        // (containers mount only the job dir); copy where hard links are not possible.
+        std::string dst = job_dir + "/inputs/" + name;
+        COSMOS_TRY(auto ln, host.shell->run({"ln", "-f", file.remote_path, dst}));
+        if (ln.exit_code != 0) {
+            COSMOS_TRY(auto cp, host.shell->run({"cp", "-f", file.remote_path, dst}));
+            if (auto s = require_ok(cp, "copying a staged input into the job dir", host); !s) {
+                return fail(s.error());
+            }
+        }
+        remote_paths[local.string()] = dst;
+    }
+    staged.remote_spec = job.spec;
+    rewrite_paths(staged.remote_spec, remote_paths);
+    std::string spec_path = job_dir + "/spec.json";
+    if (auto s = host.shell->write_file(spec_path, staged.remote_spec.dump(2) + "\n"); !s) {
+        return fail(s.error());
+    }
+
+    model::TransferCommandInput in;
+    // In a container the checkout is mounted at /workspace and torchrun is the image's; the job
+    // and checkpoint dirs keep their host paths (docs/runtimes.md).
+    bool in_container = host.runtime->name() == "docker";
+    in.torchrun = in_container ? host.config.torchrun : host.torchrun;
+    in.cosmos_dir = in_container ? std::string("/workspace") : host.cosmos_dir;
+    in.checkpoint_dir = host.checkpoint_dir;
+    in.spec_path = spec_path;
+    in.output_dir = job_dir + "/outputs";
+    in.offload = job.params.offload;
+    in.num_steps = job.num_steps;
+    in.gpu_ids.clear();
+    for (int i = 0; i < job.params.num_gpus; ++i) {
+        in.gpu_ids.push_back(i);
+    }
+    staged.request.command = model::transfer_command(in);
+    for (const auto& [k, v] : host.config.env) {
+        if (is_secret_key(k)) {
+            staged.request.secret_env[k] = v;
+        } else {
+            staged.request.command.env[k] = v;
+        }
+    }
+    staged.upload_seconds = seconds_since(start);
+    return staged;
+}
+
+core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& request) {
+    if (auto s = runtime::validate_request(host.runtime_options, request); !s) {
+        return s;
+    }
+    for (const auto& file : host.runtime->launch_files(request)) {
+        if (auto s = host.shell->write_file(file.path, file.content, file.mode); !s) {
+            return s;
+        }
+    }
+    COSMOS_TRY(auto r, host.shell->run(host.runtime->launch_command(request)));
+    return require_ok(r, fmt::format("starting run {} ({} runtime)", request.job_id, host.runtime->name()), host);
+}
+
+core::Result<runtime::Observed> observe_job(const RemoteHost& host,
+                                            const runtime::LaunchRequest& request) {
+    COSMOS_TRY(auto r, host.shell->run(host.runtime->status_command(request)));
+    return host.runtime->parse_status(r.exit_code, r.out);
+}
+
+std::optional<std::string> image_identity(const RemoteHost& host) {
+    auto argv = host.runtime->image_info_command();
+    if (!argv) {
+        return std::nullopt;
+    }
+    auto r = host.shell->run(*argv);
+    if (!r || r->exit_code != 0) {
+        return std::nullopt;
+    }
+    auto info = runtime::parse_image_inspect(r->out);
+    if (!info) {
+        return std::nullopt;
+    }
+    std::string out = info->id;
+    for (const auto& d : info->repo_digests) {
+        out += " " + d;
+    }
+    return out;
+}
+
+core::Result<WatchResult> watch_job(const RemoteHost& host,
+                                    const runtime::LaunchRequest& request,
+                                    std::int64_t frames,
+                                    const fs::path& local_log,
+                                    const EventSink& sink,
+                                    const std::atomic<bool>* stop,
+                                    std::chrono::seconds reconnect_budget) {
+    std::ofstream log;
+    if (!local_log.empty()) {
+        log.open(local_log, std::ios::trunc | std::ios::binary);
+    }
+    model::ProgressTracker tracker(model::expected_chunks(frames));
+    WatchResult result;
+    std::int64_t skip = 0;
+    auto on_line = [&](std::string_view raw) {
+        if (skip > 0) {
+            --skip;
+            return;
+        }
+        ++result.lines;
+        std::string line = core::redact(raw);
+        if (log.is_open()) {
+            log << line << '\n';
+            log.flush();
+        }
+        if (sink) {
+            sink(LogLine{request.job_id, line});
+        }
+        if (tracker.feed(line) && sink) {
+            sink(Progress{request.job_id,
+                          tracker.fraction(),
+                          tracker.completed_chunks(),
+                          tracker.expected(),
+                          tracker.phase()});
+        }
+    };
+    bool lost = false;
+    Clock::time_point lost_since{};
+    auto backoff = std::chrono::milliseconds(250);
+    for (;;) {
+        skip = result.lines;
+        auto streamed = host.shell->stream(host.runtime->follow_log_command(request), on_line, stop);
+        if (!streamed && streamed.error().code == ErrorCode::interrupted) {
+            return fail(streamed.error());
+        }
+        core::Result<runtime::Observed> state =
+            streamed ? observe_job(host, request) : core::Result<runtime::Observed>(fail(streamed.error()));
+        if (state && state->state != runtime::ProcessState::running) {
+            result.final_state = *state;
+            return result;
+        }
+        if (!state && state.error().code != ErrorCode::host_unreachable &&
+            state.error().code != ErrorCode::timeout) {
+            return fail(state.error());
+        }
+        if (state) {  // the follower ended while the model still runs: follow again
+            lost = false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            continue;
+        }
+        if (!lost) {
+            lost = true;
+            lost_since = Clock::now();
+            core::log(core::LogLevel::warn,
+                      "lost the connection to {} while following {}: {}; re-attaching",
+                      host.config.name,
+                      request.job_id,
+                      state.error().message);
+        }
+        if (Clock::now() - lost_since > reconnect_budget) {
+            return fail(ErrorCode::host_unreachable,
+                        fmt::format("host {} unreachable for {} s while following run {}",
+                                    host.config.name,
+                                    reconnect_budget.count(),
+                                    request.job_id),
+                        fmt::format("the run keeps going on the host; re-attach with: cosmos logs -f {}",
+                                    request.job_id));
+        }
+        for (auto waited = std::chrono::milliseconds(0); waited < backoff;
+             waited += std::chrono::milliseconds(50)) {
+            if (stop != nullptr && stop->load()) {
+                return fail(ErrorCode::interrupted, "interrupted");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(8000));
+    }
+}
+
+core::Status kill_job(const RemoteHost& host,
+                      const runtime::LaunchRequest& request,
+                      std::chrono::milliseconds wait) {
+    COSMOS_TRY(auto r, host.shell->run(host.runtime->kill_command(request)));
+    if (auto s = require_ok(r, fmt::format("stopping run {}", request.job_id), host); !s) {
+        return s;
+    }
+    auto deadline = Clock::now() + wait;
+    for (;;) {
+        COSMOS_TRY(auto state, observe_job(host, request));
+        if (state.state != runtime::ProcessState::running) {
+            return {};
+        }
+        if (Clock::now() > deadline) {
+            return fail(ErrorCode::timeout,
+                        fmt::format("run {} still runs on {} {} ms after it was told to stop",
+                                    request.job_id,
+                                    host.config.name,
+                                    wait.count()));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+namespace {
+
+// An exclusive lock on a file, released when it goes out of scope.
+class FileLock {
+public:
+    explicit FileLock(const fs::path& path)
+        : m_fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+        if (m_fd >= 0) {
+            while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
+            }
+        }
+    }
+    ~FileLock() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+    bool ok() const { return m_fd >= 0; }
+
+private:
+    int m_fd;
+};
+
+// Downloads every file under `remote_dir` (one level of subfolders: batch outputs live in
+// video_<i>/) into `local_dir`, skipping files already complete locally.
+core::Status collect_dir(const RemoteHost& host,
+                         const std::string& remote_dir,
+                         const fs::path& local_dir,
+                         int depth,
+                         Collected& out) {
+    auto names = host.shell->list_dir(remote_dir);
+    if (!names) {
+        return names.error().code == ErrorCode::not_found ? core::Status{} : core::Status(fail(names.error()));
+    }
+    std::error_code ec;
+    fs::create_directories(local_dir, ec);
+    for (const auto& name : *names) {
+        bool partial = name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0;
+        if (name == "." || name == ".." || partial) {
+            continue;
+        }
+        std::string remote = remote_dir + "/" + name;
+        COSMOS_TRY(auto info, host.shell->stat(remote));
+        if (!info) {
+            continue;
+        }
+        fs::path local = local_dir / name;
+        if (info->is_dir) {
+            if (depth > 0) {
+                if (auto s = collect_dir(host, remote, local, depth - 1, out); !s) {
+                    return s;
+                }
+            }
+            continue;
+        }
+        if (fs::is_regular_file(local, ec) && fs::file_size(local, ec) == info->size) {
+            out.files.push_back(local.string());
+            continue;
+        }
+        COSMOS_TRY(auto bytes, host.shell->download(remote, local));
+        out.downloaded_bytes += bytes;
+        out.files.push_back(local.string());
+    }
+    return {};
+}
+
+}  // namespace
+
+core::Result<Collected> collect_job(const RemoteHost& host,
+                                    const runtime::LaunchRequest& request,
+                                    const fs::path& local_run_dir) {
+    auto start = Clock::now();
+    std::error_code ec;
+    fs::create_directories(local_run_dir, ec);
+    FileLock lock(local_run_dir / ".collect.lock");
+    Collected out;
+    // The log first: it explains a failure even if the outputs cannot be fetched.
+    std::string remote_log = host.runtime->log_path(request);
+    COSMOS_TRY(auto log_info, host.shell->stat(remote_log));
+    if (log_info) {
+        COSMOS_TRY(auto bytes, host.shell->download(remote_log, local_run_dir / "run.log"));
+        out.downloaded_bytes += bytes;
+        out.files.push_back((local_run_dir / "run.log").string());
+    }
+    if (auto s = collect_dir(host, request.job_dir + "/outputs", local_run_dir / "outputs", 1, out); !s) {
+        return fail(s.error());
+    }
+    fs::path video = local_run_dir / "outputs" / "output.mp4";
+    if (fs::is_regular_file(video, ec) && fs::file_size(video, ec) > 0) {
+        out.output_video = video.string();
+    }
+    out.download_seconds = seconds_since(start);
+    return out;
+}
+
+core::Status cleanup_job(const RemoteHost& host, const runtime::LaunchRequest& request) {
+    COSMOS_TRY(auto r, host.shell->run(host.runtime->cleanup_command(request)));
+    return require_ok(r, fmt::format("cleaning up run {}", request.job_id), host);
+}
+
+}  // namespace cosmos::backends
+
+namespace cosmos::backends {
+
+std::vector<GpuStatus> parse_gpu_query(const std::string& csv) {
+    std::vector<GpuStatus> out;
+    std::istringstream in(csv);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::vector<std::string> f;
+        std::size_t start = 0;
+        for (std::size_t i = 0; i <= line.size(); ++i) {
+            if (i == line.size() || line[i] == ',') {
+                std::string field = line.substr(start, i - start);
+                auto b = field.find_first_not_of(" \t\r");
+                auto e = field.find_last_not_of(" \t\r");
+                f.push_back(b == std::string::npos ? std::string() : field.substr(b, e - b + 1));
+                start = i + 1;
+            }
+        }
+        if (f.size() < 5) {
+            continue;
+        }
+        GpuStatus g;
+        try {
+            g.index = std::stoi(f[0]);
+            g.name = f[1];
+            g.utilization_percent = f[2] == "[N/A]" ? 0 : std::stoi(f[2]);
+            g.memory_used_mib = std::stoll(f[3]);
+            g.memory_total_mib = std::stoll(f[4]);
+        } catch (const std::exception&) {
+            continue;
+        }
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& job_ids) {
+    HostStatus st;
+    auto start = Clock::now();
+    auto ping = host.shell->run({"true"}, transport::CommandOptions{{}, std::chrono::seconds(20)});
+    if (!ping) {
+        st.error = ping.error().message;
+        return st;
+    }
+    st.reachable = true;
+    st.latency_ms = seconds_since(start) * 1000.0;
+    const std::vector<std::string> query = {
+        "--query-gpu=index,name,utilization.gpu,memory.used,memory.total",
+        "--format=csv,noheader,nounits"};
+    // A constant script: the emulator layout's bin/nvidia-smi is the fallback when the host has
+    // none in PATH ($1 is the Cosmos dir, the rest nvidia-smi's arguments).
+    std::vector<std::string> argv = {
+        "sh", "-c",
+        "d=$1; shift; if command -v nvidia-smi >/dev/null 2>&1; then exec nvidia-smi \"$@\"; "
+        "elif [ -x \"$d/bin/nvidia-smi\" ]; then exec \"$d/bin/nvidia-smi\" \"$@\"; "
+        "else echo 'nvidia-smi: not found' >&2; exit 127; fi",
+        "sh", host.cosmos_dir};
+    argv.insert(argv.end(), query.begin(), query.end());
+    if (auto smi = host.shell->run(argv); !smi) {
+        st.gpu_error = smi.error().message;
+    } else if (smi->exit_code != 0) {
+        st.gpu_error = smi->err.empty() ? fmt::format("nvidia-smi exited {}", smi->exit_code) : smi->err;
+        while (!st.gpu_error.empty() && st.gpu_error.back() == '\n') {
+            st.gpu_error.pop_back();
+        }
+    } else {
+        st.gpus = parse_gpu_query(smi->out);
+    }
+    // Free space where jobs and the cache live (the work dir may not exist yet: its parent).
+    if (auto df = host.shell->run({"sh", "-c",
+                                   "d=$1; while [ ! -d \"$d\" ]; do d=$(dirname \"$d\"); done; "
+                                   "df -Pk \"$d\" | tail -n 1",
+                                   "sh", host.work_dir});
+        df && df->exit_code == 0) {
+        std::istringstream in(df->out);
+        std::string fs_name, blocks, used, avail;
+        if (in >> fs_name >> blocks >> used >> avail) {
+            try {
+                st.free_bytes = std::stoull(avail) * 1024;
+            } catch (const std::exception&) {
+            }
+        }
+    }
+    for (const auto& id : job_ids) {
+        auto state = observe_job(host, job_request(host, id));
+        if (state && state->state == runtime::ProcessState::running) {
+            st.jobs.push_back(id);
+        }
+    }
+    return st;
+}
+
+}  // namespace cosmos::backends

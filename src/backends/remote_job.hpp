@@ -1,0 +1,164 @@
+#pragma once
+// A model job on a host reached through a transport::Shell, in four phases that the services
+// layer records in the store: stage (inputs into the host's content-addressed cache, linked into
+// the job dir, spec written) → launch (the runtime starts the model detached) → watch (follow
+// the log, re-attaching after a dropped connection) → collect (log and outputs brought home,
+// also after a failure or a kill). The job dir is <work_dir>/jobs/<run_id>, so any process that
+// knows the run id and host can re-attach, kill or collect: nothing lives only in memory.
+//
+// Everything here works through Shell and Runtime, so the SSH path and the docker and native
+// runtimes are one code path apart from the commands the runtime builds.
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/job_event.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "model/run_params.hpp"
+#include "model/transfer_command.hpp"
+#include "runtime/runtime.hpp"
+#include "transport/shell.hpp"
+
+namespace cosmos::backends {
+
+// A host ready for jobs: its shell, its runtime, and its directories with `~` resolved.
+struct RemoteHost {
+    config::HostConfig config;
+    std::shared_ptr<transport::Shell> shell;
+    std::shared_ptr<runtime::Runtime> runtime;
+    runtime::RuntimeOptions runtime_options;
+    std::string work_dir;  // absolute on the host
+    std::string cosmos_dir;
+    std::string checkpoint_dir;
+    std::string torchrun;
+
+    std::string cache_dir() const { return work_dir + "/cache"; }
+    std::string job_dir(const std::string& run_id) const { return work_dir + "/jobs/" + run_id; }
+};
+
+// Connects (lazily) and resolves the host's directories. Fails with host_unreachable /
+// auth_failed from the transport, config for an unknown runtime.
+core::Result<RemoteHost> open_remote_host(const config::HostConfig& host,
+                                          std::shared_ptr<transport::Shell> shell);
+
+struct RemoteJobSpec {
+    std::string run_id;
+    std::string kind = "transfer";            // transfer | upscale
+    std::filesystem::path local_run_dir;      // log and outputs are collected here
+    nlohmann::ordered_json spec;              // with the local absolute paths of `inputs`
+    std::vector<std::filesystem::path> inputs;  // files the spec names; staged and rewritten
+    model::RunParams params;
+    std::int64_t frames = 121;       // input frames, for the expected chunk count
+    std::optional<int> num_steps;    // a --num_steps flag (the upscaler runs with 10)
+};
+
+struct StagedJob {
+    runtime::LaunchRequest request;
+    nlohmann::ordered_json remote_spec;  // exactly as written to the host
+    std::uint64_t uploaded_bytes = 0;
+    double upload_seconds = 0;
+};
+
+// Uploads what the host lacks, links the inputs into the job dir and writes spec.json there.
+// `progress` gets (file, done, total) for each upload.
+using StageProgressFn =
+    std::function<void(const std::string& file, std::uint64_t done, std::uint64_t total)>;
+core::Result<StagedJob> stage_job(const RemoteHost& host,
+                                  const RemoteJobSpec& job,
+                                  const StageProgressFn& progress = {});
+
+// The launch request of an already staged or launched job, rebuilt from the run id (what a
+// re-attaching process has).
+runtime::LaunchRequest job_request(const RemoteHost& host, const std::string& run_id);
+
+// Starts the model detached. Fails with remote_failed and the runtime's stderr when it did not
+// start (a running job of that id is refused by the runtime, never started twice).
+core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& request);
+
+// The image that runs the model, "sha256:<id> <repo>@sha256:<digest>..." (docker), for the
+// reproducibility record; nullopt for native or when it cannot be read.
+std::optional<std::string> image_identity(const RemoteHost& host);
+
+// The runtime's view of the job now.
+core::Result<runtime::Observed> observe_job(const RemoteHost& host,
+                                            const runtime::LaunchRequest& request);
+
+struct WatchResult {
+    runtime::Observed final_state;  // exited (with exit code) or absent
+    std::int64_t lines = 0;          // log lines seen
+};
+
+// Follows the job's log until the model ends, appending each line (redacted) to
+// `local_log` and emitting LogLine and Progress events. A dropped connection is re-attached
+// with backoff for up to `reconnect_budget`, skipping lines already seen. Returns interrupted
+// when `stop` became true (the job keeps running), host_unreachable when the host stayed away.
+core::Result<WatchResult> watch_job(const RemoteHost& host,
+                                    const runtime::LaunchRequest& request,
+                                    std::int64_t frames,
+                                    const std::filesystem::path& local_log,
+                                    const EventSink& sink,
+                                    const std::atomic<bool>* stop,
+                                    std::chrono::seconds reconnect_budget = std::chrono::minutes(10));
+
+// Stops the model; returns once the runtime reports it gone or exited (at most `wait`).
+core::Status kill_job(const RemoteHost& host,
+                      const runtime::LaunchRequest& request,
+                      std::chrono::milliseconds wait = std::chrono::seconds(5));
+
+struct Collected {
+    std::uint64_t downloaded_bytes = 0;
+    double download_seconds = 0;
+    std::optional<std::string> output_video;  // local absolute path of outputs/output.mp4
+    std::vector<std::string> files;           // local paths of everything collected
+};
+
+// Brings the full log (as run.log) and every file under the job's outputs/ into
+// `local_run_dir`, skipping files already complete there. Safe to call from two processes at
+// once (serialised by a lock file in the run dir) and again after a partial collection.
+core::Result<Collected> collect_job(const RemoteHost& host,
+                                    const runtime::LaunchRequest& request,
+                                    const std::filesystem::path& local_run_dir);
+
+// Removes what the runtime left (stopped container); the job dir stays for inspection.
+core::Status cleanup_job(const RemoteHost& host, const runtime::LaunchRequest& request);
+
+}  // namespace cosmos::backends
+
+namespace cosmos::backends {
+
+struct GpuStatus {
+    int index = 0;
+    std::string name;
+    int utilization_percent = 0;
+    std::int64_t memory_used_mib = 0;
+    std::int64_t memory_total_mib = 0;
+};
+
+struct HostStatus {
+    bool reachable = false;
+    std::string error;  // why not, when unreachable
+    std::vector<GpuStatus> gpus;
+    std::string gpu_error;  // nvidia-smi missing or failing
+    std::optional<std::uint64_t> free_bytes;  // in the work dir's file system
+    std::vector<std::string> jobs;            // those of the jobs asked about that are alive
+    double latency_ms = 0;                    // one round trip of a trivial command
+};
+
+// Reachability, GPUs (nvidia-smi --query-gpu; the emulator's bin/nvidia-smi in the Cosmos dir
+// when none is in PATH), free disk in the work dir, and which of `job_ids` are alive. Never
+// fails: problems are reported in the fields.
+HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& job_ids);
+
+// Parses `nvidia-smi --query-gpu=index,name,utilization.gpu,memory.used,memory.total
+// --format=csv,noheader,nounits` output.
+std::vector<GpuStatus> parse_gpu_query(const std::string& csv);
+
+}  // namespace cosmos::backends

@@ -1,0 +1,304 @@
+// `cosmos hosts add|list|show|remove|trust`: the GPU hosts runs go to. Hosts added here live in
+// the hosts file (<config_dir>/hosts.toml); hosts of the config file are listed but never edited.
+
+#include <iostream>
+#include <memory>
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "backends/ssh_target.hpp"
+#include "cli/context.hpp"
+#include "core/names.hpp"
+#include "services/hosts.hpp"
+#include "transport/ssh_shell.hpp"
+
+namespace cosmos::cli {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+struct AddArgs {
+    std::string name;
+    std::string address;
+    std::string user;
+    std::string key;
+    std::string kind = "ssh";
+    std::string runtime = "native";
+    int gpus = 1;
+    std::string cosmos_dir;
+    std::string checkpoint_dir;
+    std::string work_dir;
+    std::string torchrun;
+    std::string image;
+    std::string shm_size;
+    std::vector<std::string> env;
+    bool replace = false;
+};
+
+core::Result<config::HostConfig> host_from(const AddArgs& a) {
+    if (auto s = core::validate_name(a.name); !s) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("host name '{}': {}", a.name, s.error().message),
+                    "use letters, digits, '-' and '_'");
+    }
+    config::HostConfig h;
+    h.name = a.name;
+    h.kind = a.kind;
+    h.runtime = a.runtime;
+    h.gpus = a.gpus;
+    COSMOS_TRY(auto addr, services::parse_address(a.address));
+    h.address = addr.first;
+    h.port = addr.second.value_or(22);
+    h.user = a.user;
+    if (!a.key.empty()) {
+        std::error_code ec;
+        h.key = std::filesystem::absolute(a.key, ec);
+        if (!std::filesystem::is_regular_file(h.key, ec)) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("key file {} does not exist", h.key.string()),
+                        "pass the private key that this user logs in with (--key ~/.ssh/id_ed25519)");
+        }
+    }
+    h.cosmos_dir = a.cosmos_dir.empty() ? "~/cosmos-transfer1" : a.cosmos_dir;
+    h.checkpoint_dir = a.checkpoint_dir;
+    h.work_dir = a.work_dir.empty() ? "~/cosmos-work" : a.work_dir;
+    if (!a.torchrun.empty()) {
+        h.torchrun = a.torchrun;
+    }
+    h.image = a.image;
+    if (!a.shm_size.empty()) {
+        h.shm_size = a.shm_size;
+    }
+    for (const auto& kv : a.env) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return fail(ErrorCode::invalid_input,
+                        fmt::format("--env '{}' is not KEY=VALUE", kv.substr(0, kv.find('='))),
+                        "e.g. --env COSMOS_EMULATOR_TIME_SCALE=0.01");
+        }
+        h.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return h;
+}
+
+void print_host(const Context& ctx, const config::HostConfig& h) {
+    if (ctx.out.json) {
+        ctx.out.print_json(services::host_json(h));
+        return;
+    }
+    auto j = services::host_json(h);
+    for (const auto& [k, v] : j.items()) {
+        if (k == "env") {
+            for (const auto& [ek, ev] : v.items()) {
+                ctx.out.print_line(fmt::format("env.{:<10} {}", ek, ev.get<std::string>()));
+            }
+        } else if (!(v.is_string() && v.get<std::string>().empty())) {
+            ctx.out.print_line(
+                fmt::format("{:<14} {}", k, v.is_string() ? v.get<std::string>() : v.dump()));
+        }
+    }
+}
+
+void add_add(CLI::App& parent, Context& ctx) {
+    auto a = std::make_shared<AddArgs>();
+    auto* cmd = parent.add_subcommand(
+        "add",
+        "Add an SSH GPU host to the hosts file (~/.config/cosmos/hosts.toml). Its host key must "
+        "be trusted before the first run: `cosmos hosts trust NAME`.");
+    cmd->add_option("NAME", a->name, "Host name used in --host NAME")->required();
+    cmd->add_option("--address", a->address, "HOST[:PORT] of the SSH server ([v6]:PORT for IPv6)")
+        ->required();
+    cmd->add_option("--user", a->user, "SSH user")->required();
+    cmd->add_option("--key", a->key, "Private key file (default: ssh-agent)");
+    cmd->add_option("--runtime", a->runtime, "How the model runs there: native or docker")
+        ->capture_default_str();
+    cmd->add_option("--gpus", a->gpus, "GPUs the host offers")->capture_default_str();
+    cmd->add_option("--cosmos-dir",
+                    a->cosmos_dir,
+                    "Cosmos-Transfer1 checkout on the host (default ~/cosmos-transfer1)");
+    cmd->add_option("--checkpoint-dir",
+                    a->checkpoint_dir,
+                    "Checkpoints on the host (default <cosmos-dir>/checkpoints)");
+    cmd->add_option(
+        "--work-dir", a->work_dir, "Jobs and the input cache on the host (default ~/cosmos-work)");
+    cmd->add_option("--torchrun", a->torchrun, "torchrun command on the host (default torchrun)");
+    cmd->add_option("--image", a->image, "Container image (docker runtime)");
+    cmd->add_option("--shm-size", a->shm_size, "Container shared memory (docker; default 8g)");
+    cmd->add_option("--env", a->env, "KEY=VALUE for the model process (repeatable)")
+        ->take_all()
+        ->allow_extra_args(false);
+    cmd->add_flag("--replace", a->replace, "Overwrite a host of that name in the hosts file");
+    cmd->footer(
+        "Examples:\n"
+        "  cosmos hosts add gpu1 --address gpu1.example.com --user me --key ~/.ssh/id_ed25519\n"
+        "  cosmos hosts add h100 --address 10.0.0.5:2222 --user ubuntu --runtime docker \\\n"
+        "      --image nvcr.io/me/cosmos-transfer1:1.0 --gpus 8 --env HF_HOME=/data/hf\n"
+        "  cosmos hosts trust gpu1");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto cfg, ctx.load_config());
+                COSMOS_TRY(auto host, host_from(*a));
+                COSMOS_TRY(auto added, services::add_host(cfg, host, a->replace));
+                if (ctx.out.json) {
+                    ctx.out.print_json(services::host_json(added));
+                } else {
+                    ctx.out.print_line(fmt::format(
+                        "added host {} ({}@{}:{}) to {}", added.name, added.user, added.address,
+                        added.port, cfg.hosts_file.string()));
+                    ctx.out.note(fmt::format("next: cosmos hosts trust {}", added.name));
+                }
+                return {};
+            });
+        };
+    });
+}
+
+void add_list(CLI::App& parent, Context& ctx) {
+    auto* cmd = parent.add_subcommand("list", "List configured hosts and where each is defined");
+    cmd->callback([&ctx] {
+        ctx.action = [&ctx] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto cfg, ctx.load_config());
+                if (ctx.out.json) {
+                    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+                    for (const auto& [name, h] : cfg.hosts) {
+                        arr.push_back(services::host_json(h));
+                    }
+                    ctx.out.print_json(arr);
+                    return {};
+                }
+                std::vector<std::vector<std::string>> rows = {
+                    {"NAME", "KIND", "RUNTIME", "GPUS", "ADDRESS", "ORIGIN"}};
+                for (const auto& [name, h] : cfg.hosts) {
+                    std::string where = h.kind == "ssh"
+                                            ? fmt::format("{}@{}:{}", h.user, h.address, h.port)
+                                            : std::string("-");
+                    rows.push_back({name, h.kind, h.runtime, std::to_string(h.gpus), where,
+                                    services::host_origin(h)});
+                }
+                print_table(rows);
+                return {};
+            });
+        };
+    });
+}
+
+void add_show(CLI::App& parent, Context& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = parent.add_subcommand("show", "Show one host's settings (secrets as ***)");
+    cmd->add_option("NAME", *name, "Host name")->required();
+    cmd->callback([&ctx, name] {
+        ctx.action = [&ctx, name] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto cfg, ctx.load_config());
+                COSMOS_TRY(auto h, config::find_host(cfg, *name));
+                print_host(ctx, h);
+                return {};
+            });
+        };
+    });
+}
+
+void add_remove(CLI::App& parent, Context& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = parent.add_subcommand(
+        "remove", "Remove a host from the hosts file (runs that used it keep their records)");
+    cmd->add_option("NAME", *name, "Host name")->required();
+    cmd->callback([&ctx, name] {
+        ctx.action = [&ctx, name] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto cfg, ctx.load_config());
+                if (auto s = services::remove_host(cfg, *name); !s) {
+                    return s;
+                }
+                if (ctx.out.json) {
+                    ctx.out.print_json({{"removed", *name}});
+                } else {
+                    ctx.out.print_line(fmt::format("removed host {}", *name));
+                }
+                return {};
+            });
+        };
+    });
+}
+
+void add_trust(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::string name;
+        bool yes = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "trust",
+        "Fetch a host's SSH key, show its fingerprint and, once confirmed, add it to "
+        "~/.ssh/known_hosts (the file OpenSSH uses, so `ssh` trusts it too). Compare the "
+        "fingerprint with the one the host's owner gives you (ssh-keygen -lf on the host).");
+    cmd->add_option("NAME", a->name, "Host name")->required();
+    cmd->add_flag("-y,--yes", a->yes, "Trust without asking (scripts; check the fingerprint yourself)");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto cfg, ctx.load_config());
+                COSMOS_TRY(auto h, config::find_host(cfg, a->name));
+                if (h.kind != "ssh") {
+                    return fail(ErrorCode::invalid_input,
+                                fmt::format("host {} is a {} host: only ssh hosts have host keys", h.name, h.kind));
+                }
+                auto target = backends::ssh_target_for(h);
+                COSMOS_TRY(auto key, transport::fetch_host_key(target));
+                std::string where = fmt::format("{}:{}", h.address, h.port);
+                std::cerr << fmt::format("host {} ({}) offers this {} key:\n  {}\n", h.name, where,
+                                         key.type, key.fingerprint);
+                if (!a->yes) {
+                    if (!::isatty(STDIN_FILENO)) {
+                        return fail(ErrorCode::invalid_input,
+                                    "not trusting the key: no terminal to confirm on",
+                                    fmt::format("check the fingerprint, then run: cosmos hosts trust {} --yes",
+                                                h.name));
+                    }
+                    std::cerr << "Trust it? [y/N] " << std::flush;
+                    std::string answer;
+                    std::getline(std::cin, answer);
+                    if (answer != "y" && answer != "Y" && answer != "yes") {
+                        return fail(ErrorCode::interrupted, "not trusted");
+                    }
+                }
+                if (auto s = transport::trust_host_key(target, key); !s) {
+                    return s;
+                }
+                auto file = transport::known_hosts_path(target);
+                if (ctx.out.json) {
+                    ctx.out.print_json({{"host", h.name},
+                                        {"type", key.type},
+                                        {"fingerprint", key.fingerprint},
+                                        {"known_hosts", file.string()}});
+                } else {
+                    ctx.out.print_line(fmt::format("trusted {} key {} of {} in {}", key.type,
+                                                   key.fingerprint, h.name, file.string()));
+                }
+                return {};
+            });
+        };
+    });
+}
+
+}  // namespace
+
+void add_hosts_commands(CLI::App& parent, Context& ctx) {
+    auto* hosts = parent.add_subcommand(
+        "hosts", "Manage the GPU hosts runs go to (see docs/hosts.md)");
+    hosts->require_subcommand(1);
+    add_add(*hosts, ctx);
+    add_list(*hosts, ctx);
+    add_show(*hosts, ctx);
+    add_remove(*hosts, ctx);
+    add_trust(*hosts, ctx);
+}
+
+}  // namespace cosmos::cli

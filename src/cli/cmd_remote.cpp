@@ -1,0 +1,231 @@
+// `cosmos logs RUN_ID [-f]`, `cosmos kill RUN_ID`, `cosmos status [HOST]`: watching, stopping and
+// checking work on the hosts.
+
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "cli/run_printer.hpp"
+#include "services/remote_run.hpp"
+#include "services/views.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::cli {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+void add_logs(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::string run_id;
+        bool follow = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "logs",
+        "Print a run's log: the local copy once collected, the host's live log while it runs. "
+        "With -f, follow a running run to its end (re-attaching to it), then collect its "
+        "outputs and record the outcome.");
+    cmd->add_option("RUN_ID", a->run_id, "Run to show")->required();
+    cmd->add_flag("-f,--follow", a->follow, "Follow until the run ends; Ctrl-C detaches (the run goes on)");
+    cmd->footer("Examples:\n  cosmos logs rs_1a2b3c\n  cosmos inference ps_1a2b --host gpu1 --detach && "
+                "cosmos logs -f rs_...");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                COSMOS_TRY(auto run, store::get_run(app->db, a->run_id));
+                if (!run) {
+                    return fail(ErrorCode::not_found, fmt::format("no run {}", a->run_id));
+                }
+                if (a->follow && run->status == store::RunStatus::running && run->remote_dir) {
+                    // Lines go to stdout (they are what was asked for); progress stays on stderr.
+                    services::AttachOptions opts;
+                    opts.stop = &g_interrupted;
+                    opts.sink = [&ctx](const backends::JobEvent& e) {
+                        if (const auto* l = std::get_if<backends::LogLine>(&e)) {
+                            if (!ctx.out.json) {
+                                ctx.out.print_line(l->line);
+                            }
+                        }
+                    };
+                    COSMOS_TRY(auto final_run, services::attach_run(*app, a->run_id, opts));
+                    if (ctx.out.json) {
+                        ctx.out.print_json(services::run_json(final_run));
+                    } else {
+                        ctx.out.note(fmt::format("{} {}{}", final_run.id,
+                                                 store::to_string(final_run.status),
+                                                 final_run.error ? ": " + *final_run.error : ""));
+                    }
+                    return {};
+                }
+                COSMOS_TRY(auto text, services::read_run_log(*app, a->run_id));
+                if (ctx.out.json) {
+                    ctx.out.print_json({{"run_id", a->run_id},
+                                        {"status", std::string(store::to_string(run->status))},
+                                        {"log", text}});
+                } else {
+                    std::fwrite(text.data(), 1, text.size(), stdout);
+                }
+                return {};
+            });
+        };
+    });
+}
+
+void add_kill(CLI::App& parent, Context& ctx) {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto* cmd = parent.add_subcommand(
+        "kill",
+        "Stop runs: the model's process or container on the host is ended (within seconds), its "
+        "log and any outputs are collected, and the run is marked cancelled");
+    cmd->add_option("RUN_IDS", *ids, "Runs to stop")->required();
+    cmd->callback([&ctx, ids] {
+        ctx.action = [&ctx, ids] {
+            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+            int code = 0;
+            for (const auto& id : *ids) {
+                int c = ctx.guard([&]() -> core::Status {
+                    COSMOS_TRY(auto* app, ctx.app());
+                    COSMOS_TRY(auto run, services::kill_run(*app, id));
+                    arr.push_back(services::run_json(run));
+                    if (!ctx.out.json) {
+                        ctx.out.print_line(fmt::format("{}\t{}", run.id, store::to_string(run.status)));
+                    }
+                    return {};
+                });
+                code = code == 0 ? c : code;
+            }
+            if (ctx.out.json) {
+                ctx.out.print_json(arr);
+            }
+            return code;
+        };
+    });
+}
+
+std::string human_bytes(std::uint64_t b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(b);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    return fmt::format("{:.1f} {}", v, units[u]);
+}
+
+void add_status(CLI::App& parent, Context& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = parent.add_subcommand(
+        "status",
+        "Check hosts: reachable?, GPUs with utilisation and memory (nvidia-smi), our running "
+        "jobs, free disk in the work dir. Without HOST, every ssh host.");
+    cmd->add_option("HOST", *name, "Host to check");
+    cmd->callback([&ctx, name] {
+        ctx.action = [&ctx, name] {
+            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+            int code = ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                std::vector<config::HostConfig> hosts;
+                if (!name->empty()) {
+                    COSMOS_TRY(auto h, config::find_host(app->config, *name));
+                    hosts.push_back(h);
+                } else {
+                    for (const auto& [n, h] : app->config.hosts) {
+                        if (h.kind == "ssh") {
+                            hosts.push_back(h);
+                        }
+                    }
+                }
+                if (hosts.empty()) {
+                    ctx.out.note("no ssh hosts configured (cosmos hosts add)");
+                }
+                bool all_ok = true;
+                for (const auto& h : hosts) {
+                    if (h.kind != "ssh") {
+                        return fail(ErrorCode::invalid_input,
+                                    fmt::format("host {} is a {} host; status checks ssh hosts", h.name, h.kind));
+                    }
+                    store::RunQuery q;
+                    q.status = store::RunStatus::running;
+                    q.host = h.name;
+                    q.limit = 1000;
+                    COSMOS_TRY(auto running, store::list_runs(app->db, q));
+                    std::vector<std::string> ids;
+                    for (const auto& r : running) {
+                        ids.push_back(r.id);
+                    }
+                    backends::HostStatus st;
+                    auto host = services::open_host(h);
+                    if (!host) {
+                        st.error = host.error().message;
+                    } else {
+                        st = backends::host_status(*host, ids);
+                    }
+                    all_ok = all_ok && st.reachable;
+                    nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
+                    for (const auto& g : st.gpus) {
+                        gpus.push_back({{"index", g.index},
+                                        {"name", g.name},
+                                        {"utilization_percent", g.utilization_percent},
+                                        {"memory_used_mib", g.memory_used_mib},
+                                        {"memory_total_mib", g.memory_total_mib}});
+                    }
+                    nlohmann::ordered_json j{{"host", h.name},
+                                             {"address", fmt::format("{}@{}:{}", h.user, h.address, h.port)},
+                                             {"reachable", st.reachable},
+                                             {"error", st.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.error)},
+                                             {"latency_ms", st.latency_ms},
+                                             {"gpus", gpus},
+                                             {"gpu_error", st.gpu_error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.gpu_error)},
+                                             {"free_bytes", st.free_bytes ? nlohmann::ordered_json(*st.free_bytes) : nlohmann::ordered_json(nullptr)},
+                                             {"running", st.jobs}};
+                    arr.push_back(j);
+                    if (ctx.out.json) {
+                        continue;
+                    }
+                    if (!st.reachable) {
+                        ctx.out.print_line(fmt::format("{}: unreachable: {}", h.name, st.error));
+                        continue;
+                    }
+                    ctx.out.print_line(fmt::format("{}: reachable ({:.0f} ms), free disk {}, {} running job(s){}",
+                                                   h.name, st.latency_ms,
+                                                   st.free_bytes ? human_bytes(*st.free_bytes) : "?",
+                                                   st.jobs.size(),
+                                                   st.jobs.empty() ? "" : ": " + fmt::format("{}", fmt::join(st.jobs, " "))));
+                    if (!st.gpu_error.empty()) {
+                        ctx.out.print_line(fmt::format("  GPUs: {}", st.gpu_error));
+                    }
+                    for (const auto& g : st.gpus) {
+                        ctx.out.print_line(fmt::format("  GPU {} {}: {}% busy, {}/{} MiB",
+                                                       g.index, g.name, g.utilization_percent,
+                                                       g.memory_used_mib, g.memory_total_mib));
+                    }
+                }
+                if (!all_ok) {
+                    return fail(ErrorCode::host_unreachable, "some hosts are unreachable");
+                }
+                return {};
+            });
+            if (ctx.out.json && !arr.empty()) {
+                ctx.out.print_json(arr);
+            }
+            return code;
+        };
+    });
+}
+
+}  // namespace
+
+void add_remote_commands(CLI::App& parent, Context& ctx) {
+    add_logs(parent, ctx);
+    add_kill(parent, ctx);
+    add_status(parent, ctx);
+}
+
+}  // namespace cosmos::cli

@@ -1,0 +1,392 @@
+#include "services/remote_run.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "backends/local_backend.hpp"
+#include "backends/ssh_target.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "model/model_log.hpp"
+#include "services/upscale.hpp"
+#include "store/prompt_store.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::services {
+
+using core::ErrorCode;
+using core::fail;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The local files a spec names (input video, control videos, an upscaled run's output): every
+// string value that is an absolute path of an existing file. These are staged on the host.
+void spec_inputs(const nlohmann::ordered_json& j, std::vector<fs::path>& out) {
+    if (j.is_string()) {
+        const auto& s = j.get_ref<const std::string&>();
+        std::error_code ec;
+        if (!s.empty() && s.front() == '/' && fs::is_regular_file(s, ec) &&
+            std::find(out.begin(), out.end(), fs::path(s)) == out.end()) {
+            out.emplace_back(s);
+        }
+    } else if (j.is_structured()) {
+        for (const auto& v : j) {
+            spec_inputs(v, out);
+        }
+    }
+}
+
+core::Result<store::RunRecord> reload(const App& app, const std::string& run_id) {
+    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
+    if (!run) {
+        return fail(ErrorCode::not_found, fmt::format("no run {}", run_id));
+    }
+    return *run;
+}
+
+core::Result<store::RunRecord> fail_run(const App& app,
+                                        const std::string& run_id,
+                                        const std::string& error) {
+    (void)store::record_outcome(
+        app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
+    COSMOS_TRY(bool moved, store::transition_run(app.db, run_id, store::RunStatus::failed, error));
+    (void)moved;
+    return reload(app, run_id);
+}
+
+// Reads the collected log again from its first line: progress trackers of a watcher that
+// re-attached (or never attached) saw only part of it.
+model::ProgressTracker scan_log(const fs::path& log, std::int64_t frames) {
+    model::ProgressTracker tracker(model::expected_chunks(frames));
+    std::ifstream in(log, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::size_t start = 0;
+        for (std::size_t i = 0; i <= line.size(); ++i) {  // '\r' also ends a line (tqdm)
+            if (i == line.size() || line[i] == '\r') {
+                if (i > start) {
+                    tracker.feed(std::string_view(line).substr(start, i - start));
+                }
+                start = i + 1;
+            }
+        }
+    }
+    return tracker;
+}
+
+double seconds_since_iso(const std::optional<std::string>& iso) {
+    if (!iso) {
+        return 0;
+    }
+    std::int64_t ms = core::ms_from_iso(*iso);
+    return ms < 0 ? 0 : static_cast<double>(core::now_ms() - ms) / 1000.0;
+}
+
+// Collects and records the outcome of a run whose model ended (or was killed).
+core::Result<store::RunRecord> finish_run(const App& app,
+                                          const store::RunRecord& run,
+                                          const backends::RemoteHost& host,
+                                          const runtime::Observed& state,
+                                          const backends::EventSink& sink,
+                                          bool cancelled) {
+    fs::path run_dir = app.run_dir(run.id);
+    auto request = backends::job_request(host, run.id);
+    double run_seconds = seconds_since_iso(run.started_at);
+    auto collected = backends::collect_job(host, request, run_dir);
+    if (!collected) {
+        // Nothing is lost: the outputs stay in the job dir and the run stays `running`, so the
+        // next `cosmos logs -f` collects them.
+        return fail(collected.error().code,
+                    fmt::format("run {} ended but collecting its outputs failed: {}",
+                                run.id,
+                                collected.error().message),
+                    fmt::format("retry with: cosmos logs -f {}", run.id));
+    }
+    (void)store::record_costs(
+        app.db,
+        run.id,
+        store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds});
+    if (auto s = backends::cleanup_job(host, request); !s) {
+        core::log(core::LogLevel::warn, "{}", s.error().message);
+    }
+    COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
+    std::int64_t frames = prompt ? prompt->video.frames : 121;
+    auto tracker = scan_log(run_dir / "run.log", frames);
+
+    int exit_code = state.exit_code;
+    bool succeeded = false;
+    std::string error;
+    if (cancelled) {
+        error = "cancelled";
+    } else if (state.state == runtime::ProcessState::absent || exit_code < 0) {
+        error = fmt::format("the model process on {} is gone without an exit code", host.config.name);
+    } else if (exit_code != 0) {
+        error = fmt::format("the model failed: {}",
+                            tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
+    } else if (!collected->output_video) {
+        error = tracker.guardrail_blocked()
+                    ? std::string("no video: the safety guardrail blocked this prompt")
+                    : std::string("the model exited 0 but wrote no output video");
+    } else {
+        succeeded = true;
+    }
+    COSMOS_TRY(auto now, reload(app, run.id));
+    if (store::is_terminal(now.status)) {
+        return now;  // ended by someone else (kill): their outcome stands
+    }
+    store::OutcomeRecord rec{
+        exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
+        succeeded ? std::nullopt : std::optional<std::string>(error),
+        collected->output_video};
+    if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
+        return fail(s.error());
+    }
+    store::RunStatus final_status = succeeded   ? store::RunStatus::succeeded
+                                    : cancelled ? store::RunStatus::cancelled
+                                                : store::RunStatus::failed;
+    COSMOS_TRY(bool ended, store::transition_run(app.db, run.id, final_status, error));
+    (void)ended;
+    if (sink) {
+        if (succeeded) {
+            sink(backends::Finished{run.id, *collected->output_video});
+        } else {
+            sink(backends::Failed{run.id, error});
+        }
+    }
+    return reload(app, run.id);
+}
+
+core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
+    const App& app, const std::string& run_id) {
+    COSMOS_TRY(auto run, reload(app, run_id));
+    if (!run.host) {
+        return fail(ErrorCode::conflict, fmt::format("run {} never started on a host", run_id));
+    }
+    COSMOS_TRY(auto host, config::find_host(app.config, *run.host));
+    if (host.kind != "ssh" || !run.remote_dir) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} ran on the {} host {}, which has no remote job to attach to",
+                                run_id,
+                                host.kind,
+                                host.name));
+    }
+    return std::pair{run, host};
+}
+
+}  // namespace
+
+core::Result<backends::RemoteHost> open_host(const config::HostConfig& host) {
+    COSMOS_TRY(auto shell, backends::shell_for(host));
+    return backends::open_remote_host(host, std::move(shell));
+}
+
+core::Result<store::RunRecord> execute_remote_run(const App& app,
+                                                  const store::RunRecord& run,
+                                                  const store::PromptRecord& prompt,
+                                                  const config::HostConfig& host_config,
+                                                  const nlohmann::ordered_json& local_spec,
+                                                  const RemoteExecuteOptions& options) {
+    const auto& sink = options.attach.sink;
+    // Connect before anything changes: an unknown host key or a wrong address fails here with
+    // its hint (`cosmos hosts trust NAME`), and the run records why it never started.
+    auto host = open_host(host_config);
+    core::Status reachable = host ? core::Status{} : core::Status(fail(host.error()));
+    if (host) {
+        if (auto ping = host->shell->run({"true"}); !ping) {
+            reachable = fail(ping.error());
+        }
+    }
+    if (!reachable) {
+        (void)fail_run(app, run.id, reachable.error().message);
+        return fail(reachable.error());
+    }
+    COSMOS_TRY(bool started,
+               store::transition_run(app.db,
+                                     run.id,
+                                     store::RunStatus::running,
+                                     fmt::format("staging on host {}", host_config.name)));
+    if (!started) {
+        return fail(ErrorCode::conflict, fmt::format("run {} was ended by someone else", run.id));
+    }
+    backends::RemoteJobSpec job;
+    job.run_id = run.id;
+    job.kind = run.kind;
+    job.local_run_dir = app.run_dir(run.id);
+    job.spec = local_spec;
+    spec_inputs(local_spec, job.inputs);
+    job.params = run.params;
+    job.frames = prompt.video.frames;
+    job.num_steps = num_steps_flag(run);
+    backends::StageProgressFn progress;
+    if (sink) {
+        progress = [&sink, &run](const std::string& file, std::uint64_t done, std::uint64_t total) {
+            sink(backends::Transfer{run.id, "upload", file, done, total});
+        };
+    }
+    auto staged = backends::stage_job(*host, job, progress);
+    if (!staged) {
+        return fail_run(app, run.id, staged.error().message);
+    }
+    std::error_code ec;
+    fs::create_directories(job.local_run_dir, ec);
+    {
+        std::ofstream(job.local_run_dir / "spec.json") << staged->remote_spec.dump(2) << "\n";
+    }
+    auto command = backends::describe_launch(staged->request.command);
+    command["runtime"] = host->runtime->name();
+    command["runtime_argv"] = host->runtime->launch_command(staged->request);
+    if (auto s = store::record_launch(app.db,
+                                      run.id,
+                                      store::LaunchRecord{host_config.name,
+                                                          command.dump(),
+                                                          staged->remote_spec.dump(2),
+                                                          (job.local_run_dir / "outputs").string(),
+                                                          (job.local_run_dir / "run.log").string()});
+        !s) {
+        return fail(s.error());
+    }
+    (void)store::record_remote(app.db,
+                               run.id,
+                               store::RemoteRecord{host->runtime->name(),
+                                                   staged->request.job_dir,
+                                                   backends::image_identity(*host)});
+    (void)store::record_costs(app.db,
+                              run.id,
+                              store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes),
+                                                staged->upload_seconds,
+                                                std::nullopt,
+                                                std::nullopt});
+    if (auto s = backends::launch_job(*host, staged->request); !s) {
+        // Whatever the launcher wrote explains why: bring it home with the failure.
+        (void)backends::collect_job(*host, staged->request, job.local_run_dir);
+        return fail_run(app, run.id, s.error().message);
+    }
+    (void)store::transition_run(
+        app.db, run.id, store::RunStatus::running, fmt::format("launched on host {}", host_config.name));
+    if (sink) {
+        sink(backends::Launched{run.id, host_config.name});
+    }
+    if (options.detach) {
+        return reload(app, run.id);
+    }
+    return attach_run(app, run.id, options.attach);
+}
+
+core::Result<store::RunRecord> attach_run(const App& app,
+                                          const std::string& run_id,
+                                          const AttachOptions& options) {
+    COSMOS_TRY(auto found, running_remote(app, run_id));
+    auto& [run, host_config] = found;
+    COSMOS_TRY(auto host, open_host(host_config));
+    auto request = backends::job_request(host, run_id);
+    if (store::is_terminal(run.status)) {
+        return run;
+    }
+    COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
+    std::int64_t frames = prompt ? prompt->video.frames : 121;
+    fs::path local_log = options.mirror_log ? app.run_dir(run_id) / "run.log" : fs::path();
+    auto emit = [&](const backends::JobEvent& e) {
+        if (const auto* p = std::get_if<backends::Progress>(&e)) {
+            (void)store::record_progress(app.db, run_id, p->fraction);
+        }
+        if (options.sink) {
+            options.sink(e);
+        }
+    };
+    auto watched =
+        backends::watch_job(host, request, frames, local_log, emit, options.stop);
+    if (!watched) {
+        if (watched.error().code == ErrorCode::interrupted && options.kill_on_stop) {
+            if (auto s = backends::kill_job(host, request); !s) {
+                return fail(s.error());
+            }
+            COSMOS_TRY(auto state, backends::observe_job(host, request));
+            return finish_run(app, run, host, state, options.sink, true);
+        }
+        return fail(watched.error());
+    }
+    return finish_run(app, run, host, watched->final_state, options.sink, false);
+}
+
+core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_id) {
+    COSMOS_TRY(auto run, reload(app, run_id));
+    if (store::is_terminal(run.status)) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} already ended ({})", run_id, store::to_string(run.status)));
+    }
+    if (run.status == store::RunStatus::pending || run.status == store::RunStatus::queued) {
+        COSMOS_TRY(bool moved,
+                   store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
+        (void)moved;
+        return reload(app, run_id);
+    }
+    COSMOS_TRY(auto found, running_remote(app, run_id));
+    COSMOS_TRY(auto host, open_host(found.second));
+    auto request = backends::job_request(host, run_id);
+    if (auto s = backends::kill_job(host, request); !s) {
+        return fail(s.error());
+    }
+    COSMOS_TRY(auto state, backends::observe_job(host, request));
+    // Cancelled first, so a watcher in another process does not record the kill as a failure.
+    (void)store::record_outcome(
+        app.db,
+        run_id,
+        store::OutcomeRecord{state.exit_code >= 0 ? std::optional<std::int64_t>(state.exit_code)
+                                                  : std::nullopt,
+                             std::string("cancelled by user"),
+                             std::nullopt});
+    COSMOS_TRY(bool moved,
+               store::transition_run(app.db, run_id, store::RunStatus::cancelled, "killed by user"));
+    (void)moved;
+    auto collected = backends::collect_job(host, request, app.run_dir(run_id));
+    if (!collected) {
+        core::log(core::LogLevel::warn,
+                  "run {} was stopped but its log could not be collected: {}",
+                  run_id,
+                  collected.error().message);
+    } else {
+        (void)store::record_costs(
+            app.db,
+            run_id,
+            store::CostRecord{std::nullopt, std::nullopt, seconds_since_iso(run.started_at),
+                              collected->download_seconds});
+        if (collected->output_video) {
+            (void)store::record_outcome(
+                app.db,
+                run_id,
+                store::OutcomeRecord{state.exit_code >= 0 ? std::optional<std::int64_t>(state.exit_code)
+                                                          : std::nullopt,
+                                     std::string("cancelled by user"),
+                                     collected->output_video});
+        }
+    }
+    (void)backends::cleanup_job(host, request);
+    return reload(app, run_id);
+}
+
+core::Result<std::string> read_run_log(const App& app, const std::string& run_id) {
+    COSMOS_TRY(auto run, reload(app, run_id));
+    fs::path local = app.run_dir(run_id) / "run.log";
+    std::error_code ec;
+    bool remote_live = run.status == store::RunStatus::running && run.remote_dir.has_value();
+    if (remote_live) {
+        COSMOS_TRY(auto found, running_remote(app, run_id));
+        COSMOS_TRY(auto host, open_host(found.second));
+        auto request = backends::job_request(host, run_id);
+        return host.shell->read_file(host.runtime->log_path(request));
+    }
+    if (!fs::exists(local, ec)) {
+        return fail(ErrorCode::not_found,
+                    fmt::format("run {} has no log yet ({})", run_id, store::to_string(run.status)));
+    }
+    std::ifstream in(local, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace cosmos::services

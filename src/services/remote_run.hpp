@@ -1,0 +1,58 @@
+#pragma once
+// Runs on SSH hosts, recorded in the store: execute (stage → launch → attach), attach (follow
+// to the end, collect, record the outcome; what `cosmos logs -f` does for a run started with
+// --detach or whose watcher died), and kill. Each step leaves the run in a state another
+// process can pick up from: the run row names its host and job dir, and the job dir on the host
+// holds everything (spec, log, pid/exit files, outputs).
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "backends/job_event.hpp"
+#include "backends/remote_job.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "services/app.hpp"
+#include "store/records.hpp"
+
+namespace cosmos::services {
+
+// Connects to `host` (an ssh host) and resolves its directories.
+core::Result<backends::RemoteHost> open_host(const config::HostConfig& host);
+
+struct AttachOptions {
+    backends::EventSink sink;                   // may be empty
+    const std::atomic<bool>* stop = nullptr;    // Ctrl-C
+    bool kill_on_stop = false;  // true: stopping kills the model (foreground runs); false: detach
+    bool mirror_log = false;    // true: write the log into the run dir as it streams
+};
+
+struct RemoteExecuteOptions {
+    AttachOptions attach;
+    bool detach = false;  // return once the model started
+};
+
+// Stages, launches and (unless detached) attaches to pending run `run` of `prompt` on `host`.
+core::Result<store::RunRecord> execute_remote_run(const App& app,
+                                                  const store::RunRecord& run,
+                                                  const store::PromptRecord& prompt,
+                                                  const config::HostConfig& host,
+                                                  const nlohmann::ordered_json& local_spec,
+                                                  const RemoteExecuteOptions& options);
+
+// Follows running run `run_id` to its end, collects its log and outputs and records the
+// outcome. Fails with interrupted when detached by `stop` (the run keeps going), conflict when
+// the run is not running on an ssh host.
+core::Result<store::RunRecord> attach_run(const App& app,
+                                          const std::string& run_id,
+                                          const AttachOptions& options);
+
+// Stops run `run_id` and marks it cancelled: a pending/queued run at once; a running remote run
+// once its process is gone (within seconds), after which its log and outputs are collected.
+core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_id);
+
+// Returns the log of `run_id`: the local copy once collected, else the host's current log.
+core::Result<std::string> read_run_log(const App& app, const std::string& run_id);
+
+}  // namespace cosmos::services

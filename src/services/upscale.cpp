@@ -1,0 +1,95 @@
+#include "services/upscale.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "model/spec.hpp"
+#include "model/upscale_command.hpp"
+#include "services/create_run.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::services {
+
+using core::ErrorCode;
+using core::fail;
+
+core::Result<store::RunRecord> create_upscale_run(const App& app,
+                                                  const std::string& parent_run_id,
+                                                  double weight,
+                                                  std::optional<int> num_gpus) {
+    if (auto s = model::check_upscale_weight(weight); !s) {
+        return fail(s.error());
+    }
+    COSMOS_TRY(auto parent, store::get_run(app.db, parent_run_id));
+    if (!parent) {
+        return fail(ErrorCode::not_found, fmt::format("no run {}", parent_run_id));
+    }
+    if (parent->kind != "transfer") {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} is an {} run; only transfer runs can be upscaled",
+                                parent_run_id,
+                                parent->kind));
+    }
+    if (parent->status != store::RunStatus::succeeded || !parent->output_video) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} is {} and has no output video to upscale",
+                                parent_run_id,
+                                store::to_string(parent->status)),
+                    "upscale a succeeded run (cosmos list runs --status succeeded)");
+    }
+    store::RunRecord run;
+    run.id = core::new_id(core::IdKind::run);
+    run.prompt_id = parent->prompt_id;
+    run.kind = "upscale";
+    run.parent_run_id = parent->id;
+    run.params = parent->params;
+    run.params.weights = {{"upscale", weight}};
+    run.params.num_steps = model::k_upscale_num_steps;
+    if (num_gpus) {
+        if (auto s = model::check_num_gpus(*num_gpus); !s) {
+            return fail(s.error());
+        }
+        run.params.num_gpus = *num_gpus;
+    }
+    if (std::find(run.params.offload.begin(), run.params.offload.end(), "text_encoder_model") ==
+        run.params.offload.end()) {
+        run.params.offload.push_back("text_encoder_model");
+    }
+    run.created_at = core::now_iso();
+    run.updated_at = run.created_at;
+    if (auto s = store::insert_run(app.db, run); !s) {
+        return fail(s.error());
+    }
+    return run;
+}
+
+core::Result<nlohmann::ordered_json> run_spec(const App& app,
+                                              const store::PromptRecord& prompt,
+                                              const store::RunRecord& run) {
+    if (run.kind != "upscale") {
+        return local_spec(prompt, run);
+    }
+    if (!run.parent_run_id) {
+        return fail(ErrorCode::invalid_input, fmt::format("upscale run {} names no parent run", run.id));
+    }
+    COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
+    if (!parent || !parent->output_video) {
+        return fail(ErrorCode::not_found,
+                    fmt::format("upscale run {}: the output of run {} is gone", run.id, *run.parent_run_id));
+    }
+    auto it = run.params.weights.find("upscale");
+    double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
+    return model::build_upscale_run_spec(model::UpscaleInput{*parent->output_video, weight});
+}
+
+std::optional<int> num_steps_flag(const store::RunRecord& run) {
+    if (run.kind == "upscale") {
+        return run.params.num_steps;
+    }
+    return std::nullopt;
+}
+
+}  // namespace cosmos::services

@@ -1,0 +1,35 @@
+#pragma once
+// Upscale runs: Cosmos-Transfer1's 4K upscaler applied to a finished transfer run's output
+// (reference: "Upscaler spec": {"input_video_path": ..., "upscale": {"control_weight": W}},
+// launched with --num_steps 10 and text-encoder offload). An upscale run belongs to the same
+// prompt as its parent and names it in parent_run_id; its weight is kept as weights.upscale.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "services/app.hpp"
+#include "store/records.hpp"
+
+namespace cosmos::services {
+
+// Creates a pending upscale run of `parent_run_id`. Fails with not_found for an unknown run,
+// conflict when the parent has no output video yet (not succeeded) or is itself an upscale, and
+// invalid_input for a weight that is not a number >= 0.
+core::Result<store::RunRecord> create_upscale_run(const App& app,
+                                                  const std::string& parent_run_id,
+                                                  double weight,
+                                                  std::optional<int> num_gpus = std::nullopt);
+
+// Returns the spec a run sends, with local absolute paths: a transfer spec from its prompt, or
+// the upscaler spec over its parent's output.
+core::Result<nlohmann::ordered_json> run_spec(const App& app,
+                                              const store::PromptRecord& prompt,
+                                              const store::RunRecord& run);
+
+// Returns the --num_steps flag a run of this kind is launched with (the upscaler's 10).
+std::optional<int> num_steps_flag(const store::RunRecord& run);
+
+}  // namespace cosmos::services
