@@ -136,8 +136,8 @@ core::Status check_host_key(const SshTarget& t, ssh_session s) {
         case SSH_KNOWN_HOSTS_CHANGED:
         case SSH_KNOWN_HOSTS_OTHER:
             return fail(ErrorCode::auth_failed,
-                        fmt::format("WARNING: host {} offered a {} key {} that differs from the "
-                                    "one recorded in {}: someone may be intercepting the "
+                        fmt::format("WARNING: host {} offered the {} key {}, which differs from "
+                                    "the one recorded in {}: someone may be intercepting the "
                                     "connection (man-in-the-middle), or the host was reinstalled",
                                     host_label(t),
                                     type,
