@@ -216,13 +216,13 @@ public:
     core::Result<std::uint64_t> upload(const std::filesystem::path& local,
                                        const std::string& remote,
                                        const ProgressFn& progress) override {
-        return detail::sftp_upload(*m_conn, local, remote, progress);
+        return detail::sftp_upload(*m_conn, local, remote, progress, cancel_flag());
     }
 
     core::Result<std::uint64_t> download(const std::string& remote,
                                          const std::filesystem::path& local,
                                          const ProgressFn& progress) override {
-        return detail::sftp_download(*m_conn, remote, local, progress);
+        return detail::sftp_download(*m_conn, remote, local, progress, cancel_flag());
     }
 
     core::Status write_file(const std::string& remote,
