@@ -226,14 +226,14 @@ public:
                 m_in.erase(0, m_pos);
                 m_pos = 0;
             }
-            std::size_t old = m_in.size();
-            m_in.resize(old + k_read_buffer);
+            m_buf.resize(k_read_buffer);
             int n = timeout_ms > 0
                         ? ssh_channel_read_timeout(
-                              m_ch->get(), m_in.data() + old, k_read_buffer, 0, timeout_ms)
-                        : ssh_channel_read_nonblocking(
-                              m_ch->get(), m_in.data() + old, k_read_buffer, 0);
-            m_in.resize(old + static_cast<std::size_t>(std::max(n, 0)));
+                              m_ch->get(), m_buf.data(), k_read_buffer, 0, timeout_ms)
+                        : ssh_channel_read_nonblocking(m_ch->get(), m_buf.data(), k_read_buffer, 0);
+            if (n > 0) {
+                m_in.append(m_buf.data(), static_cast<std::size_t>(n));
+            }
             if (n == SSH_ERROR || (n == 0 && ssh_channel_is_eof(m_ch->get()) != 0)) {
                 return fail(io_error("reading SFTP replies"));
             }
@@ -417,7 +417,8 @@ public:
 private:
     Connection& m_conn;
     std::unique_ptr<Channel> m_ch;
-    std::string m_in;
+    std::string m_in;         // received bytes not yet parsed, from m_pos
+    std::vector<char> m_buf;  // one read's worth
     std::size_t m_pos = 0;
     std::uint32_t m_id = 0;
     std::vector<std::string> m_ext;
