@@ -48,7 +48,7 @@ enum : std::uint32_t { FXF_READ = 1, FXF_WRITE = 2, FXF_CREAT = 8, FXF_TRUNC = 0
 enum : std::uint32_t { FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3 };
 enum : std::uint32_t { ATTR_SIZE = 1, ATTR_PERMISSIONS = 4 };
 
-constexpr std::size_t k_read_buffer = 256 * 1024;
+constexpr std::size_t k_read_buffer = std::size_t{256} << 10;
 constexpr int k_poll_ms = 100;
 
 void put_u32(std::string& b, std::uint32_t v) {
