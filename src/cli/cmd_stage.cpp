@@ -33,6 +33,7 @@ core::Status stage(const Context& ctx, const StageOptions& opt) {
     }
     const auto& host = it->second;
     COSMOS_TRY(auto shell, backends::shell_for(host));
+    shell->set_cancel_flag(&g_interrupted);  // Ctrl-C stops the upload, keeping its .part
     COSMOS_TRY(std::string cache_dir, backends::cache_dir_for(host));
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     std::vector<std::vector<std::string>> rows = {{"FILE", "SHA256", "REMOTE", "SENT", "SECONDS"}};

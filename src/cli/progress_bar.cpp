@@ -1,6 +1,7 @@
 #include "cli/progress_bar.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -47,7 +48,7 @@ std::string ProgressBar::human_duration(double s) {
     if (s < 0 || s > 359999) {
         return "--:--";
     }
-    auto t = static_cast<long>(s + 0.5);
+    long t = std::lround(s);
     return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
                      : fmt::format("{}:{:02}", t / 60, t % 60);
 }

@@ -48,7 +48,7 @@ enum : std::uint32_t { FXF_READ = 1, FXF_WRITE = 2, FXF_CREAT = 8, FXF_TRUNC = 0
 enum : std::uint32_t { FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3 };
 enum : std::uint32_t { ATTR_SIZE = 1, ATTR_PERMISSIONS = 4 };
 
-constexpr std::size_t k_read_buffer = 256 * 1024;
+constexpr std::size_t k_read_buffer = std::size_t{256} << 10;
 constexpr int k_poll_ms = 100;
 
 void put_u32(std::string& b, std::uint32_t v) {
@@ -226,14 +226,14 @@ public:
                 m_in.erase(0, m_pos);
                 m_pos = 0;
             }
-            std::size_t old = m_in.size();
-            m_in.resize(old + k_read_buffer);
+            m_buf.resize(k_read_buffer);
             int n = timeout_ms > 0
                         ? ssh_channel_read_timeout(
-                              m_ch->get(), m_in.data() + old, k_read_buffer, 0, timeout_ms)
-                        : ssh_channel_read_nonblocking(
-                              m_ch->get(), m_in.data() + old, k_read_buffer, 0);
-            m_in.resize(old + static_cast<std::size_t>(std::max(n, 0)));
+                              m_ch->get(), m_buf.data(), k_read_buffer, 0, timeout_ms)
+                        : ssh_channel_read_nonblocking(m_ch->get(), m_buf.data(), k_read_buffer, 0);
+            if (n > 0) {
+                m_in.append(m_buf.data(), static_cast<std::size_t>(n));
+            }
             if (n == SSH_ERROR || (n == 0 && ssh_channel_is_eof(m_ch->get()) != 0)) {
                 return fail(io_error("reading SFTP replies"));
             }
@@ -417,7 +417,8 @@ public:
 private:
     Connection& m_conn;
     std::unique_ptr<Channel> m_ch;
-    std::string m_in;
+    std::string m_in;         // received bytes not yet parsed, from m_pos
+    std::vector<char> m_buf;  // one read's worth
     std::size_t m_pos = 0;
     std::uint32_t m_id = 0;
     std::vector<std::string> m_ext;
@@ -479,6 +480,12 @@ std::uint64_t confirmed(const std::map<std::uint32_t, Request>& inflight, std::u
     return low;
 }
 
+core::Error interrupted(std::string_view what, const std::string& path) {
+    return core::make_error(ErrorCode::interrupted,
+                            fmt::format("{} {} interrupted", what, path),
+                            "the .part file is kept: the next transfer of this file resumes it");
+}
+
 struct UploadState {
     std::optional<std::uint64_t> confirmed;  // from an earlier, interrupted attempt
     std::uint64_t sent = 0;                  // bytes acknowledged by the server, all attempts
@@ -489,7 +496,8 @@ core::Status upload_attempt(Connection& conn,
                             std::uint64_t size,
                             const std::string& remote,
                             UploadState& st,
-                            Throttle& progress) {
+                            Throttle& progress,
+                            const std::atomic<bool>* cancel) {
     const std::string part = remote + ".part";
     std::unique_lock<std::mutex> lk(conn.mutex());
     COSMOS_TRY(auto raw, RawSftp::start(conn));
@@ -508,8 +516,10 @@ core::Status upload_attempt(Connection& conn,
     std::map<std::uint32_t, Request> inflight;
     std::string pkt;
     auto last_reply = Clock::now();
-    while (next < size || !inflight.empty()) {
-        while (inflight.size() < static_cast<std::size_t>(k_requests_in_flight) && next < size) {
+    bool stopping = false;  // cancelled: send nothing more, wait for what is in flight
+    while ((next < size && !stopping) || !inflight.empty()) {
+        while (inflight.size() < static_cast<std::size_t>(k_requests_in_flight) && next < size &&
+               !stopping) {
             auto len =
                 static_cast<std::uint32_t>(std::min<std::uint64_t>(k_chunk_bytes, size - next));
             auto id = raw->new_id();
@@ -528,8 +538,8 @@ core::Status upload_attempt(Connection& conn,
             next += len;
         }
         // Collect the answers that are here; wait for one when the window is full.
-        bool full =
-            inflight.size() >= static_cast<std::size_t>(k_requests_in_flight) || next >= size;
+        bool full = inflight.size() >= static_cast<std::size_t>(k_requests_in_flight) ||
+                    next >= size || stopping;
         COSMOS_TRY(auto p, raw->next(full ? k_poll_ms : 0));
         while (p) {
             auto it = inflight.find(p->id);
@@ -546,6 +556,12 @@ core::Status upload_attempt(Connection& conn,
         }
         st.confirmed = confirmed(inflight, next);
         unlocked(lk, [&] { progress(*st.confirmed, size); });
+        stopping = stopping || (cancel != nullptr && cancel->load());
+    }
+    if (stopping && next < size) {
+        // Every write sent was answered, so the .part is exactly the confirmed prefix.
+        COSMOS_SSH_CHECK(raw->close(handle, part));
+        return fail(interrupted("upload to", part));
     }
     COSMOS_SSH_CHECK(raw->fsync(handle, part));
     COSMOS_SSH_CHECK(raw->close(handle, part));
@@ -558,8 +574,12 @@ struct DownloadState {
     std::uint64_t received = 0;
 };
 
-core::Status download_attempt(
-    Connection& conn, const std::string& remote, int fd, DownloadState& st, Throttle& progress) {
+core::Status download_attempt(Connection& conn,
+                              const std::string& remote,
+                              int fd,
+                              DownloadState& st,
+                              Throttle& progress,
+                              const std::atomic<bool>* cancel) {
     std::unique_lock<std::mutex> lk(conn.mutex());
     COSMOS_TRY(auto raw, RawSftp::start(conn));
     COSMOS_TRY(std::string handle, raw->open(remote, FXF_READ, 0));
@@ -654,18 +674,30 @@ core::Status download_attempt(
         }
         st.confirmed = low;
         unlocked(lk, [&] { progress(low, size); });
+        if (cancel != nullptr && cancel->load()) {
+            // Keep only the complete prefix, so a later download resumes without holes.
+            if (::ftruncate(fd, static_cast<off_t>(low)) != 0) {
+                return fail(ErrorCode::io, "cannot truncate the local .part");
+            }
+            return fail(interrupted("download of", remote));
+        }
     }
     COSMOS_SSH_CHECK(raw->close(handle, remote));
     return {};
 }
 
 // Runs attempts until one succeeds or fails for a reason other than a lost connection (the
-// next attempt's Connection::session() reconnects with backoff, within the budget).
-template <class Attempt>
-core::Status with_resume(Connection& conn, const std::string& what, Attempt&& attempt) {
+// next attempt's Connection::session() reconnects with backoff, within the budget). A first
+// attempt that never got its file open (`started` false: host down from the start) is not
+// retried.
+template <class Started, class Attempt>
+core::Status with_resume(Connection& conn,
+                         const std::string& what,
+                         Started&& started,
+                         Attempt&& attempt) {
     for (int n = 1;; ++n) {
         auto st = attempt();
-        if (st || st.error().code != ErrorCode::host_unreachable || n >= 100) {
+        if (st || st.error().code != ErrorCode::host_unreachable || !started() || n >= 100) {
             return st;
         }
         core::log(
@@ -688,7 +720,8 @@ core::Status sftp_replace(Connection& conn, const std::string& from, const std::
 core::Result<std::uint64_t> sftp_upload(Connection& conn,
                                         const fs::path& local,
                                         const std::string& remote,
-                                        const ProgressFn& progress) {
+                                        const ProgressFn& progress,
+                                        const std::atomic<bool>* cancel) {
     Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat sb {};
     if (fd.fd < 0 || ::fstat(fd.fd, &sb) != 0) {
@@ -703,9 +736,11 @@ core::Result<std::uint64_t> sftp_upload(Connection& conn,
     auto size = static_cast<std::uint64_t>(sb.st_size);
     UploadState st;
     Throttle throttle(progress);
-    auto done = with_resume(conn, "upload of " + local.string(), [&] {
-        return upload_attempt(conn, fd.fd, size, remote, st, throttle);
-    });
+    auto done = with_resume(
+        conn,
+        "upload of " + local.string(),
+        [&] { return st.confirmed.has_value(); },
+        [&] { return upload_attempt(conn, fd.fd, size, remote, st, throttle, cancel); });
     if (!done) {
         return fail(std::move(done).error());
     }
@@ -716,7 +751,8 @@ core::Result<std::uint64_t> sftp_upload(Connection& conn,
 core::Result<std::uint64_t> sftp_download(Connection& conn,
                                           const std::string& remote,
                                           const fs::path& local,
-                                          const ProgressFn& progress) {
+                                          const ProgressFn& progress,
+                                          const std::atomic<bool>* cancel) {
     fs::path part = local;
     part += ".part";
     std::error_code ec;
@@ -730,9 +766,11 @@ core::Result<std::uint64_t> sftp_download(Connection& conn,
     }
     DownloadState st;
     Throttle throttle(progress);
-    auto done = with_resume(conn, "download of " + remote, [&] {
-        return download_attempt(conn, remote, fd.fd, st, throttle);
-    });
+    auto done = with_resume(
+        conn,
+        "download of " + remote,
+        [&] { return st.confirmed.has_value(); },
+        [&] { return download_attempt(conn, remote, fd.fd, st, throttle, cancel); });
     if (!done) {
         return fail(std::move(done).error());
     }

@@ -9,6 +9,7 @@
 // reconnected with backoff (Connection::session) and the transfer resumed where the peer had
 // acknowledged it.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -23,17 +24,20 @@ class Connection;
 inline constexpr std::uint32_t k_chunk_bytes = 64 * 1024;
 inline constexpr int k_requests_in_flight = 32;
 
-// Copies `local` to `remote` (see Shell::upload). Takes the connection's mutex itself.
+// Copies `local` to `remote` (see Shell::upload). Takes the connection's mutex itself. Stops
+// with ErrorCode::interrupted when `cancel` (may be null) becomes true.
 core::Result<std::uint64_t> sftp_upload(Connection& conn,
                                         const std::filesystem::path& local,
                                         const std::string& remote,
-                                        const ProgressFn& progress);
+                                        const ProgressFn& progress,
+                                        const std::atomic<bool>* cancel = nullptr);
 
 // Copies `remote` to `local` (see Shell::download). Takes the connection's mutex itself.
 core::Result<std::uint64_t> sftp_download(Connection& conn,
                                           const std::string& remote,
                                           const std::filesystem::path& local,
-                                          const ProgressFn& progress);
+                                          const ProgressFn& progress,
+                                          const std::atomic<bool>* cancel = nullptr);
 
 // [lock held] Renames `from` over `to` atomically (posix-rename@openssh.com; servers without it
 // get remove + rename). libssh 0.10's sftp_rename refuses an existing target.

@@ -88,7 +88,8 @@ public:
 
     // Writes a small file (specs, scripts, env files) atomically with `mode` permissions: the
     // content never appears on any command line.
-    virtual core::Status write_file(const std::string& remote, std::string_view content,
+    virtual core::Status write_file(const std::string& remote,
+                                    std::string_view content,
                                     int mode = 0644) = 0;
 
     // Reads a small file whole; fails with not_found when it does not exist and invalid_input
@@ -98,6 +99,18 @@ public:
 
     // Lists the names (not paths) in a directory; not_found when it does not exist.
     virtual core::Result<std::vector<std::string>> list_dir(const std::string& remote) = 0;
+
+    // Makes upload() and download() stop with ErrorCode::interrupted soon after *flag becomes
+    // true (Ctrl-C), keeping their .part so a later call resumes it. Set it before use; the
+    // flag must outlive the Shell's transfers. Implementations without long transfers may
+    // ignore it.
+    void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
+
+protected:
+    const std::atomic<bool>* cancel_flag() const { return m_cancel; }
+
+private:
+    const std::atomic<bool>* m_cancel = nullptr;
 };
 
 }  // namespace cosmos::transport

@@ -32,6 +32,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr std::size_t k_sftp_chunk = std::size_t{32} << 10;     // libssh SFTP read/write size
+constexpr std::size_t k_channel_chunk = std::size_t{64} << 10;  // exec channel I/O size
+
 int signal_number(std::string_view name) {
     static const std::map<std::string_view, int> k_signals = {
         {"HUP", SIGHUP},
@@ -216,13 +219,13 @@ public:
     core::Result<std::uint64_t> upload(const std::filesystem::path& local,
                                        const std::string& remote,
                                        const ProgressFn& progress) override {
-        return detail::sftp_upload(*m_conn, local, remote, progress);
+        return detail::sftp_upload(*m_conn, local, remote, progress, cancel_flag());
     }
 
     core::Result<std::uint64_t> download(const std::string& remote,
                                          const std::filesystem::path& local,
                                          const ProgressFn& progress) override {
-        return detail::sftp_download(*m_conn, remote, local, progress);
+        return detail::sftp_download(*m_conn, remote, local, progress, cancel_flag());
     }
 
     core::Status write_file(const std::string& remote,
@@ -238,7 +241,7 @@ public:
                 }
                 std::size_t at = 0;
                 while (at < content.size()) {
-                    std::size_t n = std::min<std::size_t>(content.size() - at, 32 * 1024);
+                    std::size_t n = std::min<std::size_t>(content.size() - at, k_sftp_chunk);
                     if (sftp_write(f.get(), content.data() + at, n) != static_cast<ssize_t>(n)) {
                         auto e = m_conn->sftp_error("writing", remote);
                         f.reset();
@@ -277,7 +280,7 @@ public:
                 return fail(m_conn->sftp_error("reading", remote));
             }
             std::string out;
-            std::array<char, 32 * 1024> buf{};
+            std::array<char, k_sftp_chunk> buf{};
             for (;;) {
                 ssize_t n = sftp_read(f.get(), buf.data(), buf.size());
                 if (n < 0) {
@@ -401,7 +404,7 @@ private:
             std::size_t at = 0;
             while (at < stdin_data.size()) {
                 auto n = static_cast<std::uint32_t>(
-                    std::min<std::size_t>(stdin_data.size() - at, 64 * 1024));
+                    std::min<std::size_t>(stdin_data.size() - at, k_channel_chunk));
                 int w = ssh_channel_write(ch, stdin_data.data() + at, n);
                 if (w <= 0) {
                     if (!exec.channel->session_alive()) {
@@ -490,7 +493,7 @@ private:
 
     // Reads whatever stdout and stderr hold; returns the bytes read, or -1 on error.
     static long drain(ssh_channel ch, const Sink& sink) {
-        std::array<char, 64 * 1024> buf{};
+        std::array<char, k_channel_chunk> buf{};
         long total = 0;
         for (int stream = 0; stream < 2; ++stream) {
             for (;;) {

@@ -31,7 +31,9 @@ struct SshTarget {
 };
 
 // Returns the Shell of `target`. Shells of the same (user, address, port) share one connection,
-// opened on first use (so this never fails) and reopened with backoff when found dead.
+// opened on first use (so this never fails) and reopened with backoff when found dead; while
+// that connection lives (as long as one of its Shells does) the settings it was made with are
+// used (key, known_hosts, timeouts), so give one host one SshTarget.
 std::shared_ptr<Shell> ssh_shell(const SshTarget& target);
 
 struct HostKey {

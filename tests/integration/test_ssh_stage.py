@@ -112,3 +112,19 @@ def test_unknown_host_name_and_local_host_are_errors(cosmos, sshd, tmp_path):
     assert proc.returncode != 0
     assert "error" in json.loads(proc.stdout)
     assert "missing.mp4" in proc.stderr
+
+
+def test_changed_host_key_is_refused(cosmos, tmp_path):
+    with SshServer() as server:
+        cfg = write_ssh_config(cosmos, server, tmp_path / "work")
+        trust(cosmos, server)
+        f = tmp_path / "a.mp4"
+        f.write_bytes(b"abc")
+        cosmos.run("--config", cfg, "stage", "--host", "gpu1", f)
+        server.regenerate_host_key()
+        server.restart()
+        proc = cosmos.run("--config", cfg, "stage", "--host", "gpu1", f, check=False)
+        assert proc.returncode == 8, proc.stderr
+        assert "man-in-the-middle" in proc.stderr
+        assert server.fingerprint() in proc.stderr
+        assert "cosmos hosts trust gpu1" in proc.stderr

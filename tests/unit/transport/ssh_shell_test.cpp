@@ -307,6 +307,30 @@ TEST_F(SshShellTest, UploadResumesAPartialPart) {
     EXPECT_EQ(*core::sha256_file(back), *core::sha256_file(local));
 }
 
+TEST_F(SshShellTest, CancelledUploadKeepsItsPartAndResumes) {
+    auto local = write_random(m_tmp / "c.bin", 24 << 20, 5);
+    std::string remote = (m_tmp / "c.remote").string();
+    std::atomic<bool> cancel{false};
+    auto sh = shell();
+    sh->set_cancel_flag(&cancel);
+    auto r = sh->upload(local, remote, [&](const TransferProgress& p) {
+        if (p.done > 0) {
+            cancel = true;
+        }
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::interrupted);
+    EXPECT_FALSE(fs::exists(remote));
+    ASSERT_TRUE(fs::exists(remote + ".part"));
+    auto kept = fs::file_size(remote + ".part");
+    EXPECT_GT(kept, 0u);
+    cancel = false;
+    auto again = sh->upload(local, remote);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(*again, fs::file_size(local) - kept);
+    EXPECT_EQ(*core::sha256_file(remote), *core::sha256_file(local));
+}
+
 TEST_F(SshShellTest, UploadSurvivesSshdRestart) {
     auto local = m_tmp / "huge.bin";
     {

@@ -1,0 +1,54 @@
+// From host configuration to SSH target, shell and cache directory.
+
+#include "backends/ssh_target.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cosmos::backends {
+namespace {
+
+TEST(SshTarget, CopiesTheHostSettings) {
+    config::HostConfig h;
+    h.name = "gpu1";
+    h.kind = "ssh";
+    h.address = "10.0.0.5";
+    h.port = 2222;
+    h.user = "me";
+    h.key = "/home/me/.ssh/id_ed25519";
+    auto t = ssh_target_for(h);
+    EXPECT_EQ(t.name, "gpu1");
+    EXPECT_EQ(t.address, "10.0.0.5");
+    EXPECT_EQ(t.port, 2222);
+    EXPECT_EQ(t.user, "me");
+    EXPECT_EQ(t.key, "/home/me/.ssh/id_ed25519");
+    EXPECT_TRUE(t.known_hosts.empty());
+    auto shell = shell_for(h);  // connects lazily: no network here
+    ASSERT_TRUE(shell);
+    EXPECT_EQ((*shell)->describe(), "me@10.0.0.5:2222");
+}
+
+TEST(SshTarget, LocalHostsAreNotYetShells) {
+    config::HostConfig h;
+    h.name = "local";
+    auto shell = shell_for(h);
+    ASSERT_FALSE(shell);
+    EXPECT_EQ(shell.error().code, core::ErrorCode::invalid_input);
+}
+
+TEST(SshTarget, CacheDirAndRemotePaths) {
+    EXPECT_EQ(remote_path("~"), ".");
+    EXPECT_EQ(remote_path("~/cosmos"), "cosmos");
+    EXPECT_EQ(remote_path("/scratch/me"), "/scratch/me");
+    config::HostConfig h;
+    h.name = "gpu1";
+    auto none = cache_dir_for(h);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, core::ErrorCode::config);
+    h.work_dir = "/scratch/me/";
+    EXPECT_EQ(*cache_dir_for(h), "/scratch/me/cache");
+    h.work_dir = "~/work";
+    EXPECT_EQ(*cache_dir_for(h), "work/cache");
+}
+
+}  // namespace
+}  // namespace cosmos::backends
