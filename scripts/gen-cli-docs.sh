@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 bin=${1:-build/cosmos}
 commands=("" "create" "create prompt" "create run" "inference" "list" "show" "search" "spec"
           "delete" "import" "config" "config show" "config check" "templates" "templates list"
-          "templates show" "demo" "emulator" "emulator install")
+          "templates show" "demo" "emulator" "emulator install"
+          "prepare" "interpolate" "chunk" "stitch" "long-run")
 {
   echo "# cosmos command reference"
   echo

@@ -111,6 +111,7 @@ int run(int argc, char** argv) {
     add_import_command(app, ctx);
     add_config_commands(app, ctx);
     add_demo_commands(app, ctx);
+    add_media_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -50,5 +50,7 @@ void add_inference_command(CLI::App& app, Context& ctx);
 void add_import_command(CLI::App& app, Context& ctx);
 void add_config_commands(CLI::App& app, Context& ctx);  // config show|check, templates
 void add_demo_commands(CLI::App& app, Context& ctx);    // demo, emulator install
+void add_media_commands(CLI::App& app,
+                        Context& ctx);  // prepare, interpolate, chunk, stitch, long-run
 
 }  // namespace cosmos::cli
