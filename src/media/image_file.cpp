@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
+#include <map>
 #include <memory>
 #include <system_error>
 
@@ -73,43 +73,110 @@ core::Unexpected bad_image(const fs::path& path, std::string_view why) {
                 fmt::format("cannot decode image {}: {}", path.string(), why));
 }
 
-// Reads and decodes the whole file into one AVFrame in its native pixel format.
-core::Result<FramePtr> decode_file(const fs::path& path) {
+// Converts `src` to `dst_format` into a packed buffer of `bytes_per_pixel`.
+core::Status convert(const fs::path& path,
+                     const AVFrame& src,
+                     AVPixelFormat dst_format,
+                     std::uint8_t* dst,
+                     int dst_stride,
+                     SwsContext*& sws) {
+    sws = sws_getCachedContext(sws,
+                               src.width,
+                               src.height,
+                               static_cast<AVPixelFormat>(src.format),
+                               src.width,
+                               src.height,
+                               dst_format,
+                               SWS_POINT,
+                               nullptr,
+                               nullptr,
+                               nullptr);
+    if (sws == nullptr) {
+        return bad_image(path,
+                         fmt::format("unsupported pixel format {}",
+                                     av_get_pix_fmt_name(static_cast<AVPixelFormat>(src.format))));
+    }
+    std::uint8_t* planes[4] = {dst, nullptr, nullptr, nullptr};
+    int strides[4] = {dst_stride, 0, 0, 0};
+    sws_scale(sws, src.data, src.linesize, 0, src.height, planes, strides);
+    return {};
+}
+
+}  // namespace
+
+bool is_image_extension(const std::string& ext) {
+    return codec_for(ext) != AV_CODEC_ID_NONE;
+}
+
+struct ImageDecoder::Impl {
+    std::map<AVCodecID, CodecPtr> decoders;
+    PacketPtr packet{av_packet_alloc()};
+    FramePtr frame{av_frame_alloc()};
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::uint8_t> scratch;
+    SwsContext* sws = nullptr;
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() { sws_freeContext(sws); }
+
+    // Reads and decodes the whole file into `frame`, in its native pixel format.
+    core::Status decode(const fs::path& path);
+};
+
+core::Status ImageDecoder::Impl::decode(const fs::path& path) {
     quiet_libav_logging();
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-        return fail(ErrorCode::not_found, fmt::format("image not found: {}", path.string()));
+    if (!packet || !frame) {
+        return fail(ErrorCode::internal, "out of memory decoding an image");
     }
     AVCodecID id = codec_for(lower_ext(path));
     const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : avcodec_find_decoder(id);
     if (codec == nullptr) {
         return bad_image(path, "unsupported file type (png, jpg, exr, tif, bmp)");
     }
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) {
+        std::error_code ec;
+        if (!fs::exists(path, ec)) {
+            return fail(ErrorCode::not_found, fmt::format("image not found: {}", path.string()));
+        }
         return fail(ErrorCode::io, fmt::format("cannot read {}", path.string()));
     }
-    if (bytes.empty()) {
+    auto size = static_cast<std::size_t>(in.tellg());
+    if (size == 0) {
         return bad_image(path, "empty file");
     }
-    CodecPtr ctx(avcodec_alloc_context3(codec));
-    PacketPtr packet(av_packet_alloc());
-    FramePtr frame(av_frame_alloc());
-    if (!ctx || !packet || !frame) {
-        return fail(ErrorCode::internal, "out of memory decoding an image");
+    bytes.resize(size + AV_INPUT_BUFFER_PADDING_SIZE);
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(size), bytes.end(), std::uint8_t{0});
+    in.seekg(0);
+    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
+        return fail(ErrorCode::io, fmt::format("cannot read {}", path.string()));
     }
-    ctx->thread_count = 1;
-    int rc = avcodec_open2(ctx.get(), codec, nullptr);
-    if (rc < 0) {
-        return bad_image(path, av_error_text(rc));
+    CodecPtr& ctx = decoders[id];
+    if (!ctx) {
+        ctx.reset(avcodec_alloc_context3(codec));
+        if (!ctx) {
+            return fail(ErrorCode::internal, "out of memory decoding an image");
+        }
+        ctx->thread_count = 1;
+        int rc = avcodec_open2(ctx.get(), codec, nullptr);
+        if (rc < 0) {
+            ctx.reset();
+            return bad_image(path, av_error_text(rc));
+        }
+    } else {
+        avcodec_flush_buffers(ctx.get());
     }
-    if ((rc = av_new_packet(packet.get(), static_cast<int>(bytes.size()))) < 0) {
-        return bad_image(path, av_error_text(rc));
-    }
-    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(packet->data));
+    av_packet_unref(packet.get());
+    packet->data = bytes.data();
+    packet->size = static_cast<int>(size);
     packet->flags |= AV_PKT_FLAG_KEY;
-    if ((rc = avcodec_send_packet(ctx.get(), packet.get())) < 0) {
+    av_frame_unref(frame.get());
+    int rc = avcodec_send_packet(ctx.get(), packet.get());
+    packet->data = nullptr;
+    packet->size = 0;
+    if (rc < 0) {
         return bad_image(path, av_error_text(rc));
     }
     rc = avcodec_receive_frame(ctx.get(), frame.get());
@@ -123,69 +190,40 @@ core::Result<FramePtr> decode_file(const fs::path& path) {
     if (frame->width <= 0 || frame->height <= 0) {
         return bad_image(path, "no picture size");
     }
-    return frame;
-}
-
-// Converts `src` to `dst_format` into a packed buffer of `bytes_per_pixel`.
-core::Status convert(const fs::path& path,
-                     const AVFrame& src,
-                     AVPixelFormat dst_format,
-                     std::uint8_t* dst,
-                     int dst_stride) {
-    SwsContext* sws = sws_getContext(src.width,
-                                     src.height,
-                                     static_cast<AVPixelFormat>(src.format),
-                                     src.width,
-                                     src.height,
-                                     dst_format,
-                                     SWS_POINT,
-                                     nullptr,
-                                     nullptr,
-                                     nullptr);
-    if (sws == nullptr) {
-        return bad_image(path,
-                         fmt::format("unsupported pixel format {}",
-                                     av_get_pix_fmt_name(static_cast<AVPixelFormat>(src.format))));
-    }
-    std::uint8_t* planes[4] = {dst, nullptr, nullptr, nullptr};
-    int strides[4] = {dst_stride, 0, 0, 0};
-    sws_scale(sws, src.data, src.linesize, 0, src.height, planes, strides);
-    sws_freeContext(sws);
     return {};
 }
 
-}  // namespace
+ImageDecoder::ImageDecoder() : m_impl(std::make_unique<Impl>()) {}
+ImageDecoder::~ImageDecoder() = default;
+ImageDecoder::ImageDecoder(ImageDecoder&&) noexcept = default;
+ImageDecoder& ImageDecoder::operator=(ImageDecoder&&) noexcept = default;
 
-bool is_image_extension(const std::string& ext) {
-    return codec_for(ext) != AV_CODEC_ID_NONE;
-}
-
-core::Result<Frame> read_image_rgb(const fs::path& path) {
-    COSMOS_TRY(FramePtr decoded, decode_file(path));
-    Frame out;
-    out.width = decoded->width;
-    out.height = decoded->height;
+core::Status ImageDecoder::read_rgb(const fs::path& path, Frame& out) {
+    if (auto s = m_impl->decode(path); !s) {
+        return s;
+    }
+    const AVFrame& decoded = *m_impl->frame;
+    out.width = decoded.width;
+    out.height = decoded.height;
     out.rgb.resize(static_cast<std::size_t>(out.width) * out.height * 3);
-    if (decoded->format == AV_PIX_FMT_RGB24 && decoded->linesize[0] >= out.width * 3) {
+    if (decoded.format == AV_PIX_FMT_RGB24 && decoded.linesize[0] >= out.width * 3) {
         for (int y = 0; y < out.height; ++y) {
-            std::copy_n(decoded->data[0] + static_cast<std::ptrdiff_t>(y) * decoded->linesize[0],
+            std::copy_n(decoded.data[0] + static_cast<std::ptrdiff_t>(y) * decoded.linesize[0],
                         out.width * 3,
                         out.rgb.data() + static_cast<std::size_t>(y) * out.width * 3);
         }
-        return out;
+        return {};
     }
-    if (auto s = convert(path, *decoded, AV_PIX_FMT_RGB24, out.rgb.data(), out.width * 3); !s) {
-        return fail(s.error());
-    }
-    return out;
+    return convert(path, decoded, AV_PIX_FMT_RGB24, out.rgb.data(), out.width * 3, m_impl->sws);
 }
 
-core::Result<ScalarImage> read_image_scalar(const fs::path& path) {
-    COSMOS_TRY(FramePtr decoded, decode_file(path));
-    const AVFrame& f = *decoded;
+core::Status ImageDecoder::read_scalar(const fs::path& path, ScalarImage& img) {
+    if (auto s = m_impl->decode(path); !s) {
+        return s;
+    }
+    const AVFrame& f = *m_impl->frame;
     auto format = static_cast<AVPixelFormat>(f.format);
     const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
-    ScalarImage img;
     img.width = f.width;
     img.height = f.height;
     img.values.resize(static_cast<std::size_t>(f.width) * f.height);
@@ -202,45 +240,68 @@ core::Result<ScalarImage> read_image_scalar(const fs::path& path) {
             const std::uint8_t* row =
                 f.data[plane] + static_cast<std::ptrdiff_t>(y) * f.linesize[plane];
             for (int x = 0; x < f.width; ++x) {
-                std::uint32_t bits = 0;
                 const std::uint8_t* p = row + static_cast<std::ptrdiff_t>(x) * 4;
-                bits = big_endian ? (std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 |
-                                     std::uint32_t(p[2]) << 8 | p[3])
-                                  : (std::uint32_t(p[3]) << 24 | std::uint32_t(p[2]) << 16 |
-                                     std::uint32_t(p[1]) << 8 | p[0]);
+                std::uint32_t bits = big_endian
+                                         ? (std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 |
+                                            std::uint32_t(p[2]) << 8 | p[3])
+                                         : (std::uint32_t(p[3]) << 24 | std::uint32_t(p[2]) << 16 |
+                                            std::uint32_t(p[1]) << 8 | p[0]);
                 float v = 0;
                 std::memcpy(&v, &bits, sizeof v);
                 img.values[static_cast<std::size_t>(y) * f.width + x] = v;
             }
         }
-        return img;
+        return {};
     }
+    std::vector<std::uint8_t>& buf = m_impl->scratch;
     if (depth > 8) {
-        // 16-bit gray or RGB48: convert to gray16 (little endian) and keep the full range.
+        // 16-bit gray or RGB48: convert to gray16 / rgb48 (little endian), keep the full range.
         img.kind = SampleKind::u16;
-        AVPixelFormat target =
-            (desc->flags & AV_PIX_FMT_FLAG_RGB) != 0 ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_GRAY16LE;
-        int comps = target == AV_PIX_FMT_RGB48LE ? 3 : 1;
-        std::vector<std::uint16_t> buf(static_cast<std::size_t>(f.width) * f.height * comps);
-        if (auto s = convert(
-                path, f, target, reinterpret_cast<std::uint8_t*>(buf.data()), f.width * comps * 2);
+        bool rgb = (desc->flags & AV_PIX_FMT_FLAG_RGB) != 0;
+        int comps = rgb ? 3 : 1;
+        buf.resize(static_cast<std::size_t>(f.width) * f.height * comps * 2);
+        if (auto s = convert(path,
+                             f,
+                             rgb ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_GRAY16LE,
+                             buf.data(),
+                             f.width * comps * 2,
+                             m_impl->sws);
             !s) {
-            return fail(s.error());
+            return s;
         }
         for (std::size_t i = 0; i < img.values.size(); ++i) {
-            img.values[i] = static_cast<float>(buf[i * comps]);
+            std::size_t k = i * static_cast<std::size_t>(comps) * 2;
+            img.values[i] = static_cast<float>(buf[k] | (buf[k + 1] << 8));
         }
-        return img;
+        return {};
     }
     img.kind = SampleKind::u8;
-    std::vector<std::uint8_t> buf(static_cast<std::size_t>(f.width) * f.height * 3);
-    if (auto s = convert(path, f, AV_PIX_FMT_RGB24, buf.data(), f.width * 3); !s) {
-        return fail(s.error());
+    buf.resize(static_cast<std::size_t>(f.width) * f.height * 3);
+    if (auto s = convert(path, f, AV_PIX_FMT_RGB24, buf.data(), f.width * 3, m_impl->sws); !s) {
+        return s;
     }
     for (std::size_t i = 0; i < img.values.size(); ++i) {
         img.values[i] = static_cast<float>(buf[i * 3]);
     }
-    return img;
+    return {};
+}
+
+core::Result<Frame> read_image_rgb(const fs::path& path) {
+    ImageDecoder decoder;
+    Frame out;
+    if (auto s = decoder.read_rgb(path, out); !s) {
+        return fail(s.error());
+    }
+    return out;
+}
+
+core::Result<ScalarImage> read_image_scalar(const fs::path& path) {
+    ImageDecoder decoder;
+    ScalarImage out;
+    if (auto s = decoder.read_scalar(path, out); !s) {
+        return fail(s.error());
+    }
+    return out;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,32 @@ struct ScalarImage {
 // the dot): .png .jpg .jpeg .exr .tif .tiff .bmp.
 bool is_image_extension(const std::string& ext);
 
-// Decodes `path` to RGB24. Fails with not_found when missing and invalid_input (naming the
-// file) when it is not a decodable image.
-core::Result<Frame> read_image_rgb(const std::filesystem::path& path);
+// Decodes still images one after another, keeping its decoders, file buffer and the caller's
+// output buffers between calls (a sequence of same-sized frames allocates nothing after the
+// first). Not thread-safe: one per thread.
+class ImageDecoder {
+public:
+    ImageDecoder();
+    ~ImageDecoder();
+    ImageDecoder(ImageDecoder&&) noexcept;
+    ImageDecoder& operator=(ImageDecoder&&) noexcept;
+    ImageDecoder(const ImageDecoder&) = delete;
+    ImageDecoder& operator=(const ImageDecoder&) = delete;
 
-// Decodes `path` to one channel: gray as is, colour images by their first (red) channel,
-// 16-bit and float samples kept (for depth normalisation).
+    // Decodes `path` to RGB24 into `out` (reusing its buffer). Fails with not_found when
+    // missing and invalid_input (naming the file) when it is not a decodable image.
+    core::Status read_rgb(const std::filesystem::path& path, Frame& out);
+    // Decodes `path` to one channel into `out`: gray as is, colour images by their first (red)
+    // channel, 16-bit and float samples kept (for depth normalisation).
+    core::Status read_scalar(const std::filesystem::path& path, ScalarImage& out);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// One-off forms of ImageDecoder::read_rgb / read_scalar.
+core::Result<Frame> read_image_rgb(const std::filesystem::path& path);
 core::Result<ScalarImage> read_image_scalar(const std::filesystem::path& path);
 
 // Writes `frame` as an RGB PNG; fails with io naming the file.

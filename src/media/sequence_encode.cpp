@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
-#include <future>
+#include <condition_variable>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -31,36 +32,99 @@ int worker_count(int requested) {
     return hw == 0 ? 2 : static_cast<int>(hw);
 }
 
-// Decodes items 0..n-1 with `decode` on up to `ahead` threads at once and hands them to
-// `consume` in order. Stops at the first error (of either) or when cancelled.
-template <class T, class Decode, class Consume>
-core::Status prefetch_in_order(
-    std::int64_t n, int ahead, const std::atomic<bool>* cancel, Decode decode, Consume consume) {
-    // Results travel on the heap: GCC 12 misreports (-Wfree-nonheap-object) a Result<Frame>
-    // held inside std::future's machinery.
-    using Item = std::unique_ptr<core::Result<T>>;
-    std::deque<std::future<Item>> pending;
-    std::int64_t next = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        while (next < n && static_cast<int>(pending.size()) < ahead) {
-            pending.push_back(std::async(std::launch::async, [decode, k = next] {
-                return std::make_unique<core::Result<T>>(decode(k));
-            }));
-            ++next;
+// What each decoding thread keeps between frames: its decoders and a scratch image.
+struct Worker {
+    ImageDecoder decoder;
+    ScalarImage scalar;
+};
+
+// Decodes items 0..n-1 on `workers` persistent threads into a ring of `ahead` reused slots
+// (`decode(worker, i, slot)`) and hands them to `consume(i, slot)` in order on the calling
+// thread. Slots and decoders are reused, so a steady sequence allocates nothing per frame.
+// Stops at the first error (of either) or when cancelled.
+template <class Slot, class Decode, class Consume>
+core::Status decode_in_order(std::int64_t n,
+                             int workers,
+                             int ahead,
+                             const std::atomic<bool>* cancel,
+                             Decode decode,
+                             Consume consume) {
+    struct Entry {
+        Slot value;
+        std::int64_t index = -1;
+        bool ready = false;
+        std::optional<core::Error> error;
+    };
+    std::vector<Entry> ring(static_cast<std::size_t>(ahead));
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::int64_t next_claim = 0;
+    std::int64_t consumed = 0;
+    bool stop = false;
+    auto work = [&] {
+        Worker state;
+        while (true) {
+            std::int64_t i = 0;
+            {
+                std::unique_lock<std::mutex> lock(mutex);
+                changed.wait(
+                    lock, [&] { return stop || next_claim >= n || next_claim < consumed + ahead; });
+                if (stop || next_claim >= n) {
+                    return;
+                }
+                i = next_claim++;
+            }
+            Entry& e = ring[static_cast<std::size_t>(i % ahead)];
+            core::Status r = decode(state, i, e.value);
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                e.index = i;
+                e.ready = true;
+                if (!r) {
+                    e.error = r.error();
+                }
+            }
+            changed.notify_all();
         }
-        Item item = pending.front().get();
-        pending.pop_front();
-        if (!*item) {
-            return fail(std::move(*item).error());  // futures still pending finish in their dtors
+    };
+    std::vector<std::thread> threads;
+    for (int k = 0; k < workers; ++k) {
+        threads.emplace_back(work);
+    }
+    auto finish = [&](core::Status status) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            stop = true;
+        }
+        changed.notify_all();
+        for (auto& t : threads) {
+            t.join();
+        }
+        return status;
+    };
+    for (std::int64_t i = 0; i < n; ++i) {
+        Entry& e = ring[static_cast<std::size_t>(i % ahead)];
+        {
+            std::unique_lock<std::mutex> lock(mutex);
+            changed.wait(lock, [&] { return e.ready && e.index == i; });
+        }
+        if (e.error) {
+            return finish(fail(*e.error));
         }
         if (cancel != nullptr && cancel->load()) {
-            return fail(ErrorCode::interrupted, "interrupted");
+            return finish(fail(ErrorCode::interrupted, "interrupted"));
         }
-        if (auto s = consume(i, std::move(**item)); !s) {
-            return s;
+        if (auto s = consume(i, e.value); !s) {
+            return finish(s);
         }
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            e.ready = false;
+            consumed = i + 1;
+        }
+        changed.notify_all();
     }
-    return {};
+    return finish({});
 }
 
 std::string frame_label(const fs::path& render_dir_file) {
@@ -89,8 +153,10 @@ struct DepthMap {
     bool invert = false;
 };
 
-Frame depth_to_gray(const ScalarImage& img, const DepthMap& map) {
-    Frame f = make_frame(img.width, img.height);
+void depth_to_gray(const ScalarImage& img, const DepthMap& map, Frame& f) {
+    f.width = img.width;
+    f.height = img.height;
+    f.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
     double span = map.hi - map.lo;
     double scale = span > 0 ? 1.0 / span : 0.0;
     for (std::size_t i = 0; i < img.values.size(); ++i) {
@@ -107,7 +173,6 @@ Frame depth_to_gray(const ScalarImage& img, const DepthMap& map) {
         f.rgb[i * 3 + 1] = g;
         f.rgb[i * 3 + 2] = g;
     }
-    return f;
 }
 
 }  // namespace
@@ -173,27 +238,33 @@ core::Result<EncodedSequence> encode_sequence(const ImageSequence& seq,
             double lo = std::numeric_limits<double>::infinity();
             double hi = -lo;
             int w0 = img.width, h0 = img.height;
-            auto decode = [&](std::int64_t i) -> core::Result<std::pair<float, float>> {
-                COSMOS_TRY(ScalarImage s, read_image_scalar(seq.frames[i].path));
-                if (auto c = check_size(seq.frames[i], s.width, s.height, first, w0, h0); !c) {
-                    return fail(c.error());
+            using Range = std::pair<float, float>;
+            auto decode = [&](Worker& w, std::int64_t i, Range& range) -> core::Status {
+                const SequenceFrame& f = seq.frames[static_cast<std::size_t>(i)];
+                if (auto s = w.decoder.read_scalar(f.path, w.scalar); !s) {
+                    return s;
+                }
+                if (auto c = check_size(f, w.scalar.width, w.scalar.height, first, w0, h0); !c) {
+                    return c;
                 }
                 float a = std::numeric_limits<float>::infinity(), b = -a;
-                for (float v : s.values) {
+                for (float v : w.scalar.values) {
                     if (std::isfinite(v)) {
                         a = std::min(a, v);
                         b = std::max(b, v);
                     }
                 }
-                return std::make_pair(a, b);
+                range = Range{a, b};
+                return {};
             };
-            auto consume = [&](std::int64_t, std::pair<float, float> r) -> core::Status {
+            auto consume = [&](std::int64_t, const Range& r) -> core::Status {
                 lo = std::min(lo, static_cast<double>(r.first));
                 hi = std::max(hi, static_cast<double>(r.second));
                 return {};
             };
-            if (auto s = prefetch_in_order<std::pair<float, float>>(
-                    n, worker_count(options.decode_threads), options.cancel, decode, consume);
+            int workers = worker_count(options.decode_threads);
+            if (auto s = decode_in_order<Range>(
+                    n, workers, 2 * workers, options.cancel, decode, consume);
                 !s) {
                 return fail(s.error());
             }
@@ -238,22 +309,28 @@ core::Result<EncodedSequence> encode_sequence(const ImageSequence& seq,
     }
     const int sw = result.source_width;
     const int sh = result.source_height;
-    auto decode = [&](std::int64_t i) -> core::Result<Frame> {
+    auto decode = [&](Worker& w, std::int64_t i, Frame& frame) -> core::Status {
         const SequenceFrame& f = seq.frames[static_cast<std::size_t>(i)];
-        Frame frame;
         if (mode == EncodeMode::depth) {
-            COSMOS_TRY(ScalarImage s, read_image_scalar(f.path));
-            if (auto c = check_size(f, s.width, s.height, first, sw, sh); !c) {
-                return fail(c.error());
+            if (auto s = w.decoder.read_scalar(f.path, w.scalar); !s) {
+                return s;
             }
-            frame = depth_to_gray(s, depth);
+            if (auto c = check_size(f, w.scalar.width, w.scalar.height, first, sw, sh); !c) {
+                return c;
+            }
+            depth_to_gray(w.scalar, depth, frame);
         } else {
-            COSMOS_TRY(frame, read_image_rgb(f.path));
+            if (auto s = w.decoder.read_rgb(f.path, frame); !s) {
+                return s;
+            }
             if (auto c = check_size(f, frame.width, frame.height, first, sw, sh); !c) {
-                return fail(c.error());
+                return c;
             }
         }
-        return pad_to_even(std::move(frame));
+        if (frame.width % 2 != 0 || frame.height % 2 != 0) {
+            frame = pad_to_even(std::move(frame));
+        }
+        return {};
     };
     std::int64_t written = 0;
     auto drain_edges = [&]() -> core::Status {
@@ -273,7 +350,7 @@ core::Result<EncodedSequence> encode_sequence(const ImageSequence& seq,
             }
         }
     };
-    auto consume = [&](std::int64_t index, Frame frame) -> core::Status {
+    auto consume = [&](std::int64_t index, const Frame& frame) -> core::Status {
         if (options.on_frame) {
             options.on_frame(index, frame);
         }
@@ -292,8 +369,9 @@ core::Result<EncodedSequence> encode_sequence(const ImageSequence& seq,
         }
         return {};
     };
-    int ahead = std::max(2, worker_count(options.decode_threads));
-    if (auto s = prefetch_in_order<Frame>(n, ahead, options.cancel, decode, consume); !s) {
+    int workers = worker_count(options.decode_threads);
+    if (auto s = decode_in_order<Frame>(n, workers, 2 * workers, options.cancel, decode, consume);
+        !s) {
         return fail(s.error());
     }
     if (mode == EncodeMode::edge_from_color) {
