@@ -2,6 +2,7 @@
 
 #include "services/prepare.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -229,6 +230,7 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
     std::error_code ec;
     result.output_dir = req.output_dir ? fs::absolute(*req.output_dir, ec)
                                        : app->data_dir() / "inputs" / result.name;
+    const bool created_output = !fs::exists(result.output_dir, ec);
     if (auto s = check_output(result.output_dir, req.force); !s) {
         return fail(s.error());
     }
@@ -263,6 +265,8 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
     media::PreviewBuilder previews(size.first + size.first % 2,
                                    size.second + size.second % 2,
                                    static_cast<std::int64_t>(color_seq.frames.size()));
+    // One flag stops every encoder: set on Ctrl-C and as soon as one of them fails.
+    std::atomic<bool> stop{false};
     std::vector<std::future<core::Result<media::EncodedSequence>>> running;
     for (const auto& t : tasks) {
         media::EncodeOptions eo;
@@ -272,7 +276,7 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
         eo.depth = req.depth;
         eo.edge_low = req.edge_low;
         eo.edge_high = req.edge_high;
-        eo.cancel = req.cancel;
+        eo.cancel = &stop;
         eo.decode_threads = 0;
         if (req.progress) {
             eo.progress = [&](std::int64_t, std::int64_t) {
@@ -290,23 +294,45 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
             return media::encode_sequence(*t.seq, out, t.mode, eo);
         }));
     }
-    std::vector<media::EncodedSequence> encoded;
+    std::vector<std::optional<media::EncodedSequence>> encoded(running.size());
     std::optional<core::Error> first_error;
-    for (auto& f : running) {
-        auto r = f.get();
-        if (!r && !first_error) {
-            first_error = r.error();
-        } else if (r) {
-            encoded.push_back(*r);
+    std::size_t left = running.size();
+    while (left > 0) {
+        for (std::size_t i = 0; i < running.size(); ++i) {
+            if (!running[i].valid() ||
+                running[i].wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+                continue;
+            }
+            auto r = running[i].get();
+            --left;
+            if (r) {
+                encoded[i] = *r;
+            } else if (!first_error || first_error->code == ErrorCode::interrupted) {
+                first_error = r.error();  // the first real failure, not the others' stop
+                stop = true;
+            }
+        }
+        if (req.cancel != nullptr && req.cancel->load()) {
+            stop = true;
         }
     }
+    if (!first_error && stop) {
+        first_error = core::make_error(ErrorCode::interrupted, "interrupted");
+    }
     if (first_error) {
+        // Leave no half-written input set behind.
+        for (const auto& t : tasks) {
+            fs::remove(result.output_dir / video_file_for(t.modality), ec);
+        }
+        if (created_output) {
+            fs::remove(result.output_dir, ec);  // only when empty
+        }
         return fail(*first_error);
     }
     std::optional<media::EncodedSequence> depth_info;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         const Task& t = tasks[i];
-        const media::EncodedSequence& e = encoded[i];
+        const media::EncodedSequence& e = *encoded[i];
         PreparedFile f;
         f.file = e.video.filename().string();
         f.modality = t.modality;

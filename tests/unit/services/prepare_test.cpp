@@ -131,3 +131,16 @@ TEST(LongVideo, ChunksAnInputSetAndStitchesItBack) {
     ASSERT_FALSE(wrong);
     EXPECT_NE(wrong.error().message.find("1 parts given but"), std::string::npos);
 }
+
+TEST(Prepare, AFailingPassStopsTheOthersAndLeavesNothingBehind) {
+    test::TempDir dir;
+    write_render(dir / "render", 40);
+    // Frame 5 of depth at another size: found while encoding, after color has started.
+    test::write_sequence(dir / "render" / "depth", "depth.", "depth16", 64, 64, 5, 1);
+    auto r = services::prepare_render(nullptr, request(dir / "render", dir / "set"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::ErrorCode::invalid_input);
+    EXPECT_NE(r.error().message.find("depth/depth.0005.png is 64x64 but"), std::string::npos)
+        << r.error().message;
+    EXPECT_FALSE(std::filesystem::exists(dir / "set"));
+}
