@@ -55,7 +55,9 @@ public:
                                  m_label,
                                  n,
                                  total,
-                                 total > 0 ? 100.0 * static_cast<double>(n) / total : 0.0,
+                                 total > 0
+                                     ? 100.0 * static_cast<double>(n) / static_cast<double>(total)
+                                     : 0.0,
                                  secs);
         std::cerr.flush();
         m_shown = true;

@@ -201,7 +201,9 @@ Frame pad_to_even(Frame frame) {
         std::uint8_t* dst = out.rgb.data() + static_cast<std::size_t>(y) * w * 3;
         std::copy_n(src, frame.width * 3, dst);
         if (w != frame.width) {
-            std::copy_n(src + (frame.width - 1) * 3, 3, dst + frame.width * 3);
+            std::copy_n(src + static_cast<std::ptrdiff_t>(frame.width - 1) * 3,
+                        3,
+                        dst + static_cast<std::ptrdiff_t>(frame.width) * 3);
         }
     }
     return out;

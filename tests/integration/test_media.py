@@ -63,6 +63,26 @@ def test_prepare_creates_the_prompt_and_show_prints_previews(cosmos, tmp_path):
     assert Path(j["previews"]["contact_sheet"]).is_file()
 
 
+def test_float_exr_depth_is_inverted_and_spans_the_8_bit_range(cosmos, tmp_path):
+    rend = tmp_path / "render"
+    render_pass(rend, "color.%04d.png", "testsrc2", 4)
+    render_pass(rend / "depth", "z_%04d.exr", "gradients", 4, pix_fmt="gbrpf32le")
+    out = cosmos.json("prepare", rend, "-o", tmp_path / "set")
+    manifest = json.loads((tmp_path / "set" / "manifest.json").read_text())
+    assert manifest["depth"]["samples"] == "float" and manifest["depth"]["inverted"] is True
+    lo, hi = manifest["depth"]["range"]
+    assert 0 <= lo < hi <= 1
+    depth = [f for f in out["files"] if f["modality"] == "depth"][0]
+    assert depth["source"] == "depth/z_####.exr"
+    # The sequence's own range maps onto the whole gray scale (limited-range luma 16..235).
+    luma = b"".join(gray_frames(depth["file"]))
+    assert min(luma) < 30 and max(luma) > 220
+    # --depth-near bright keeps the values' order: the gray image is the negative.
+    cosmos.run("prepare", rend, "-o", tmp_path / "set2", "--depth-near", "bright")
+    inv = b"".join(gray_frames(tmp_path / "set2" / "depth.mp4"))
+    assert abs((luma[0] + inv[0]) - 251) < 12
+
+
 def test_a_missing_frame_is_named(cosmos, tmp_path):
     rend = render(tmp_path / "render", frames=8)
     (rend / "depth.0005.png").unlink()
