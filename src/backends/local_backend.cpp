@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/redact.hpp"
+#include "model/enhance_command.hpp"
 #include "model/model_log.hpp"
 #include "transport/local_process.hpp"
 
@@ -16,14 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool looks_secret(const std::string& key) {
-    for (const char* word : {"TOKEN", "SECRET", "PASSWORD", "KEY"}) {
-        if (key.find(word) != std::string::npos) {
-            return true;
-        }
-    }
-    return false;
-}
 
 core::Status write_file(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -42,13 +35,27 @@ core::Status write_file(const fs::path& path, const std::string& text) {
 nlohmann::ordered_json describe_launch(const model::LaunchCommand& command) {
     nlohmann::ordered_json env = nlohmann::ordered_json::object();
     for (const auto& [k, v] : command.env) {
-        env[k] = looks_secret(k) ? "***" : core::redact(v);
+        env[k] = core::is_secret_name(k) ? "***" : core::redact(v);
     }
     nlohmann::ordered_json argv = nlohmann::ordered_json::array();
     for (const auto& a : command.argv) {
         argv.push_back(core::redact(a));
     }
     return nlohmann::ordered_json{{"argv", argv}, {"env", env}, {"cwd", command.cwd}};
+}
+
+model::LaunchCommand enhance_launch(const std::string& torchrun,
+                                    const std::string& cosmos_dir,
+                                    const std::string& checkpoint_dir,
+                                    const nlohmann::ordered_json& spec) {
+    model::EnhanceCommandInput in;
+    in.torchrun = torchrun;
+    in.cosmos_dir = cosmos_dir;
+    in.checkpoint_dir = checkpoint_dir;
+    in.prompt = spec.value("prompt", std::string());
+    in.input_video = spec.value("input_video", std::string());
+    in.offload = spec.value("offload_prompt_upsampler", false);
+    return model::enhance_command(in);
 }
 
 core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const LocalJob& job) {
@@ -76,7 +83,12 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
     for (int i = 0; i < job.params.num_gpus; ++i) {
         in.gpu_ids.push_back(i);
     }
-    info.command = model::transfer_command(in);
+    info.command = job.kind == "enhance"
+                       ? enhance_launch(host.torchrun,
+                                        host.cosmos_dir.string(),
+                                        host.checkpoint_dir.string(),
+                                        job.spec)
+                       : model::transfer_command(in);
     for (const auto& [k, v] : host.env) {
         info.command.env[k] = v;
     }
@@ -128,6 +140,8 @@ core::Result<JobOutcome> run_local_job(const LocalJob& job,
             exit.signal != 0 ? fmt::format("killed by signal {}", exit.signal)
                              : fmt::format("exited with code {}", exit.exit_code));
         out.error = fmt::format("the model failed: {}", why);
+    } else if (job.kind == "enhance") {
+        out.succeeded = true;  // the caller reads the upsampled prompt from the log
     } else if (!out.output_video) {
         out.error = tracker.guardrail_blocked()
                         ? std::string("no video: the safety guardrail blocked this prompt")

@@ -25,6 +25,7 @@ struct LocalJob {
     model::RunParams params;
     std::int64_t frames = 121;  // input frames, for the expected chunk count
     std::optional<int> num_steps;  // a --num_steps flag (the upscaler runs with 10)
+    std::string kind = "transfer";  // transfer | upscale | enhance (the prompt upsampler)
 };
 
 struct LaunchInfo {
@@ -44,6 +45,13 @@ struct JobOutcome {
 
 // Writes spec.json and command.json into the run directory and returns the launch it will use.
 core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const LocalJob& job);
+
+// The prompt upsampler's command for an enhance job (spec: {"prompt", "input_video"}, the video
+// already downscaled), with the host's torchrun, checkout and checkpoints.
+model::LaunchCommand enhance_launch(const std::string& torchrun,
+                                    const std::string& cosmos_dir,
+                                    const std::string& checkpoint_dir,
+                                    const nlohmann::ordered_json& spec);
 
 // Runs a prepared job to its end, writing every output line to run.log and emitting LogLine and
 // Progress events. A missing output video is a failure whatever the exit code (reference:

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "backends/local_backend.hpp"
 #include "core/redact.hpp"
 #include "model/model_log.hpp"
 #include "transport/staging.hpp"
@@ -57,15 +58,6 @@ bool needs_home(const config::HostConfig& h) {
     return h.work_dir.empty() || h.work_dir.is_relative() || h.cosmos_dir.is_relative();
 }
 
-// Secrets travel in the runtime's 0600 file, never in the command's environment or argv.
-bool is_secret_key(const std::string& key) {
-    for (const char* word : {"TOKEN", "SECRET", "PASSWORD", "KEY"}) {
-        if (key.find(word) != std::string::npos) {
-            return true;
-        }
-    }
-    return false;
-}
 
 // Replaces every string in `j` equal to a key of `paths` by its value.
 void rewrite_paths(nlohmann::ordered_json& j, const std::map<std::string, std::string>& paths) {
@@ -209,9 +201,12 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
     for (int i = 0; i < job.params.num_gpus; ++i) {
         in.gpu_ids.push_back(i);
     }
-    staged.request.command = model::transfer_command(in);
+    staged.request.command =
+        job.kind == "enhance"
+            ? enhance_launch(in.torchrun, in.cosmos_dir, in.checkpoint_dir, staged.remote_spec)
+            : model::transfer_command(in);
     for (const auto& [k, v] : host.config.env) {
-        if (is_secret_key(k)) {
+        if (core::is_secret_name(k)) {
             staged.request.secret_env[k] = v;
         } else {
             staged.request.command.env[k] = v;

@@ -10,6 +10,7 @@
 #include "cli/run_options.hpp"
 #include "cli/run_printer.hpp"
 #include "services/create_run.hpp"
+#include "services/enhance.hpp"
 #include "services/execute_run.hpp"
 #include "model/upscale_command.hpp"
 #include "services/upscale.hpp"
@@ -110,6 +111,70 @@ core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
         }
     }
     return done;
+}
+
+void add_enhance_command(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::vector<std::string> prompts;
+        std::string host;
+        bool offload = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "prompt-enhance",
+        "Rewrite prompts with Cosmos-Transfer1's prompt upsampler (Pixtral-12B, one GPU): one "
+        "`enhance` run per prompt, shown a downscaled clip of the prompt's video; each result "
+        "becomes a new prompt over the same inputs whose parent is the original");
+    cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to enhance")->required();
+    cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
+    cmd->add_flag("--offload", a->offload,
+                  "Pass --offload_prompt_upsampler (load, run, unload: less GPU memory, slower)");
+    cmd->footer("Examples:\n  cosmos prompt-enhance ps_1a2b3c\n"
+                "  cosmos prompt-enhance ps_1a2b3c ps_4d5e6f --host gpu1 --json\n"
+                "The new prompts are listed by `cosmos list prompts`; run them with cosmos inference.");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            std::vector<store::RunRecord> finished;
+            int code = ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                std::vector<store::RunRecord> runs;
+                for (const auto& id : a->prompts) {
+                    COSMOS_TRY(auto run, services::create_enhance_run(*app, id, a->offload));
+                    runs.push_back(std::move(run));
+                }
+                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, false));
+                return {};
+            });
+            if (code != 0 && finished.empty()) {
+                return code;
+            }
+            nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+            int failed = 0;
+            for (const auto& r : finished) {
+                auto child = ctx.app().has_value()
+                                 ? services::enhanced_prompt_of(**ctx.app(), r.id)
+                                 : core::Result<std::optional<store::PromptRecord>>(std::nullopt);
+                std::optional<store::PromptRecord> prompt = child ? *child : std::nullopt;
+                failed += prompt ? 0 : 1;
+                arr.push_back({{"run", services::run_json(r)},
+                               {"prompt", prompt ? services::prompt_json(*prompt)
+                                                 : nlohmann::ordered_json(nullptr)}});
+                if (!ctx.out.json) {
+                    ctx.out.print_line(prompt ? fmt::format("{}\t{}\t{}", r.id, prompt->id, prompt->prompt)
+                                              : fmt::format("{}\t{}\t{}", r.id,
+                                                            store::to_string(r.status),
+                                                            r.error.value_or("")));
+                }
+            }
+            if (ctx.out.json) {
+                ctx.out.print_json(arr);
+            }
+            if (g_interrupted.load()) {
+                return 130;
+            }
+            return failed > 0 ? core::exit_code_for(ErrorCode::remote_failed) : code;
+        };
+    });
 }
 
 void add_upscale_command(CLI::App& parent, Context& ctx) {
@@ -213,6 +278,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         };
     });
     add_upscale_command(parent, ctx);
+    add_enhance_command(parent, ctx);
 }
 
 }  // namespace cosmos::cli

@@ -7,7 +7,9 @@
 
 #include "cli/context.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "services/create_run.hpp"
+#include "services/previews.hpp"
 #include "services/views.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
@@ -78,6 +80,29 @@ void print_runs(const Context& ctx, const std::vector<store::RunRecord>& runs) {
     print_table(rows);
 }
 
+// Preview paths (thumbnail, contact sheet) for `show`, made on first use; a video that can't
+// be previewed is a warning, never a failure of `show`.
+nlohmann::ordered_json previews_json(
+    const core::Result<std::optional<media::PreviewFiles>>& previews) {
+    if (!previews) {
+        core::log(core::LogLevel::warn, "no previews: {}", previews.error().message);
+        return nullptr;
+    }
+    if (!*previews) {
+        return nullptr;
+    }
+    return {{"thumbnail", (*previews)->thumbnail.string()},
+            {"contact_sheet", (*previews)->contact_sheet.string()}};
+}
+
+void print_previews(const Context& ctx, const nlohmann::ordered_json& p) {
+    if (!p.is_null()) {
+        ctx.out.print_line(fmt::format("thumbnail {}\nsheet     {}",
+                                       p["thumbnail"].get<std::string>(),
+                                       p["contact_sheet"].get<std::string>()));
+    }
+}
+
 core::Status show_prompt(const Context& ctx, const services::App& app, const std::string& id) {
     COSMOS_TRY(auto p, store::get_prompt(app.db, id));
     if (!p) {
@@ -87,8 +112,10 @@ core::Status show_prompt(const Context& ctx, const services::App& app, const std
     q.prompt_id = id;
     q.limit = 20;
     COSMOS_TRY(auto runs, store::list_runs(app.db, q));
+    auto previews = previews_json(services::prompt_previews(app, *p));
     if (ctx.out.json) {
         auto j = services::prompt_json(*p);
+        j["previews"] = previews;
         j["runs"] = nlohmann::ordered_json::array();
         for (const auto& r : runs) {
             j["runs"].push_back(services::run_json(r));
@@ -113,6 +140,7 @@ core::Status show_prompt(const Context& ctx, const services::App& app, const std
     for (const auto& [m, path] : p->controls) {
         ctx.out.print_line(fmt::format("control   {:<9} {}", m, path));
     }
+    print_previews(ctx, previews);
     if (p->parent_id) {
         ctx.out.print_line(fmt::format("parent    {}", *p->parent_id));
     }
@@ -130,8 +158,10 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
         return fail(ErrorCode::not_found, fmt::format("no run {}", id));
     }
     COSMOS_TRY(auto events, store::run_events(app.db, id));
+    auto previews = previews_json(services::run_previews(app, *r));
     if (ctx.out.json) {
         auto j = services::run_json(*r);
+        j["previews"] = previews;
         j["events"] = services::run_events_json(events);
         j["command"] = r->command ? nlohmann::ordered_json::parse(*r->command, nullptr, false)
                                   : nlohmann::ordered_json(nullptr);
@@ -174,6 +204,7 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
     }
     ctx.out.print_line(fmt::format(
         "output    {}\nlog       {}", r->output_video.value_or("-"), r->log_path.value_or("-")));
+    print_previews(ctx, previews);
     return {};
 }
 

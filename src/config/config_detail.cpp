@@ -1,4 +1,5 @@
 #include "config/config_detail.hpp"
+#include "core/redact.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -147,16 +148,7 @@ fs::path resolve_path(const std::string& raw, const fs::path& base) {
 }
 
 bool is_secret_env_name(std::string_view name) {
-    std::string upper;
-    for (char c : name) {
-        upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    for (std::string_view word : {"TOKEN", "SECRET", "PASSWORD", "KEY"}) {
-        if (upper.find(word) != std::string::npos) {
-            return true;
-        }
-    }
-    return false;
+    return core::is_secret_name(name);
 }
 
 bool is_env_name(std::string_view name) {

@@ -1,5 +1,6 @@
 #include "core/redact.hpp"
 
+#include <cctype>
 #include <mutex>
 #include <regex>
 #include <vector>
@@ -45,6 +46,19 @@ std::string redact(std::string_view text) {
         return out;
     }
     return std::regex_replace(out, k_patterns, "$2$3***");
+}
+
+bool is_secret_name(std::string_view name) {
+    std::string upper;
+    for (char c : name) {
+        upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    for (std::string_view word : {"TOKEN", "SECRET", "PASSWORD", "KEY"}) {
+        if (upper.find(word) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace cosmos::core

@@ -15,4 +15,9 @@ void register_secret(std::string_view secret);
 // `Authorization: Bearer ...` value, `*_TOKEN=...`) replaced by "***".
 std::string redact(std::string_view text);
 
+// Returns true when an environment variable name looks like it holds a secret: it contains
+// TOKEN, SECRET, PASSWORD or KEY (case-insensitive). Such values travel in 0600 files, never on
+// a command line, and are shown as "***".
+bool is_secret_name(std::string_view name);
+
 }  // namespace cosmos::core

@@ -96,7 +96,7 @@ core::Status VideoWriter::Impl::open_encoder() {
     encoder->time_base = AVRational{1, options.fps};
     encoder->framerate = AVRational{options.fps, 1};
     encoder->pix_fmt = AV_PIX_FMT_YUV420P;
-    encoder->thread_count = 0;
+    encoder->thread_count = options.threads;
     if ((output->oformat->flags & AVFMT_GLOBALHEADER) != 0) {
         encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     }
@@ -104,6 +104,9 @@ core::Status VideoWriter::Impl::open_encoder() {
     if (std::string_view(codec->name) == "libx264") {
         av_dict_set(&opts, "preset", options.preset.c_str(), 0);
         av_dict_set_int(&opts, "crf", options.crf, 0);
+        if (!options.x264_params.empty()) {
+            av_dict_set(&opts, "x264-params", options.x264_params.c_str(), 0);
+        }
     }
     int rc = avcodec_open2(encoder, codec, &opts);
     av_dict_free(&opts);
@@ -232,7 +235,7 @@ core::Status VideoWriter::write_frame(const Frame& frame) {
                                  frame.width,
                                  frame.height,
                                  AV_PIX_FMT_YUV420P,
-                                 SWS_BILINEAR,
+                                 w.options.point_sampling ? SWS_POINT : SWS_BILINEAR,
                                  nullptr,
                                  nullptr,
                                  nullptr);

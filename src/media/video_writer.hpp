@@ -17,6 +17,11 @@ struct WriterOptions {
     int fps = 24;                     // > 0; the stream's constant frame rate
     int crf = 18;                     // libx264 constant rate factor (0..51)
     std::string preset = "veryfast";  // libx264 preset, e.g. "ultrafast"
+    std::string x264_params;          // extra libx264 options, "key=value:key=value"
+    int threads = 0;                  // encoder threads; 0: one per core
+    // RGB -> YUV 4:2:0 with nearest-neighbour chroma (no averaging of neighbouring colours):
+    // keeps the chroma of flat label colours exact except along 1-pixel borders.
+    bool point_sampling = false;
 };
 
 class VideoWriter {

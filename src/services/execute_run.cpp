@@ -7,6 +7,7 @@
 #include "model/transfer_command.hpp"
 #include "services/create_run.hpp"
 #include "services/emulator_install.hpp"
+#include "services/enhance.hpp"
 #include "services/remote_run.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
@@ -131,8 +132,13 @@ core::Result<store::RunRecord> execute_run(const App& app,
         return fail_run(app, run_id, s.error().message);
     }
 
-    backends::LocalJob job{
-        run_id, app.run_dir(run_id), spec, run->params, prompt->video.frames, num_steps_flag(*run)};
+    backends::LocalJob job{run_id,
+                           app.run_dir(run_id),
+                           spec,
+                           run->params,
+                           prompt->video.frames,
+                           num_steps_flag(*run),
+                           run->kind};
     auto launch = backends::prepare_local_job(host, job);
     if (!launch) {
         return fail_run(app, run_id, launch.error().message);
@@ -168,6 +174,12 @@ core::Result<store::RunRecord> execute_run(const App& app,
     if (!outcome) {
         return fail_run(app, run_id, outcome.error().message);
     }
+    if (outcome->succeeded && run->kind == "enhance") {
+        if (auto adopted = adopt_enhanced_prompt(app, *run); !adopted) {
+            outcome->succeeded = false;
+            outcome->error = adopted.error().message;
+        }
+    }
     store::OutcomeRecord rec{
         outcome->exit_code,
         outcome->succeeded ? std::nullopt : std::optional<std::string>(outcome->error),
@@ -181,7 +193,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
     COSMOS_TRY(bool ended, store::transition_run(app.db, run_id, final_status, outcome->error));
     (void)ended;
     if (outcome->succeeded) {
-        emit(backends::Finished{run_id, *outcome->output_video});
+        emit(backends::Finished{run_id, outcome->output_video.value_or("")});
     } else {
         emit(backends::Failed{run_id, outcome->error});
     }

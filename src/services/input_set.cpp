@@ -47,11 +47,11 @@ core::Status check_agrees(const fs::path& file,
     return {};
 }
 
-core::Status check_limits(const fs::path& file, const media::VideoInfo& v) {
+core::Status check_limits(const fs::path& file, const media::VideoInfo& v, bool frame_cap) {
     if (v.frames < 1) {
         return fail(ErrorCode::invalid_input, fmt::format("{} has no frames", file.string()));
     }
-    if (v.frames > k_max_input_frames) {
+    if (frame_cap && v.frames > k_max_input_frames) {
         return fail(ErrorCode::invalid_input,
                     fmt::format("{} has {} frames; the model takes at most {}",
                                 file.string(),
@@ -69,9 +69,7 @@ core::Status check_limits(const fs::path& file, const media::VideoInfo& v) {
     return {};
 }
 
-}  // namespace
-
-core::Result<InputSet> scan_input_set(const fs::path& dir_in) {
+core::Result<InputSet> scan(const fs::path& dir_in, bool frame_cap) {
     std::error_code ec;
     fs::path dir = fs::weakly_canonical(fs::absolute(dir_in, ec), ec);
     if (!fs::is_directory(dir, ec)) {
@@ -117,7 +115,7 @@ core::Result<InputSet> scan_input_set(const fs::path& dir_in) {
                     "edge.mp4, vis.mp4");
     }
     COSMOS_TRY(auto color, media::probe_video(set.color));
-    if (auto s = check_limits(set.color, color); !s) {
+    if (auto s = check_limits(set.color, color, frame_cap); !s) {
         return fail(s.error());
     }
     for (const auto& [modality, path] : set.controls) {
@@ -128,6 +126,16 @@ core::Result<InputSet> scan_input_set(const fs::path& dir_in) {
     }
     set.video = store::VideoMeta{color.width, color.height, color.frames, color.fps};
     return set;
+}
+
+}  // namespace
+
+core::Result<InputSet> scan_input_set(const fs::path& dir) {
+    return scan(dir, true);
+}
+
+core::Result<InputSet> scan_input_set_any_length(const fs::path& dir) {
+    return scan(dir, false);
 }
 
 }  // namespace cosmos::services

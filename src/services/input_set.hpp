@@ -30,4 +30,7 @@ inline constexpr std::int64_t k_max_input_frames = 5000;
 // the limits.
 core::Result<InputSet> scan_input_set(const std::filesystem::path& dir);
 
+// As scan_input_set without the 5000-frame cap (long videos about to be chunked).
+core::Result<InputSet> scan_input_set_any_length(const std::filesystem::path& dir);
+
 }  // namespace cosmos::services

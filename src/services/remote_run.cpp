@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "model/model_log.hpp"
+#include "services/enhance.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
@@ -127,6 +128,10 @@ core::Result<store::RunRecord> finish_run(const App& app,
     } else if (exit_code != 0) {
         error = fmt::format("the model failed: {}",
                             tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
+    } else if (run.kind == "enhance") {
+        auto adopted = adopt_enhanced_prompt(app, run);
+        succeeded = adopted.has_value();
+        error = succeeded ? std::string() : adopted.error().message;
     } else if (!collected->output_video) {
         error = tracker.guardrail_blocked()
                     ? std::string("no video: the safety guardrail blocked this prompt")
@@ -152,7 +157,7 @@ core::Result<store::RunRecord> finish_run(const App& app,
     (void)ended;
     if (sink) {
         if (succeeded) {
-            sink(backends::Finished{run.id, *collected->output_video});
+            sink(backends::Finished{run.id, collected->output_video.value_or("")});
         } else {
             sink(backends::Failed{run.id, error});
         }

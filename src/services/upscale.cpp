@@ -9,6 +9,7 @@
 #include "model/spec.hpp"
 #include "model/upscale_command.hpp"
 #include "services/create_run.hpp"
+#include "services/enhance.hpp"
 #include "store/run_store.hpp"
 
 namespace cosmos::services {
@@ -69,6 +70,9 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
 core::Result<nlohmann::ordered_json> run_spec(const App& app,
                                               const store::PromptRecord& prompt,
                                               const store::RunRecord& run) {
+    if (run.kind == "enhance") {
+        return enhance_spec(app, prompt, run);
+    }
     if (run.kind != "upscale") {
         return local_spec(prompt, run);
     }

@@ -124,6 +124,19 @@ core::Result<std::optional<PromptRecord>> get_prompt(const Database& db, const s
     return std::optional<PromptRecord>{read_prompt(st)};
 }
 
+core::Result<std::optional<PromptRecord>> find_prompt_by_source(const Database& db,
+                                                                const std::string& source) {
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format(
+                   "SELECT {} FROM prompts WHERE source = ? ORDER BY created_at LIMIT 1", k_columns)));
+    st.bind(1, source);
+    COSMOS_TRY(bool row, st.step());
+    if (!row) {
+        return std::optional<PromptRecord>{};
+    }
+    return std::optional<PromptRecord>{read_prompt(st)};
+}
+
 core::Result<std::vector<PromptRecord>> list_prompts(const Database& db, const PromptQuery& q) {
     COSMOS_TRY(auto st,
                db.prepare(fmt::format("SELECT {} FROM prompts ORDER BY created_at DESC, "

@@ -22,6 +22,10 @@ core::Status insert_prompt(const Database& db, const PromptRecord& p);
 // Returns the prompt with `id`, or nullopt.
 core::Result<std::optional<PromptRecord>> get_prompt(const Database& db, const std::string& id);
 
+// Returns the first prompt whose source is `source` ("enhance:<run_id>"...), or nullopt.
+core::Result<std::optional<PromptRecord>> find_prompt_by_source(const Database& db,
+                                                                const std::string& source);
+
 // Returns prompts newest first.
 core::Result<std::vector<PromptRecord>> list_prompts(const Database& db, const PromptQuery& q);
 

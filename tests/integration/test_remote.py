@@ -258,3 +258,37 @@ def test_upscale_runs_on_a_finished_run(cosmos, emulator_bin, sshd, input_set):
     assert again[0]["status"] == "succeeded" and again[0]["uploaded_bytes"] == 0
     refused = cosmos.run("upscale", up["id"], check=False)
     assert refused.returncode == 5  # an upscale run is not upscaled again
+
+
+@pytest.mark.parametrize("where", ["loop", "local"])
+def test_prompt_enhance_creates_a_child_prompt(remote, tmp_path, where):
+    cosmos = remote
+    shot = tmp_path / "hd"
+    make_video(shot / "color.mp4", frames=5, size="1280x720")  # too large for the upsampler as is
+    text = "a harbour; $(touch /tmp/cosmos_pwned_enhance)"
+    pid = cosmos.json("create", "prompt", text, shot)["id"]
+    args = ["prompt-enhance", pid]
+    if where == "loop":
+        args += ["--host", "loop"]
+    else:
+        emu = cosmos.emulator_dir
+        cfg = cosmos.root / "local.toml"
+        cfg.write_text(f'[hosts.local]\nkind = "local"\ncosmos_dir = "{emu}"\n'
+                       f'torchrun = "{emu}/bin/torchrun"\n'
+                       'env = { COSMOS_EMULATOR_TIME_SCALE = "0" }\n')
+        args = ["--config", cfg] + args
+    out = cosmos.json(*args)
+    assert len(out) == 1
+    run, prompt = out[0]["run"], out[0]["prompt"]
+    assert run["kind"] == "enhance" and run["status"] == "succeeded", run
+    assert prompt["parent_id"] == pid
+    assert prompt["prompt"] and prompt["prompt"] != text
+    assert prompt["input_video"] == str(shot / "color.mp4")
+    shown = cosmos.json("show", run["id"])
+    argv = shown["command"]["argv"]
+    assert "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py" in argv
+    assert argv[argv.index("--prompt") + 1] == text
+    clip = Path(cosmos.data_dir) / "runs" / run["id"] / "inputs" / "upsampler_input.mp4"
+    v = ffprobe(clip)
+    assert v["width"] * v["height"] <= 940 * 529 and v["frames"] == 2
+    assert not Path("/tmp/cosmos_pwned_enhance").exists()
