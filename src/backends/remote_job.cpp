@@ -48,14 +48,13 @@ std::string resolve_remote(const std::string& path, const std::string& home) {
     return path;
 }
 
+// True when a configured path must be resolved against the login's home ($HOME is asked once).
 bool needs_home(const config::HostConfig& h) {
-    for (const std::string& p :
-         {h.work_dir.string(), h.cosmos_dir.string(), h.checkpoint_dir.string(), h.torchrun}) {
-        if (!p.empty() && (p.front() == '~' || (p.front() != '/' && p.find('/') != std::string::npos))) {
-            return true;
-        }
-    }
-    return h.work_dir.empty() || h.work_dir.is_relative() || h.cosmos_dir.is_relative();
+    auto relative = [](const std::string& p) { return p.empty() || p.front() != '/'; };
+    bool torchrun_path = h.torchrun.find('/') != std::string::npos;
+    return relative(h.work_dir.string()) || relative(h.cosmos_dir.string()) ||
+           (!h.checkpoint_dir.empty() && relative(h.checkpoint_dir.string())) ||
+           (torchrun_path && relative(h.torchrun));
 }
 
 

@@ -174,10 +174,15 @@ core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
     COSMOS_TRY(auto host, config::find_host(app.config, *run.host));
     if (host.kind != "ssh" || !run.remote_dir) {
         return fail(ErrorCode::conflict,
-                    fmt::format("run {} ran on the {} host {}, which has no remote job to attach to",
+                    fmt::format("run {} runs on the {} host {}, which has no detached job to "
+                                "attach to or stop",
                                 run_id,
                                 host.kind,
-                                host.name));
+                                host.name),
+                    host.kind == "local"
+                        ? "a run on the local host ends with the process that started it: press "
+                          "Ctrl-C in its terminal"
+                        : "");
     }
     return std::pair{run, host};
 }
