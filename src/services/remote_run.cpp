@@ -1,7 +1,9 @@
 #include "services/remote_run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -77,6 +79,28 @@ model::ProgressTracker scan_log(const fs::path& log, std::int64_t frames) {
         }
     }
     return tracker;
+}
+
+bool transient(ErrorCode code) {
+    return code == ErrorCode::host_unreachable || code == ErrorCode::timeout;
+}
+
+// Runs `step` (an idempotent phase: staging, launching) again while it fails because the
+// connection dropped, with backoff, for up to 90 s: a host that restarts its sshd or a flaky
+// network does not fail the run.
+template <class F>
+auto with_reconnect(const std::string& host, F step) -> decltype(step()) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    auto backoff = std::chrono::milliseconds(250);
+    for (;;) {
+        auto r = step();
+        if (r || !transient(r.error().code) || std::chrono::steady_clock::now() > deadline) {
+            return r;
+        }
+        core::log(core::LogLevel::warn, "host {}: {}; retrying", host, r.error().message);
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(8000));
+    }
 }
 
 double seconds_since_iso(const std::optional<std::string>& iso) {
@@ -237,7 +261,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
             sink(backends::Transfer{run.id, "upload", file, done, total});
         };
     }
-    auto staged = backends::stage_job(*host, job, progress);
+    auto staged = with_reconnect(host_config.name, [&] { return backends::stage_job(*host, job, progress); });
     if (!staged) {
         return fail_run(app, run.id, staged.error().message);
     }
@@ -270,7 +294,26 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
                                                 staged->upload_seconds,
                                                 std::nullopt,
                                                 std::nullopt});
-    if (auto s = backends::launch_job(*host, staged->request); !s) {
+    int attempts = 0;
+    auto launched = with_reconnect(host_config.name, [&]() -> core::Result<bool> {
+        if (attempts++ > 0) {  // an earlier attempt may have started the model before the drop
+            COSMOS_TRY(auto before, backends::observe_job(*host, staged->request));
+            if (before.state != runtime::ProcessState::absent) {
+                return true;
+            }
+        }
+        auto s = backends::launch_job(*host, staged->request);
+        if (s || !transient(s.error().code)) {
+            return s ? core::Result<bool>(true) : core::Result<bool>(fail(s.error()));
+        }
+        // The launch command was lost with the connection: it may have started the model.
+        COSMOS_TRY(auto state, backends::observe_job(*host, staged->request));
+        if (state.state != runtime::ProcessState::absent) {
+            return true;
+        }
+        return fail(s.error());
+    });
+    if (auto s = launched ? core::Status{} : core::Status(fail(launched.error())); !s) {
         // Whatever the launcher wrote explains why: bring it home with the failure.
         (void)backends::collect_job(*host, staged->request, job.local_run_dir);
         return fail_run(app, run.id, s.error().message);

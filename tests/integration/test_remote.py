@@ -202,7 +202,7 @@ def test_sshd_restart_during_upload_still_completes(remote, tmp_path):
     runs, proc = inference(cosmos, pid, "--host", "loop", check=False, timeout=240)
     t.join()
     assert interrupted.is_set(), "the upload finished before it could be interrupted"
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, (proc.stderr, runs and runs[0].get("error"))
     assert runs[0]["status"] == "succeeded"
     assert runs[0]["uploaded_bytes"] > 0
 
