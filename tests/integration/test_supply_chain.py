@@ -138,6 +138,14 @@ def test_latest_image_is_refused_with_pinning_hint(cosmos, input_set, emulator_b
     pid = cosmos.json("create", "prompt", "harbour", input_set, env=env)["id"]
     proc = cosmos.run("inference", pid, "--host", "d", env=env, check=False)
     assert proc.returncode == 6 and "--allow-unpinned" in proc.stderr
+    # --allow-unpinned lets it start (it then fails here: no checkout) and is recorded on the run.
+    cosmos.run("inference", pid, "--host", "d", "--allow-unpinned", env=env, check=False)
+    runs = cosmos.json("list", "runs", env=env)
+    allowed = [r for r in runs if r["status"] != "pending"]
+    assert len(allowed) == 1, runs
+    events = cosmos.json("show", allowed[0]["id"], env=env)["events"]
+    assert any("unpinned image nvcr.io/cosmos-transfer1:latest allowed (--allow-unpinned)"
+               == e.get("detail") for e in events), events
     pinned = write_cfg(cosmos, '[run]\nhost = "d"\n[docker]\nimage = "nvcr.io/cosmos-transfer1:v1.0.0"\n'
                                f'[hosts.d]\nruntime = "docker"\ncosmos_dir = "{cosmos.root}/emu"\n')
     assert cosmos.run("config", "check", env=pinned).returncode == 0
