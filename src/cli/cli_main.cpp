@@ -114,6 +114,8 @@ int run(int argc, char** argv) {
     add_stage_command(app, ctx);
     add_hosts_commands(app, ctx);
     add_remote_commands(app, ctx);
+    add_checkpoints_commands(app, ctx);
+    add_setup_commands(app, ctx);
     add_media_commands(app, ctx);
 
     try {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "services/hf_token.hpp"
 #include "config/templates.hpp"
 
 namespace cosmos::cli {
@@ -49,6 +50,23 @@ void add_config(CLI::App& parent, Context& ctx) {
         ctx.action = [&ctx] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto cfg, ctx.load_config());
+                // Supply-chain rules (docs/supply-chain.md): pinned images, a private token file.
+                auto unpinned = config::unpinned_images(cfg);
+                if (!unpinned.empty()) {
+                    core::Error e = unpinned.front();
+                    for (std::size_t i = 1; i < unpinned.size(); ++i) {
+                        e.message += "; " + unpinned[i].message;
+                    }
+                    return core::fail(std::move(e));
+                }
+                if (!cfg.huggingface.token_file.empty()) {
+                    if (auto t = services::read_token_file(cfg.huggingface.token_file); !t) {
+                        core::Error e = t.error();
+                        e.code = core::ErrorCode::config;
+                        e.message = "[huggingface] token_file: " + e.message;
+                        return core::fail(std::move(e));
+                    }
+                }
                 std::string source =
                     cfg.source.empty() ? std::string("embedded defaults") : cfg.source.string();
                 if (ctx.out.json) {

@@ -79,6 +79,23 @@ core::Result<std::optional<double>> upscale_weight(const std::vector<std::string
                 "--upscale takes an optional weight, e.g. --upscale 0.5");
 }
 
+// The supply-chain overrides every run command takes (recorded on each run they affect).
+struct SupplyFlags {
+    bool skip_verify = false;
+    bool allow_unpinned = false;
+};
+
+void add_supply_flags(CLI::App* cmd, SupplyFlags& f) {
+    cmd->add_flag("--skip-verify",
+                  f.skip_verify,
+                  "Start even though the host's last `cosmos checkpoints verify` failed or is "
+                  "older than its checkpoints (recorded on the run)");
+    cmd->add_flag("--allow-unpinned",
+                  f.allow_unpinned,
+                  "Run a docker image referenced without a version tag or digest (or :latest); "
+                  "recorded on the run");
+}
+
 // Executes `runs` one after another (each followed by its upscale run when `upscale` is set);
 // returns the final records.
 core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
@@ -86,6 +103,7 @@ core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
                                                         const std::vector<store::RunRecord>& runs,
                                                         const std::string& host,
                                                         bool detach,
+                                                        const SupplyFlags& supply,
                                                         std::optional<double> upscale = {}) {
     std::vector<store::RunRecord> done;
     for (const auto& run : runs) {
@@ -99,6 +117,8 @@ core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
         }
         opts.cancel = &g_interrupted;
         opts.detach = detach;
+        opts.skip_verify = supply.skip_verify;
+        opts.allow_unpinned = supply.allow_unpinned;
         opts.sink = [&printer](const backends::JobEvent& e) { printer(e); };
         COSMOS_TRY(auto final_run, services::execute_run(app, run.id, opts));
         bool chain = upscale && final_run.status == store::RunStatus::succeeded;
@@ -118,6 +138,7 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
         std::vector<std::string> prompts;
         std::string host;
         bool offload = false;
+        SupplyFlags supply;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
@@ -129,6 +150,7 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
     cmd->add_flag("--offload", a->offload,
                   "Pass --offload_prompt_upsampler (load, run, unload: less GPU memory, slower)");
+    add_supply_flags(cmd, a->supply);
     cmd->footer("Examples:\n  cosmos prompt-enhance ps_1a2b3c\n"
                 "  cosmos prompt-enhance ps_1a2b3c ps_4d5e6f --host gpu1 --json\n"
                 "The new prompts are listed by `cosmos list prompts`; run them with cosmos inference.");
@@ -142,7 +164,7 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::create_enhance_run(*app, id, a->offload));
                     runs.push_back(std::move(run));
                 }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, false));
+                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, false, a->supply));
                 return {};
             });
             if (code != 0 && finished.empty()) {
@@ -184,6 +206,7 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         std::string host;
         bool detach = false;
         std::optional<int> num_gpus;
+        SupplyFlags supply;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
@@ -196,6 +219,7 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
     cmd->add_option("--num-gpus", a->num_gpus, "GPUs per run (1, 2, 4 or 8; default: the parent's)");
     cmd->add_flag("--detach", a->detach, "ssh hosts: return once started (cosmos logs -f follows)");
+    add_supply_flags(cmd, a->supply);
     cmd->footer("Examples:\n  cosmos upscale rs_1a2b3c\n  cosmos upscale rs_1a2b3c --weight 0.7 --host gpu1\n"
                 "  cosmos inference ps_1a2b --upscale 0.5   # transfer, then upscale its output");
     cmd->callback([&ctx, a] {
@@ -208,7 +232,7 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::create_upscale_run(*app, id, a->weight, a->num_gpus));
                     runs.push_back(std::move(run));
                 }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach));
+                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, a->supply));
                 return {};
             });
             return report_runs(ctx, finished, code, a->detach);
@@ -225,6 +249,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         bool detach = false;
         std::vector<std::string> upscale;
         RunOptionsBinding binding;
+        SupplyFlags supply;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
@@ -243,6 +268,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                                "weight, default 0.5)")
                    ->expected(0, 1);
     a->binding.add_to(*cmd);
+    add_supply_flags(cmd, a->supply);
     cmd->footer(
         "Examples:\n  cosmos inference ps_1a2b3c\n"
         "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
@@ -271,7 +297,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::create_run(*app, p, opts));
                     runs.push_back(std::move(run));
                 }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, upscale));
+                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, a->supply, upscale));
                 return {};
             });
             return report_runs(ctx, finished, code, a->detach);

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -200,6 +201,62 @@ core::Result<HostConfig> find_host(const Config& config, const std::string& name
         fmt::format(
             "unknown host '{}' (configured: {})", name, detail::join(detail::host_names(config))),
         fmt::format("add a [hosts.{}] table to {} (see docs/configuration.md)", name, where));
+}
+
+}  // namespace cosmos::config
+
+namespace cosmos::config {
+
+std::optional<core::Error> image_pin_problem(const std::string& image, const std::string& where) {
+    auto at = image.find("@sha256:");
+    if (at != std::string::npos) {
+        std::string digest = image.substr(at + 8);
+        bool hex = digest.size() == 64 && std::all_of(digest.begin(), digest.end(), [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+        if (hex) {
+            return std::nullopt;
+        }
+    }
+    std::string name = at == std::string::npos ? image : image.substr(0, at);
+    auto slash = name.rfind('/');
+    auto colon = name.rfind(':');
+    std::string tag =
+        colon != std::string::npos && (slash == std::string::npos || colon > slash)
+            ? name.substr(colon + 1)
+            : std::string();
+    std::string repo = tag.empty() ? name : name.substr(0, colon);
+    if (!tag.empty() && tag != "latest" && at == std::string::npos) {
+        return std::nullopt;
+    }
+    std::string why = at != std::string::npos ? "has a malformed digest"
+                      : tag.empty()           ? "has no tag (which means :latest)"
+                                              : "uses the moving tag :latest";
+    return core::Error{
+        core::ErrorCode::config,
+        fmt::format("{}: image '{}' {}: runs would not be reproducible", where, image, why),
+        fmt::format("pin it to a version tag or a digest, e.g. image = \"{}:v1.2.3\" or "
+                    "\"{}@sha256:<digest>\" (cosmos setup image builds a versioned tag); "
+                    "--allow-unpinned runs it anyway and records that on the run",
+                    repo,
+                    repo)};
+}
+
+std::vector<core::Error> unpinned_images(const Config& config) {
+    std::vector<core::Error> out;
+    if (!config.docker.image.empty()) {
+        if (auto e = image_pin_problem(config.docker.image, "[docker]")) {
+            out.push_back(std::move(*e));
+        }
+    }
+    for (const auto& [name, host] : config.hosts) {
+        if (host.runtime == "docker" && !host.image.empty() && host.image != config.docker.image) {
+            if (auto e = image_pin_problem(host.image, fmt::format("[hosts.{}]", name))) {
+                out.push_back(std::move(*e));
+            }
+        }
+    }
+    return out;
 }
 
 }  // namespace cosmos::config

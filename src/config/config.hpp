@@ -43,6 +43,19 @@ struct HostConfig {
     bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
     int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
     bool managed = false;   // read from the hosts file that `cosmos hosts add|remove` edits
+    // Runs refuse to start until `cosmos checkpoints verify` passed on this host (otherwise only
+    // a failed or stale verify blocks runs; see docs/supply-chain.md).
+    bool require_verified = false;
+};
+
+// [docker]: defaults for hosts of the docker runtime.
+struct DockerDefaults {
+    std::string image;  // used by docker hosts that name no image; must be pinned
+};
+
+// [huggingface]: where the Hugging Face token comes from when $HF_TOKEN is not set.
+struct HuggingFace {
+    std::filesystem::path token_file;  // must be mode 0600 (or stricter)
 };
 
 struct RunDefaults {
@@ -78,7 +91,16 @@ struct Config {
     Paths paths;
     RunDefaults run;
     std::map<std::string, HostConfig> hosts;  // never empty: `local` is added when none is given
+    DockerDefaults docker;
+    HuggingFace huggingface;
 };
+
+// Why `image` is not pinned (no tag, or the `latest` tag), with how to pin it; nullopt when it
+// names a version tag or a digest (name@sha256:<64 hex>).
+std::optional<core::Error> image_pin_problem(const std::string& image, const std::string& where);
+
+// Every unpinned image the docker hosts of `config` use (see image_pin_problem).
+std::vector<core::Error> unpinned_images(const Config& config);
 
 struct LoadOptions {
     std::optional<std::filesystem::path> explicit_path;  // --config FILE

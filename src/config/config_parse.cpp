@@ -321,7 +321,10 @@ Status read_env(const Reader& r,
     return {};
 }
 
-core::Result<HostConfig> read_host(const Reader& r, const toml::key& name, const toml::node& node) {
+core::Result<HostConfig> read_host(const Reader& r,
+                                   const toml::key& name,
+                                   const toml::node& node,
+                                   const std::string& default_image) {
     const std::string section = fmt::format("[hosts.{}]", name.str());
     std::string context = fmt::format("host name '{}'", name.str());
     if (auto s = r.checked(line_of(name, node), context, core::validate_name(name.str())); !s) {
@@ -358,9 +361,17 @@ core::Result<HostConfig> read_host(const Reader& r, const toml::key& name, const
              COSMOS_TRY(h.emulated, r.exact<bool>(n, section, "emulated"));
              return {};
          }},
+        {"require_verified",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(h.require_verified, r.exact<bool>(n, section, "require_verified"));
+             return {};
+         }},
     };
     if (auto s = r.read_fields(*table, section, fields); !s) {
         return core::fail(std::move(s).error());
+    }
+    if (h.image.empty() && h.runtime == "docker") {
+        h.image = default_image;
     }
     if (auto s = finish_host(h, r.file(), r.base_dir()); !s) {
         return core::fail(std::move(s).error());
@@ -371,7 +382,7 @@ core::Result<HostConfig> read_host(const Reader& r, const toml::key& name, const
 Status read_hosts(const Reader& r, const toml::node& n, Config& config, detail::FileFacts& facts) {
     COSMOS_TRY(const toml::table* table, r.table_of(n, "the top level", "hosts"));
     for (auto&& [name, node] : *table) {
-        COSMOS_TRY(HostConfig host, read_host(r, name, node));
+        COSMOS_TRY(HostConfig host, read_host(r, name, node, config.docker.image));
         config.hosts[host.name] = std::move(host);
     }
     facts.hosts_given = !config.hosts.empty();
@@ -382,7 +393,30 @@ Status read_document(const Reader& r,
                      const toml::table& root,
                      Config& config,
                      detail::FileFacts& facts) {
+    // [docker] first: its image is the default of the [hosts.*] tables, wherever it appears.
+    if (const auto* docker = root.get("docker")) {
+        COSMOS_TRY(const toml::table* t, r.table_of(*docker, "the top level", "docker"));
+        if (auto s = r.read_fields(
+                *t, "[docker]", {string_field(r, "[docker]", "image", check_image, config.docker.image)});
+            !s) {
+            return s;
+        }
+    }
     std::vector<Field> fields = {
+        {"docker", [](const toml::node&) -> Status { return {}; }},
+        {"huggingface",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(const toml::table* t, r.table_of(n, "the top level", "huggingface"));
+             return r.read_fields(*t,
+                                  "[huggingface]",
+                                  {{"token_file", [&](const toml::node& v) -> Status {
+                                        COSMOS_TRY(std::string raw,
+                                                   r.exact<std::string>(
+                                                       v, "[huggingface]", "token_file"));
+                                        config.huggingface.token_file = r.path_of(raw);
+                                        return {};
+                                    }}});
+         }},
         {"paths",
          [&](const toml::node& n) -> Status {
              COSMOS_TRY(const toml::table* paths, r.table_of(n, "the top level", "paths"));

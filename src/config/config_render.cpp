@@ -153,6 +153,9 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     if (h.emulated) {
         out += "emulated = true  # the emulator is installed into cosmos_dir automatically\n";
     }
+    if (h.require_verified) {
+        out += "require_verified = true\n";
+    }
     if (!h.env.empty()) {
         out += fmt::format("\n[hosts.{}.env]\n", key(h.name));
         for (const auto& [name, value] : h.env) {
@@ -177,6 +180,14 @@ std::string render_config(const Config& config) {
     out += "\n[paths]\n";
     line(out, "data_dir", quote(config.paths.data_dir.string()));
     render_run(out, config.run);
+    if (!config.docker.image.empty()) {
+        out += "\n[docker]\n";
+        line(out, "image", quote(config.docker.image));
+    }
+    if (!config.huggingface.token_file.empty()) {
+        out += "\n[huggingface]\n";
+        line(out, "token_file", quote(config.huggingface.token_file.string()));
+    }
     for (const auto& [name, host] : config.hosts) {
         render_host(out, host, true);
     }

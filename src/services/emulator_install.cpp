@@ -134,6 +134,52 @@ core::Status install_checkpoints(const fs::path& dir) {
     return {};
 }
 
+// A stand-in for the checkout's scripts/download_checkpoints.py (docs/emulator.md): same flags,
+// writes the placeholder checkpoint files (the same bytes install_checkpoints writes), skips
+// files already there, and, like the real script, prints errors but exits 0. Without a token
+// (HF_TOKEN or --hf_token) every download fails, as the NVIDIA repositories are gated.
+std::string download_script() {
+    std::string files;
+    for (const auto& rel : emulated_checkpoint_files()) {
+        files += fmt::format("    \"{}\",\n", rel);
+    }
+    return fmt::format(R"PY(#!/usr/bin/env python3
+# cosmos-emulator stand-in for Cosmos-Transfer1's scripts/download_checkpoints.py (docs/emulator.md).
+import argparse
+import os
+import sys
+
+FILES = [
+{}]
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--output_dir", default="checkpoints")
+parser.add_argument("--model", default="all", choices=["all", "7b", "7b_av"])
+parser.add_argument("--hf_token", default=None)
+args = parser.parse_args()
+token = args.hf_token or os.environ.get("HF_TOKEN")
+for rel in FILES:
+    av = "-Sample-AV" in rel
+    if (args.model == "7b" and av) or (args.model == "7b_av" and rel.startswith("nvidia/Cosmos-Transfer1-7B/")):
+        continue
+    path = os.path.join(args.output_dir, rel)
+    if os.path.exists(path):
+        print(f"Skipping {{rel}}: already downloaded", flush=True)
+        continue
+    if not token:
+        print(f"Error downloading {{rel}}: 401 Client Error: Unauthorized (gated repository, no token)", flush=True)
+        continue
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".incomplete", "w") as f:
+        f.write(f"cosmos-emulator placeholder: {{rel}}\n")
+    os.replace(path + ".incomplete", path)
+    print(f"Downloaded {{rel}}", flush=True)
+print("Checkpoint downloading done.", flush=True)
+sys.exit(0)  # like the real script: errors are printed, the exit status stays 0
+)PY",
+                       files);
+}
+
 }  // namespace
 
 const std::vector<std::string>& emulated_checkpoint_files() {
@@ -195,6 +241,9 @@ core::Status install_emulator(const fs::path& dir, const fs::path& emulator_bina
         [&] { return write_file(dir / "bin" / "torchrun", bin_wrapper("torchrun"), exec); },
         [&] { return write_file(dir / "bin" / "nvidia-smi", bin_wrapper("nvidia-smi"), exec); },
         [&] { return install_checkpoints(dir); },
+        [&] {
+            return write_file(dir / "scripts" / "download_checkpoints.py", download_script(), exec);
+        },
     };
     for (const auto& step : steps) {
         core::Status st = step();

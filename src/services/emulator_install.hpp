@@ -22,6 +22,8 @@ core::Result<std::filesystem::path> find_emulator_binary();
 //                                                     sh wrapper: the emulator's upsampler mode
 //   bin/torchrun, bin/nvidia-smi                      sh wrappers: the emulator's other modes
 //   checkpoints/...                                   small placeholder checkpoint files
+//   scripts/download_checkpoints.py                   stand-in download script (same flags;
+//                                                     writes the placeholders; needs a token)
 // The wrappers find the emulator relative to themselves, so the checkout can be moved or copied.
 // Fails with not_found when `emulator_binary` is missing and io when writing fails.
 core::Status install_emulator(const std::filesystem::path& dir,

@@ -5,7 +5,9 @@
 #include "backends/local_backend.hpp"
 #include "core/log.hpp"
 #include "model/transfer_command.hpp"
+#include "services/checkpoints.hpp"
 #include "services/create_run.hpp"
+#include "services/hf_token.hpp"
 #include "services/emulator_install.hpp"
 #include "services/enhance.hpp"
 #include "services/remote_run.hpp"
@@ -44,6 +46,41 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
 }
 
 namespace {
+
+// Before a run starts on `host` (docs/supply-chain.md): its docker image must be pinned, its
+// checkpoints must not have failed their last verify (nor changed since), and the Hugging Face
+// token, when configured, travels with it as a secret (the runtime's 0600 env file). Overrides
+// are noted on the run's events.
+core::Status supply_checks(const App& app,
+                           const store::RunRecord& run,
+                           config::HostConfig& host,
+                           const ExecuteOptions& options) {
+    if (host.runtime == "docker") {
+        if (auto problem = config::image_pin_problem(host.image, fmt::format("[hosts.{}]", host.name))) {
+            if (!options.allow_unpinned) {
+                return fail(std::move(*problem));
+            }
+            if (auto s = store::add_run_note(
+                    app.db, run.id, fmt::format("unpinned image {} allowed (--allow-unpinned)", host.image));
+                !s) {
+                return s;
+            }
+        }
+    }
+    if (options.skip_verify) {
+        if (auto s = store::add_run_note(app.db, run.id, "checkpoint verify skipped (--skip-verify)");
+            !s) {
+            return s;
+        }
+    } else if (auto s = check_checkpoints_verified(app, host); !s) {
+        return s;
+    }
+    COSMOS_TRY(auto token, huggingface_token(app.config));
+    if (token && host.env.count("HF_TOKEN") == 0) {
+        host.env["HF_TOKEN"] = *token;
+    }
+    return {};
+}
 
 core::Status check_inputs_exist(const store::PromptRecord& prompt) {
     std::error_code ec;
@@ -109,6 +146,9 @@ core::Result<store::RunRecord> execute_run(const App& app,
                                 run->params.num_gpus,
                                 host.name,
                                 host.gpus));
+    }
+    if (auto s = supply_checks(app, *run, host, options); !s) {
+        return fail(s.error());
     }
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
     if (!prompt) {

@@ -19,6 +19,9 @@ struct ExecuteOptions {
     const std::atomic<bool>* cancel = nullptr;  // set to true to cancel (Ctrl-C)
     backends::EventSink sink;                   // may be empty
     bool detach = false;  // ssh hosts: return once the model started (`cosmos logs -f` attaches)
+    // Supply-chain overrides (docs/supply-chain.md); each one used is noted on the run.
+    bool skip_verify = false;     // start although the host's checkpoint verify failed/is stale
+    bool allow_unpinned = false;  // run a docker image without a version tag or digest
 };
 
 // Runs `run_id` to its end and returns the final record. Fails with not_found (run, host),

@@ -311,6 +311,14 @@ core::Status record_progress(const Database& db, const std::string& id, double p
     return st.run();
 }
 
+core::Status add_run_note(const Database& db, const std::string& id, const std::string& detail) {
+    COSMOS_TRY(auto run, get_run(db, id));
+    if (!run) {
+        return core::fail(core::ErrorCode::not_found, fmt::format("no run {}", id));
+    }
+    return insert_event(db, id, core::now_iso(), run->status, detail);
+}
+
 core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id) {
     COSMOS_TRY(auto st,
                db.prepare("SELECT at, status, detail FROM run_events WHERE run_id = ? "

@@ -76,6 +76,10 @@ core::Status record_costs(const Database& db, const std::string& id, const CostR
 
 core::Status record_progress(const Database& db, const std::string& id, double progress);
 
+// Appends an event with `detail` to run `id` without changing its status (e.g. "checkpoint
+// verify skipped (--skip-verify)").
+core::Status add_run_note(const Database& db, const std::string& id, const std::string& detail);
+
 core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id);
 
 // Deletes the run and its events.
