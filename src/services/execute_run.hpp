@@ -6,6 +6,7 @@
 #include <atomic>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/job_event.hpp"
 #include "core/result.hpp"
@@ -19,6 +20,10 @@ struct ExecuteOptions {
     const std::atomic<bool>* cancel = nullptr;  // set to true to cancel (Ctrl-C)
     backends::EventSink sink;                   // may be empty
     bool detach = false;  // ssh hosts: return once the model started (`cosmos logs -f` attaches)
+    std::vector<int> gpu_ids;  // CUDA_VISIBLE_DEVICES chosen by the scheduler; empty: 0..n-1
+    // ssh hosts: a transient failure before launch (host unreachable, timeout) moves the run
+    // back to `queued` instead of `failed`, so the queue can retry it (services/queue.hpp).
+    bool requeue_transient = false;
 };
 
 // Runs `run_id` to its end and returns the final record. Fails with not_found (run, host),
