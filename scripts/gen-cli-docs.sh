@@ -8,7 +8,8 @@ commands=("" "create" "create prompt" "create run" "inference" "list" "show" "se
           "templates show" "demo" "emulator" "emulator install" "stage"
           "hosts" "hosts add" "hosts list" "hosts show" "hosts remove" "hosts trust"
           "upscale" "prompt-enhance" "logs" "kill" "status"
-          "prepare" "interpolate" "chunk" "stitch" "long-run")
+          "prepare" "interpolate" "chunk" "stitch" "long-run"
+          "queue" "queue pause" "queue resume" "queue cancel" "queue move" "worker")
 {
   echo "# cosmos command reference"
   echo

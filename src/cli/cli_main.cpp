@@ -114,6 +114,7 @@ int run(int argc, char** argv) {
     add_stage_command(app, ctx);
     add_hosts_commands(app, ctx);
     add_remote_commands(app, ctx);
+    add_queue_commands(app, ctx);
     add_media_commands(app, ctx);
 
     try {

@@ -53,6 +53,7 @@ void add_demo_commands(CLI::App& app, Context& ctx);    // demo, emulator instal
 void add_stage_command(CLI::App& app, Context& ctx);    // stage (inputs into a host's cache)
 void add_hosts_commands(CLI::App& app, Context& ctx);   // hosts add|list|show|remove|trust
 void add_remote_commands(CLI::App& app, Context& ctx);  // logs, kill, status
+void add_queue_commands(CLI::App& app, Context& ctx);   // queue [pause|resume|cancel|move], worker
 void add_media_commands(CLI::App& app,
                         Context& ctx);  // prepare, interpolate, chunk, stitch, long-run
 
