@@ -87,7 +87,11 @@ void handle_error(const App& app,
         finish(app, shared, job, **run);
         return;
     }
-    if (classify_failure(e) == FailureClass::transient) {
+    // A launched remote run lives on in its job dir whatever went wrong here (a collect that
+    // failed, a connection that stayed down): come back and re-attach rather than fail it.
+    bool launched = run && *run && (*run)->status == store::RunStatus::running &&
+                    (*run)->remote_dir.has_value();
+    if (launched || classify_failure(e) == FailureClass::transient) {
         if (job.host) {
             (void)store::mark_host_unhealthy(
                 app.db, *job.host, core::now_ms() + shared.options.unhealthy_ms, e.message);

@@ -13,7 +13,7 @@ import pytest
 
 from sshd_server import SshServer, sshd_available
 
-pytestmark = pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
+needs_sshd = pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
 
 # The worker serves only the two ssh hosts (by default it would use `local` too).
 HOSTS = ["--host", "gpu0", "--host", "gpu1"]
@@ -76,12 +76,12 @@ def executions(record):
     return counts, devices
 
 
-def check_all_succeeded_once(cosmos, runs, record):
+def check_all_succeeded_once(cosmos, runs, record, log=""):
     counts, devices = executions(record)
     hosts = set()
     for run_id in runs:
         shown = cosmos.json("show", run_id)
-        assert shown["status"] == "succeeded", shown
+        assert shown["status"] == "succeeded", (shown, log)
         assert Path(shown["output_video"]).is_file(), shown
         assert counts.get(run_id) == 1, (run_id, counts.get(run_id))
         assert devices[run_id] in ("0", "1")
@@ -93,14 +93,16 @@ def check_all_succeeded_once(cosmos, runs, record):
     assert all(j["state"] == "done" and j["attempts"] == 1 for j in finished), finished
 
 
+@needs_sshd
 def test_worker_runs_queue_on_two_hosts_each_run_once(cosmos, emulator_bin, servers, input_set):
     runs, record = setup_queue(cosmos, servers, input_set, 6, "0")
     assert len(runs) == 12
     proc = cosmos.run("worker", *HOSTS, "--exit-when-idle", "--poll", "0.2", timeout=600)
     assert "start gpu" in proc.stderr
-    check_all_succeeded_once(cosmos, runs, record)
+    check_all_succeeded_once(cosmos, runs, record, proc.stderr)
 
 
+@needs_sshd
 def test_killed_worker_is_taken_over_without_rerunning(cosmos, emulator_bin, servers, input_set):
     runs, record = setup_queue(cosmos, servers, input_set, 4, "0.05")
     env = dict(cosmos.env)
@@ -126,4 +128,32 @@ def test_killed_worker_is_taken_over_without_rerunning(cosmos, emulator_bin, ser
     proc = cosmos.run("worker", *HOSTS, "--exit-when-idle", "--poll", "0.2", "--lease", "3",
                       timeout=600)
     assert "taken over" in proc.stderr, proc.stderr
-    check_all_succeeded_once(cosmos, runs, record)
+    check_all_succeeded_once(cosmos, runs, record, proc.stderr)
+
+
+def test_queue_commands_order_pause_cancel(cosmos, emulator_bin, input_set):
+    pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+    first = cosmos.json("inference", pid, pid, pid, "--queue")
+    runs = [q["run"] for q in first]
+    urgent = cosmos.json("inference", pid, "--queue", "--priority", "5")[0]["run"]
+    order = [j["run"] for j in cosmos.json("queue")["jobs"]]
+    assert order == [urgent] + runs
+    cosmos.run("queue", "move", runs[2], "--to", "1")
+    order = [j["run"] for j in cosmos.json("queue")["jobs"]]
+    assert order == [runs[2], urgent, runs[0], runs[1]]
+    cosmos.run("queue", "pause", runs[0])
+    cancelled = cosmos.json("queue", "cancel", runs[1])
+    assert cancelled[0]["state"] == "cancelled"
+    assert cosmos.json("show", runs[1])["status"] == "cancelled"
+    listed = {j["run"]: j for j in cosmos.json("queue")["jobs"]}
+    assert listed[runs[0]]["paused"] and runs[1] not in listed
+    # A job that ended cannot be cancelled again.
+    again = cosmos.run("queue", "cancel", runs[1], check=False)
+    assert again.returncode != 0 and "already ended" in again.stderr
+    cosmos.run("queue", "pause")
+    assert cosmos.json("queue")["paused"] is True
+    # A paused queue is idle for a worker: it exits at once.
+    proc = cosmos.run("worker", "--exit-when-idle", "--poll", "0.1", timeout=60)
+    assert " start " not in proc.stderr and "stopped" in proc.stderr
+    cosmos.run("queue", "resume")
+    assert cosmos.json("queue")["paused"] is False
