@@ -10,7 +10,8 @@ commands=("" "create" "create prompt" "create run" "inference" "list" "show" "se
           "upscale" "prompt-enhance" "logs" "kill" "status"
           "prepare" "interpolate" "chunk" "stitch" "long-run"
           "checkpoints" "checkpoints manifest" "checkpoints verify" "setup" "setup image"
-          "setup checkpoints")
+          "setup checkpoints"
+          "queue" "queue pause" "queue resume" "queue cancel" "queue move" "worker")
 {
   echo "# cosmos command reference"
   echo

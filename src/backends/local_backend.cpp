@@ -79,9 +79,11 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
     in.output_dir = out_dir.string();
     in.offload = job.params.offload;
     in.num_steps = job.num_steps;
-    in.gpu_ids.clear();
-    for (int i = 0; i < job.params.num_gpus; ++i) {
-        in.gpu_ids.push_back(i);
+    in.gpu_ids = job.gpu_ids;
+    if (in.gpu_ids.empty()) {
+        for (int i = 0; i < job.params.num_gpus; ++i) {
+            in.gpu_ids.push_back(i);
+        }
     }
     info.command = job.kind == "enhance"
                        ? enhance_launch(host.torchrun,

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@ struct LocalJob {
     std::int64_t frames = 121;  // input frames, for the expected chunk count
     std::optional<int> num_steps;  // a --num_steps flag (the upscaler runs with 10)
     std::string kind = "transfer";  // transfer | upscale | enhance (the prompt upsampler)
+    std::vector<int> gpu_ids;       // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
 };
 
 struct LaunchInfo {

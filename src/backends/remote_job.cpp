@@ -196,9 +196,11 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
     in.output_dir = job_dir + "/outputs";
     in.offload = job.params.offload;
     in.num_steps = job.num_steps;
-    in.gpu_ids.clear();
-    for (int i = 0; i < job.params.num_gpus; ++i) {
-        in.gpu_ids.push_back(i);
+    in.gpu_ids = job.gpu_ids;
+    if (in.gpu_ids.empty()) {
+        for (int i = 0; i < job.params.num_gpus; ++i) {
+            in.gpu_ids.push_back(i);
+        }
     }
     staged.request.command =
         job.kind == "enhance"

@@ -58,6 +58,7 @@ struct RemoteJobSpec {
     model::RunParams params;
     std::int64_t frames = 121;       // input frames, for the expected chunk count
     std::optional<int> num_steps;    // a --num_steps flag (the upscaler runs with 10)
+    std::vector<int> gpu_ids;        // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
 };
 
 struct StagedJob {

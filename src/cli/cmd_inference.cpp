@@ -12,6 +12,8 @@
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
 #include "services/execute_run.hpp"
+#include "services/queue.hpp"
+#include "store/run_store.hpp"
 #include "model/upscale_command.hpp"
 #include "services/upscale.hpp"
 #include "services/views.hpp"
@@ -247,6 +249,8 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         std::vector<std::string> prompts;
         std::string host;
         bool detach = false;
+        bool queue = false;
+        int priority = 0;
         std::vector<std::string> upscale;
         RunOptionsBinding binding;
         SupplyFlags supply;
@@ -262,6 +266,12 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                   a->detach,
                   "ssh hosts: return once each run started; `cosmos logs -f RUN_ID` follows it, "
                   "collects its outputs and records the outcome");
+    cmd->add_flag("--queue",
+                  a->queue,
+                  "Queue the runs instead of running them now; `cosmos worker` runs them "
+                  "(docs/queue.md)");
+    cmd->add_option("--priority", a->priority, "With --queue: higher runs first")
+        ->capture_default_str();
     auto* up = cmd->add_option("--upscale",
                                a->upscale,
                                "After each run succeeds, upscale its output to 4K (optional "
@@ -273,17 +283,24 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         "Examples:\n  cosmos inference ps_1a2b3c\n"
         "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
         "  cosmos inference ps_1a2b3c --host gpu1 --detach   # then: cosmos logs -f RUN_ID\n"
+        "  cosmos inference ps_1a2b3c ps_4d5e6f --queue      # then: cosmos worker\n"
         "Exit code 10 when a run failed (its error and log are in `cosmos show RUN_ID`).");
     cmd->callback([&ctx, a, up] {
         bool upscale_given = up->count() > 0;
         ctx.action = [&ctx, a, upscale_given] {
             std::vector<store::RunRecord> finished;
+            bool queued_only = false;
             int code = ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto upscale, upscale_weight(a->upscale, upscale_given));
                 if (upscale && a->detach) {
                     return fail(ErrorCode::invalid_input,
                                 "--upscale cannot be combined with --detach",
                                 "run `cosmos upscale RUN_ID` once the run succeeded");
+                }
+                if (a->queue && (upscale || a->detach)) {
+                    return fail(ErrorCode::invalid_input,
+                                "--queue cannot be combined with --upscale or --detach",
+                                "queue the runs, then `cosmos upscale RUN_ID` once they succeeded");
                 }
                 COSMOS_TRY(auto opts, a->binding.options());
                 COSMOS_TRY(auto* app, ctx.app());
@@ -297,9 +314,33 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::create_run(*app, p, opts));
                     runs.push_back(std::move(run));
                 }
+                if (a->queue) {
+                    services::QueueOptions q;
+                    q.priority = a->priority;
+                    if (!a->host.empty()) {
+                        q.host = a->host;
+                    }
+                    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+                    for (const auto& run : runs) {
+                        COSMOS_TRY(auto job, services::enqueue_run(*app, run.id, q));
+                        COSMOS_TRY(auto queued, store::get_run(app->db, run.id));
+                        arr.push_back(services::job_json(job, queued, std::nullopt));
+                        if (!ctx.out.json) {
+                            ctx.out.print_line(fmt::format("{}\t{}\tqueued", run.id, job.id));
+                        }
+                    }
+                    if (ctx.out.json) {
+                        ctx.out.print_json(arr);
+                    }
+                    queued_only = true;
+                    return {};
+                }
                 COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, a->supply, upscale));
                 return {};
             });
+            if (queued_only) {
+                return code;
+            }
             return report_runs(ctx, finished, code, a->detach);
         };
     });

@@ -162,6 +162,8 @@ core::Result<store::RunRecord> execute_run(const App& app,
     if (host.kind == "ssh") {
         RemoteExecuteOptions remote;
         remote.detach = options.detach;
+        remote.gpu_ids = options.gpu_ids;
+        remote.requeue_transient = options.requeue_transient;
         remote.attach.sink = options.sink;
         remote.attach.stop = options.cancel;
         remote.attach.kill_on_stop = true;
@@ -178,7 +180,8 @@ core::Result<store::RunRecord> execute_run(const App& app,
                            run->params,
                            prompt->video.frames,
                            num_steps_flag(*run),
-                           run->kind};
+                           run->kind,
+                           options.gpu_ids};
     auto launch = backends::prepare_local_job(host, job);
     if (!launch) {
         return fail_run(app, run_id, launch.error().message);

@@ -213,6 +213,10 @@ core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
 
 }  // namespace
 
+bool is_transient(const core::Error& e) {
+    return e.code == ErrorCode::host_unreachable || e.code == ErrorCode::timeout;
+}
+
 core::Result<backends::RemoteHost> open_host(const config::HostConfig& host) {
     COSMOS_TRY(auto shell, backends::shell_for(host));
     return backends::open_remote_host(host, std::move(shell));
@@ -235,6 +239,9 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         }
     }
     if (!reachable) {
+        if (options.requeue_transient && is_transient(reachable.error())) {
+            return fail(reachable.error());  // the run stays queued: nothing changed yet
+        }
         (void)fail_run(app, run.id, reachable.error().message);
         return fail(reachable.error());
     }
@@ -255,6 +262,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     job.params = run.params;
     job.frames = prompt.video.frames;
     job.num_steps = num_steps_flag(run);
+    job.gpu_ids = options.gpu_ids;
     backends::StageProgressFn progress;
     if (sink) {
         progress = [&sink, &run](const std::string& file, std::uint64_t done, std::uint64_t total) {
@@ -263,6 +271,13 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     }
     auto staged = with_reconnect(host_config.name, [&] { return backends::stage_job(*host, job, progress); });
     if (!staged) {
+        if (options.requeue_transient && is_transient(staged.error())) {
+            (void)store::transition_run(app.db,
+                                        run.id,
+                                        store::RunStatus::queued,
+                                        fmt::format("staging interrupted: {}", staged.error().message));
+            return fail(staged.error());
+        }
         return fail_run(app, run.id, staged.error().message);
     }
     std::error_code ec;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/job_event.hpp"
 #include "backends/remote_job.hpp"
@@ -31,7 +32,13 @@ struct AttachOptions {
 struct RemoteExecuteOptions {
     AttachOptions attach;
     bool detach = false;  // return once the model started
+    std::vector<int> gpu_ids;         // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
+    bool requeue_transient = false;   // see ExecuteOptions::requeue_transient
 };
+
+// True for failures worth retrying later (host unreachable, timeout): the host or network, not
+// the run, was at fault.
+bool is_transient(const core::Error& e);
 
 // Stages, launches and (unless detached) attaches to pending run `run` of `prompt` on `host`.
 core::Result<store::RunRecord> execute_remote_run(const App& app,

@@ -198,6 +198,19 @@ core::Status Database::exec(std::string_view sql) const {
 }
 
 core::Status Database::transaction(const std::function<core::Status()>& body) const {
+    if (sqlite3_get_autocommit(m_db) == 0) {
+        // Nested inside a transaction of this connection: a savepoint, so the outer write lock
+        // covers both (the queue moves runs inside its claim transaction).
+        if (auto s = exec("SAVEPOINT nested"); !s) {
+            return s;
+        }
+        core::Status inner = body();
+        if (!inner) {
+            (void)exec("ROLLBACK TO nested");
+        }
+        (void)exec("RELEASE nested");
+        return inner;
+    }
     if (auto s = exec("BEGIN IMMEDIATE"); !s) {
         return s;
     }

@@ -72,7 +72,8 @@ public:
     core::Result<Statement> prepare(std::string_view sql) const;
     // Executes one or more statements without results.
     core::Status exec(std::string_view sql) const;
-    // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails.
+    // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails; inside another
+    // transaction of this connection it runs in a savepoint instead.
     core::Status transaction(const std::function<core::Status()>& body) const;
     // Number of rows changed by the last statement.
     std::int64_t changes() const;

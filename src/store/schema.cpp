@@ -121,7 +121,32 @@ ALTER TABLE runs ADD COLUMN run_seconds REAL;
 ALTER TABLE runs ADD COLUMN download_seconds REAL;
 )sql";
 
-constexpr std::array<std::string_view, 2> k_migrations = {k_v1, k_v2};
+// ---- queue migration (issue 4; the lead renumbers it on merge) --------------------------------
+// The queue: a job's place within its priority (`position`, smaller first), per-job pause, a
+// dependency on another run, the GPU ids a claimed job holds, the host it asked for, and a
+// cancel request for a running job. queue_state holds the global pause; host_health the hosts
+// routed around after failing.
+constexpr std::string_view k_queue_migration = R"sql(
+ALTER TABLE jobs ADD COLUMN position REAL NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN depends_on TEXT REFERENCES runs(id) ON DELETE SET NULL;
+ALTER TABLE jobs ADD COLUMN gpu_ids TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN want_host TEXT;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_depends ON jobs(depends_on);
+CREATE TABLE queue_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE host_health (
+    host               TEXT PRIMARY KEY,
+    unhealthy_until_ms INTEGER NOT NULL,
+    reason             TEXT
+);
+)sql";
+// ---- end of queue migration --------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 3> k_migrations = {k_v1, k_v2, k_queue_migration};
 
 }  // namespace
 

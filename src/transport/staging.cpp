@@ -54,7 +54,21 @@ core::Result<StagedFile> stage_file(Shell& shell,
     if (auto st = shell.make_dirs(cache_dir); !st) {
         return fail(std::move(st).error());
     }
-    COSMOS_TRY(out.uploaded_bytes, shell.upload(local, out.remote_path, progress));
+    auto uploaded = shell.upload(local, out.remote_path, progress);
+    if (!uploaded) {
+        // Two stagings of the same content at once (queue workers on one host) share the .part
+        // file: whoever renames it first wins, and the other's rename finds nothing. The cache
+        // entry is then complete, which is all this call promises.
+        auto now = shell.stat(out.remote_path);
+        if (now && *now && !(*now)->is_dir && (*now)->size == out.size) {
+            core::log(core::LogLevel::debug,
+                      "staging: {} was completed by a concurrent upload",
+                      out.remote_path);
+            return out;
+        }
+        return fail(uploaded.error());
+    }
+    out.uploaded_bytes = *uploaded;
     return out;
 }
 

@@ -1,0 +1,255 @@
+// `cosmos queue [pause|resume|cancel|move]`: the run queue (state, position, host, progress),
+// and `cosmos worker`: work the queue on the configured hosts (docs/queue.md).
+
+#include <algorithm>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "core/clock.hpp"
+#include "services/queue.hpp"
+#include "services/worker.hpp"
+#include "store/queue_store.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::cli {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+core::Status print_queue(Context& ctx, int finished) {
+    COSMOS_TRY(auto* app, ctx.app());
+    COSMOS_TRY(auto jobs, store::list_jobs(app->db, finished));
+    COSMOS_TRY(bool paused, store::queue_paused(app->db));
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    std::vector<std::vector<std::string>> rows = {
+        {"POS", "JOB", "RUN", "STATE", "PRIO", "HOST", "GPUS", "PROGRESS", "TRIES", "NOTE"}};
+    int position = 0;
+    for (const auto& job : jobs) {
+        COSMOS_TRY(auto run, store::get_run(app->db, job.run_id));
+        std::optional<int> pos;
+        if (job.state == store::JobState::queued) {
+            pos = ++position;
+        }
+        arr.push_back(services::job_json(job, run, pos));
+        std::string ids;
+        for (int g : job.gpu_ids) {
+            ids += ids.empty() ? std::to_string(g) : "," + std::to_string(g);
+        }
+        std::string note = job.reason.value_or("");
+        if (job.paused) {
+            note = "paused";
+        } else if (job.depends_on && job.state == store::JobState::queued) {
+            note = "after " + *job.depends_on;
+        } else if (job.not_before_ms && *job.not_before_ms > core::now_ms() &&
+                   job.state == store::JobState::queued) {
+            note = "retry at " + core::iso_from_ms(*job.not_before_ms) + ": " + note;
+        }
+        rows.push_back({pos ? std::to_string(*pos) : "-",
+                        job.id,
+                        job.run_id,
+                        std::string(store::to_string(job.state)),
+                        std::to_string(job.priority),
+                        job.host.value_or(job.want_host.value_or("-")),
+                        ids.empty() ? std::to_string(job.gpus) : ids,
+                        fmt::format("{:.0f}%", (run ? run->progress : 0.0) * 100),
+                        fmt::format("{}/{}", job.attempts, job.max_attempts),
+                        note});
+    }
+    if (ctx.out.json) {
+        ctx.out.print_json({{"paused", paused}, {"jobs", arr}});
+        return {};
+    }
+    if (paused) {
+        ctx.out.note("the queue is paused (cosmos queue resume)");
+    }
+    print_table(rows);
+    return {};
+}
+
+void add_pause_resume(CLI::App& parent, Context& ctx, bool pausing) {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto* cmd = parent.add_subcommand(
+        pausing ? "pause" : "resume",
+        pausing ? "Pause the whole queue (running jobs go on), or only the given queued jobs"
+                : "Resume the whole queue, or only the given paused jobs");
+    cmd->add_option("IDS", *ids, "Job or run ids (default: the whole queue)");
+    cmd->callback([&ctx, ids, pausing] {
+        ctx.action = [&ctx, ids, pausing] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+                if (ids->empty()) {
+                    if (auto s = store::set_queue_paused(app->db, pausing); !s) {
+                        return s;
+                    }
+                    ctx.out.note(pausing ? "queue paused" : "queue resumed");
+                }
+                for (const auto& id : *ids) {
+                    COSMOS_TRY(auto job, services::find_job(*app, id));
+                    if (auto s = store::set_job_paused(app->db, job.id, pausing); !s) {
+                        return s;
+                    }
+                    arr.push_back(job.id);
+                    if (!ctx.out.json) {
+                        ctx.out.print_line(
+                            fmt::format("{}\t{}", job.id, pausing ? "paused" : "resumed"));
+                    }
+                }
+                if (ctx.out.json) {
+                    ctx.out.print_json({{"paused", pausing}, {"jobs", arr}});
+                }
+                return {};
+            });
+        };
+    });
+}
+
+void add_cancel(CLI::App& parent, Context& ctx) {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto* cmd = parent.add_subcommand(
+        "cancel",
+        "Cancel queued jobs (their runs become cancelled); running ones are stopped (killed on "
+        "their host)");
+    cmd->add_option("IDS", *ids, "Job or run ids")->required();
+    cmd->callback([&ctx, ids] {
+        ctx.action = [&ctx, ids] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+                for (const auto& id : *ids) {
+                    COSMOS_TRY(auto job, services::cancel_queued(*app, id));
+                    COSMOS_TRY(auto run, store::get_run(app->db, job.run_id));
+                    arr.push_back(services::job_json(job, run, std::nullopt));
+                    if (!ctx.out.json) {
+                        ctx.out.print_line(
+                            fmt::format("{}\t{}\t{}",
+                                        job.id,
+                                        job.run_id,
+                                        job.state == store::JobState::running
+                                            ? "stopping"
+                                            : std::string(store::to_string(job.state))));
+                    }
+                }
+                if (ctx.out.json) {
+                    ctx.out.print_json(arr);
+                }
+                return {};
+            });
+        };
+    });
+}
+
+void add_move(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::string id;
+        std::optional<int> to;
+        std::optional<int> priority;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "move", "Reorder a queued job: to a 1-based position, or to the end of a priority");
+    cmd->add_option("ID", a->id, "Job or run id")->required();
+    cmd->add_option("--to", a->to, "New position (1 = next to run)");
+    cmd->add_option("--priority", a->priority, "New priority (higher runs first)");
+    cmd->footer(
+        "Examples:\n  cosmos queue move rs_1a2b --to 1\n  cosmos queue move job_3c4d --priority "
+        "10");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                if (!a->to && !a->priority) {
+                    return fail(ErrorCode::invalid_input, "give --to POSITION or --priority N");
+                }
+                COSMOS_TRY(auto* app, ctx.app());
+                COSMOS_TRY(auto job, services::find_job(*app, a->id));
+                if (auto s = store::move_job(app->db, job.id, a->to, a->priority); !s) {
+                    return s;
+                }
+                return print_queue(ctx, 0);
+            });
+        };
+    });
+}
+
+void add_worker(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::vector<std::string> hosts;
+        bool exit_when_idle = false;
+        double lease = 30;
+        double poll = 1;
+        double retry = 5;
+        std::string owner;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "worker",
+        "Work the queue: claim queued runs, place each on a host with free GPUs, run several at "
+        "once, retry transient failures, and re-attach to runs whose worker died");
+    cmd->add_option(
+        "--host", a->hosts, "Hosts to use (repeatable; default: every local and ssh host)");
+    cmd->add_flag("--exit-when-idle", a->exit_when_idle, "Exit once nothing is left to do");
+    cmd->add_option("--lease",
+                    a->lease,
+                    "Lease length in seconds (a dead worker's runs are taken over after it)")
+        ->capture_default_str();
+    cmd->add_option("--poll", a->poll, "Seconds between looks at the queue")->capture_default_str();
+    cmd->add_option("--retry-backoff", a->retry, "Seconds before the first retry (doubles)")
+        ->capture_default_str();
+    cmd->add_option("--owner", a->owner, "Lease owner name (default: HOSTNAME:PID:RANDOM)");
+    cmd->footer(
+        "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker --exit-when-idle\n"
+        "  cosmos worker --host gpu1 --host gpu2");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto* app, ctx.app());
+                services::WorkerOptions opts;
+                opts.owner = a->owner;
+                opts.hosts = a->hosts;
+                opts.exit_when_idle = a->exit_when_idle;
+                opts.lease_ms = static_cast<std::int64_t>(a->lease * 1000);
+                opts.poll_ms =
+                    std::max<std::int64_t>(10, static_cast<std::int64_t>(a->poll * 1000));
+                opts.retry_base_ms = static_cast<std::int64_t>(a->retry * 1000);
+                opts.stop = &g_interrupted;
+                opts.note = [&ctx](const std::string& line) { ctx.out.note(line); };
+                return services::run_worker(*app, opts);
+            });
+        };
+    });
+}
+
+}  // namespace
+
+void add_queue_commands(CLI::App& app, Context& ctx) {
+    auto finished = std::make_shared<int>(0);
+    auto* cmd = app.add_subcommand(
+        "queue",
+        "List the run queue (running, then queued in order, with host, GPUs and progress); "
+        "pause, resume, cancel or reorder it");
+    cmd->add_option("--finished", *finished, "Also list this many finished jobs")
+        ->capture_default_str();
+    cmd->footer(
+        "Examples:\n  cosmos queue\n  cosmos queue --json\n  cosmos queue pause\n"
+        "  cosmos queue cancel rs_1a2b\n  cosmos queue move rs_1a2b --to 1");
+    add_pause_resume(*cmd, ctx, true);
+    add_pause_resume(*cmd, ctx, false);
+    add_cancel(*cmd, ctx);
+    add_move(*cmd, ctx);
+    cmd->callback([&ctx, cmd, finished] {
+        if (!cmd->get_subcommands().empty()) {
+            return;
+        }
+        ctx.action = [&ctx, finished] {
+            return ctx.guard([&] { return print_queue(ctx, *finished); });
+        };
+    });
+    add_worker(app, ctx);
+}
+
+}  // namespace cosmos::cli

@@ -1,0 +1,159 @@
+"""The queue and its workers end to end: two real OpenSSH servers on 127.0.0.1 play two GPU
+hosts with 2 GPUs each, the emulator is the model, and `cosmos worker` places queued runs on
+them. The emulator's record file (COSMOS_EMULATOR_RECORD, one JSON line per invocation) shows
+how often each run really executed."""
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from sshd_server import SshServer, sshd_available
+
+needs_sshd = pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
+
+# The worker serves only the two ssh hosts (by default it would use `local` too).
+HOSTS = ["--host", "gpu0", "--host", "gpu1"]
+
+
+def add_host(cosmos, server, name, record, scale):
+    emu = cosmos.root / "remote-cosmos"
+    if not emu.exists():
+        cosmos.run("emulator", "install", emu)
+    args = ["hosts", "add", name, "--address", f"127.0.0.1:{server.port}",
+            "--user", server.user, "--key", server.user_key, "--gpus", 2,
+            "--cosmos-dir", emu, "--work-dir", cosmos.root / f"work-{name}",
+            "--torchrun", f"{emu}/bin/torchrun"]
+    env = {"COSMOS_EMULATOR_TIME_SCALE": scale, "COSMOS_EMULATOR_STRICT": "1",
+           "COSMOS_EMULATOR_RECORD": str(record)}
+    for k, v in env.items():
+        args += ["--env", f"{k}={v}"]
+    cosmos.run(*args)
+    cosmos.run("hosts", "trust", name, "--yes")
+
+
+@pytest.fixture
+def servers(tmp_path):
+    started = [SshServer(tmp_path / f"sshd{i}").start() for i in range(2)]
+    yield started
+    for s in started:
+        s.stop()
+
+
+def setup_queue(cosmos, servers, input_set, n_prompts, scale):
+    record = cosmos.root / "record.jsonl"
+    for i, server in enumerate(servers):
+        add_host(cosmos, server, f"gpu{i}", record, scale)
+    prompts = [cosmos.json("create", "prompt", f"harbour number {i}", input_set)["id"]
+               for i in range(n_prompts)]
+    runs = []
+    # Two control configurations.
+    for weights in (["--weight", "depth=0.6"], ["--weight", "seg=0.4", "--weight", "depth=0.2"]):
+        queued = cosmos.json("inference", *prompts, *weights, "--queue")
+        assert all(q["state"] == "queued" and q["run_status"] == "queued" for q in queued), queued
+        runs += [q["run"] for q in queued]
+    listed = cosmos.json("queue")
+    assert [j["position"] for j in listed["jobs"]] == list(range(1, len(runs) + 1))
+    return runs, record
+
+
+def executions(record):
+    counts = {}
+    devices = {}
+    if not record.exists():
+        return counts, devices
+    for line in record.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("mode") != "torchrun":
+            continue
+        folder = entry["args"].get("video_save_folder") or ""
+        run_id = next(p for p in Path(folder).parts if p.startswith("rs_"))
+        counts[run_id] = counts.get(run_id, 0) + 1
+        devices[run_id] = entry["env"]["CUDA_VISIBLE_DEVICES"]
+    return counts, devices
+
+
+def check_all_succeeded_once(cosmos, runs, record, log=""):
+    counts, devices = executions(record)
+    hosts = set()
+    for run_id in runs:
+        shown = cosmos.json("show", run_id)
+        assert shown["status"] == "succeeded", (shown, log)
+        assert Path(shown["output_video"]).is_file(), shown
+        assert counts.get(run_id) == 1, (run_id, counts.get(run_id))
+        assert devices[run_id] in ("0", "1")
+        assert shown["command"]["env"]["CUDA_VISIBLE_DEVICES"] == devices[run_id]
+        hosts.add(shown["host"])
+    assert hosts == {"gpu0", "gpu1"}
+    finished = cosmos.json("queue", "--finished", "100")["jobs"]
+    assert sorted(j["run"] for j in finished) == sorted(runs)
+    assert all(j["state"] == "done" and j["attempts"] == 1 for j in finished), finished
+
+
+@needs_sshd
+def test_worker_runs_queue_on_two_hosts_each_run_once(cosmos, emulator_bin, servers, input_set):
+    runs, record = setup_queue(cosmos, servers, input_set, 6, "0")
+    assert len(runs) == 12
+    proc = cosmos.run("worker", *HOSTS, "--exit-when-idle", "--poll", "0.2", timeout=600)
+    assert "start gpu" in proc.stderr
+    check_all_succeeded_once(cosmos, runs, record, proc.stderr)
+
+
+@needs_sshd
+def test_killed_worker_is_taken_over_without_rerunning(cosmos, emulator_bin, servers, input_set):
+    runs, record = setup_queue(cosmos, servers, input_set, 4, "0.05")
+    env = dict(cosmos.env)
+    worker = subprocess.Popen([cosmos.binary, "worker", *HOSTS, "--poll", "0.2", "--lease", "3"],
+                              env=env, cwd=cosmos.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            jobs = cosmos.json("queue")["jobs"]
+            launched = [j for j in jobs if j["state"] == "running"
+                        and cosmos.json("show", j["run"]).get("remote_dir")]
+            if len(launched) >= 3:
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail("runs never got in flight")
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.communicate()
+    in_flight = [j["run"] for j in cosmos.json("queue")["jobs"] if j["state"] == "running"]
+    assert in_flight
+    proc = cosmos.run("worker", *HOSTS, "--exit-when-idle", "--poll", "0.2", "--lease", "3",
+                      timeout=600)
+    assert "taken over" in proc.stderr, proc.stderr
+    check_all_succeeded_once(cosmos, runs, record, proc.stderr)
+
+
+def test_queue_commands_order_pause_cancel(cosmos, emulator_bin, input_set):
+    pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+    first = cosmos.json("inference", pid, pid, pid, "--queue")
+    runs = [q["run"] for q in first]
+    urgent = cosmos.json("inference", pid, "--queue", "--priority", "5")[0]["run"]
+    order = [j["run"] for j in cosmos.json("queue")["jobs"]]
+    assert order == [urgent] + runs
+    cosmos.run("queue", "move", runs[2], "--to", "1")
+    order = [j["run"] for j in cosmos.json("queue")["jobs"]]
+    assert order == [runs[2], urgent, runs[0], runs[1]]
+    cosmos.run("queue", "pause", runs[0])
+    cancelled = cosmos.json("queue", "cancel", runs[1])
+    assert cancelled[0]["state"] == "cancelled"
+    assert cosmos.json("show", runs[1])["status"] == "cancelled"
+    listed = {j["run"]: j for j in cosmos.json("queue")["jobs"]}
+    assert listed[runs[0]]["paused"] and runs[1] not in listed
+    # A job that ended cannot be cancelled again.
+    again = cosmos.run("queue", "cancel", runs[1], check=False)
+    assert again.returncode != 0 and "already ended" in again.stderr
+    cosmos.run("queue", "pause")
+    assert cosmos.json("queue")["paused"] is True
+    # A paused queue is idle for a worker: it exits at once.
+    proc = cosmos.run("worker", "--exit-when-idle", "--poll", "0.1", timeout=60)
+    assert " start " not in proc.stderr and "stopped" in proc.stderr
+    cosmos.run("queue", "resume")
+    assert cosmos.json("queue")["paused"] is False
