@@ -135,6 +135,24 @@ core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
     return done;
 }
 
+// Creates one run per id with `create` (all of them before any starts, so a bad id runs
+// nothing), then executes them in order.
+template <class Create>
+core::Result<std::vector<store::RunRecord>> create_and_execute(Context& ctx,
+                                                               const std::vector<std::string>& ids,
+                                                               Create create,
+                                                               const std::string& host,
+                                                               bool detach,
+                                                               const SupplyFlags& supply) {
+    COSMOS_TRY(auto* app, ctx.app());
+    std::vector<store::RunRecord> runs;
+    for (const auto& id : ids) {
+        COSMOS_TRY(auto run, create(*app, id));
+        runs.push_back(std::move(run));
+    }
+    return execute_all(ctx, *app, runs, host, detach, supply);
+}
+
 void add_enhance_command(CLI::App& parent, Context& ctx) {
     struct Args {
         std::vector<std::string> prompts;
@@ -160,13 +178,11 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
         ctx.action = [&ctx, a] {
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
-                COSMOS_TRY(auto* app, ctx.app());
-                std::vector<store::RunRecord> runs;
-                for (const auto& id : a->prompts) {
-                    COSMOS_TRY(auto run, services::create_enhance_run(*app, id, a->offload));
-                    runs.push_back(std::move(run));
-                }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, false, a->supply));
+                auto create = [&a](services::App& app, const std::string& id) {
+                    return services::create_enhance_run(app, id, a->offload);
+                };
+                COSMOS_TRY(finished,
+                           create_and_execute(ctx, a->prompts, create, a->host, false, a->supply));
                 return {};
             });
             if (code != 0 && finished.empty()) {
@@ -228,13 +244,11 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         ctx.action = [&ctx, a] {
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
-                COSMOS_TRY(auto* app, ctx.app());
-                std::vector<store::RunRecord> runs;
-                for (const auto& id : a->runs) {
-                    COSMOS_TRY(auto run, services::create_upscale_run(*app, id, a->weight, a->num_gpus));
-                    runs.push_back(std::move(run));
-                }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, a->supply));
+                auto create = [&a](services::App& app, const std::string& id) {
+                    return services::create_upscale_run(app, id, a->weight, a->num_gpus);
+                };
+                COSMOS_TRY(finished,
+                           create_and_execute(ctx, a->runs, create, a->host, a->detach, a->supply));
                 return {};
             });
             return report_runs(ctx, finished, code, a->detach);

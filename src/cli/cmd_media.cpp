@@ -394,18 +394,7 @@ core::Status run_chunk(Context& ctx, const ChunkArgs& a) {
     if (ctx.out.json) {
         nlohmann::ordered_json j;
         j["manifest"] = r.manifest.string();
-        j["input_set"] = r.input_set;
-        j["frames"] = r.frames;
-        j["fps"] = r.fps;
-        j["window"] = r.window;
-        j["overlap"] = r.overlap;
-        j["chunks"] = nlohmann::ordered_json::array();
-        for (const auto& c : r.chunks) {
-            j["chunks"].push_back({{"index", c.index},
-                                   {"start", c.window.start},
-                                   {"frames", c.window.frames},
-                                   {"path", c.path.string()}});
-        }
+        j.update(services::chunk_plan_json(r, true));
         ctx.out.print_json(j);
         return {};
     }

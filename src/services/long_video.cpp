@@ -28,6 +28,14 @@ nlohmann::ordered_json manifest_json(const ChunkRequest& req, const ChunkResult&
     j["mode"] = "parallel";
     j["created_at"] = core::now_iso();
     j["source"] = fs::absolute(req.input).string();
+    j.update(chunk_plan_json(r, false));
+    return j;
+}
+
+}  // namespace
+
+nlohmann::ordered_json chunk_plan_json(const ChunkResult& r, bool absolute_paths) {
+    nlohmann::ordered_json j;
     j["input_set"] = r.input_set;
     j["frames"] = r.frames;
     j["fps"] = r.fps;
@@ -35,15 +43,14 @@ nlohmann::ordered_json manifest_json(const ChunkRequest& req, const ChunkResult&
     j["overlap"] = r.overlap;
     j["chunks"] = nlohmann::ordered_json::array();
     for (const auto& c : r.chunks) {
-        j["chunks"].push_back({{"index", c.index},
-                               {"start", c.window.start},
-                               {"frames", c.window.frames},
-                               {"path", c.path.filename().string()}});
+        j["chunks"].push_back(
+            {{"index", c.index},
+             {"start", c.window.start},
+             {"frames", c.window.frames},
+             {"path", absolute_paths ? c.path.string() : c.path.filename().string()}});
     }
     return j;
 }
-
-}  // namespace
 
 core::Result<ChunkResult> chunk_input(const ChunkRequest& req) {
     std::error_code ec;

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include <nlohmann/json.hpp>
+
 #include "media/chunking.hpp"
 
 namespace cosmos::services {
@@ -51,6 +53,11 @@ struct ChunkResult {
 // Splits `req.input`. Fails with invalid_input for bad window/overlap, unreadable or
 // disagreeing videos, conflict when output_dir already has a chunks.json and force is off.
 core::Result<ChunkResult> chunk_input(const ChunkRequest& req);
+
+// The JSON shape of a chunk plan (frames, fps, window, overlap, chunks with index/start/frames/
+// path), shared by chunks.json (paths relative to the manifest) and `cosmos chunk --json`
+// (absolute paths).
+nlohmann::ordered_json chunk_plan_json(const ChunkResult& r, bool absolute_paths);
 
 // Reads a chunks.json written by chunk_input.
 core::Result<ChunkResult> read_chunk_manifest(const std::filesystem::path& manifest);
