@@ -152,6 +152,7 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
     }
     std::map<std::string, std::string> remote_paths;
     std::set<std::string> used_names;
+    std::vector<std::string> links;  // cached file, job dir path, ...
     for (const auto& local : job.inputs) {
         std::string name = local.filename().string();
         for (int i = 2; used_names.count(name) != 0; ++i) {
@@ -166,23 +167,46 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
         }
         COSMOS_TRY(auto file, transport::stage_file(*host.shell, local, host.cache_dir(), on_progress));
         staged.uploaded_bytes += file.uploaded_bytes;
-        // Link the cached file into the job dir, so the job dir holds everything the model reads
-        // (containers mount only the job dir); copy where hard links are not possible.
         std::string dst = job_dir + "/inputs/" + name;
-        COSMOS_TRY(auto ln, host.shell->run({"ln", "-f", file.remote_path, dst}));
-        if (ln.exit_code != 0) {
-            COSMOS_TRY(auto cp, host.shell->run({"cp", "-f", file.remote_path, dst}));
-            if (auto s = require_ok(cp, "copying a staged input into the job dir", host); !s) {
-                return fail(s.error());
-            }
-        }
+        links.push_back(file.remote_path);
+        links.push_back(dst);
         remote_paths[local.string()] = dst;
+    }
+    if (!links.empty()) {
+        // Link the cached files into the job dir, so the job dir holds everything the model
+        // reads (containers mount only the job dir); copy where hard links are not possible.
+        // One command for all of them: each remote command costs a round trip and a session.
+        // The script is constant; the paths arrive as its arguments, in pairs.
+        std::vector<std::string> argv{
+            "sh",
+            "-c",
+            "while [ $# -ge 2 ]; do ln -f \"$1\" \"$2\" 2>/dev/null || cp -f \"$1\" \"$2\" "
+            "|| exit 1; shift 2; done",
+            "cosmos-link"};
+        argv.insert(argv.end(), links.begin(), links.end());
+        COSMOS_TRY(auto ln, host.shell->run(argv));
+        if (auto s = require_ok(ln, "linking staged inputs into the job dir", host); !s) {
+            return fail(s.error());
+        }
     }
     staged.remote_spec = job.spec;
     rewrite_paths(staged.remote_spec, remote_paths);
     std::string spec_path = job_dir + "/spec.json";
     if (auto s = host.shell->write_file(spec_path, staged.remote_spec.dump(2) + "\n"); !s) {
         return fail(s.error());
+    }
+    std::optional<std::string> batch_path;
+    if (!job.batch_lines.empty()) {
+        std::string lines;
+        for (auto line : job.batch_lines) {
+            rewrite_paths(line, remote_paths);
+            lines += line.dump() + "\n";
+            staged.remote_batch_lines.push_back(std::move(line));
+        }
+        batch_path = job_dir + "/batch.jsonl";
+        if (auto s = host.shell->write_file(*batch_path, lines); !s) {
+            return fail(s.error());
+        }
     }
 
     model::TransferCommandInput in;
@@ -194,6 +218,7 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
     in.checkpoint_dir = host.checkpoint_dir;
     in.spec_path = spec_path;
     in.output_dir = job_dir + "/outputs";
+    in.batch_input_path = batch_path;
     in.offload = job.params.offload;
     in.num_steps = job.num_steps;
     in.gpu_ids = job.gpu_ids;

@@ -59,11 +59,16 @@ struct RemoteJobSpec {
     std::int64_t frames = 121;       // input frames, for the expected chunk count
     std::optional<int> num_steps;    // a --num_steps flag (the upscaler runs with 10)
     std::vector<int> gpu_ids;        // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
+    // A batch (model/batch_file.hpp): one line per run, written as batch.jsonl in the job dir
+    // (paths rewritten like the spec's) and passed as --batch_input_path. `run_id` is then the
+    // batch id, which names the job dir and the process.
+    std::vector<nlohmann::ordered_json> batch_lines;
 };
 
 struct StagedJob {
     runtime::LaunchRequest request;
     nlohmann::ordered_json remote_spec;  // exactly as written to the host
+    std::vector<nlohmann::ordered_json> remote_batch_lines;  // likewise, for a batch
     std::uint64_t uploaded_bytes = 0;
     double upload_seconds = 0;
 };

@@ -183,6 +183,7 @@ void add_worker(CLI::App& parent, Context& ctx) {
         double lease = 30;
         double poll = 1;
         double retry = 5;
+        int max_batch = 8;
         std::string owner;
     };
     auto a = std::make_shared<Args>();
@@ -200,6 +201,12 @@ void add_worker(CLI::App& parent, Context& ctx) {
     cmd->add_option("--poll", a->poll, "Seconds between looks at the queue")->capture_default_str();
     cmd->add_option("--retry-backoff", a->retry, "Seconds before the first retry (doubles)")
         ->capture_default_str();
+    cmd->add_option("--max-batch",
+                    a->max_batch,
+                    "Most compatible runs one model load serves on an ssh host (Cosmos batch "
+                    "file; 1: one run per load)")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
     cmd->add_option("--owner", a->owner, "Lease owner name (default: HOSTNAME:PID:RANDOM)");
     cmd->footer(
         "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker --exit-when-idle\n"
@@ -216,6 +223,7 @@ void add_worker(CLI::App& parent, Context& ctx) {
                 opts.poll_ms =
                     std::max<std::int64_t>(10, static_cast<std::int64_t>(a->poll * 1000));
                 opts.retry_base_ms = static_cast<std::int64_t>(a->retry * 1000);
+                opts.max_batch = a->max_batch;
                 opts.stop = &g_interrupted;
                 opts.note = [&ctx](const std::string& line) { ctx.out.note(line); };
                 return services::run_worker(*app, opts);

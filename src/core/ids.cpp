@@ -14,6 +14,8 @@ std::string_view id_prefix(IdKind kind) {
             return "rs_";
         case IdKind::job:
             return "job_";
+        case IdKind::batch:
+            return "bat_";
     }
     return "";
 }
@@ -39,7 +41,7 @@ bool is_valid_id(IdKind kind, std::string_view id) {
 }
 
 bool id_kind_of(std::string_view id, IdKind& kind) {
-    for (IdKind k : {IdKind::prompt, IdKind::run, IdKind::job}) {
+    for (IdKind k : {IdKind::prompt, IdKind::run, IdKind::job, IdKind::batch}) {
         if (id.substr(0, id_prefix(k).size()) == id_prefix(k)) {
             kind = k;
             return true;

@@ -45,13 +45,11 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
     return {};
 }
 
-namespace {
-
 // Before a run starts on `host` (docs/supply-chain.md): its docker image must be pinned, its
 // checkpoints must not have failed their last verify (nor changed since), and the Hugging Face
 // token, when configured, travels with it as a secret (the runtime's 0600 env file). Overrides
 // are noted on the run's events.
-core::Status supply_checks(const App& app,
+core::Status check_supply_chain(const App& app,
                            const store::RunRecord& run,
                            config::HostConfig& host,
                            const ExecuteOptions& options) {
@@ -97,6 +95,8 @@ core::Status check_inputs_exist(const store::PromptRecord& prompt) {
     }
     return {};
 }
+
+namespace {
 
 // Marks the run failed with `error` and returns its final record.
 core::Result<store::RunRecord> fail_run(const App& app,
@@ -147,7 +147,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
                                 host.name,
                                 host.gpus));
     }
-    if (auto s = supply_checks(app, *run, host, options); !s) {
+    if (auto s = check_supply_chain(app, *run, host, options); !s) {
         return fail(s.error());
     }
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
@@ -168,6 +168,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
         remote.attach.stop = options.cancel;
         remote.attach.kill_on_stop = true;
         remote.attach.mirror_log = true;
+        remote.attach.on_model_end = options.on_model_end;
         return execute_remote_run(app, *run, *prompt, host, spec, remote);
     }
     if (auto s = ensure_host_ready(host); !s) {

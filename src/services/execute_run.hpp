@@ -4,11 +4,13 @@
 // cancelled. The log and any outputs stay in the run's directory also on failure.
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/job_event.hpp"
+#include "config/config.hpp"
 #include "core/result.hpp"
 #include "services/app.hpp"
 #include "store/records.hpp"
@@ -27,6 +29,9 @@ struct ExecuteOptions {
     // ssh hosts: a transient failure before launch (host unreachable, timeout) moves the run
     // back to `queued` instead of `failed`, so the queue can retry it (services/queue.hpp).
     bool requeue_transient = false;
+    // ssh hosts: called once the model ended, before its outputs are collected (the queue frees
+    // the run's GPUs for the next run then: pipelining).
+    std::function<void()> on_model_end;
 };
 
 // Runs `run_id` to its end and returns the final record. Fails with not_found (run, host),
@@ -35,6 +40,17 @@ struct ExecuteOptions {
 core::Result<store::RunRecord> execute_run(const App& app,
                                            const std::string& run_id,
                                            const ExecuteOptions& options);
+
+// Before a run starts on `host` (docs/supply-chain.md): a docker image must be pinned (unless
+// allow_unpinned), the host's checkpoints must not have failed their last verify (unless
+// skip_verify; overrides are noted on the run), and the Hugging Face token joins host.env.
+core::Status check_supply_chain(const App& app,
+                                const store::RunRecord& run,
+                                config::HostConfig& host,
+                                const ExecuteOptions& options);
+
+// Fails with not_found naming the first input file of `prompt` that is gone.
+core::Status check_inputs_exist(const store::PromptRecord& prompt);
 
 // Makes sure the host's Cosmos checkout is usable: installs the emulator first for the
 // embedded default host; fails with not_found naming what is missing otherwise.

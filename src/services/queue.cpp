@@ -7,13 +7,36 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
+#include "model/batch_file.hpp"
 #include "services/remote_run.hpp"
+#include "services/upscale.hpp"
+#include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
 namespace cosmos::services {
 
 using core::ErrorCode;
 using core::fail;
+
+std::optional<std::string> batch_key_of(const App& app, const store::RunRecord& run) {
+    if (run.kind != "transfer") {
+        return std::nullopt;
+    }
+    auto prompt = store::get_prompt(app.db, run.prompt_id);
+    if (!prompt || !*prompt) {
+        return std::nullopt;
+    }
+    auto spec = run_spec(app, **prompt, run);
+    if (!spec) {
+        return std::nullopt;  // it fails on its own when it runs
+    }
+    return model::batch_key(model::BatchFacts{run.kind,
+                                              *spec,
+                                              run.params,
+                                              (*prompt)->video.width,
+                                              (*prompt)->video.height,
+                                              (*prompt)->video.frames});
+}
 
 core::Result<store::JobRecord> enqueue_run(const App& app,
                                            const std::string& run_id,
@@ -50,6 +73,7 @@ core::Result<store::JobRecord> enqueue_run(const App& app,
     req.run_id = run_id;
     req.priority = options.priority;
     req.gpus = run->params.num_gpus;
+    req.batch_key = batch_key_of(app, *run);
     req.want_host = options.host;
     req.depends_on = options.depends_on;
     req.max_attempts = options.max_attempts;
@@ -104,6 +128,12 @@ nlohmann::ordered_json job_json(const store::JobRecord& job,
         job.want_host ? nlohmann::ordered_json(*job.want_host) : nlohmann::ordered_json(nullptr);
     j["gpus"] = job.gpus;
     j["gpu_ids"] = job.gpu_ids;
+    j["batch_key"] =
+        job.batch_key ? nlohmann::ordered_json(*job.batch_key) : nlohmann::ordered_json(nullptr);
+    j["batch_id"] =
+        job.batch_id ? nlohmann::ordered_json(*job.batch_id) : nlohmann::ordered_json(nullptr);
+    j["batch_index"] =
+        job.batch_index ? nlohmann::ordered_json(*job.batch_index) : nlohmann::ordered_json(nullptr);
     j["progress"] = run ? run->progress : 0.0;
     j["attempts"] = job.attempts;
     j["max_attempts"] = job.max_attempts;

@@ -31,6 +31,10 @@ core::Result<store::JobRecord> enqueue_run(const App& app,
                                            const std::string& run_id,
                                            const QueueOptions& options);
 
+// The batch key of `run` (model/batch_file.hpp): runs with equal keys may share one model load.
+// Nothing for runs that are never batched (upscale, enhance) or whose spec cannot be built.
+std::optional<std::string> batch_key_of(const App& app, const store::RunRecord& run);
+
 // Finds the job named by `id`: a job id (job_…) or a run id (rs_…, its newest job).
 core::Result<store::JobRecord> find_job(const App& app, const std::string& id);
 

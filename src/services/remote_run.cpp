@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "model/model_log.hpp"
+#include "services/batch_run.hpp"
 #include "services/enhance.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
@@ -25,23 +26,6 @@ using core::fail;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The local files a spec names (input video, control videos, an upscaled run's output): every
-// string value that is an absolute path of an existing file. These are staged on the host.
-void spec_inputs(const nlohmann::ordered_json& j, std::vector<fs::path>& out) {
-    if (j.is_string()) {
-        const auto& s = j.get_ref<const std::string&>();
-        std::error_code ec;
-        if (!s.empty() && s.front() == '/' && fs::is_regular_file(s, ec) &&
-            std::find(out.begin(), out.end(), fs::path(s)) == out.end()) {
-            out.emplace_back(s);
-        }
-    } else if (j.is_structured()) {
-        for (const auto& v : j) {
-            spec_inputs(v, out);
-        }
-    }
-}
 
 core::Result<store::RunRecord> reload(const App& app, const std::string& run_id) {
     COSMOS_TRY(auto run, store::get_run(app.db, run_id));
@@ -59,26 +43,6 @@ core::Result<store::RunRecord> fail_run(const App& app,
     COSMOS_TRY(bool moved, store::transition_run(app.db, run_id, store::RunStatus::failed, error));
     (void)moved;
     return reload(app, run_id);
-}
-
-// Reads the collected log again from its first line: progress trackers of a watcher that
-// re-attached (or never attached) saw only part of it.
-model::ProgressTracker scan_log(const fs::path& log, std::int64_t frames) {
-    model::ProgressTracker tracker(model::expected_chunks(frames));
-    std::ifstream in(log, std::ios::binary);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::size_t start = 0;
-        for (std::size_t i = 0; i <= line.size(); ++i) {  // '\r' also ends a line (tqdm)
-            if (i == line.size() || line[i] == '\r') {
-                if (i > start) {
-                    tracker.feed(std::string_view(line).substr(start, i - start));
-                }
-                start = i + 1;
-            }
-        }
-    }
-    return tracker;
 }
 
 bool transient(ErrorCode code) {
@@ -213,6 +177,78 @@ core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
 
 }  // namespace
 
+model::ProgressTracker scan_log(const fs::path& log, std::int64_t frames) {
+    model::ProgressTracker tracker(model::expected_chunks(frames));
+    std::ifstream in(log, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::size_t start = 0;
+        for (std::size_t i = 0; i <= line.size(); ++i) {  // '\r' also ends a line (tqdm)
+            if (i == line.size() || line[i] == '\r') {
+                if (i > start) {
+                    tracker.feed(std::string_view(line).substr(start, i - start));
+                }
+                start = i + 1;
+            }
+        }
+    }
+    return tracker;
+}
+
+void spec_inputs(const nlohmann::ordered_json& j, std::vector<fs::path>& out) {
+    if (j.is_string()) {
+        const auto& s = j.get_ref<const std::string&>();
+        std::error_code ec;
+        if (!s.empty() && s.front() == '/' && fs::is_regular_file(s, ec) &&
+            std::find(out.begin(), out.end(), fs::path(s)) == out.end()) {
+            out.emplace_back(s);
+        }
+    } else if (j.is_structured()) {
+        for (const auto& v : j) {
+            spec_inputs(v, out);
+        }
+    }
+}
+
+core::Result<backends::StagedJob> stage_with_reconnect(const backends::RemoteHost& host,
+                                                       const backends::RemoteJobSpec& job,
+                                                       const backends::StageProgressFn& progress) {
+    return with_reconnect(host.config.name, [&] { return backends::stage_job(host, job, progress); });
+}
+
+core::Status launch_with_reconnect(const backends::RemoteHost& host,
+                                   const runtime::LaunchRequest& request) {
+    int attempts = 0;
+    auto launched = with_reconnect(host.config.name, [&]() -> core::Result<bool> {
+        if (attempts++ > 0) {  // an earlier attempt may have started the model before the drop
+            COSMOS_TRY(auto before, backends::observe_job(host, request));
+            if (before.state != runtime::ProcessState::absent) {
+                return true;
+            }
+        }
+        auto s = backends::launch_job(host, request);
+        if (s || !transient(s.error().code)) {
+            return s ? core::Result<bool>(true) : core::Result<bool>(fail(s.error()));
+        }
+        // The launch command was lost with the connection: it may have started the model.
+        COSMOS_TRY(auto state, backends::observe_job(host, request));
+        if (state.state != runtime::ProcessState::absent) {
+            return true;
+        }
+        return fail(s.error());
+    });
+    if (!launched) {
+        return fail(launched.error());
+    }
+    return {};
+}
+
+core::Status reach_host(const backends::RemoteHost& host) {
+    COSMOS_TRY(auto ping, host.shell->run({"true"}));
+    (void)ping;
+    return {};
+}
+
 bool is_transient(const core::Error& e) {
     return e.code == ErrorCode::host_unreachable || e.code == ErrorCode::timeout;
 }
@@ -232,12 +268,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     // Connect before anything changes: an unknown host key or a wrong address fails here with
     // its hint (`cosmos hosts trust NAME`), and the run records why it never started.
     auto host = open_host(host_config);
-    core::Status reachable = host ? core::Status{} : core::Status(fail(host.error()));
-    if (host) {
-        if (auto ping = host->shell->run({"true"}); !ping) {
-            reachable = fail(ping.error());
-        }
-    }
+    core::Status reachable = host ? reach_host(*host) : core::Status(fail(host.error()));
     if (!reachable) {
         if (options.requeue_transient && is_transient(reachable.error())) {
             return fail(reachable.error());  // the run stays queued: nothing changed yet
@@ -269,7 +300,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
             sink(backends::Transfer{run.id, "upload", file, done, total});
         };
     }
-    auto staged = with_reconnect(host_config.name, [&] { return backends::stage_job(*host, job, progress); });
+    auto staged = stage_with_reconnect(*host, job, progress);
     if (!staged) {
         if (options.requeue_transient && is_transient(staged.error())) {
             (void)store::transition_run(app.db,
@@ -309,26 +340,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
                                                 staged->upload_seconds,
                                                 std::nullopt,
                                                 std::nullopt});
-    int attempts = 0;
-    auto launched = with_reconnect(host_config.name, [&]() -> core::Result<bool> {
-        if (attempts++ > 0) {  // an earlier attempt may have started the model before the drop
-            COSMOS_TRY(auto before, backends::observe_job(*host, staged->request));
-            if (before.state != runtime::ProcessState::absent) {
-                return true;
-            }
-        }
-        auto s = backends::launch_job(*host, staged->request);
-        if (s || !transient(s.error().code)) {
-            return s ? core::Result<bool>(true) : core::Result<bool>(fail(s.error()));
-        }
-        // The launch command was lost with the connection: it may have started the model.
-        COSMOS_TRY(auto state, backends::observe_job(*host, staged->request));
-        if (state.state != runtime::ProcessState::absent) {
-            return true;
-        }
-        return fail(s.error());
-    });
-    if (auto s = launched ? core::Status{} : core::Status(fail(launched.error())); !s) {
+    if (auto s = launch_with_reconnect(*host, staged->request); !s) {
         // Whatever the launcher wrote explains why: bring it home with the failure.
         (void)backends::collect_job(*host, staged->request, job.local_run_dir);
         return fail_run(app, run.id, s.error().message);
@@ -349,11 +361,22 @@ core::Result<store::RunRecord> attach_run(const App& app,
                                           const AttachOptions& options) {
     COSMOS_TRY(auto found, running_remote(app, run_id));
     auto& [run, host_config] = found;
-    COSMOS_TRY(auto host, open_host(host_config));
-    auto request = backends::job_request(host, run_id);
     if (store::is_terminal(run.status)) {
         return run;
     }
+    if (run.batch_id) {
+        // One model process serves the whole batch: follow it, and every line ends with it.
+        BatchOptions batch;
+        batch.stop = options.stop;
+        batch.kill_on_stop = options.kill_on_stop;
+        batch.sink = options.sink;
+        batch.on_model_end = options.on_model_end;
+        COSMOS_TRY(auto ended, attach_batch(app, *run.batch_id, batch));
+        (void)ended;
+        return reload(app, run_id);
+    }
+    COSMOS_TRY(auto host, open_host(host_config));
+    auto request = backends::job_request(host, run_id);
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
     std::int64_t frames = prompt ? prompt->video.frames : 121;
     fs::path local_log = options.mirror_log ? app.run_dir(run_id) / "run.log" : fs::path();
@@ -377,6 +400,9 @@ core::Result<store::RunRecord> attach_run(const App& app,
         }
         return fail(watched.error());
     }
+    if (options.on_model_end) {
+        options.on_model_end();
+    }
     return finish_run(app, run, host, watched->final_state, options.sink, false);
 }
 
@@ -391,6 +417,9 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
                    store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
         (void)moved;
         return reload(app, run_id);
+    }
+    if (run.batch_id) {
+        return cancel_batch_run(app, run_id);
     }
     COSMOS_TRY(auto found, running_remote(app, run_id));
     COSMOS_TRY(auto host, open_host(found.second));
@@ -444,7 +473,7 @@ core::Result<std::string> read_run_log(const App& app, const std::string& run_id
     if (remote_live) {
         COSMOS_TRY(auto found, running_remote(app, run_id));
         COSMOS_TRY(auto host, open_host(found.second));
-        auto request = backends::job_request(host, run_id);
+        auto request = backends::job_request(host, run.batch_id.value_or(run_id));
         return host.shell->read_file(host.runtime->log_path(request));
     }
     if (!fs::exists(local, ec)) {

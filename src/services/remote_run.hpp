@@ -6,6 +6,7 @@
 // holds everything (spec, log, pid/exit files, outputs).
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "backends/remote_job.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "model/model_log.hpp"
 #include "services/app.hpp"
 #include "store/records.hpp"
 
@@ -27,6 +29,7 @@ struct AttachOptions {
     const std::atomic<bool>* stop = nullptr;    // Ctrl-C
     bool kill_on_stop = false;  // true: stopping kills the model (foreground runs); false: detach
     bool mirror_log = false;    // true: write the log into the run dir as it streams
+    std::function<void()> on_model_end;  // the model ended (before collecting): GPUs are free
 };
 
 struct RemoteExecuteOptions {
@@ -35,6 +38,26 @@ struct RemoteExecuteOptions {
     std::vector<int> gpu_ids;         // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
     bool requeue_transient = false;   // see ExecuteOptions::requeue_transient
 };
+
+// Appends to `out` the local files `spec` names (input video, control videos, an upscaled run's
+// output): every string value that is an absolute path of an existing file, once each. These
+// are what staging uploads.
+void spec_inputs(const nlohmann::ordered_json& spec, std::vector<std::filesystem::path>& out);
+
+// Reads a collected log again from its first line (progress trackers of a watcher that
+// re-attached, or never attached, saw only part of it); `frames` sets the chunks expected.
+model::ProgressTracker scan_log(const std::filesystem::path& log, std::int64_t frames);
+
+// One trivial command on the host: fails (host_unreachable, auth_failed...) when it cannot run.
+core::Status reach_host(const backends::RemoteHost& host);
+
+// backends::stage_job and backends::launch_job, retried with backoff for up to 90 s while the
+// connection drops; a launch whose reply was lost is not repeated when the model started.
+core::Result<backends::StagedJob> stage_with_reconnect(const backends::RemoteHost& host,
+                                                       const backends::RemoteJobSpec& job,
+                                                       const backends::StageProgressFn& progress);
+core::Status launch_with_reconnect(const backends::RemoteHost& host,
+                                   const runtime::LaunchRequest& request);
 
 // True for failures worth retrying later (host unreachable, timeout): the host or network, not
 // the run, was at fault.

@@ -3,6 +3,7 @@
 #include "services/worker.hpp"
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -11,10 +12,12 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "services/batch_run.hpp"
 #include "services/execute_run.hpp"
 #include "services/queue.hpp"
 #include "services/remote_run.hpp"
@@ -29,7 +32,7 @@ using core::fail;
 namespace {
 
 struct Active {
-    store::JobRecord job;
+    std::vector<store::JobRecord> jobs;  // one job, or the jobs of one batch (by line)
     std::thread thread;
     std::atomic<bool> cancel{false};
     std::atomic<bool> done{false};
@@ -76,6 +79,14 @@ void finish(const App& app,
                             run.error ? " " + *run.error : std::string()));
 }
 
+std::string join_gpus(const std::vector<int>& ids) {
+    std::string out;
+    for (int g : ids) {
+        out += out.empty() ? std::to_string(g) : "," + std::to_string(g);
+    }
+    return out;
+}
+
 // Handles a failure that is not the run's own outcome: transient ones go back to the queue with
 // backoff (and the host is skipped for a while), permanent ones fail the run and the job.
 void handle_error(const App& app,
@@ -112,12 +123,48 @@ void handle_error(const App& app,
     shared.note(fmt::format("{} failed {}", job.run_id, e.message));
 }
 
-// Runs (or re-attaches to) the run of `job`, on its own connection to the store.
+// Starts run `run` of `job` (a single job) on `host`, or re-attaches to it.
+core::Result<store::RunRecord> work_single(App& app,
+                                           Shared& shared,
+                                           Active& active,
+                                           const store::JobRecord& job,
+                                           const store::RunRecord& run,
+                                           const config::HostConfig& host) {
+    auto free_gpus = [&app, &shared, &job] {
+        (void)store::release_gpus(app.db, {job.id}, shared.owner);
+    };
+    if (run.status == store::RunStatus::running) {
+        shared.note(fmt::format("{} attach {}", run.id, host.name));
+        AttachOptions attach;
+        attach.stop = &active.cancel;
+        attach.kill_on_stop = true;
+        attach.mirror_log = true;
+        attach.on_model_end = free_gpus;
+        return attach_run(app, run.id, attach);
+    }
+    if (host.kind == "ssh") {
+        COSMOS_TRY(auto remote, open_host(host));
+        if (auto s = reach_host(remote); !s) {
+            return fail(s.error());
+        }
+    }
+    shared.note(fmt::format("{} start {} gpus {}", run.id, host.name, join_gpus(job.gpu_ids)));
+    ExecuteOptions exec;
+    exec.host = host.name;
+    exec.cancel = &active.cancel;
+    exec.gpu_ids = job.gpu_ids;
+    exec.requeue_transient = true;
+    exec.on_model_end = free_gpus;
+    return execute_run(app, run.id, exec);
+}
+
+// Runs (or re-attaches to) the runs of `active.jobs`, on its own connection to the store: a
+// single run, or a batch (services/batch_run) whose runs not yet launched start as one model
+// load while those of a launched batch are followed to its end.
 void work_job(const config::Config& config,
               const std::filesystem::path& db_path,
               Shared& shared,
               Active& active) {
-    const auto& job = active.job;
     auto db = store::Database::open(db_path);
     if (!db) {
         core::log(core::LogLevel::error, "{}", db.error().message);
@@ -125,76 +172,134 @@ void work_job(const config::Config& config,
         return;
     }
     App app{config, std::move(*db)};
+    const auto& jobs = active.jobs;
+    std::map<std::string, core::Error> errors;  // job id -> why it did not end
     auto body = [&]() -> core::Status {
-        COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
-        if (!run) {
-            return fail(ErrorCode::not_found, fmt::format("run {} is gone", job.run_id));
-        }
-        if (store::is_terminal(run->status)) {
-            finish(app, shared, job, *run);
-            return {};
-        }
-        COSMOS_TRY(auto host, config::find_host(config, job.host.value_or("")));
-        if (run->status == store::RunStatus::running && !run->remote_dir) {
-            if (host.kind != "ssh") {
-                return fail(
-                    ErrorCode::remote_failed,
-                    fmt::format("run {} was running locally under a worker that died", run->id));
+        const auto& first = jobs.front();
+        COSMOS_TRY(auto host, config::find_host(config, first.host.value_or("")));
+        std::vector<std::string> fresh;                     // runs to start
+        std::map<std::string, std::vector<std::string>> launched;  // batch id -> its runs here
+        std::vector<std::pair<const store::JobRecord*, store::RunRecord>> singles_running;
+        for (const auto& job : jobs) {
+            COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
+            if (!run) {
+                errors.emplace(job.id, core::Error{ErrorCode::not_found, fmt::format("run {} is gone", job.run_id), {}});
+                continue;
             }
-            // Its worker died while staging: nothing runs on the host yet.
-            (void)store::transition_run(
-                app.db, run->id, store::RunStatus::queued, "staging again after its worker died");
-            run->status = store::RunStatus::queued;
-        }
-        core::Result<store::RunRecord> result = fail(ErrorCode::internal, "not run");
-        if (run->status == store::RunStatus::running) {
-            shared.note(fmt::format("{} attach {}", run->id, host.name));
-            AttachOptions attach;
-            attach.stop = &active.cancel;
-            attach.kill_on_stop = true;
-            attach.mirror_log = true;
-            result = attach_run(app, run->id, attach);
-        } else {
-            if (host.kind == "ssh") {
-                auto remote = open_host(host);
-                core::Status reach = remote ? core::Status{} : core::Status(fail(remote.error()));
-                if (remote) {
-                    if (auto ping = remote->shell->run({"true"}); !ping) {
-                        reach = fail(ping.error());
-                    }
+            if (store::is_terminal(run->status)) {
+                continue;
+            }
+            if (run->status == store::RunStatus::running && !run->remote_dir) {
+                if (host.kind != "ssh") {
+                    errors.emplace(job.id,
+                                   core::Error{ErrorCode::remote_failed,
+                                               fmt::format("run {} was running locally under a worker that died", run->id),
+                                               {}});
+                    continue;
                 }
-                if (!reach) {
-                    return reach;
+                // Its worker died while staging: nothing runs on the host yet.
+                (void)store::transition_run(
+                    app.db, run->id, store::RunStatus::queued, "staging again after its worker died");
+                run->status = store::RunStatus::queued;
+            }
+            if (run->status == store::RunStatus::running && run->batch_id) {
+                launched[*run->batch_id].push_back(run->id);
+            } else if (run->status == store::RunStatus::running) {
+                singles_running.emplace_back(&job, *run);
+            } else {
+                fresh.push_back(run->id);
+            }
+        }
+        auto mark = [&](const std::vector<std::string>& run_ids, const core::Error& e) {
+            for (const auto& job : jobs) {
+                if (std::find(run_ids.begin(), run_ids.end(), job.run_id) != run_ids.end()) {
+                    errors.emplace(job.id, e);
                 }
             }
-            std::string ids;
-            for (int g : job.gpu_ids) {
-                ids += ids.empty() ? std::to_string(g) : "," + std::to_string(g);
+        };
+        auto job_ids = [&](const std::vector<std::string>& run_ids) {
+            std::vector<std::string> ids;
+            for (const auto& job : jobs) {
+                if (std::find(run_ids.begin(), run_ids.end(), job.run_id) != run_ids.end()) {
+                    ids.push_back(job.id);
+                }
             }
-            shared.note(fmt::format("{} start {} gpus {}", run->id, host.name, ids));
-            ExecuteOptions exec;
-            exec.host = host.name;
-            exec.cancel = &active.cancel;
-            exec.gpu_ids = job.gpu_ids;
-            exec.requeue_transient = true;
-            result = execute_run(app, run->id, exec);
+            return ids;
+        };
+        for (const auto& [batch_id, run_ids] : launched) {
+            shared.note(fmt::format("{} attach {} ({} runs)", batch_id, host.name, run_ids.size()));
+            BatchOptions opts;
+            opts.host = host.name;
+            opts.stop = &active.cancel;
+            auto ids = job_ids(run_ids);
+            opts.on_model_end = [&app, &shared, ids] { (void)store::release_gpus(app.db, ids, shared.owner); };
+            if (auto r = attach_batch(app, batch_id, opts); !r) {
+                mark(run_ids, r.error());
+            }
         }
-        if (!result) {
-            return fail(result.error());
+        for (const auto& [job, run] : singles_running) {
+            if (auto r = work_single(app, shared, active, *job, run, host); !r) {
+                errors.emplace(job->id, r.error());
+            }
         }
-        if (!store::is_terminal(result->status)) {
-            return fail(
-                ErrorCode::host_unreachable,
-                fmt::format("run {} is still {}", result->id, store::to_string(result->status)));
+        if (fresh.size() == 1 && !first.batch_id) {
+            const auto* job = &jobs.front();
+            COSMOS_TRY(auto run, store::get_run(app.db, fresh.front()));
+            if (auto r = work_single(app, shared, active, *job, *run, host); !r) {
+                errors.emplace(job->id, r.error());
+            }
+        } else if (!fresh.empty()) {
+            std::string batch_id = first.batch_id.value_or(core::new_id(core::IdKind::batch));
+            if (launched.count(batch_id) != 0) {
+                batch_id = core::new_id(core::IdKind::batch);  // its old batch is followed above
+            }
+            shared.note(fmt::format("{} start {} gpus {} runs {}",
+                                    batch_id,
+                                    host.name,
+                                    join_gpus(first.gpu_ids),
+                                    fmt::join(fresh, ",")));
+            BatchOptions opts;
+            opts.host = host.name;
+            opts.gpu_ids = first.gpu_ids;
+            opts.stop = &active.cancel;
+            auto ids = job_ids(fresh);
+            opts.on_model_end = [&app, &shared, ids] { (void)store::release_gpus(app.db, ids, shared.owner); };
+            if (auto r = execute_batch(app, batch_id, fresh, opts); !r) {
+                mark(fresh, r.error());
+            }
         }
-        if (job.host) {
-            (void)store::mark_host_healthy(app.db, *job.host);
-        }
-        finish(app, shared, job, *result);
         return {};
     };
     if (auto s = body(); !s) {
-        handle_error(app, shared, job, s.error());
+        for (const auto& job : jobs) {
+            errors.emplace(job.id, s.error());
+        }
+    }
+    // Each job ends with its run: finished, back to the queue (a batch line that never ran, a
+    // transient failure), or failed.
+    for (const auto& job : jobs) {
+        auto run = store::get_run(app.db, job.run_id);
+        if (run && *run && store::is_terminal((*run)->status)) {
+            if (job.host) {
+                (void)store::mark_host_healthy(app.db, *job.host);
+            }
+            finish(app, shared, job, **run);
+        } else if (auto it = errors.find(job.id); it != errors.end()) {
+            handle_error(app, shared, job, it->second);
+        } else if (run && *run && (*run)->status == store::RunStatus::queued) {
+            auto state = store::release_job(app.db, job.id, shared.owner, core::now_ms(), "its batch ended before it ran");
+            shared.note(fmt::format("{} requeued{}", job.run_id,
+                                    state && *state == store::JobState::failed ? " abandoned" : ""));
+        } else {
+            handle_error(app,
+                         shared,
+                         job,
+                         core::Error{ErrorCode::host_unreachable,
+                                     fmt::format("run {} is still {}",
+                                                 job.run_id,
+                                                 run && *run ? store::to_string((*run)->status) : "gone"),
+                                     {}});
+        }
     }
     active.done = true;
 }
@@ -219,9 +324,9 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
     }
     std::vector<std::unique_ptr<Active>> active;
     std::int64_t last_renew = 0;
-    auto spawn = [&](const store::JobRecord& job) {
+    auto spawn = [&](std::vector<store::JobRecord> jobs) {
         auto a = std::make_unique<Active>();
-        a->job = job;
+        a->jobs = std::move(jobs);
         Active* raw = a.get();
         raw->thread = std::thread(
             [&app, &shared, raw] { work_job(app.config, app.db.path(), shared, *raw); });
@@ -243,16 +348,20 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
         if (now - last_renew >= options.lease_ms / 3) {
             last_renew = now;
             for (auto& a : active) {
-                COSMOS_TRY(
-                    bool mine,
-                    store::renew_lease(app.db, a->job.id, shared.owner, options.lease_ms, now));
-                COSMOS_TRY(auto fresh, store::get_job(app.db, a->job.id));
-                if (!mine) {
-                    // Another worker took it over (we were too slow to renew): it re-attaches
-                    // to the same remote job; this thread finishes harmlessly (collecting is
-                    // idempotent and only the lease holder can complete the job).
-                    core::log(core::LogLevel::warn, "lost the lease of job {}", a->job.id);
-                } else if (fresh && fresh->cancel_requested) {
+                bool all_cancelled = true;
+                for (const auto& job : a->jobs) {
+                    COSMOS_TRY(bool mine,
+                               store::renew_lease(app.db, job.id, shared.owner, options.lease_ms, now));
+                    COSMOS_TRY(auto fresh, store::get_job(app.db, job.id));
+                    if (!mine) {
+                        // Another worker took it over (we were too slow to renew): it
+                        // re-attaches to the same remote job; this thread finishes harmlessly
+                        // (collecting is idempotent and only the lease holder can complete it).
+                        core::log(core::LogLevel::warn, "lost the lease of job {}", job.id);
+                    }
+                    all_cancelled = all_cancelled && fresh && fresh->cancel_requested;
+                }
+                if (all_cancelled) {
                     a->cancel = true;  // `cosmos queue cancel`: stop (kills the run)
                 }
             }
@@ -270,25 +379,27 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
                                   : std::find(options.hosts.begin(), options.hosts.end(), name) !=
                                         options.hosts.end();
                 if (wanted && down.count(name) == 0) {
-                    hosts.push_back({name, h.gpus});
+                    hosts.push_back({name, h.gpus, h.kind == "ssh" && options.max_batch > 1});
                 }
             }
             for (;;) {
                 COSMOS_TRY(auto expired,
-                           store::claim_expired_job(app.db, shared.owner, options.lease_ms, now));
-                if (!expired) {
+                           store::claim_expired_jobs(app.db, shared.owner, options.lease_ms, now));
+                if (expired.empty()) {
                     break;
                 }
-                shared.note(fmt::format("{} taken over from an expired lease", expired->run_id));
-                spawn(*expired);
+                for (const auto& job : expired) {
+                    shared.note(fmt::format("{} taken over from an expired lease", job.run_id));
+                }
+                spawn(std::move(expired));
             }
             for (;;) {
-                store::ClaimRequest req{shared.owner, options.lease_ms, now, hosts};
-                COSMOS_TRY(auto job, store::claim_job(app.db, req));
-                if (!job) {
+                store::ClaimRequest req{shared.owner, options.lease_ms, now, hosts, options.max_batch};
+                COSMOS_TRY(auto jobs, store::claim_batch(app.db, req));
+                if (jobs.empty()) {
                     break;
                 }
-                spawn(*job);
+                spawn(std::move(jobs));
             }
             if (options.exit_when_idle && active.empty()) {
                 COSMOS_TRY(auto left, store::pending_work(app.db, core::now_ms()));

@@ -24,7 +24,8 @@ constexpr const char* k_job_columns =
     "j.id, coalesce((SELECT run_id FROM job_runs r WHERE r.job_id = j.id ORDER BY position "
     "LIMIT 1), ''), j.state, j.priority, j.position, j.host, j.want_host, j.gpus, j.gpu_ids, "
     "j.attempts, j.max_attempts, j.lease_owner, j.lease_expires_ms, j.not_before_ms, j.reason, "
-    "j.depends_on, j.paused, j.cancel_requested, j.created_at, j.updated_at";
+    "j.depends_on, j.paused, j.cancel_requested, j.created_at, j.updated_at, j.batch_key, "
+    "j.batch_id, j.batch_index, j.gpus_released";
 
 std::vector<int> parse_ids(const std::string& s) {
     std::vector<int> out;
@@ -68,6 +69,12 @@ JobRecord read_job(const Statement& st) {
     j.cancel_requested = st.int64(17) != 0;
     j.created_at = st.text(18);
     j.updated_at = st.text(19);
+    j.batch_key = st.opt_text(20);
+    j.batch_id = st.opt_text(21);
+    if (!st.is_null(22)) {
+        j.batch_index = static_cast<int>(st.int64(22));
+    }
+    j.gpus_released = st.int64(23) != 0;
     return j;
 }
 
@@ -123,7 +130,10 @@ core::Status cancel_broken_dependencies(const Database& db) {
 
 core::Result<std::map<std::string, std::set<int>>> gpus_in_use(const Database& db) {
     COSMOS_TRY(auto running,
-               select_jobs(db, "WHERE j.state = 'running' AND j.host IS NOT NULL", {}));
+               select_jobs(db,
+                           "WHERE j.state = 'running' AND j.host IS NOT NULL AND "
+                           "j.gpus_released = 0",
+                           {}));
     std::map<std::string, std::set<int>> used;
     for (const auto& j : running) {
         for (int g : j.gpu_ids) {
@@ -200,8 +210,8 @@ core::Result<JobRecord> enqueue_job(const Database& db, const EnqueueRequest& re
         std::string now = core::now_iso();
         if (auto r = set_job(db,
                              "INSERT INTO jobs (id, state, priority, gpus, max_attempts, "
-                             "created_at, updated_at, position, depends_on, want_host) "
-                             "VALUES (?,'queued',?,?,?,?,?,?,?,?)",
+                             "created_at, updated_at, position, depends_on, want_host, batch_key) "
+                             "VALUES (?,'queued',?,?,?,?,?,?,?,?,?)",
                              [&](Statement& st) {
                                  st.bind(1, id)
                                      .bind(2, req.priority)
@@ -211,7 +221,8 @@ core::Result<JobRecord> enqueue_job(const Database& db, const EnqueueRequest& re
                                      .bind(6, now)
                                      .bind(7, position)
                                      .bind(8, req.depends_on)
-                                     .bind(9, req.want_host);
+                                     .bind(9, req.want_host)
+                                     .bind(10, req.batch_key);
                              });
             !r) {
             return r;
@@ -268,8 +279,71 @@ core::Result<std::vector<JobRecord>> list_jobs(const Database& db, int finished_
     return active;
 }
 
-core::Result<std::optional<JobRecord>> claim_job(const Database& db, const ClaimRequest& req) {
-    std::optional<std::string> claimed;
+namespace {
+
+// The host for `job` among `hosts`: one with enough free GPUs, preferring a host where a job of
+// the same batch key runs now or ran last (its model's files are in the page cache, its inputs
+// often staged already), then the one with the most free GPUs (load balance). Returns nullptr
+// when it fits nowhere now.
+core::Result<const HostCapacity*> place(const Database& db,
+                                        const JobRecord& job,
+                                        const std::vector<HostCapacity>& hosts,
+                                        std::map<std::string, std::set<int>>& used) {
+    std::map<std::string, std::int64_t> warm;  // host -> how recently (larger: more recent)
+    if (job.batch_key) {
+        COSMOS_TRY(auto st,
+                   db.prepare("SELECT host, max(state = 'running'), max(updated_at) FROM jobs "
+                              "WHERE batch_key = ? AND host IS NOT NULL AND state IN "
+                              "('running','done') GROUP BY host"));
+        st.bind(1, *job.batch_key);
+        std::vector<std::pair<std::string, std::string>> rows;
+        for (;;) {
+            COSMOS_TRY(bool row, st.step());
+            if (!row) {
+                break;
+            }
+            rows.emplace_back(st.text(0), (st.int64(1) != 0 ? "1" : "0") + st.text(2));
+        }
+        std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+            return a.second < b.second;
+        });
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            warm[rows[i].first] = static_cast<std::int64_t>(i) + 1;
+        }
+    }
+    const HostCapacity* best = nullptr;
+    std::pair<std::int64_t, int> best_score{-1, -1};
+    for (const auto& h : hosts) {
+        if (job.want_host && *job.want_host != h.name) {
+            continue;
+        }
+        int free = h.gpus - static_cast<int>(used[h.name].size());
+        if (free < job.gpus) {
+            continue;
+        }
+        std::pair<std::int64_t, int> score{warm.count(h.name) ? warm[h.name] : 0, free};
+        if (score > best_score) {
+            best = &h;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, int count) {
+    std::vector<int> ids;
+    for (int g = 0; g < host.gpus && static_cast<int>(ids.size()) < count; ++g) {
+        if (used.count(g) == 0) {
+            ids.push_back(g);
+        }
+    }
+    return ids;
+}
+
+}  // namespace
+
+core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req) {
+    std::vector<std::string> claimed;
     auto s = db.transaction([&]() -> core::Status {
         COSMOS_TRY(bool paused, queue_paused(db));
         if (paused) {
@@ -288,43 +362,66 @@ core::Result<std::optional<JobRecord>> claim_job(const Database& db, const Claim
                                "ORDER BY j.priority DESC, j.position, j.created_at",
                                [&](Statement& st) { st.bind(1, req.now_ms); }));
         for (const auto& job : candidates) {
-            const HostCapacity* best = nullptr;
-            int best_free = -1;
-            for (const auto& h : req.hosts) {
-                if (job.want_host && *job.want_host != h.name) {
-                    continue;
-                }
-                int free = h.gpus - static_cast<int>(used[h.name].size());
-                if (free >= job.gpus && free > best_free) {
-                    best = &h;
-                    best_free = free;
-                }
-            }
+            COSMOS_TRY(const HostCapacity* best, place(db, job, req.hosts, used));
             if (best == nullptr) {
                 continue;  // does not fit now; a smaller job behind it may (backfill)
             }
-            std::vector<int> ids;
-            for (int g = 0; g < best->gpus && static_cast<int>(ids.size()) < job.gpus; ++g) {
-                if (used[best->name].count(g) == 0) {
-                    ids.push_back(g);
+            std::vector<int> ids = free_ids(*best, used[best->name], job.gpus);
+            std::vector<const JobRecord*> members{&job};
+            if (job.batch_key && best->batches && req.max_batch > 1) {
+                // Fair share: split the claimable work evenly over the GPU slots free now, so
+                // one batch does not take what would keep another GPU busy.
+                int slots = 0;
+                for (const auto& h : req.hosts) {
+                    slots += std::max(0, h.gpus - static_cast<int>(used[h.name].size())) /
+                             std::max(1, job.gpus);
+                }
+                auto share = static_cast<int>(
+                    (candidates.size() + static_cast<std::size_t>(std::max(1, slots)) - 1) /
+                    static_cast<std::size_t>(std::max(1, slots)));
+                int cap = std::max(1, std::min(req.max_batch, share));
+                for (const auto& other : candidates) {
+                    if (static_cast<int>(members.size()) >= cap) {
+                        break;
+                    }
+                    if (&other == &job || other.batch_key != job.batch_key ||
+                        other.gpus != job.gpus ||
+                        (other.want_host && *other.want_host != best->name)) {
+                        continue;
+                    }
+                    members.push_back(&other);
                 }
             }
-            if (auto r = set_job(db,
-                                 "UPDATE jobs SET state = 'running', host = ?, gpu_ids = ?, "
-                                 "lease_owner = ?, lease_expires_ms = ?, attempts = attempts + 1, "
-                                 "reason = NULL, updated_at = ? WHERE id = ? AND state = 'queued'",
-                                 [&](Statement& st) {
-                                     st.bind(1, best->name)
-                                         .bind(2, join_ids(ids))
-                                         .bind(3, req.owner)
-                                         .bind(4, req.now_ms + req.lease_ms)
-                                         .bind(5, core::now_iso())
-                                         .bind(6, job.id);
-                                 });
-                !r) {
-                return r;
+            std::optional<std::string> batch_id;
+            if (members.size() > 1) {
+                batch_id = core::new_id(core::IdKind::batch);
             }
-            claimed = job.id;
+            for (std::size_t i = 0; i < members.size(); ++i) {
+                const auto& m = *members[i];
+                if (auto r = set_job(
+                        db,
+                        "UPDATE jobs SET state = 'running', host = ?, gpu_ids = ?, lease_owner = "
+                        "?, lease_expires_ms = ?, attempts = attempts + 1, reason = NULL, "
+                        "batch_id = ?, batch_index = ?, gpus_released = 0, updated_at = ? "
+                        "WHERE id = ? AND state = 'queued'",
+                        [&](Statement& st) {
+                            st.bind(1, best->name)
+                                .bind(2, join_ids(ids))
+                                .bind(3, req.owner)
+                                .bind(4, req.now_ms + req.lease_ms)
+                                .bind(5, batch_id)
+                                .bind(6,
+                                      batch_id ? std::optional<std::int64_t>(
+                                                     static_cast<std::int64_t>(i))
+                                               : std::nullopt)
+                                .bind(7, core::now_iso())
+                                .bind(8, m.id);
+                        });
+                    !r) {
+                    return r;
+                }
+                claimed.push_back(m.id);
+            }
             return {};
         }
         return {};
@@ -332,17 +429,31 @@ core::Result<std::optional<JobRecord>> claim_job(const Database& db, const Claim
     if (!s) {
         return fail(s.error());
     }
-    if (!claimed) {
-        return std::optional<JobRecord>{};
+    std::vector<JobRecord> out;
+    for (const auto& id : claimed) {
+        COSMOS_TRY(auto job, one_job(db, id));
+        if (job) {
+            out.push_back(std::move(*job));
+        }
     }
-    return one_job(db, *claimed);
+    return out;
 }
 
-core::Result<std::optional<JobRecord>> claim_expired_job(const Database& db,
-                                                         const std::string& owner,
-                                                         std::int64_t lease_ms,
-                                                         std::int64_t now_ms) {
-    std::optional<std::string> claimed;
+core::Result<std::optional<JobRecord>> claim_job(const Database& db, const ClaimRequest& req) {
+    ClaimRequest one = req;
+    one.max_batch = 1;
+    COSMOS_TRY(auto jobs, claim_batch(db, one));
+    if (jobs.empty()) {
+        return std::optional<JobRecord>{};
+    }
+    return std::optional<JobRecord>{jobs.front()};
+}
+
+core::Result<std::vector<JobRecord>> claim_expired_jobs(const Database& db,
+                                                        const std::string& owner,
+                                                        std::int64_t lease_ms,
+                                                        std::int64_t now_ms) {
+    std::vector<std::string> claimed;
     auto s = db.transaction([&]() -> core::Status {
         COSMOS_TRY(auto expired,
                    select_jobs(db,
@@ -352,24 +463,67 @@ core::Result<std::optional<JobRecord>> claim_expired_job(const Database& db,
         if (expired.empty()) {
             return {};
         }
-        claimed = expired.front().id;
-        return set_job(db,
-                       "UPDATE jobs SET lease_owner = ?, lease_expires_ms = ?, updated_at = ?, "
-                       "reason = 'taken over after its lease expired' WHERE id = ?",
-                       [&](Statement& st) {
-                           st.bind(1, owner)
-                               .bind(2, now_ms + lease_ms)
-                               .bind(3, core::now_iso())
-                               .bind(4, *claimed);
-                       });
+        const auto& first = expired.front();
+        if (first.batch_id) {
+            // A batch is one model process: its jobs are taken over together.
+            COSMOS_TRY(auto members,
+                       select_jobs(db,
+                                   "WHERE j.state = 'running' AND j.batch_id = ? ORDER BY "
+                                   "j.batch_index",
+                                   [&](Statement& st) { st.bind(1, *first.batch_id); }));
+            for (const auto& m : members) {
+                claimed.push_back(m.id);
+            }
+        } else {
+            claimed.push_back(first.id);
+        }
+        for (const auto& id : claimed) {
+            if (auto r = set_job(db,
+                                 "UPDATE jobs SET lease_owner = ?, lease_expires_ms = ?, "
+                                 "updated_at = ?, reason = 'taken over after its lease expired' "
+                                 "WHERE id = ?",
+                                 [&](Statement& st) {
+                                     st.bind(1, owner)
+                                         .bind(2, now_ms + lease_ms)
+                                         .bind(3, core::now_iso())
+                                         .bind(4, id);
+                                 });
+                !r) {
+                return r;
+            }
+        }
+        return {};
     });
     if (!s) {
         return fail(s.error());
     }
-    if (!claimed) {
-        return std::optional<JobRecord>{};
+    std::vector<JobRecord> out;
+    for (const auto& id : claimed) {
+        COSMOS_TRY(auto job, one_job(db, id));
+        if (job) {
+            out.push_back(std::move(*job));
+        }
     }
-    return one_job(db, *claimed);
+    return out;
+}
+
+core::Status release_gpus(const Database& db,
+                          const std::vector<std::string>& job_ids,
+                          const std::string& owner) {
+    return db.transaction([&]() -> core::Status {
+        for (const auto& id : job_ids) {
+            if (auto r = set_job(db,
+                                 "UPDATE jobs SET gpus_released = 1, updated_at = ? WHERE id = ? "
+                                 "AND lease_owner = ? AND state = 'running'",
+                                 [&](Statement& st) {
+                                     st.bind(1, core::now_iso()).bind(2, id).bind(3, owner);
+                                 });
+                !r) {
+                return r;
+            }
+        }
+        return {};
+    });
 }
 
 core::Result<bool> renew_lease(const Database& db,

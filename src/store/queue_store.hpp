@@ -44,6 +44,10 @@ struct JobRecord {
     bool cancel_requested = false;
     std::string created_at;
     std::string updated_at;
+    std::optional<std::string> batch_key;  // runs with equal keys may share one model load
+    std::optional<std::string> batch_id;   // set on claim when it shares one with other jobs
+    std::optional<int> batch_index;        // its line in that batch's file
+    bool gpus_released = false;            // its model ended; it only collects now
 };
 
 struct EnqueueRequest {
@@ -53,6 +57,7 @@ struct EnqueueRequest {
     std::optional<std::string> want_host;
     std::optional<std::string> depends_on;
     int max_attempts = 3;
+    std::optional<std::string> batch_key;  // services/batching; empty: never batched
 };
 
 // Adds a queued job for `req.run_id` at the end of its priority and moves the run to `queued`.
@@ -70,6 +75,7 @@ core::Result<std::vector<JobRecord>> list_jobs(const Database& db, int finished_
 struct HostCapacity {
     std::string name;
     int gpus = 1;
+    bool batches = false;  // the host can run a batch file (one model load, several runs)
 };
 
 struct ClaimRequest {
@@ -77,21 +83,36 @@ struct ClaimRequest {
     std::int64_t lease_ms = 30000;
     std::int64_t now_ms = 0;
     std::vector<HostCapacity> hosts;  // where this worker may place jobs (healthy ones)
+    int max_batch = 1;                // most runs one model load may serve
 };
 
-// Claims the first claimable job that fits on one of `req.hosts` (the one with the most free
-// GPUs), giving it the lowest free GPU ids. Claimable: queued, not paused, past its backoff,
-// its dependency (if any) succeeded, and the queue not paused. Before choosing, jobs whose
-// dependency failed or was cancelled are cancelled with their runs. Returns nothing when no
-// job can be claimed now.
+// Claims the first claimable job that fits on one of `req.hosts`, giving it the lowest free
+// GPU ids. Claimable: queued, not paused, past its backoff, its dependency (if any) succeeded,
+// and the queue not paused. Before choosing, jobs whose dependency failed or was cancelled are
+// cancelled with their runs. The host: one where a job of the same batch key runs or ran last
+// (warm), else the one with the most free GPUs. When the job has a batch key, the host batches
+// and `req.max_batch` > 1, later claimable jobs of the same key, GPU count and host join it, up
+// to max_batch and to a fair share (claimable jobs / free GPU slots, rounded up) so that one
+// batch never takes the work that would keep another free GPU busy; the jobs of a batch share
+// a new batch_id (bat_…) and its GPUs, with batch_index 0, 1, … in queue order. Returns the
+// claimed jobs (empty: nothing can be claimed now).
+core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req);
+
+// claim_batch with max_batch 1: one job or none.
 core::Result<std::optional<JobRecord>> claim_job(const Database& db, const ClaimRequest& req);
 
-// Takes over one running job whose lease expired (its worker died): the lease moves to
-// `owner`; host and GPUs stay. Returns nothing when there is none.
-core::Result<std::optional<JobRecord>> claim_expired_job(const Database& db,
-                                                         const std::string& owner,
-                                                         std::int64_t lease_ms,
-                                                         std::int64_t now_ms);
+// Takes over a running job whose lease expired (its worker died), with every running job of
+// its batch: the leases move to `owner`; host and GPUs stay. Returns them (empty: none).
+core::Result<std::vector<JobRecord>> claim_expired_jobs(const Database& db,
+                                                        const std::string& owner,
+                                                        std::int64_t lease_ms,
+                                                        std::int64_t now_ms);
+
+// The model of running jobs `job_ids` held by `owner` ended: their GPUs are free for other jobs
+// while these collect their outputs (pipelining).
+core::Status release_gpus(const Database& db,
+                          const std::vector<std::string>& job_ids,
+                          const std::string& owner);
 
 // Extends the lease of `job_id` held by `owner`; false when it is no longer theirs.
 core::Result<bool> renew_lease(const Database& db,

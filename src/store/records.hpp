@@ -65,6 +65,8 @@ struct RunRecord {
     // Remote execution (schema v2).
     std::optional<std::string> runtime;     // native | docker
     std::optional<std::string> remote_dir;  // the job dir on the host
+    std::optional<std::string> batch_id;    // the model load it shared with other runs
+    std::optional<int> batch_index;         // its line in that batch's file
     std::optional<std::string> image;       // docker image id and digest that ran
     std::optional<std::int64_t> uploaded_bytes;
     std::optional<double> upload_seconds;

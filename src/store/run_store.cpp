@@ -57,7 +57,7 @@ constexpr const char* k_select_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
     "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
-    "run_seconds, download_seconds";
+    "run_seconds, download_seconds, batch_id, batch_index";
 
 std::optional<double> opt_real(const Statement& st, int col) {
     return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
@@ -97,6 +97,10 @@ RunRecord read_run(const Statement& st) {
     r.upload_seconds = opt_real(st, 24);
     r.run_seconds = opt_real(st, 25);
     r.download_seconds = opt_real(st, 26);
+    r.batch_id = st.opt_text(27);
+    if (!st.is_null(28)) {
+        r.batch_index = static_cast<int>(st.int64(28));
+    }
     return r;
 }
 
@@ -280,6 +284,25 @@ core::Status record_remote(const Database& db, const std::string& id, const Remo
                           "updated_at = ? WHERE id = ?"));
     st.bind(1, r.runtime).bind(2, r.remote_dir).bind(3, r.image).bind(4, core::now_iso());
     st.bind(5, id);
+    return st.run();
+}
+
+core::Result<std::vector<RunRecord>> batch_runs(const Database& db, const std::string& batch_id) {
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM runs WHERE batch_id = ? ORDER BY batch_index",
+                                      k_select_columns)));
+    st.bind(1, batch_id);
+    return collect(st);
+}
+
+core::Status record_batch(const Database& db,
+                          const std::string& id,
+                          const std::string& batch_id,
+                          int index) {
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE runs SET batch_id = ?, batch_index = ?, updated_at = ? "
+                          "WHERE id = ?"));
+    st.bind(1, batch_id).bind(2, index).bind(3, core::now_iso()).bind(4, id);
     return st.run();
 }
 

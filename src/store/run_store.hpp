@@ -65,6 +65,16 @@ struct RemoteRecord {
 // Records where on its host run `id` lives.
 core::Status record_remote(const Database& db, const std::string& id, const RemoteRecord& r);
 
+// Records that run `id` runs as line `index` of batch `batch_id` (one model load for several
+// runs; services/batch_run).
+core::Status record_batch(const Database& db,
+                          const std::string& id,
+                          const std::string& batch_id,
+                          int index);
+
+// The runs of batch `batch_id`, by line.
+core::Result<std::vector<RunRecord>> batch_runs(const Database& db, const std::string& batch_id);
+
 struct CostRecord {
     std::optional<std::int64_t> uploaded_bytes;
     std::optional<double> upload_seconds;

@@ -146,7 +146,22 @@ CREATE TABLE host_health (
 )sql";
 // ---- end of queue migration --------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 3> k_migrations = {k_v1, k_v2, k_queue_migration};
+// v4: batches. Queued transfer runs that one model load can serve together carry the same
+// batch_key (services/batching); jobs claimed together share a batch_id and are lines
+// batch_index of its batch file. gpus_released: the model ended, the job only collects now, so
+// its GPUs are free for the next run (pipelining). A run records the batch it ran in.
+constexpr std::string_view k_v4 = R"sql(
+ALTER TABLE jobs ADD COLUMN batch_key TEXT;
+ALTER TABLE jobs ADD COLUMN batch_id TEXT;
+ALTER TABLE jobs ADD COLUMN batch_index INTEGER;
+ALTER TABLE jobs ADD COLUMN gpus_released INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_batch ON jobs(batch_id);
+ALTER TABLE runs ADD COLUMN batch_id TEXT;
+ALTER TABLE runs ADD COLUMN batch_index INTEGER;
+CREATE INDEX runs_by_batch ON runs(batch_id, batch_index);
+)sql";
+
+constexpr std::array<std::string_view, 4> k_migrations = {k_v1, k_v2, k_queue_migration, k_v4};
 
 }  // namespace
 

@@ -27,8 +27,10 @@ def add_host(cosmos, server, name, record, scale):
             "--user", server.user, "--key", server.user_key, "--gpus", 2,
             "--cosmos-dir", emu, "--work-dir", cosmos.root / f"work-{name}",
             "--torchrun", f"{emu}/bin/torchrun"]
+    # Each host is its own machine: its own GPU locks in the shared emulator checkout.
     env = {"COSMOS_EMULATOR_TIME_SCALE": scale, "COSMOS_EMULATOR_STRICT": "1",
-           "COSMOS_EMULATOR_RECORD": str(record)}
+           "COSMOS_EMULATOR_RECORD": str(record),
+           "COSMOS_EMULATOR_GPU_DIR": str(cosmos.root / f"gpus-{name}")}
     for k, v in env.items():
         args += ["--env", f"{k}={v}"]
     cosmos.run(*args)
@@ -60,27 +62,50 @@ def setup_queue(cosmos, servers, input_set, n_prompts, scale):
     return runs, record
 
 
-def executions(record):
-    counts = {}
-    devices = {}
+def model_loads(record):
+    """The emulator's own record of every model load: (job key, GPUs, samples, controls...)."""
+    loads = []
     if not record.exists():
-        return counts, devices
+        return loads
     for line in record.read_text().splitlines():
         entry = json.loads(line)
         if entry.get("mode") != "torchrun":
             continue
         folder = entry["args"].get("video_save_folder") or ""
-        run_id = next(p for p in Path(folder).parts if p.startswith("rs_"))
-        counts[run_id] = counts.get(run_id, 0) + 1
-        devices[run_id] = entry["env"]["CUDA_VISIBLE_DEVICES"]
-    return counts, devices
+        key = next(p for p in Path(folder).parts if p.startswith(("rs_", "bat_")))
+        loads.append({"key": key, "env": entry["env"], "exit": entry.get("exit_code"),
+                      "samples": entry.get("samples", []), "args": entry["args"]})
+    return loads
+
+
+def executions(cosmos, runs, record):
+    """How often each run really ran, from the emulator's records: a single run's load names it
+    (its job dir), a batch's load has one sample per line, mapped back to the run through the
+    batch id and line each run records. A sample that maps to no run (a run executed in an
+    earlier batch too) is counted under its (batch, line) key and fails the check."""
+    by_line = {}
+    shown = {r: cosmos.json("show", r) for r in runs}
+    for run_id, s in shown.items():
+        by_line[(s.get("batch_id") or run_id, s.get("batch_index") or 0)] = run_id
+    counts, devices = {}, {}
+    for load in model_loads(record):
+        if load["exit"] != 0:
+            continue
+        lines = [smp.get("index", 0) for smp in load["samples"]] or [0]
+        for index in lines:
+            run_id = by_line.get((load["key"], index), f"{load['key']}#{index}")
+            counts[run_id] = counts.get(run_id, 0) + 1
+            devices[run_id] = load["env"]["CUDA_VISIBLE_DEVICES"]
+    return counts, devices, shown
 
 
 def check_all_succeeded_once(cosmos, runs, record, log=""):
-    counts, devices = executions(record)
+    counts, devices, shown_runs = executions(cosmos, runs, record)
+    strays = [k for k in counts if k not in shown_runs]
+    assert not strays, (strays, log)
     hosts = set()
     for run_id in runs:
-        shown = cosmos.json("show", run_id)
+        shown = shown_runs[run_id]
         assert shown["status"] == "succeeded", (shown, log)
         assert Path(shown["output_video"]).is_file(), shown
         assert counts.get(run_id) == 1, (run_id, counts.get(run_id))
@@ -91,6 +116,7 @@ def check_all_succeeded_once(cosmos, runs, record, log=""):
     finished = cosmos.json("queue", "--finished", "100")["jobs"]
     assert sorted(j["run"] for j in finished) == sorted(runs)
     assert all(j["state"] == "done" and j["attempts"] == 1 for j in finished), finished
+    return shown_runs
 
 
 @needs_sshd
@@ -157,3 +183,61 @@ def test_queue_commands_order_pause_cancel(cosmos, emulator_bin, input_set):
     assert " start " not in proc.stderr and "stopped" in proc.stderr
     cosmos.run("queue", "resume")
     assert cosmos.json("queue")["paused"] is False
+
+
+def config_weights(active, i):
+    """--weight flags giving the modalities in `active` a weight that depends on `i` and the
+    others 0 (the defaults give every modality a weight)."""
+    flags = []
+    for m in ("vis", "edge", "depth", "seg"):
+        flags += ["--weight", f"{m}={0.1 + 0.05 * i:.2f}" if m in active else f"{m}=0"]
+    return flags
+
+
+CONFIGS = [("depth",), ("seg", "depth"), ("edge", "vis")]
+
+
+@needs_sshd
+def test_thirty_runs_three_configs_batched_never_mixed(cosmos, emulator_bin, servers,
+                                                      input_set):
+    """30 runs over 3 control configurations on two hosts with 2 GPUs each: every run succeeds
+    exactly once, compatible runs share model loads, and no load mixes configurations."""
+    record = cosmos.root / "record.jsonl"
+    for i, server in enumerate(servers):
+        add_host(cosmos, server, f"gpu{i}", record, "0.005")
+    prompts = [cosmos.json("create", "prompt", f"harbour at dawn, variation {i}", input_set)["id"]
+               for i in range(10)]
+    runs, config_of = [], {}
+    for c, weights in enumerate(CONFIGS):
+        # Each configuration gets its own weight per prompt, so a run is recognisable in the
+        # emulator's record by its prompt and weights.
+        for i, pid in enumerate(prompts):
+            queued = cosmos.json("inference", pid, *config_weights(weights, i), "--queue")
+            runs.append(queued[0]["run"])
+            config_of[queued[0]["run"]] = c
+    keys = {j["run"]: j["batch_key"] for j in cosmos.json("queue")["jobs"]}
+    assert len(set(keys.values())) == 3, keys  # one batch key per configuration
+    for r in runs:
+        assert keys[r] == keys[runs[config_of[r] * 10]]
+    proc = cosmos.run("worker", *HOSTS, "--exit-when-idle", "--poll", "0.2", "--max-batch", "8",
+                      timeout=900)
+    shown = check_all_succeeded_once(cosmos, runs, record, proc.stderr)
+    loads = [ld for ld in model_loads(record) if ld["exit"] == 0]
+    batches = [ld for ld in loads if ld["key"].startswith("bat_")]
+    assert batches, proc.stderr
+    assert len(loads) < len(runs) / 2, [ld["key"] for ld in loads]  # far fewer loads than runs
+    for load in batches:
+        members = [r for r in runs if shown[r].get("batch_id") == load["key"]]
+        assert len(members) == len(load["samples"]) <= 8
+        assert len({config_of[r] for r in members}) == 1, (load["key"], members)
+        for r in members:
+            sample = next(s for s in load["samples"] if s["index"] == shown[r]["batch_index"])
+            spec = shown[r]["spec"]
+            assert sample["prompt"] == spec["prompt"]
+            # The model saw exactly this run's modalities and weights.
+            assert sorted(sample["controls"]) == sorted(
+                k for k, v in spec.items() if isinstance(v, dict))
+            for modality, control in sample["controls"].items():
+                assert control["control_weight"] == spec[modality]["control_weight"]
+    # The emulator refuses two loads on one GPU at once: none failed, so none overlapped.
+    assert all(ld["exit"] == 0 for ld in model_loads(record))

@@ -163,13 +163,13 @@ TEST_F(QueueStoreTest, LeasesRenewExpireAndAreTakenOver) {
     ASSERT_TRUE(job);
     EXPECT_TRUE(*renew_lease(db, job->id, "w1", 5000, 3000));  // now expires at 8000
     EXPECT_FALSE(*renew_lease(db, job->id, "w2", 5000, 3000));
-    EXPECT_FALSE(claim_expired_job(db, "w2", 5000, 7000)->has_value());
-    auto taken = claim_expired_job(db, "w2", 5000, 9000);
-    ASSERT_TRUE(taken.has_value() && taken->has_value());
-    EXPECT_EQ((*taken)->lease_owner, "w2");
-    EXPECT_EQ((*taken)->host, "h1");
-    EXPECT_EQ((*taken)->gpu_ids, std::vector<int>{0});
-    EXPECT_EQ((*taken)->attempts, 1);                           // re-attaching is not a new attempt
+    EXPECT_TRUE(claim_expired_jobs(db, "w2", 5000, 7000)->empty());
+    auto taken = claim_expired_jobs(db, "w2", 5000, 9000);
+    ASSERT_TRUE(taken && taken->size() == 1);
+    EXPECT_EQ(taken->front().lease_owner, "w2");
+    EXPECT_EQ(taken->front().host, "h1");
+    EXPECT_EQ(taken->front().gpu_ids, std::vector<int>{0});
+    EXPECT_EQ(taken->front().attempts, 1);                          // re-attaching is not a new attempt
     EXPECT_FALSE(*renew_lease(db, job->id, "w1", 5000, 9000));  // the old owner lost it
     EXPECT_FALSE(complete_job(db, job->id, "w1", JobState::done).has_value());
     EXPECT_TRUE(complete_job(db, job->id, "w2", JobState::done).has_value());
@@ -334,6 +334,130 @@ TEST_F(QueueStoreTest, ConcurrentProcessesClaimEachJobOnce) {
     std::set<std::string> unique(all.begin(), all.end());
     EXPECT_EQ(all.size(), static_cast<std::size_t>(k_jobs));
     EXPECT_EQ(unique.size(), static_cast<std::size_t>(k_jobs));
+}
+
+
+// Batching: one claim takes compatible jobs (same key) up to the fair share of the free GPU
+// slots, gives them one batch id, one set of GPUs and their line numbers, and never mixes keys.
+TEST_F(QueueStoreTest, ClaimsCompatibleJobsAsOneBatchWithinTheFairShare) {
+    std::vector<std::string> a_runs;
+    for (int i = 0; i < 12; ++i) {
+        EnqueueRequest req{new_run()};
+        req.batch_key = i % 3 == 2 ? "B" : "A";  // 8 of A, 4 of B, interleaved
+        ASSERT_TRUE(enqueue_job(db, req).has_value());
+    }
+    std::vector<HostCapacity> hosts{{"h1", 2, true}, {"h2", 2, true}};
+    ClaimRequest req{"w", 5000, 1000, hosts, 16};
+    auto first = claim_batch(db, req);
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    ASSERT_EQ(first->size(), 3u);  // 12 claimable over 4 free slots
+    std::set<std::string> batch_ids;
+    for (std::size_t i = 0; i < first->size(); ++i) {
+        const auto& j = (*first)[i];
+        EXPECT_EQ(j.batch_key, "A");
+        EXPECT_EQ(j.batch_index, static_cast<int>(i));
+        EXPECT_EQ(j.gpu_ids, (*first)[0].gpu_ids);
+        EXPECT_EQ(j.host, (*first)[0].host);
+        batch_ids.insert(j.batch_id.value_or(""));
+    }
+    ASSERT_EQ(batch_ids.size(), 1u);
+    EXPECT_EQ(batch_ids.begin()->rfind("bat_", 0), 0u);
+    // The other slots get the rest; a batch never holds two keys.
+    std::size_t claimed = first->size();
+    for (int round = 0; round < 3; ++round) {
+        auto next = claim_batch(db, req);
+        ASSERT_TRUE(next.has_value());
+        ASSERT_FALSE(next->empty());
+        for (const auto& j : *next) {
+            EXPECT_EQ(j.batch_key, next->front().batch_key);
+            EXPECT_EQ(j.batch_id, next->front().batch_id);
+        }
+        claimed += next->size();
+    }
+    EXPECT_TRUE(claim_batch(db, req)->empty());  // every GPU holds a batch
+    // The last slot took the two A jobs left; the last B job waits for a free GPU rather than
+    // joining a batch of another key.
+    EXPECT_EQ(claimed, 11u);
+    // A host that cannot run batch files gets single jobs.
+    auto run = new_run();
+    EnqueueRequest one{run};
+    one.batch_key = "A";
+    ASSERT_TRUE(enqueue_job(db, one).has_value());
+    auto extra = new_run();
+    EnqueueRequest two{extra};
+    two.batch_key = "A";
+    ASSERT_TRUE(enqueue_job(db, two).has_value());
+    auto single = claim_batch(db, ClaimRequest{"w", 5000, 1000, {{"h3", 1, false}}, 16});
+    ASSERT_TRUE(single && single->size() == 1);
+    EXPECT_FALSE(single->front().batch_id.has_value());
+}
+
+// A compatible job goes to the host where its key ran last, although another host has more
+// free GPUs.
+TEST_F(QueueStoreTest, PrefersTheHostWhereACompatibleLoadRan) {
+    std::vector<HostCapacity> hosts{{"h1", 4, true}, {"h2", 2, true}};
+    EnqueueRequest a{new_run()};
+    a.batch_key = "K";
+    ASSERT_TRUE(enqueue_job(db, a).has_value());
+    auto pinned = enqueue_job(db, [&] {
+        EnqueueRequest r{new_run()};
+        r.batch_key = "K";
+        r.want_host = "h2";
+        return r;
+    }());
+    ASSERT_TRUE(pinned.has_value());
+    // The pinned one first (claim order is queue order, so take the first and finish it).
+    auto first = claim_batch(db, ClaimRequest{"w", 5000, 1000, {{"h2", 2, true}}, 1});
+    ASSERT_TRUE(first && first->size() == 1);
+    ASSERT_TRUE(complete_job(db, first->front().id, "w", JobState::done).has_value());
+    EnqueueRequest b{new_run()};
+    b.batch_key = "K";
+    ASSERT_TRUE(enqueue_job(db, b).has_value());
+    auto next = claim_batch(db, ClaimRequest{"w", 5000, 1000, hosts, 1});
+    ASSERT_TRUE(next && next->size() == 1);
+    EXPECT_EQ(next->front().host, "h2");
+    // Without a key the host with the most free GPUs wins.
+    ASSERT_TRUE(enqueue_job(db, EnqueueRequest{new_run()}).has_value());
+    auto plain = claim_batch(db, ClaimRequest{"w", 5000, 1000, hosts, 1});
+    ASSERT_TRUE(plain.has_value());
+    for (const auto& j : *plain) {
+        if (!j.batch_key) {
+            EXPECT_EQ(j.host, "h1");
+        }
+    }
+}
+
+// The jobs of a batch are taken over together; released GPUs are free for the next claim while
+// the batch still collects.
+TEST_F(QueueStoreTest, BatchesAreTakenOverTogetherAndReleaseGpusEarly) {
+    for (int i = 0; i < 3; ++i) {
+        EnqueueRequest req{new_run()};
+        req.batch_key = "A";
+        ASSERT_TRUE(enqueue_job(db, req).has_value());
+    }
+    std::vector<HostCapacity> hosts{{"h1", 1, true}};
+    auto batch = claim_batch(db, ClaimRequest{"w1", 5000, 1000, hosts, 8});
+    ASSERT_TRUE(batch && batch->size() == 3);
+    auto taken = claim_expired_jobs(db, "w2", 5000, 9000);
+    ASSERT_TRUE(taken.has_value());
+    ASSERT_EQ(taken->size(), 3u);
+    for (const auto& j : *taken) {
+        EXPECT_EQ(j.lease_owner, "w2");
+        EXPECT_EQ(j.batch_id, batch->front().batch_id);
+    }
+    EnqueueRequest later{new_run()};
+    ASSERT_TRUE(enqueue_job(db, later).has_value());
+    EXPECT_TRUE(claim_batch(db, ClaimRequest{"w2", 5000, 9000, hosts, 8})->empty());
+    std::vector<std::string> ids;
+    for (const auto& j : *taken) {
+        ids.push_back(j.id);
+    }
+    ASSERT_TRUE(release_gpus(db, ids, "w1").has_value());  // not the holder: no effect
+    EXPECT_TRUE(claim_batch(db, ClaimRequest{"w2", 5000, 9000, hosts, 8})->empty());
+    ASSERT_TRUE(release_gpus(db, ids, "w2").has_value());
+    auto next = claim_batch(db, ClaimRequest{"w2", 5000, 9000, hosts, 8});
+    ASSERT_TRUE(next && next->size() == 1);
+    EXPECT_EQ(next->front().gpu_ids, std::vector<int>{0});
 }
 
 }  // namespace

@@ -1,0 +1,448 @@
+// Batches on SSH hosts (see batch_run.hpp).
+
+#include "services/batch_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "backends/local_backend.hpp"
+#include "backends/remote_job.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "model/batch_file.hpp"
+#include "model/model_log.hpp"
+#include "services/execute_run.hpp"
+#include "services/remote_run.hpp"
+#include "services/upscale.hpp"
+#include "store/prompt_store.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::services {
+
+using core::ErrorCode;
+using core::fail;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Line {
+    store::RunRecord run;
+    store::PromptRecord prompt;
+    nlohmann::ordered_json spec;  // the run's own spec, local paths
+};
+
+core::Result<store::RunRecord> reload(const App& app, const std::string& run_id) {
+    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
+    if (!run) {
+        return fail(ErrorCode::not_found, fmt::format("no run {}", run_id));
+    }
+    return *run;
+}
+
+void fail_run(const App& app, const std::string& run_id, const std::string& error) {
+    (void)store::record_outcome(
+        app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
+    (void)store::transition_run(app.db, run_id, store::RunStatus::failed, error);
+}
+
+// The spec run `line` effectively ran with: the batch spec with its own line applied.
+nlohmann::ordered_json effective_spec(nlohmann::ordered_json spec,
+                                      const nlohmann::ordered_json& line) {
+    spec["prompt"] = line.value("prompt", std::string());
+    if (line.contains("visual_input")) {
+        spec["input_video_path"] = line["visual_input"];
+    }
+    if (line.contains("control_overrides")) {
+        for (const auto& [modality, o] : line["control_overrides"].items()) {
+            for (const auto& [k, v] : o.items()) {
+                spec[modality][k] = v;
+            }
+        }
+    }
+    return spec;
+}
+
+// Makes `to` the same file as `from` (a hard link; a copy where links are impossible).
+void link_file(const fs::path& from, const fs::path& to) {
+    std::error_code ec;
+    fs::create_directories(to.parent_path(), ec);
+    fs::remove(to, ec);
+    fs::create_hard_link(from, to, ec);
+    if (ec) {
+        fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    }
+}
+
+double seconds_since_iso(const std::optional<std::string>& iso) {
+    if (!iso) {
+        return 0;
+    }
+    std::int64_t ms = core::ms_from_iso(*iso);
+    return ms < 0 ? 0 : static_cast<double>(core::now_ms() - ms) / 1000.0;
+}
+
+// Brings the batch's log and outputs home, gives each run its line's files and records each
+// run's outcome (see batch_run.hpp for the rules).
+core::Result<BatchResult> finish_batch(const App& app,
+                                       const std::string& batch_id,
+                                       const std::vector<store::RunRecord>& runs,
+                                       const backends::RemoteHost& host,
+                                       const runtime::Observed& state,
+                                       const backends::EventSink& sink,
+                                       bool cancelled) {
+    fs::path dir = batch_dir(app, batch_id);
+    auto request = backends::job_request(host, batch_id);
+    auto collected = backends::collect_job(host, request, dir);
+    if (!collected) {
+        // Nothing is lost: the outputs stay in the job dir, the runs stay `running`.
+        return fail(collected.error().code,
+                    fmt::format("batch {} ended but collecting its outputs failed: {}",
+                                batch_id,
+                                collected.error().message));
+    }
+    if (auto s = backends::cleanup_job(host, request); !s) {
+        core::log(core::LogLevel::warn, "{}", s.error().message);
+    }
+    COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
+    std::int64_t frames = prompt ? prompt->video.frames : 121;
+    auto tracker = scan_log(dir / "run.log", frames);
+    int exit_code = state.exit_code;
+    bool exited_ok = state.state == runtime::ProcessState::exited && exit_code == 0;
+    std::string model_error =
+        state.state == runtime::ProcessState::absent || exit_code < 0
+            ? fmt::format("the model process on {} is gone without an exit code", host.config.name)
+            : fmt::format("the model failed: {}",
+                          tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
+    double run_seconds = seconds_since_iso(runs.front().started_at);
+    double share = 1.0 / static_cast<double>(runs.size());
+    bool first_failure_seen = false;
+    BatchResult result;
+    for (const auto& before : runs) {
+        COSMOS_TRY(auto run, reload(app, before.id));
+        int index = run.batch_index.value_or(0);
+        fs::path run_dir = app.run_dir(run.id);
+        fs::path video = dir / "outputs" / model::batch_output_video(index);
+        fs::path prompt_file = dir / "outputs" / model::batch_output_prompt(index);
+        std::error_code ec;
+        if (fs::exists(dir / "run.log", ec)) {
+            link_file(dir / "run.log", run_dir / "run.log");
+        }
+        bool has_video = fs::is_regular_file(video, ec) && fs::is_regular_file(prompt_file, ec);
+        std::optional<std::string> output;
+        if (has_video) {
+            link_file(video, run_dir / "outputs" / "output.mp4");
+            link_file(prompt_file, run_dir / "outputs" / "output.txt");
+            output = (run_dir / "outputs" / "output.mp4").string();
+        }
+        (void)store::record_costs(
+            app.db,
+            run.id,
+            store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds * share});
+        if (store::is_terminal(run.status)) {
+            result.runs.push_back(run);  // cancelled on its own while the batch ran
+            continue;
+        }
+        store::RunStatus status = store::RunStatus::failed;
+        std::string error;
+        if (cancelled) {
+            status = store::RunStatus::cancelled;
+            error = "cancelled";
+        } else if (has_video) {
+            status = store::RunStatus::succeeded;
+        } else if (exited_ok) {
+            error = tracker.guardrail_blocked()
+                        ? fmt::format("no video for batch line {}: the safety guardrail blocked "
+                                      "a prompt of this batch",
+                                      index)
+                        : fmt::format("the model exited 0 but wrote no video for batch line {}",
+                                      index);
+        } else if (!first_failure_seen) {
+            first_failure_seen = true;
+            error = model_error;
+        } else {
+            // The model died before it reached this line: nothing of it ran. Back to the queue.
+            std::string why = fmt::format("batch {} ended before line {} ran", batch_id, index);
+            (void)store::record_progress(app.db, run.id, 0);
+            (void)store::transition_run(app.db, run.id, store::RunStatus::queued, why);
+            result.requeued.push_back(run.id);
+            COSMOS_TRY(auto now, reload(app, run.id));
+            result.runs.push_back(std::move(now));
+            continue;
+        }
+        bool succeeded = status == store::RunStatus::succeeded;
+        store::OutcomeRecord rec{exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
+                                 succeeded ? std::nullopt : std::optional<std::string>(error),
+                                 output};
+        if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
+            return fail(s.error());
+        }
+        if (succeeded) {
+            (void)store::record_progress(app.db, run.id, 1.0);
+        }
+        COSMOS_TRY(bool ended, store::transition_run(app.db, run.id, status, error));
+        (void)ended;
+        if (sink) {
+            if (succeeded) {
+                sink(backends::Finished{run.id, output.value_or("")});
+            } else {
+                sink(backends::Failed{run.id, error});
+            }
+        }
+        COSMOS_TRY(auto now, reload(app, run.id));
+        result.runs.push_back(std::move(now));
+    }
+    return result;
+}
+
+}  // namespace
+
+fs::path batch_dir(const App& app, const std::string& batch_id) {
+    return app.data_dir() / "batches" / batch_id;
+}
+
+core::Result<BatchResult> execute_batch(const App& app,
+                                        const std::string& batch_id,
+                                        const std::vector<std::string>& run_ids,
+                                        const BatchOptions& options) {
+    if (run_ids.empty()) {
+        return fail(ErrorCode::invalid_input, "a batch needs at least one run");
+    }
+    COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
+    if (host_config.kind != "ssh") {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("batches run on ssh hosts; {} is a {} host", host_config.name, host_config.kind));
+    }
+    BatchResult result;
+    std::vector<Line> lines;
+    std::vector<model::BatchFacts> facts;
+    for (const auto& id : run_ids) {
+        COSMOS_TRY(auto run, reload(app, id));
+        if (run.status != store::RunStatus::pending && run.status != store::RunStatus::queued) {
+            return fail(ErrorCode::conflict,
+                        fmt::format("run {} is {}; only queued runs join a batch", id, store::to_string(run.status)));
+        }
+        COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
+        if (!prompt) {
+            fail_run(app, id, fmt::format("prompt {} is gone", run.prompt_id));
+            COSMOS_TRY(auto now, reload(app, id));
+            result.runs.push_back(std::move(now));
+            continue;
+        }
+        if (auto s = check_inputs_exist(*prompt); !s) {
+            fail_run(app, id, s.error().message);
+            COSMOS_TRY(auto now, reload(app, id));
+            result.runs.push_back(std::move(now));
+            continue;
+        }
+        COSMOS_TRY(auto spec, run_spec(app, *prompt, run));
+        facts.push_back(model::BatchFacts{run.kind, spec, run.params, prompt->video.width,
+                                          prompt->video.height, prompt->video.frames});
+        lines.push_back(Line{std::move(run), std::move(*prompt), std::move(spec)});
+    }
+    if (lines.empty()) {
+        return result;
+    }
+    COSMOS_TRY(auto shared_spec, model::batch_spec(facts));
+    ExecuteOptions supply;
+    if (auto s = check_supply_chain(app, lines.front().run, host_config, supply); !s) {
+        for (const auto& l : lines) {
+            fail_run(app, l.run.id, s.error().message);
+        }
+        return fail(s.error());
+    }
+    COSMOS_TRY(auto host, open_host(host_config));
+    if (auto s = reach_host(host); !s) {
+        return fail(s.error());  // nothing changed: the runs stay queued
+    }
+    for (const auto& l : lines) {
+        (void)store::transition_run(app.db,
+                                    l.run.id,
+                                    store::RunStatus::running,
+                                    fmt::format("staging batch {} on host {}", batch_id, host_config.name));
+    }
+    backends::RemoteJobSpec job;
+    job.run_id = batch_id;
+    job.kind = "transfer";
+    job.local_run_dir = batch_dir(app, batch_id);
+    job.spec = shared_spec;
+    job.params = lines.front().run.params;
+    job.frames = lines.front().prompt.video.frames;
+    job.gpu_ids = options.gpu_ids;
+    for (const auto& l : lines) {
+        spec_inputs(l.spec, job.inputs);
+        job.batch_lines.push_back(model::batch_line(l.spec));
+    }
+    backends::StageProgressFn progress;
+    if (options.sink) {
+        progress = [&](const std::string& file, std::uint64_t done, std::uint64_t total) {
+            options.sink(backends::Transfer{batch_id, "upload", file, done, total});
+        };
+    }
+    auto staged = stage_with_reconnect(host, job, progress);
+    if (!staged) {
+        for (const auto& l : lines) {
+            if (is_transient(staged.error())) {
+                (void)store::transition_run(
+                    app.db,
+                    l.run.id,
+                    store::RunStatus::queued,
+                    fmt::format("staging interrupted: {}", staged.error().message));
+            } else {
+                fail_run(app, l.run.id, staged.error().message);
+            }
+        }
+        return fail(staged.error());
+    }
+    std::error_code ec;
+    fs::create_directories(job.local_run_dir, ec);
+    {
+        std::ofstream(job.local_run_dir / "spec.json") << staged->remote_spec.dump(2) << "\n";
+        std::ofstream batch_file(job.local_run_dir / "batch.jsonl");
+        for (const auto& line : staged->remote_batch_lines) {
+            batch_file << line.dump() << "\n";
+        }
+    }
+    auto command = backends::describe_launch(staged->request.command);
+    command["runtime"] = host.runtime->name();
+    command["runtime_argv"] = host.runtime->launch_command(staged->request);
+    auto image = backends::image_identity(host);
+    auto count = static_cast<std::uint64_t>(lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto& run = lines[i].run;
+        fs::path run_dir = app.run_dir(run.id);
+        fs::create_directories(run_dir, ec);
+        auto spec = effective_spec(staged->remote_spec, staged->remote_batch_lines[i]);
+        std::ofstream(run_dir / "spec.json") << spec.dump(2) << "\n";
+        if (auto s = store::record_launch(app.db,
+                                          run.id,
+                                          store::LaunchRecord{host_config.name,
+                                                              command.dump(),
+                                                              spec.dump(2),
+                                                              (run_dir / "outputs").string(),
+                                                              (run_dir / "run.log").string()});
+            !s) {
+            return fail(s.error());
+        }
+        (void)store::record_remote(
+            app.db, run.id, store::RemoteRecord{host.runtime->name(), staged->request.job_dir, image});
+        (void)store::record_batch(app.db, run.id, batch_id, static_cast<int>(i));
+        (void)store::record_costs(
+            app.db,
+            run.id,
+            store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes / count),
+                              staged->upload_seconds / static_cast<double>(count),
+                              std::nullopt,
+                              std::nullopt});
+    }
+    if (auto s = launch_with_reconnect(host, staged->request); !s) {
+        (void)backends::collect_job(host, staged->request, job.local_run_dir);
+        for (const auto& l : lines) {
+            fail_run(app, l.run.id, s.error().message);
+        }
+        COSMOS_TRY(auto runs, store::batch_runs(app.db, batch_id));
+        result.runs.insert(result.runs.end(), runs.begin(), runs.end());
+        return result;
+    }
+    for (const auto& l : lines) {
+        (void)store::transition_run(app.db,
+                                    l.run.id,
+                                    store::RunStatus::running,
+                                    fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name));
+        if (options.sink) {
+            options.sink(backends::Launched{l.run.id, host_config.name});
+        }
+    }
+    COSMOS_TRY(auto attached, attach_batch(app, batch_id, options));
+    result.runs.insert(result.runs.end(), attached.runs.begin(), attached.runs.end());
+    result.requeued = std::move(attached.requeued);
+    return result;
+}
+
+core::Result<BatchResult> attach_batch(const App& app,
+                                       const std::string& batch_id,
+                                       const BatchOptions& options) {
+    COSMOS_TRY(auto runs, store::batch_runs(app.db, batch_id));
+    if (runs.empty()) {
+        return fail(ErrorCode::not_found, fmt::format("no runs in batch {}", batch_id));
+    }
+    if (!runs.front().host) {
+        return fail(ErrorCode::conflict, fmt::format("batch {} never started on a host", batch_id));
+    }
+    COSMOS_TRY(auto host_config, config::find_host(app.config, *runs.front().host));
+    COSMOS_TRY(auto host, open_host(host_config));
+    auto request = backends::job_request(host, batch_id);
+    COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
+    int chunks = model::expected_chunks(prompt ? prompt->video.frames : 121);
+    auto n = static_cast<int>(runs.size());
+    std::vector<double> shown(runs.size(), -1);
+    auto emit = [&](const backends::JobEvent& e) {
+        if (const auto* p = std::get_if<backends::Progress>(&e)) {
+            // The batch's chunks are its lines' chunks one after another (batch size 1).
+            for (int i = 0; i < n; ++i) {
+                int done = std::clamp(p->chunk - i * chunks, 0, chunks);
+                double f = static_cast<double>(done) / chunks;
+                if (f != shown[static_cast<std::size_t>(i)] && !store::is_terminal(runs[static_cast<std::size_t>(i)].status)) {
+                    shown[static_cast<std::size_t>(i)] = f;
+                    (void)store::record_progress(app.db, runs[static_cast<std::size_t>(i)].id, f);
+                    if (options.sink) {
+                        options.sink(backends::Progress{runs[static_cast<std::size_t>(i)].id, f, done, chunks, p->phase});
+                    }
+                }
+            }
+            return;
+        }
+        if (options.sink) {
+            options.sink(e);
+        }
+    };
+    std::int64_t batch_frames = static_cast<std::int64_t>(chunks) * n * 120 + 1;
+    auto watched = backends::watch_job(
+        host, request, batch_frames, batch_dir(app, batch_id) / "run.log", emit, options.stop);
+    runtime::Observed state;
+    bool cancelled = false;
+    if (watched) {
+        state = watched->final_state;
+    } else if (watched.error().code == ErrorCode::interrupted && options.kill_on_stop) {
+        if (auto s = backends::kill_job(host, request); !s) {
+            return fail(s.error());
+        }
+        COSMOS_TRY(state, backends::observe_job(host, request));
+        cancelled = true;
+    } else {
+        return fail(watched.error());
+    }
+    if (options.on_model_end) {
+        options.on_model_end();
+    }
+    return finish_batch(app, batch_id, runs, host, state, options.sink, cancelled);
+}
+
+core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::string& run_id) {
+    COSMOS_TRY(auto run, reload(app, run_id));
+    if (!run.batch_id || run.status != store::RunStatus::running) {
+        return fail(ErrorCode::conflict, fmt::format("run {} is not running in a batch", run_id));
+    }
+    (void)store::record_outcome(
+        app.db, run_id, store::OutcomeRecord{std::nullopt, std::string("cancelled by user"), std::nullopt});
+    COSMOS_TRY(bool moved,
+               store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
+    (void)moved;
+    COSMOS_TRY(auto runs, store::batch_runs(app.db, *run.batch_id));
+    bool others_live = std::any_of(runs.begin(), runs.end(), [](const store::RunRecord& r) {
+        return !store::is_terminal(r.status);
+    });
+    if (!others_live && run.host) {
+        // The last live line of the batch: stop the model. Its follower collects what exists.
+        COSMOS_TRY(auto host_config, config::find_host(app.config, *run.host));
+        COSMOS_TRY(auto host, open_host(host_config));
+        if (auto s = backends::kill_job(host, backends::job_request(host, *run.batch_id)); !s) {
+            return fail(s.error());
+        }
+    }
+    return reload(app, run_id);
+}
+
+}  // namespace cosmos::services
