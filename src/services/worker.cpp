@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "core/log.hpp"
 #include "services/batch_run.hpp"
 #include "services/execute_run.hpp"
+#include "services/prestage.hpp"
 #include "services/queue.hpp"
 #include "services/remote_run.hpp"
 #include "store/queue_store.hpp"
@@ -304,6 +306,99 @@ void work_job(const config::Config& config,
     active.done = true;
 }
 
+// Chooses where each of the next queued runs will probably go and uploads their inputs there
+// now (services/prestage), on a thread of its own: the host its job asked for, else a host
+// where a compatible batch runs (claims prefer it), else the serving ssh hosts in turn.
+class Prestager {
+public:
+    ~Prestager() { wait(); }
+
+    void maybe_start(const App& app, const std::vector<store::HostCapacity>& hosts, Shared& shared, int limit) {
+        if (m_thread.joinable()) {
+            if (!m_done) {
+                return;
+            }
+            m_thread.join();
+        }
+        std::vector<std::string> ssh;
+        for (const auto& h : hosts) {
+            auto cfg = config::find_host(app.config, h.name);
+            if (cfg && cfg->kind == "ssh") {
+                ssh.push_back(h.name);
+            }
+        }
+        auto jobs = store::list_jobs(app.db, 0);
+        if (ssh.empty() || !jobs) {
+            return;
+        }
+        std::map<std::string, std::string> warm;  // batch key -> host it runs on
+        for (const auto& j : *jobs) {
+            if (j.state == store::JobState::running && j.batch_key && j.host) {
+                warm[*j.batch_key] = *j.host;
+            }
+        }
+        std::map<std::string, std::vector<std::string>> plan;
+        int planned = 0;
+        for (const auto& j : *jobs) {
+            if (j.state != store::JobState::queued || j.paused || m_seen.count(j.run_id) != 0) {
+                continue;
+            }
+            if (planned >= limit) {
+                break;
+            }
+            std::string host = j.want_host.value_or("");
+            if (host.empty() && j.batch_key && warm.count(*j.batch_key) != 0) {
+                host = warm[*j.batch_key];
+            }
+            if (host.empty()) {
+                host = ssh[m_next++ % ssh.size()];
+            }
+            if (std::find(ssh.begin(), ssh.end(), host) == ssh.end()) {
+                continue;
+            }
+            m_seen.insert(j.run_id);
+            plan[host].push_back(j.run_id);
+            ++planned;
+        }
+        if (plan.empty()) {
+            return;
+        }
+        m_done = false;
+        m_thread = std::thread([this, &app, &shared, plan = std::move(plan)] {
+            auto db = store::Database::open(app.db.path());
+            if (db) {
+                App own{app.config, std::move(*db)};
+                for (const auto& [host, runs] : plan) {
+                    auto cfg = config::find_host(app.config, host);
+                    if (!cfg) {
+                        continue;
+                    }
+                    auto r = prestage_runs(own, *cfg, runs);
+                    if (r && r->uploaded_bytes > 0) {
+                        shared.note(fmt::format("prestaged inputs of {} runs on {} ({} bytes sent)",
+                                                runs.size(), host, r->uploaded_bytes));
+                    } else if (!r) {
+                        core::log(core::LogLevel::debug, "prestaging on {}: {}", host, r.error().message);
+                    }
+                }
+            }
+            m_done = true;
+        });
+    }
+
+    void wait() {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+
+private:
+    std::thread m_thread;
+    std::atomic<bool> m_done{true};
+    std::set<std::string> m_seen;
+    std::size_t m_next = 0;
+};
+
 std::string default_owner() {
     char name[256] = {};
     (void)gethostname(name, sizeof(name) - 1);
@@ -323,6 +418,7 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
         }
     }
     std::vector<std::unique_ptr<Active>> active;
+    Prestager prestager;
     std::int64_t last_renew = 0;
     auto spawn = [&](std::vector<store::JobRecord> jobs) {
         auto a = std::make_unique<Active>();
@@ -401,6 +497,8 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
                 }
                 spawn(std::move(jobs));
             }
+            // Every GPU it may use is busy (or nothing is left): upload what comes next.
+            prestager.maybe_start(app, hosts, shared, std::max(4, 2 * options.max_batch));
             if (options.exit_when_idle && active.empty()) {
                 COSMOS_TRY(auto left, store::pending_work(app.db, core::now_ms()));
                 if (left == 0) {
@@ -410,6 +508,7 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_ms));
     }
+    prestager.wait();
     shared.note(fmt::format("worker {} stopped", shared.owner));
     return {};
 }
