@@ -166,6 +166,7 @@ core::Result<BatchResult> finish_batch(const App& app,
             // The model died before it reached this line: nothing of it ran. Back to the queue.
             std::string why = fmt::format("batch {} ended before line {} ran", batch_id, index);
             (void)store::record_progress(app.db, run.id, 0);
+            (void)store::record_batch(app.db, run.id, std::nullopt, std::nullopt);
             (void)store::transition_run(app.db, run.id, store::RunStatus::queued, why);
             result.requeued.push_back(run.id);
             COSMOS_TRY(auto now, reload(app, run.id));

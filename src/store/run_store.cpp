@@ -297,12 +297,16 @@ core::Result<std::vector<RunRecord>> batch_runs(const Database& db, const std::s
 
 core::Status record_batch(const Database& db,
                           const std::string& id,
-                          const std::string& batch_id,
-                          int index) {
+                          const std::optional<std::string>& batch_id,
+                          std::optional<int> index) {
     COSMOS_TRY(auto st,
                db.prepare("UPDATE runs SET batch_id = ?, batch_index = ?, updated_at = ? "
                           "WHERE id = ?"));
-    st.bind(1, batch_id).bind(2, index).bind(3, core::now_iso()).bind(4, id);
+    std::optional<std::int64_t> line;
+    if (index) {
+        line = *index;
+    }
+    st.bind(1, batch_id).bind(2, line).bind(3, core::now_iso()).bind(4, id);
     return st.run();
 }
 

@@ -66,11 +66,11 @@ struct RemoteRecord {
 core::Status record_remote(const Database& db, const std::string& id, const RemoteRecord& r);
 
 // Records that run `id` runs as line `index` of batch `batch_id` (one model load for several
-// runs; services/batch_run).
+// runs; services/batch_run); nothing for both: it runs on its own (again).
 core::Status record_batch(const Database& db,
                           const std::string& id,
-                          const std::string& batch_id,
-                          int index);
+                          const std::optional<std::string>& batch_id,
+                          std::optional<int> index);
 
 // The runs of batch `batch_id`, by line.
 core::Result<std::vector<RunRecord>> batch_runs(const Database& db, const std::string& batch_id);

@@ -241,3 +241,60 @@ def test_thirty_runs_three_configs_batched_never_mixed(cosmos, emulator_bin, ser
                 assert control["control_weight"] == spec[modality]["control_weight"]
     # The emulator refuses two loads on one GPU at once: none failed, so none overlapped.
     assert all(ld["exit"] == 0 for ld in model_loads(record))
+
+
+@needs_sshd
+def test_batch_outcomes_are_per_line(cosmos, emulator_bin, servers, input_set):
+    """One batch of three: the line whose prompt the guardrail blocks fails (no video), the
+    others succeed; with a model that crashes, the first line fails with the model's error and
+    the lines after it go back to the queue (they are retried, never lost)."""
+    record = cosmos.root / "record.jsonl"
+    add_host(cosmos, servers[0], "gpu0", record, "0")
+    cosmos.run("hosts", "add", "gpu0", "--address", f"127.0.0.1:{servers[0].port}",
+               "--user", servers[0].user, "--key", servers[0].user_key, "--gpus", 1,
+               "--cosmos-dir", cosmos.root / "remote-cosmos",
+               "--work-dir", cosmos.root / "work-gpu0",
+               "--torchrun", f"{cosmos.root / 'remote-cosmos'}/bin/torchrun",
+               "--env", "COSMOS_EMULATOR_TIME_SCALE=0",
+               "--env", f"COSMOS_EMULATOR_RECORD={record}",
+               "--env", "COSMOS_EMULATOR_BLOCK_PROMPT=forbidden",
+               "--env", f"COSMOS_EMULATOR_GPU_DIR={cosmos.root / 'gpus-gpu0'}", "--replace")
+    texts = ["a calm harbour", "a forbidden harbour", "a stormy harbour"]
+    prompts = [cosmos.json("create", "prompt", t, input_set)["id"] for t in texts]
+    runs = [q["run"] for q in cosmos.json("inference", *prompts, *config_weights(("depth",), 1),
+                                          "--queue")]
+    proc = cosmos.run("worker", "--host", "gpu0", "--exit-when-idle", "--poll", "0.1",
+                      timeout=300)
+    shown = [cosmos.json("show", r) for r in runs]
+    assert [s["status"] for s in shown] == ["succeeded", "failed", "succeeded"], proc.stderr
+    assert len({s["batch_id"] for s in shown}) == 1 and shown[0]["batch_id"].startswith("bat_")
+    assert [s["batch_index"] for s in shown] == [0, 1, 2]
+    assert "guardrail" in shown[1]["error"]
+    assert shown[1]["output_video"] is None
+    for s in (shown[0], shown[2]):
+        assert Path(s["output_video"]).is_file()
+        # Each run's log is the batch's log; its prompt file is its own line's.
+        assert Path(s["log_path"]).is_file()
+        assert (Path(s["output_video"]).parent / "output.txt").read_text().strip() == s["spec"]["prompt"]
+    # One log for the batch; the blocked prompt never reached diffusion.
+    assert cosmos.run("logs", runs[2]).stdout.count("Completed diffusion sampling") == 2
+    assert len([ld for ld in model_loads(record) if ld["exit"] == 0]) == 1
+    # A model that crashes on every load: each batch fails its first line, requeues the rest.
+    cosmos.run("hosts", "add", "gpu0", "--address", f"127.0.0.1:{servers[0].port}",
+               "--user", servers[0].user, "--key", servers[0].user_key, "--gpus", 1,
+               "--cosmos-dir", cosmos.root / "remote-cosmos",
+               "--work-dir", cosmos.root / "work-gpu0",
+               "--torchrun", f"{cosmos.root / 'remote-cosmos'}/bin/torchrun",
+               "--env", "COSMOS_EMULATOR_TIME_SCALE=0", "--env", "COSMOS_EMULATOR_FAIL=crash",
+               "--env", f"COSMOS_EMULATOR_GPU_DIR={cosmos.root / 'gpus-gpu0'}", "--replace")
+    runs = [q["run"] for q in cosmos.json("inference", *prompts, *config_weights(("seg",), 1),
+                                          "--queue")]
+    proc = cosmos.run("worker", "--host", "gpu0", "--exit-when-idle", "--poll", "0.1",
+                      "--retry-backoff", "0.1", timeout=300)
+    shown = [cosmos.json("show", r) for r in runs]
+    assert all(s["status"] == "failed" for s in shown), proc.stderr
+    assert all("illegal memory access" in s["error"] for s in shown), [s["error"] for s in shown]
+    assert "requeued" in proc.stderr
+    # 3 lines, then the 2 requeued, then the last one on its own (a batch no longer).
+    assert len({s["batch_id"] for s in shown[:2]}) == 2, shown
+    assert shown[2]["batch_id"] is None and shown[2]["remote_dir"].endswith(runs[2])
