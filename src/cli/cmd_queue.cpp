@@ -41,6 +41,9 @@ core::Status print_queue(Context& ctx, int finished) {
             ids += ids.empty() ? std::to_string(g) : "," + std::to_string(g);
         }
         std::string note = job.reason.value_or("");
+        if (job.batch_id && job.state == store::JobState::running) {
+            note = fmt::format("batch {} line {}", *job.batch_id, job.batch_index.value_or(0));
+        }
         if (job.paused) {
             note = "paused";
         } else if (job.depends_on && job.state == store::JobState::queued) {

@@ -340,6 +340,19 @@ std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, i
     return ids;
 }
 
+// The jobs `ids` as they are now, in that order.
+core::Result<std::vector<JobRecord>> jobs_by_id(const Database& db,
+                                                const std::vector<std::string>& ids) {
+    std::vector<JobRecord> out;
+    for (const auto& id : ids) {
+        COSMOS_TRY(auto job, one_job(db, id));
+        if (job) {
+            out.push_back(std::move(*job));
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req) {
@@ -429,14 +442,7 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
     if (!s) {
         return fail(s.error());
     }
-    std::vector<JobRecord> out;
-    for (const auto& id : claimed) {
-        COSMOS_TRY(auto job, one_job(db, id));
-        if (job) {
-            out.push_back(std::move(*job));
-        }
-    }
-    return out;
+    return jobs_by_id(db, claimed);
 }
 
 core::Result<std::optional<JobRecord>> claim_job(const Database& db, const ClaimRequest& req) {
@@ -497,14 +503,7 @@ core::Result<std::vector<JobRecord>> claim_expired_jobs(const Database& db,
     if (!s) {
         return fail(s.error());
     }
-    std::vector<JobRecord> out;
-    for (const auto& id : claimed) {
-        COSMOS_TRY(auto job, one_job(db, id));
-        if (job) {
-            out.push_back(std::move(*job));
-        }
-    }
-    return out;
+    return jobs_by_id(db, claimed);
 }
 
 core::Status release_gpus(const Database& db,
