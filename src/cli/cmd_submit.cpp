@@ -13,6 +13,7 @@
 #include "cli/submit_output.hpp"
 #include "services/batch_file.hpp"
 #include "services/submit.hpp"
+#include "services/sweep.hpp"
 
 namespace cosmos::cli {
 

@@ -49,101 +49,121 @@ core::Unexpected bad(const EntryPlace& place, const std::string& key, const std:
                 fmt::format("entry keys: {} (docs/submit.md)", k_keys));
 }
 
-// Reads entry `j` into a SubmitEntry; every key must be known and of its type.
-core::Result<SubmitEntry> read_entry(const json& j, const EntryPlace& place) {
-    if (!j.is_object()) {
-        return bad(place, "", fmt::format("an entry must be an object, not {}", j.type_name()));
-    }
-    SubmitEntry e;
-    e.origin = place.at();
-    auto integer = [&](const std::string& key, const json& v) -> core::Result<std::int64_t> {
-        if (!v.is_number_integer()) {
-            return bad(place, key, fmt::format("{} must be an integer, not {}", key, v.dump()));
+// Reads one entry; every key must be known and its value of the key's type.
+class EntryReader {
+public:
+    explicit EntryReader(const EntryPlace& place) : m_place(place) {}
+
+    core::Result<SubmitEntry> read(const json& j) const {
+        if (!j.is_object()) {
+            return bad(
+                m_place, "", fmt::format("an entry must be an object, not {}", j.type_name()));
         }
-        return v.get<std::int64_t>();
-    };
-    auto number = [&](const std::string& key, const json& v) -> core::Result<double> {
-        if (!v.is_number()) {
-            return bad(place, key, fmt::format("{} must be a number, not {}", key, v.dump()));
-        }
-        return v.get<double>();
-    };
-    auto text = [&](const std::string& key, const json& v) -> core::Result<std::string> {
-        if (!v.is_string()) {
-            return bad(place, key, fmt::format("{} must be a string, not {}", key, v.dump()));
-        }
-        return v.get<std::string>();
-    };
-    bool have_prompt = false;
-    for (const auto& [key, v] : j.items()) {
-        if (key == "prompt_id" || key == "prompt") {
-            if (have_prompt) {
-                return bad(place, key, "give prompt_id or prompt, not both");
+        SubmitEntry e;
+        e.origin = m_place.at();
+        bool have_prompt = false;
+        for (const auto& [key, v] : j.items()) {
+            COSMOS_TRY(bool is_param, read_param(key, v, e.options));
+            if (is_param) {
+                continue;
             }
-            have_prompt = true;
-            COSMOS_TRY(e.prompt, text(key, v));
-        } else if (key == "weights") {
+            if (key == "prompt_id" || key == "prompt") {
+                if (have_prompt) {
+                    return bad(m_place, key, "give prompt_id or prompt, not both");
+                }
+                have_prompt = true;
+                COSMOS_TRY(e.prompt, text(key, v));
+            } else if (key == "host") {
+                COSMOS_TRY(e.queue.host, text(key, v));
+            } else if (key == "priority") {
+                COSMOS_TRY(auto p, integer(key, v));
+                if (p < std::numeric_limits<int>::min() || p > std::numeric_limits<int>::max()) {
+                    return bad(m_place, key, fmt::format("priority {} is out of range", p));
+                }
+                e.queue.priority = static_cast<int>(p);
+            } else if (key == "upscale") {
+                if (!v.is_boolean()) {
+                    COSMOS_TRY(e.upscale, number(key, v));
+                } else if (v.get<bool>()) {
+                    e.upscale = model::k_default_upscale_weight;
+                }
+            } else {
+                return bad(m_place, key, fmt::format("unknown key '{}'", key));
+            }
+        }
+        if (!have_prompt) {
+            return bad(m_place, "", "the entry names no prompt (prompt_id, or prompt: a name)");
+        }
+        return e;
+    }
+
+private:
+    // Reads `key` when it is a run parameter (a field of RunParams' JSON); false otherwise.
+    core::Result<bool> read_param(const std::string& key, const json& v, RunOptions& o) const {
+        if (key == "weights") {
             if (!v.is_object()) {
                 return bad(
-                    place,
+                    m_place,
                     key,
                     fmt::format("weights must be a table of modality = weight, not {}", v.dump()));
             }
             for (const auto& [m, w] : v.items()) {
-                COSMOS_TRY(e.options.weight[m], number("weights." + m, w));
+                COSMOS_TRY(o.weight[m], number("weights." + m, w));
             }
         } else if (key == "num_steps") {
-            COSMOS_TRY(e.options.num_steps, integer(key, v));
+            COSMOS_TRY(o.num_steps, integer(key, v));
         } else if (key == "guidance") {
-            COSMOS_TRY(e.options.guidance, number(key, v));
+            COSMOS_TRY(o.guidance, number(key, v));
         } else if (key == "sigma_max") {
-            COSMOS_TRY(e.options.sigma_max, number(key, v));
+            COSMOS_TRY(o.sigma_max, number(key, v));
         } else if (key == "seed") {
-            COSMOS_TRY(e.options.seed, integer(key, v));
+            COSMOS_TRY(o.seed, integer(key, v));
         } else if (key == "fps") {
-            COSMOS_TRY(e.options.fps, integer(key, v));
+            COSMOS_TRY(o.fps, integer(key, v));
         } else if (key == "num_gpus") {
-            COSMOS_TRY(e.options.num_gpus, integer(key, v));
+            COSMOS_TRY(o.num_gpus, integer(key, v));
         } else if (key == "blur_strength") {
-            COSMOS_TRY(e.options.blur_strength, text(key, v));
+            COSMOS_TRY(o.blur_strength, text(key, v));
         } else if (key == "canny_threshold") {
-            COSMOS_TRY(e.options.canny_threshold, text(key, v));
+            COSMOS_TRY(o.canny_threshold, text(key, v));
         } else if (key == "offload") {
             if (!v.is_array()) {
                 return bad(
-                    place, key, fmt::format("offload must be a list of names, not {}", v.dump()));
+                    m_place, key, fmt::format("offload must be a list of names, not {}", v.dump()));
             }
             std::vector<std::string> names;
             for (const auto& item : v) {
                 COSMOS_TRY(auto name, text("offload", item));
                 names.push_back(std::move(name));
             }
-            e.options.offload = std::move(names);
-        } else if (key == "host") {
-            COSMOS_TRY(e.queue.host, text(key, v));
-        } else if (key == "priority") {
-            COSMOS_TRY(auto p, integer(key, v));
-            if (p < std::numeric_limits<int>::min() || p > std::numeric_limits<int>::max()) {
-                return bad(place, key, fmt::format("priority {} is out of range", p));
-            }
-            e.queue.priority = static_cast<int>(p);
-        } else if (key == "upscale") {
-            if (v.is_boolean()) {
-                if (v.get<bool>()) {
-                    e.upscale = model::k_default_upscale_weight;
-                }
-            } else {
-                COSMOS_TRY(e.upscale, number(key, v));
-            }
+            o.offload = std::move(names);
         } else {
-            return bad(place, key, fmt::format("unknown key '{}'", key));
+            return false;
         }
+        return true;
     }
-    if (!have_prompt) {
-        return bad(place, "", "the entry names no prompt (prompt_id, or prompt: a name)");
+
+    core::Result<std::int64_t> integer(const std::string& key, const json& v) const {
+        if (!v.is_number_integer()) {
+            return bad(m_place, key, fmt::format("{} must be an integer, not {}", key, v.dump()));
+        }
+        return v.get<std::int64_t>();
     }
-    return e;
-}
+    core::Result<double> number(const std::string& key, const json& v) const {
+        if (!v.is_number()) {
+            return bad(m_place, key, fmt::format("{} must be a number, not {}", key, v.dump()));
+        }
+        return v.get<double>();
+    }
+    core::Result<std::string> text(const std::string& key, const json& v) const {
+        if (!v.is_string()) {
+            return bad(m_place, key, fmt::format("{} must be a string, not {}", key, v.dump()));
+        }
+        return v.get<std::string>();
+    }
+
+    const EntryPlace& m_place;
+};
 
 // TOML value -> JSON (tables, arrays, strings, numbers, booleans; dates are refused).
 core::Result<json> toml_to_json(const toml::node& n, const std::string& where) {
@@ -218,7 +238,7 @@ core::Result<std::vector<SubmitEntry>> parse_batch_json(std::string_view text,
     std::size_t index = 0;
     for (const auto& item : *runs) {
         EntryPlace place{name, ++index, 0, {}};
-        COSMOS_TRY(auto e, read_entry(item, place));
+        COSMOS_TRY(auto e, EntryReader(place).read(item));
         entries.push_back(std::move(e));
     }
     return entries;
@@ -259,7 +279,7 @@ core::Result<std::vector<SubmitEntry>> parse_batch_toml(std::string_view text,
             place.key_lines[std::string(k.str())] = static_cast<int>(k.source().begin.line);
         }
         COSMOS_TRY(auto j, toml_to_json(*table, place.at()));
-        COSMOS_TRY(auto e, read_entry(j, place));
+        COSMOS_TRY(auto e, EntryReader(place).read(j));
         entries.push_back(std::move(e));
     }
     return entries;

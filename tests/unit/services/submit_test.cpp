@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "services/batch_file.hpp"
+#include "services/sweep.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
 #include "store/queue_store.hpp"
