@@ -117,6 +117,7 @@ int run(int argc, char** argv) {
     add_checkpoints_commands(app, ctx);
     add_setup_commands(app, ctx);
     add_queue_commands(app, ctx);
+    add_submit_commands(app, ctx);
     add_media_commands(app, ctx);
 
     try {

@@ -1,5 +1,6 @@
 // `cosmos inference PROMPT_ID... [run options] [--host H]`: create one run per prompt and execute
-// them, streaming the model's log with a progress bar; `cosmos upscale RUN_ID...`.
+// them, streaming the model's log with a progress bar, or queue them (--queue, with an upscale
+// run after each with --upscale); `cosmos upscale RUN_ID... [--queue]`.
 
 #include <memory>
 
@@ -9,12 +10,13 @@
 #include "cli/context.hpp"
 #include "cli/run_options.hpp"
 #include "cli/run_printer.hpp"
+#include "cli/submit_output.hpp"
+#include "model/upscale_command.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
 #include "services/execute_run.hpp"
 #include "services/queue.hpp"
-#include "store/run_store.hpp"
-#include "model/upscale_command.hpp"
+#include "services/submit.hpp"
 #include "services/upscale.hpp"
 #include "services/views.hpp"
 
@@ -27,7 +29,10 @@ namespace {
 
 // Prints the final records of `finished` (a table line each, or one JSON array) and returns
 // the exit code: `code` when nothing ran, 130 after Ctrl-C, 10 when a run failed.
-int report_runs(Context& ctx, const std::vector<store::RunRecord>& finished, int code, bool detach) {
+int report_runs(Context& ctx,
+                const std::vector<store::RunRecord>& finished,
+                int code,
+                bool detach) {
     if (code != 0 && finished.empty()) {
         return code;
     }
@@ -57,28 +62,6 @@ int report_runs(Context& ctx, const std::vector<store::RunRecord>& finished, int
         return core::exit_code_for(ErrorCode::remote_failed);
     }
     return code;
-}
-
-// Parses the optional value of --upscale [W].
-core::Result<std::optional<double>> upscale_weight(const std::vector<std::string>& given,
-                                                   bool present) {
-    if (!present) {
-        return std::optional<double>();
-    }
-    if (given.empty() || given.front().empty()) {
-        return std::optional<double>(model::k_default_upscale_weight);
-    }
-    try {
-        std::size_t used = 0;
-        double w = std::stod(given.front(), &used);
-        if (used == given.front().size()) {
-            return std::optional<double>(w);
-        }
-    } catch (const std::exception&) {
-    }
-    return fail(ErrorCode::invalid_input,
-                fmt::format("--upscale '{}' is not a number", given.front()),
-                "--upscale takes an optional weight, e.g. --upscale 0.5");
 }
 
 // The supply-chain overrides every run command takes (recorded on each run they affect).
@@ -168,12 +151,14 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
         "becomes a new prompt over the same inputs whose parent is the original");
     cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to enhance")->required();
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
-    cmd->add_flag("--offload", a->offload,
+    cmd->add_flag("--offload",
+                  a->offload,
                   "Pass --offload_prompt_upsampler (load, run, unload: less GPU memory, slower)");
     add_supply_flags(cmd, a->supply);
-    cmd->footer("Examples:\n  cosmos prompt-enhance ps_1a2b3c\n"
-                "  cosmos prompt-enhance ps_1a2b3c ps_4d5e6f --host gpu1 --json\n"
-                "The new prompts are listed by `cosmos list prompts`; run them with cosmos inference.");
+    cmd->footer(
+        "Examples:\n  cosmos prompt-enhance ps_1a2b3c\n"
+        "  cosmos prompt-enhance ps_1a2b3c ps_4d5e6f --host gpu1 --json\n"
+        "The new prompts are listed by `cosmos list prompts`; run them with cosmos inference.");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             std::vector<store::RunRecord> finished;
@@ -196,14 +181,17 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
                                  : core::Result<std::optional<store::PromptRecord>>(std::nullopt);
                 std::optional<store::PromptRecord> prompt = child ? *child : std::nullopt;
                 failed += prompt ? 0 : 1;
-                arr.push_back({{"run", services::run_json(r)},
-                               {"prompt", prompt ? services::prompt_json(*prompt)
-                                                 : nlohmann::ordered_json(nullptr)}});
+                arr.push_back(
+                    {{"run", services::run_json(r)},
+                     {"prompt",
+                      prompt ? services::prompt_json(*prompt) : nlohmann::ordered_json(nullptr)}});
                 if (!ctx.out.json) {
-                    ctx.out.print_line(prompt ? fmt::format("{}\t{}\t{}", r.id, prompt->id, prompt->prompt)
-                                              : fmt::format("{}\t{}\t{}", r.id,
-                                                            store::to_string(r.status),
-                                                            r.error.value_or("")));
+                    ctx.out.print_line(
+                        prompt ? fmt::format("{}\t{}\t{}", r.id, prompt->id, prompt->prompt)
+                               : fmt::format("{}\t{}\t{}",
+                                             r.id,
+                                             store::to_string(r.status),
+                                             r.error.value_or("")));
                 }
             }
             if (ctx.out.json) {
@@ -223,6 +211,8 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         double weight = model::k_default_upscale_weight;
         std::string host;
         bool detach = false;
+        bool queue = false;
+        int priority = 0;
         std::optional<int> num_gpus;
         SupplyFlags supply;
     };
@@ -231,17 +221,50 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         "upscale",
         "Upscale finished runs to 4K with Cosmos-Transfer1's upscaler (a new run of kind "
         "`upscale` per run, its parent_run_id the upscaled run; 10 steps, text-encoder offload)");
-    cmd->add_option("RUN_IDS", a->runs, "Succeeded transfer runs to upscale")->required();
+    cmd->add_option("RUN_IDS",
+                    a->runs,
+                    "Succeeded transfer runs to upscale (with --queue also pending, queued or "
+                    "running ones)")
+        ->required();
     cmd->add_option("--weight", a->weight, "Control weight of the upscaler (>= 0)")
         ->capture_default_str();
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
-    cmd->add_option("--num-gpus", a->num_gpus, "GPUs per run (1, 2, 4 or 8; default: the parent's)");
+    cmd->add_option(
+        "--num-gpus", a->num_gpus, "GPUs per run (1, 2, 4 or 8; default: the parent's)");
     cmd->add_flag("--detach", a->detach, "ssh hosts: return once started (cosmos logs -f follows)");
+    cmd->add_flag("--queue",
+                  a->queue,
+                  "Queue the upscale runs (each after its run when that one has not succeeded "
+                  "yet); `cosmos worker` runs them");
+    cmd->add_option("--priority", a->priority, "With --queue: higher runs first")
+        ->capture_default_str();
     add_supply_flags(cmd, a->supply);
-    cmd->footer("Examples:\n  cosmos upscale rs_1a2b3c\n  cosmos upscale rs_1a2b3c --weight 0.7 --host gpu1\n"
-                "  cosmos inference ps_1a2b --upscale 0.5   # transfer, then upscale its output");
+    cmd->footer(
+        "Examples:\n  cosmos upscale rs_1a2b3c\n  cosmos upscale rs_1a2b3c --weight 0.7 --host "
+        "gpu1\n"
+        "  cosmos upscale rs_1a2b3c --queue           # runs after rs_1a2b3c succeeded\n"
+        "  cosmos inference ps_1a2b --upscale 0.5   # transfer, then upscale its output");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
+            if (a->queue) {
+                return ctx.guard([&]() -> core::Status {
+                    if (a->detach) {
+                        return fail(ErrorCode::invalid_input,
+                                    "--queue cannot be combined with --detach");
+                    }
+                    COSMOS_TRY(auto* app, ctx.app());
+                    services::QueueOptions q;
+                    q.priority = a->priority;
+                    if (!a->host.empty()) {
+                        q.host = a->host;
+                    }
+                    COSMOS_TRY(
+                        auto queued,
+                        services::queue_upscale_runs(*app, a->runs, a->weight, a->num_gpus, q));
+                    print_queued(ctx, queued);
+                    return {};
+                });
+            }
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
                 auto create = [&a](services::App& app, const std::string& id) {
@@ -289,7 +312,8 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
     auto* up = cmd->add_option("--upscale",
                                a->upscale,
                                "After each run succeeds, upscale its output to 4K (optional "
-                               "weight, default 0.5)")
+                               "weight, default 0.5); with --queue an upscale run is queued "
+                               "after each run")
                    ->expected(0, 1);
     a->binding.add_to(*cmd);
     add_supply_flags(cmd, a->supply);
@@ -298,6 +322,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
         "  cosmos inference ps_1a2b3c --host gpu1 --detach   # then: cosmos logs -f RUN_ID\n"
         "  cosmos inference ps_1a2b3c ps_4d5e6f --queue      # then: cosmos worker\n"
+        "  cosmos inference ps_1a2b3c --upscale --queue      # upscale queued after the run\n"
         "Exit code 10 when a run failed (its error and log are in `cosmos show RUN_ID`).");
     cmd->callback([&ctx, a, up] {
         bool upscale_given = up->count() > 0;
@@ -311,10 +336,10 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                                 "--upscale cannot be combined with --detach",
                                 "run `cosmos upscale RUN_ID` once the run succeeded");
                 }
-                if (a->queue && (upscale || a->detach)) {
+                if (a->queue && a->detach) {
                     return fail(ErrorCode::invalid_input,
-                                "--queue cannot be combined with --upscale or --detach",
-                                "queue the runs, then `cosmos upscale RUN_ID` once they succeeded");
+                                "--queue cannot be combined with --detach",
+                                "`cosmos worker` runs queued runs");
                 }
                 COSMOS_TRY(auto opts, a->binding.options());
                 COSMOS_TRY(auto* app, ctx.app());
@@ -322,34 +347,34 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto h, config::find_host(app->config, a->host));
                     (void)h;
                 }
+                if (a->queue) {
+                    // All validated first, then created and queued in one transaction; with
+                    // --upscale each transfer run is followed by an upscale run depending on it.
+                    std::vector<services::SubmitEntry> entries;
+                    for (const auto& p : a->prompts) {
+                        services::SubmitEntry e;
+                        e.prompt = p;
+                        e.options = opts;
+                        e.queue.priority = a->priority;
+                        if (!a->host.empty()) {
+                            e.queue.host = a->host;
+                        }
+                        e.upscale = upscale;
+                        entries.push_back(std::move(e));
+                    }
+                    COSMOS_TRY(auto queued, services::submit_runs(*app, entries));
+                    print_queued(ctx, queued);
+                    queued_only = true;
+                    return {};
+                }
                 // Validate and create every run before starting any.
                 std::vector<store::RunRecord> runs;
                 for (const auto& p : a->prompts) {
                     COSMOS_TRY(auto run, services::create_run(*app, p, opts));
                     runs.push_back(std::move(run));
                 }
-                if (a->queue) {
-                    services::QueueOptions q;
-                    q.priority = a->priority;
-                    if (!a->host.empty()) {
-                        q.host = a->host;
-                    }
-                    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-                    for (const auto& run : runs) {
-                        COSMOS_TRY(auto job, services::enqueue_run(*app, run.id, q));
-                        COSMOS_TRY(auto queued, store::get_run(app->db, run.id));
-                        arr.push_back(services::job_json(job, queued, std::nullopt));
-                        if (!ctx.out.json) {
-                            ctx.out.print_line(fmt::format("{}\t{}\tqueued", run.id, job.id));
-                        }
-                    }
-                    if (ctx.out.json) {
-                        ctx.out.print_json(arr);
-                    }
-                    queued_only = true;
-                    return {};
-                }
-                COSMOS_TRY(finished, execute_all(ctx, *app, runs, a->host, a->detach, a->supply, upscale));
+                COSMOS_TRY(finished,
+                           execute_all(ctx, *app, runs, a->host, a->detach, a->supply, upscale));
                 return {};
             });
             if (queued_only) {

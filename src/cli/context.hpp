@@ -56,6 +56,7 @@ void add_remote_commands(CLI::App& app, Context& ctx);  // logs, kill, status
 void add_checkpoints_commands(CLI::App& app, Context& ctx);  // checkpoints manifest|verify
 void add_setup_commands(CLI::App& app, Context& ctx);        // setup image|checkpoints
 void add_queue_commands(CLI::App& app, Context& ctx);   // queue [pause|resume|cancel|move], worker
+void add_submit_commands(CLI::App& app, Context& ctx);  // sweep, batch
 void add_media_commands(CLI::App& app,
                         Context& ctx);  // prepare, interpolate, chunk, stitch, long-run
 

@@ -40,7 +40,7 @@ core::Result<model::RunParams> resolve_run_params(const config::RunDefaults& d,
     p.num_gpus = static_cast<int>(o.num_gpus.value_or(d.num_gpus));
     p.blur_strength = o.blur_strength.value_or(d.blur_strength);
     p.canny_threshold = o.canny_threshold.value_or(d.canny_threshold);
-    p.offload = d.offload;
+    p.offload = o.offload.value_or(d.offload);
     // Range checks on the raw values first, so out-of-range integers are not truncated.
     for (const core::Status& s :
          {o.num_steps ? model::check_num_steps(*o.num_steps) : core::Status{},

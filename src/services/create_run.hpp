@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@ struct RunOptions {
     std::optional<std::int64_t> num_gpus;
     std::optional<std::string> blur_strength;
     std::optional<std::string> canny_threshold;
+    std::optional<std::vector<std::string>> offload;  // default: [run] offload
 };
 
 // Returns the parameters a run of `prompt` gets from `opts` over the configured defaults.

@@ -20,7 +20,8 @@ using core::fail;
 core::Result<store::RunRecord> create_upscale_run(const App& app,
                                                   const std::string& parent_run_id,
                                                   double weight,
-                                                  std::optional<int> num_gpus) {
+                                                  std::optional<int> num_gpus,
+                                                  ParentOutput parent_output) {
     if (auto s = model::check_upscale_weight(weight); !s) {
         return fail(s.error());
     }
@@ -34,7 +35,21 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
                                 parent_run_id,
                                 parent->kind));
     }
-    if (parent->status != store::RunStatus::succeeded || !parent->output_video) {
+    bool unfinished = parent->status == store::RunStatus::pending ||
+                      parent->status == store::RunStatus::queued ||
+                      parent->status == store::RunStatus::running;
+    bool later_ok = parent_output == ParentOutput::may_come_later && unfinished;
+    if (!later_ok && (parent->status != store::RunStatus::succeeded || !parent->output_video)) {
+        if (parent_output == ParentOutput::may_come_later) {
+            return fail(ErrorCode::conflict,
+                        fmt::format("run {} is {}{}; it will never have an output to upscale",
+                                    parent_run_id,
+                                    store::to_string(parent->status),
+                                    parent->status == store::RunStatus::succeeded
+                                        ? " but its output video is gone"
+                                        : ""),
+                        "upscale a pending, queued, running or succeeded transfer run");
+        }
         return fail(ErrorCode::conflict,
                     fmt::format("run {} is {} and has no output video to upscale",
                                 parent_run_id,
@@ -77,12 +92,25 @@ core::Result<nlohmann::ordered_json> run_spec(const App& app,
         return local_spec(prompt, run);
     }
     if (!run.parent_run_id) {
-        return fail(ErrorCode::invalid_input, fmt::format("upscale run {} names no parent run", run.id));
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("upscale run {} names no parent run", run.id));
     }
     COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
-    if (!parent || !parent->output_video) {
-        return fail(ErrorCode::not_found,
-                    fmt::format("upscale run {}: the output of run {} is gone", run.id, *run.parent_run_id));
+    if (!parent) {
+        return fail(
+            ErrorCode::not_found,
+            fmt::format("upscale run {}: its parent run {} is gone", run.id, *run.parent_run_id));
+    }
+    if (parent->status != store::RunStatus::succeeded || !parent->output_video) {
+        return fail(
+            ErrorCode::conflict,
+            fmt::format("upscale run {}: its parent run {} is {} and has no output video{}",
+                        run.id,
+                        parent->id,
+                        store::to_string(parent->status),
+                        parent->status == store::RunStatus::succeeded ? " any more" : " yet"),
+            "an upscale runs after its transfer run succeeded; queue it behind that run "
+            "(cosmos upscale RUN_ID --queue)");
     }
     auto it = run.params.weights.find("upscale");
     double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;

@@ -15,16 +15,27 @@
 
 namespace cosmos::services {
 
+// Whether the parent must already have its output when the upscale run is created.
+enum class ParentOutput {
+    required,        // the parent succeeded (run the upscale now)
+    may_come_later,  // the parent may be pending, queued or running (queue the upscale after it)
+};
+
 // Creates a pending upscale run of `parent_run_id`. Fails with not_found for an unknown run,
-// conflict when the parent has no output video yet (not succeeded) or is itself an upscale, and
-// invalid_input for a weight that is not a number >= 0.
-core::Result<store::RunRecord> create_upscale_run(const App& app,
-                                                  const std::string& parent_run_id,
-                                                  double weight,
-                                                  std::optional<int> num_gpus = std::nullopt);
+// conflict when the parent is itself not a transfer run, when it failed or was cancelled, or
+// (ParentOutput::required) when it has no output video yet, and invalid_input for a weight that
+// is not a number >= 0 or a bad num_gpus. The upscaler spec is built when the run executes
+// (run_spec), from the parent's output then.
+core::Result<store::RunRecord> create_upscale_run(
+    const App& app,
+    const std::string& parent_run_id,
+    double weight,
+    std::optional<int> num_gpus = std::nullopt,
+    ParentOutput parent_output = ParentOutput::required);
 
 // Returns the spec a run sends, with local absolute paths: a transfer spec from its prompt, or
-// the upscaler spec over its parent's output.
+// the upscaler spec over its parent's output. Fails with conflict for an upscale run whose parent
+// has no output video (not succeeded yet, failed, or its output deleted).
 core::Result<nlohmann::ordered_json> run_spec(const App& app,
                                               const store::PromptRecord& prompt,
                                               const store::RunRecord& run);

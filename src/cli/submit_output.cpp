@@ -1,0 +1,103 @@
+// Output shared by the commands that queue many runs (see submit_output.hpp).
+
+#include "cli/submit_output.hpp"
+
+#include <fmt/format.h>
+
+#include "model/upscale_command.hpp"
+
+namespace cosmos::cli {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+// "vis=0.5 depth=0.6 seed=7 steps=35": the weights that reach the spec and the usual knobs.
+std::string summary(const model::RunParams& p, const std::string& kind) {
+    std::string s;
+    for (const auto& [m, w] : p.weights) {
+        if (w > 0) {
+            s += fmt::format("{}{}={}", s.empty() ? "" : " ", m, w);
+        }
+    }
+    if (kind == "upscale") {
+        return s;
+    }
+    return s + fmt::format(" seed={} steps={} guidance={}", p.seed, p.num_steps, p.guidance);
+}
+
+}  // namespace
+
+core::Result<std::optional<double>> upscale_weight(const std::vector<std::string>& given,
+                                                   bool present) {
+    if (!present) {
+        return std::optional<double>();
+    }
+    if (given.empty() || given.front().empty()) {
+        return std::optional<double>(model::k_default_upscale_weight);
+    }
+    try {
+        std::size_t used = 0;
+        double w = std::stod(given.front(), &used);
+        if (used == given.front().size()) {
+            return std::optional<double>(w);
+        }
+    } catch (const std::exception&) {
+    }
+    return fail(ErrorCode::invalid_input,
+                fmt::format("--upscale '{}' is not a number", given.front()),
+                "--upscale takes an optional weight, e.g. --upscale 0.5");
+}
+
+void print_queued(const Context& ctx, const std::vector<services::QueuedRun>& queued) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    std::size_t upscales = 0;
+    for (const auto& q : queued) {
+        upscales += q.run.kind == "upscale" ? 1 : 0;
+        if (ctx.out.json) {
+            arr.push_back(services::queued_json(q));
+            continue;
+        }
+        std::string after = q.job.depends_on ? " after " + *q.job.depends_on : std::string();
+        ctx.out.print_line(fmt::format("{}\t{}\t{}\t{}\t{}{}",
+                                       q.run.id,
+                                       q.job.id,
+                                       q.run.kind,
+                                       q.run.prompt_id,
+                                       summary(q.run.params, q.run.kind),
+                                       after));
+    }
+    if (ctx.out.json) {
+        ctx.out.print_json(arr);
+    }
+    ctx.out.note(
+        fmt::format("queued {} run(s){}; `cosmos worker` works the queue, `cosmos queue` "
+                    "shows it",
+                    queued.size(),
+                    upscales > 0 ? fmt::format(" ({} upscale)", upscales) : ""));
+}
+
+void print_planned(const Context& ctx, const std::vector<services::PlannedRun>& plan) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    std::size_t upscales = 0;
+    for (const auto& p : plan) {
+        upscales += p.entry.upscale ? 1 : 0;
+        if (ctx.out.json) {
+            arr.push_back(services::planned_json(p));
+            continue;
+        }
+        std::string up =
+            p.entry.upscale ? fmt::format(" +upscale={}", *p.entry.upscale) : std::string();
+        ctx.out.print_line(fmt::format(
+            "-\t-\ttransfer\t{}\t{}{}", p.prompt_id, summary(p.params, "transfer"), up));
+    }
+    if (ctx.out.json) {
+        ctx.out.print_json(arr);
+    }
+    ctx.out.note(fmt::format("dry run: would queue {} run(s){}; nothing was created",
+                             plan.size() + upscales,
+                             upscales > 0 ? fmt::format(" ({} upscale)", upscales) : ""));
+}
+
+}  // namespace cosmos::cli
