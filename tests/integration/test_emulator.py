@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ffprobe, have, make_video
+from sshd_server import SshServer, sshd_available
 
 TRANSFER = "cosmos_transfer1/diffusion/inference/transfer.py"
 UPSAMPLER = "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py"
@@ -77,6 +78,13 @@ class Checkout:
             _write(root / "bin" / mode, BIN_WRAPPER.format(mode=mode), 0o755)
         for rel in CHECKPOINTS:
             _write(root / "checkpoints" / rel, f"cosmos-emulator placeholder: {rel}\n")
+
+    @classmethod
+    def existing(cls, root: Path, record: Path) -> "Checkout":
+        """Drives a checkout laid out elsewhere (by `cosmos emulator install`)."""
+        checkout = cls.__new__(cls)
+        checkout.root, checkout.record_file = root, record
+        return checkout
 
     def env(self, extra=None, pythonpath=True):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root),
@@ -761,3 +769,32 @@ def test_upsampler_holds_a_gpu_too(checkout, small_spec):
     finally:
         first.proc.kill()
         first.finish()
+
+
+@pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
+def test_cosmos_status_shows_the_run_holding_a_gpu(cosmos, emulator_bin, tmp_path):
+    """The real installer's checkout on an ssh host: `cosmos status` sees the held GPU busy."""
+    emu = cosmos.root / "remote-cosmos"
+    cosmos.run("emulator", "install", emu)
+    server = SshServer(tmp_path / "sshd").start()
+    try:
+        cosmos.run("hosts", "add", "h", "--address", f"127.0.0.1:{server.port}", "--user",
+                   server.user, "--key", server.user_key, "--gpus", 2, "--cosmos-dir", emu,
+                   "--work-dir", cosmos.root / "work", "--torchrun", f"{emu}/bin/torchrun")
+        cosmos.run("hosts", "trust", "h", "--yes")
+        checkout = Checkout.existing(emu, tmp_path / "record.jsonl")
+        video = checkout.video("inputs/color.mp4", frames=5, size="160x96")
+        spec = checkout.spec({"input_video_path": video, "edge": {}})
+        first = Holder(checkout, spec, "1").start()
+        try:
+            gpus = cosmos.json("status", "h")[0]["gpus"]
+            assert [(g["index"], g["utilization_percent"]) for g in gpus][:2] == [(0, 0), (1, 100)]
+            assert gpus[1]["memory_used_mib"] == 73403 and gpus[0]["memory_used_mib"] == 0
+            assert (emu / ".emulator/gpus/gpu1.lock").is_file()
+        finally:
+            first.proc.kill()
+            first.finish()
+        gpus = cosmos.json("status", "h")[0]["gpus"]
+        assert gpus[1]["utilization_percent"] == 0
+    finally:
+        server.stop()
