@@ -201,6 +201,11 @@ core::Status GpuHold::acquire(const EmulatorConfig& config, int count, std::stri
         const int index = visible[static_cast<std::size_t>(ordinal)];
         const fs::path path = lock_file(dir, index);
         int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EACCES) {
+            // Another user's lock file (say, created by a container's root): flock needs no
+            // write access, only the holder stamp is lost.
+            fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        }
         if (fd < 0) {
             std::string why = std::strerror(errno);
             release();
