@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ffprobe, have, make_video
+from sshd_server import SshServer, sshd_available
 
 TRANSFER = "cosmos_transfer1/diffusion/inference/transfer.py"
 UPSAMPLER = "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py"
@@ -77,6 +78,13 @@ class Checkout:
             _write(root / "bin" / mode, BIN_WRAPPER.format(mode=mode), 0o755)
         for rel in CHECKPOINTS:
             _write(root / "checkpoints" / rel, f"cosmos-emulator placeholder: {rel}\n")
+
+    @classmethod
+    def existing(cls, root: Path, record: Path) -> "Checkout":
+        """Drives a checkout laid out elsewhere (by `cosmos emulator install`)."""
+        checkout = cls.__new__(cls)
+        checkout.root, checkout.record_file = root, record
+        return checkout
 
     def env(self, extra=None, pythonpath=True):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root),
@@ -263,7 +271,8 @@ def test_upsampler_prints_the_upsampled_prompt_and_writes_no_file(checkout):
     lines = [l for l in proc.stdout.splitlines() if l.startswith("Upsampled prompt: ")]
     assert len(lines) == 1
     assert lines[0].startswith("Upsampled prompt: A red ball on wet grass ")
-    assert {p for p in checkout.root.rglob("*")} - before == set()
+    locks = checkout.root / ".emulator/gpus"  # the emulated machine's GPU locks, not outputs
+    assert {p for p in checkout.root.rglob("*") if locks not in (p, *p.parents)} - before == set()
     record = checkout.records()[-1]
     assert record["args"]["input_video"] == video
     assert record["exit_code"] == 0
@@ -555,3 +564,237 @@ def test_nvidia_smi_lists_the_emulated_gpus(checkout):
     proc = subprocess.run([str(checkout.root / "bin/nvidia-smi"), "-L"], env=env,
                           capture_output=True, text=True)
     assert len(proc.stdout.splitlines()) == 4 and proc.stdout.startswith("GPU 0: NVIDIA H100")
+
+
+# --- GPUs: one run per GPU, locks, occupancy ---------------------------------------------------
+
+class Holder:
+    """A transfer run started in the background that holds its GPUs until `load` seconds of
+    model load have passed (or it is killed); `start()` returns once it holds them (its first
+    "Loading checkpoint" line is printed after the locks are taken)."""
+
+    def __init__(self, checkout, spec, devices, nproc=1, load="600", extra_env=None):
+        env = checkout.env({"COSMOS_EMULATOR_TIME_SCALE": "1", "COSMOS_EMULATOR_LOAD_SECONDS": load,
+                            "COSMOS_EMULATOR_STEP_SECONDS": "0.001",
+                            "CUDA_VISIBLE_DEVICES": devices, **(extra_env or {})})
+        self.proc = subprocess.Popen(
+            [str(checkout.root / "bin/torchrun"), f"--nproc_per_node={nproc}", TRANSFER,
+             "--controlnet_specs", spec, "--num_gpus", str(nproc),
+             "--video_save_folder", f"outputs/hold-{devices.replace(',', '_')}"],
+            cwd=checkout.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def start(self):
+        for line in self.proc.stdout:
+            if "Loading checkpoint" in line:
+                return self
+        raise AssertionError(f"the run never loaded: {self.proc.communicate()[1]}")
+
+    def finish(self, timeout=60):
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+
+def smi_rows(checkout, env=None):
+    proc = subprocess.run([str(checkout.root / "bin/nvidia-smi"),
+                           "--query-gpu=index,utilization.gpu,memory.used,memory.free",
+                           "--format=csv,noheader,nounits"],
+                          env=checkout.env(env), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return {int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
+            for r in (line.split(", ") for line in proc.stdout.splitlines())}
+
+
+@pytest.fixture
+def small_spec(checkout):
+    video = checkout.video("inputs/color.mp4", frames=5, size="160x96")
+    return checkout.spec({"input_video_path": video, "edge": {}})
+
+
+def test_second_run_on_a_held_gpu_fails_with_out_of_memory(checkout, small_spec):
+    first = Holder(checkout, small_spec, "1", load="4").start()
+    second = checkout.torchrun("--controlnet_specs", small_spec, "--video_save_folder", "outputs/b",
+                               env={"CUDA_VISIBLE_DEVICES": "1"})
+    assert_python_failure(second, "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate")
+    assert "GPU 0 has a total capacity of 79.65 GiB" in second.stderr  # the process's ordinal
+    assert f"Process {first.proc.pid} has 71.68 GiB memory in use" in second.stderr
+    assert not (checkout.root / "outputs/b/output.mp4").exists()
+    code, err = first.finish()
+    assert code == 0, err
+    assert (checkout.root / "outputs/hold-1/output.mp4").is_file()
+    by_pid = {r["pid"]: r for r in checkout.records()}
+    held = by_pid[first.proc.pid]
+    assert held["gpus"] == [1] and held["model_load"] is True and held["samples_generated"] == 1
+    assert held["hold_start_ms"] <= held["hold_end_ms"]
+    refused = next(r for p, r in by_pid.items() if p != first.proc.pid)
+    assert refused["exit_code"] == 1 and refused["error"].startswith("torch.OutOfMemoryError")
+    assert refused["gpus"] == [] and refused["model_load"] is False
+    assert refused["hold_start_ms"] is None and refused["samples_generated"] == 0
+    # Once the first run has exited the GPU takes the next run.
+    again = checkout.torchrun("--controlnet_specs", small_spec, env={"CUDA_VISIBLE_DEVICES": "1"})
+    assert again.returncode == 0, again.stderr
+    assert checkout.records()[-1]["hold_start_ms"] >= held["hold_end_ms"]
+
+
+def test_runs_on_different_gpus_run_at_once(checkout, small_spec):
+    first = Holder(checkout, small_spec, "0", load="3").start()
+    second = checkout.torchrun("--controlnet_specs", small_spec, "--video_save_folder", "outputs/b",
+                               env={"CUDA_VISIBLE_DEVICES": "1"})
+    assert second.returncode == 0, second.stderr
+    code, err = first.finish()
+    assert code == 0, err
+    a, b = sorted(checkout.records(), key=lambda r: r["gpus"])
+    assert (a["gpus"], b["gpus"]) == ([0], [1])
+    assert b["hold_start_ms"] < a["hold_end_ms"]  # the holds overlapped in time
+
+
+def test_without_cuda_visible_devices_a_run_uses_gpu_0(checkout, small_spec):
+    first = Holder(checkout, small_spec, "0").start()
+    try:
+        proc = checkout.torchrun("--controlnet_specs", small_spec)
+        assert_python_failure(proc, "torch.OutOfMemoryError: CUDA out of memory.")
+    finally:
+        first.proc.kill()
+        first.finish()
+
+
+def test_multi_gpu_run_holds_each_of_its_gpus(checkout, small_spec):
+    env = {"COSMOS_EMULATOR_GPUS": "4"}
+    first = Holder(checkout, small_spec, "2,3", nproc=2, extra_env=env).start()
+    try:
+        rows = smi_rows(checkout, env)
+        assert {i: rows[i][0] for i in rows} == {0: 0, 1: 0, 2: 100, 3: 100}
+        assert rows[2][1] == 73403 and rows[2][1] + rows[2][2] == 81559
+        assert rows[0][1:] == (0, 81559)
+        # The run on "0,3" gets GPU 0 but not 3, its second device: CUDA ordinal 1 is full.
+        proc = checkout.torchrun("--controlnet_specs", small_spec, "--num_gpus", "2", nproc=2,
+                                 env={"CUDA_VISIBLE_DEVICES": "0,3", **env})
+        assert_python_failure(proc, "torch.OutOfMemoryError: CUDA out of memory.")
+        assert "GPU 1 has a total capacity" in proc.stderr
+        # ...and gave GPU 0 back: a run there now succeeds.
+        proc = checkout.torchrun("--controlnet_specs", small_spec,
+                                 env={"CUDA_VISIBLE_DEVICES": "0", **env})
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        first.proc.kill()
+        first.finish()
+
+
+def test_gpus_are_free_again_after_kill_9(checkout, small_spec):
+    first = Holder(checkout, small_spec, "0").start()
+    assert smi_rows(checkout)[0][0] == 100
+    os.kill(first.proc.pid, signal.SIGKILL)
+    code, _ = first.finish()
+    assert code == -signal.SIGKILL
+    assert smi_rows(checkout)[0] == (0, 0, 81559)
+    proc = checkout.torchrun("--controlnet_specs", small_spec, env={"CUDA_VISIBLE_DEVICES": "0"})
+    assert proc.returncode == 0, proc.stderr
+    # The killed run wrote no record line; the one that followed did.
+    assert [r["gpus"] for r in checkout.records() if r["mode"] == "torchrun"] == [[0]]
+
+
+def test_fail_mode_kill_frees_its_gpu(checkout, small_spec):
+    proc = checkout.torchrun("--controlnet_specs", small_spec, env={"COSMOS_EMULATOR_FAIL": "kill"})
+    assert proc.returncode == -signal.SIGKILL
+    rec = checkout.records()[-1]
+    assert rec["exit_code"] == -9 and rec["gpus"] == [0] and rec["hold_end_ms"] is not None
+    assert smi_rows(checkout)[0][0] == 0
+
+
+def test_invalid_device_ordinal(checkout, small_spec):
+    env = {"COSMOS_EMULATOR_GPUS": "2"}
+    proc = checkout.torchrun("--controlnet_specs", small_spec, "--num_gpus", "2", nproc=2,
+                             env={"CUDA_VISIBLE_DEVICES": "1,2", **env})
+    assert_python_failure(proc, "RuntimeError: CUDA error: invalid device ordinal")
+    # Only invalid devices: CUDA sees none at all.
+    proc = checkout.torchrun("--controlnet_specs", small_spec,
+                             env={"CUDA_VISIBLE_DEVICES": "2", **env})
+    assert_python_failure(proc, "RuntimeError: No CUDA GPUs are available")
+    # A device listed twice ends the list, as in CUDA.
+    proc = checkout.torchrun("--controlnet_specs", small_spec, "--num_gpus", "2", nproc=2,
+                             env={"CUDA_VISIBLE_DEVICES": "1,1", **env})
+    assert_python_failure(proc, "RuntimeError: CUDA error: invalid device ordinal")
+    assert all(r["model_load"] is False for r in checkout.records())
+
+
+def test_gpu_uuids_in_cuda_visible_devices(checkout, small_spec):
+    listed = subprocess.run([str(checkout.root / "bin/nvidia-smi"), "-L"], env=checkout.env(),
+                            capture_output=True, text=True).stdout.splitlines()
+    uuid = listed[5].split("UUID: ")[1].rstrip(")")
+    proc = checkout.torchrun("--controlnet_specs", small_spec, env={"CUDA_VISIBLE_DEVICES": uuid})
+    assert proc.returncode == 0, proc.stderr
+    assert checkout.records()[-1]["gpus"] == [5]
+    proc = checkout.torchrun("--controlnet_specs", small_spec,
+                             env={"CUDA_VISIBLE_DEVICES": "GPU-00000000-0000"})
+    assert_python_failure(proc, "RuntimeError: No CUDA GPUs are available")
+
+
+def test_lock_directory_is_per_checkout_or_the_variable(checkout, small_spec, tmp_path,
+                                                      emulator_bin):
+    proc = checkout.torchrun("--controlnet_specs", small_spec, env={"CUDA_VISIBLE_DEVICES": "3"})
+    assert proc.returncode == 0, proc.stderr
+    assert (checkout.root / ".emulator/gpus/gpu3.lock").is_file()
+    # Another machine (checkout) has its own GPUs: the same device there is free.
+    other = Checkout(tmp_path / "other", emulator_bin, tmp_path / "other.jsonl")
+    other_spec = other.spec(json.loads((checkout.root / small_spec).read_text()))
+    other.video("inputs/color.mp4", frames=5, size="160x96")
+    first = Holder(checkout, small_spec, "0").start()
+    try:
+        proc = other.torchrun("--controlnet_specs", other_spec, env={"CUDA_VISIBLE_DEVICES": "0"})
+        assert proc.returncode == 0, proc.stderr
+        assert smi_rows(other)[0][0] == 0 and smi_rows(checkout)[0][0] == 100
+        # COSMOS_EMULATOR_GPU_DIR makes two checkouts one machine.
+        shared = {"COSMOS_EMULATOR_GPU_DIR": str(checkout.root / ".emulator/gpus")}
+        proc = other.torchrun("--controlnet_specs", other_spec,
+                              env={"CUDA_VISIBLE_DEVICES": "0", **shared})
+        assert_python_failure(proc, "torch.OutOfMemoryError")
+        assert smi_rows(other, shared)[0][0] == 100
+    finally:
+        first.proc.kill()
+        first.finish()
+
+
+def test_upsampler_holds_a_gpu_too(checkout, small_spec):
+    video = checkout.video("inputs/small.mp4", frames=3, size="320x176")
+    first = Holder(checkout, small_spec, "0").start()
+    try:
+        proc = checkout.upsampler("--prompt", "A red ball", "--input_video", video,
+                                  env={"CUDA_VISIBLE_DEVICES": "0"})
+        assert proc.returncode == 1
+        assert "torch.OutOfMemoryError: CUDA out of memory." in proc.stderr
+        proc = checkout.upsampler("--prompt", "A red ball", "--input_video", video,
+                                  env={"CUDA_VISIBLE_DEVICES": "1"})
+        assert proc.returncode == 0, proc.stderr
+        rec = checkout.records()[-1]
+        assert rec["gpus"] == [1] and rec["model_load"] and rec["samples_generated"] == 1
+    finally:
+        first.proc.kill()
+        first.finish()
+
+
+@pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
+def test_cosmos_status_shows_the_run_holding_a_gpu(cosmos, emulator_bin, tmp_path):
+    """The real installer's checkout on an ssh host: `cosmos status` sees the held GPU busy."""
+    emu = cosmos.root / "remote-cosmos"
+    cosmos.run("emulator", "install", emu)
+    server = SshServer(tmp_path / "sshd").start()
+    try:
+        cosmos.run("hosts", "add", "h", "--address", f"127.0.0.1:{server.port}", "--user",
+                   server.user, "--key", server.user_key, "--gpus", 2, "--cosmos-dir", emu,
+                   "--work-dir", cosmos.root / "work", "--torchrun", f"{emu}/bin/torchrun")
+        cosmos.run("hosts", "trust", "h", "--yes")
+        checkout = Checkout.existing(emu, tmp_path / "record.jsonl")
+        video = checkout.video("inputs/color.mp4", frames=5, size="160x96")
+        spec = checkout.spec({"input_video_path": video, "edge": {}})
+        first = Holder(checkout, spec, "1").start()
+        try:
+            gpus = cosmos.json("status", "h")[0]["gpus"]
+            assert [(g["index"], g["utilization_percent"]) for g in gpus][:2] == [(0, 0), (1, 100)]
+            assert gpus[1]["memory_used_mib"] == 73403 and gpus[0]["memory_used_mib"] == 0
+            assert (emu / ".emulator/gpus/gpu1.lock").is_file()
+        finally:
+            first.proc.kill()
+            first.finish()
+        gpus = cosmos.json("status", "h")[0]["gpus"]
+        assert gpus[1]["utilization_percent"] == 0
+    finally:
+        server.stop()

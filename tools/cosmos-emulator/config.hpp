@@ -24,6 +24,7 @@ struct EmulatorConfig {
     bool strict = false;                              // COSMOS_EMULATOR_STRICT=1
     std::optional<std::pair<int, int>> upscale_size;  // COSMOS_EMULATOR_UPSCALE_SIZE=WxH
     std::string record_path;                          // COSMOS_EMULATOR_RECORD
+    std::string gpu_lock_dir;  // COSMOS_EMULATOR_GPU_DIR, else from where it runs (gpu_locks.hpp)
 };
 
 // Below this much GPU memory (GB) a run fails with CUDA out of memory, as users report.

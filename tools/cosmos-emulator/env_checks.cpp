@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu_locks.hpp"
 #include "python_error.hpp"
 
 namespace cosmos::emulator {
@@ -16,16 +17,6 @@ namespace {
 
 const char* env(const char* name) {
     return std::getenv(name);
-}
-
-bool valid_device(const std::string& entry, int gpus) {
-    if (entry.starts_with("GPU-")) {
-        return true;
-    }
-    if (entry.empty() || entry.find_first_not_of("0123456789") != std::string::npos) {
-        return false;
-    }
-    return std::stol(entry) < gpus;
 }
 
 }  // namespace
@@ -46,25 +37,7 @@ core::Status check_import() {
 }
 
 int visible_gpus(const EmulatorConfig& config) {
-    const char* cvd = env("CUDA_VISIBLE_DEVICES");
-    if (cvd == nullptr) {
-        return config.gpus;
-    }
-    // CUDA stops at the first entry it cannot use.
-    std::stringstream list(cvd);
-    std::string entry;
-    int count = 0;
-    while (std::getline(list, entry, ',')) {
-        auto first = entry.find_first_not_of(' ');
-        entry = first == std::string::npos
-                    ? ""
-                    : entry.substr(first, entry.find_last_not_of(' ') - first + 1);
-        if (!valid_device(entry, config.gpus)) {
-            break;
-        }
-        ++count;
-    }
-    return count;
+    return static_cast<int>(visible_devices(config).size());
 }
 
 core::Status check_distributed(const TransferArgs& args, const EmulatorConfig& config) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu_locks.hpp"
 #include "log.hpp"
 #include "media/probe.hpp"
 #include "pacing.hpp"
@@ -180,20 +181,7 @@ core::Status TransferRun::inject_failure(std::int64_t chunk, double chunk_second
         double total = c.gpu_memory_gb * 0.98988;
         double in_use = total - std::min(1.06, total / 2);
         return raise_py("torch.OutOfMemoryError",
-                        fmt::format("CUDA out of memory. Tried to allocate 4.39 GiB. GPU 0 has a "
-                                    "total capacity of {:.2f} GiB of which {:.2f} GiB is free. "
-                                    "Including non-PyTorch memory, this process has {:.2f} GiB "
-                                    "memory in use. Of the allocated memory {:.2f} GiB is "
-                                    "allocated by PyTorch, and 1.41 GiB is reserved by PyTorch "
-                                    "but unallocated. If reserved but unallocated memory is large "
-                                    "try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True "
-                                    "to avoid fragmentation.  See documentation for Memory "
-                                    "Management  (https://pytorch.org/docs/stable/notes/"
-                                    "cuda.html#environment-variables)",
-                                    total,
-                                    total - in_use,
-                                    in_use,
-                                    std::max(0.0, in_use - 2.9)),
+                        cuda_oom_message(0, total, total - in_use, 0, 0, in_use),
                         "demo>generate>forward");
     }
     if (c.fail == FailMode::kill) {
@@ -252,6 +240,7 @@ core::Status TransferRun::save(const PlannedSample& p, int output_index) {
     std::ofstream(prompt) << p.prompt;
     log_line(Level::info, log_lines::k_saved + 1, "Saved prompt to " + prompt.string());
     m_ctx.recorder.add_output(video.string());
+    m_ctx.recorder.count_sample();
     return {};
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "gpu_locks.hpp"
 #include "log.hpp"
 #include "nvidia_smi.hpp"
 #include "pacing.hpp"
@@ -26,7 +27,7 @@ constexpr std::string_view k_usage =
     "Stands in for NVIDIA Cosmos-Transfer1 (see docs/emulator.md for COSMOS_EMULATOR_* "
     "variables).\n";
 
-int run(const std::vector<std::string>& argv) {
+int run(const std::string& argv0, const std::vector<std::string>& argv) {
     using namespace cosmos::emulator;
     if (argv.empty() || argv[0] == "-h" || argv[0] == "--help") {
         print_stderr(k_usage);
@@ -41,18 +42,20 @@ int run(const std::vector<std::string>& argv) {
         print_stderr(config.error().message + "\n");
         return 2;
     }
+    config->gpu_lock_dir = gpu_lock_dir(argv0).string();
     const std::string& mode = argv[0];
     std::vector<std::string> rest(argv.begin() + 1, argv.end());
     Recorder recorder(config->record_path, mode, rest);
     install_signal_handlers();
+    GpuHold gpus;  // held from model load to exit (the kernel drops the locks if we die)
     int code = 2;
     if (mode == "torchrun") {
-        code = run_torchrun(rest, *config, recorder);
+        code = run_torchrun(rest, *config, recorder, gpus);
     } else if (mode == "transfer") {
-        TransferContext ctx{*config, recorder, transfer_script_path()};
+        TransferContext ctx{*config, recorder, transfer_script_path(), gpus};
         code = run_transfer(rest, ctx);
     } else if (mode == "upsampler") {
-        TransferContext ctx{*config, recorder, upsampler_script_path()};
+        TransferContext ctx{*config, recorder, upsampler_script_path(), gpus};
         code = run_upsampler(rest, ctx);
     } else if (mode == "nvidia-smi") {
         code = run_nvidia_smi(rest, *config);
@@ -60,6 +63,8 @@ int run(const std::vector<std::string>& argv) {
         print_stderr("cosmos-emulator: unknown mode '" + mode + "'\n" + std::string(k_usage));
         return 2;
     }
+    recorder.end_hold();  // the recorded hold lies within the real one: end before unlocking
+    gpus.release();
     recorder.finish(code);
     return code;
 }
@@ -67,7 +72,7 @@ int run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
     try {
-        return run(std::vector<std::string>(argv + 1, argv + argc));
+        return run(argc > 0 ? argv[0] : "", std::vector<std::string>(argv + 1, argv + argc));
     } catch (const std::exception& e) {
         cosmos::emulator::print_stderr(std::string("cosmos-emulator: internal error: ") + e.what() +
                                        "\n");

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu_locks.hpp"
 #include "log.hpp"
 
 namespace cosmos::emulator {
@@ -32,17 +33,13 @@ std::vector<std::string> split(const std::string& text, char sep) {
     return out;
 }
 
-std::string uuid(int index) {
-    return fmt::format("GPU-c05305e0-{:04x}-4e1a-9c7d-{:012x}", index, 0x5eed0000ULL + index);
-}
-
-long memory_total_mib(const EmulatorConfig& c) {
-    return std::lround(c.gpu_memory_gb * 81559.0 / 80.0);
-}
-
-// One field's value for GPU `i`; std::nullopt for a field nvidia-smi would refuse.
-std::optional<std::string> field(const std::string& f, int i, const EmulatorConfig& c, bool units) {
+// One field's value for GPU `i` (`busy`: a run holds its lock); std::nullopt for a field
+// nvidia-smi would refuse.
+std::optional<std::string> field(
+    const std::string& f, int i, bool busy, const EmulatorConfig& c, bool units) {
     std::string mib = units ? " MiB" : "";
+    const long total = gpu_memory_total_mib(c);
+    const long used = busy ? gpu_memory_held_mib(c) : 0;
     if (f == "index") {
         return std::to_string(i);
     }
@@ -50,19 +47,20 @@ std::optional<std::string> field(const std::string& f, int i, const EmulatorConf
         return std::string(k_name);
     }
     if (f == "uuid" || f == "gpu_uuid") {
-        return uuid(i);
+        return gpu_uuid(i);
     }
     if (f == "memory.total") {
-        return fmt::format("{}{}", memory_total_mib(c), mib);
+        return fmt::format("{}{}", total, mib);
     }
     if (f == "memory.used") {
-        return "0" + mib;
+        return fmt::format("{}{}", used, mib);
     }
     if (f == "memory.free") {
-        return fmt::format("{}{}", memory_total_mib(c), mib);
+        return fmt::format("{}{}", total - used, mib);
     }
     if (f == "utilization.gpu") {
-        return units ? "0 %" : "0";
+        const char* pct = busy ? "100" : "0";
+        return units ? fmt::format("{} %", pct) : std::string(pct);
     }
     if (f == "driver_version") {
         return std::string(k_driver);
@@ -131,7 +129,7 @@ std::optional<std::string> parse(const std::vector<std::string>& args, Query& q)
 int print_query(const Query& q, const EmulatorConfig& c) {
     std::string out;
     for (const std::string& f : q.fields) {
-        if (!field(f, 0, c, q.units)) {
+        if (!field(f, 0, false, c, q.units)) {
             print_stderr(fmt::format("Field \"{}\" is not a valid field to query.\n\n", f));
             return 2;
         }
@@ -144,9 +142,10 @@ int print_query(const Query& q, const EmulatorConfig& c) {
         out += fmt::format("{}\n", fmt::join(names, ", "));
     }
     for (int i = 0; i < c.gpus; ++i) {
+        const bool busy = gpu_holder(c.gpu_lock_dir, i).has_value();
         std::vector<std::string> values;
         for (const std::string& f : q.fields) {
-            values.push_back(*field(f, i, c, q.units));
+            values.push_back(*field(f, i, busy, c, q.units));
         }
         out += fmt::format("{}\n", fmt::join(values, ", "));
     }
@@ -155,6 +154,10 @@ int print_query(const Query& q, const EmulatorConfig& c) {
 }
 
 }  // namespace
+
+std::string gpu_uuid(int index) {
+    return fmt::format("GPU-c05305e0-{:04x}-4e1a-9c7d-{:012x}", index, 0x5eed0000ULL + index);
+}
 
 int run_nvidia_smi(const std::vector<std::string>& args, const EmulatorConfig& config) {
     Query q;
@@ -171,7 +174,7 @@ int run_nvidia_smi(const std::vector<std::string>& args, const EmulatorConfig& c
     }
     std::string out;
     for (int i = 0; i < config.gpus; ++i) {
-        out += fmt::format("GPU {}: {} (UUID: {})\n", i, k_name, uuid(i));
+        out += fmt::format("GPU {}: {} (UUID: {})\n", i, k_name, gpu_uuid(i));
     }
     if (!q.list) {
         out = fmt::format("NVIDIA-SMI {}    Driver Version: {}    CUDA Version: 12.8\n{}",

@@ -1,5 +1,6 @@
 #include "record.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -14,6 +15,12 @@ namespace {
 nlohmann::ordered_json env_or_null(const char* name) {
     const char* v = std::getenv(name);
     return v != nullptr ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 }  // namespace
@@ -43,6 +50,29 @@ Recorder::Recorder(std::string path, std::string mode, const std::vector<std::st
     m_line["samples"] = nlohmann::ordered_json::array();
     m_line["outputs"] = nlohmann::ordered_json::array();
     m_line["error"] = nullptr;
+    m_line["pid"] = ::getpid();
+    m_line["gpus"] = nlohmann::ordered_json::array();
+    m_line["model_load"] = false;
+    m_line["samples_generated"] = 0;
+    m_line["hold_start_ms"] = nullptr;
+    m_line["hold_end_ms"] = nullptr;
+}
+
+void Recorder::begin_hold(const std::vector<int>& gpus) {
+    m_line["gpus"] = gpus;
+    m_line["model_load"] = true;
+    m_line["hold_start_ms"] = now_ms();
+    m_line["hold_end_ms"] = nullptr;
+}
+
+void Recorder::end_hold() {
+    if (!m_line["hold_start_ms"].is_null() && m_line["hold_end_ms"].is_null()) {
+        m_line["hold_end_ms"] = now_ms();
+    }
+}
+
+void Recorder::count_sample() {
+    m_line["samples_generated"] = m_line["samples_generated"].get<int>() + 1;
 }
 
 void Recorder::set_script_argv(const std::vector<std::string>& argv) {
@@ -70,6 +100,7 @@ void Recorder::set_error(std::string_view error) {
 }
 
 void Recorder::finish(int exit_code) {
+    end_hold();
     if (m_done || m_path.empty()) {
         m_done = true;
         return;

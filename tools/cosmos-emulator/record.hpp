@@ -1,7 +1,8 @@
 #pragma once
 // COSMOS_EMULATOR_RECORD=FILE: one JSON line per invocation (argv, cwd, selected environment,
 // the effective arguments after the spec merge, outputs, exit code) so tests can assert the
-// exact command the orchestrator sent. Never records HF_TOKEN's value, only whether it is set.
+// exact command the orchestrator sent, and which GPUs it held for how long (model loads, busy
+// time). Never records HF_TOKEN's value, only whether it is set.
 
 #include <string>
 #include <string_view>
@@ -28,10 +29,18 @@ public:
     // A video written by the run.
     void add_output(const std::string& path);
 
+    // The model load began holding these GPUs (physical indices): sets "gpus", "model_load":
+    // true and "hold_start_ms" (now, ms since the epoch; call it after the locks are taken).
+    void begin_hold(const std::vector<int>& gpus);
+    // Sets "hold_end_ms" (now) once, if a hold began; call it before the locks are released.
+    void end_hold();
+    // One more sample generated (a video saved, or the upsampler's prompt printed).
+    void count_sample();
+
     // The failure that ends the invocation (the exception line or usage error).
     void set_error(std::string_view error);
 
-    // Appends the line (once; later calls do nothing).
+    // Ends the hold (end_hold) and appends the line (once; later calls do nothing).
     void finish(int exit_code);
 
 private:

@@ -210,7 +210,8 @@ void set_worker_env(const TorchrunOptions& o, int world) {
 
 int run_torchrun(const std::vector<std::string>& args,
                  const EmulatorConfig& config,
-                 Recorder& recorder) {
+                 Recorder& recorder,
+                 GpuHold& gpus) {
     TorchrunOptions opts;
     if (auto usage = parse(args, opts)) {
         print_stderr(std::string(k_usage) + "torchrun: error: " + usage->message + "\n");
@@ -229,7 +230,7 @@ int run_torchrun(const std::vector<std::string>& args,
         return 2;
     }
     set_worker_env(opts, *world);
-    TransferContext ctx{config, recorder, script.string()};
+    TransferContext ctx{config, recorder, script.string(), gpus};
     int code = script.lexically_normal().string().ends_with(k_upsampler_script)
                    ? run_upsampler(opts.script_args, ctx)
                    : run_transfer(opts.script_args, ctx);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "gpu_locks.hpp"
 #include "record.hpp"
 
 namespace cosmos::emulator {
@@ -15,6 +16,7 @@ namespace cosmos::emulator {
 // transfer.py in-process. A failing worker is summarised as torchrun's ChildFailedError (exit 1).
 int run_torchrun(const std::vector<std::string>& args,
                  const EmulatorConfig& config,
-                 Recorder& recorder);
+                 Recorder& recorder,
+                 GpuHold& gpus);
 
 }  // namespace cosmos::emulator

@@ -143,6 +143,12 @@ core::Status TransferRun::load_models() {
             }
         }
     }
+    core::Status gpus =
+        m_ctx.gpus.acquire(m_ctx.config, static_cast<int>(m_args.num_gpus), "demo>load_model>cuda");
+    if (!gpus) {
+        return gpus;
+    }
+    m_ctx.recorder.begin_hold(m_ctx.gpus.devices());
     for (const std::string& file : files) {
         log_line(Level::info, log_lines::k_loading, "Loading checkpoint " + file);
     }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "gpu_locks.hpp"
 #include "record.hpp"
 
 namespace cosmos::emulator {
@@ -13,6 +14,7 @@ struct TransferContext {
     const EmulatorConfig& config;
     Recorder& recorder;
     std::string script_path;  // the script as tracebacks name it
+    GpuHold& gpus;            // the GPUs the model holds, from load to exit
 };
 
 // Runs the script with its arguments (sys.argv[1:]), printing what the real one prints, and

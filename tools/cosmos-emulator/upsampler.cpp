@@ -117,6 +117,12 @@ core::Result<std::string> upsample(const UpsamplerArgs& a, TransferContext& ctx)
     if (!std::filesystem::is_regular_file(model, ec)) {
         return file_not_found(model.string(), "main>PixtralPromptUpsampler>_load_upsampler_model");
     }
+    if (core::Status gpus =
+            ctx.gpus.acquire(ctx.config, 1, "main>PixtralPromptUpsampler>_load_upsampler_model");
+        !gpus) {
+        return core::fail(std::move(gpus).error());
+    }
+    ctx.recorder.begin_hold(ctx.gpus.devices());
     vllm_info("__init__.py:239", "Automatically detected platform cuda.");
     vllm_info("llm_engine.py:240",
               fmt::format("Initializing a V0 LLM engine with config: model='{}', "
@@ -240,6 +246,7 @@ int run_upsampler(const std::vector<std::string>& argv, TransferContext& ctx) {
         return report(text.error(), ctx);
     }
     print_stdout("Upsampled prompt: " + *text + "\n");
+    ctx.recorder.count_sample();
     return 0;
 }
 
