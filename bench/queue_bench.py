@@ -98,14 +98,15 @@ def loads(record, since_ms=0):
         entry = json.loads(line)
         if entry.get("mode") != "torchrun":
             continue
-        hold = entry.get("gpu_hold") or {}
-        start, end = hold.get("start_ms"), hold.get("end_ms")
+        if not entry.get("model_load"):
+            continue
+        start, end = entry.get("hold_start_ms"), entry.get("hold_end_ms")
         if start is None or start < since_ms:
             continue
         folder = (entry.get("args") or {}).get("video_save_folder") or ""
         host = next((p[len("work-"):] for p in Path(folder).parts if p.startswith("work-")), "?")
         out.append({"host": host, "gpus": entry.get("gpus", []), "start": start, "end": end,
-                    "exit": entry.get("exit_code"), "samples": len(entry.get("samples", []))})
+                    "exit": entry.get("exit_code"), "samples": entry.get("samples_generated", 0)})
     return out
 
 
@@ -148,6 +149,11 @@ def main():
             groups.setdefault(shown["host"], set()).add(key)
         group_count = sum(len(g) for g in groups.values())
         ours_busy = busy_fraction(ours, 4, int(t0 * 1000), int(t1 * 1000))
+        if os.environ.get("BENCH_VERBOSE"):
+            for e in sorted(ours, key=lambda e: (e["host"], e["gpus"], e["start"])):
+                print(f"  {e['host']} gpu {e['gpus']}: {e['start'] / 1000 - t0:6.2f} .. "
+                      f"{e['end'] / 1000 - t0:6.2f} s, {e['samples']} videos")
+            print(worker.stderr[-3000:])
         print(f"ours:     makespan {t1 - t0:7.1f} s, model loads {len(ours)} "
               f"(compatible groups per host, summed: {group_count}), GPU-busy {ours_busy:.3f}",
               flush=True)

@@ -47,8 +47,11 @@ struct Shared {
 
     void note(const std::string& line) {
         if (options.note) {
+            // Lines start with the time of day (UTC, ms): a worker's log is a timeline.
+            std::string at = core::iso_from_ms(core::now_ms());
+            auto t = at.find('T');
             std::lock_guard<std::mutex> lock(note_mutex);
-            options.note(line);
+            options.note((t == std::string::npos ? at : at.substr(t + 1, 12)) + " " + line);
         }
     }
 };
@@ -144,12 +147,7 @@ core::Result<store::RunRecord> work_single(App& app,
         attach.on_model_end = free_gpus;
         return attach_run(app, run.id, attach);
     }
-    if (host.kind == "ssh") {
-        COSMOS_TRY(auto remote, open_host(host));
-        if (auto s = reach_host(remote); !s) {
-            return fail(s.error());
-        }
-    }
+    // (execute_run connects first and leaves the run queued when the host cannot be reached.)
     shared.note(fmt::format("{} start {} gpus {}", run.id, host.name, join_gpus(job.gpu_ids)));
     ExecuteOptions exec;
     exec.host = host.name;
@@ -264,6 +262,13 @@ void work_job(const config::Config& config,
             opts.host = host.name;
             opts.gpu_ids = first.gpu_ids;
             opts.stop = &active.cancel;
+            bool noted = false;
+            opts.sink = [&shared, &noted, batch_id](const backends::JobEvent& e) {
+                if (std::holds_alternative<backends::Launched>(e) && !noted) {
+                    noted = true;
+                    shared.note(fmt::format("{} launched", batch_id));
+                }
+            };
             auto ids = job_ids(fresh);
             opts.on_model_end = [&app, &shared, ids] { (void)store::release_gpus(app.db, ids, shared.owner); };
             if (auto r = execute_batch(app, batch_id, fresh, opts); !r) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <poll.h>
 
 #include <fmt/format.h>
 #include <libssh/callbacks.h>
@@ -452,11 +453,29 @@ private:
                     "the command keeps running on the host if it ignores a closed pipe");
             }
             if (!got) {
-                // Wait for data on either stream (or EOF), at most 50 ms.
-                if (wait_readable(exec.channel->session(), 50) == SSH_ERROR &&
+                // Wait for data on either stream (or EOF), at most 20 ms, WITHOUT the
+                // connection's lock: many channels share one connection (a watcher follows
+                // each running job's log for hours), and a wait under the lock would delay every
+                // other command on the host by up to the wait at each of its steps. Readiness
+                // of the socket is only looked at here; packets are processed under the lock.
+                socket_t fd = ssh_get_fd(exec.channel->session());
+                lk.unlock();
+                if (flush) {
+                    flush();
+                }
+                if (fd != SSH_INVALID_SOCKET) {
+                    pollfd p{fd, POLLIN, 0};
+                    (void)::poll(&p, 1, 20);
+                } else {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+                lk.lock();
+                if (wait_readable(exec.channel->session(), 0) == SSH_ERROR &&
                     !exec.channel->session_alive()) {
                     return fail(lost("while running"));
                 }
+                m_conn->touch();
+                continue;
             }
             m_conn->touch();
             // Let other channels of this connection run, and hand lines over without the lock.
