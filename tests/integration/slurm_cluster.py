@@ -17,6 +17,7 @@ private directory (job steps are daemonised by slurmd), then removes the directo
 """
 import os
 import pwd
+import sys
 import shutil
 import signal
 import socket
@@ -295,3 +296,20 @@ PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE St
 
     def __exit__(self, *exc):
         self.close()
+
+
+def main(argv) -> int:
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        print("usage: slurm_cluster.py -- COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    if not slurm_available():
+        print("slurm_cluster.py: " + skip_reason(), file=sys.stderr)
+        return 125
+    with SlurmCluster() as cluster:
+        return subprocess.run(argv, env=cluster.env()).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
