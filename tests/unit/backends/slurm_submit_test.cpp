@@ -99,6 +99,38 @@ TEST(SlurmSubmitScript, RunsOnceEvenWhenRestarted) {
     EXPECT_EQ(read(dir / "exit code"), "7\n");
 }
 
+// Polls squeue --json until job `job_id` has a final outcome; the last record seen (or none).
+std::optional<SlurmJobStatus> wait_until_finished(const std::string& job_id,
+                                                  std::chrono::seconds timeout) {
+    std::optional<SlurmJobStatus> last;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto out = run(squeue_argv());
+        auto jobs = parse_squeue_json(out.text);
+        if (out.exit_code != 0 || !jobs) {
+            ADD_FAILURE() << "squeue --json: " << out.text;
+            return last;
+        }
+        for (const auto& j : *jobs) {
+            if (j.job_id == job_id) {
+                last = j;
+            }
+        }
+        if (last && slurm_outcome(last->state) != SlurmOutcome::active) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return last;
+}
+
+std::string first_partition() {
+    std::istringstream lines(run({"sinfo", "-h", "-o", "%R"}).text);
+    std::string partition;
+    std::getline(lines, partition);
+    return partition;
+}
+
 bool slurm_reachable() {
     if (std::getenv("SLURM_CONF") == nullptr) {
         return false;
@@ -113,10 +145,7 @@ TEST(SlurmSubmit, HostileArgumentsAndExitCodeThroughSlurm) {
     }
     test::TempDir dir;
     auto spec = hostile_spec(dir.path());
-    spec.partition = "";
-    auto partitions = run({"sinfo", "-h", "-o", "%R"});
-    std::istringstream first_line(partitions.text);
-    std::getline(first_line, spec.partition);
+    spec.partition = first_partition();
     auto script = slurm_batch_script(spec);
     ASSERT_TRUE(script) << script.error().message;
     auto path = dir.write("job.sh", *script);
@@ -126,23 +155,7 @@ TEST(SlurmSubmit, HostileArgumentsAndExitCodeThroughSlurm) {
     auto job_id = parse_sbatch_output(submitted.text);
     ASSERT_TRUE(job_id) << job_id.error().message;
 
-    std::optional<SlurmJobStatus> last;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto out = run(squeue_argv());
-        ASSERT_EQ(out.exit_code, 0) << out.text;
-        auto jobs = parse_squeue_json(out.text);
-        ASSERT_TRUE(jobs) << jobs.error().message;
-        for (const auto& j : *jobs) {
-            if (j.job_id == *job_id) {
-                last = j;
-            }
-        }
-        if (last && slurm_outcome(last->state) != SlurmOutcome::active) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
+    auto last = wait_until_finished(*job_id, std::chrono::seconds(90));
     ASSERT_TRUE(last) << "job " << *job_id << " never appeared in squeue";
     EXPECT_EQ(last->state, SlurmState::failed) << last->state_name;
     EXPECT_EQ(last->exit_code, 7);
@@ -160,6 +173,60 @@ TEST(SlurmSubmit, HostileArgumentsAndExitCodeThroughSlurm) {
     EXPECT_EQ((*records)[0].exit_code, 7);
     EXPECT_EQ((*records)[0].restart_count, 0);
     EXPECT_EQ((*records)[0].std_out, (dir / ("slurm-" + *job_id + ".out")).string());
+}
+
+// Slow (Slurm holds a requeued job about 2 minutes; a 1-minute time limit ends after ~75 s),
+// so both jobs run side by side.
+TEST(SlurmSubmit, RequeuedJobDoesNotRunTwiceAndTimeLimitEndsInTimeout) {
+    if (!slurm_reachable()) {
+        GTEST_SKIP() << "no Slurm cluster (set SLURM_CONF; see tests/integration/slurm_cluster.py)";
+    }
+    test::TempDir dir;
+    auto once = hostile_spec(dir.path());
+    once.partition = first_partition();
+    auto slow = once;
+    slow.job_name = "cosmos-slow";
+    slow.time_limit = "1";
+    slow.output_path = (dir / "slow-%j.out").string();
+    slow.exit_code_path = (dir / "slow-exit").string();
+    slow.command = {"sleep", "300"};
+    auto once_script = slurm_batch_script(once);
+    auto slow_script = slurm_batch_script(slow);
+    ASSERT_TRUE(once_script && slow_script);
+    auto submitted_slow = run(sbatch_argv(dir.write("slow.sh", *slow_script).string()));
+    auto submitted = run(sbatch_argv(dir.write("job.sh", *once_script).string()));
+    auto slow_id = parse_sbatch_output(submitted_slow.text);
+    auto job_id = parse_sbatch_output(submitted.text);
+    ASSERT_TRUE(slow_id && job_id) << submitted_slow.text << submitted.text;
+
+    auto first = wait_until_finished(*job_id, std::chrono::seconds(60));
+    ASSERT_TRUE(first && first->state == SlurmState::failed);
+    auto requeue = run({"scontrol", "requeue", *job_id});
+    ASSERT_EQ(requeue.exit_code, 0) << requeue.text;
+    std::optional<SlurmJobStatus> again;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
+    while (std::chrono::steady_clock::now() < deadline) {
+        again = wait_until_finished(*job_id, std::chrono::seconds(10));
+        if (again && again->restart_count > 0 &&
+            slurm_outcome(again->state) != SlurmOutcome::active) {
+            break;
+        }
+    }
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->restart_count, 1);
+    EXPECT_EQ(again->state, SlurmState::failed) << again->state_name;
+    EXPECT_EQ(again->exit_code, 7);  // the recorded code, not a new run
+    check_hostile_run(dir.path());   // "runs" still holds one line
+    auto log = read(dir / ("slurm-" + *job_id + ".out"));
+    EXPECT_NE(log.find("not running it again"), std::string::npos) << log;
+
+    auto timed_out = wait_until_finished(*slow_id, std::chrono::seconds(150));
+    ASSERT_TRUE(timed_out);
+    EXPECT_EQ(timed_out->state, SlurmState::timeout) << timed_out->state_name;
+    auto verdict = slurm_verdict(*timed_out);
+    EXPECT_EQ(verdict.outcome, SlurmOutcome::failed);
+    EXPECT_EQ(verdict.reason, "TIMEOUT");
+    EXPECT_FALSE(fs::exists(dir / "slow-exit"));  // killed: no exit code recorded
 }
 
 }  // namespace
