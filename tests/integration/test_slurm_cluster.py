@@ -2,11 +2,17 @@
 relies on — GPU GRES, job arrays, afterok chains, --kill-on-invalid-dep, scancel — observed
 through `squeue --json` and the jobcomp/filetxt log, each with a timeout.
 
+It also runs the Slurm tests of cosmos_unit_tests (slurm_submit_test.cpp: the generated batch
+script through sbatch with hostile arguments, a Slurm requeue that must not rerun it, a time
+limit ending in TIMEOUT) against this cluster; they skip under plain gtest without SLURM_CONF.
+
 Skipped unless run as root with Slurm installed (scripts/install-deps.sh). The cluster is
 stopped (every daemon and job step) even when a test fails.
 """
 import json
+import os
 import subprocess
+from pathlib import Path
 import time
 
 import pytest
@@ -130,3 +136,15 @@ def test_scancel_of_a_sleeping_job(cluster, tmp_path):
     [rec] = wait_for(cluster, job, DONE, timeout=30)
     assert rec["job_state"] == "CANCELLED"
     assert jobcomp(cluster, job)["JobState"] == "CANCELLED"
+
+
+def test_cpp_slurm_submit_tests(cluster):
+    """slurm_submit_test.cpp on this cluster (about 2.5 min: Slurm holds a requeue ~2 min)."""
+    binary = os.environ.get("COSMOS_UNIT_TESTS_BIN", "")
+    if not binary or not Path(binary).exists():
+        pytest.skip("cosmos_unit_tests not built (set COSMOS_UNIT_TESTS_BIN or run via ctest)")
+    r = subprocess.run([binary, "--gtest_filter=SlurmSubmit*"], env=cluster.env(),
+                       capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "[  SKIPPED ]" not in r.stdout, r.stdout
+    assert "[  PASSED  ] 3 tests." in r.stdout, r.stdout
