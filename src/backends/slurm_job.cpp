@@ -50,21 +50,21 @@ bool has_newline(std::string_view s) {
 core::Result<void> check_name(std::string_view what, std::string_view value) {
     if (!all_of_chars(value, name_char)) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("invalid Slurm {} '{}'", what, core::shell_quote(value)),
+                    fmt::format("invalid Slurm {} {}", what, core::shell_quote(value)),
                     "use only letters, digits, '_', '.' and '-'");
     }
     return {};
 }
 
-// A path sbatch reads from the #SBATCH header: absolute, no whitespace, quotes, backslash
-// (which turns off Slurm's %-patterns) or NUL.
+// A path sbatch reads from the #SBATCH header: absolute, with no whitespace, quotes, `#`, NUL
+// or backslash (which turns off Slurm's %-patterns).
 core::Result<void> check_header_path(std::string_view what, std::string_view value) {
     if (value.empty() || value[0] != '/' ||
-        value.find_first_of(std::string_view(" \t\n\r\v\f'\"\\`\0", 11)) !=
+        value.find_first_of(std::string_view(" \t\n\r\v\f'\"\\`#\0", 12)) !=
             std::string_view::npos) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("invalid Slurm {} '{}'", what, core::shell_quote(value)),
-                    "use an absolute path without spaces, quotes or backslashes");
+                    fmt::format("invalid Slurm {} {}", what, core::shell_quote(value)),
+                    "use an absolute path without spaces, quotes, backslashes or #");
     }
     return {};
 }

@@ -120,6 +120,7 @@ TEST(SlurmBatchScript, RefusesWhatTheHeaderCannotCarry) {
     EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.output_path = "/a b/out"; }));
     EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.output_path = "/a/\"out\""; }));
     EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.output_path = "/a/out\\%j"; }));
+    EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.output_path = "/a/#out"; }));
     EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.work_dir = "/a\n#SBATCH --x"; }));
     EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.exit_code_path = "exit"; }));
     EXPECT_TRUE(refused([](SlurmJobSpec& s) { s.exit_code_path = "/a\nb"; }));
