@@ -171,8 +171,11 @@ PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE St
 
     def _spawn(self, name: str, argv: list, **kw) -> None:
         log = open(self.dir / f"{name}.stdout", "ab")
+        # a session of their own: a signal to the caller's process group (timeout, Ctrl-C) must
+        # reach the caller, which then stops them in order
         self._procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT, **kw)
+                                             stderr=subprocess.STDOUT, start_new_session=True,
+                                             **kw)
         log.close()
 
     def _start_munged(self) -> None:
@@ -248,11 +251,14 @@ PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE St
     def stop(self) -> None:
         """Cancels all jobs, kills every daemon and job step started here. Safe to call twice."""
         if "slurmctld" in self._procs and self._procs["slurmctld"].poll() is None:
-            subprocess.run([_which("scancel"), "--user=root"], env=self.env(),
-                           stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and self.active_jobs():
-                time.sleep(0.2)
+            try:
+                subprocess.run([_which("scancel"), "--user=root"], env=self.env(),
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and self.active_jobs():
+                    time.sleep(0.2)
+            except (OSError, subprocess.SubprocessError):
+                pass  # the kills below end the jobs anyway
         self._kill_slurm()
         # Job steps (slurmstepd and the job's processes) are daemonised: they are ours when
         # they hold the slurmd log, the spool or a job's cwd under our directory.
@@ -307,6 +313,10 @@ def main(argv) -> int:
     if not slurm_available():
         print("slurm_cluster.py: " + skip_reason(), file=sys.stderr)
         return 125
+    def terminate(*_):
+        raise SystemExit(143)  # so that the cluster is stopped on SIGTERM too
+
+    signal.signal(signal.SIGTERM, terminate)
     with SlurmCluster() as cluster:
         return subprocess.run(argv, env=cluster.env()).returncode
 
