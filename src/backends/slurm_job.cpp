@@ -549,6 +549,17 @@ core::Result<std::vector<SlurmJobStatus>> parse_squeue_json(std::string_view jso
     return out;
 }
 
+std::vector<SlurmJobStatus> slurm_jobs_of(const std::vector<SlurmJobStatus>& jobs,
+                                          const std::string& job_id) {
+    std::vector<SlurmJobStatus> out;
+    for (const auto& j : jobs) {
+        if (!job_id.empty() && (j.job_id == job_id || j.array_job_id == job_id)) {
+            out.push_back(j);
+        }
+    }
+    return out;
+}
+
 core::Result<std::vector<SlurmJobStatus>> parse_scontrol_show_job(std::string_view text) {
     std::vector<SlurmJobStatus> out;
     size_t start = 0;

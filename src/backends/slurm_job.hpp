@@ -56,6 +56,8 @@ core::Result<std::string> parse_sbatch_output(std::string_view output);
 std::vector<std::string> scancel_argv(const std::vector<std::string>& job_ids);
 
 // {"squeue", "--json"}: every job the controller still knows (finished ones for MinJobAge).
+// Slurm 22.05 ignores --jobs, --me and other filters together with --json: filter the parsed
+// list with slurm_jobs_of().
 std::vector<std::string> squeue_argv();
 
 // {"scontrol", "show", "job", id}
@@ -123,6 +125,11 @@ SlurmVerdict slurm_verdict(const SlurmJobStatus& status);
 // number, job_state a string; the object forms of later versions are read too). Fails with
 // remote_failed on text that is not squeue's JSON.
 core::Result<std::vector<SlurmJobStatus>> parse_squeue_json(std::string_view json_text);
+
+// The records of job `job_id` in `jobs`: the job itself, or every task of the array `job_id`
+// (including a still-pending array record, whose array_task_id is empty).
+std::vector<SlurmJobStatus> slurm_jobs_of(const std::vector<SlurmJobStatus>& jobs,
+                                          const std::string& job_id);
 
 // Records of `scontrol show job ID` (one per array task, separated by blank lines): JobId,
 // ArrayJobId, ArrayTaskId, JobState, Reason, ExitCode "3:0", Restarts (or RestartCnt),

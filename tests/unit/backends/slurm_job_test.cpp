@@ -268,6 +268,22 @@ TEST(SlurmParse, SqueueJson2205) {
     EXPECT_FALSE((*jobs)[4].exit_code);
 }
 
+TEST(SlurmParse, JobsOfAnIdOrAnArray) {
+    auto jobs = parse_squeue_json(kSqueueJson);
+    ASSERT_TRUE(jobs);
+    auto one = slurm_jobs_of(*jobs, "1");
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one[0].state, SlurmState::failed);
+    auto array = slurm_jobs_of(*jobs, "2");  // the task with id 4 belongs to array 2
+    ASSERT_EQ(array.size(), 1u);
+    EXPECT_EQ(array[0].job_id, "4");
+    auto pending = slurm_jobs_of(*jobs, "6");
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_FALSE(pending[0].array_task_id);
+    EXPECT_TRUE(slurm_jobs_of(*jobs, "99").empty());
+    EXPECT_TRUE(slurm_jobs_of(*jobs, "").empty());
+}
+
 TEST(SlurmParse, SqueueJsonLaterShapes) {
     auto jobs = parse_squeue_json(R"({"jobs": [
         {"job_id": 12, "array_job_id": {"set": true, "number": 10},
