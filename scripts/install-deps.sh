@@ -16,6 +16,8 @@ packages=(
   ffmpeg sqlite3 openssh-server openssh-client python3 python3-pytest procps hyperfine
   # a private dockerd for the docker runtime test (tests/unit/runtime/docker_runtime_test.cpp)
   docker.io
+  # a private single-node Slurm cluster for the slurm tests (tests/integration/slurm_cluster.py)
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()
