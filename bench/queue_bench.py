@@ -1,8 +1,9 @@
 """Benchmark: the queue against a sequential one-run-one-load baseline (bench/queue.sh runs it).
 
 Two loopback sshd servers play two GPU hosts with 2 GPUs each; the emulator is the model, its
-model-load and per-step times set by BENCH_LOAD_S and BENCH_STEP_S (defaults: 3 s to load,
-0.06 s a step, 35 steps: a load costs about 1.4 runs, as on a real H100). Both sides run the same
+model-load and per-step times set by BENCH_LOAD_S and BENCH_STEP_S (defaults: 1.5 s to load,
+0.1 s a step, 35 steps: a real H100 load of about 90 s and a 121-frame clip of about 3.5 minutes,
+scaled by 1/60; a load costs about 0.4 runs). Both sides run the same
 N runs (BENCH_RUNS, default 60) over 3 control configurations:
 
   baseline  `cosmos inference RUN... --host gpu0`: one run after another on one GPU, one model
@@ -14,6 +15,10 @@ Printed: makespan of each and their ratio (target <= 1/3), model loads (target: 
 compatible groups per host, or fewer), and the GPU-busy fraction of ours (time the GPUs held a
 model process / GPU time available between the worker's start and end; target >= 0.95),
 computed from the emulator's own record of every model load.
+
+Other knobs: BENCH_MAX_BATCH (worker --max-batch, default 16), BENCH_VERBOSE=1 (each GPU's
+model processes on a timeline, and the worker's log), BENCH_SKIP_BASELINE=1 (ours only, for
+quick iterations), BENCH_KEEP=1 (keep the temp dir).
 """
 import json
 import os
@@ -31,8 +36,8 @@ from sshd_server import SshServer  # noqa: E402
 COSMOS = os.environ.get("COSMOS_BIN", str(ROOT / "build" / "cosmos"))
 EMULATOR = os.environ.get("COSMOS_EMULATOR_BIN", str(ROOT / "build" / "cosmos-emulator"))
 RUNS = int(os.environ.get("BENCH_RUNS", "60"))
-LOAD_S = os.environ.get("BENCH_LOAD_S", "3")
-STEP_S = os.environ.get("BENCH_STEP_S", "0.06")
+LOAD_S = os.environ.get("BENCH_LOAD_S", "1.5")
+STEP_S = os.environ.get("BENCH_STEP_S", "0.1")
 MAX_BATCH = os.environ.get("BENCH_MAX_BATCH", "16")
 CONFIGS = [("depth",), ("seg", "depth"), ("edge", "vis")]
 
@@ -158,6 +163,8 @@ def main():
               f"(compatible groups per host, summed: {group_count}), GPU-busy {ours_busy:.3f}",
               flush=True)
 
+        if os.environ.get("BENCH_SKIP_BASELINE"):
+            return
         # Baseline: one run after another on one GPU, one model load each.
         b0 = time.time()
         for active in CONFIGS:

@@ -179,7 +179,9 @@ void add_move(CLI::App& parent, Context& ctx) {
     });
 }
 
-void add_worker(CLI::App& parent, Context& ctx) {
+// `cosmos worker` (serve = false) and `cosmos serve` (true): the same queue worker; serve runs
+// until stopped and is the process the web UI joins (docs/queue.md).
+void add_worker(CLI::App& parent, Context& ctx, bool serve) {
     struct Args {
         std::vector<std::string> hosts;
         bool exit_when_idle = false;
@@ -190,13 +192,22 @@ void add_worker(CLI::App& parent, Context& ctx) {
         std::string owner;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = parent.add_subcommand(
-        "worker",
-        "Work the queue: claim queued runs, place each on a host with free GPUs, run several at "
-        "once, retry transient failures, and re-attach to runs whose worker died");
+    auto* cmd =
+        serve ? parent.add_subcommand(
+                    "serve",
+                    "Run as a service that works the queue until stopped (Ctrl-C or SIGTERM): "
+                    "the same worker as `cosmos worker`, for a long-lived process (systemd, tmux); "
+                    "the web UI will be served by it too")
+              : parent.add_subcommand(
+                    "worker",
+                    "Work the queue: claim queued runs, batch compatible ones into one model "
+                    "load, place each on a host with free GPUs, run several at once, retry "
+                    "transient failures, and re-attach to runs whose worker died");
     cmd->add_option(
         "--host", a->hosts, "Hosts to use (repeatable; default: every local and ssh host)");
-    cmd->add_flag("--exit-when-idle", a->exit_when_idle, "Exit once nothing is left to do");
+    if (!serve) {
+        cmd->add_flag("--exit-when-idle", a->exit_when_idle, "Exit once nothing is left to do");
+    }
     cmd->add_option("--lease",
                     a->lease,
                     "Lease length in seconds (a dead worker's runs are taken over after it)")
@@ -211,9 +222,9 @@ void add_worker(CLI::App& parent, Context& ctx) {
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
     cmd->add_option("--owner", a->owner, "Lease owner name (default: HOSTNAME:PID:RANDOM)");
-    cmd->footer(
-        "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker --exit-when-idle\n"
-        "  cosmos worker --host gpu1 --host gpu2");
+    cmd->footer(serve ? "Examples:\n  cosmos serve\n  cosmos serve --host gpu1 --host gpu2 --max-batch 4"
+                      : "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker "
+                        "--exit-when-idle\n  cosmos worker --host gpu1 --host gpu2");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
@@ -260,7 +271,8 @@ void add_queue_commands(CLI::App& app, Context& ctx) {
             return ctx.guard([&] { return print_queue(ctx, *finished); });
         };
     });
-    add_worker(app, ctx);
+    add_worker(app, ctx, false);
+    add_worker(app, ctx, true);
 }
 
 }  // namespace cosmos::cli

@@ -4,6 +4,7 @@
 #include "store/queue_store.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -340,6 +341,17 @@ std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, i
     return ids;
 }
 
+// Runs' worth of work the running jobs still have on their GPUs: 1 − progress of each running
+// run whose job still holds its GPUs.
+core::Result<double> work_in_flight(const Database& db) {
+    COSMOS_TRY(auto st,
+               db.prepare("SELECT coalesce(sum(1.0 - r.progress), 0) FROM jobs j JOIN job_runs jr "
+                          "ON jr.job_id = j.id JOIN runs r ON r.id = jr.run_id WHERE j.state = "
+                          "'running' AND j.gpus_released = 0 AND r.status IN ('queued','running')"));
+    COSMOS_TRY(bool row, st.step());
+    return row ? std::max(0.0, st.real(0)) : 0.0;
+}
+
 // The jobs `ids` as they are now, in that order.
 core::Result<std::vector<JobRecord>> jobs_by_id(const Database& db,
                                                 const std::vector<std::string>& ids) {
@@ -382,16 +394,17 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
             std::vector<int> ids = free_ids(*best, used[best->name], job.gpus);
             std::vector<const JobRecord*> members{&job};
             if (job.batch_key && best->batches && req.max_batch > 1) {
-                // Fair share: split the claimable work evenly over the GPU slots free now, so
-                // one batch does not take what would keep another GPU busy.
+                // Fair share: the work left — claimable runs plus what running jobs have still
+                // to do — split evenly over every GPU slot of these hosts, so that all of them
+                // finish at about the same time: a batch taken now is as long as what the busy
+                // GPUs still have ahead of them, never the whole rest of the queue.
                 int slots = 0;
                 for (const auto& h : req.hosts) {
-                    slots += std::max(0, h.gpus - static_cast<int>(used[h.name].size())) /
-                             std::max(1, job.gpus);
+                    slots += h.gpus / std::max(1, job.gpus);
                 }
-                auto share = static_cast<int>(
-                    (candidates.size() + static_cast<std::size_t>(std::max(1, slots)) - 1) /
-                    static_cast<std::size_t>(std::max(1, slots)));
+                COSMOS_TRY(double running_left, work_in_flight(db));
+                double work = static_cast<double>(candidates.size()) + running_left;
+                auto share = static_cast<int>(std::ceil(work / std::max(1, slots) - 1e-9));
                 int cap = std::max(1, std::min(req.max_batch, share));
                 for (const auto& other : candidates) {
                     if (static_cast<int>(members.size()) >= cap) {

@@ -298,3 +298,24 @@ def test_batch_outcomes_are_per_line(cosmos, emulator_bin, servers, input_set):
     # 3 lines, then the 2 requeued, then the last one on its own (a batch no longer).
     assert len({s["batch_id"] for s in shown[:2]}) == 2, shown
     assert shown[2]["batch_id"] is None and shown[2]["remote_dir"].endswith(runs[2])
+
+
+def test_serve_works_the_queue_until_sigterm(emulated, input_set):
+    """`cosmos serve` runs the queued work as it arrives and stops cleanly on SIGTERM."""
+    cosmos = emulated
+    pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+    proc = subprocess.Popen([cosmos.binary, "serve", "--poll", "0.1"], env=dict(cosmos.env),
+                            cwd=cosmos.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        run = cosmos.json("inference", pid, "--queue")[0]["run"]
+        deadline = time.time() + 120
+        while cosmos.json("show", run)["status"] != "succeeded":
+            assert time.time() < deadline and proc.poll() is None, proc.poll()
+            time.sleep(0.2)
+        assert proc.poll() is None  # still serving once idle
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130), err
+    assert "stopped" in err and run in err
