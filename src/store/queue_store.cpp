@@ -404,18 +404,31 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
                 }
                 COSMOS_TRY(double running_left, work_in_flight(db));
                 double work = static_cast<double>(candidates.size()) + running_left;
-                auto share = static_cast<int>(std::ceil(work / std::max(1, slots) - 1e-9));
+                // Rounded down: the work in flight is counted in whole lines (a line being
+                // generated counts as not started) and without the load a new batch pays, so
+                // it is an overestimate; rounding up made the last GPUs to start take a run more
+                // than the others and finish a run later.
+                auto share = static_cast<int>(std::floor(work / std::max(1, slots) + 1e-9));
                 int cap = std::max(1, std::min(req.max_batch, share));
+                std::vector<const JobRecord*> compatible;
                 for (const auto& other : candidates) {
+                    if (&other != &job && other.batch_key == job.batch_key &&
+                        other.gpus == job.gpus &&
+                        (!other.want_host || *other.want_host == best->name)) {
+                        compatible.push_back(&other);
+                    }
+                }
+                // A remainder of less than half a share would cost a model load of its own
+                // later for a few runs: it joins this batch instead (within max_batch).
+                auto rest = static_cast<int>(compatible.size()) + 1 - cap;
+                if (rest > 0 && 2 * rest < cap && cap + rest <= req.max_batch) {
+                    cap += rest;
+                }
+                for (const auto* other : compatible) {
                     if (static_cast<int>(members.size()) >= cap) {
                         break;
                     }
-                    if (&other == &job || other.batch_key != job.batch_key ||
-                        other.gpus != job.gpus ||
-                        (other.want_host && *other.want_host != best->name)) {
-                        continue;
-                    }
-                    members.push_back(&other);
+                    members.push_back(other);
                 }
             }
             std::optional<std::string> batch_id;

@@ -93,8 +93,9 @@ struct ClaimRequest {
 // (warm), else the one with the most free GPUs. When the job has a batch key, the host batches
 // and `req.max_batch` > 1, later claimable jobs of the same key, GPU count and host join it, up
 // to max_batch and to a fair share — the work left (claimable jobs, plus 1 − progress of each
-// run of a running job) divided by all GPU slots of `req.hosts`, rounded up — so that the GPUs
-// finish together instead of one batch taking what would keep another GPU busy; the jobs of a batch share
+// run of a running job) divided by all GPU slots of `req.hosts`, rounded down —
+// so that the GPUs finish together instead of one batch taking what would keep another GPU
+// busy (a remainder of the key smaller than half a share joins rather than costing a load later); the jobs of a batch share
 // a new batch_id (bat_…) and its GPUs, with batch_index 0, 1, … in queue order. Returns the
 // claimed jobs (empty: nothing can be claimed now).
 core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req);

@@ -375,9 +375,9 @@ TEST_F(QueueStoreTest, ClaimsCompatibleJobsAsOneBatchWithinTheFairShare) {
         claimed += next->size();
     }
     EXPECT_TRUE(claim_batch(db, req)->empty());  // every GPU holds a batch
-    // The last slot took the two A jobs left; the last B job waits for a free GPU rather than
-    // joining a batch of another key.
-    EXPECT_EQ(claimed, 11u);
+    // The B batch took all four B jobs (a remainder of one would have cost a load of its own);
+    // the last slot took the two A jobs left. No batch mixes keys.
+    EXPECT_EQ(claimed, 12u);
     // A host that cannot run batch files gets single jobs.
     auto run = new_run();
     EnqueueRequest one{run};
