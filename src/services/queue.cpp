@@ -106,6 +106,13 @@ core::Result<store::JobRecord> cancel_queued(const App& app, const std::string& 
         if (run && run->remote_dir && run->status == store::RunStatus::running) {
             COSMOS_TRY(auto killed, kill_run(app, job.run_id));
             (void)killed;
+        } else if (run && job.batch_id && run->status == store::RunStatus::running) {
+            // Its batch is still being staged: the run ends cancelled now (its line may still be
+            // generated with the batch; a cancelled run keeps its outcome).
+            std::string why = "cancelled by user";
+            (void)store::record_outcome(app.db, run->id, store::OutcomeRecord{std::nullopt, why, std::nullopt});
+            COSMOS_TRY(bool moved, store::transition_run(app.db, run->id, store::RunStatus::cancelled, why));
+            (void)moved;
         }
     }
     COSMOS_TRY(auto after, store::get_job(app.db, job.id));
