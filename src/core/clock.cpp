@@ -72,4 +72,12 @@ std::int64_t ms_from_iso(std::string_view iso) {
     return (static_cast<std::int64_t>(t) - offset_min * 60) * 1000 + millis;
 }
 
+double seconds_since_iso(const std::optional<std::string>& iso) {
+    if (!iso) {
+        return 0;
+    }
+    std::int64_t ms = ms_from_iso(*iso);
+    return ms < 0 ? 0 : static_cast<double>(now_ms() - ms) / 1000.0;
+}
+
 }  // namespace cosmos::core

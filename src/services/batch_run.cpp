@@ -34,20 +34,6 @@ struct Line {
     nlohmann::ordered_json spec;  // the run's own spec, local paths
 };
 
-core::Result<store::RunRecord> reload(const App& app, const std::string& run_id) {
-    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
-    if (!run) {
-        return fail(ErrorCode::not_found, fmt::format("no run {}", run_id));
-    }
-    return *run;
-}
-
-void fail_run(const App& app, const std::string& run_id, const std::string& error) {
-    (void)store::record_outcome(
-        app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
-    (void)store::transition_run(app.db, run_id, store::RunStatus::failed, error);
-}
-
 // The spec run `line` effectively ran with: the batch spec with its own line applied.
 nlohmann::ordered_json effective_spec(nlohmann::ordered_json spec,
                                       const nlohmann::ordered_json& line) {
@@ -74,14 +60,6 @@ void link_file(const fs::path& from, const fs::path& to) {
     if (ec) {
         fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
     }
-}
-
-double seconds_since_iso(const std::optional<std::string>& iso) {
-    if (!iso) {
-        return 0;
-    }
-    std::int64_t ms = core::ms_from_iso(*iso);
-    return ms < 0 ? 0 : static_cast<double>(core::now_ms() - ms) / 1000.0;
 }
 
 // Brings the batch's log and outputs home, gives each run its line's files and records each
@@ -116,12 +94,12 @@ core::Result<BatchResult> finish_batch(const App& app,
             ? fmt::format("the model process on {} is gone without an exit code", host.config.name)
             : fmt::format("the model failed: {}",
                           tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
-    double run_seconds = seconds_since_iso(runs.front().started_at);
+    double run_seconds = core::seconds_since_iso(runs.front().started_at);
     double share = 1.0 / static_cast<double>(runs.size());
     bool first_failure_seen = false;
     BatchResult result;
     for (const auto& before : runs) {
-        COSMOS_TRY(auto run, reload(app, before.id));
+        COSMOS_TRY(auto run, store::require_run(app.db, before.id));
         int index = run.batch_index.value_or(0);
         fs::path run_dir = app.run_dir(run.id);
         fs::path video = dir / "outputs" / model::batch_output_video(index);
@@ -169,7 +147,7 @@ core::Result<BatchResult> finish_batch(const App& app,
             (void)store::record_batch(app.db, run.id, std::nullopt, std::nullopt);
             (void)store::transition_run(app.db, run.id, store::RunStatus::queued, why);
             result.requeued.push_back(run.id);
-            COSMOS_TRY(auto now, reload(app, run.id));
+            COSMOS_TRY(auto now, store::require_run(app.db, run.id));
             result.runs.push_back(std::move(now));
             continue;
         }
@@ -192,7 +170,7 @@ core::Result<BatchResult> finish_batch(const App& app,
                 sink(backends::Failed{run.id, error});
             }
         }
-        COSMOS_TRY(auto now, reload(app, run.id));
+        COSMOS_TRY(auto now, store::require_run(app.db, run.id));
         result.runs.push_back(std::move(now));
     }
     return result;
@@ -220,21 +198,21 @@ core::Result<BatchResult> execute_batch(const App& app,
     std::vector<Line> lines;
     std::vector<model::BatchFacts> facts;
     for (const auto& id : run_ids) {
-        COSMOS_TRY(auto run, reload(app, id));
+        COSMOS_TRY(auto run, store::require_run(app.db, id));
         if (run.status != store::RunStatus::pending && run.status != store::RunStatus::queued) {
             return fail(ErrorCode::conflict,
                         fmt::format("run {} is {}; only queued runs join a batch", id, store::to_string(run.status)));
         }
         COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
         if (!prompt) {
-            fail_run(app, id, fmt::format("prompt {} is gone", run.prompt_id));
-            COSMOS_TRY(auto now, reload(app, id));
+            (void)store::fail_run(app.db, id, fmt::format("prompt {} is gone", run.prompt_id));
+            COSMOS_TRY(auto now, store::require_run(app.db, id));
             result.runs.push_back(std::move(now));
             continue;
         }
         if (auto s = check_inputs_exist(*prompt); !s) {
-            fail_run(app, id, s.error().message);
-            COSMOS_TRY(auto now, reload(app, id));
+            (void)store::fail_run(app.db, id, s.error().message);
+            COSMOS_TRY(auto now, store::require_run(app.db, id));
             result.runs.push_back(std::move(now));
             continue;
         }
@@ -250,7 +228,7 @@ core::Result<BatchResult> execute_batch(const App& app,
     ExecuteOptions supply;
     if (auto s = check_supply_chain(app, lines.front().run, host_config, supply); !s) {
         for (const auto& l : lines) {
-            fail_run(app, l.run.id, s.error().message);
+            (void)store::fail_run(app.db, l.run.id, s.error().message);
         }
         return fail(s.error());
     }
@@ -292,7 +270,7 @@ core::Result<BatchResult> execute_batch(const App& app,
                     store::RunStatus::queued,
                     fmt::format("staging interrupted: {}", staged.error().message));
             } else {
-                fail_run(app, l.run.id, staged.error().message);
+                (void)store::fail_run(app.db, l.run.id, staged.error().message);
             }
         }
         return fail(staged.error());
@@ -341,7 +319,7 @@ core::Result<BatchResult> execute_batch(const App& app,
     if (auto s = launch_with_reconnect(host, staged->request); !s) {
         (void)backends::collect_job(host, staged->request, job.local_run_dir);
         for (const auto& l : lines) {
-            fail_run(app, l.run.id, s.error().message);
+            (void)store::fail_run(app.db, l.run.id, s.error().message);
         }
         COSMOS_TRY(auto runs, store::batch_runs(app.db, batch_id));
         result.runs.insert(result.runs.end(), runs.begin(), runs.end());
@@ -422,7 +400,7 @@ core::Result<BatchResult> attach_batch(const App& app,
 }
 
 core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::string& run_id) {
-    COSMOS_TRY(auto run, reload(app, run_id));
+    COSMOS_TRY(auto run, store::require_run(app.db, run_id));
     if (!run.batch_id || run.status != store::RunStatus::running) {
         return fail(ErrorCode::conflict, fmt::format("run {} is not running in a batch", run_id));
     }
@@ -443,7 +421,7 @@ core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::strin
             return fail(s.error());
         }
     }
-    return reload(app, run_id);
+    return store::require_run(app.db, run_id);
 }
 
 }  // namespace cosmos::services

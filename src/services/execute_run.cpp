@@ -96,22 +96,6 @@ core::Status check_inputs_exist(const store::PromptRecord& prompt) {
     return {};
 }
 
-namespace {
-
-// Marks the run failed with `error` and returns its final record.
-core::Result<store::RunRecord> fail_run(const App& app,
-                                        const std::string& run_id,
-                                        const std::string& error) {
-    (void)store::record_outcome(
-        app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
-    COSMOS_TRY(bool moved, store::transition_run(app.db, run_id, store::RunStatus::failed, error));
-    (void)moved;
-    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
-    return *run;
-}
-
-}  // namespace
-
 core::Result<store::RunRecord> execute_run(const App& app,
                                            const std::string& run_id,
                                            const ExecuteOptions& options) {
@@ -156,7 +140,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
                     fmt::format("run {}: prompt {} is gone", run_id, run->prompt_id));
     }
     if (auto s = check_inputs_exist(*prompt); !s) {
-        return fail_run(app, run_id, s.error().message);
+        return store::fail_run(app.db, run_id, s.error().message);
     }
     COSMOS_TRY(auto spec, run_spec(app, *prompt, *run));
     if (host.kind == "ssh") {
@@ -172,7 +156,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
         return execute_remote_run(app, *run, *prompt, host, spec, remote);
     }
     if (auto s = ensure_host_ready(host); !s) {
-        return fail_run(app, run_id, s.error().message);
+        return store::fail_run(app.db, run_id, s.error().message);
     }
 
     backends::LocalJob job{run_id,
@@ -185,7 +169,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
                            options.gpu_ids};
     auto launch = backends::prepare_local_job(host, job);
     if (!launch) {
-        return fail_run(app, run_id, launch.error().message);
+        return store::fail_run(app.db, run_id, launch.error().message);
     }
     if (auto s = store::record_launch(
             app.db,
@@ -216,7 +200,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
     emit(backends::Launched{run_id, host.name});
     auto outcome = backends::run_local_job(job, *launch, emit, options.cancel);
     if (!outcome) {
-        return fail_run(app, run_id, outcome.error().message);
+        return store::fail_run(app.db, run_id, outcome.error().message);
     }
     if (outcome->succeeded && run->kind == "enhance") {
         if (auto adopted = adopt_enhanced_prompt(app, *run); !adopted) {

@@ -27,24 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-core::Result<store::RunRecord> reload(const App& app, const std::string& run_id) {
-    COSMOS_TRY(auto run, store::get_run(app.db, run_id));
-    if (!run) {
-        return fail(ErrorCode::not_found, fmt::format("no run {}", run_id));
-    }
-    return *run;
-}
-
-core::Result<store::RunRecord> fail_run(const App& app,
-                                        const std::string& run_id,
-                                        const std::string& error) {
-    (void)store::record_outcome(
-        app.db, run_id, store::OutcomeRecord{std::nullopt, error, std::nullopt});
-    COSMOS_TRY(bool moved, store::transition_run(app.db, run_id, store::RunStatus::failed, error));
-    (void)moved;
-    return reload(app, run_id);
-}
-
 bool transient(ErrorCode code) {
     return code == ErrorCode::host_unreachable || code == ErrorCode::timeout;
 }
@@ -67,14 +49,6 @@ auto with_reconnect(const std::string& host, F step) -> decltype(step()) {
     }
 }
 
-double seconds_since_iso(const std::optional<std::string>& iso) {
-    if (!iso) {
-        return 0;
-    }
-    std::int64_t ms = core::ms_from_iso(*iso);
-    return ms < 0 ? 0 : static_cast<double>(core::now_ms() - ms) / 1000.0;
-}
-
 // Collects and records the outcome of a run whose model ended (or was killed).
 core::Result<store::RunRecord> finish_run(const App& app,
                                           const store::RunRecord& run,
@@ -84,7 +58,7 @@ core::Result<store::RunRecord> finish_run(const App& app,
                                           bool cancelled) {
     fs::path run_dir = app.run_dir(run.id);
     auto request = backends::job_request(host, run.id);
-    double run_seconds = seconds_since_iso(run.started_at);
+    double run_seconds = core::seconds_since_iso(run.started_at);
     auto collected = backends::collect_job(host, request, run_dir);
     if (!collected) {
         // Nothing is lost: the outputs stay in the job dir and the run stays `running`, so the
@@ -127,7 +101,7 @@ core::Result<store::RunRecord> finish_run(const App& app,
     } else {
         succeeded = true;
     }
-    COSMOS_TRY(auto now, reload(app, run.id));
+    COSMOS_TRY(auto now, store::require_run(app.db, run.id));
     if (store::is_terminal(now.status)) {
         return now;  // ended by someone else (kill): their outcome stands
     }
@@ -150,12 +124,12 @@ core::Result<store::RunRecord> finish_run(const App& app,
             sink(backends::Failed{run.id, error});
         }
     }
-    return reload(app, run.id);
+    return store::require_run(app.db, run.id);
 }
 
 core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
     const App& app, const std::string& run_id) {
-    COSMOS_TRY(auto run, reload(app, run_id));
+    COSMOS_TRY(auto run, store::require_run(app.db, run_id));
     if (!run.host) {
         return fail(ErrorCode::conflict, fmt::format("run {} never started on a host", run_id));
     }
@@ -273,7 +247,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         if (options.requeue_transient && is_transient(reachable.error())) {
             return fail(reachable.error());  // the run stays queued: nothing changed yet
         }
-        (void)fail_run(app, run.id, reachable.error().message);
+        (void)store::fail_run(app.db, run.id, reachable.error().message);
         return fail(reachable.error());
     }
     COSMOS_TRY(bool started,
@@ -309,7 +283,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
                                         fmt::format("staging interrupted: {}", staged.error().message));
             return fail(staged.error());
         }
-        return fail_run(app, run.id, staged.error().message);
+        return store::fail_run(app.db, run.id, staged.error().message);
     }
     std::error_code ec;
     fs::create_directories(job.local_run_dir, ec);
@@ -343,7 +317,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     if (auto s = launch_with_reconnect(*host, staged->request); !s) {
         // Whatever the launcher wrote explains why: bring it home with the failure.
         (void)backends::collect_job(*host, staged->request, job.local_run_dir);
-        return fail_run(app, run.id, s.error().message);
+        return store::fail_run(app.db, run.id, s.error().message);
     }
     (void)store::transition_run(
         app.db, run.id, store::RunStatus::running, fmt::format("launched on host {}", host_config.name));
@@ -351,7 +325,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         sink(backends::Launched{run.id, host_config.name});
     }
     if (options.detach) {
-        return reload(app, run.id);
+        return store::require_run(app.db, run.id);
     }
     return attach_run(app, run.id, options.attach);
 }
@@ -373,7 +347,7 @@ core::Result<store::RunRecord> attach_run(const App& app,
         batch.on_model_end = options.on_model_end;
         COSMOS_TRY(auto ended, attach_batch(app, *run.batch_id, batch));
         (void)ended;
-        return reload(app, run_id);
+        return store::require_run(app.db, run_id);
     }
     COSMOS_TRY(auto host, open_host(host_config));
     auto request = backends::job_request(host, run_id);
@@ -407,7 +381,7 @@ core::Result<store::RunRecord> attach_run(const App& app,
 }
 
 core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_id) {
-    COSMOS_TRY(auto run, reload(app, run_id));
+    COSMOS_TRY(auto run, store::require_run(app.db, run_id));
     if (store::is_terminal(run.status)) {
         return fail(ErrorCode::conflict,
                     fmt::format("run {} already ended ({})", run_id, store::to_string(run.status)));
@@ -416,7 +390,7 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
         COSMOS_TRY(bool moved,
                    store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
         (void)moved;
-        return reload(app, run_id);
+        return store::require_run(app.db, run_id);
     }
     if (run.batch_id) {
         return cancel_batch_run(app, run_id);
@@ -449,7 +423,7 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
         (void)store::record_costs(
             app.db,
             run_id,
-            store::CostRecord{std::nullopt, std::nullopt, seconds_since_iso(run.started_at),
+            store::CostRecord{std::nullopt, std::nullopt, core::seconds_since_iso(run.started_at),
                               collected->download_seconds});
         if (collected->output_video) {
             (void)store::record_outcome(
@@ -462,11 +436,11 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
         }
     }
     (void)backends::cleanup_job(host, request);
-    return reload(app, run_id);
+    return store::require_run(app.db, run_id);
 }
 
 core::Result<std::string> read_run_log(const App& app, const std::string& run_id) {
-    COSMOS_TRY(auto run, reload(app, run_id));
+    COSMOS_TRY(auto run, store::require_run(app.db, run_id));
     fs::path local = app.run_dir(run_id) / "run.log";
     std::error_code ec;
     bool remote_live = run.status == store::RunStatus::running && run.remote_dir.has_value();

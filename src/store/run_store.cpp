@@ -339,11 +339,25 @@ core::Status record_progress(const Database& db, const std::string& id, double p
 }
 
 core::Status add_run_note(const Database& db, const std::string& id, const std::string& detail) {
+    COSMOS_TRY(auto run, require_run(db, id));
+    return insert_event(db, id, core::now_iso(), run.status, detail);
+}
+
+core::Result<RunRecord> require_run(const Database& db, const std::string& id) {
     COSMOS_TRY(auto run, get_run(db, id));
     if (!run) {
         return core::fail(core::ErrorCode::not_found, fmt::format("no run {}", id));
     }
-    return insert_event(db, id, core::now_iso(), run->status, detail);
+    return *run;
+}
+
+core::Result<RunRecord> fail_run(const Database& db, const std::string& id, const std::string& error) {
+    if (auto s = record_outcome(db, id, OutcomeRecord{std::nullopt, error, std::nullopt}); !s) {
+        return core::fail(s.error());
+    }
+    COSMOS_TRY(bool moved, transition_run(db, id, RunStatus::failed, error));
+    (void)moved;
+    return require_run(db, id);
 }
 
 core::Result<std::vector<RunEvent>> run_events(const Database& db, const std::string& id) {
