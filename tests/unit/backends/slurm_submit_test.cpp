@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "backends/slurm_job.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/local_process.hpp"
 
@@ -25,29 +26,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-    int exit_code = -1;
-    std::string text;
-};
+using test::Ran;
 
-Output run(const std::vector<std::string>& argv, std::map<std::string, std::string> env = {}) {
-    Output out;
-    transport::ProcessSpec spec{argv, std::move(env), {}};
-    auto r = transport::run_process(spec, [&](std::string_view line) {
-        out.text += line;
-        out.text += "\n";
-    });
-    if (r) {
-        out.exit_code = r->exit_code;
-    }
-    return out;
-}
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+Ran run(const std::vector<std::string>& argv, std::map<std::string, std::string> env = {}) {
+    return test::run_command(argv, env);
 }
 
 // A command that appends to a counter file, records a hostile argument and exits 7.
@@ -69,13 +51,13 @@ SlurmJobSpec hostile_spec(const fs::path& dir) {
 }
 
 void check_hostile_run(const fs::path& dir) {
-    EXPECT_EQ(read(dir / "arg.txt"),
+    EXPECT_EQ(test::read_file(dir / "arg.txt"),
               "it's \"$(touch pwned)\" `touch pwned2`; $HOME|a'b $(touch pwned-env) `id`");
     EXPECT_FALSE(fs::exists(dir / "pwned"));
     EXPECT_FALSE(fs::exists(dir / "pwned2"));
     EXPECT_FALSE(fs::exists(dir / "pwned-env"));
-    EXPECT_EQ(read(dir / "exit code"), "7\n");
-    EXPECT_EQ(read(dir / "runs"), "run\n");
+    EXPECT_EQ(test::read_file(dir / "exit code"), "7\n");
+    EXPECT_EQ(test::read_file(dir / "runs"), "run\n");
 }
 
 TEST(SlurmSubmitScript, RunsOnceEvenWhenRestarted) {
@@ -84,19 +66,19 @@ TEST(SlurmSubmitScript, RunsOnceEvenWhenRestarted) {
     ASSERT_TRUE(script) << script.error().message;
     auto path = dir.write("job.sh", *script);
     auto first = run({"bash", path.string()});
-    EXPECT_EQ(first.exit_code, 7) << first.text;
+    EXPECT_EQ(first.exit_code, 7) << first.out;
     check_hostile_run(dir.path());
     // Slurm requeued the finished job: the rerun exits with the recorded code, runs nothing
     auto again = run({"bash", path.string()}, {{"SLURM_RESTART_COUNT", "1"}});
-    EXPECT_EQ(again.exit_code, 7) << again.text;
-    EXPECT_NE(again.text.find("not running it again"), std::string::npos) << again.text;
-    EXPECT_EQ(read(dir / "runs"), "run\n");
+    EXPECT_EQ(again.exit_code, 7) << again.out;
+    EXPECT_NE(again.out.find("not running it again"), std::string::npos) << again.out;
+    EXPECT_EQ(test::read_file(dir / "runs"), "run\n");
     // a restart of a run that never finished (no exit-code file) runs the command
     fs::remove(dir / "exit code");
     auto resumed = run({"bash", path.string()}, {{"SLURM_RESTART_COUNT", "1"}});
     EXPECT_EQ(resumed.exit_code, 7);
-    EXPECT_EQ(read(dir / "runs"), "run\nrun\n");
-    EXPECT_EQ(read(dir / "exit code"), "7\n");
+    EXPECT_EQ(test::read_file(dir / "runs"), "run\nrun\n");
+    EXPECT_EQ(test::read_file(dir / "exit code"), "7\n");
 }
 
 // Polls squeue --json until job `job_id` has a final outcome; the last record seen (or none).
@@ -106,9 +88,9 @@ std::optional<SlurmJobStatus> wait_until_finished(const std::string& job_id,
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         auto out = run(squeue_argv());
-        auto jobs = parse_squeue_json(out.text);
+        auto jobs = parse_squeue_json(out.out);
         if (out.exit_code != 0 || !jobs) {
-            ADD_FAILURE() << "squeue --json: " << out.text;
+            ADD_FAILURE() << "squeue --json: " << out.out;
             return last;
         }
         for (const auto& j : *jobs) {
@@ -125,7 +107,7 @@ std::optional<SlurmJobStatus> wait_until_finished(const std::string& job_id,
 }
 
 std::string first_partition() {
-    std::istringstream lines(run({"sinfo", "-h", "-o", "%R"}).text);
+    std::istringstream lines(run({"sinfo", "-h", "-o", "%R"}).out);
     std::string partition;
     std::getline(lines, partition);
     return partition;
@@ -151,8 +133,8 @@ TEST(SlurmSubmit, HostileArgumentsAndExitCodeThroughSlurm) {
     auto path = dir.write("job.sh", *script);
 
     auto submitted = run(sbatch_argv(path.string()));
-    ASSERT_EQ(submitted.exit_code, 0) << submitted.text;
-    auto job_id = parse_sbatch_output(submitted.text);
+    ASSERT_EQ(submitted.exit_code, 0) << submitted.out;
+    auto job_id = parse_sbatch_output(submitted.out);
     ASSERT_TRUE(job_id) << job_id.error().message;
 
     auto last = wait_until_finished(*job_id, std::chrono::seconds(90));
@@ -165,8 +147,8 @@ TEST(SlurmSubmit, HostileArgumentsAndExitCodeThroughSlurm) {
     check_hostile_run(dir.path());
 
     auto shown = run(scontrol_show_job_argv(*job_id));
-    ASSERT_EQ(shown.exit_code, 0) << shown.text;
-    auto records = parse_scontrol_show_job(shown.text);
+    ASSERT_EQ(shown.exit_code, 0) << shown.out;
+    auto records = parse_scontrol_show_job(shown.out);
     ASSERT_TRUE(records) << records.error().message;
     ASSERT_EQ(records->size(), 1u);
     EXPECT_EQ((*records)[0].state, SlurmState::failed);
@@ -195,14 +177,14 @@ TEST(SlurmSubmit, RequeuedJobDoesNotRunTwiceAndTimeLimitEndsInTimeout) {
     ASSERT_TRUE(once_script && slow_script);
     auto submitted_slow = run(sbatch_argv(dir.write("slow.sh", *slow_script).string()));
     auto submitted = run(sbatch_argv(dir.write("job.sh", *once_script).string()));
-    auto slow_id = parse_sbatch_output(submitted_slow.text);
-    auto job_id = parse_sbatch_output(submitted.text);
-    ASSERT_TRUE(slow_id && job_id) << submitted_slow.text << submitted.text;
+    auto slow_id = parse_sbatch_output(submitted_slow.out);
+    auto job_id = parse_sbatch_output(submitted.out);
+    ASSERT_TRUE(slow_id && job_id) << submitted_slow.out << submitted.out;
 
     auto first = wait_until_finished(*job_id, std::chrono::seconds(60));
     ASSERT_TRUE(first && first->state == SlurmState::failed);
     auto requeue = run({"scontrol", "requeue", *job_id});
-    ASSERT_EQ(requeue.exit_code, 0) << requeue.text;
+    ASSERT_EQ(requeue.exit_code, 0) << requeue.out;
     std::optional<SlurmJobStatus> again;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -217,7 +199,7 @@ TEST(SlurmSubmit, RequeuedJobDoesNotRunTwiceAndTimeLimitEndsInTimeout) {
     EXPECT_EQ(again->state, SlurmState::failed) << again->state_name;
     EXPECT_EQ(again->exit_code, 7);  // the recorded code, not a new run
     check_hostile_run(dir.path());   // "runs" still holds one line
-    auto log = read(dir / ("slurm-" + *job_id + ".out"));
+    auto log = test::read_file(dir / ("slurm-" + *job_id + ".out"));
     EXPECT_NE(log.find("not running it again"), std::string::npos) << log;
 
     auto timed_out = wait_until_finished(*slow_id, std::chrono::seconds(150));

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/process.hpp"
+
 #include "config/config.hpp"
 #include "unit/config/config_test_support.hpp"
 
@@ -25,13 +27,6 @@ protected:
         return config.has_value() ? *config : Config{};
     }
 };
-
-std::string read(const fs::path& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 void expect_same_host(const HostConfig& a, const HostConfig& b) {
     SCOPED_TRACE("host " + a.name);
@@ -120,7 +115,7 @@ shm_size = "1073741824"
 
 TEST_F(ConfigRenderTest, ExampleFixtureParses) {
     fs::path example = fs::path(COSMOS_FIXTURES_DIR) / "config/example.toml";
-    auto config = parse_config(read(example), example);
+    auto config = parse_config(cosmos::test::read_file(example), example);
     ASSERT_TRUE(config.has_value()) << config.error().message;
     EXPECT_EQ(config->paths.data_dir, home() / "cosmos-data");
     EXPECT_EQ(config->run.host, "workstation");
@@ -196,7 +191,7 @@ TEST_F(ConfigRenderTest, SecretEnvValuesAreMaskedEvenWhenNeverRegistered) {
 
 TEST_F(ConfigRenderTest, ExampleRendersWithItsTokenHidden) {
     fs::path example = fs::path(COSMOS_FIXTURES_DIR) / "config/example.toml";
-    Config config = parse_ok(read(example), "example.toml");
+    Config config = parse_ok(cosmos::test::read_file(example), "example.toml");
     std::string rendered = render_config(config);
     EXPECT_EQ(rendered.find("hf_replace_with_your_token"), std::string::npos) << rendered;
     Config again = parse_ok(rendered, "rendered.toml");
@@ -205,7 +200,7 @@ TEST_F(ConfigRenderTest, ExampleRendersWithItsTokenHidden) {
 }
 
 TEST_F(ConfigRenderTest, DocumentedExampleIsTheFixture) {
-    std::string doc = read(fs::path(COSMOS_SOURCE_DIR) / "docs/configuration.md");
+    std::string doc = cosmos::test::read_file(fs::path(COSMOS_SOURCE_DIR) / "docs/configuration.md");
     auto section = doc.find("\n## Example\n");
     ASSERT_NE(section, std::string::npos);
     auto begin = doc.find("```toml\n", section);
@@ -214,5 +209,5 @@ TEST_F(ConfigRenderTest, DocumentedExampleIsTheFixture) {
     auto end = doc.find("```\n", begin);
     ASSERT_NE(end, std::string::npos);
     EXPECT_EQ(doc.substr(begin, end - begin),
-              read(fs::path(COSMOS_FIXTURES_DIR) / "config/example.toml"));
+              cosmos::test::read_file(fs::path(COSMOS_FIXTURES_DIR) / "config/example.toml"));
 }

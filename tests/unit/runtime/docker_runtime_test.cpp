@@ -24,6 +24,7 @@
 #include "model/transfer_command.hpp"
 #include "runtime/runtime.hpp"
 #include "services/emulator_install.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/local_process.hpp"
 
@@ -36,32 +37,15 @@ namespace {
 
 const std::string k_secret = "hf_DoCkErSeCrEt0123456789";
 
-struct Ran {
-    int exit_code = -1;
-    std::string out;
-};
+using cosmos::test::Ran;
+using cosmos::test::read_file;
 
 Ran run(const std::vector<std::string>& argv) {
-    Ran r;
-    auto exit = cosmos::transport::run_process(
-        {argv, {}, ""}, [&](std::string_view l) { r.out += std::string(l) + "\n"; });
-    if (exit) {
-        r.exit_code = exit->exit_code;
-    } else {
-        r.out += exit.error().message;
-    }
-    return r;
+    return cosmos::test::run_command(argv);
 }
 
 Ran sh(const std::string& script) {
     return run({"/bin/sh", "-c", script});
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 bool have(const std::string& tool) {
@@ -118,7 +102,7 @@ private:
             std::this_thread::sleep_for(100ms);
         }
         if (!m_ok) {
-            m_why = "dockerd did not start: " + slurp(m_dir / "dockerd.log").substr(0, 2000);
+            m_why = "dockerd did not start: " + read_file(m_dir / "dockerd.log").substr(0, 2000);
             return;
         }
         m_ok = build_image();
@@ -288,11 +272,11 @@ TEST_F(DockerRuntimeTest, RunsTheEmulatorInAContainerToTheEnd) {
     EXPECT_NE(followed.out.find("Saved video to"), std::string::npos) << followed.out;
     Observed end = status(req);
     EXPECT_EQ(end.state, ProcessState::exited);
-    EXPECT_EQ(end.exit_code, 0) << slurp(job / "run.log");
+    EXPECT_EQ(end.exit_code, 0) << read_file(job / "run.log");
     EXPECT_GT(fs::file_size(job / "outputs/output.mp4"), 0u);
-    EXPECT_EQ(slurp(job / "exit_code"), "0\n");
-    EXPECT_EQ(slurp(job / "run.log").find(k_secret), std::string::npos);
-    EXPECT_NE(slurp(job / "record.jsonl").find(R"("HF_TOKEN":"yes")"), std::string::npos);
+    EXPECT_EQ(read_file(job / "exit_code"), "0\n");
+    EXPECT_EQ(read_file(job / "run.log").find(k_secret), std::string::npos);
+    EXPECT_NE(read_file(job / "record.jsonl").find(R"("HF_TOKEN":"yes")"), std::string::npos);
 
     auto image = run(*rt->image_info_command());
     auto info = parse_image_inspect(image.out);

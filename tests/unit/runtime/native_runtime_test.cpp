@@ -20,6 +20,7 @@
 #include "model/transfer_command.hpp"
 #include "runtime/runtime.hpp"
 #include "services/emulator_install.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/local_process.hpp"
 
@@ -32,27 +33,13 @@ namespace {
 
 const std::string k_secret = "hf_SeCrEt0123456789abcdefXYZ";
 
-struct Ran {
-    int exit_code = -1;
-    std::string out;
-};
+using cosmos::test::Ran;
+using cosmos::test::read_file;
 
 Ran run(const std::vector<std::string>& argv) {
-    Ran r;
-    auto exit = cosmos::transport::run_process(
-        {argv, {}, ""}, [&](std::string_view l) { r.out += std::string(l) + "\n"; });
-    EXPECT_TRUE(exit.has_value());
-    if (exit) {
-        r.exit_code = exit->exit_code;
-    }
+    Ran r = cosmos::test::run_command(argv);
+    EXPECT_TRUE(r.started) << r.out;
     return r;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 void write_files(const Runtime& rt, const LaunchRequest& req) {
@@ -74,7 +61,7 @@ Observed status(const Runtime& rt, const LaunchRequest& req) {
 int live_in_group(int pgid) {
     int live = 0;
     for (const auto& entry : fs::directory_iterator("/proc")) {
-        std::string stat = slurp(entry.path() / "stat");
+        std::string stat = read_file(entry.path() / "stat");
         auto close = stat.rfind(')');
         if (close == std::string::npos) {
             continue;
@@ -161,7 +148,7 @@ TEST_F(NativeRuntimeTest, RunsDetachedFollowsToTheEndAndKeepsTheSecretHidden) {
     ASSERT_EQ(launched.exit_code, 0) << launched.out;
     EXPECT_LT(Clock::now() - t0, 3s);  // returns at once, while the model is still loading
     EXPECT_FALSE(fs::exists(job / "secret.env"));
-    EXPECT_EQ(status(*rt, req).state, ProcessState::running) << slurp(rt->log_path(req));
+    EXPECT_EQ(status(*rt, req).state, ProcessState::running) << read_file(rt->log_path(req));
 
     auto ps = run({"ps", "-eww", "-o", "args"});
     EXPECT_NE(ps.out.find("transfer.py --checkpoint_dir"), std::string::npos);
@@ -177,7 +164,7 @@ TEST_F(NativeRuntimeTest, RunsDetachedFollowsToTheEndAndKeepsTheSecretHidden) {
     auto followed = run(rt->follow_log_command(req));
     EXPECT_EQ(followed.exit_code, 0);
     EXPECT_NE(followed.out.find("Model loaded in"), std::string::npos)
-        << followed.out << slurp(rt->log_path(req));
+        << followed.out << read_file(rt->log_path(req));
     EXPECT_NE(followed.out.find("Saved video to"), std::string::npos) << followed.out;
     EXPECT_NE(followed.out.find("Saved prompt to"), std::string::npos) << followed.out;
 
@@ -185,11 +172,11 @@ TEST_F(NativeRuntimeTest, RunsDetachedFollowsToTheEndAndKeepsTheSecretHidden) {
     EXPECT_EQ(end.state, ProcessState::exited);
     EXPECT_EQ(end.exit_code, 0);
     EXPECT_GT(fs::file_size(job / "outputs/output.mp4"), 0u);
-    std::string log = slurp(rt->log_path(req));
+    std::string log = read_file(rt->log_path(req));
     EXPECT_NE(log.find("Saved video to"), std::string::npos);
     EXPECT_EQ(log.find(k_secret), std::string::npos);
-    EXPECT_NE(slurp(job / "record.jsonl").find(R"("HF_TOKEN":"yes")"), std::string::npos)
-        << slurp(job / "record.jsonl");  // the secret did reach the model
+    EXPECT_NE(read_file(job / "record.jsonl").find(R"("HF_TOKEN":"yes")"), std::string::npos)
+        << read_file(job / "record.jsonl");  // the secret did reach the model
     EXPECT_FALSE(fs::exists(pwned()));
 
     // Following a finished job prints the whole log and ends.
@@ -205,7 +192,7 @@ TEST_F(NativeRuntimeTest, KillEndsTheProcessTreeWithinFiveSeconds) {
     write_files(*rt, req);
     ASSERT_EQ(run(rt->launch_command(req)).exit_code, 0);
     ASSERT_EQ(status(*rt, req).state, ProcessState::running);
-    int pid = std::stoi(slurp(job / "pid"));
+    int pid = std::stoi(read_file(job / "pid"));
     std::this_thread::sleep_for(300ms);
 
     auto t0 = Clock::now();
@@ -224,7 +211,7 @@ TEST_F(NativeRuntimeTest, KillEscalatesToSigkillForATreeThatIgnoresSigterm) {
     req.command.argv = {"/bin/sh", "-c", "trap '' TERM; sleep 60 & sleep 60; wait"};
     write_files(*rt, req);
     ASSERT_EQ(run(rt->launch_command(req)).exit_code, 0);
-    int pid = std::stoi(slurp(job / "pid"));
+    int pid = std::stoi(read_file(job / "pid"));
     std::this_thread::sleep_for(200ms);
     auto t0 = Clock::now();
     EXPECT_EQ(run(rt->kill_command(req)).exit_code, 0);
@@ -251,7 +238,7 @@ TEST_F(NativeRuntimeTest, HostileArgumentsAndEnvironmentArriveIntact) {
     Observed o = wait_end(*rt, req, 10s);
     EXPECT_EQ(o.state, ProcessState::exited);
     EXPECT_EQ(o.exit_code, 0);
-    EXPECT_EQ(slurp(out),
+    EXPECT_EQ(read_file(out),
               hostile + "\n" + req.command.env["COSMOS_TEST_HOSTILE"] + "\n" + k_secret + "\n" +
                   checkout.string() + "\n");
     EXPECT_FALSE(fs::exists(pwned()));
@@ -305,9 +292,9 @@ TEST_F(NativeRuntimeTest, EnhanceRunPrintsTheUpsampledPromptIntoTheLog) {
     ASSERT_EQ(run(rt->launch_command(req)).exit_code, 0);
     run(rt->follow_log_command(req));
     Observed o = wait_end(*rt, req, 10s);
-    EXPECT_EQ(o.exit_code, 0) << slurp(rt->log_path(req));
-    auto prompt = cosmos::model::parse_upsampled_prompt(slurp(rt->log_path(req)));
-    ASSERT_TRUE(prompt.has_value()) << slurp(rt->log_path(req));
+    EXPECT_EQ(o.exit_code, 0) << read_file(rt->log_path(req));
+    auto prompt = cosmos::model::parse_upsampled_prompt(read_file(rt->log_path(req)));
+    ASSERT_TRUE(prompt.has_value()) << read_file(rt->log_path(req));
     EXPECT_TRUE(prompt->starts_with(in.prompt + " The scene")) << *prompt;
     EXPECT_FALSE(fs::exists(pwned()));
 }
@@ -332,7 +319,7 @@ TEST_F(NativeRuntimeTest, EnhanceRunOfAFullSizeVideoFailsLikePixtral) {
     ASSERT_EQ(run(rt->launch_command(req)).exit_code, 0);
     Observed o = wait_end(*rt, req, 10s);
     EXPECT_EQ(o.exit_code, 1);
-    std::string log = slurp(rt->log_path(req));
+    std::string log = read_file(rt->log_path(req));
     EXPECT_NE(log.find("is too long to fit into the model (context length 4096)"),
               std::string::npos)
         << log;

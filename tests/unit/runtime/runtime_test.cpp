@@ -13,6 +13,7 @@
 
 #include "core/shell_quote.hpp"
 #include "model/transfer_command.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/local_process.hpp"
 
@@ -64,13 +65,6 @@ std::string join_without_scripts(std::vector<std::string> argv) {
         }
     }
     return shell_join(argv);
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 }  // namespace
@@ -277,7 +271,7 @@ TEST(RuntimeDocker, HostileValuesStayInertThroughTheLaunchScript) {
     EXPECT_TRUE(fs::exists(job / "run.log"));
 
     std::vector<std::string> got;
-    std::string raw = slurp(record);
+    std::string raw = cosmos::test::read_file(record);
     for (std::size_t start = 0, end; (end = raw.find('\0', start)) != std::string::npos;
          start = end + 1) {
         got.push_back(raw.substr(start, end - start));

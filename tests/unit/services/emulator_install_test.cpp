@@ -11,6 +11,7 @@
 #include "core/shell_quote.hpp"
 #include "media/probe.hpp"
 #include "media/synthetic.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -23,13 +24,6 @@ namespace {
 
 bool is_executable(const fs::path& p) {
     return (fs::status(p).permissions() & fs::perms::owner_exec) != fs::perms::none;
-}
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // Runs `command` with /bin/sh in `cwd`; returns its exit status and output.
@@ -54,7 +48,7 @@ TEST(EmulatorInstall, LaysOutTheCheckoutScriptsAndCheckpoints) {
     EXPECT_TRUE(is_executable(root / ".emulator/cosmos-emulator"));
     EXPECT_EQ(fs::file_size(root / ".emulator/cosmos-emulator"),
               fs::file_size(COSMOS_EMULATOR_PATH));
-    EXPECT_NE(read(root / ".emulator/VERSION").find("sha256 "), std::string::npos);
+    EXPECT_NE(cosmos::test::read_file(root / ".emulator/VERSION").find("sha256 "), std::string::npos);
     for (const char* script :
          {"cosmos_transfer1/diffusion/inference/transfer.py",
           "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py",
@@ -62,7 +56,7 @@ TEST(EmulatorInstall, LaysOutTheCheckoutScriptsAndCheckpoints) {
           "bin/nvidia-smi"}) {
         ASSERT_TRUE(fs::is_regular_file(root / script)) << script;
         EXPECT_TRUE(is_executable(root / script)) << script;
-        EXPECT_TRUE(read(root / script).starts_with("#!/bin/sh\n")) << script;
+        EXPECT_TRUE(cosmos::test::read_file(root / script).starts_with("#!/bin/sh\n")) << script;
     }
     EXPECT_TRUE(fs::is_regular_file(root / "cosmos_transfer1/__init__.py"));
     ASSERT_GE(emulated_checkpoint_files().size(), 14u);
@@ -81,11 +75,11 @@ TEST(EmulatorInstall, RunningTwiceKeepsTheSameLayout) {
     cosmos::test::TempDir dir;
     ASSERT_TRUE(install_emulator(dir.path(), COSMOS_EMULATOR_PATH));
     auto before = fs::last_write_time(dir / ".emulator/cosmos-emulator");
-    std::string script = read(dir / "bin/torchrun");
+    std::string script = cosmos::test::read_file(dir / "bin/torchrun");
     auto again = install_emulator(dir.path(), COSMOS_EMULATOR_PATH);
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(fs::last_write_time(dir / ".emulator/cosmos-emulator"), before);
-    EXPECT_EQ(read(dir / "bin/torchrun"), script);
+    EXPECT_EQ(cosmos::test::read_file(dir / "bin/torchrun"), script);
     EXPECT_FALSE(fs::exists(dir / ".emulator/cosmos-emulator.tmp"));
 }
 
