@@ -128,6 +128,14 @@ void handle_error(const App& app,
     shared.note(fmt::format("{} failed {}", job.run_id, e.message));
 }
 
+// True when the job `key` (a run id or batch id) has no process and no exit code on `host`:
+// its model never started.
+core::Result<bool> never_started(const config::HostConfig& host, const std::string& key) {
+    COSMOS_TRY(auto remote, open_host(host));
+    COSMOS_TRY(auto state, backends::observe_job(remote, backends::job_request(remote, key)));
+    return state.state == runtime::ProcessState::absent;
+}
+
 // Starts run `run` of `job` (a single job) on `host`, or re-attaches to it.
 core::Result<store::RunRecord> work_single(App& app,
                                            Shared& shared,
@@ -201,6 +209,21 @@ void work_job(const config::Config& config,
                 (void)store::transition_run(
                     app.db, run->id, store::RunStatus::queued, "staging again after its worker died");
                 run->status = store::RunStatus::queued;
+            }
+            if (run->status == store::RunStatus::running && run->remote_dir && host.kind == "ssh") {
+                // Recorded as launched, but did the model start? A worker that died between
+                // recording the launch and starting the model left nothing running: stage and
+                // launch it again rather than fail it (the runtime never starts a job twice).
+                COSMOS_TRY(bool absent, never_started(host, run->batch_id.value_or(run->id)));
+                if (absent) {
+                    (void)store::record_batch(app.db, run->id, std::nullopt, std::nullopt);
+                    (void)store::transition_run(app.db,
+                                                run->id,
+                                                store::RunStatus::queued,
+                                                "launching again: its worker died before the model started");
+                    run->status = store::RunStatus::queued;
+                    run->batch_id.reset();
+                }
             }
             if (run->status == store::RunStatus::running && run->batch_id) {
                 launched[*run->batch_id].push_back(run->id);
