@@ -1,5 +1,7 @@
 #include "backends/remote_job.hpp"
 
+#include "backends/slurm_runtime.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -124,8 +126,13 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
     options.shm_size = cfg.shm_size;
     options.extra_docker_args = cfg.docker_args;
     options.cosmos_dir = host.cosmos_dir;
-    COSMOS_TRY(auto rt, runtime::make_runtime(options));
-    host.runtime = std::move(rt);
+    if (cfg.kind == "slurm") {
+        // The model runs as a Slurm batch job in the nodes' Python environment (native).
+        host.runtime = make_slurm_runtime(slurm_settings(cfg));
+    } else {
+        COSMOS_TRY(auto rt, runtime::make_runtime(options));
+        host.runtime = std::move(rt);
+    }
     host.runtime_options = std::move(options);
     return host;
 }
@@ -221,12 +228,14 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
     in.batch_input_path = batch_path;
     in.offload = job.params.offload;
     in.num_steps = job.num_steps;
-    in.gpu_ids = job.gpu_ids;
+    // On a slurm host the queue's slot ids are not GPU ids: Slurm binds the job's GPUs.
+    in.gpu_ids = host.config.kind == "slurm" ? std::vector<int>{} : job.gpu_ids;
     if (in.gpu_ids.empty()) {
         for (int i = 0; i < job.params.num_gpus; ++i) {
             in.gpu_ids.push_back(i);
         }
     }
+    staged.request.gpus = job.kind == "enhance" ? 1 : static_cast<int>(in.gpu_ids.size());
     staged.request.command =
         job.kind == "enhance"
             ? enhance_launch(in.torchrun, in.cosmos_dir, in.checkpoint_dir, staged.remote_spec)

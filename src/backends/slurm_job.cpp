@@ -318,6 +318,10 @@ fi
     for (const auto& [name, value] : spec.env) {
         out += "export " + name + "=" + core::shell_quote(value) + "\n";
     }
+    if (!spec.source_file.empty()) {
+        std::string f = core::shell_quote(spec.source_file);
+        out += "if [ -f " + f + " ]; then . " + f + "; rm -f " + f + "; fi\n";
+    }
     out += "cd " + core::shell_quote(spec.work_dir) + " || exit 1\n";
     out += core::shell_join(spec.command) + "\n";
     out += R"(code=$?
@@ -591,6 +595,89 @@ core::Result<SlurmJobStatus> parse_jobcomp_line(std::string_view line) {
                     fmt::format("not a jobcomp record: {}", core::shell_quote(trim(line))));
     }
     return st;
+}
+
+}  // namespace cosmos::backends
+
+namespace cosmos::backends {
+
+namespace {
+
+std::vector<std::string_view> split_view(std::string_view text, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == sep) {
+            out.push_back(text.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> sinfo_nodes_argv(const std::string& partition) {
+    return {"sinfo", "-N", "-h", "-p", partition, "-O", "NodeHost:|,StateLong:|,Gres:|,GresUsed:|"};
+}
+
+int gres_gpu_count(std::string_view gres) {
+    int total = 0;
+    for (auto entry : split_view(gres, ',')) {
+        entry = trim(entry);
+        if (entry.rfind("gpu", 0) != 0) {
+            continue;  // (null), or another GRES (or an IDX list split at its comma)
+        }
+        entry = entry.substr(0, entry.find('('));
+        auto colon = entry.rfind(':');
+        if (colon == std::string_view::npos) {
+            continue;
+        }
+        int n = 0;
+        auto count = entry.substr(colon + 1);
+        if (!count.empty() && all_of_chars(count, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+            for (char c : count) {
+                n = n * 10 + (c - '0');
+            }
+            total += n;
+        }
+    }
+    return total;
+}
+
+std::vector<SlurmNode> parse_sinfo_nodes(std::string_view text) {
+    std::vector<SlurmNode> nodes;
+    for (auto line : split_view(text, '\n')) {
+        auto f = split_view(trim(line), '|');
+        if (f.size() < 4 || trim(f[0]).empty()) {
+            continue;
+        }
+        SlurmNode node{std::string(trim(f[0])), std::string(trim(f[1])), gres_gpu_count(f[2]), gres_gpu_count(f[3])};
+        bool seen = false;
+        for (const auto& n : nodes) {
+            seen = seen || n.name == node.name;
+        }
+        if (!seen) {
+            nodes.push_back(std::move(node));
+        }
+    }
+    return nodes;
+}
+
+std::vector<std::string> squeue_partition_argv(const std::string& partition) {
+    return {"squeue", "-h", "-p", partition, "-o", "%i|%j|%T|%r"};
+}
+
+std::vector<SlurmQueueEntry> parse_squeue_partition(std::string_view text) {
+    std::vector<SlurmQueueEntry> out;
+    for (auto line : split_view(text, '\n')) {
+        auto f = split_view(trim(line), '|');
+        if (f.size() < 4 || f[1].rfind("cosmos-", 0) != 0) {
+            continue;
+        }
+        out.push_back({std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3])});
+    }
+    return out;
 }
 
 }  // namespace cosmos::backends

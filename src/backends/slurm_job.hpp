@@ -32,6 +32,9 @@ struct SlurmJobSpec {
     std::optional<int> array_size;                // --array=0-(N-1)
     std::vector<std::string> command;             // argv run by the job
     std::map<std::string, std::string> env;       // exported before the command
+    // A file of `export NAME='value'` lines (secrets, mode 0600) sourced and then deleted before
+    // the command runs, so secrets never sit in the script or on a command line. Empty: none.
+    std::string source_file;
     // Absolute path of the file the script writes the command's exit code to (atomically).
     // In an array, each task writes EXIT_CODE_PATH.TASK_ID.
     std::string exit_code_path;
@@ -139,5 +142,40 @@ core::Result<std::vector<SlurmJobStatus>> parse_scontrol_show_job(std::string_vi
 // One line of the jobcomp/filetxt log ("JobId=5 ... JobState=COMPLETED ... ArrayJobId=2
 // ArrayTaskId=1 ... ExitCode=0:0"). Fails with remote_failed without JobId or JobState.
 core::Result<SlurmJobStatus> parse_jobcomp_line(std::string_view line);
+
+}  // namespace cosmos::backends
+
+namespace cosmos::backends {
+
+// One node of a partition as `sinfo -N -O NodeHost:|,StateLong:|,Gres:|,GresUsed:|` lists it.
+struct SlurmNode {
+    std::string name;
+    std::string state;  // idle, mixed, allocated, down, drained...
+    int gpus = 0;       // configured GPUs (all gpu GRES types)
+    int gpus_used = 0;  // allocated now
+};
+
+// {"sinfo", "-N", "-h", "-p", partition, "-O", "NodeHost:|,StateLong:|,Gres:|,GresUsed:|"}
+std::vector<std::string> sinfo_nodes_argv(const std::string& partition);
+
+// The nodes of `sinfo_nodes_argv` output ("vm|mixed|gpu:4|gpu:a100:2(IDX:0-1)|"); a node
+// listed twice (one line per partition) counts once. Lines that do not parse are skipped.
+std::vector<SlurmNode> parse_sinfo_nodes(std::string_view text);
+
+// GPUs in a GRES string: "gpu:4" → 4, "gpu:a100:2(IDX:0-1),gpu:v100:1" → 3, "(null)" → 0.
+int gres_gpu_count(std::string_view gres);
+
+// One of our jobs in the partition, from `squeue -h -p P -o %i|%j|%T|%r`.
+struct SlurmQueueEntry {
+    std::string job_id;
+    std::string name;   // cosmos-<run or batch id>
+    std::string state;  // PENDING, RUNNING...
+    std::string reason; // None, Priority, Resources...
+};
+
+std::vector<std::string> squeue_partition_argv(const std::string& partition);
+
+// The entries of `squeue_partition_argv` output whose job name starts with "cosmos-".
+std::vector<SlurmQueueEntry> parse_squeue_partition(std::string_view text);
 
 }  // namespace cosmos::backends

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "transport/local_shell.hpp"
+
 namespace cosmos::backends {
 
 using core::ErrorCode;
@@ -18,12 +20,15 @@ transport::SshTarget ssh_target_for(const config::HostConfig& host) {
 }
 
 core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConfig& host) {
-    if (host.kind == "ssh") {
+    if (host.kind == "ssh" || (host.kind == "slurm" && !host.address.empty())) {
         return transport::ssh_shell(ssh_target_for(host));
+    }
+    if (host.kind == "slurm") {
+        return transport::local_shell();  // cosmos runs on the cluster's login node
     }
     return fail(
         ErrorCode::invalid_input,
-        fmt::format("host {} is a {} host; this command needs an ssh host", host.name, host.kind));
+        fmt::format("host {} is a {} host; this command needs an ssh or slurm host", host.name, host.kind));
 }
 
 std::string remote_path(const std::string& dir) {

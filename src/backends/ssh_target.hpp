@@ -15,7 +15,8 @@ namespace cosmos::backends {
 // The SSH settings of `host` (address, port, user, key; known_hosts from $HOME).
 transport::SshTarget ssh_target_for(const config::HostConfig& host);
 
-// The Shell of `host`: ssh_shell() for kind ssh. Other kinds fail with invalid_input for now.
+// The Shell of `host`: ssh_shell() for kind ssh and for a slurm host with an address (its login
+// node), local_shell() for a slurm host without one. The local kind fails with invalid_input.
 core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConfig& host);
 
 // `dir` as a remote path for SFTP and commands: "~" and a leading "~/" (which no shell expands

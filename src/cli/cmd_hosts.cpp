@@ -38,6 +38,13 @@ struct AddArgs {
     std::string shm_size;
     std::vector<std::string> env;
     bool replace = false;
+    // slurm
+    std::string partition;
+    std::string account;
+    std::string time_limit;
+    std::string shared_dir;
+    int max_in_flight = 8;
+    int cpus_per_task = 0;
 };
 
 core::Result<config::HostConfig> host_from(const AddArgs& a) {
@@ -51,10 +58,32 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     h.kind = a.kind;
     h.runtime = a.runtime;
     h.gpus = a.gpus;
-    COSMOS_TRY(auto addr, services::parse_address(a.address));
-    h.address = addr.first;
-    h.port = addr.second.value_or(22);
+    if (a.kind == "ssh" && (a.address.empty() || a.user.empty())) {
+        return fail(ErrorCode::invalid_input,
+                    "an ssh host needs --address and --user",
+                    "e.g. cosmos hosts add gpu1 --address gpu1.example.com --user me");
+    }
+    if (a.kind == "slurm" && a.partition.empty()) {
+        return fail(ErrorCode::invalid_input,
+                    "a slurm host needs --partition",
+                    "e.g. cosmos hosts add cluster --kind slurm --partition gpu --shared-dir /shared/cosmos");
+    }
+    if (a.kind != "ssh" && a.kind != "slurm") {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("--kind {} cannot be added here", a.kind),
+                    "use --kind ssh or --kind slurm (the local host is built in)");
+    }
+    if (!a.address.empty()) {
+        COSMOS_TRY(auto addr, services::parse_address(a.address));
+        h.address = addr.first;
+        h.port = addr.second.value_or(22);
+    }
     h.user = a.user;
+    h.partition = a.partition;
+    h.account = a.account;
+    h.time_limit = a.time_limit;
+    h.max_in_flight = a.max_in_flight;
+    h.cpus_per_task = a.cpus_per_task;
     if (!a.key.empty()) {
         std::error_code ec;
         h.key = std::filesystem::absolute(a.key, ec);
@@ -66,7 +95,23 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     }
     h.cosmos_dir = a.cosmos_dir.empty() ? "~/cosmos-transfer1" : a.cosmos_dir;
     h.checkpoint_dir = a.checkpoint_dir;
-    h.work_dir = a.work_dir.empty() ? "~/cosmos-work" : a.work_dir;
+    h.work_dir = !a.shared_dir.empty() ? a.shared_dir
+                 : !a.work_dir.empty() ? a.work_dir
+                                       : "~/cosmos-work";
+    if (a.kind == "slurm" && a.address.empty()) {
+        // sbatch runs on this machine: the paths are local ones (the shared dir must be absolute
+        // for the compute nodes anyway).
+        if (a.shared_dir.empty() && a.work_dir.empty()) {
+            return fail(ErrorCode::invalid_input,
+                        "a slurm host needs --shared-dir",
+                        "a directory this machine and every compute node mount, e.g. --shared-dir /shared/cosmos");
+        }
+        if (a.cosmos_dir.empty()) {
+            return fail(ErrorCode::invalid_input,
+                        "a slurm host needs --cosmos-dir",
+                        "the Cosmos-Transfer1 checkout on the shared file system");
+        }
+    }
     if (!a.torchrun.empty()) {
         h.torchrun = a.torchrun;
     }
@@ -108,12 +153,17 @@ void add_add(CLI::App& parent, Context& ctx) {
     auto a = std::make_shared<AddArgs>();
     auto* cmd = parent.add_subcommand(
         "add",
-        "Add an SSH GPU host to the hosts file (~/.config/cosmos/hosts.toml). Its host key must "
-        "be trusted before the first run: `cosmos hosts trust NAME`.");
+        "Add a GPU host to the hosts file (~/.config/cosmos/hosts.toml): an SSH machine "
+        "(--kind ssh, the default) or a Slurm cluster (--kind slurm, docs/slurm.md). An SSH "
+        "host's key must be trusted before the first run: `cosmos hosts trust NAME`.");
     cmd->add_option("NAME", a->name, "Host name used in --host NAME")->required();
-    cmd->add_option("--address", a->address, "HOST[:PORT] of the SSH server ([v6]:PORT for IPv6)")
-        ->required();
-    cmd->add_option("--user", a->user, "SSH user")->required();
+    cmd->add_option("--kind", a->kind, "ssh (a GPU machine) or slurm (a cluster's GPU partition)")
+        ->capture_default_str();
+    cmd->add_option("--address",
+                    a->address,
+                    "HOST[:PORT] of the SSH server ([v6]:PORT for IPv6); slurm: the login node "
+                    "(omit it when cosmos runs on the login node)");
+    cmd->add_option("--user", a->user, "SSH user");
     cmd->add_option("--key", a->key, "Private key file (default: ssh-agent)");
     cmd->add_option("--runtime", a->runtime, "How the model runs there: native or docker")
         ->capture_default_str();
@@ -132,13 +182,25 @@ void add_add(CLI::App& parent, Context& ctx) {
     cmd->add_option("--env", a->env, "KEY=VALUE for the model process (repeatable)")
         ->take_all()
         ->allow_extra_args(false);
+    cmd->add_option("--partition", a->partition, "slurm: the GPU partition jobs go to");
+    cmd->add_option("--account", a->account, "slurm: the account jobs are charged to");
+    cmd->add_option("--time", a->time_limit, "slurm: time limit per job (30, 4:00:00, 1-00:00:00)");
+    cmd->add_option("--shared-dir",
+                    a->shared_dir,
+                    "slurm: jobs and the input cache, on a file system every compute node mounts");
+    cmd->add_option("--max-in-flight", a->max_in_flight, "slurm: Slurm jobs kept submitted at once")
+        ->capture_default_str();
+    cmd->add_option("--gpus-per-node", a->gpus, "slurm: GPUs of one node (the most one run may use)");
+    cmd->add_option("--cpus-per-task", a->cpus_per_task, "slurm: --cpus-per-task of each job");
     cmd->add_flag("--replace", a->replace, "Overwrite a host of that name in the hosts file");
     cmd->footer(
         "Examples:\n"
         "  cosmos hosts add gpu1 --address gpu1.example.com --user me --key ~/.ssh/id_ed25519\n"
         "  cosmos hosts add h100 --address 10.0.0.5:2222 --user ubuntu --runtime docker \\\n"
         "      --image nvcr.io/me/cosmos-transfer1:1.0 --gpus 8 --env HF_HOME=/data/hf\n"
-        "  cosmos hosts trust gpu1");
+        "  cosmos hosts trust gpu1\n"
+        "  cosmos hosts add cluster --kind slurm --partition gpu --shared-dir /shared/cosmos \\\n"
+        "      --cosmos-dir /shared/cosmos-transfer1 --gpus-per-node 8 --time 2:00:00");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
@@ -148,10 +210,20 @@ void add_add(CLI::App& parent, Context& ctx) {
                 if (ctx.out.json) {
                     ctx.out.print_json(services::host_json(added));
                 } else {
-                    ctx.out.print_line(fmt::format(
-                        "added host {} ({}@{}:{}) to {}", added.name, added.user, added.address,
-                        added.port, cfg.hosts_file.string()));
-                    ctx.out.note(fmt::format("next: cosmos hosts trust {}", added.name));
+                    if (added.kind == "slurm") {
+                        ctx.out.print_line(fmt::format("added slurm host {} (partition {}, {}) to {}",
+                                                       added.name,
+                                                       added.partition,
+                                                       added.address.empty() ? "sbatch on this machine"
+                                                                             : "login node " + added.address,
+                                                       cfg.hosts_file.string()));
+                        ctx.out.note(fmt::format("next: cosmos status {}", added.name));
+                    } else {
+                        ctx.out.print_line(fmt::format("added host {} ({}@{}:{}) to {}", added.name,
+                                                       added.user, added.address, added.port,
+                                                       cfg.hosts_file.string()));
+                        ctx.out.note(fmt::format("next: cosmos hosts trust {}", added.name));
+                    }
                 }
                 return {};
             });
@@ -176,9 +248,12 @@ void add_list(CLI::App& parent, Context& ctx) {
                 std::vector<std::vector<std::string>> rows = {
                     {"NAME", "KIND", "RUNTIME", "GPUS", "ADDRESS", "ORIGIN"}};
                 for (const auto& [name, h] : cfg.hosts) {
-                    std::string where = h.kind == "ssh"
+                    std::string where = !h.address.empty()
                                             ? fmt::format("{}@{}:{}", h.user, h.address, h.port)
                                             : std::string("-");
+                    if (h.kind == "slurm") {
+                        where = fmt::format("{} partition {}", where == "-" ? "local" : where, h.partition);
+                    }
                     rows.push_back({name, h.kind, h.runtime, std::to_string(h.gpus), where,
                                     services::host_origin(h)});
                 }

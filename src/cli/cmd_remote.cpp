@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "backends/slurm_runtime.hpp"
 #include "cli/context.hpp"
 #include "cli/run_printer.hpp"
 #include "services/remote_run.hpp"
@@ -119,12 +120,70 @@ std::string human_bytes(std::uint64_t b) {
     return fmt::format("{:.1f} {}", v, units[u]);
 }
 
+// `cosmos status` of one slurm host: printed (text mode) and returned as JSON.
+nlohmann::ordered_json slurm_status(Context& ctx, const config::HostConfig& h) {
+    backends::SlurmHostStatus st;
+    auto host = services::open_host(h);
+    if (!host) {
+        st.error = host.error().message;
+    } else {
+        st = backends::slurm_host_status(*host);
+    }
+    auto nodes = nlohmann::ordered_json::array();
+    for (const auto& n : st.nodes) {
+        nodes.push_back({{"name", n.name}, {"state", n.state}, {"gpus", n.gpus}, {"gpus_used", n.gpus_used}});
+    }
+    auto jobs = nlohmann::ordered_json::array();
+    for (const auto& q : st.jobs) {
+        jobs.push_back({{"slurm_job_id", q.job_id}, {"name", q.name}, {"state", q.state}, {"reason", q.reason}});
+    }
+    nlohmann::ordered_json j{{"host", h.name},
+                             {"kind", "slurm"},
+                             {"partition", h.partition},
+                             {"address", h.address.empty() ? std::string("local") : fmt::format("{}@{}:{}", h.user, h.address, h.port)},
+                             {"reachable", st.reachable},
+                             {"error", st.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.error)},
+                             {"latency_ms", st.latency_ms},
+                             {"nodes", nodes},
+                             {"gpus_total", st.gpus_total},
+                             {"gpus_free", st.gpus_free},
+                             {"max_in_flight", h.max_in_flight},
+                             {"jobs", jobs}};
+    if (ctx.out.json) {
+        return j;
+    }
+    if (!st.reachable) {
+        ctx.out.print_line(fmt::format("{}: unreachable: {}", h.name, st.error));
+        return j;
+    }
+    int pending = 0;
+    for (const auto& q : st.jobs) {
+        pending += q.state == "PENDING" ? 1 : 0;
+    }
+    ctx.out.print_line(fmt::format("{}: slurm partition {}: {} node(s), {} of {} GPUs free; our jobs: {} running, {} pending (at most {} in flight)",
+                                   h.name, h.partition, st.nodes.size(), st.gpus_free, st.gpus_total,
+                                   st.jobs.size() - static_cast<std::size_t>(pending), pending, h.max_in_flight));
+    if (!st.error.empty()) {
+        ctx.out.print_line(fmt::format("  {}", st.error));
+    }
+    for (const auto& n : st.nodes) {
+        ctx.out.print_line(fmt::format("  node {} {}: {}/{} GPUs in use", n.name, n.state, n.gpus_used, n.gpus));
+    }
+    for (const auto& q : st.jobs) {
+        ctx.out.print_line(fmt::format("  job {} {} {}{}", q.job_id, q.name, q.state,
+                                       q.reason == "None" ? std::string() : " (" + q.reason + ")"));
+    }
+    return j;
+}
+
 void add_status(CLI::App& parent, Context& ctx) {
     auto name = std::make_shared<std::string>();
     auto* cmd = parent.add_subcommand(
         "status",
         "Check hosts: reachable?, GPUs with utilisation and memory (nvidia-smi), our running "
-        "jobs, free disk in the work dir. Without HOST, every ssh host.");
+        "jobs, free disk in the work dir. A slurm host shows its partition instead: nodes and "
+        "their state, GPUs free, our queued and running Slurm jobs. Without HOST, every ssh and "
+        "slurm host.");
     cmd->add_option("HOST", *name, "Host to check");
     cmd->callback([&ctx, name] {
         ctx.action = [&ctx, name] {
@@ -137,19 +196,25 @@ void add_status(CLI::App& parent, Context& ctx) {
                     hosts.push_back(h);
                 } else {
                     for (const auto& [n, h] : app->config.hosts) {
-                        if (h.kind == "ssh") {
+                        if (config::is_remote_host(h)) {
                             hosts.push_back(h);
                         }
                     }
                 }
                 if (hosts.empty()) {
-                    ctx.out.note("no ssh hosts configured (cosmos hosts add)");
+                    ctx.out.note("no ssh or slurm hosts configured (cosmos hosts add)");
                 }
                 bool all_ok = true;
                 for (const auto& h : hosts) {
-                    if (h.kind != "ssh") {
+                    if (!config::is_remote_host(h)) {
                         return fail(ErrorCode::invalid_input,
-                                    fmt::format("host {} is a {} host; status checks ssh hosts", h.name, h.kind));
+                                    fmt::format("host {} is a {} host; status checks ssh and slurm hosts", h.name, h.kind));
+                    }
+                    if (h.kind == "slurm") {
+                        auto j = slurm_status(ctx, h);
+                        all_ok = all_ok && j["reachable"].get<bool>();
+                        arr.push_back(std::move(j));
+                        continue;
                     }
                     store::RunQuery q;
                     q.status = store::RunStatus::running;

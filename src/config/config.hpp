@@ -40,6 +40,15 @@ struct HostConfig {
     std::string docker = "docker";         // the container CLI on the host (docker or podman)
     std::string docker_gpus = "all";       // value of `docker run --gpus`; "" for no flag
     std::vector<std::string> docker_args;  // extra `docker run` arguments (e.g. --network=host)
+    // slurm (docs/slurm.md): jobs go to `partition` through sbatch on the login node (`address`,
+    // or this machine when empty). `work_dir` (alias shared_dir) must be on a file system the
+    // compute nodes share; `gpus` is the GPUs per node, `max_in_flight` how many Slurm jobs the
+    // queue keeps submitted at once.
+    std::string partition;
+    std::string account;
+    std::string time_limit;  // Slurm time: "30", "1:00:00", "2-00:00:00"
+    int max_in_flight = 8;
+    int cpus_per_task = 0;   // 0: Slurm's default
     bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
     int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
     bool managed = false;   // read from the hosts file that `cosmos hosts add|remove` edits
@@ -47,6 +56,12 @@ struct HostConfig {
     // a failed or stale verify blocks runs; see docs/supply-chain.md).
     bool require_verified = false;
 };
+
+// True for hosts whose jobs run detached in a job dir reached through a Shell (ssh, slurm):
+// they can be re-attached to, killed from another process, batched and pre-staged.
+inline bool is_remote_host(const HostConfig& host) {
+    return host.kind == "ssh" || host.kind == "slurm";
+}
 
 // [docker]: defaults for hosts of the docker runtime.
 struct DockerDefaults {

@@ -356,6 +356,12 @@ core::Result<HostConfig> read_host(const Reader& r,
              COSMOS_TRY(h.docker_args, r.strings_of(n, section, "docker_args"));
              return {};
          }},
+        path_field(r, section, "shared_dir", h.work_dir),
+        string_field(r, section, "partition", check_slurm_name, h.partition),
+        string_field(r, section, "account", check_slurm_name, h.account),
+        string_field(r, section, "time_limit", check_slurm_time, h.time_limit),
+        integer_field(r, section, "max_in_flight", check_max_in_flight, h.max_in_flight),
+        integer_field(r, section, "cpus_per_task", check_cpus_per_task, h.cpus_per_task),
         {"emulated",
          [&](const toml::node& n) -> Status {
              COSMOS_TRY(h.emulated, r.exact<bool>(n, section, "emulated"));

@@ -132,7 +132,10 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
                                   std::tuple{"image", &h.image, &defaults.image},
                                   std::tuple{"shm_size", &h.shm_size, &defaults.shm_size},
                                   std::tuple{"docker", &h.docker, &defaults.docker},
-                                  std::tuple{"docker_gpus", &h.docker_gpus, &defaults.docker_gpus}}) {
+                                  std::tuple{"docker_gpus", &h.docker_gpus, &defaults.docker_gpus},
+                                  std::tuple{"partition", &h.partition, &defaults.partition},
+                                  std::tuple{"account", &h.account, &defaults.account},
+                                  std::tuple{"time_limit", &h.time_limit, &defaults.time_limit}}) {
         if (*v != *d) {
             line(out, k, quote(*v));
         }
@@ -142,6 +145,12 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     }
     if (!h.key.empty()) {
         line(out, "key", quote(h.key.string()));
+    }
+    if (h.kind == "slurm") {
+        line(out, "max_in_flight", fmt::format("{}", h.max_in_flight));
+        if (h.cpus_per_task > 0) {
+            line(out, "cpus_per_task", fmt::format("{}", h.cpus_per_task));
+        }
     }
     if (!h.docker_args.empty()) {
         std::vector<std::string> args;

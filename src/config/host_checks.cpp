@@ -114,6 +114,43 @@ Status check_shm_size(std::string_view key, std::string_view v) {
     return {};
 }
 
+Status check_slurm_name(std::string_view key, std::string_view v) {
+    if (v.empty()) {
+        return fail(ErrorCode::invalid_input, fmt::format("{} must not be empty", key));
+    }
+    if (v.front() == '-') {
+        return fail(ErrorCode::invalid_input, fmt::format("{} '{}' must not start with '-'", key, v));
+    }
+    return check_chars(key, v, "._-");
+}
+
+Status check_slurm_time(std::string_view key, std::string_view v) {
+    bool ok = !v.empty() && std::isdigit(static_cast<unsigned char>(v.front())) != 0;
+    for (char c : v) {
+        ok = ok && (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '-');
+    }
+    if (!ok) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not a Slurm time like 30, 4:00:00 or 1-00:00:00", key, v));
+    }
+    return {};
+}
+
+Status check_max_in_flight(std::int64_t v) {
+    if (v < 1 || v > 10000) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("max_in_flight {} is out of range 1-10000 (Slurm jobs submitted at once)", v));
+    }
+    return {};
+}
+
+Status check_cpus_per_task(std::int64_t v) {
+    if (v < 1 || v > 4096) {
+        return fail(ErrorCode::invalid_input, fmt::format("cpus_per_task {} is out of range 1-4096", v));
+    }
+    return {};
+}
+
 Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_dir) {
     if (host.kind == "ssh" && (host.address.empty() || host.user.empty())) {
         std::string missing = host.address.empty() && host.user.empty() ? "address and user"
@@ -125,6 +162,33 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
             fmt::format("[hosts.{}] is an ssh host and needs {}", host.name, missing),
             "add address = \"gpu1.example.com\" and user = \"me\" to the table");
     }
+    if (host.kind == "slurm") {
+        if (host.partition.empty() || host.work_dir.empty()) {
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}] is a slurm host and needs {}",
+                            host.name,
+                            host.partition.empty() && host.work_dir.empty() ? "partition and shared_dir"
+                            : host.partition.empty()                        ? "partition"
+                                                                            : "shared_dir"),
+                "add partition = \"gpu\" and shared_dir = \"/shared/cosmos\" (a directory every "
+                "compute node mounts) to the table");
+        }
+        if (!host.address.empty() && host.user.empty()) {
+            return detail::config_error(file,
+                                        host.line,
+                                        fmt::format("[hosts.{}] reaches its login node over ssh and needs user", host.name),
+                                        "add user = \"me\", or remove address to run sbatch on this machine");
+        }
+        if (host.runtime != "native") {
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}]: the {} runtime is not supported on slurm hosts yet", host.name, host.runtime),
+                "use runtime = \"native\" (a Python environment or module on the compute nodes)");
+        }
+    }
     if ((host.runtime == "docker" || host.runtime == "apptainer") && host.image.empty()) {
         return detail::config_error(
             file,
@@ -132,7 +196,9 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
             fmt::format("[hosts.{}] uses the {} runtime and needs image", host.name, host.runtime),
             "add image = \"...\" (a container image reference or .sif file)");
     }
-    if (host.kind == "local") {  // paths of remote hosts are remote paths: used as written
+    // Paths of remote hosts are remote paths, used as written; a slurm host without an address
+    // is this machine (its login node), so its paths are local ones.
+    if (host.kind == "local" || (host.kind == "slurm" && host.address.empty())) {
         for (fs::path* p : {&host.cosmos_dir, &host.checkpoint_dir, &host.work_dir}) {
             if (!p->empty()) {
                 *p = detail::resolve_path(p->string(), base_dir);

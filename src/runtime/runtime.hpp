@@ -56,6 +56,7 @@ struct LaunchRequest {
     // Secrets (HF_TOKEN...): written to a 0600 file in the job dir, read by the launcher and
     // removed; never on any command line.
     std::map<std::string, std::string> secret_env;
+    int gpus = 1;  // GPUs the job needs (runtimes that request them from a scheduler)
 };
 
 struct FileToWrite {
@@ -73,6 +74,10 @@ enum class ProcessState {
 struct Observed {
     ProcessState state = ProcessState::absent;
     int exit_code = -1;
+    // Set by runtimes whose jobs a scheduler may end (slurm): why it ended ("TIMEOUT",
+    // "NODE_FAIL"...) or, while running, why it waits ("PENDING (Priority)"); empty otherwise.
+    std::string reason;
+    bool transient = false;  // ended by the cluster's fault (node failure, preemption): retry it
 };
 
 // Identity of a docker image, for the reproducibility record.

@@ -90,7 +90,9 @@ core::Result<BatchResult> finish_batch(const App& app,
     int exit_code = state.exit_code;
     bool exited_ok = state.state == runtime::ProcessState::exited && exit_code == 0;
     std::string model_error =
-        state.state == runtime::ProcessState::absent || exit_code < 0
+        !state.reason.empty() && !exited_ok
+            ? scheduler_ended(state, tracker)
+        : state.state == runtime::ProcessState::absent || exit_code < 0
             ? fmt::format("the model process on {} is gone without an exit code", host.config.name)
             : fmt::format("the model failed: {}",
                           tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
@@ -137,7 +139,8 @@ core::Result<BatchResult> finish_batch(const App& app,
                                       index)
                         : fmt::format("the model exited 0 but wrote no video for batch line {}",
                                       index);
-        } else if (!first_failure_seen) {
+        } else if (!first_failure_seen && !state.transient) {
+            // (a transient end — the cluster's fault — sends every line without a video back)
             first_failure_seen = true;
             error = model_error;
         } else {
@@ -190,9 +193,9 @@ core::Result<BatchResult> execute_batch(const App& app,
         return fail(ErrorCode::invalid_input, "a batch needs at least one run");
     }
     COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
-    if (host_config.kind != "ssh") {
+    if (!config::is_remote_host(host_config)) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("batches run on ssh hosts; {} is a {} host", host_config.name, host_config.kind));
+                    fmt::format("batches run on ssh and slurm hosts; {} is a {} host", host_config.name, host_config.kind));
     }
     BatchResult result;
     std::vector<Line> lines;

@@ -87,7 +87,7 @@ core::Result<Tree> open_tree(const CheckpointTarget& target) {
         return Tree{fs::absolute(target.local_dir, ec).lexically_normal().string(), nullptr};
     }
     const auto& host = *target.host;
-    if (host.kind == "ssh") {
+    if (config::is_remote_host(host)) {
         COSMOS_TRY(auto remote, open_host(host));
         return Tree{remote.checkpoint_dir, remote.shell};
     }

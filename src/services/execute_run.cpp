@@ -112,7 +112,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
     }
     COSMOS_TRY(auto host,
                config::find_host(app.config, options.host.value_or(app.config.run.host)));
-    if (host.kind != "local" && host.kind != "ssh") {
+    if (host.kind != "local" && !config::is_remote_host(host)) {
         return fail(
             ErrorCode::invalid_input,
             fmt::format(
@@ -123,7 +123,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
                     "--detach needs an ssh host: runs on the local host end with this process",
                     "run it without --detach, or on an ssh host (cosmos hosts add)");
     }
-    if (run->params.num_gpus > host.gpus) {
+    if (run->params.num_gpus > host.gpus) {  // a slurm host's gpus: GPUs per node
         return fail(ErrorCode::invalid_input,
                     fmt::format("run {} asks for {} GPUs but host {} has {}",
                                 run_id,
@@ -143,7 +143,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
         return store::fail_run(app.db, run_id, s.error().message);
     }
     COSMOS_TRY(auto spec, run_spec(app, *prompt, *run));
-    if (host.kind == "ssh") {
+    if (config::is_remote_host(host)) {
         RemoteExecuteOptions remote;
         remote.detach = options.detach;
         remote.gpu_ids = options.gpu_ids;
@@ -153,6 +153,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
         remote.attach.kill_on_stop = true;
         remote.attach.mirror_log = true;
         remote.attach.on_model_end = options.on_model_end;
+        remote.attach.requeue_transient = options.requeue_transient;
         return execute_remote_run(app, *run, *prompt, host, spec, remote);
     }
     if (auto s = ensure_host_ready(host); !s) {

@@ -145,6 +145,13 @@ nlohmann::ordered_json host_json(const config::HostConfig& host) {
     j["torchrun"] = host.torchrun;
     j["image"] = host.image;
     j["shm_size"] = host.shm_size;
+    if (host.kind == "slurm") {
+        j["partition"] = host.partition;
+        j["account"] = host.account;
+        j["time_limit"] = host.time_limit;
+        j["max_in_flight"] = host.max_in_flight;
+        j["cpus_per_task"] = host.cpus_per_task;
+    }
     j["env"] = env;
     j["origin"] = host_origin(host);
     return j;

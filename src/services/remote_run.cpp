@@ -49,13 +49,31 @@ auto with_reconnect(const std::string& host, F step) -> decltype(step()) {
     }
 }
 
+}  // namespace
+
+std::string scheduler_ended(const runtime::Observed& state, const model::ProgressTracker& tracker) {
+    std::string what = state.reason;
+    if (what == "TIMEOUT") {
+        what = "TIMEOUT (the job ran into the host's time limit)";
+    } else if (what == "OUT_OF_MEMORY") {
+        what = "OUT_OF_MEMORY (the job used more memory than Slurm allowed it)";
+    } else if (state.transient) {
+        what += " (the cluster's fault, not the run's)";
+    }
+    auto line = tracker.error_line();
+    return fmt::format("Slurm ended the job: {}{}", what, line ? "; the model's last error: " + *line : "");
+}
+
+namespace {
+
 // Collects and records the outcome of a run whose model ended (or was killed).
 core::Result<store::RunRecord> finish_run(const App& app,
                                           const store::RunRecord& run,
                                           const backends::RemoteHost& host,
                                           const runtime::Observed& state,
                                           const backends::EventSink& sink,
-                                          bool cancelled) {
+                                          bool cancelled,
+                                          bool requeue_transient) {
     fs::path run_dir = app.run_dir(run.id);
     auto request = backends::job_request(host, run.id);
     double run_seconds = core::seconds_since_iso(run.started_at);
@@ -83,8 +101,20 @@ core::Result<store::RunRecord> finish_run(const App& app,
     int exit_code = state.exit_code;
     bool succeeded = false;
     std::string error;
+    if (!cancelled && state.transient && requeue_transient) {
+        // The cluster ended the job (node failure, preemption): not the run's fault. Back to
+        // the queue, which retries it within its attempt limit.
+        COSMOS_TRY(auto now, store::require_run(app.db, run.id));
+        if (!store::is_terminal(now.status)) {
+            (void)store::record_progress(app.db, run.id, 0);
+            (void)store::transition_run(app.db, run.id, store::RunStatus::queued, scheduler_ended(state, tracker));
+        }
+        return store::require_run(app.db, run.id);
+    }
     if (cancelled) {
         error = "cancelled";
+    } else if (!state.reason.empty() && exit_code != 0) {
+        error = scheduler_ended(state, tracker);
     } else if (state.state == runtime::ProcessState::absent || exit_code < 0) {
         error = fmt::format("the model process on {} is gone without an exit code", host.config.name);
     } else if (exit_code != 0) {
@@ -134,7 +164,7 @@ core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
         return fail(ErrorCode::conflict, fmt::format("run {} never started on a host", run_id));
     }
     COSMOS_TRY(auto host, config::find_host(app.config, *run.host));
-    if (host.kind != "ssh" || !run.remote_dir) {
+    if (!config::is_remote_host(host) || !run.remote_dir) {
         return fail(ErrorCode::conflict,
                     fmt::format("run {} runs on the {} host {}, which has no detached job to "
                                 "attach to or stop",
@@ -370,14 +400,14 @@ core::Result<store::RunRecord> attach_run(const App& app,
                 return fail(s.error());
             }
             COSMOS_TRY(auto state, backends::observe_job(host, request));
-            return finish_run(app, run, host, state, options.sink, true);
+            return finish_run(app, run, host, state, options.sink, true, options.requeue_transient);
         }
         return fail(watched.error());
     }
     if (options.on_model_end) {
         options.on_model_end();
     }
-    return finish_run(app, run, host, watched->final_state, options.sink, false);
+    return finish_run(app, run, host, watched->final_state, options.sink, false, options.requeue_transient);
 }
 
 core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_id) {

@@ -30,6 +30,9 @@ struct AttachOptions {
     bool kill_on_stop = false;  // true: stopping kills the model (foreground runs); false: detach
     bool mirror_log = false;    // true: write the log into the run dir as it streams
     std::function<void()> on_model_end;  // the model ended (before collecting): GPUs are free
+    // A job the cluster ended (runtime::Observed::transient: node failure, preemption) puts its
+    // run back in the queue instead of failing it (set by workers; a foreground run fails).
+    bool requeue_transient = false;
 };
 
 struct RemoteExecuteOptions {
@@ -43,6 +46,10 @@ struct RemoteExecuteOptions {
 // output): every string value that is an absolute path of an existing file, once each. These
 // are what staging uploads.
 void spec_inputs(const nlohmann::ordered_json& spec, std::vector<std::filesystem::path>& out);
+
+// The error of a run whose job a scheduler ended ("Slurm ended the job: TIMEOUT (...)"), with
+// the model's last error line when it printed one.
+std::string scheduler_ended(const runtime::Observed& state, const model::ProgressTracker& tracker);
 
 // Reads a collected log again from its first line (progress trackers of a watcher that
 // re-attached, or never attached, saw only part of it); `frames` sets the chunks expected.

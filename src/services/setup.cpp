@@ -67,7 +67,7 @@ core::Result<int> stream_on(const config::HostConfig& host,
                             const std::vector<std::string>& ssh_argv,
                             const std::function<void(std::string_view)>& on_line,
                             const std::atomic<bool>* stop) {
-    if (host.kind == "ssh") {
+    if (config::is_remote_host(host)) {
         return remote->shell->stream(ssh_argv, on_line, stop);
     }
     transport::ProcessSpec spec{local_argv, local_env, local_cwd};
@@ -79,7 +79,7 @@ core::Result<int> stream_on(const config::HostConfig& host,
 }
 
 core::Result<std::optional<backends::RemoteHost>> connect(const config::HostConfig& host) {
-    if (host.kind == "ssh") {
+    if (config::is_remote_host(host)) {
         COSMOS_TRY(auto remote, open_host(host));
         return std::optional<backends::RemoteHost>(std::move(remote));
     }

@@ -153,6 +153,7 @@ core::Result<store::RunRecord> work_single(App& app,
         attach.kill_on_stop = true;
         attach.mirror_log = true;
         attach.on_model_end = free_gpus;
+        attach.requeue_transient = true;
         return attach_run(app, run.id, attach);
     }
     // (execute_run connects first and leaves the run queued when the host cannot be reached.)
@@ -198,7 +199,7 @@ void work_job(const config::Config& config,
                 continue;
             }
             if (run->status == store::RunStatus::running && !run->remote_dir) {
-                if (host.kind != "ssh") {
+                if (!config::is_remote_host(host)) {
                     errors.emplace(job.id,
                                    core::Error{ErrorCode::remote_failed,
                                                fmt::format("run {} was running locally under a worker that died", run->id),
@@ -210,7 +211,7 @@ void work_job(const config::Config& config,
                     app.db, run->id, store::RunStatus::queued, "staging again after its worker died");
                 run->status = store::RunStatus::queued;
             }
-            if (run->status == store::RunStatus::running && run->remote_dir && host.kind == "ssh") {
+            if (run->status == store::RunStatus::running && run->remote_dir && config::is_remote_host(host)) {
                 // Recorded as launched, but did the model start? A worker that died between
                 // recording the launch and starting the model left nothing running: stage and
                 // launch it again rather than fail it (the runtime never starts a job twice).
@@ -351,7 +352,7 @@ public:
         std::vector<std::string> ssh;
         for (const auto& h : hosts) {
             auto cfg = config::find_host(app.config, h.name);
-            if (cfg && cfg->kind == "ssh") {
+            if (cfg && config::is_remote_host(*cfg)) {
                 ssh.push_back(h.name);
             }
         }
@@ -439,7 +440,7 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
     Shared shared{options, options.owner.empty() ? default_owner() : options.owner, {}};
     for (const auto& name : options.hosts) {
         COSMOS_TRY(auto h, config::find_host(app.config, name));
-        if (h.kind != "local" && h.kind != "ssh") {
+        if (h.kind != "local" && !config::is_remote_host(h)) {
             return fail(
                 ErrorCode::invalid_input,
                 fmt::format("host {} is of kind {}, which workers cannot use yet", name, h.kind));
@@ -499,11 +500,17 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
             std::vector<store::HostCapacity> hosts;
             for (const auto& [name, h] : app.config.hosts) {
                 bool wanted = options.hosts.empty()
-                                  ? (h.kind == "local" || h.kind == "ssh")
+                                  ? (h.kind == "local" || config::is_remote_host(h))
                                   : std::find(options.hosts.begin(), options.hosts.end(), name) !=
                                         options.hosts.end();
                 if (wanted && down.count(name) == 0) {
-                    hosts.push_back({name, h.gpus, h.kind == "ssh" && options.max_batch > 1});
+                    // A slurm host's capacity is the Slurm jobs kept in flight, whatever their
+                    // GPU counts: Slurm itself places them on nodes.
+                    bool slurm = h.kind == "slurm";
+                    hosts.push_back({name,
+                                     slurm ? h.max_in_flight : h.gpus,
+                                     config::is_remote_host(h) && options.max_batch > 1,
+                                     slurm});
                 }
             }
             for (;;) {

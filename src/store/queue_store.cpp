@@ -282,6 +282,8 @@ core::Result<std::vector<JobRecord>> list_jobs(const Database& db, int finished_
 
 namespace {
 
+int slots_of(const HostCapacity& host, const JobRecord& job);
+
 // The host for `job` among `hosts`: one with enough free GPUs, preferring a host where a job of
 // the same batch key runs now or ran last (its model's files are in the page cache, its inputs
 // often staged already), then the one with the most free GPUs (load balance). Returns nullptr
@@ -319,7 +321,7 @@ core::Result<const HostCapacity*> place(const Database& db,
             continue;
         }
         int free = h.gpus - static_cast<int>(used[h.name].size());
-        if (free < job.gpus) {
+        if (free < slots_of(h, job)) {
             continue;
         }
         std::pair<std::int64_t, int> score{warm.count(h.name) ? warm[h.name] : 0, free};
@@ -329,6 +331,11 @@ core::Result<const HostCapacity*> place(const Database& db,
         }
     }
     return best;
+}
+
+// Slots `job` takes on `host`: its GPUs, or one where slots are jobs.
+int slots_of(const HostCapacity& host, const JobRecord& job) {
+    return host.slots_are_jobs ? 1 : job.gpus;
 }
 
 std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, int count) {
@@ -391,7 +398,7 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
             if (best == nullptr) {
                 continue;  // does not fit now; a smaller job behind it may (backfill)
             }
-            std::vector<int> ids = free_ids(*best, used[best->name], job.gpus);
+            std::vector<int> ids = free_ids(*best, used[best->name], slots_of(*best, job));
             std::vector<const JobRecord*> members{&job};
             if (job.batch_key && best->batches && req.max_batch > 1) {
                 // Fair share: the work left — claimable runs plus what running jobs have still
@@ -400,7 +407,7 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
                 // GPUs still have ahead of them, never the whole rest of the queue.
                 int slots = 0;
                 for (const auto& h : req.hosts) {
-                    slots += h.gpus / std::max(1, job.gpus);
+                    slots += h.gpus / std::max(1, slots_of(h, job));
                 }
                 COSMOS_TRY(double running_left, work_in_flight(db));
                 double work = static_cast<double>(candidates.size()) + running_left;

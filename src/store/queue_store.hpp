@@ -76,6 +76,9 @@ struct HostCapacity {
     std::string name;
     int gpus = 1;
     bool batches = false;  // the host can run a batch file (one model load, several runs)
+    // `gpus` counts jobs, not GPUs: each job takes one slot whatever its GPU count (a Slurm
+    // partition, where `gpus` is the number of jobs kept submitted and Slurm places them).
+    bool slots_are_jobs = false;
 };
 
 struct ClaimRequest {

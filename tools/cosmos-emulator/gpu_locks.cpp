@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -99,9 +100,63 @@ fs::path gpu_lock_dir(std::string_view argv0) {
     return fs::path("/tmp") / fmt::format("cosmos-emulator-gpus-{}", ::getuid());
 }
 
+namespace {
+
+// The GPU indexes Slurm allocated to job `job_id` ("GRES=gpu:2(IDX:0-1)" in `scontrol show job
+// -d`), or nothing when scontrol cannot tell.
+std::vector<int> slurm_job_gpus(const std::string& job_id, int gpus) {
+    std::vector<int> out;
+    if (job_id.empty() || job_id.find_first_not_of("0123456789") != std::string::npos) {
+        return out;
+    }
+    std::string cmd = "scontrol show job -d " + job_id + " 2>/dev/null";
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) {
+        return out;
+    }
+    std::string text;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;) {
+        text.append(buf, n);
+    }
+    ::pclose(pipe);
+    auto at = text.find("(IDX:");
+    if (at == std::string::npos) {
+        return out;
+    }
+    std::string list = text.substr(at + 5, text.find(')', at) - at - 5);
+    std::stringstream items(list);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+        int first = 0, last = 0;
+        if (std::sscanf(item.c_str(), "%d-%d", &first, &last) == 2) {
+        } else if (std::sscanf(item.c_str(), "%d", &first) == 1) {
+            last = first;
+        } else {
+            continue;
+        }
+        for (int i = first; i <= last && i < gpus; ++i) {
+            out.push_back(i);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::vector<int> visible_devices(const EmulatorConfig& config) {
     std::vector<int> out;
     const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES");
+    const char* slurm_job = std::getenv("SLURM_JOB_ID");
+    if (cvd == nullptr && slurm_job != nullptr) {
+        // A Slurm job on a node whose GPU devices are stand-in files (the test cluster): Slurm
+        // allocated GPU indexes but set no CUDA_VISIBLE_DEVICES, which on a real node its
+        // cgroup binding would. Ask Slurm which indexes the job holds, as that binding would.
+        out = slurm_job_gpus(slurm_job, config.gpus);
+        if (!out.empty()) {
+            return out;
+        }
+    }
     if (cvd == nullptr) {
         for (int i = 0; i < config.gpus; ++i) {
             out.push_back(i);

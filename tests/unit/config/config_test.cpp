@@ -145,6 +145,47 @@ TEST_F(ConfigTest, SshHostNeedsAddressAndUser) {
               at(1) + "[hosts.gpu1] is an ssh host and needs address and user");
 }
 
+TEST_F(ConfigTest, SlurmHostNeedsPartitionAndSharedDir) {
+    EXPECT_EQ(error_of("[hosts.cl]\nkind = \"slurm\"\n"),
+              at(1) + "[hosts.cl] is a slurm host and needs partition and shared_dir");
+    EXPECT_EQ(error_of("[hosts.cl]\nkind = \"slurm\"\nshared_dir = \"/shared\"\n"),
+              at(1) + "[hosts.cl] is a slurm host and needs partition");
+    EXPECT_EQ(error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\n"
+                       "address = \"login1\"\n"),
+              at(1) + "[hosts.cl] reaches its login node over ssh and needs user");
+    std::string bad = error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"-gpu\"\nshared_dir = \"/s\"\n");
+    EXPECT_NE(bad.find("partition '-gpu' must not start with '-'"), std::string::npos) << bad;
+    bad = error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\ntime_limit = \"1h\"\n");
+    EXPECT_NE(bad.find("is not a Slurm time"), std::string::npos) << bad;
+    bad = error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\nmax_in_flight = 0\n");
+    EXPECT_NE(bad.find("max_in_flight 0 is out of range"), std::string::npos) << bad;
+}
+
+TEST_F(ConfigTest, SlurmHostRoundTrips) {
+    auto config = parse(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu-a100\"\naccount = \"proj_7\"\n"
+        "time_limit = \"4:00:00\"\nshared_dir = \"/shared/cosmos\"\nmax_in_flight = 12\n"
+        "cpus_per_task = 16\ngpus = 8\n");
+    ASSERT_TRUE(config) << config.error().message;
+    const HostConfig& h = config->hosts.at("cl");
+    EXPECT_EQ(h.partition, "gpu-a100");
+    EXPECT_EQ(h.account, "proj_7");
+    EXPECT_EQ(h.time_limit, "4:00:00");
+    EXPECT_EQ(h.work_dir, fs::path("/shared/cosmos"));
+    EXPECT_EQ(h.max_in_flight, 12);
+    EXPECT_EQ(h.cpus_per_task, 16);
+    EXPECT_TRUE(cosmos::config::is_remote_host(h));
+    auto again = parse(render_config(*config));
+    ASSERT_TRUE(again) << again.error().message << "\n" << render_config(*config);
+    const HostConfig& h2 = again->hosts.at("cl");
+    EXPECT_EQ(h2.partition, h.partition);
+    EXPECT_EQ(h2.account, h.account);
+    EXPECT_EQ(h2.time_limit, h.time_limit);
+    EXPECT_EQ(h2.work_dir, h.work_dir);
+    EXPECT_EQ(h2.max_in_flight, 12);
+    EXPECT_EQ(h2.cpus_per_task, 16);
+}
+
 TEST_F(ConfigTest, DockerRuntimeNeedsImage) {
     std::string message = error_of("[hosts.box]\nruntime = \"docker\"\n");
     EXPECT_EQ(message, at(1) + "[hosts.box] uses the docker runtime and needs image");

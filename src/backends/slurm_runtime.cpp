@@ -1,0 +1,345 @@
+#include "backends/slurm_runtime.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "backends/slurm_job.hpp"
+#include "core/redact.hpp"
+#include "core/shell_quote.hpp"
+
+namespace cosmos::backends {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+// $1 = job dir. Submits job.sbatch: refuses while Slurm still holds the job of this dir, keeps
+// the files of an earlier attempt under its id, records the new id atomically. sbatch's own
+// errors reach stderr.
+constexpr const char* k_submit = R"SH(dir=$1
+cd "$dir" || exit 1
+if [ -s slurm_job_id ]; then
+  old=$(cat slurm_job_id)
+  if st=$(squeue -h -j "$old" -o %T 2>/dev/null) && [ -n "$st" ]; then
+    rm -f secret.env
+    echo "cosmos: the job in $dir is already Slurm job $old ($st): attach to it instead of submitting it again" >&2
+    exit 3
+  fi
+  for f in run.log exit_code slurm_job_id; do
+    if [ -f "$f" ]; then mv -f "$f" "$f.$old"; fi
+  done
+fi
+out=$(sbatch --parsable job.sbatch) || { rm -f secret.env; exit 1; }
+id=${out##*
+}
+id=${id%%;*}
+case $id in
+'' | *[!0-9]*) rm -f secret.env; echo "cosmos: sbatch printed no job id: $out" >&2; exit 1 ;;
+esac
+printf '%s\n' "$id" >slurm_job_id.tmp && mv -f slurm_job_id.tmp slurm_job_id
+echo "submitted Slurm job $id")SH";
+
+// $1 = job dir. `exited CODE` once the script recorded one (followed, for a non-zero code, by
+// what Slurm says: a time limit or a cancel ends the script with 143 too), `absent` before any
+// submission, else "slurm ID" and what scontrol says about the job (parsed by parse_status).
+constexpr const char* k_status = R"SH(dir=$1
+code=
+if [ -f "$dir/exit_code" ]; then
+  code=$(cat "$dir/exit_code")
+  printf 'exited %s\n' "$code"
+  [ "$code" = 0 ] && exit 0
+fi
+id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
+case $id in '' | *[!0-9]*) [ -z "$code" ] && echo absent; exit 0 ;; esac
+echo "slurm $id"
+scontrol show job "$id" 2>&1
+exit 0)SH";
+
+// $1 = job dir. scancel, then waits until squeue no longer lists the job (5 s at most) and
+// records 143 as the exit code when the script could not (it was killed).
+constexpr const char* k_kill = R"SH(dir=$1
+id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
+case $id in '' | *[!0-9]*) exit 0 ;; esac
+scancel "$id" 2>/dev/null
+i=0
+while [ "$i" -lt 50 ]; do
+  st=$(squeue -h -j "$id" -o %T 2>/dev/null) || break
+  [ -z "$st" ] && break
+  sleep 0.1
+  i=$((i + 1))
+done
+if [ ! -f "$dir/exit_code" ]; then
+  printf '143\n' >"$dir/exit_code.tmp" && mv -f "$dir/exit_code.tmp" "$dir/exit_code"
+fi
+exit 0)SH";
+
+// $1 = job dir. Prints run.log from its first byte as it grows until the job ended: squeue no
+// longer lists it (asked every second; a controller that does not answer is asked again, never
+// taken for an ended job), or its exit code was recorded 10 s ago. Waiting for Slurm to let go
+// of the job lets status read its final state (TIMEOUT...). The end is seen before the last
+// read, so nothing the job wrote is left out.
+constexpr const char* k_follow = R"SH(dir=$1
+cd "$dir" 2>/dev/null || { echo "cosmos: no job in $dir" >&2; exit 1; }
+id=$(cat slurm_job_id 2>/dev/null) || id=
+case $id in
+'' | *[!0-9]*)
+  if [ -f run.log ]; then exec cat run.log; fi
+  echo "cosmos: no Slurm job in $dir" >&2
+  exit 1
+  ;;
+esac
+off=0
+n=0
+while :; do
+  end=0
+  if [ -f exit_code ]; then
+    recorded=$((${recorded:-0} + 1))
+    [ "$recorded" -gt 40 ] && end=1
+  fi
+  if [ "$end" = 0 ] && { [ $((n % 4)) -eq 0 ] || [ -f exit_code ]; }; then
+    if st=$(squeue -h -j "$id" -o %T 2>&1); then
+      [ -z "$st" ] && end=1
+    else
+      case $st in *'Invalid job id'*) end=1 ;; esac
+    fi
+  fi
+  n=$((n + 1))
+  size=$(stat -c %s run.log 2>/dev/null) || size=0
+  if [ "$size" -gt "$off" ]; then
+    tail -c +"$((off + 1))" run.log | head -c "$((size - off))"
+    off=$size
+  fi
+  [ "$end" = 1 ] && break
+  sleep 0.25
+done
+exit 0)SH";
+
+bool is_env_name(const std::string& name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
+        return false;
+    }
+    for (char c : name) {
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') {
+            return false;
+        }
+    }
+    return true;
+}
+
+class SlurmRuntime final : public runtime::Runtime {
+public:
+    explicit SlurmRuntime(SlurmSettings settings) : m_settings(std::move(settings)) {}
+
+    std::string name() const override { return "slurm"; }
+
+    std::vector<runtime::FileToWrite> launch_files(const runtime::LaunchRequest& r) const override {
+        SlurmJobSpec spec = job_spec(r);
+        std::vector<runtime::FileToWrite> files;
+        if (!r.secret_env.empty()) {
+            std::string content;
+            for (const auto& [k, v] : r.secret_env) {
+                if (is_env_name(k)) {
+                    content += "export " + k + "=" + core::shell_quote(v) + "\n";
+                }
+            }
+            files.push_back({spec.source_file, content, 0600});
+        }
+        // A script that cannot be written (a value its header cannot carry) is not written;
+        // launch_command then refuses with the reason.
+        if (auto script = slurm_batch_script(spec)) {
+            files.push_back({r.job_dir + "/job.sbatch", *script, 0644});
+        }
+        return files;
+    }
+
+    std::vector<std::string> launch_command(const runtime::LaunchRequest& r) const override {
+        if (auto script = slurm_batch_script(job_spec(r)); !script) {
+            return {"sh", "-c", "rm -f \"$1/secret.env\"; echo \"cosmos: $2\" >&2; exit 2", "cosmos-submit",
+                    r.job_dir, script.error().message};
+        }
+        return {"sh", "-c", k_submit, "cosmos-submit", r.job_dir};
+    }
+
+    std::vector<std::string> status_command(const runtime::LaunchRequest& r) const override {
+        return {"sh", "-c", k_status, "cosmos-status", r.job_dir};
+    }
+
+    core::Result<runtime::Observed> parse_status(int exit_code, const std::string& out) const override {
+        auto at = out.find("slurm ");
+        if (at != 0 && (at == std::string::npos || out[at - 1] != '\n')) {
+            return runtime::parse_state_line(exit_code, out);
+        }
+        std::optional<runtime::Observed> recorded;  // the script's own exit code
+        if (at > 0) {
+            COSMOS_TRY(auto seen, runtime::parse_state_line(exit_code, out.substr(0, at)));
+            recorded = seen;
+        }
+        auto nl = out.find('\n', at);
+        std::string id = out.substr(at + 6, nl == std::string::npos ? std::string::npos : nl - at - 6);
+        std::string rest = nl == std::string::npos ? std::string() : out.substr(nl + 1);
+        auto records = parse_scontrol_show_job(rest);
+        if (!records || records->empty()) {
+            if (recorded) {
+                return *recorded;  // Slurm forgot the job; its exit code says enough
+            }
+            if (rest.find("Invalid job id") != std::string::npos) {
+                // Slurm forgot the job (MinJobAge passed) and the script recorded no exit code.
+                runtime::Observed gone;
+                gone.state = runtime::ProcessState::exited;
+                gone.reason = fmt::format("Slurm job {} ended without recording an exit code", id);
+                return gone;
+            }
+            return fail(ErrorCode::remote_failed,
+                        fmt::format("cannot read the state of Slurm job {}: {}", id, core::redact(rest)));
+        }
+        auto seen = observed(records->front());
+        if (recorded) {
+            // The script recorded a code; Slurm adds why it ended when Slurm ended it.
+            if (seen.state == runtime::ProcessState::exited && !seen.reason.empty() &&
+                seen.reason.rfind("exit code", 0) != 0 && seen.reason.rfind("signal", 0) != 0) {
+                recorded->reason = seen.reason;
+                recorded->transient = seen.transient;
+            }
+            return *recorded;
+        }
+        return seen;
+    }
+
+    std::vector<std::string> kill_command(const runtime::LaunchRequest& r) const override {
+        return {"sh", "-c", k_kill, "cosmos-kill", r.job_dir};
+    }
+
+    std::vector<std::string> follow_log_command(const runtime::LaunchRequest& r) const override {
+        return {"sh", "-c", k_follow, "cosmos-follow", r.job_dir};
+    }
+
+    std::string log_path(const runtime::LaunchRequest& r) const override { return r.job_dir + "/run.log"; }
+
+    std::vector<std::string> cleanup_command(const runtime::LaunchRequest& r) const override {
+        return {"rm", "-f", "--", r.job_dir + "/secret.env"};
+    }
+
+    std::optional<std::vector<std::string>> image_info_command() const override { return std::nullopt; }
+
+private:
+    // A job as the runtime protocol sees it, from what Slurm says of it.
+    static runtime::Observed observed(const SlurmJobStatus& job) {
+        runtime::Observed seen;
+        auto verdict = slurm_verdict(job);
+        switch (verdict.outcome) {
+            case SlurmOutcome::active:
+                seen.state = runtime::ProcessState::running;
+                seen.reason = job.state_name;
+                if (!job.reason.empty() && job.reason != "None") {
+                    seen.reason += fmt::format(" ({})", job.reason);
+                }
+                return seen;
+            case SlurmOutcome::succeeded:
+                // COMPLETED, but the exit-code file is not visible yet (a shared file system's
+                // attribute cache): the script exited 0 only after the model did.
+                seen.state = runtime::ProcessState::exited;
+                seen.exit_code = 0;
+                return seen;
+            case SlurmOutcome::cancelled:
+                seen.state = runtime::ProcessState::exited;
+                seen.exit_code = 143;
+                seen.reason = verdict.reason;
+                return seen;
+            case SlurmOutcome::failed:
+            case SlurmOutcome::transient:
+                seen.state = runtime::ProcessState::exited;
+                seen.exit_code = job.signal ? 128 + *job.signal : job.exit_code.value_or(1);
+                if (seen.exit_code == 0) {
+                    seen.exit_code = 1;
+                }
+                seen.reason = verdict.reason;
+                seen.transient = verdict.outcome == SlurmOutcome::transient;
+                return seen;
+        }
+        return seen;
+    }
+
+    // The batch job of `r`: the model command in the foreground, its output appended to
+    // run.log, its exit code recorded in exit_code, secrets sourced from secret.env.
+    SlurmJobSpec job_spec(const runtime::LaunchRequest& r) const {
+        SlurmJobSpec spec;
+        spec.job_name = slurm_job_name(r.job_id);
+        spec.partition = m_settings.partition;
+        if (!m_settings.account.empty()) {
+            spec.account = m_settings.account;
+        }
+        if (!m_settings.time_limit.empty()) {
+            spec.time_limit = m_settings.time_limit;
+        }
+        if (m_settings.cpus_per_task > 0) {
+            spec.cpus_per_task = m_settings.cpus_per_task;
+        }
+        spec.gpus = std::max(1, r.gpus);
+        spec.output_path = r.job_dir + "/run.log";
+        spec.work_dir = r.command.cwd.empty() ? r.job_dir : r.command.cwd;
+        spec.exit_code_path = r.job_dir + "/exit_code";
+        spec.command = r.command.argv;
+        for (const auto& [k, v] : r.command.env) {
+            if (k != "CUDA_VISIBLE_DEVICES") {  // Slurm binds the job's GPUs, not us
+                spec.env[k] = v;
+            }
+        }
+        if (!r.secret_env.empty()) {
+            spec.source_file = r.job_dir + "/secret.env";
+        }
+        return spec;
+    }
+
+    SlurmSettings m_settings;
+};
+
+}  // namespace
+
+SlurmSettings slurm_settings(const config::HostConfig& host) {
+    return SlurmSettings{host.partition, host.account, host.time_limit, host.cpus_per_task};
+}
+
+std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings) {
+    return std::make_unique<SlurmRuntime>(std::move(settings));
+}
+
+std::string slurm_job_name(const std::string& job_id) { return "cosmos-" + job_id; }
+
+SlurmHostStatus slurm_host_status(const RemoteHost& host) {
+    SlurmHostStatus st;
+    auto start = std::chrono::steady_clock::now();
+    auto sinfo = host.shell->run(sinfo_nodes_argv(host.config.partition));
+    st.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!sinfo) {
+        st.error = sinfo.error().message;
+        return st;
+    }
+    if (sinfo->exit_code != 0) {
+        st.error = fmt::format("sinfo failed: {}", core::redact(sinfo->err.empty() ? sinfo->out : sinfo->err));
+        return st;
+    }
+    st.reachable = true;
+    st.nodes = parse_sinfo_nodes(sinfo->out);
+    if (st.nodes.empty()) {
+        st.error = fmt::format("partition {} has no nodes (sinfo -p {})", host.config.partition, host.config.partition);
+    }
+    for (const auto& n : st.nodes) {
+        st.gpus_total += n.gpus;
+        bool usable = n.state.find("down") == std::string::npos && n.state.find("drain") == std::string::npos &&
+                      n.state.find("fail") == std::string::npos && n.state.find("not_responding") == std::string::npos;
+        if (usable) {
+            st.gpus_free += std::max(0, n.gpus - n.gpus_used);
+        }
+    }
+    auto squeue = host.shell->run(squeue_partition_argv(host.config.partition));
+    if (squeue && squeue->exit_code == 0) {
+        st.jobs = parse_squeue_partition(squeue->out);
+    } else if (st.error.empty()) {
+        st.error = squeue ? fmt::format("squeue failed: {}", core::redact(squeue->err)) : squeue.error().message;
+    }
+    return st;
+}
+
+}  // namespace cosmos::backends

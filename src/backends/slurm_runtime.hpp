@@ -1,0 +1,61 @@
+#pragma once
+// The Slurm host kind as a runtime::Runtime: the model runs as the body of a Slurm batch job
+// (backends/slurm_job.hpp writes the script) instead of a detached process, and the runtime's
+// protocol maps onto Slurm's commands, run through the host's Shell (this machine when the
+// orchestrator sits on the login node, SSH otherwise):
+//
+//   launch   sbatch --parsable job.sbatch; the job id is kept in <job_dir>/slurm_job_id. A job
+//            dir whose job Slurm still holds is refused (attach to it); one whose job ended
+//            (the queue retries a node failure or preemption) is submitted again, the earlier
+//            attempt's log, exit code and id kept with the old id as suffix.
+//   status   `exited CODE` once the script recorded the model's exit code, else what
+//            `scontrol show job` says: pending/running → running (reason: why it waits),
+//            TIMEOUT / OUT_OF_MEMORY / CANCELLED / FAILED without a code → exited with the state
+//            as the reason, NODE_FAIL / PREEMPTED / BOOT_FAIL → exited, transient.
+//   kill     scancel, then waits (5 s at most) until Slurm lets go of the job.
+//   follow   prints run.log (Slurm's --output file, appended) as it grows until the job ends.
+//
+// So the stage → launch → watch → collect path, batches, re-attaching after a worker died and
+// `cosmos kill` / `cosmos logs -f` work on a cluster exactly as on an SSH host. The script runs
+// the model in the foreground in the node's Python environment (`native`); Slurm binds the GPUs
+// (CUDA_VISIBLE_DEVICES is Slurm's, never ours). docs/slurm.md.
+
+#include <memory>
+#include <string>
+
+#include "backends/remote_job.hpp"
+#include "backends/slurm_job.hpp"
+#include "config/config.hpp"
+#include "runtime/runtime.hpp"
+
+namespace cosmos::backends {
+
+struct SlurmSettings {
+    std::string partition;
+    std::string account;     // empty: the user's default
+    std::string time_limit;  // empty: the partition's default
+    int cpus_per_task = 0;   // 0: Slurm's default
+};
+
+SlurmSettings slurm_settings(const config::HostConfig& host);
+
+std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings);
+
+// The Slurm job name of a cosmos job: "cosmos-" + its id (run or batch).
+std::string slurm_job_name(const std::string& job_id);
+
+// `cosmos status` of a slurm host: its partition's nodes and GPUs (sinfo) and our jobs in it
+// (squeue). Never fails: problems are reported in `error`.
+struct SlurmHostStatus {
+    bool reachable = false;  // sinfo answered
+    std::string error;
+    std::vector<SlurmNode> nodes;
+    int gpus_total = 0;
+    int gpus_free = 0;  // on nodes that take jobs (not down, drained or failing)
+    std::vector<SlurmQueueEntry> jobs;
+    double latency_ms = 0;
+};
+
+SlurmHostStatus slurm_host_status(const RemoteHost& host);
+
+}  // namespace cosmos::backends

@@ -1,0 +1,238 @@
+"""The slurm host kind end to end on a real single-node Slurm cluster (slurm_cluster.py: munged,
+slurmctld and slurmd with 4 stand-in GPUs): `cosmos` submits with sbatch on this machine (a host
+without --address is the login node itself), the emulator runs as the body of the Slurm job, and
+runs end as Slurm and the emulator say.
+
+Covered: a single run; the queue's worker keeping several Slurm jobs in flight and one batch of
+compatible runs as one Slurm job (one model load); `cosmos kill` → scancel; an emulator crash →
+failed with its log; Slurm's time limit → failed with reason TIMEOUT; a job Slurm requeues after
+it finished is not run again; `cosmos status HOST` and `cosmos logs`. The emulator's record file
+(one JSON line per model invocation) shows how often each run really executed.
+
+Skipped unless run as root with Slurm installed (scripts/install-deps.sh).
+"""
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from slurm_cluster import SlurmCluster, skip_reason, slurm_available
+
+pytestmark = pytest.mark.skipif(not slurm_available(), reason=skip_reason())
+
+
+def _interrupt_on_sigterm(*_):
+    raise KeyboardInterrupt("SIGTERM")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    c = SlurmCluster()
+    try:
+        c.start()
+        yield c
+    finally:
+        c.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture
+def slurm(cosmos, emulator_bin, cluster, tmp_path):
+    """`cosmos` whose environment reaches the cluster, with the emulator installed on the
+    "shared file system" (here: this machine's), and a helper that adds slurm hosts."""
+    cosmos.env.update(cluster.env({}))
+    emu = cosmos.root / "cosmos-transfer1"
+    cosmos.run("emulator", "install", emu)
+    cosmos.record = cosmos.root / "record.jsonl"
+
+    def add_host(name, *args, scale="0.02", env=None):
+        full_env = {"COSMOS_EMULATOR_TIME_SCALE": scale, "COSMOS_EMULATOR_STRICT": "1",
+                    "COSMOS_EMULATOR_RECORD": str(cosmos.record),
+                    "COSMOS_EMULATOR_GPU_DIR": str(cosmos.root / "gpus")}
+        full_env.update(env or {})
+        argv = ["hosts", "add", name, "--kind", "slurm", "--partition", "debug",
+                "--shared-dir", cosmos.root / "shared", "--cosmos-dir", emu,
+                "--torchrun", f"{emu}/bin/torchrun", "--gpus-per-node", "4", *args]
+        for k, v in full_env.items():
+            argv += ["--env", f"{k}={v}"]
+        return cosmos.json(*argv)
+
+    cosmos.add_host = add_host
+    return cosmos
+
+
+def loads(record: Path):
+    """Model invocations from the emulator's record: (job key, exit code, GPUs, samples)."""
+    out = []
+    if not record.exists():
+        return out
+    for line in record.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("mode") != "torchrun":
+            continue
+        folder = entry["args"].get("video_save_folder") or ""
+        key = next(p for p in Path(folder).parts if p.startswith(("rs_", "bat_")))
+        out.append({"key": key, "exit": entry.get("exit_code"), "gpus": entry.get("gpus"),
+                    "samples": entry.get("samples", []), "start": entry.get("hold_start_ms"),
+                    "end": entry.get("hold_end_ms")})
+    return out
+
+
+def slurm_job_id(cosmos, run_or_batch):
+    return (cosmos.root / "shared" / "jobs" / run_or_batch / "slurm_job_id").read_text().strip()
+
+
+def wait_status(cosmos, run, statuses, timeout=120, proc=None):
+    deadline = time.monotonic() + timeout
+    shown = {}
+    while time.monotonic() < deadline:
+        shown = cosmos.json("show", run)
+        if shown["status"] in statuses:
+            return shown
+        if proc is not None and proc.poll() is not None and shown["status"] not in statuses:
+            break
+        time.sleep(0.2)
+    pytest.fail(f"run {run} is {shown.get('status')} after {timeout}s, not in {statuses}")
+
+
+def test_single_run_is_a_slurm_job_and_status_shows_the_partition(slurm, input_set):
+    host = slurm.add_host("cluster")
+    assert host["kind"] == "slurm" and host["partition"] == "debug"
+    pid = slurm.json("create", "prompt", "a foggy harbour at dawn", input_set)["id"]
+    [run] = slurm.json("inference", pid, "--host", "cluster", "--weight", "depth=0.6")
+    assert run["status"] == "succeeded", run
+    shown = slurm.json("show", run["id"])
+    assert Path(shown["output_video"]).is_file()
+    job_dir = slurm.root / "shared" / "jobs" / run["id"]
+    script = (job_dir / "job.sbatch").read_text()
+    assert "#SBATCH --partition=debug" in script and "#SBATCH --gres=gpu:1" in script
+    assert f"#SBATCH --job-name=cosmos-{run['id']}" in script
+    assert "CUDA_VISIBLE_DEVICES" not in script  # Slurm binds the GPUs
+    assert slurm_job_id(slurm, run["id"]).isdigit()
+    assert "Saved video to" in (slurm.data_dir / "runs" / run["id"] / "run.log").read_text()
+    [load] = [x for x in loads(slurm.record) if x["key"] == run["id"]]
+    assert load["exit"] == 0 and len(load["gpus"]) == 1
+    status = slurm.json("status", "cluster")[0]
+    assert status["reachable"] and status["partition"] == "debug"
+    assert status["gpus_total"] == 4 and status["gpus_free"] == 4, status
+    assert [n["name"] for n in status["nodes"]] and status["jobs"] == []
+    text = slurm.run("status", "cluster").stdout
+    assert "slurm partition debug" in text and "4 of 4 GPUs free" in text
+    assert "Saved video to" in slurm.run("logs", run["id"]).stdout
+
+
+def test_worker_keeps_jobs_in_flight_and_a_batch_is_one_job(slurm, input_set):
+    slurm.add_host("cluster", "--max-in-flight", "3", scale="0.05")
+    prompts = [slurm.json("create", "prompt", f"harbour number {i}", input_set)["id"]
+               for i in range(6)]
+    queued = slurm.json("inference", *prompts, "--weight", "depth=0.6", "--queue")
+    queued += slurm.json("inference", prompts[0], prompts[1], "--weight", "seg=0.3", "--queue")
+    runs = [q["run"] for q in queued]
+    worker = slurm.run("worker", "--host", "cluster", "--max-batch", "4", "--poll", "0.1", "--exit-when-idle",
+                       timeout=300)
+    shown = {r: slurm.json("show", r) for r in runs}
+    assert all(s["status"] == "succeeded" for s in shown.values()), (shown, worker.stderr)
+    assert all(Path(s["output_video"]).is_file() for s in shown.values())
+    # Each run executed exactly once; the 8 runs took fewer model loads (batches as one job).
+    all_loads = [x for x in loads(slurm.record) if x["exit"] == 0]
+    executed = {}
+    for load in all_loads:
+        for smp in load["samples"] or [{"index": 0}]:
+            key = (load["key"], smp.get("index", 0))
+            executed[key] = executed.get(key, 0) + 1
+    for r, s in shown.items():
+        assert executed.get((s.get("batch_id") or r, s.get("batch_index") or 0)) == 1, (r, executed)
+    batches = {s["batch_id"] for s in shown.values() if s.get("batch_id")}
+    assert batches and len(all_loads) < len(runs), (len(all_loads), batches)
+    for b in batches:
+        script = (slurm.root / "shared" / "jobs" / b / "job.sbatch").read_text()
+        assert "--batch_input_path" in script and f"--job-name=cosmos-{b}" in script
+    # Several Slurm jobs were in flight at once, on different (stand-in) GPUs.
+    spans = sorted((x["start"], x["end"], tuple(x["gpus"])) for x in all_loads)
+    overlapping = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:] if b[0] < a[1]]
+    assert overlapping, spans
+    assert all(a[2] != b[2] for a, b in overlapping), overlapping
+
+
+def test_kill_cancels_the_slurm_job(slurm, input_set):
+    slurm.add_host("cluster", scale="1")  # slow: minutes per run
+    pid = slurm.json("create", "prompt", "a slow harbour", input_set)["id"]
+    run = slurm.json("inference", pid, "--host", "cluster", "--queue")[0]["run"]
+    worker = subprocess.Popen([slurm.binary, "worker", "--host", "cluster", "--poll", "0.1", "--exit-when-idle"],
+                              env=dict(slurm.env), cwd=slurm.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_status(slurm, run, {"running"}, proc=worker)
+        deadline = time.monotonic() + 60
+        while not (slurm.root / "shared" / "jobs" / run / "slurm_job_id").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        job_id = slurm_job_id(slurm, run)
+        killed = slurm.run("kill", run, check=False)
+        assert killed.returncode == 0, killed.stderr
+        shown = wait_status(slurm, run, {"cancelled", "failed"}, timeout=60)
+        assert shown["status"] == "cancelled", shown
+        out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], env=slurm.env,
+                             capture_output=True, text=True, timeout=30)
+        assert out.stdout.strip() in ("", "CANCELLED", "COMPLETING"), out.stdout
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def test_crash_fails_with_its_log_and_time_limit_fails_with_timeout(slurm, input_set):
+    slurm.add_host("crashy", scale="0.02", env={"COSMOS_EMULATOR_FAIL": "crash"})
+    # Slurm's smallest time limit is a minute; at scale 1 the emulated load alone takes longer.
+    slurm.add_host("short", "--time", "1", scale="1")
+    pid = slurm.json("create", "prompt", "a harbour", input_set)["id"]
+    slow = subprocess.Popen([slurm.binary, "inference", pid, "--host", "short", "--json"],
+                            env=dict(slurm.env), cwd=slurm.root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        crashed = slurm.run("inference", pid, "--host", "crashy", check=False)
+        assert crashed.returncode != 0
+        runs = slurm.json("list", "runs")
+        crash_run = next(r for r in runs if r["host"] == "crashy")
+        assert crash_run["status"] == "failed", crash_run
+        assert "model failed" in crash_run["error"], crash_run
+        log = (slurm.data_dir / "runs" / crash_run["id"] / "run.log").read_text()
+        assert "Traceback" in log
+        out, err = slow.communicate(timeout=240)
+        timed = next(r for r in slurm.json("list", "runs") if r["host"] == "short")
+        assert timed["status"] == "failed", (timed, err)
+        assert "TIMEOUT" in timed["error"], timed
+        assert (slurm.data_dir / "runs" / timed["id"] / "run.log").is_file()
+    finally:
+        if slow.poll() is None:
+            slow.kill()
+            slow.wait()
+
+
+def test_job_requeued_by_slurm_after_it_finished_is_not_run_again(slurm, input_set, cluster):
+    slurm.add_host("cluster")
+    pid = slurm.json("create", "prompt", "a harbour", input_set)["id"]
+    [run] = slurm.json("inference", pid, "--host", "cluster")
+    assert run["status"] == "succeeded"
+    job_id = slurm_job_id(slurm, run["id"])
+    r = subprocess.run(["scontrol", "requeue", job_id], env=cluster.env(), capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    # Slurm holds a requeued batch job back for two minutes (BeginTime); let it start now.
+    deadline = time.monotonic() + 30
+    while subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
+                         env=cluster.env(), capture_output=True, timeout=30).returncode != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    job_log = slurm.root / "shared" / "jobs" / run["id"] / "run.log"
+    deadline = time.monotonic() + 90
+    while "not running it again" not in job_log.read_text():
+        assert time.monotonic() < deadline, job_log.read_text()[-2000:]
+        time.sleep(0.5)
+    assert len([x for x in loads(slurm.record) if x["key"] == run["id"]]) == 1
+    assert slurm.json("show", run["id"])["status"] == "succeeded"

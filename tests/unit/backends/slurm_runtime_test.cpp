@@ -1,0 +1,186 @@
+// The slurm host kind's runtime (backends/slurm_runtime): the files and commands it builds and
+// how it reads what its status command prints (scontrol output captured from Slurm 22.05.8).
+// The commands themselves run against a real cluster in tests/integration/test_slurm_backend.py.
+
+#include "backends/slurm_runtime.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cosmos::backends {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+runtime::LaunchRequest request() {
+    runtime::LaunchRequest r;
+    r.job_id = "rs_0123456789abcdef";
+    r.job_dir = "/shared/jobs/rs_0123456789abcdef";
+    r.command.argv = {"/opt/cosmos/bin/torchrun", "--nproc_per_node=2", "transfer.py", "--prompt", "it's $(rm -rf /)"};
+    r.command.env = {{"CUDA_VISIBLE_DEVICES", "0,1"}, {"PYTHONPATH", "/opt/cosmos"}};
+    r.command.cwd = "/opt/cosmos";
+    r.gpus = 2;
+    return r;
+}
+
+std::unique_ptr<runtime::Runtime> slurm() {
+    return make_slurm_runtime({"gpu", "proj", "2:00:00", 16});
+}
+
+// scontrol show job output of one job in `state` (as Slurm 22.05 prints it, trimmed).
+std::string scontrol(const std::string& state, const std::string& reason, const std::string& exit) {
+    return "JobId=42 JobName=cosmos-rs_0123456789abcdef\n   UserId=root(0) GroupId=root(0)\n"
+           "   JobState=" + state + " Reason=" + reason + " Dependency=(null)\n"
+           "   Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=" + exit + "\n"
+           "   NodeList=vm\n   StdOut=/shared/jobs/rs_0123456789abcdef/run.log\n";
+}
+
+TEST(SlurmRuntime, ScriptRequestsTheJobsGpusAndLeavesDeviceBindingToSlurm) {
+    auto rt = slurm();
+    auto r = request();
+    r.secret_env = {{"HF_TOKEN", "hf_secret"}};
+    auto files = rt->launch_files(r);
+    ASSERT_EQ(files.size(), 2u);
+    EXPECT_EQ(files[0].path, r.job_dir + "/secret.env");
+    EXPECT_EQ(files[0].mode, 0600);
+    EXPECT_EQ(files[0].content, "export HF_TOKEN=hf_secret\n");
+    const auto& script = files[1].content;
+    EXPECT_EQ(files[1].path, r.job_dir + "/job.sbatch");
+    EXPECT_TRUE(contains(script, "#SBATCH --job-name=cosmos-rs_0123456789abcdef\n")) << script;
+    EXPECT_TRUE(contains(script, "#SBATCH --partition=gpu\n"));
+    EXPECT_TRUE(contains(script, "#SBATCH --account=proj\n"));
+    EXPECT_TRUE(contains(script, "#SBATCH --time=2:00:00\n"));
+    EXPECT_TRUE(contains(script, "#SBATCH --gres=gpu:2\n"));
+    EXPECT_TRUE(contains(script, "#SBATCH --cpus-per-task=16\n"));
+    EXPECT_TRUE(contains(script, "#SBATCH --output=" + r.job_dir + "/run.log\n"));
+    EXPECT_TRUE(contains(script, "#SBATCH --chdir=/opt/cosmos\n"));
+    EXPECT_FALSE(contains(script, "CUDA_VISIBLE_DEVICES"));
+    EXPECT_FALSE(contains(script, "hf_secret"));  // only in the 0600 file it sources
+    EXPECT_TRUE(contains(script, ". " + r.job_dir + "/secret.env; rm -f " + r.job_dir + "/secret.env"));
+    EXPECT_TRUE(contains(script, "--prompt 'it'\\''s $(rm -rf /)'\n")) << script;  // quoted, never run
+}
+
+TEST(SlurmRuntime, CommandsTakeTheJobDirAsAnArgument) {
+    auto rt = slurm();
+    auto r = request();
+    for (const auto& argv : {rt->launch_command(r), rt->status_command(r), rt->kill_command(r),
+                             rt->follow_log_command(r)}) {
+        ASSERT_EQ(argv.size(), 5u);
+        EXPECT_EQ(argv[0], "sh");
+        EXPECT_EQ(argv[4], r.job_dir);
+        EXPECT_FALSE(contains(argv[2], r.job_dir));  // the script text is constant
+    }
+    EXPECT_TRUE(contains(rt->launch_command(r)[2], "sbatch --parsable job.sbatch"));
+    EXPECT_TRUE(contains(rt->kill_command(r)[2], "scancel"));
+    EXPECT_EQ(rt->log_path(r), r.job_dir + "/run.log");
+    EXPECT_EQ(rt->name(), "slurm");
+}
+
+TEST(SlurmRuntime, ScriptThatCannotBeWrittenIsRefusedBeforeSbatch) {
+    auto rt = make_slurm_runtime({"gpu partition", "", "", 0});  // whitespace in a header value
+    auto r = request();
+    auto files = rt->launch_files(r);
+    for (const auto& f : files) {
+        EXPECT_NE(f.path, r.job_dir + "/job.sbatch");
+    }
+    auto argv = rt->launch_command(r);
+    ASSERT_EQ(argv.size(), 6u);
+    EXPECT_TRUE(contains(argv[5], "partition")) << argv[5];
+    EXPECT_FALSE(contains(argv[2], "sbatch"));
+}
+
+TEST(SlurmRuntime, StatusBeforeSubmissionAndFromTheRecordedExitCode) {
+    auto rt = slurm();
+    auto absent = rt->parse_status(0, "absent\n");
+    ASSERT_TRUE(absent);
+    EXPECT_EQ(absent->state, runtime::ProcessState::absent);
+    auto done = rt->parse_status(0, "exited 0\n");
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->state, runtime::ProcessState::exited);
+    EXPECT_EQ(done->exit_code, 0);
+    EXPECT_TRUE(done->reason.empty());
+}
+
+TEST(SlurmRuntime, PendingAndRunningJobsAreRunningWithTheirReason) {
+    auto rt = slurm();
+    auto pending = rt->parse_status(0, "slurm 42\n" + scontrol("PENDING", "Resources", "0:0"));
+    ASSERT_TRUE(pending) << pending.error().message;
+    EXPECT_EQ(pending->state, runtime::ProcessState::running);
+    EXPECT_EQ(pending->reason, "PENDING (Resources)");
+    auto running = rt->parse_status(0, "slurm 42\n" + scontrol("RUNNING", "None", "0:0"));
+    ASSERT_TRUE(running);
+    EXPECT_EQ(running->state, runtime::ProcessState::running);
+    EXPECT_EQ(running->reason, "RUNNING");
+}
+
+TEST(SlurmRuntime, TimeLimitAddsItsReasonToTheRecordedCode) {
+    auto rt = slurm();
+    auto timed = rt->parse_status(0, "exited 143\nslurm 42\n" + scontrol("TIMEOUT", "TimeLimit", "0:15"));
+    ASSERT_TRUE(timed) << timed.error().message;
+    EXPECT_EQ(timed->state, runtime::ProcessState::exited);
+    EXPECT_EQ(timed->exit_code, 143);
+    EXPECT_EQ(timed->reason, "TIMEOUT");
+    EXPECT_FALSE(timed->transient);
+    // Killed before the script could record anything.
+    auto killed = rt->parse_status(0, "slurm 42\n" + scontrol("TIMEOUT", "TimeLimit", "0:15"));
+    ASSERT_TRUE(killed);
+    EXPECT_EQ(killed->state, runtime::ProcessState::exited);
+    EXPECT_NE(killed->exit_code, 0);
+    EXPECT_EQ(killed->reason, "TIMEOUT");
+    // A model failure is the model's: its own code, no scheduler reason.
+    auto failed = rt->parse_status(0, "exited 1\nslurm 42\n" + scontrol("FAILED", "NonZeroExitCode", "1:0"));
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->exit_code, 1);
+    EXPECT_TRUE(failed->reason.empty()) << failed->reason;
+}
+
+TEST(SlurmRuntime, NodeFailureIsTransient) {
+    auto rt = slurm();
+    auto node = rt->parse_status(0, "slurm 42\n" + scontrol("NODE_FAIL", "NodeDown", "0:0"));
+    ASSERT_TRUE(node);
+    EXPECT_EQ(node->state, runtime::ProcessState::exited);
+    EXPECT_TRUE(node->transient);
+    EXPECT_EQ(node->reason, "NODE_FAIL");
+    auto preempted = rt->parse_status(0, "slurm 42\n" + scontrol("PREEMPTED", "None", "0:15"));
+    ASSERT_TRUE(preempted);
+    EXPECT_TRUE(preempted->transient);
+}
+
+TEST(SlurmRuntime, ForgottenJobAndUnreachableController) {
+    auto rt = slurm();
+    auto gone = rt->parse_status(0, "slurm 42\nslurm_load_jobs error: Invalid job id specified\n");
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->state, runtime::ProcessState::exited);
+    EXPECT_EQ(gone->exit_code, -1);
+    EXPECT_TRUE(contains(gone->reason, "Slurm job 42 ended without recording an exit code"));
+    auto down = rt->parse_status(0, "slurm 42\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n");
+    ASSERT_FALSE(down);  // unknown is not "ended": the watcher asks again
+    EXPECT_EQ(down.error().code, core::ErrorCode::remote_failed);
+}
+
+TEST(SlurmStatus, SinfoNodesAndGpuCounts) {
+    EXPECT_EQ(gres_gpu_count("gpu:4"), 4);
+    EXPECT_EQ(gres_gpu_count("gpu:a100:2(IDX:0-1),gpu:v100:1(IDX:3)"), 3);
+    EXPECT_EQ(gres_gpu_count("gpu:a100:8(S:0-1)"), 8);
+    EXPECT_EQ(gres_gpu_count("(null)"), 0);
+    EXPECT_EQ(gres_gpu_count("gpu:0"), 0);
+    auto nodes = parse_sinfo_nodes("vm|mixed|gpu:4|gpu:2|\nn2|drained|gpu:a100:8(S:0-1)|gpu:a100:0|\n"
+                                   "vm|mixed|gpu:4|gpu:2|\ngarbage\n");
+    ASSERT_EQ(nodes.size(), 2u);
+    EXPECT_EQ(nodes[0].name, "vm");
+    EXPECT_EQ(nodes[0].state, "mixed");
+    EXPECT_EQ(nodes[0].gpus, 4);
+    EXPECT_EQ(nodes[0].gpus_used, 2);
+    EXPECT_EQ(nodes[1].gpus, 8);
+    EXPECT_EQ(nodes[1].gpus_used, 0);
+    auto jobs = parse_squeue_partition("41|cosmos-rs_1|RUNNING|None\n42|someone-else|PENDING|Priority\n"
+                                       "43|cosmos-bat_2|PENDING|Resources\n");
+    ASSERT_EQ(jobs.size(), 2u);
+    EXPECT_EQ(jobs[0].job_id, "41");
+    EXPECT_EQ(jobs[1].name, "cosmos-bat_2");
+    EXPECT_EQ(jobs[1].reason, "Resources");
+}
+
+}  // namespace
+}  // namespace cosmos::backends

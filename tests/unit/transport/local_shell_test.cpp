@@ -1,0 +1,91 @@
+// LocalShell: transport::Shell on this machine (the Slurm login node case).
+
+#include "transport/local_shell.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+namespace cosmos::transport {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalShellTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = fs::temp_directory_path() / ("local-shell-" + std::to_string(::getpid()));
+        fs::create_directories(m_dir);
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+    std::string path(const std::string& name) const { return (m_dir / name).string(); }
+
+    LocalShell shell;
+    fs::path m_dir;
+};
+
+TEST_F(LocalShellTest, RunSeparatesOutputStreamsAndFeedsStdin) {
+    auto r = shell.run({"sh", "-c", "cat; echo err >&2; exit 3"}, {"hello $(not run)\n", std::chrono::seconds(10)});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->exit_code, 3);
+    EXPECT_EQ(r->out, "hello $(not run)\n");
+    EXPECT_EQ(r->err, "err\n");
+}
+
+TEST_F(LocalShellTest, RunTimesOutAndMissingProgramIsNotFound) {
+    auto slow = shell.run({"sleep", "5"}, {"", std::chrono::milliseconds(200)});
+    ASSERT_FALSE(slow);
+    EXPECT_EQ(slow.error().code, core::ErrorCode::timeout);
+    auto missing = shell.run({"no-such-program-cosmos"});
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, core::ErrorCode::not_found);
+}
+
+TEST_F(LocalShellTest, FilesAreWrittenAtomicallyWithTheirMode) {
+    ASSERT_TRUE(shell.make_dirs(path("a/b")));
+    ASSERT_TRUE(shell.write_file(path("a/b/secret.env"), "export T=1\n", 0600));
+    struct ::stat st {};
+    ASSERT_EQ(::stat(path("a/b/secret.env").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    auto text = shell.read_file(path("a/b/secret.env"));
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "export T=1\n");
+    auto info = shell.stat(path("a/b/secret.env"));
+    ASSERT_TRUE(info && *info);
+    EXPECT_EQ((*info)->size, 11u);
+    auto none = shell.stat(path("nothing"));
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    auto names = shell.list_dir(path("a/b"));
+    ASSERT_TRUE(names);
+    EXPECT_EQ(*names, std::vector<std::string>{"secret.env"});
+    EXPECT_FALSE(shell.read_file(path("a/b/secret.env"), 4));  // larger than allowed
+}
+
+TEST_F(LocalShellTest, UploadCopiesThroughPartAndResumes) {
+    std::string data(3 << 20, 'x');
+    { std::ofstream(path("src.bin"), std::ios::binary) << data; }
+    { std::ofstream(path("dst.bin.part"), std::ios::binary) << data.substr(0, 1 << 20); }
+    std::uint64_t last = 0;
+    auto sent = shell.upload(path("src.bin"), path("dst.bin"), [&](const TransferProgress& p) { last = p.done; });
+    ASSERT_TRUE(sent) << sent.error().message;
+    EXPECT_EQ(*sent, 2u << 20);  // the first MiB was there already
+    EXPECT_EQ(last, 3u << 20);
+    EXPECT_FALSE(fs::exists(path("dst.bin.part")));
+    EXPECT_EQ(fs::file_size(path("dst.bin")), data.size());
+}
+
+TEST_F(LocalShellTest, StreamDeliversLinesAndExitCode) {
+    std::vector<std::string> lines;
+    auto code = shell.stream({"sh", "-c", "echo one; echo two; exit 4"},
+                             [&](std::string_view l) { lines.emplace_back(l); });
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 4);
+    EXPECT_EQ(lines, (std::vector<std::string>{"one", "two"}));
+}
+
+}  // namespace
+}  // namespace cosmos::transport
