@@ -76,8 +76,9 @@ fi
 exit 0)SH";
 
 // $1 = job dir. Prints run.log from its first byte as it grows until the job ended: squeue no
-// longer lists it (asked every second; a controller that does not answer is asked again, never
-// taken for an ended job), or its exit code was recorded 10 s ago. Waiting for Slurm to let go
+// longer lists it (asked every 5 s, and every 0.25 s once the exit code is recorded: hundreds
+// of jobs in flight must not flood the controller; one that does not answer is asked again,
+// never taken for an ended job), or its exit code was recorded 10 s ago. Waiting for Slurm to let go
 // of the job lets status read its final state (TIMEOUT...). The end is seen before the last
 // read, so nothing the job wrote is left out.
 constexpr const char* k_follow = R"SH(dir=$1
@@ -98,7 +99,7 @@ while :; do
     recorded=$((${recorded:-0} + 1))
     [ "$recorded" -gt 40 ] && end=1
   fi
-  if [ "$end" = 0 ] && { [ $((n % 4)) -eq 0 ] || [ -f exit_code ]; }; then
+  if [ "$end" = 0 ] && { [ $((n % 20)) -eq 0 ] || [ -f exit_code ]; }; then
     if st=$(squeue -h -j "$id" -o %T 2>&1); then
       [ -z "$st" ] && end=1
     else
