@@ -260,6 +260,10 @@ core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& re
             return s;
         }
     }
+    if (host.config.kind == "slurm" && host.shell->stat(request.job_dir + "/job.sbatch").value_or(std::nullopt)) {
+        // Submitted together with the jobs other threads submit now (one array for many).
+        return submit_slurm_job(host, request);
+    }
     COSMOS_TRY(auto r, host.shell->run(host.runtime->launch_command(request)));
     return require_ok(r, fmt::format("starting run {} ({} runtime)", request.job_id, host.runtime->name()), host);
 }

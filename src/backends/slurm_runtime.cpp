@@ -1,10 +1,15 @@
 #include "backends/slurm_runtime.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "backends/slurm_job.hpp"
+#include "core/ids.hpp"
 #include "core/redact.hpp"
 #include "core/shell_quote.hpp"
 
@@ -15,31 +20,46 @@ using core::fail;
 
 namespace {
 
-// $1 = job dir. Submits job.sbatch: refuses while Slurm still holds the job of this dir, keeps
-// the files of an earlier attempt under its id, records the new id atomically. sbatch's own
-// errors reach stderr.
-constexpr const char* k_submit = R"SH(dir=$1
-cd "$dir" || exit 1
-if [ -s slurm_job_id ]; then
-  old=$(cat slurm_job_id)
+// Submits one job or one array. $1 = the script to submit, then the job dirs it runs (one; or
+// one per array task, in task order). Refuses while Slurm still holds the job of any of those
+// dirs; keeps the files of an earlier attempt under its id; records each dir's id (N, or N_TASK
+// for an array) atomically. sbatch's own errors reach stderr.
+constexpr const char* k_submit = R"SH(script=$1
+shift
+for dir in "$@"; do
+  old=$(cat "$dir/slurm_job_id" 2>/dev/null) || old=
+  [ -n "$old" ] || continue
   if st=$(squeue -h -j "$old" -o %T 2>/dev/null) && [ -n "$st" ]; then
-    rm -f secret.env
+    for d in "$@"; do rm -f "$d/secret.env"; done
     echo "cosmos: the job in $dir is already Slurm job $old ($st): attach to it instead of submitting it again" >&2
     exit 3
   fi
   for f in run.log exit_code slurm_job_id; do
-    if [ -f "$f" ]; then mv -f "$f" "$f.$old"; fi
+    if [ -f "$dir/$f" ]; then mv -f "$dir/$f" "$dir/$f.$old"; fi
   done
-fi
-out=$(sbatch --parsable job.sbatch) || { rm -f secret.env; exit 1; }
+done
+out=$(sbatch --parsable "$script") || { for d in "$@"; do rm -f "$d/secret.env"; done; exit 1; }
 id=${out##*
 }
 id=${id%%;*}
 case $id in
-'' | *[!0-9]*) rm -f secret.env; echo "cosmos: sbatch printed no job id: $out" >&2; exit 1 ;;
+'' | *[!0-9]*) for d in "$@"; do rm -f "$d/secret.env"; done; echo "cosmos: sbatch printed no job id: $out" >&2; exit 1 ;;
 esac
-printf '%s\n' "$id" >slurm_job_id.tmp && mv -f slurm_job_id.tmp slurm_job_id
+if [ "$#" -eq 1 ]; then
+  printf '%s\n' "$id" >"$1/slurm_job_id.tmp" && mv -f "$1/slurm_job_id.tmp" "$1/slurm_job_id"
+else
+  i=0
+  for dir in "$@"; do
+    printf '%s\n' "${id}_$i" >"$dir/slurm_job_id.tmp" && mv -f "$dir/slurm_job_id.tmp" "$dir/slurm_job_id"
+    i=$((i + 1))
+  done
+fi
 echo "submitted Slurm job $id")SH";
+
+// The body of an array task: runs the job.sbatch of the task's job dir (its #SBATCH lines are
+// comments to bash) with its output appended to that dir's run.log.
+constexpr const char* k_array_task =
+    "dirs=(\"$@\"); dir=${dirs[$SLURM_ARRAY_TASK_ID]}; exec >>\"$dir/run.log\" 2>&1; exec bash \"$dir/job.sbatch\"";
 
 // $1 = job dir. `exited CODE` once the script recorded one (followed, for a non-zero code, by
 // what Slurm says: a time limit or a cancel ends the script with 143 too), `absent` before any
@@ -52,7 +72,7 @@ if [ -f "$dir/exit_code" ]; then
   [ "$code" = 0 ] && exit 0
 fi
 id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
-case $id in '' | *[!0-9]*) [ -z "$code" ] && echo absent; exit 0 ;; esac
+case $id in '' | *[!0-9_]*) [ -z "$code" ] && echo absent; exit 0 ;; esac
 echo "slurm $id"
 scontrol show job "$id" 2>&1
 exit 0)SH";
@@ -61,7 +81,7 @@ exit 0)SH";
 // records 143 as the exit code when the script could not (it was killed).
 constexpr const char* k_kill = R"SH(dir=$1
 id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
-case $id in '' | *[!0-9]*) exit 0 ;; esac
+case $id in '' | *[!0-9_]*) exit 0 ;; esac
 scancel "$id" 2>/dev/null
 i=0
 while [ "$i" -lt 50 ]; do
@@ -85,7 +105,7 @@ constexpr const char* k_follow = R"SH(dir=$1
 cd "$dir" 2>/dev/null || { echo "cosmos: no job in $dir" >&2; exit 1; }
 id=$(cat slurm_job_id 2>/dev/null) || id=
 case $id in
-'' | *[!0-9]*)
+'' | *[!0-9_]*)
   if [ -f run.log ]; then exec cat run.log; fi
   echo "cosmos: no Slurm job in $dir" >&2
   exit 1
@@ -160,7 +180,7 @@ public:
             return {"sh", "-c", "rm -f \"$1/secret.env\"; echo \"cosmos: $2\" >&2; exit 2", "cosmos-submit",
                     r.job_dir, script.error().message};
         }
-        return {"sh", "-c", k_submit, "cosmos-submit", r.job_dir};
+        return {"sh", "-c", k_submit, "cosmos-submit", r.job_dir + "/job.sbatch", r.job_dir};
     }
 
     std::vector<std::string> status_command(const runtime::LaunchRequest& r) const override {
@@ -307,6 +327,132 @@ std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings) {
 }
 
 std::string slurm_job_name(const std::string& job_id) { return "cosmos-" + job_id; }
+
+namespace {
+
+// Jobs waiting to be submitted together (see submit_slurm_job).
+struct ArrayMember {
+    std::string job_dir;
+    core::Status result;
+    bool done = false;
+};
+
+struct ArrayGroup {
+    std::vector<ArrayMember*> members;
+    bool open = true;
+};
+
+std::mutex g_groups_mutex;
+std::condition_variable g_groups_done;
+std::map<std::string, std::shared_ptr<ArrayGroup>> g_open_groups;
+
+// Runs the submit script for `script` and `dirs` on the host.
+core::Status run_submit(const RemoteHost& host, const std::string& script, const std::vector<std::string>& dirs) {
+    std::vector<std::string> argv{"sh", "-c", k_submit, "cosmos-submit", script};
+    argv.insert(argv.end(), dirs.begin(), dirs.end());
+    COSMOS_TRY(auto r, host.shell->run(argv));
+    if (r.exit_code != 0) {
+        std::string why = core::redact(r.err.empty() ? r.out : r.err);
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
+            why.pop_back();
+        }
+        return fail(r.exit_code == 3 ? ErrorCode::conflict : ErrorCode::remote_failed,
+                    fmt::format("submitting to Slurm on host {} failed: {}", host.config.name, why),
+                    "see `cosmos status " + host.config.name + "` and the partition's limits");
+    }
+    return {};
+}
+
+// Submits the job dirs of one group: a plain job for one, an array for several.
+core::Status submit_group(const RemoteHost& host, const runtime::LaunchRequest& first, const std::vector<std::string>& dirs) {
+    if (dirs.size() == 1) {
+        return run_submit(host, dirs.front() + "/job.sbatch", dirs);
+    }
+    auto settings = slurm_settings(host.config);
+    std::string name = "cosmos-array-" + core::new_id(core::IdKind::job).substr(4, 12);
+    std::string arrays = host.work_dir + "/arrays";
+    SlurmJobSpec spec;
+    spec.job_name = name;
+    spec.partition = settings.partition;
+    if (!settings.account.empty()) {
+        spec.account = settings.account;
+    }
+    if (!settings.time_limit.empty()) {
+        spec.time_limit = settings.time_limit;
+    }
+    if (settings.cpus_per_task > 0) {
+        spec.cpus_per_task = settings.cpus_per_task;
+    }
+    spec.gpus = std::max(1, first.gpus);
+    spec.output_path = "/dev/null";  // each task appends to its own job dir's run.log
+    spec.work_dir = host.work_dir;
+    spec.exit_code_path = arrays + "/" + name + ".exit";
+    spec.array_size = static_cast<int>(dirs.size());
+    spec.command = {"bash", "-c", k_array_task, "cosmos-array"};
+    spec.command.insert(spec.command.end(), dirs.begin(), dirs.end());
+    COSMOS_TRY(auto script, slurm_batch_script(spec));
+    if (auto s = host.shell->make_dirs(arrays); !s) {
+        return s;
+    }
+    std::string path = arrays + "/" + name + ".sbatch";
+    if (auto s = host.shell->write_file(path, script); !s) {
+        return s;
+    }
+    return run_submit(host, path, dirs);
+}
+
+}  // namespace
+
+core::Status submit_slurm_job(const RemoteHost& host,
+                              const runtime::LaunchRequest& request,
+                              std::chrono::milliseconds window) {
+    auto settings = slurm_settings(host.config);
+    // Only jobs whose #SBATCH header would be the same can share an array.
+    std::string key = fmt::format("{}|{}|{}|{}|{}|{}", host.config.name, settings.partition, settings.account,
+                                  settings.time_limit, settings.cpus_per_task, std::max(1, request.gpus));
+    ArrayMember me{request.job_dir, {}, false};
+    std::shared_ptr<ArrayGroup> group;
+    bool leader = false;
+    {
+        std::lock_guard lock(g_groups_mutex);
+        auto it = g_open_groups.find(key);
+        if (it != g_open_groups.end() && it->second->open) {
+            group = it->second;
+        } else {
+            group = std::make_shared<ArrayGroup>();
+            g_open_groups[key] = group;
+            leader = true;
+        }
+        group->members.push_back(&me);
+    }
+    if (!leader) {
+        std::unique_lock lock(g_groups_mutex);
+        g_groups_done.wait(lock, [&me] { return me.done; });
+        return me.result;
+    }
+    std::this_thread::sleep_for(window);
+    std::vector<std::string> dirs;
+    {
+        std::lock_guard lock(g_groups_mutex);
+        group->open = false;
+        if (auto it = g_open_groups.find(key); it != g_open_groups.end() && it->second == group) {
+            g_open_groups.erase(it);
+        }
+        for (const auto* m : group->members) {
+            dirs.push_back(m->job_dir);
+        }
+    }
+    core::Status result = submit_group(host, request, dirs);
+    {
+        std::lock_guard lock(g_groups_mutex);
+        for (auto* m : group->members) {
+            m->result = result;
+            m->done = true;
+        }
+    }
+    g_groups_done.notify_all();
+    return result;
+}
 
 SlurmHostStatus slurm_host_status(const RemoteHost& host) {
     SlurmHostStatus st;

@@ -20,6 +20,7 @@
 // the model in the foreground in the node's Python environment (`native`); Slurm binds the GPUs
 // (CUDA_VISIBLE_DEVICES is Slurm's, never ours). docs/slurm.md.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,16 @@ std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings);
 
 // The Slurm job name of a cosmos job: "cosmos-" + its id (run or batch).
 std::string slurm_job_name(const std::string& job_id);
+
+// Submits the staged job `request` (its launch files written) on slurm host `host`. Jobs this
+// process submits to the same host with the same resources within `window` of each other go
+// in together: several become one job array (one sbatch, one scheduler entry; each task runs
+// its job dir's own job.sbatch, so each dir keeps its script, log and exit code, and gets the
+// task's id N_TASK), a lone one a plain job. Fails with invalid_input for a script the
+// header cannot carry, remote_failed with sbatch's message when Slurm refuses.
+core::Status submit_slurm_job(const RemoteHost& host,
+                              const runtime::LaunchRequest& request,
+                              std::chrono::milliseconds window = std::chrono::milliseconds(300));
 
 // `cosmos status` of a slurm host: its partition's nodes and GPUs (sinfo) and our jobs in it
 // (squeue). Never fails: problems are reported in `error`.

@@ -3,8 +3,9 @@ slurmctld and slurmd with 4 stand-in GPUs): `cosmos` submits with sbatch on this
 without --address is the login node itself), the emulator runs as the body of the Slurm job, and
 runs end as Slurm and the emulator say.
 
-Covered: a single run; the queue's worker keeping several Slurm jobs in flight and one batch of
-compatible runs as one Slurm job (one model load); `cosmos kill` → scancel; an emulator crash →
+Covered: a single run; the queue's worker keeping several Slurm jobs in flight, one batch of
+compatible runs as one Slurm job (one model load) and the groups it claims together as one job
+array; `cosmos kill` → scancel; an emulator crash →
 failed with its log; Slurm's time limit → failed with reason TIMEOUT; a job Slurm requeues after
 it finished is not run again; `cosmos status HOST` and `cosmos logs`. The emulator's record file
 (one JSON line per model invocation) shows how often each run really executed.
@@ -151,6 +152,15 @@ def test_worker_keeps_jobs_in_flight_and_a_batch_is_one_job(slurm, input_set):
     for b in batches:
         script = (slurm.root / "shared" / "jobs" / b / "job.sbatch").read_text()
         assert "--batch_input_path" in script and f"--job-name=cosmos-{b}" in script
+    # The groups claimed together went to Slurm as one job array: one sbatch, one task each.
+    ids = {d.name: (d / "slurm_job_id").read_text().strip()
+           for d in (slurm.root / "shared" / "jobs").iterdir()}
+    tasks = [i for i in ids.values() if "_" in i]
+    assert tasks, ids
+    arrays = list((slurm.root / "shared" / "arrays").glob("*.sbatch"))
+    assert arrays, ids
+    text = arrays[0].read_text()
+    assert "#SBATCH --array=0-" in text and "#SBATCH --gres=gpu:1" in text, text
     # Several Slurm jobs were in flight at once, on different (stand-in) GPUs.
     spans = sorted((x["start"], x["end"], tuple(x["gpus"])) for x in all_loads)
     overlapping = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:] if b[0] < a[1]]
