@@ -314,7 +314,9 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                                "After each run succeeds, upscale its output to 4K (optional "
                                "weight, default 0.5); with --queue an upscale run is queued "
                                "after each run")
-                   ->expected(0, 1);
+                   ->expected(0, 1)
+                   // given without a weight: CLI11 records this (else it records nothing)
+                   ->default_str(fmt::format("{}", model::k_default_upscale_weight));
     a->binding.add_to(*cmd);
     add_supply_flags(cmd, a->supply);
     cmd->footer(

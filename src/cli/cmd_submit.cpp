@@ -11,6 +11,7 @@
 #include "cli/context.hpp"
 #include "cli/run_options.hpp"
 #include "cli/submit_output.hpp"
+#include "model/upscale_command.hpp"
 #include "services/batch_file.hpp"
 #include "services/submit.hpp"
 #include "services/sweep.hpp"
@@ -71,7 +72,9 @@ void add_sweep_command(CLI::App& parent, Context& ctx) {
                                a->upscale,
                                "Also queue an upscale to 4K of each run, after it (optional "
                                "weight, default 0.5)")
-                   ->expected(0, 1);
+                   ->expected(0, 1)
+                   // given without a weight: CLI11 records this (else it records nothing)
+                   ->default_str(fmt::format("{}", model::k_default_upscale_weight));
     cmd->add_flag("--dry-run", a->dry_run, "Print the runs the sweep would queue; create nothing");
     cmd->add_option("--max", a->max_runs, "Refuse a sweep of more runs than this")
         ->capture_default_str();

@@ -88,6 +88,17 @@ num_steps = 500
     assert len(cosmos.json("queue")["jobs"]) == 3
 
 
+def test_upscale_flag_without_weight_queues_the_upscale(emulated, input_set):
+    """`--upscale` followed by another option (no weight) still queues the upscale, at 0.5."""
+    cosmos = emulated
+    pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+    for command in (["inference", pid, "--upscale", "--queue"],
+                    ["sweep", pid, "--seeds", "1", "--upscale"]):
+        queued = cosmos.json(*command)
+        assert [q["kind"] for q in queued] == ["transfer", "upscale"], (command, queued)
+        assert cosmos.json("show", queued[1]["run"])["params"]["weights"]["upscale"] == 0.5
+
+
 def test_upscale_queued_after_its_transfer_run(emulated, input_set):
     cosmos = emulated
     pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
