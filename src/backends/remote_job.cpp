@@ -235,6 +235,7 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
             in.gpu_ids.push_back(i);
         }
     }
+    staged.request.after_job_dirs = job.after_job_dirs;
     staged.request.gpus = job.kind == "enhance" ? 1 : static_cast<int>(in.gpu_ids.size());
     staged.request.command =
         job.kind == "enhance"

@@ -63,6 +63,8 @@ struct RemoteJobSpec {
     // (paths rewritten like the spec's) and passed as --batch_input_path. `run_id` is then the
     // batch id, which names the job dir and the process.
     std::vector<nlohmann::ordered_json> batch_lines;
+    // Job dirs (on the host) of jobs this one must wait for (slurm hosts: Slurm's afterok).
+    std::vector<std::string> after_job_dirs;
 };
 
 struct StagedJob {

@@ -149,6 +149,38 @@ bool is_env_name(const std::string& name) {
     return true;
 }
 
+// The batch job of `r`: the model command in the foreground, its output appended to
+// run.log, its exit code recorded in exit_code, secrets sourced from secret.env.
+SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::LaunchRequest& r) {
+    SlurmJobSpec spec;
+    spec.job_name = slurm_job_name(r.job_id);
+    spec.partition = settings.partition;
+    if (!settings.account.empty()) {
+        spec.account = settings.account;
+    }
+    if (!settings.time_limit.empty()) {
+        spec.time_limit = settings.time_limit;
+    }
+    if (settings.cpus_per_task > 0) {
+        spec.cpus_per_task = settings.cpus_per_task;
+    }
+    spec.gpus = std::max(1, r.gpus);
+    spec.output_path = r.job_dir + "/run.log";
+    spec.work_dir = r.command.cwd.empty() ? r.job_dir : r.command.cwd;
+    spec.exit_code_path = r.job_dir + "/exit_code";
+    spec.command = r.command.argv;
+    for (const auto& [k, v] : r.command.env) {
+        if (k != "CUDA_VISIBLE_DEVICES") {  // Slurm binds the job's GPUs, not us
+            spec.env[k] = v;
+        }
+    }
+    if (!r.secret_env.empty()) {
+        spec.source_file = r.job_dir + "/secret.env";
+    }
+    return spec;
+}
+
+
 class SlurmRuntime final : public runtime::Runtime {
 public:
     explicit SlurmRuntime(SlurmSettings settings) : m_settings(std::move(settings)) {}
@@ -156,7 +188,7 @@ public:
     std::string name() const override { return "slurm"; }
 
     std::vector<runtime::FileToWrite> launch_files(const runtime::LaunchRequest& r) const override {
-        SlurmJobSpec spec = job_spec(r);
+        SlurmJobSpec spec = slurm_job_spec(m_settings, r);
         std::vector<runtime::FileToWrite> files;
         if (!r.secret_env.empty()) {
             std::string content;
@@ -176,7 +208,7 @@ public:
     }
 
     std::vector<std::string> launch_command(const runtime::LaunchRequest& r) const override {
-        if (auto script = slurm_batch_script(job_spec(r)); !script) {
+        if (auto script = slurm_batch_script(slurm_job_spec(m_settings, r)); !script) {
             return {"sh", "-c", "rm -f \"$1/secret.env\"; echo \"cosmos: $2\" >&2; exit 2", "cosmos-submit",
                     r.job_dir, script.error().message};
         }
@@ -282,37 +314,6 @@ private:
         return seen;
     }
 
-    // The batch job of `r`: the model command in the foreground, its output appended to
-    // run.log, its exit code recorded in exit_code, secrets sourced from secret.env.
-    SlurmJobSpec job_spec(const runtime::LaunchRequest& r) const {
-        SlurmJobSpec spec;
-        spec.job_name = slurm_job_name(r.job_id);
-        spec.partition = m_settings.partition;
-        if (!m_settings.account.empty()) {
-            spec.account = m_settings.account;
-        }
-        if (!m_settings.time_limit.empty()) {
-            spec.time_limit = m_settings.time_limit;
-        }
-        if (m_settings.cpus_per_task > 0) {
-            spec.cpus_per_task = m_settings.cpus_per_task;
-        }
-        spec.gpus = std::max(1, r.gpus);
-        spec.output_path = r.job_dir + "/run.log";
-        spec.work_dir = r.command.cwd.empty() ? r.job_dir : r.command.cwd;
-        spec.exit_code_path = r.job_dir + "/exit_code";
-        spec.command = r.command.argv;
-        for (const auto& [k, v] : r.command.env) {
-            if (k != "CUDA_VISIBLE_DEVICES") {  // Slurm binds the job's GPUs, not us
-                spec.env[k] = v;
-            }
-        }
-        if (!r.secret_env.empty()) {
-            spec.source_file = r.job_dir + "/secret.env";
-        }
-        return spec;
-    }
-
     SlurmSettings m_settings;
 };
 
@@ -403,10 +404,58 @@ core::Status submit_group(const RemoteHost& host, const runtime::LaunchRequest& 
 
 }  // namespace
 
+// The Slurm job ids of the jobs in `dirs` that have not succeeded yet, waiting (10 minutes at
+// most) for each to be submitted. Fails with conflict when one already failed.
+core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, const std::vector<std::string>& dirs) {
+    std::vector<std::string> ids;
+    for (const auto& dir : dirs) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+        for (;;) {
+            if (auto code = host.shell->read_file(dir + "/exit_code", 64)) {
+                std::string c = *code;
+                while (!c.empty() && (c.back() == '\n' || c.back() == ' ')) {
+                    c.pop_back();
+                }
+                if (c != "0") {
+                    return fail(ErrorCode::conflict,
+                                fmt::format("the job this one waits for ({}) failed with exit code {}", dir, c));
+                }
+                break;  // succeeded already: nothing to wait for
+            }
+            if (auto id = host.shell->read_file(dir + "/slurm_job_id", 64)) {
+                std::string text = *id;
+                text.erase(text.find_last_not_of(" \n") + 1);
+                if (!text.empty()) {
+                    ids.push_back(text);
+                    break;
+                }
+            }
+            if (std::chrono::steady_clock::now() > deadline) {
+                return fail(ErrorCode::timeout,
+                            fmt::format("the job this one waits for ({}) was not submitted within 10 minutes", dir));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    }
+    return ids;
+}
+
 core::Status submit_slurm_job(const RemoteHost& host,
                               const runtime::LaunchRequest& request,
                               std::chrono::milliseconds window) {
     auto settings = slurm_settings(host.config);
+    if (!request.after_job_dirs.empty()) {
+        // A chain: submitted on its own, held by Slurm until its parents succeeded (and
+        // cancelled by Slurm when one fails: --kill-on-invalid-dep).
+        COSMOS_TRY(auto parents, parent_job_ids(host, request.after_job_dirs));
+        auto spec = slurm_job_spec(settings, request);
+        spec.dependency_afterok = parents;
+        COSMOS_TRY(auto script, slurm_batch_script(spec));
+        if (auto s = host.shell->write_file(request.job_dir + "/job.sbatch", script); !s) {
+            return s;
+        }
+        return run_submit(host, request.job_dir + "/job.sbatch", {request.job_dir});
+    }
     // Only jobs whose #SBATCH header would be the same can share an array.
     std::string key = fmt::format("{}|{}|{}|{}|{}|{}", host.config.name, settings.partition, settings.account,
                                   settings.time_limit, settings.cpus_per_task, std::max(1, request.gpus));

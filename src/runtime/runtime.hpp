@@ -57,6 +57,8 @@ struct LaunchRequest {
     // removed; never on any command line.
     std::map<std::string, std::string> secret_env;
     int gpus = 1;  // GPUs the job needs (runtimes that request them from a scheduler)
+    // Job dirs of jobs that must succeed first (slurm: --dependency=afterok on their Slurm jobs).
+    std::vector<std::string> after_job_dirs;
 };
 
 struct FileToWrite {

@@ -142,9 +142,20 @@ core::Result<store::RunRecord> execute_run(const App& app,
     if (auto s = check_inputs_exist(*prompt); !s) {
         return store::fail_run(app.db, run_id, s.error().message);
     }
-    COSMOS_TRY(auto spec, run_spec(app, *prompt, *run));
+    // An upscale whose transfer runs on this slurm host right now: its job waits for that one
+    // in Slurm (afterok) and reads the transfer's output where it will be written.
+    COSMOS_TRY(auto chained, chained_upscale(app, *run, host));
+    nlohmann::ordered_json spec;
+    if (chained) {
+        spec = chained->spec;
+    } else {
+        COSMOS_TRY(spec, run_spec(app, *prompt, *run));
+    }
     if (config::is_remote_host(host)) {
         RemoteExecuteOptions remote;
+        if (chained) {
+            remote.after_job_dirs.push_back(chained->parent_job_dir);
+        }
         remote.detach = options.detach;
         remote.gpu_ids = options.gpu_ids;
         remote.requeue_transient = options.requeue_transient;

@@ -111,8 +111,15 @@ core::Result<store::RunRecord> finish_run(const App& app,
         }
         return store::require_run(app.db, run.id);
     }
+    // Slurm cancelled it: scancel outside cosmos, or the job it waited for failed (afterok).
+    bool scheduler_cancelled = !cancelled && state.reason.rfind("CANCELLED", 0) == 0;
     if (cancelled) {
         error = "cancelled";
+    } else if (scheduler_cancelled) {
+        error = run.parent_run_id
+                    ? fmt::format("cancelled by Slurm: the job it waited for (run {}) did not succeed",
+                                  *run.parent_run_id)
+                    : std::string("cancelled by Slurm (scancel outside cosmos, or an administrator)");
     } else if (!state.reason.empty() && exit_code != 0) {
         error = scheduler_ended(state, tracker);
     } else if (state.state == runtime::ProcessState::absent || exit_code < 0) {
@@ -142,9 +149,9 @@ core::Result<store::RunRecord> finish_run(const App& app,
     if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
         return fail(s.error());
     }
-    store::RunStatus final_status = succeeded   ? store::RunStatus::succeeded
-                                    : cancelled ? store::RunStatus::cancelled
-                                                : store::RunStatus::failed;
+    store::RunStatus final_status = succeeded                           ? store::RunStatus::succeeded
+                                    : (cancelled || scheduler_cancelled) ? store::RunStatus::cancelled
+                                                                         : store::RunStatus::failed;
     COSMOS_TRY(bool ended, store::transition_run(app.db, run.id, final_status, error));
     (void)ended;
     if (sink) {
@@ -298,6 +305,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     job.frames = prompt.video.frames;
     job.num_steps = num_steps_flag(run);
     job.gpu_ids = options.gpu_ids;
+    job.after_job_dirs = options.after_job_dirs;
     backends::StageProgressFn progress;
     if (sink) {
         progress = [&sink, &run](const std::string& file, std::uint64_t done, std::uint64_t total) {

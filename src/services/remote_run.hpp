@@ -40,6 +40,7 @@ struct RemoteExecuteOptions {
     bool detach = false;  // return once the model started
     std::vector<int> gpu_ids;         // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
     bool requeue_transient = false;   // see ExecuteOptions::requeue_transient
+    std::vector<std::string> after_job_dirs;  // see backends::RemoteJobSpec::after_job_dirs
 };
 
 // Appends to `out` the local files `spec` names (input video, control videos, an upscaled run's

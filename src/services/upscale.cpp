@@ -6,10 +6,13 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "model/batch_file.hpp"
 #include "model/spec.hpp"
 #include "model/upscale_command.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
+#include "services/remote_run.hpp"
+#include "store/queue_store.hpp"
 #include "store/run_store.hpp"
 
 namespace cosmos::services {
@@ -80,6 +83,37 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
         return fail(s.error());
     }
     return run;
+}
+
+core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
+                                                            const store::RunRecord& run,
+                                                            const config::HostConfig& host) {
+    if (run.kind != "upscale" || host.kind != "slurm" || !run.parent_run_id) {
+        return std::optional<ChainedUpscale>();
+    }
+    COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
+    if (!parent || parent->status != store::RunStatus::running || parent->host != host.name) {
+        return std::optional<ChainedUpscale>();
+    }
+    // The parent's job dir follows from its claim: its batch's when it shares one, else its own.
+    COSMOS_TRY(auto job, store::job_for_run(app.db, parent->id));
+    if (!job || job->state != store::JobState::running) {
+        return std::optional<ChainedUpscale>();
+    }
+    COSMOS_TRY(auto remote, open_host(host));
+    std::string job_dir;
+    std::string video;
+    if (job->batch_id) {
+        job_dir = remote.job_dir(*job->batch_id);
+        video = job_dir + "/outputs/" + model::batch_output_video(job->batch_index.value_or(0));
+    } else {
+        job_dir = remote.job_dir(parent->id);
+        video = job_dir + "/outputs/output.mp4";
+    }
+    auto it = run.params.weights.find("upscale");
+    double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
+    COSMOS_TRY(auto spec, model::build_upscale_run_spec(model::UpscaleInput{video, weight}));
+    return std::optional<ChainedUpscale>(ChainedUpscale{std::move(spec), job_dir});
 }
 
 core::Result<nlohmann::ordered_json> run_spec(const App& app,

@@ -447,6 +447,18 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
         }
     }
     std::vector<std::unique_ptr<Active>> active;
+    // Whatever ends this function (an error of the store included), the threads working runs
+    // finish first: a joinable std::thread destroyed would abort the process.
+    struct JoinAll {
+        std::vector<std::unique_ptr<Active>>& threads;
+        ~JoinAll() {
+            for (auto& a : threads) {
+                if (a->thread.joinable()) {
+                    a->thread.join();
+                }
+            }
+        }
+    } join_all{active};
     Prestager prestager;
     std::int64_t last_renew = 0;
     auto spawn = [&](std::vector<store::JobRecord> jobs) {
@@ -510,6 +522,7 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
                     hosts.push_back({name,
                                      slurm ? h.max_in_flight : h.gpus,
                                      config::is_remote_host(h) && options.max_batch > 1,
+                                     slurm,
                                      slurm});
                 }
             }

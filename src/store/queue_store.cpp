@@ -348,6 +348,32 @@ std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, i
     return ids;
 }
 
+// Where a job depending on run `dep` may go: "" (anywhere) when `dep` succeeded; the host its
+// running job is on when that host chains; nothing otherwise.
+core::Result<std::optional<std::string>> chain_host(const Database& db,
+                                                    const std::string& dep,
+                                                    const std::vector<HostCapacity>& hosts) {
+    COSMOS_TRY(auto st,
+               db.prepare("SELECT r.status, (SELECT j.host FROM jobs j JOIN job_runs jr ON jr.job_id = "
+                          "j.id WHERE jr.run_id = r.id AND j.state = 'running' ORDER BY j.created_at "
+                          "DESC LIMIT 1) FROM runs r WHERE r.id = ?"));
+    st.bind(1, dep);
+    COSMOS_TRY(bool row, st.step());
+    if (!row) {
+        return std::optional<std::string>();
+    }
+    if (st.text(0) == "succeeded") {
+        return std::optional<std::string>(std::string());
+    }
+    auto host = st.opt_text(1);
+    for (const auto& h : hosts) {
+        if (host && h.chains && h.name == *host) {
+            return std::optional<std::string>(*host);
+        }
+    }
+    return std::optional<std::string>();
+}
+
 // Runs' worth of work the running jobs still have on their GPUs: 1 − progress of each running
 // run whose job still holds its GPUs.
 core::Result<double> work_in_flight(const Database& db) {
@@ -390,10 +416,35 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
                                "LEFT JOIN runs d ON d.id = j.depends_on WHERE j.state = 'queued' "
                                "AND j.paused = 0 AND j.cancel_requested = 0 AND "
                                "(j.not_before_ms IS NULL OR j.not_before_ms <= ?1) AND "
-                               "(j.depends_on IS NULL OR d.status = 'succeeded') "
+                               "(j.depends_on IS NULL OR d.status IN ('succeeded','running')) "
                                "ORDER BY j.priority DESC, j.position, j.created_at",
                                [&](Statement& st) { st.bind(1, req.now_ms); }));
-        for (const auto& job : candidates) {
+        std::size_t ready = 0;  // candidates whose dependency (if any) succeeded
+        for (const auto& c : candidates) {
+            if (c.depends_on) {
+                COSMOS_TRY(auto where, chain_host(db, *c.depends_on, {}));
+                if (!where || !where->empty()) {
+                    continue;
+                }
+            }
+            ++ready;
+        }
+        for (const auto& listed : candidates) {
+            JobRecord job = listed;
+            if (job.depends_on) {
+                // A dependency that has not succeeded yet runs now: only a host that chains
+                // (Slurm afterok) and runs it can take this job, and only that host.
+                COSMOS_TRY(auto host, chain_host(db, *job.depends_on, req.hosts));
+                if (!host) {
+                    continue;
+                }
+                if (!host->empty()) {
+                    if (job.want_host && *job.want_host != *host) {
+                        continue;
+                    }
+                    job.want_host = *host;
+                }
+            }
             COSMOS_TRY(const HostCapacity* best, place(db, job, req.hosts, used));
             if (best == nullptr) {
                 continue;  // does not fit now; a smaller job behind it may (backfill)
@@ -410,7 +461,7 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
                     slots += h.gpus / std::max(1, slots_of(h, job));
                 }
                 COSMOS_TRY(double running_left, work_in_flight(db));
-                double work = static_cast<double>(candidates.size()) + running_left;
+                double work = static_cast<double>(ready) + running_left;
                 // Rounded down: the work in flight is counted in whole lines (a line being
                 // generated counts as not started) and without the load a new batch pays, so
                 // it is an overestimate; rounding up made the last GPUs to start take a run more
@@ -419,9 +470,16 @@ core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const Claim
                 int cap = std::max(1, std::min(req.max_batch, share));
                 std::vector<const JobRecord*> compatible;
                 for (const auto& other : candidates) {
-                    if (&other != &job && other.batch_key == job.batch_key &&
+                    if (other.id != job.id && other.batch_key == job.batch_key &&
                         other.gpus == job.gpus &&
                         (!other.want_host || *other.want_host == best->name)) {
+                        if (other.depends_on) {
+                            // Only a job whose dependency succeeded joins a batch.
+                            COSMOS_TRY(auto where, chain_host(db, *other.depends_on, {}));
+                            if (!where || !where->empty()) {
+                                continue;
+                            }
+                        }
                         compatible.push_back(&other);
                     }
                 }

@@ -79,6 +79,9 @@ struct HostCapacity {
     // `gpus` counts jobs, not GPUs: each job takes one slot whatever its GPU count (a Slurm
     // partition, where `gpus` is the number of jobs kept submitted and Slurm places them).
     bool slots_are_jobs = false;
+    // The host's scheduler can hold a job until another succeeded (Slurm's afterok): a job whose
+    // dependency runs here now may be claimed onto this host at once instead of after it.
+    bool chains = false;
 };
 
 struct ClaimRequest {
@@ -90,8 +93,9 @@ struct ClaimRequest {
 };
 
 // Claims the first claimable job that fits on one of `req.hosts`, giving it the lowest free
-// GPU ids. Claimable: queued, not paused, past its backoff, its dependency (if any) succeeded,
-// and the queue not paused. Before choosing, jobs whose dependency failed or was cancelled are
+// GPU ids. Claimable: queued, not paused, past its backoff, its dependency (if any) succeeded
+// — or runs now on a host that `chains`, which it is then placed on — and the queue not
+// paused. Before choosing, jobs whose dependency failed or was cancelled are
 // cancelled with their runs. The host: one where a job of the same batch key runs or ran last
 // (warm), else the one with the most free GPUs. When the job has a batch key, the host batches
 // and `req.max_batch` > 1, later claimable jobs of the same key, GPU count and host join it, up

@@ -246,3 +246,35 @@ def test_job_requeued_by_slurm_after_it_finished_is_not_run_again(slurm, input_s
         time.sleep(0.5)
     assert len([x for x in loads(slurm.record) if x["key"] == run["id"]]) == 1
     assert slurm.json("show", run["id"])["status"] == "succeeded"
+
+
+def test_upscale_is_chained_to_its_transfer_with_afterok(slurm, input_set):
+    """The upscale of a queued transfer is submitted while the transfer still runs, held by
+    Slurm until it succeeded (--dependency=afterok), and reads its video from the shared dir.
+    When the transfer fails, Slurm cancels the upscale (--kill-on-invalid-dep)."""
+    slurm.add_host("cluster", scale="0.1")
+    slurm.add_host("crashy", scale="0.05", env={"COSMOS_EMULATOR_FAIL": "crash"})
+    pid = slurm.json("create", "prompt", "a harbour", input_set)["id"]
+    ok = slurm.json("inference", pid, "--host", "cluster", "--upscale", "0.6", "--queue")
+    bad = slurm.json("inference", pid, "--host", "crashy", "--upscale", "--queue")
+    assert [q["kind"] for q in bad] == ["transfer", "upscale"], bad
+    assert [q["kind"] for q in ok] == ["transfer", "upscale"], ok
+    worker = slurm.run("worker", "--host", "cluster", "--host", "crashy", "--poll", "0.1",
+                       "--exit-when-idle", timeout=300)
+    transfer, upscale = (slurm.json("show", q["run"]) for q in ok)
+    assert transfer["status"] == "succeeded", (transfer, worker.stderr)
+    assert upscale["status"] == "succeeded", (upscale, worker.stderr)
+    assert Path(upscale["output_video"]).is_file()
+    jobs = slurm.root / "shared" / "jobs"
+    parent_id = (jobs / transfer["id"] / "slurm_job_id").read_text().strip()
+    script = (jobs / upscale["id"] / "job.sbatch").read_text()
+    assert f"#SBATCH --dependency=afterok:{parent_id}\n" in script, script
+    # Submitted before its transfer finished: Slurm held it, not our queue.
+    submitted = (jobs / upscale["id"] / "slurm_job_id").stat().st_mtime
+    finished = (jobs / transfer["id"] / "exit_code").stat().st_mtime
+    assert submitted < finished, (submitted, finished)
+    assert str(jobs / transfer["id"] / "outputs" / "output.mp4") in json.dumps(upscale["spec"])
+    failed, cancelled = (slurm.json("show", q["run"]) for q in bad)
+    assert failed["status"] == "failed", failed
+    assert cancelled["status"] == "cancelled", (cancelled, worker.stderr)
+    assert failed["id"] in cancelled["error"], cancelled
