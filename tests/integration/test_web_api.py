@@ -511,15 +511,27 @@ def test_non_loopback_bind_requires_the_token(emulated):
         again.stop()
 
 
-def test_port_taken_and_help(emulated):
+def test_port_taken_help_and_clean_stop(emulated):
     cosmos = emulated
     ui = Ui(cosmos, "ui", "--port", "0")
     try:
         proc = cosmos.run("ui", "--port", ui.port, check=False, timeout=30)
         assert proc.returncode == 5, proc.stderr
         assert "--port 0" in proc.stderr
+        # Closed event streams free their threads: more of them than the server has threads
+        # never starve the API.
+        for _ in range(80):
+            EventStream(ui).close()
+        time.sleep(1.5)
+        assert ui.json("GET", "/api/health")["token_required"] is False
+        streams = [EventStream(ui) for _ in range(3)]
+        time.sleep(0.3)
     finally:
-        ui.stop()
+        started = time.time()
+        ui.stop()  # SIGTERM with streams open: a clean, quick stop
+        assert time.time() - started < 10
+    for s in streams:
+        s.close()
     help_text = cosmos.run("ui", "--help").stdout
     assert "ui-token" in help_text and "127.0.0.1:8765" in help_text
     assert "--bind" in cosmos.run("serve", "--help").stdout
