@@ -450,6 +450,12 @@ def test_queue_control_and_hosts(web, input_set):
     ui.error("POST", f"/api/queue/{job_id}/cancel", 409, "conflict", body={})
     ui.error("POST", "/api/queue/job_0123456789abcdef/cancel", 404, body={})
     assert ui.json("POST", "/api/queue/resume") == {"paused": False}  # no body: {}
+    # A run created by the CLI and never queued: no job, nothing to cancel.
+    pending = cosmos.json("create", "run", pid)["id"]
+    shown = ui.json("GET", f"/api/runs/{pending}")
+    assert shown["status"] == "pending" and shown["job"] is None and shown["spec"] is None
+    ui.error("POST", f"/api/runs/{pending}/cancel", 409, "conflict", body={})
+    ui.error("POST", "/api/runs/nonsense/cancel", 404, "not_found", body={})
     assert cosmos.json("queue")["paused"] is False
     # Enhance: queues an enhance run of the prompt.
     ui.json("POST", "/api/queue/pause", {})
