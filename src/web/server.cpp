@@ -128,6 +128,7 @@ httplib::Server::HandlerResponse guard(UiServer::Impl& s,
     const_cast<httplib::Request&>(req).ranges.clear();
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("X-Frame-Options", "DENY");
     // Without a token only loopback names may reach us (no DNS rebinding from a web page).
     if (s.token.empty() && !is_loopback_address(host_of(req.get_header_value("Host")))) {
         send_error(res,
@@ -303,8 +304,12 @@ void send_file(const httplib::Request& req, httplib::Response& res, const fs::pa
     }
     res.set_header("Accept-Ranges", "bytes");
     res.set_header("Cache-Control", "no-cache");
-    auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
     std::string type = content_type_for(path.filename().string());
+    if (length == 0) {
+        res.set_content(std::string(), type);
+        return;
+    }
+    auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
     res.set_content_provider(
         length, type, [in, first](std::size_t offset, std::size_t want, httplib::DataSink& sink) {
             std::string buf(std::min<std::size_t>(want, 256 * 1024), '\0');
