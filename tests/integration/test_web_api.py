@@ -409,10 +409,16 @@ def test_run_launched_through_the_api_streams_and_succeeds(web, input_set):
     assert ui.json("GET", f"/api/gallery?run={rid}")["items"][0]["run"]["id"] == rid
     ui.error("GET", "/api/gallery?run=rs_0123456789abcdef", 404)
     # Re-run with changes: the child records its parent.
+    # (the form sends the parent's whole params back, changed where the user moved a slider)
+    params = dict(shown["params"])
+    params["weights"] = dict(params["weights"], depth=0.3)
+    params["seed"] = 99
     child = ui.json("POST", "/api/runs", {"prompt_id": pid, "parent_run_id": rid,
-                                          "params": {"weights": {"depth": 0.3}}}, expect=201)
+                                          "params": params}, expect=201)
     assert child["run"]["parent_run_id"] == rid
     assert child["run"]["params"]["weights"]["depth"] == 0.3
+    assert child["run"]["params"]["seed"] == 99
+    assert child["run"]["params"]["num_steps"] == shown["params"]["num_steps"]
     # A finished run cannot be cancelled.
     ui.error("POST", f"/api/runs/{rid}/cancel", 409, "conflict", body={})
     ui.error("POST", "/api/runs/rs_0123456789abcdef/cancel", 404, body={})
