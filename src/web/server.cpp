@@ -106,7 +106,10 @@ bool authorized(const UiServer::Impl& s, const httplib::Request& req, httplib::R
         res.set_header(
             "Set-Cookie",
             fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", k_token_cookie, s.token));
-        res.set_redirect(req.path.empty() ? "/" : req.path, 303);
+        // Back to the same page, never to another site ("//host" or "/\\host").
+        bool local = !req.path.empty() && req.path[0] == '/' && req.path.rfind("//", 0) != 0 &&
+                     req.path.find('\\') == std::string::npos;
+        res.set_redirect(local ? req.path : "/", 303);
         return false;
     }
     send_error(

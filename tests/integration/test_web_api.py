@@ -508,6 +508,11 @@ def test_non_loopback_bind_requires_the_token(emulated):
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         status, _, _ = ui.request("GET", "/api/runs")
         assert status == 200
+        # The redirect never leaves the site.
+        saved, ui.cookies = ui.cookies, {}
+        status, headers, _ = ui.request("GET", f"//evil.example/?token={token}")
+        assert status == 303 and headers["Location"] == "/"
+        ui.cookies = saved
         # Still CSRF-checked.
         ui.error("POST", "/api/queue/pause", 403, "csrf", body={}, csrf=False)
         assert ui.json("POST", "/api/queue/pause", {}) == {"paused": True}
