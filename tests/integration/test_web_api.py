@@ -150,7 +150,8 @@ def web(emulated, input_set):
     """`cosmos ui` on a data dir with one prompt; the emulator slowed so runs take ~2 s."""
     cosmos = emulated
     cosmos.config = write_config(cosmos, cosmos.emulator_dir,
-                                 extra_env={"COSMOS_EMULATOR_TIME_SCALE": "0.02"})
+                                 extra_env={"COSMOS_EMULATOR_TIME_SCALE": "0.02",
+                                            "COSMOS_EMULATOR_GPUS": "2"})
     ui = Ui(cosmos, "ui", "--port", "0")
     ui.json("GET", "/api/health")  # takes the CSRF cookie
     yield cosmos, ui
@@ -478,7 +479,11 @@ def test_queue_control_and_hosts(web, input_set):
             break
         time.sleep(0.2)
     assert local["kind"] == "local" and local["gpus"] == 2
-    assert local["reachable"] is True and isinstance(local["gpu_stats"], list)
+    assert local["reachable"] is True
+    # Probed with the host's environment: the emulator's nvidia-smi reports its 2 GPUs.
+    assert [g["index"] for g in local["gpu_stats"]] == [0, 1], local
+    assert {"name", "utilization_percent", "memory_used_mib", "memory_total_mib"} <= set(
+        local["gpu_stats"][0])
     assert local["probed_at"]
 
 
