@@ -6,9 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "backends/slurm_runtime.hpp"
 #include "cli/context.hpp"
 #include "cli/run_printer.hpp"
+#include "services/host_status.hpp"
 #include "services/remote_run.hpp"
 #include "services/views.hpp"
 #include "store/run_store.hpp"
@@ -32,9 +32,11 @@ void add_logs(CLI::App& parent, Context& ctx) {
         "With -f, follow a running run to its end (re-attaching to it), then collect its "
         "outputs and record the outcome.");
     cmd->add_option("RUN_ID", a->run_id, "Run to show")->required();
-    cmd->add_flag("-f,--follow", a->follow, "Follow until the run ends; Ctrl-C detaches (the run goes on)");
-    cmd->footer("Examples:\n  cosmos logs rs_1a2b3c\n  cosmos inference ps_1a2b --host gpu1 --detach && "
-                "cosmos logs -f rs_...");
+    cmd->add_flag(
+        "-f,--follow", a->follow, "Follow until the run ends; Ctrl-C detaches (the run goes on)");
+    cmd->footer(
+        "Examples:\n  cosmos logs rs_1a2b3c\n  cosmos inference ps_1a2b --host gpu1 --detach && "
+        "cosmos logs -f rs_...");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
@@ -58,7 +60,8 @@ void add_logs(CLI::App& parent, Context& ctx) {
                     if (ctx.out.json) {
                         ctx.out.print_json(services::run_json(final_run));
                     } else {
-                        ctx.out.note(fmt::format("{} {}{}", final_run.id,
+                        ctx.out.note(fmt::format("{} {}{}",
+                                                 final_run.id,
                                                  store::to_string(final_run.status),
                                                  final_run.error ? ": " + *final_run.error : ""));
                     }
@@ -95,7 +98,8 @@ void add_kill(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::kill_run(*app, id));
                     arr.push_back(services::run_json(run));
                     if (!ctx.out.json) {
-                        ctx.out.print_line(fmt::format("{}\t{}", run.id, store::to_string(run.status)));
+                        ctx.out.print_line(
+                            fmt::format("{}\t{}", run.id, store::to_string(run.status)));
                     }
                     return {};
                 });
@@ -120,60 +124,33 @@ std::string human_bytes(std::uint64_t b) {
     return fmt::format("{:.1f} {}", v, units[u]);
 }
 
-// `cosmos status` of one slurm host: printed (text mode) and returned as JSON.
-nlohmann::ordered_json slurm_status(Context& ctx, const config::HostConfig& h) {
-    backends::SlurmHostStatus st;
-    auto host = services::open_host(h);
-    if (!host) {
-        st.error = host.error().message;
-    } else {
-        st = backends::slurm_host_status(*host);
-    }
-    auto nodes = nlohmann::ordered_json::array();
-    for (const auto& n : st.nodes) {
-        nodes.push_back({{"name", n.name}, {"state", n.state}, {"gpus", n.gpus}, {"gpus_used", n.gpus_used}});
-    }
-    auto jobs = nlohmann::ordered_json::array();
-    for (const auto& q : st.jobs) {
-        jobs.push_back({{"slurm_job_id", q.job_id}, {"name", q.name}, {"state", q.state}, {"reason", q.reason}});
-    }
-    nlohmann::ordered_json j{{"host", h.name},
-                             {"kind", "slurm"},
-                             {"partition", h.partition},
-                             {"address", h.address.empty() ? std::string("local") : fmt::format("{}@{}:{}", h.user, h.address, h.port)},
-                             {"reachable", st.reachable},
-                             {"error", st.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.error)},
-                             {"latency_ms", st.latency_ms},
-                             {"nodes", nodes},
-                             {"gpus_total", st.gpus_total},
-                             {"gpus_free", st.gpus_free},
-                             {"max_in_flight", h.max_in_flight},
-                             {"jobs", jobs}};
-    if (ctx.out.json) {
-        return j;
-    }
-    if (!st.reachable) {
-        ctx.out.print_line(fmt::format("{}: unreachable: {}", h.name, st.error));
-        return j;
+// Prints `cosmos status` of one slurm host from its services::host_status_json.
+void print_slurm_status(Context& ctx, const nlohmann::ordered_json& j) {
+    std::string host = j["host"].get<std::string>();
+    if (!j["reachable"].get<bool>()) {
+        ctx.out.print_line(fmt::format("{}: unreachable: {}", host, j["error"].is_string() ? j["error"].get<std::string>() : ""));
+        return;
     }
     int pending = 0;
-    for (const auto& q : st.jobs) {
-        pending += q.state == "PENDING" ? 1 : 0;
+    for (const auto& q : j["jobs"]) {
+        pending += q["state"] == "PENDING" ? 1 : 0;
     }
+    int total = static_cast<int>(j["jobs"].size());
     ctx.out.print_line(fmt::format("{}: slurm partition {}: {} node(s), {} of {} GPUs free; our jobs: {} running, {} pending (at most {} in flight)",
-                                   h.name, h.partition, st.nodes.size(), st.gpus_free, st.gpus_total,
-                                   st.jobs.size() - static_cast<std::size_t>(pending), pending, h.max_in_flight));
-    if (!st.error.empty()) {
-        ctx.out.print_line(fmt::format("  {}", st.error));
+                                   host, j["partition"].get<std::string>(), j["nodes"].size(), j["gpus_free"].get<int>(),
+                                   j["gpus_total"].get<int>(), total - pending, pending, j["max_in_flight"].get<int>()));
+    if (j["error"].is_string()) {
+        ctx.out.print_line(fmt::format("  {}", j["error"].get<std::string>()));
     }
-    for (const auto& n : st.nodes) {
-        ctx.out.print_line(fmt::format("  node {} {}: {}/{} GPUs in use", n.name, n.state, n.gpus_used, n.gpus));
+    for (const auto& n : j["nodes"]) {
+        ctx.out.print_line(fmt::format("  node {} {}: {}/{} GPUs in use", n["name"].get<std::string>(),
+                                       n["state"].get<std::string>(), n["gpus_used"].get<int>(), n["gpus"].get<int>()));
     }
-    for (const auto& q : st.jobs) {
-        ctx.out.print_line(fmt::format("  job {} {} {}{}", q.job_id, q.name, q.state,
-                                       q.reason == "None" ? std::string() : " (" + q.reason + ")"));
+    for (const auto& q : j["jobs"]) {
+        std::string reason = q["reason"].get<std::string>();
+        ctx.out.print_line(fmt::format("  job {} {} {}{}", q["slurm_job_id"].get<std::string>(), q["name"].get<std::string>(),
+                                       q["state"].get<std::string>(), reason == "None" ? std::string() : " (" + reason + ")"));
     }
-    return j;
 }
 
 void add_status(CLI::App& parent, Context& ctx) {
@@ -211,65 +188,49 @@ void add_status(CLI::App& parent, Context& ctx) {
                                     fmt::format("host {} is a {} host; status checks ssh and slurm hosts", h.name, h.kind));
                     }
                     if (h.kind == "slurm") {
-                        auto j = slurm_status(ctx, h);
+                        auto j = services::host_status_json(*app, h);
                         all_ok = all_ok && j["reachable"].get<bool>();
+                        if (!ctx.out.json) {
+                            print_slurm_status(ctx, j);
+                        }
                         arr.push_back(std::move(j));
                         continue;
                     }
-                    store::RunQuery q;
-                    q.status = store::RunStatus::running;
-                    q.host = h.name;
-                    q.limit = 1000;
-                    COSMOS_TRY(auto running, store::list_runs(app->db, q));
-                    std::vector<std::string> ids;
-                    for (const auto& r : running) {
-                        ids.push_back(r.id);
-                    }
-                    backends::HostStatus st;
-                    auto host = services::open_host(h);
-                    if (!host) {
-                        st.error = host.error().message;
-                    } else {
-                        st = backends::host_status(*host, ids);
-                    }
-                    all_ok = all_ok && st.reachable;
-                    nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
-                    for (const auto& g : st.gpus) {
-                        gpus.push_back({{"index", g.index},
-                                        {"name", g.name},
-                                        {"utilization_percent", g.utilization_percent},
-                                        {"memory_used_mib", g.memory_used_mib},
-                                        {"memory_total_mib", g.memory_total_mib}});
-                    }
-                    nlohmann::ordered_json j{{"host", h.name},
-                                             {"address", fmt::format("{}@{}:{}", h.user, h.address, h.port)},
-                                             {"reachable", st.reachable},
-                                             {"error", st.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.error)},
-                                             {"latency_ms", st.latency_ms},
-                                             {"gpus", gpus},
-                                             {"gpu_error", st.gpu_error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.gpu_error)},
-                                             {"free_bytes", st.free_bytes ? nlohmann::ordered_json(*st.free_bytes) : nlohmann::ordered_json(nullptr)},
-                                             {"running", st.jobs}};
+                    nlohmann::ordered_json j = services::host_status_json(*app, h);
+                    bool reachable = j["reachable"].get<bool>();
+                    all_ok = all_ok && reachable;
                     arr.push_back(j);
                     if (ctx.out.json) {
                         continue;
                     }
-                    if (!st.reachable) {
-                        ctx.out.print_line(fmt::format("{}: unreachable: {}", h.name, st.error));
+                    if (!reachable) {
+                        ctx.out.print_line(fmt::format(
+                            "{}: unreachable: {}",
+                            h.name,
+                            j["error"].is_string() ? j["error"].get<std::string>() : ""));
                         continue;
                     }
-                    ctx.out.print_line(fmt::format("{}: reachable ({:.0f} ms), free disk {}, {} running job(s){}",
-                                                   h.name, st.latency_ms,
-                                                   st.free_bytes ? human_bytes(*st.free_bytes) : "?",
-                                                   st.jobs.size(),
-                                                   st.jobs.empty() ? "" : ": " + fmt::format("{}", fmt::join(st.jobs, " "))));
-                    if (!st.gpu_error.empty()) {
-                        ctx.out.print_line(fmt::format("  GPUs: {}", st.gpu_error));
+                    std::vector<std::string> jobs = j["running"].get<std::vector<std::string>>();
+                    ctx.out.print_line(fmt::format(
+                        "{}: reachable ({:.0f} ms), free disk {}, {} running job(s){}",
+                        h.name,
+                        j["latency_ms"].get<double>(),
+                        j["free_bytes"].is_number()
+                            ? human_bytes(j["free_bytes"].get<std::uint64_t>())
+                            : "?",
+                        jobs.size(),
+                        jobs.empty() ? "" : ": " + fmt::format("{}", fmt::join(jobs, " "))));
+                    if (j["gpu_error"].is_string()) {
+                        ctx.out.print_line(
+                            fmt::format("  GPUs: {}", j["gpu_error"].get<std::string>()));
                     }
-                    for (const auto& g : st.gpus) {
+                    for (const auto& g : j["gpus"]) {
                         ctx.out.print_line(fmt::format("  GPU {} {}: {}% busy, {}/{} MiB",
-                                                       g.index, g.name, g.utilization_percent,
-                                                       g.memory_used_mib, g.memory_total_mib));
+                                                       g["index"].get<int>(),
+                                                       g["name"].get<std::string>(),
+                                                       g["utilization_percent"].get<int>(),
+                                                       g["memory_used_mib"].get<std::int64_t>(),
+                                                       g["memory_total_mib"].get<std::int64_t>()));
                     }
                 }
                 if (!all_ok) {
