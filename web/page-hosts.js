@@ -1,0 +1,74 @@
+// Hosts page: each configured host with reachability, per-GPU utilisation and memory (probed
+// by the server in the background, at most 10 s old) and the runs on it; refreshed every 5 s
+// and on run changes.
+
+import { get } from './api.js';
+import { debounce, errorBox, fill, h, loading } from './dom.js';
+import * as sse from './sse.js';
+
+function gpuList(x) {
+  // The probed GPUs: `gpu_stats`, or `gpus` when the server put the list there.
+  if (Array.isArray(x.gpu_stats)) return x.gpu_stats;
+  if (Array.isArray(x.gpus)) return x.gpus;
+  return null;
+}
+
+function meter(label, fraction, text) {
+  const pct = Math.max(0, Math.min(1, fraction || 0)) * 100;
+  return h('div', { class: 'meter' },
+    h('span', { class: 'meter-label' }, label),
+    h('div', { class: `meter-bar${pct > 90 ? ' hot' : ''}`, role: 'meter', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(pct)) },
+      h('div', { style: { width: `${pct}%` } })),
+    h('span', { class: 'mono meter-text' }, text));
+}
+
+function hostCard(x) {
+  const gpus = gpuList(x);
+  const count = typeof x.gpus === 'number' ? x.gpus : x.gpu_count;
+  const reach = x.reachable === undefined || x.reachable === null ? h('span', { class: 'badge s-pending' }, 'probing')
+    : x.reachable ? h('span', { class: 'badge s-succeeded' }, 'reachable') : h('span', { class: 'badge s-failed' }, 'unreachable');
+  const where = x.kind === 'local' ? 'this machine' : `${x.user ? `${x.user}@` : ''}${x.address || '?'}${x.port && x.port !== 22 ? `:${x.port}` : ''}`;
+  return h('li', { class: 'card host', dataset: { host: x.name } },
+    h('div', { class: 'card-head' }, h('h2', {}, x.name), reach, h('div', { class: 'spacer' }),
+      h('span', { class: 'chip' }, x.kind), x.runtime ? h('span', { class: 'chip' }, x.runtime) : null),
+    h('p', { class: 'muted mono small-text' }, where, count ? ` · ${count} GPU${count > 1 ? 's' : ''}` : ''),
+    x.error || x.probe_error ? h('p', { class: 'warn small-text' }, x.error || x.probe_error) : null,
+    gpus && gpus.length ? h('div', { class: 'gpus' }, gpus.map((g) => h('div', { class: 'gpu' },
+      h('div', { class: 'gpu-name' }, h('span', { class: 'mono' }, `GPU ${g.index}`), ' ', h('span', { class: 'muted small-text' }, g.name || '')),
+      meter('Utilisation', (g.utilization ?? 0) / 100, `${g.utilization ?? '—'}%`),
+      meter('Memory', g.memory_total_mb ? g.memory_used_mb / g.memory_total_mb : 0,
+        `${((g.memory_used_mb ?? 0) / 1024).toFixed(1)} / ${((g.memory_total_mb ?? 0) / 1024).toFixed(1)} GiB`))))
+      : h('p', { class: 'muted small-text' }, 'No GPU figures (yet).'),
+    h('div', { class: 'running' }, h('span', { class: 'label' }, 'Running: '),
+      (x.running || []).length ? (x.running || []).map((id) => h('a', { href: `/runs/${encodeURIComponent(id)}`, class: 'chip mono' }, id))
+        : h('span', { class: 'muted' }, 'nothing')));
+}
+
+export function render(main) {
+  const list = h('div', {}, loading());
+  let controller = null;
+  async function load() {
+    controller?.abort();
+    controller = new AbortController();
+    try {
+      const data = await get('/api/hosts', {}, { signal: controller.signal });
+      const items = data.items || [];
+      fill(list, items.length ? h('ul', { class: 'hosts' }, items.map(hostCard))
+        : h('p', { class: 'empty' }, 'No hosts configured. Add one with `cosmos hosts add`.'));
+    } catch (e) {
+      if (e.name !== 'AbortError') fill(list, errorBox(e, 'Could not load hosts'));
+    }
+  }
+  const reload = debounce(load, 1000);
+  const offs = [sse.on('run', reload), sse.on('job', reload)];
+  const timer = setInterval(load, 5000);
+  main.append(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Hosts'),
+    h('span', { class: 'muted small-text' }, 'GPU figures are probed in the background, at most 10 s old.')), list));
+  load();
+  return () => {
+    controller?.abort();
+    clearInterval(timer);
+    reload.cancel();
+    offs.forEach((f) => f());
+  };
+}
