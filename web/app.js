@@ -80,7 +80,7 @@ const refreshQueueCount = debounce(async () => {
   try {
     const q = await get('/api/queue');
     const el = document.getElementById('queue-count');
-    const n = (q.items || []).length;
+    const n = (q.items || []).filter((j) => j.state === 'queued' || j.state === 'running').length;
     el.hidden = n === 0;
     el.textContent = String(n);
     el.title = q.paused ? `${n} jobs · queue paused` : `${n} jobs`;
@@ -90,7 +90,16 @@ const refreshQueueCount = debounce(async () => {
   }
 }, 300);
 
+// `/?token=T` (a server bound beyond loopback) has set its cookie by now: drop the token from
+// the address bar and the history so it is not shared with the URL.
+if (new URLSearchParams(location.search).has('token')) {
+  const q = new URLSearchParams(location.search);
+  q.delete('token');
+  history.replaceState({}, '', location.pathname + (q.toString() ? `?${q}` : ''));
+}
+
 sse.on('job', refreshQueueCount);
+sse.on('queue', refreshQueueCount);
 sse.on('open', refreshQueueCount);
 sse.start();
 refreshQueueCount();

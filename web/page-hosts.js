@@ -3,7 +3,7 @@
 // and on run changes.
 
 import { get } from './api.js';
-import { debounce, errorBox, fill, h, loading } from './dom.js';
+import { debounce, errorBox, fill, fmtBytes, fmtTime, h, loading } from './dom.js';
 import * as sse from './sse.js';
 
 function gpuList(x) {
@@ -24,21 +24,25 @@ function meter(label, fraction, text) {
 
 function hostCard(x) {
   const gpus = gpuList(x);
-  const count = typeof x.gpus === 'number' ? x.gpus : x.gpu_count;
+  const count = typeof x.gpus === 'number' ? x.gpus : (x.gpu_count ?? gpus?.length);
   const reach = x.reachable === undefined || x.reachable === null ? h('span', { class: 'badge s-pending' }, 'probing')
     : x.reachable ? h('span', { class: 'badge s-succeeded' }, 'reachable') : h('span', { class: 'badge s-failed' }, 'unreachable');
   const where = x.kind === 'local' ? 'this machine' : `${x.user ? `${x.user}@` : ''}${x.address || '?'}${x.port && x.port !== 22 ? `:${x.port}` : ''}`;
   return h('li', { class: 'card host', dataset: { host: x.name } },
     h('div', { class: 'card-head' }, h('h2', {}, x.name), reach, h('div', { class: 'spacer' }),
       h('span', { class: 'chip' }, x.kind), x.runtime ? h('span', { class: 'chip' }, x.runtime) : null),
-    h('p', { class: 'muted mono small-text' }, where, count ? ` · ${count} GPU${count > 1 ? 's' : ''}` : ''),
-    x.error || x.probe_error ? h('p', { class: 'warn small-text' }, x.error || x.probe_error) : null,
+    h('p', { class: 'muted mono small-text' }, where, count ? ` · ${count} GPU${count > 1 ? 's' : ''}` : '',
+      x.latency_ms !== undefined && x.latency_ms !== null ? ` · ${Math.round(x.latency_ms)} ms` : '',
+      x.probed_at ? ` · probed ${fmtTime(x.probed_at)}` : ''),
+    x.error ? h('p', { class: 'warn small-text' }, x.error) : null,
+    x.gpu_error ? h('p', { class: 'warn small-text' }, `GPUs: ${x.gpu_error}`) : null,
     gpus && gpus.length ? h('div', { class: 'gpus' }, gpus.map((g) => h('div', { class: 'gpu' },
       h('div', { class: 'gpu-name' }, h('span', { class: 'mono' }, `GPU ${g.index}`), ' ', h('span', { class: 'muted small-text' }, g.name || '')),
-      meter('Utilisation', (g.utilization ?? 0) / 100, `${g.utilization ?? '—'}%`),
-      meter('Memory', g.memory_total_mb ? g.memory_used_mb / g.memory_total_mb : 0,
-        `${((g.memory_used_mb ?? 0) / 1024).toFixed(1)} / ${((g.memory_total_mb ?? 0) / 1024).toFixed(1)} GiB`))))
+      meter('Utilisation', (g.utilization_percent ?? 0) / 100, `${g.utilization_percent ?? '—'}%`),
+      meter('Memory', g.memory_total_mib ? g.memory_used_mib / g.memory_total_mib : 0,
+        `${((g.memory_used_mib ?? 0) / 1024).toFixed(1)} / ${((g.memory_total_mib ?? 0) / 1024).toFixed(1)} GiB`))))
       : h('p', { class: 'muted small-text' }, 'No GPU figures (yet).'),
+    x.free_bytes ? h('p', { class: 'muted small-text' }, `${fmtBytes(x.free_bytes)} free in the work dir`) : null,
     h('div', { class: 'running' }, h('span', { class: 'label' }, 'Running: '),
       (x.running || []).length ? (x.running || []).map((id) => h('a', { href: `/runs/${encodeURIComponent(id)}`, class: 'chip mono' }, id))
         : h('span', { class: 'muted' }, 'nothing')));

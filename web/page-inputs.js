@@ -17,7 +17,9 @@ function videoTile(v) {
     h('span', { class: 'chip' }, v.modality || 'input'),
     h('span', { class: 'muted small-text mono' }, v.width ? `${v.width}×${v.height} · ${v.frames}f @ ${v.fps}` : basename(v.path)));
   const button = h('button', { type: 'button', class: 'thumb', 'aria-label': `Play ${label}` },
-    v.thumb_url ? h('img', { src: v.thumb_url, alt: '', loading: 'lazy' }) : h('span', { class: 'no-thumb' }, '▶'),
+    // No still for a control pass: its first frame, decoded by the browser, stands in.
+    v.thumb_url ? h('img', { src: v.thumb_url, alt: '', loading: 'lazy' })
+      : h('video', { src: `${v.url}#t=0.1`, preload: 'metadata', muted: true, tabindex: '-1', 'aria-hidden': 'true' }),
     h('span', { class: 'play', 'aria-hidden': 'true' }, '▶'));
   button.addEventListener('click', open);
   fill(tile, button, caption());

@@ -1,5 +1,6 @@
-// Queue page: running jobs, then queued ones in order, live from `job` and `run` events; pause
-// or resume the whole queue, cancel a job, move a queued job up or down.
+// Queue page: running jobs, then queued ones in order, and the last finished ones, live from
+// `job`, `queue` and `run` events; pause or resume the whole queue or one job, cancel a job,
+// move a queued job up or down.
 
 import { get, post } from './api.js';
 import { debounce, errorBox, fill, h, loading, progressBar, statusBadge, toast, toastError } from './dom.js';
@@ -21,7 +22,11 @@ export function render(main) {
       fill(state, paused ? h('span', { class: 'badge s-paused' }, 'paused') : h('span', { class: 'badge s-running' }, 'working'));
       toggle.textContent = paused ? 'Resume queue' : 'Pause queue';
       toggle.className = paused ? 'primary' : '';
-      fill(body, table(q.items || []));
+      const items = q.items || [];
+      const active = items.filter((j) => j.state === 'queued' || j.state === 'running');
+      const finished = items.filter((j) => !active.includes(j));
+      fill(body, table(active),
+        finished.length ? h('details', { class: 'finished' }, h('summary', {}, `Finished (${finished.length})`), table(finished)) : null);
     } catch (e) {
       if (e.name !== 'AbortError') fill(body, errorBox(e, 'Could not load the queue'));
     }
@@ -53,12 +58,14 @@ export function render(main) {
         const up = h('button', { type: 'button', class: 'small icon', title: 'Move up', 'aria-label': `Move ${j.run} up`, disabled: idx <= 0 }, '↑');
         const down = h('button', { type: 'button', class: 'small icon', title: 'Move down', 'aria-label': `Move ${j.run} down`, disabled: idx < 0 || idx === queued.length - 1 }, '↓');
         const cancel = h('button', { type: 'button', class: 'small danger', 'aria-label': `Cancel ${j.run}` }, 'Cancel');
+        const hold = h('button', { type: 'button', class: 'small', 'aria-label': `${j.paused ? 'Resume' : 'Pause'} ${j.run}` }, j.paused ? 'Resume' : 'Hold');
+        hold.addEventListener('click', () => act(`/api/queue/${run}/${j.paused ? 'resume' : 'pause'}`, {}));
         up.addEventListener('click', () => act(`/api/queue/${run}/move`, { position: j.position - 1 }));
         down.addEventListener('click', () => act(`/api/queue/${run}/move`, { position: j.position + 1 }));
         cancel.addEventListener('click', () => confirm(`Cancel ${j.run}?`) && act(`/api/queue/${run}/cancel`, {}, `Cancelled ${j.run}`));
         const notes = [j.paused ? 'paused' : null, j.reason, j.depends_on ? `after ${j.depends_on}` : null, j.batch_id ? `batch ${j.batch_id}` : null].filter(Boolean);
         return h('tr', { dataset: { run: j.run, state: j.state } },
-          h('td', { class: 'mono' }, j.position ?? '▶'),
+          h('td', { class: 'mono' }, j.position ?? (j.state === 'running' ? '▶' : '')),
           h('td', { class: 'mono' }, h('a', { href: `/runs/${run}` }, j.run)),
           h('td', { class: 'mono muted' }, j.job),
           h('td', {}, statusBadge(j.state)),
@@ -69,17 +76,20 @@ export function render(main) {
           h('td', { class: 'progress-cell' }, progressBar(j.progress, `Progress of ${j.run}`)),
           h('td', { class: 'mono' }, `${j.attempts}/${j.max_attempts}`),
           h('td', { class: 'small-text' }, notes.join(' · ') || ''),
-          h('td', { class: 'row-actions' }, j.state === 'queued' ? [up, down] : null, cancel));
+          h('td', { class: 'row-actions' }, j.state === 'queued' ? [up, down, hold] : null,
+            j.state === 'queued' || j.state === 'running' ? cancel : null));
       })));
   }
 
-  const offs = [sse.on('job', reload), sse.on('run', reload), sse.on('open', ({ first }) => first || reload())];
+  const slow = debounce(load, 1000); // progress: many events
+  const offs = [sse.on('job', reload), sse.on('queue', reload), sse.on('run', slow), sse.on('open', ({ first }) => first || reload())];
   main.append(h('section', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Queue'), state, h('div', { class: 'spacer' }), toggle), body));
   load();
   return () => {
     controller?.abort();
     reload.cancel();
+    slow.cancel();
     offs.forEach((f) => f());
   };
 }

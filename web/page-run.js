@@ -250,7 +250,8 @@ function errorSummary(r) {
 function outputView(r) {
   const outputs = r.outputs || [];
   const videos = outputs.filter((o) => /\.(mp4|webm|mov|mkv)$/i.test(o.name));
-  const main = videos.find((o) => basename(o.name) === basename(r.output_video)) || videos[0];
+  const named = videos.find((o) => basename(o.name) === basename(r.output_video)) || videos[0];
+  const main = r.output_url ? { url: r.output_url, name: basename(r.output_video) || 'output.mp4' } : named;
   const parts = [];
   if (main) {
     parts.push(h('video', {

@@ -93,7 +93,7 @@ export function rerunForm(run) {
       num_gpus: num('num_gpus'),
       offload: fd.getAll('offload'),
     };
-    const b = { prompt_id: run.prompt_id, params };
+    const b = { prompt_id: run.prompt_id, parent_run_id: run.id, params };
     if (fd.get('host')) b.host = fd.get('host');
     if (fd.get('priority') && Number(fd.get('priority')) !== 0) b.priority = num('priority');
     return b;

@@ -1,9 +1,9 @@
-// One EventSource for the whole app (GET /api/events): pages subscribe to `run`, `log`, `job` and
-// `output` events with on(); the run page narrows log events to its run with follow(runId).
+// One EventSource for the whole app (GET /api/events): pages subscribe to `run`, `log`, `job`,
+// `output` and `queue` events with on(); the run page narrows log events to its run with follow(runId).
 // The browser reconnects by itself; an `open` pseudo-event ({first}: false after a reconnect)
 // lets pages refetch what they may have missed. The header's live indicator shows the connection state.
 
-const TYPES = ['run', 'log', 'job', 'output'];
+const TYPES = ['run', 'log', 'job', 'output', 'queue'];
 const handlers = new Map();
 let source = null;
 let runFilter = null;
