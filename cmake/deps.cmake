@@ -27,6 +27,10 @@ pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET
 register_dependency(ffmpeg-libs "${LIBAV_libavformat_VERSION}" "libav*-dev")
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh>=0.10)
 register_dependency(libssh "${LIBSSH_VERSION}" "libssh-dev")
+# The web UI's HTTP server (src/web); Debian ships it compiled, so link its library and take its
+# compile definitions (OpenSSL/zlib/brotli support) from pkg-config to match the ABI.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+register_dependency(cpp-httplib "${HTTPLIB_VERSION}" "libcpp-httplib-dev")
 
 function(print_dependency_summary)
   message(STATUS "cosmos dependencies:\n${COSMOS_DEPENDENCY_SUMMARY}")

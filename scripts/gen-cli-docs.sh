@@ -11,7 +11,7 @@ commands=("" "create" "create prompt" "create run" "inference" "list" "show" "se
           "prepare" "interpolate" "chunk" "stitch" "long-run"
           "checkpoints" "checkpoints manifest" "checkpoints verify" "setup" "setup image"
           "setup checkpoints"
-          "queue" "queue pause" "queue resume" "queue cancel" "queue move" "worker" "serve"
+          "queue" "queue pause" "queue resume" "queue cancel" "queue move" "worker" "serve" "ui"
           "sweep" "batch")
 {
   echo "# cosmos command reference"

@@ -119,6 +119,7 @@ int run(int argc, char** argv) {
     add_queue_commands(app, ctx);
     add_submit_commands(app, ctx);
     add_media_commands(app, ctx);
+    add_ui_command(app, ctx);
 
     try {
         app.parse(argc, argv);

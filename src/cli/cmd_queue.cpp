@@ -13,6 +13,7 @@
 #include "services/worker.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
+#include "web/server.hpp"
 
 namespace cosmos::cli {
 
@@ -190,14 +191,16 @@ void add_worker(CLI::App& parent, Context& ctx, bool serve) {
         double retry = 5;
         int max_batch = 8;
         std::string owner;
+        UiFlags ui;
+        bool no_ui = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd =
         serve ? parent.add_subcommand(
                     "serve",
                     "Run as a service that works the queue until stopped (Ctrl-C or SIGTERM): "
-                    "the same worker as `cosmos worker`, for a long-lived process (systemd, tmux); "
-                    "the web UI will be served by it too")
+                    "the same worker as `cosmos worker`, for a long-lived process (systemd, tmux), "
+                    "and the web UI of `cosmos ui` in the same process (--port, --bind)")
               : parent.add_subcommand(
                     "worker",
                     "Work the queue: claim queued runs, batch compatible ones into one model "
@@ -222,13 +225,25 @@ void add_worker(CLI::App& parent, Context& ctx, bool serve) {
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
     cmd->add_option("--owner", a->owner, "Lease owner name (default: HOSTNAME:PID:RANDOM)");
-    cmd->footer(serve ? "Examples:\n  cosmos serve\n  cosmos serve --host gpu1 --host gpu2 --max-batch 4"
+    if (serve) {
+        add_ui_options(*cmd, a->ui);
+        cmd->add_flag("--no-ui", a->no_ui, "Work the queue only, without the web UI");
+    }
+    cmd->footer(serve ? "The web UI (see `cosmos ui --help`) is served on --bind:--port (default\n"
+                        "http://127.0.0.1:8765/) while the queue is worked; runs launched there are\n"
+                        "queued and executed by this process.\n\n"
+                        "Examples:\n  cosmos serve\n  cosmos serve --port 9000\n"
+                        "  cosmos serve --host gpu1 --host gpu2 --max-batch 4"
                       : "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker "
                         "--exit-when-idle\n  cosmos worker --host gpu1 --host gpu2");
-    cmd->callback([&ctx, a] {
-        ctx.action = [&ctx, a] {
+    cmd->callback([&ctx, a, serve] {
+        ctx.action = [&ctx, a, serve] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto* app, ctx.app());
+                std::unique_ptr<web::UiServer> ui;
+                if (serve && !a->no_ui) {
+                    COSMOS_TRY(ui, start_ui(ctx, a->ui));
+                }
                 services::WorkerOptions opts;
                 opts.owner = a->owner;
                 opts.hosts = a->hosts;
@@ -240,7 +255,11 @@ void add_worker(CLI::App& parent, Context& ctx, bool serve) {
                 opts.max_batch = a->max_batch;
                 opts.stop = &g_interrupted;
                 opts.note = [&ctx](const std::string& line) { ctx.out.note(line); };
-                return services::run_worker(*app, opts);
+                auto status = services::run_worker(*app, opts);
+                if (ui) {
+                    ui->stop();
+                }
+                return status;
             });
         };
     });

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,9 @@
 
 namespace CLI {
 class App;
+}
+namespace cosmos::web {
+class UiServer;
 }
 
 namespace cosmos::cli {
@@ -59,5 +63,15 @@ void add_queue_commands(CLI::App& app, Context& ctx);   // queue [pause|resume|c
 void add_submit_commands(CLI::App& app, Context& ctx);  // sweep, batch
 void add_media_commands(CLI::App& app,
                         Context& ctx);  // prepare, interpolate, chunk, stitch, long-run
+void add_ui_command(CLI::App& app, Context& ctx);  // ui (the web UI; serve takes its flags)
+
+// The web UI flags shared by `cosmos ui` and `cosmos serve` (cmd_ui.cpp).
+struct UiFlags {
+    int port = 8765;
+    std::string bind = "127.0.0.1";
+};
+void add_ui_options(CLI::App& cmd, UiFlags& flags);
+// Starts the UI server for `flags` and prints where it listens (stderr; --json: stdout).
+core::Result<std::unique_ptr<web::UiServer>> start_ui(Context& ctx, const UiFlags& flags);
 
 }  // namespace cosmos::cli

@@ -178,7 +178,9 @@ core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::st
     return std::optional<RunRecord>{read_run(st)};
 }
 
-core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuery& q) {
+namespace {
+
+std::string run_query_where(const RunQuery& q) {
     std::string where = "1=1";
     if (q.status) {
         where += " AND status = ?1";
@@ -189,11 +191,20 @@ core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuer
     if (q.host) {
         where += " AND host = ?3";
     }
-    COSMOS_TRY(auto st,
-               db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
-                                      "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
-                                      k_select_columns,
-                                      where)));
+    if (q.since) {
+        where += " AND created_at >= ?6";
+    }
+    if (q.until) {
+        where += " AND created_at < ?7";
+    }
+    if (q.text) {
+        where += " AND (instr(id, ?8) > 0 OR instr(prompt_id, ?8) > 0 OR "
+                 "instr(coalesce(host, ''), ?8) > 0 OR instr(coalesce(error, ''), ?8) > 0)";
+    }
+    return where;
+}
+
+void bind_run_query(Statement& st, const RunQuery& q) {
     if (q.status) {
         st.bind(1, to_string(*q.status));
     }
@@ -203,7 +214,45 @@ core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuer
     if (q.host) {
         st.bind(3, *q.host);
     }
+    if (q.since) {
+        st.bind(6, *q.since);
+    }
+    if (q.until) {
+        st.bind(7, *q.until);
+    }
+    if (q.text) {
+        st.bind(8, *q.text);
+    }
+}
+
+}  // namespace
+
+core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuery& q) {
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
+                                      "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+                                      k_select_columns,
+                                      run_query_where(q))));
+    bind_run_query(st, q);
     st.bind(4, q.limit).bind(5, q.offset);
+    return collect(st);
+}
+
+core::Result<std::int64_t> count_runs(const Database& db, const RunQuery& q) {
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT count(*) FROM runs WHERE {}", run_query_where(q))));
+    bind_run_query(st, q);
+    COSMOS_TRY(bool row, st.step());
+    return row ? st.int64(0) : 0;
+}
+
+core::Result<std::vector<RunRecord>> runs_changed_since(const Database& db,
+                                                        const std::string& since) {
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM runs WHERE updated_at >= ?1 OR status IN "
+                                      "('queued', 'running') ORDER BY updated_at",
+                                      k_select_columns)));
+    st.bind(1, since);
     return collect(st);
 }
 

@@ -15,6 +15,9 @@ struct RunQuery {
     std::optional<RunStatus> status;
     std::optional<std::string> prompt_id;
     std::optional<std::string> host;
+    std::optional<std::string> since;  // created_at >= since (ISO 8601, a prefix like 2026-11-30)
+    std::optional<std::string> until;  // created_at < until
+    std::optional<std::string> text;   // id, prompt id, host or error contains it
     int limit = 50;
     int offset = 0;
 };
@@ -26,6 +29,14 @@ core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::st
 
 // Returns runs newest first, filtered by `q`.
 core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuery& q);
+
+// Counts the runs matching `q` (its limit and offset ignored).
+core::Result<std::int64_t> count_runs(const Database& db, const RunQuery& q);
+
+// Runs updated at or after `since` (ISO 8601) and every queued or running run (their progress
+// changes without touching updated_at): what a watcher polls for changes.
+core::Result<std::vector<RunRecord>> runs_changed_since(const Database& db,
+                                                        const std::string& since);
 
 // Returns the runs of `prompt_ids` (newest first, at most `limit`).
 core::Result<std::vector<RunRecord>> runs_for_prompts(const Database& db,

@@ -304,7 +304,8 @@ def test_serve_works_the_queue_until_sigterm(emulated, input_set):
     """`cosmos serve` runs the queued work as it arrives and stops cleanly on SIGTERM."""
     cosmos = emulated
     pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
-    proc = subprocess.Popen([cosmos.binary, "serve", "--poll", "0.1"], env=dict(cosmos.env),
+    proc = subprocess.Popen([cosmos.binary, "serve", "--poll", "0.1", "--port", "0"],
+                            env=dict(cosmos.env),
                             cwd=cosmos.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:

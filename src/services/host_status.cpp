@@ -1,0 +1,110 @@
+// One look at a host for `cosmos status` and the web UI (host_status.hpp).
+
+#include "services/host_status.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "backends/remote_job.hpp"
+#include "services/remote_run.hpp"
+#include "store/run_store.hpp"
+#include "transport/local_process.hpp"
+
+namespace cosmos::services {
+
+namespace {
+
+using J = nlohmann::ordered_json;
+
+J opt_text(const std::string& s) {
+    return s.empty() ? J(nullptr) : J(s);
+}
+
+backends::HostStatus local_status(const config::HostConfig& h) {
+    backends::HostStatus st;
+    st.reachable = true;
+    std::filesystem::path smi = "nvidia-smi";
+    std::error_code ec;
+    if (!h.cosmos_dir.empty() && std::filesystem::exists(h.cosmos_dir / "bin" / "nvidia-smi", ec)) {
+        smi = h.cosmos_dir / "bin" / "nvidia-smi";
+    }
+    transport::ProcessSpec spec;
+    spec.argv = {smi.string(),
+                 "--query-gpu=index,name,utilization.gpu,memory.used,memory.total",
+                 "--format=csv,noheader,nounits"};
+    std::string out;
+    auto exit = transport::run_process(spec, [&](std::string_view line) {
+        out += line;
+        out += '\n';
+    });
+    if (!exit) {
+        st.gpu_error = exit.error().message;
+    } else if (exit->exit_code != 0) {
+        st.gpu_error = fmt::format("nvidia-smi exited {}", exit->exit_code);
+    } else {
+        st.gpus = backends::parse_gpu_query(out);
+    }
+    auto space =
+        std::filesystem::space(h.work_dir.empty() ? std::filesystem::path(".") : h.work_dir, ec);
+    if (!ec) {
+        st.free_bytes = space.available;
+    }
+    return st;
+}
+
+}  // namespace
+
+nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig& h) {
+    store::RunQuery q;
+    q.status = store::RunStatus::running;
+    q.host = h.name;
+    q.limit = 1000;
+    std::vector<std::string> ids;
+    if (auto running = store::list_runs(app.db, q)) {
+        for (const auto& r : *running) {
+            ids.push_back(r.id);
+        }
+    }
+    backends::HostStatus st;
+    std::string address = "local";
+    if (h.kind == "ssh") {
+        address = fmt::format("{}@{}:{}", h.user, h.address, h.port);
+        auto host = open_host(h);
+        if (!host) {
+            st.error = host.error().message;
+        } else {
+            st = backends::host_status(*host, ids);
+        }
+    } else if (h.kind == "local") {
+        auto start = std::chrono::steady_clock::now();
+        st = local_status(h);
+        st.jobs = ids;
+        st.latency_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
+    } else {
+        st.error = fmt::format("{} hosts are not probed", h.kind);
+    }
+    J gpus = J::array();
+    for (const auto& g : st.gpus) {
+        gpus.push_back({{"index", g.index},
+                        {"name", g.name},
+                        {"utilization_percent", g.utilization_percent},
+                        {"memory_used_mib", g.memory_used_mib},
+                        {"memory_total_mib", g.memory_total_mib}});
+    }
+    return J{{"host", h.name},
+             {"kind", h.kind},
+             {"address", address},
+             {"reachable", st.reachable},
+             {"error", opt_text(st.error)},
+             {"latency_ms", st.latency_ms},
+             {"gpus", gpus},
+             {"gpu_error", opt_text(st.gpu_error)},
+             {"free_bytes", st.free_bytes ? J(*st.free_bytes) : J(nullptr)},
+             {"running", st.jobs}};
+}
+
+}  // namespace cosmos::services

@@ -1,0 +1,27 @@
+// The queue listing shared by the CLI and the web API (queue_view.hpp).
+
+#include "services/queue_view.hpp"
+
+#include "services/queue.hpp"
+#include "store/queue_store.hpp"
+#include "store/run_store.hpp"
+
+namespace cosmos::services {
+
+core::Result<nlohmann::ordered_json> queue_json(const App& app, int finished) {
+    COSMOS_TRY(auto jobs, store::list_jobs(app.db, finished));
+    COSMOS_TRY(bool paused, store::queue_paused(app.db));
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    int position = 0;
+    for (const auto& job : jobs) {
+        COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
+        std::optional<int> pos;
+        if (job.state == store::JobState::queued) {
+            pos = ++position;
+        }
+        arr.push_back(job_json(job, run, pos));
+    }
+    return nlohmann::ordered_json{{"paused", paused}, {"jobs", arr}};
+}
+
+}  // namespace cosmos::services

@@ -1,0 +1,93 @@
+// Lookup of the web UI's static files: embedded copy or COSMOS_UI_ASSETS folder.
+
+#include "web/assets.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "web/http_util.hpp"
+
+namespace cosmos::web {
+
+namespace {
+
+// FNV-1a: enough for an ETag (changes when the bytes change).
+std::string etag_of(std::string_view body) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : body) {
+        h = (h ^ c) * 1099511628211ULL;
+    }
+    return fmt::format("\"{:016x}-{}\"", h, body.size());
+}
+
+}  // namespace
+
+std::string content_type_for(std::string_view name) {
+    auto dot = name.rfind('.');
+    std::string_view ext =
+        dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+    if (ext == "html")
+        return "text/html; charset=utf-8";
+    if (ext == "js" || ext == "mjs")
+        return "text/javascript; charset=utf-8";
+    if (ext == "css")
+        return "text/css; charset=utf-8";
+    if (ext == "json")
+        return "application/json";
+    if (ext == "svg")
+        return "image/svg+xml";
+    if (ext == "png")
+        return "image/png";
+    if (ext == "jpg" || ext == "jpeg")
+        return "image/jpeg";
+    if (ext == "gif")
+        return "image/gif";
+    if (ext == "webp")
+        return "image/webp";
+    if (ext == "ico")
+        return "image/x-icon";
+    if (ext == "mp4")
+        return "video/mp4";
+    if (ext == "webm")
+        return "video/webm";
+    if (ext == "txt" || ext == "log")
+        return "text/plain; charset=utf-8";
+    if (ext == "woff2")
+        return "font/woff2";
+    return "application/octet-stream";
+}
+
+std::optional<Asset> find_asset(std::string_view rel, const std::string& disk_dir) {
+    if (!is_safe_relative_path(rel)) {
+        return std::nullopt;
+    }
+    Asset a;
+    if (!disk_dir.empty()) {
+        std::ifstream in(std::filesystem::path(disk_dir) / std::string(rel), std::ios::binary);
+        if (!in) {
+            return std::nullopt;
+        }
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        a.body = ss.str();
+    } else {
+        bool found = false;
+        for (const auto& e : embedded_assets()) {
+            if (rel == e.path) {
+                a.body.assign(reinterpret_cast<const char*>(e.data), e.size);
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            return std::nullopt;
+        }
+    }
+    a.content_type = content_type_for(rel);
+    a.etag = etag_of(a.body);
+    return a;
+}
+
+}  // namespace cosmos::web
