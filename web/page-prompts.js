@@ -134,7 +134,7 @@ function table(items) {
         h('td', {}, h('div', { class: 'strong' }, p.name || p.id), h('div', { class: 'mono muted' }, p.id)),
         h('td', { class: 'text-cell', title: p.prompt }, p.prompt),
         h('td', { class: 'mono', title: p.input_dir }, basename(p.input_dir)),
-        h('td', {}, (p.controls || []).map((c) => h('span', { class: 'chip' }, c))),
+        h('td', {}, ['color', ...Object.keys(p.controls || {})].map((c) => h('span', { class: 'chip' }, c))),
         h('td', { class: 'mono nowrap' }, v.width ? `${v.width}×${v.height} · ${v.frames}f @ ${v.fps}` : '—'),
         h('td', { class: 'nowrap' }, fmtTime(p.created_at)),
         h('td', { class: 'row-actions' }, runBtn, enhBtn,

@@ -20,14 +20,14 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 function need(name) {
   const v = process.env[name];
   if (!v || !existsSync(v)) throw new Error(`${name} is not set to a built binary (run through ctest, or set it)`);
-  return v;
+  return resolve(v); // the server runs in another directory
 }
 
 // Writes a small H.264 video with the ffmpeg CLI (like tests/integration/conftest.py).
 export function makeVideo(path, { frames = 25, size = '320x176', fps = 24, source = 'testsrc2', gray = false } = {}) {
   mkdirSync(dirname(path), { recursive: true });
   const vf = gray ? ['-vf', 'format=gray,format=yuv420p'] : ['-pix_fmt', 'yuv420p'];
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${source}=size=${size}:rate=${fps}`,
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${source}${source.includes('=') ? ':' : '='}size=${size}:rate=${fps}`,
     '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', ...vf, path]);
   return path;
 }
@@ -42,7 +42,8 @@ export function makeInputSet(dir, { frames = 25, source = 'testsrc2' } = {}) {
 
 export class Home {
   // timeScale: the emulator's COSMOS_EMULATOR_TIME_SCALE (a run of 35 steps takes ~5 s at 0.03).
-  constructor({ timeScale = '0.03', emulatorEnv = {} } = {}) {
+  // extraHosts: more local hosts on the same emulator, name -> extra emulator env.
+  constructor({ timeScale = '0.03', emulatorEnv = {}, extraHosts = {} } = {}) {
     this.bin = need('COSMOS_BIN');
     this.emulatorBin = need('COSMOS_EMULATOR_BIN');
     this.root = mkdtempSync(join(tmpdir(), 'cosmos-e2e-'));
@@ -61,11 +62,16 @@ export class Home {
     if (process.env.COSMOS_UI_ASSETS) this.env.COSMOS_UI_ASSETS = process.env.COSMOS_UI_ASSETS;
     const emu = join(this.root, 'cosmos-checkout');
     this.cli('emulator', 'install', emu);
-    const env = { COSMOS_EMULATOR_TIME_SCALE: timeScale, COSMOS_EMULATOR_STRICT: '1', ...emulatorEnv };
-    const envToml = Object.entries(env).map(([k, v]) => `${k} = "${v}"`).join(', ');
+    const host = (name, extra) => {
+      const env = { COSMOS_EMULATOR_TIME_SCALE: timeScale, COSMOS_EMULATOR_STRICT: '1', ...emulatorEnv, ...extra };
+      const envToml = Object.entries(env).map(([k, v]) => `${k} = "${v}"`).join(', ');
+      return `[hosts.${name}]\nkind = "local"\ngpus = 2\ncosmos_dir = "${emu}"\n`
+        + `torchrun = "${emu}/bin/torchrun"\nenv = { ${envToml} }\n`;
+    };
     this.config = join(this.root, 'cosmos.toml');
-    writeFileSync(this.config, `[hosts.local]\nkind = "local"\ngpus = 2\ncosmos_dir = "${emu}"\n`
-      + `torchrun = "${emu}/bin/torchrun"\nenv = { ${envToml} }\n`);
+    // Each extra host is its own machine: its own emulated GPU locks.
+    const extras = Object.entries(extraHosts).map(([n, e]) => host(n, { COSMOS_EMULATOR_GPU_DIR: join(this.root, `gpus-${n}`), ...e }));
+    writeFileSync(this.config, [host('local', {}), ...extras].join('\n'));
     this.server = null;
   }
 

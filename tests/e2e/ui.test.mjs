@@ -7,6 +7,8 @@
 // (tests/integration/test_web_ui.py runs it under ctest).
 
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'node:test';
 import { Home, launchBrowser } from './harness.mjs';
 
@@ -140,6 +142,14 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
 
     assert.deepEqual(problems, [], 'errors in the browser console');
     step('done');
+  } catch (e) {
+    // What the page showed: a screenshot and its text, the console, the server's log.
+    const shot = join(tmpdir(), `cosmos-e2e-failure-${process.pid}.png`);
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    const text = await page.locator('main').innerText().catch(() => '');
+    console.log(`# failed at ${page.url()}\n# screenshot: ${shot}\n# page text:\n${text.slice(0, 3000)}`
+      + `\n# browser problems: ${problems.join('\n')}\n# server log:\n${home.serverLog.slice(-4000)}`);
+    throw e;
   } finally {
     await browser.close();
     await home.stop();
