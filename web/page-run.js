@@ -265,8 +265,9 @@ function outputView(r) {
     parts.push(h('p', { class: 'empty' }, TERMINAL.has(r.status) ? 'This run has no output video.' : 'The output appears here when the run finishes.'));
   }
   if (outputs.length) {
-    parts.push(h('ul', { class: 'files' }, outputs.map((o) => h('li', {},
-      h('a', { href: o.url, target: '_blank' }, o.name), h('span', { class: 'muted' }, fmtBytes(o.size))))));
+    parts.push(h('details', { class: 'files' }, h('summary', {}, `Files (${outputs.length})`),
+      h('ul', { class: 'files' }, outputs.map((o) => h('li', {},
+        h('a', { href: o.url, target: '_blank' }, o.name), h('span', { class: 'muted' }, fmtBytes(o.size)))))));
   }
   return parts;
 }

@@ -63,7 +63,7 @@ export class Home {
     const emu = join(this.root, 'cosmos-checkout');
     this.cli('emulator', 'install', emu);
     const host = (name, extra) => {
-      const env = { COSMOS_EMULATOR_TIME_SCALE: timeScale, COSMOS_EMULATOR_STRICT: '1', ...emulatorEnv, ...extra };
+      const env = { COSMOS_EMULATOR_TIME_SCALE: timeScale, COSMOS_EMULATOR_STRICT: '1', COSMOS_EMULATOR_GPUS: '2', ...emulatorEnv, ...extra };
       const envToml = Object.entries(env).map(([k, v]) => `${k} = "${v}"`).join(', ');
       return `[hosts.${name}]\nkind = "local"\ngpus = 2\ncosmos_dir = "${emu}"\n`
         + `torchrun = "${emu}/bin/torchrun"\nenv = { ${envToml} }\n`;
@@ -127,12 +127,13 @@ export class Home {
 
 // A fresh profile in a temp dir for each launch; returns a BrowserContext whose close() also
 // removes the profile.
-export async function launchBrowser({ viewport = { width: 1280, height: 800 } } = {}) {
+export async function launchBrowser({ viewport = { width: 1280, height: 800 }, colorScheme = 'dark' } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'cosmos-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    colorScheme,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
       '--autoplay-policy=no-user-gesture-required'],

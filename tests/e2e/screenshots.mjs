@@ -4,8 +4,7 @@
 // failed run shows too), then a paused queue with waiting jobs.
 // Run: COSMOS_BIN=build/cosmos COSMOS_EMULATOR_BIN=build/cosmos-emulator node tests/e2e/screenshots.mjs [OUT_DIR]
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Home, SOURCE_DIR, launchBrowser } from './harness.mjs';
 
@@ -29,6 +28,7 @@ async function settleVideos(page, t = 0.6) {
     await Promise.all(videos.map((v) => new Promise((resolve) => {
       const seek = () => {
         v.pause();
+        v.controls = false; // a still frame, without the player's bar or spinner
         v.addEventListener('seeked', resolve, { once: true });
         v.currentTime = Math.min(at, (v.duration || 1) - 0.05);
       };
@@ -37,16 +37,20 @@ async function settleVideos(page, t = 0.6) {
       setTimeout(resolve, 4000);
     })));
   }, t);
-  await page.waitForTimeout(200);
+  await page.waitForFunction(() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2 && !v.seeking), null, { timeout: 8000 }).catch(() => {});
+  await page.waitForTimeout(300);
 }
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
-  const home = new Home({ timeScale: '0.01', extraHosts: { 'gpu-b': { COSMOS_EMULATOR_FAIL: 'oom' } } });
+  const home = new Home({
+    timeScale: '0.01',
+    extraHosts: { 'gpu-b': { COSMOS_EMULATOR_FAIL: 'oom' }, 'gpu-slow': { COSMOS_EMULATOR_TIME_SCALE: '0.5' } },
+  });
   const sets = {
     harbour: home.inputSet('harbour_sh010', { source: 'mandelbrot' }),
     street: home.inputSet('street_sh020', { source: 'testsrc2' }),
-    forest: home.inputSet('forest_sh030', { source: 'life=mold=10:ratio=0.4' }),
+    forest: home.inputSet('forest_sh030', { source: 'gradients=speed=0.02:c0=0x1d3b2a:c1=0x9fc7a0:c2=0x2e5e8c' }),
   };
   const prompts = [
     home.cli('create', 'prompt', 'A fishing harbour at dawn, thick fog rolling over the water, photoreal, 35mm', sets.harbour, '--name', 'harbour-dawn', '--json'),
@@ -69,7 +73,7 @@ async function main() {
   home.cli('queue', 'pause');
   queue(prompts[3].id, '--weight', 'seg=0.6', '--steps', '50');
   queue(prompts[0].id, '--weight', 'depth=0.3', '--weight', 'edge=0.3', '--priority', '5');
-  queue(prompts[2].id, '--weight', 'vis=0.5');
+  const slow = queue(prompts[2].id, '--weight', 'vis=0.5', '--host', 'gpu-slow', '--num-gpus', '2');
 
   const browser = await launchBrowser({ viewport: { width: 1280, height: 800 } });
   const page = await browser.newPage();
@@ -77,9 +81,9 @@ async function main() {
   const shots = [];
   const shot = async (name) => {
     const file = join(OUT, `ui-${name}.png`);
+    await page.mouse.move(1279, 799); // no hover state, no video controls
     await page.screenshot({ path: file });
     shots.push(file);
-    console.log(`${file} ${statSync(file).size} bytes`);
   };
   try {
     await page.goto(`${url}/inputs`);
@@ -123,25 +127,17 @@ async function main() {
     await settleVideos(page, 0.6);
     await shot('compare');
 
+    // Hosts while a run holds both GPUs of gpu-slow (the probe refreshes every 10 s).
+    home.cli('queue', 'resume');
+    for (let i = 0; i < 100 && home.cli('show', slow, '--json').status !== 'running'; i++) await sleep(200);
     await page.goto(`${url}/hosts`);
-    await page.locator('li.host').first().waitFor();
-    await page.waitForTimeout(1500);
-    await page.goto(`${url}/hosts`);
+    await page.waitForFunction((id) => document.querySelector(`li.host[data-host="gpu-slow"]`)?.textContent.includes(id)
+      && document.querySelector('li.host[data-host="gpu-slow"] .gpu')?.textContent.includes('100%'), slow, { timeout: 25_000 }).catch(() => {});
     await page.locator('li.host').first().waitFor();
     await shot('hosts');
   } finally {
     await browser.close();
     await home.stop();
-  }
-  // Smaller files when ImageMagick is there (lossless, palette when it fits).
-  if (existsSync('/usr/bin/convert') || existsSync('/usr/local/bin/convert')) {
-    for (const f of shots) {
-      try {
-        execFileSync('convert', [f, '-strip', '-define', 'png:compression-level=9', f]);
-      } catch {
-        /* keep the original */
-      }
-    }
   }
   for (const f of shots) console.log(`${f} ${statSync(f).size} bytes`);
 }
