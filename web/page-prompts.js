@@ -108,8 +108,9 @@ async function enhance(prompt, button) {
   button.disabled = true;
   try {
     const res = await post(`/api/prompts/${encodeURIComponent(prompt.id)}/enhance`, {});
-    const runId = res?.run?.id || res?.run || (typeof res?.id === 'string' && res.id.startsWith('rs_') ? res.id : null);
-    toast(runId ? `Enhancing ${prompt.name || prompt.id}: run ${runId}` : `Enhancing ${prompt.name || prompt.id}`, 'ok');
+    const runId = res?.run?.id;
+    toast(`Enhancing ${prompt.name || prompt.id}: the new text becomes a child prompt`, 'ok');
+    if (runId) navigate(`/runs/${encodeURIComponent(runId)}`);
   } catch (e) {
     toastError(e);
   } finally {

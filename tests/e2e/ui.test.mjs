@@ -28,7 +28,9 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
   page.setDefaultTimeout(STEP_TIMEOUT);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  // Script errors fail the test; HTTP errors the test provokes (a 404 answer) do not.
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource')
+    && problems.push(`console: ${m.text()}`));
   const api = (path) => page.evaluate(async (p) => (await fetch(p)).json(), path);
   try {
     step(`create a prompt in the UI (${url})`);
@@ -36,6 +38,12 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
     await page.evaluate(() => { window.__noReload = true; });
     await page.getByText('New prompt').click();
     await page.getByLabel('Prompt', { exact: true }).fill('A rainy harbour at dusk, neon on wet stone');
+    // A folder that does not exist: the server's message shows under the form.
+    await page.getByLabel('Input folder').fill(`${inputDir}-missing`);
+    await page.getByRole('button', { name: 'Create prompt' }).click();
+    const formError = page.locator('form .error[role=alert]');
+    await formError.waitFor();
+    assert.match(await formError.innerText(), /Could not create the prompt: .*missing/s);
     await page.getByLabel('Input folder').fill(inputDir);
     await page.getByLabel('Name (optional)').fill('harbour-e2e');
     await page.getByRole('button', { name: 'Create prompt' }).click();
