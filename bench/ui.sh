@@ -17,7 +17,7 @@ export COSMOS_DATA_DIR=$work/data HOME=$work XDG_CONFIG_HOME=$work/.config NO_CO
 "$cosmos" list runs --json >/dev/null   # creates and migrates the database
 db=$COSMOS_DATA_DIR/cosmos.db
 echo "filling $db with $runs runs (3 events each)..."
-sqlite3 "$db" <<SQL
+sqlite3 "$db" >/dev/null <<SQL
 PRAGMA journal_mode=WAL;
 BEGIN;
 INSERT INTO prompts (id, name, prompt, negative_prompt, input_dir, input_video, controls, video, created_at)

@@ -13,6 +13,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -116,6 +117,12 @@ def main():
         lock = threading.Condition()
 
         def reader():
+            try:
+                read_events()
+            except (OSError, ValueError):  # the stream is closed at the end
+                pass
+
+        def read_events():
             event = None
             for raw in res.fp:
                 text = raw.decode().rstrip("\n")
@@ -141,7 +148,8 @@ def main():
                     lock.wait_for(lambda: i in received, timeout=5)
                     assert i in received, f"line {i} never arrived"
                     lat.append((received[i] - t0) * 1000)
-                time.sleep(0.037)  # lines arrive at arbitrary moments of the poll period
+                # Lines arrive at arbitrary moments of the server's poll period.
+                time.sleep(random.uniform(0.01, 0.06))
         conn.close()
         ok = "yes" if pct(lat, 95) < 100 else "NO"
         print(f"{'run.log line -> SSE log event (' + str(args.lines) + ' lines)':62} "

@@ -8,6 +8,7 @@
 
 #include "cli/context.hpp"
 #include "cli/run_printer.hpp"
+#include "services/host_status.hpp"
 #include "services/remote_run.hpp"
 #include "services/views.hpp"
 #include "store/run_store.hpp"
@@ -31,9 +32,11 @@ void add_logs(CLI::App& parent, Context& ctx) {
         "With -f, follow a running run to its end (re-attaching to it), then collect its "
         "outputs and record the outcome.");
     cmd->add_option("RUN_ID", a->run_id, "Run to show")->required();
-    cmd->add_flag("-f,--follow", a->follow, "Follow until the run ends; Ctrl-C detaches (the run goes on)");
-    cmd->footer("Examples:\n  cosmos logs rs_1a2b3c\n  cosmos inference ps_1a2b --host gpu1 --detach && "
-                "cosmos logs -f rs_...");
+    cmd->add_flag(
+        "-f,--follow", a->follow, "Follow until the run ends; Ctrl-C detaches (the run goes on)");
+    cmd->footer(
+        "Examples:\n  cosmos logs rs_1a2b3c\n  cosmos inference ps_1a2b --host gpu1 --detach && "
+        "cosmos logs -f rs_...");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
@@ -57,7 +60,8 @@ void add_logs(CLI::App& parent, Context& ctx) {
                     if (ctx.out.json) {
                         ctx.out.print_json(services::run_json(final_run));
                     } else {
-                        ctx.out.note(fmt::format("{} {}{}", final_run.id,
+                        ctx.out.note(fmt::format("{} {}{}",
+                                                 final_run.id,
                                                  store::to_string(final_run.status),
                                                  final_run.error ? ": " + *final_run.error : ""));
                     }
@@ -94,7 +98,8 @@ void add_kill(CLI::App& parent, Context& ctx) {
                     COSMOS_TRY(auto run, services::kill_run(*app, id));
                     arr.push_back(services::run_json(run));
                     if (!ctx.out.json) {
-                        ctx.out.print_line(fmt::format("{}\t{}", run.id, store::to_string(run.status)));
+                        ctx.out.print_line(
+                            fmt::format("{}\t{}", run.id, store::to_string(run.status)));
                     }
                     return {};
                 });
@@ -148,63 +153,46 @@ void add_status(CLI::App& parent, Context& ctx) {
                 bool all_ok = true;
                 for (const auto& h : hosts) {
                     if (h.kind != "ssh") {
-                        return fail(ErrorCode::invalid_input,
-                                    fmt::format("host {} is a {} host; status checks ssh hosts", h.name, h.kind));
+                        return fail(
+                            ErrorCode::invalid_input,
+                            fmt::format(
+                                "host {} is a {} host; status checks ssh hosts", h.name, h.kind));
                     }
-                    store::RunQuery q;
-                    q.status = store::RunStatus::running;
-                    q.host = h.name;
-                    q.limit = 1000;
-                    COSMOS_TRY(auto running, store::list_runs(app->db, q));
-                    std::vector<std::string> ids;
-                    for (const auto& r : running) {
-                        ids.push_back(r.id);
-                    }
-                    backends::HostStatus st;
-                    auto host = services::open_host(h);
-                    if (!host) {
-                        st.error = host.error().message;
-                    } else {
-                        st = backends::host_status(*host, ids);
-                    }
-                    all_ok = all_ok && st.reachable;
-                    nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
-                    for (const auto& g : st.gpus) {
-                        gpus.push_back({{"index", g.index},
-                                        {"name", g.name},
-                                        {"utilization_percent", g.utilization_percent},
-                                        {"memory_used_mib", g.memory_used_mib},
-                                        {"memory_total_mib", g.memory_total_mib}});
-                    }
-                    nlohmann::ordered_json j{{"host", h.name},
-                                             {"address", fmt::format("{}@{}:{}", h.user, h.address, h.port)},
-                                             {"reachable", st.reachable},
-                                             {"error", st.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.error)},
-                                             {"latency_ms", st.latency_ms},
-                                             {"gpus", gpus},
-                                             {"gpu_error", st.gpu_error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.gpu_error)},
-                                             {"free_bytes", st.free_bytes ? nlohmann::ordered_json(*st.free_bytes) : nlohmann::ordered_json(nullptr)},
-                                             {"running", st.jobs}};
+                    nlohmann::ordered_json j = services::host_status_json(*app, h);
+                    bool reachable = j["reachable"].get<bool>();
+                    all_ok = all_ok && reachable;
                     arr.push_back(j);
                     if (ctx.out.json) {
                         continue;
                     }
-                    if (!st.reachable) {
-                        ctx.out.print_line(fmt::format("{}: unreachable: {}", h.name, st.error));
+                    if (!reachable) {
+                        ctx.out.print_line(fmt::format(
+                            "{}: unreachable: {}",
+                            h.name,
+                            j["error"].is_string() ? j["error"].get<std::string>() : ""));
                         continue;
                     }
-                    ctx.out.print_line(fmt::format("{}: reachable ({:.0f} ms), free disk {}, {} running job(s){}",
-                                                   h.name, st.latency_ms,
-                                                   st.free_bytes ? human_bytes(*st.free_bytes) : "?",
-                                                   st.jobs.size(),
-                                                   st.jobs.empty() ? "" : ": " + fmt::format("{}", fmt::join(st.jobs, " "))));
-                    if (!st.gpu_error.empty()) {
-                        ctx.out.print_line(fmt::format("  GPUs: {}", st.gpu_error));
+                    std::vector<std::string> jobs = j["running"].get<std::vector<std::string>>();
+                    ctx.out.print_line(fmt::format(
+                        "{}: reachable ({:.0f} ms), free disk {}, {} running job(s){}",
+                        h.name,
+                        j["latency_ms"].get<double>(),
+                        j["free_bytes"].is_number()
+                            ? human_bytes(j["free_bytes"].get<std::uint64_t>())
+                            : "?",
+                        jobs.size(),
+                        jobs.empty() ? "" : ": " + fmt::format("{}", fmt::join(jobs, " "))));
+                    if (j["gpu_error"].is_string()) {
+                        ctx.out.print_line(
+                            fmt::format("  GPUs: {}", j["gpu_error"].get<std::string>()));
                     }
-                    for (const auto& g : st.gpus) {
+                    for (const auto& g : j["gpus"]) {
                         ctx.out.print_line(fmt::format("  GPU {} {}: {}% busy, {}/{} MiB",
-                                                       g.index, g.name, g.utilization_percent,
-                                                       g.memory_used_mib, g.memory_total_mib));
+                                                       g["index"].get<int>(),
+                                                       g["name"].get<std::string>(),
+                                                       g["utilization_percent"].get<int>(),
+                                                       g["memory_used_mib"].get<std::int64_t>(),
+                                                       g["memory_total_mib"].get<std::int64_t>()));
                     }
                 }
                 if (!all_ok) {

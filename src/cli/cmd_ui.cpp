@@ -62,7 +62,9 @@ void add_ui_command(CLI::App& app, Context& ctx) {
         "token in <data_dir>/ui-token (made on first start, mode 0600, never printed): open\n"
         "http://HOST:PORT/?token=TOKEN once in the browser, or send 'Authorization: Bearer "
         "TOKEN'.\n"
-        "COSMOS_UI_ASSETS=DIR serves the pages from DIR instead of the copy built in.\n\n"
+        "COSMOS_UI_ASSETS=DIR serves the pages from DIR instead of the copy built in.\n"
+        "The API the pages use is JSON under /api/ (e.g. curl http://127.0.0.1:8765/api/runs),\n"
+        "live events (run, log, job, output) stream from /api/events; see docs/api.md.\n\n"
         "Examples:\n  cosmos ui\n  cosmos ui --port 9000\n  cosmos ui --bind 0.0.0.0 --port 8765\n"
         "  cosmos serve --port 8765        # the UI plus a worker for the queue");
     cmd->callback([&ctx, flags] {

@@ -34,6 +34,7 @@ backends::HostStatus local_status(const config::HostConfig& h) {
     spec.argv = {smi.string(),
                  "--query-gpu=index,name,utilization.gpu,memory.used,memory.total",
                  "--format=csv,noheader,nounits"};
+    spec.env_add = h.env;  // as the host's runs get it (e.g. the emulator's GPU count and locks)
     std::string out;
     auto exit = transport::run_process(spec, [&](std::string_view line) {
         out += line;

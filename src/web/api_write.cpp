@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/ids.hpp"
 #include "services/create_prompt.hpp"
 #include "services/enhance.hpp"
 #include "services/launch.hpp"
@@ -139,6 +140,28 @@ core::Result<Reply> cancel(const httplib::Request& req, services::App& app) {
     return Reply{200, j};
 }
 
+// POST /api/runs/{id}/cancel: as the queue's cancel, for a run id; a run that was never
+// queued is a conflict (nothing to cancel), an unknown run not found.
+core::Result<Reply> cancel_run(const httplib::Request& req, services::App& app) {
+    COSMOS_TRY(auto body, json_body(req));
+    (void)body;
+    std::string id = req.matches[1].str();
+    if (!core::is_valid_id(core::IdKind::run, id)) {
+        return fail(ErrorCode::not_found, fmt::format("no run '{}'", id));
+    }
+    COSMOS_TRY(auto run, store::require_run(app.db, id));
+    COSMOS_TRY(auto queued, store::job_for_run(app.db, id));
+    if (!queued) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} is {} and was never queued: nothing to cancel",
+                                id,
+                                store::to_string(run.status)));
+    }
+    COSMOS_TRY(auto job, services::cancel_queued(app, id));
+    COSMOS_TRY(auto j, job_reply(app, job));
+    return Reply{200, j};
+}
+
 core::Result<Reply> queue(const httplib::Request& req, services::App& app) {
     COSMOS_TRY(auto finished, parse_query_int("finished", query(req, "finished"), 20, 0, 1000));
     COSMOS_TRY(auto q, services::queue_json(app, static_cast<int>(finished)));
@@ -217,7 +240,7 @@ void add_write_routes(UiServer::Impl& s) {
     s.http.Post(R"(/api/prompts/([^/]+)/enhance)", api(s, enhance_prompt));
     s.http.Post("/api/runs", api(s, launch));
     s.http.Post("/api/spec/preview", api(s, preview));
-    s.http.Post(R"(/api/runs/([^/]+)/cancel)", api(s, cancel));
+    s.http.Post(R"(/api/runs/([^/]+)/cancel)", api(s, cancel_run));
     s.http.Post("/api/queue/pause", pause_queue(s, true));
     s.http.Post("/api/queue/resume", pause_queue(s, false));
     s.http.Post(R"(/api/queue/([^/]+)/cancel)", api(s, cancel));

@@ -57,7 +57,8 @@ std::string format_sse(std::string_view type, std::string_view json) {
 struct EventHub::State {
     std::optional<store::Database> db;
     std::int64_t data_version = -1;
-    std::string since;  // newest updated_at seen
+    std::string since;    // newest updated_at seen
+    std::string started;  // when the hub started (ISO 8601)
     std::map<std::string, Seen> runs;
     std::map<std::string, std::string> jobs;
     std::optional<bool> paused;
@@ -160,9 +161,16 @@ void EventHub::scan_store(bool initial) {
     State& st = *m_state;
     st.last_full_scan = std::chrono::steady_clock::now();
     const store::Database& db = *st.db;
-    auto runs = store::runs_changed_since(db, st.since.empty() ? core::now_iso() : st.since);
+    std::string now = core::now_iso();
+    // A writer stamps updated_at before it commits, so a row may appear with a stamp older than
+    // one already seen: look 5 s back (the signatures drop what did not change).
+    std::string since =
+        initial ? now
+                : core::iso_from_ms(core::ms_from_iso(st.since.empty() ? now : st.since) - 5000);
+    auto runs = store::runs_changed_since(db, since);
     if (initial) {
-        st.since = core::now_iso();
+        st.since = now;
+        st.started = now;
     }
     if (!runs) {
         core::log(core::LogLevel::warn, "ui events: {}", runs.error().message);
@@ -174,6 +182,9 @@ void EventHub::scan_store(bool initial) {
         }
         std::string sig = run_signature(r);
         auto [it, inserted] = st.runs.try_emplace(r.id);
+        if (inserted && !initial) {
+            it->second.waiting = r.created_at >= st.started;
+        }
         bool changed = it->second.signature != sig;
         it->second.signature = sig;
         bool running = r.status == store::RunStatus::running;
@@ -193,8 +204,17 @@ void EventHub::scan_store(bool initial) {
             if (auto t = st.tails.find(r.id); t != st.tails.end()) {
                 read_tail(r.id, t->second);  // the last lines before it ended
                 st.tails.erase(t);
+            } else if (!initial && it->second.waiting && store::is_terminal(r.status)) {
+                // It ran and ended between two looks: its whole log, once.
+                Tail whole;
+                whole.path = r.log_path && !r.log_path->empty()
+                             ? fs::path(*r.log_path)
+                             : fs::path(m_config.paths.data_dir) / "runs" / r.id / "run.log";
+                read_tail(r.id, whole);
             }
         }
+        it->second.waiting =
+            r.status == store::RunStatus::pending || r.status == store::RunStatus::queued;
         if (initial) {
             it->second.had_output = r.output_video.has_value();
             continue;
@@ -286,17 +306,17 @@ void EventHub::read_tail(const std::string& run_id, Tail& t) {
         if (back < keep) {
             unsigned char lead = static_cast<unsigned char>(text[keep - 1 - back]);
             std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-            if (need > back + 1 && t.offset + text.size() < size + 1 && text.size() > need) {
-                keep -= back + 1;  // incomplete: read it next time
+            if (need > back + 1) {
+                keep -= back + 1;  // incomplete: read it with the bytes that complete it
             }
+        }
+        if (keep == 0) {
+            break;
         }
         text.resize(keep);
         publish(
             "log", dump_json({{"run_id", run_id}, {"offset", t.offset}, {"text", text}}), run_id);
         t.offset += keep;
-        if (keep == 0) {
-            break;
-        }
         in.seekg(static_cast<std::streamoff>(t.offset));
     }
 }

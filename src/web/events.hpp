@@ -64,6 +64,7 @@ private:
     struct Seen {
         std::string signature;
         bool had_output = false;
+        bool waiting = false;  // last seen pending or queued (or created since the hub started)
     };
 
     void loop();

@@ -30,8 +30,10 @@ void HostMonitor::stop() {
     }
 }
 
-nlohmann::ordered_json HostMonitor::latest() const {
+nlohmann::ordered_json HostMonitor::latest() {
     std::lock_guard lock(m_mutex);
+    m_wanted_until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    m_cv.notify_all();
     return m_latest;
 }
 
@@ -42,6 +44,12 @@ void HostMonitor::loop() {
     }
     services::App app{m_config, std::move(*db)};
     while (!m_stop.load()) {
+        {
+            std::unique_lock lock(m_mutex);
+            m_cv.wait(lock, [&] {
+                return m_stop.load() || std::chrono::steady_clock::now() < m_wanted_until;
+            });
+        }
         for (const auto& [name, host] : m_config.hosts) {
             if (m_stop.load()) {
                 break;

@@ -106,7 +106,10 @@ bool authorized(const UiServer::Impl& s, const httplib::Request& req, httplib::R
         res.set_header(
             "Set-Cookie",
             fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", k_token_cookie, s.token));
-        res.set_redirect(req.path.empty() ? "/" : req.path, 303);
+        // Back to the same page, never to another site ("//host" or "/\\host").
+        bool local = !req.path.empty() && req.path[0] == '/' && req.path.rfind("//", 0) != 0 &&
+                     req.path.find('\\') == std::string::npos;
+        res.set_redirect(local ? req.path : "/", 303);
         return false;
     }
     send_error(
@@ -128,6 +131,7 @@ httplib::Server::HandlerResponse guard(UiServer::Impl& s,
     const_cast<httplib::Request&>(req).ranges.clear();
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("X-Frame-Options", "DENY");
     // Without a token only loopback names may reach us (no DNS rebinding from a web page).
     if (s.token.empty() && !is_loopback_address(host_of(req.get_header_value("Host")))) {
         send_error(res,
@@ -196,16 +200,18 @@ void add_event_route(UiServer::Impl& s) {
                     out = "retry: 1000\n: connected\n\n";
                     return sink.write(out.data(), out.size());
                 }
-                if (!hub->wait(*sub, out, std::chrono::seconds(1))) {
+                if (!hub->wait(*sub, out, std::chrono::milliseconds(500))) {
                     sink.done();
                     return true;
                 }
                 auto now = std::chrono::steady_clock::now();
                 if (out.empty()) {
-                    if (now - *last_write < std::chrono::seconds(15)) {
-                        return true;
+                    // A closed client is only noticed by writing: a 2-byte comment every
+                    // 500 ms frees its thread within a second; ": ping" every 15 s as well.
+                    out = now - *last_write < std::chrono::seconds(15) ? ":\n" : ": ping\n\n";
+                    if (out.size() == 2) {
+                        return sink.write(out.data(), out.size());
                     }
-                    out = ": ping\n\n";
                 }
                 *last_write = now;
                 return sink.write(out.data(), out.size());
@@ -301,8 +307,12 @@ void send_file(const httplib::Request& req, httplib::Response& res, const fs::pa
     }
     res.set_header("Accept-Ranges", "bytes");
     res.set_header("Cache-Control", "no-cache");
-    auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
     std::string type = content_type_for(path.filename().string());
+    if (length == 0) {
+        res.set_content(std::string(), type);
+        return;
+    }
+    auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
     res.set_content_provider(
         length, type, [in, first](std::size_t offset, std::size_t want, httplib::DataSink& sink) {
             std::string buf(std::min<std::size_t>(want, 256 * 1024), '\0');

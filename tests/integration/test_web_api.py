@@ -150,7 +150,8 @@ def web(emulated, input_set):
     """`cosmos ui` on a data dir with one prompt; the emulator slowed so runs take ~2 s."""
     cosmos = emulated
     cosmos.config = write_config(cosmos, cosmos.emulator_dir,
-                                 extra_env={"COSMOS_EMULATOR_TIME_SCALE": "0.02"})
+                                 extra_env={"COSMOS_EMULATOR_TIME_SCALE": "0.02",
+                                            "COSMOS_EMULATOR_GPUS": "2"})
     ui = Ui(cosmos, "ui", "--port", "0")
     ui.json("GET", "/api/health")  # takes the CSRF cookie
     yield cosmos, ui
@@ -409,10 +410,16 @@ def test_run_launched_through_the_api_streams_and_succeeds(web, input_set):
     assert ui.json("GET", f"/api/gallery?run={rid}")["items"][0]["run"]["id"] == rid
     ui.error("GET", "/api/gallery?run=rs_0123456789abcdef", 404)
     # Re-run with changes: the child records its parent.
+    # (the form sends the parent's whole params back, changed where the user moved a slider)
+    params = dict(shown["params"])
+    params["weights"] = dict(params["weights"], depth=0.3)
+    params["seed"] = 99
     child = ui.json("POST", "/api/runs", {"prompt_id": pid, "parent_run_id": rid,
-                                          "params": {"weights": {"depth": 0.3}}}, expect=201)
+                                          "params": params}, expect=201)
     assert child["run"]["parent_run_id"] == rid
     assert child["run"]["params"]["weights"]["depth"] == 0.3
+    assert child["run"]["params"]["seed"] == 99
+    assert child["run"]["params"]["num_steps"] == shown["params"]["num_steps"]
     # A finished run cannot be cancelled.
     ui.error("POST", f"/api/runs/{rid}/cancel", 409, "conflict", body={})
     ui.error("POST", "/api/runs/rs_0123456789abcdef/cancel", 404, body={})
@@ -450,6 +457,12 @@ def test_queue_control_and_hosts(web, input_set):
     ui.error("POST", f"/api/queue/{job_id}/cancel", 409, "conflict", body={})
     ui.error("POST", "/api/queue/job_0123456789abcdef/cancel", 404, body={})
     assert ui.json("POST", "/api/queue/resume") == {"paused": False}  # no body: {}
+    # A run created by the CLI and never queued: no job, nothing to cancel.
+    pending = cosmos.json("create", "run", pid)["id"]
+    shown = ui.json("GET", f"/api/runs/{pending}")
+    assert shown["status"] == "pending" and shown["job"] is None and shown["spec"] is None
+    ui.error("POST", f"/api/runs/{pending}/cancel", 409, "conflict", body={})
+    ui.error("POST", "/api/runs/nonsense/cancel", 404, "not_found", body={})
     assert cosmos.json("queue")["paused"] is False
     # Enhance: queues an enhance run of the prompt.
     ui.json("POST", "/api/queue/pause", {})
@@ -466,7 +479,11 @@ def test_queue_control_and_hosts(web, input_set):
             break
         time.sleep(0.2)
     assert local["kind"] == "local" and local["gpus"] == 2
-    assert local["reachable"] is True and isinstance(local["gpu_stats"], list)
+    assert local["reachable"] is True
+    # Probed with the host's environment: the emulator's nvidia-smi reports its 2 GPUs.
+    assert [g["index"] for g in local["gpu_stats"]] == [0, 1], local
+    assert {"name", "utilization_percent", "memory_used_mib", "memory_total_mib"} <= set(
+        local["gpu_stats"][0])
     assert local["probed_at"]
 
 
@@ -496,6 +513,11 @@ def test_non_loopback_bind_requires_the_token(emulated):
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         status, _, _ = ui.request("GET", "/api/runs")
         assert status == 200
+        # The redirect never leaves the site.
+        saved, ui.cookies = ui.cookies, {}
+        status, headers, _ = ui.request("GET", f"//evil.example/?token={token}")
+        assert status == 303 and headers["Location"] == "/"
+        ui.cookies = saved
         # Still CSRF-checked.
         ui.error("POST", "/api/queue/pause", 403, "csrf", body={}, csrf=False)
         assert ui.json("POST", "/api/queue/pause", {}) == {"paused": True}
@@ -511,15 +533,27 @@ def test_non_loopback_bind_requires_the_token(emulated):
         again.stop()
 
 
-def test_port_taken_and_help(emulated):
+def test_port_taken_help_and_clean_stop(emulated):
     cosmos = emulated
     ui = Ui(cosmos, "ui", "--port", "0")
     try:
         proc = cosmos.run("ui", "--port", ui.port, check=False, timeout=30)
         assert proc.returncode == 5, proc.stderr
         assert "--port 0" in proc.stderr
+        # Closed event streams free their threads: more of them than the server has threads
+        # never starve the API.
+        for _ in range(80):
+            EventStream(ui).close()
+        time.sleep(1.5)
+        assert ui.json("GET", "/api/health")["token_required"] is False
+        streams = [EventStream(ui) for _ in range(3)]
+        time.sleep(0.3)
     finally:
-        ui.stop()
+        started = time.time()
+        ui.stop()  # SIGTERM with streams open: a clean, quick stop
+        assert time.time() - started < 10
+    for s in streams:
+        s.close()
     help_text = cosmos.run("ui", "--help").stdout
     assert "ui-token" in help_text and "127.0.0.1:8765" in help_text
     assert "--bind" in cosmos.run("serve", "--help").stdout
