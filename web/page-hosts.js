@@ -1,6 +1,6 @@
 // Hosts page: each configured host with reachability, per-GPU utilisation and memory (probed
-// by the server in the background, at most 10 s old) and the runs on it; refreshed every 5 s
-// and on run changes.
+// by the server in the background while the page asks, at most 10 s old) and the runs on it;
+// refreshed every 5 s and on run changes.
 
 import { get } from './api.js';
 import { debounce, errorBox, fill, fmtBytes, fmtTime, h, loading } from './dom.js';
@@ -68,13 +68,24 @@ export function render(main) {
   }
   const reload = debounce(load, 1000);
   const offs = [sse.on('run', reload), sse.on('job', reload)];
-  const timer = setInterval(load, 5000);
+  // The server probes hosts while this page asks: soon after the first look, then every 5 s.
+  let timer = null;
+  let closed = false;
+  const schedule = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      await load();
+      if (!closed) schedule(5000);
+    }, ms);
+  };
+  schedule(1200);
   main.append(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Hosts'),
     h('span', { class: 'muted small-text' }, 'GPU figures are probed in the background, at most 10 s old.')), list));
   load();
   return () => {
     controller?.abort();
-    clearInterval(timer);
+    closed = true;
+    clearTimeout(timer);
     reload.cancel();
     offs.forEach((f) => f());
   };
