@@ -2,7 +2,8 @@
 // `cosmos serve --port 0` whose worker runs the emulator on the local host, it creates a prompt
 // in the Prompts page, launches a run, watches the run page's log grow live (SSE, no reload)
 // and its status turn `succeeded`, plays the output in the gallery and in the synchronized
-// input/output view, and re-runs with a changed control weight from the rerun form.
+// input/output view, pauses the queue, re-runs with a changed control weight from the rerun
+// form, and cancels the new run in the Queue page.
 // Run: COSMOS_BIN=build/cosmos COSMOS_EMULATOR_BIN=build/cosmos-emulator node tests/e2e/ui.test.mjs
 // (tests/integration/test_web_ui.py runs it under ctest).
 
@@ -18,7 +19,7 @@ function step(name) {
   console.log(`# ${new Date().toISOString().slice(11, 23)} ${name}`);
 }
 
-test('web UI: prompt → run → live log → gallery → rerun with changed weights', { timeout: 120_000 }, async () => {
+test('web UI: prompt → run → live log → gallery → rerun with changed weights → queue', { timeout: 120_000 }, async () => {
   step('setup: emulator, input videos, cosmos serve');
   const home = new Home({ timeScale: '0.03' });
   const inputDir = home.inputSet('shot010');
@@ -122,6 +123,12 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
     await page.waitForFunction(() => !document.getElementById('cmp-input').paused);
     await vout.evaluate((v) => v.pause());
 
+    step('pause the queue on the Queue page');
+    await page.getByRole('link', { name: /^Queue/ }).click();
+    await page.getByRole('button', { name: 'Pause queue' }).click();
+    await page.locator('.queue-state', { hasText: 'paused' }).waitFor();
+    assert.equal((await api('/api/queue')).paused, true);
+
     step('run again with a changed depth weight');
     await page.goto(`${url}/runs/${runId}`);
     await page.getByRole('button', { name: 'Run again with changes' }).click();
@@ -147,6 +154,21 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
     assert.equal(rerun.prompt_id, promptId);
     assert.equal(rerun.spec?.depth?.control_weight ?? wanted, wanted);
     await page.locator('.run-page h1', { hasText: newId }).waitFor();
+    assert.equal(rerun.parent_run_id, runId);
+
+    step('the new run waits in the paused queue; cancel it there');
+    await page.getByRole('link', { name: /^Queue/ }).click();
+    const queued = page.locator(`tr[data-run="${newId}"]`);
+    await queued.waitFor();
+    assert.equal(await queued.getAttribute('data-state'), 'queued');
+    page.once('dialog', (d) => d.accept());
+    await queued.getByRole('button', { name: `Cancel ${newId}` }).click();
+    // It leaves the waiting jobs (for the folded list of finished ones).
+    await page.locator(`tr[data-run="${newId}"][data-state="cancelled"]`).waitFor({ state: 'attached' });
+    await page.locator(`tr[data-run="${newId}"][data-state="queued"]`).waitFor({ state: 'detached' });
+    assert.equal((await api(`/api/runs/${newId}`)).status, 'cancelled');
+    await page.getByRole('button', { name: 'Resume queue' }).click();
+    await page.locator('.queue-state', { hasText: 'working' }).waitFor();
 
     assert.deepEqual(problems, [], 'errors in the browser console');
     step('done');
