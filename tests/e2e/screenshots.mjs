@@ -4,7 +4,8 @@
 // failed run shows too), then a paused queue with waiting jobs.
 // Run: COSMOS_BIN=build/cosmos COSMOS_EMULATOR_BIN=build/cosmos-emulator node tests/e2e/screenshots.mjs [OUT_DIR]
 
-import { mkdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Home, SOURCE_DIR, launchBrowser } from './harness.mjs';
 
@@ -139,7 +140,18 @@ async function main() {
     await browser.close();
     await home.stop();
   }
-  for (const f of shots) console.log(`${f} ${statSync(f).size} bytes`);
+  // Smaller files: a 256-colour palette PNG made by the ffmpeg CLI, kept when it is smaller.
+  for (const f of shots) {
+    const tmp = `${f}.palette.png`;
+    try {
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', f, '-vf',
+        'split[a][b];[a]palettegen=max_colors=256:stats_mode=full[p];[b][p]paletteuse=dither=sierra2_4a', tmp]);
+      if (statSync(tmp).size < statSync(f).size) renameSync(tmp, f);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    console.log(`${f} ${statSync(f).size} bytes`);
+  }
 }
 
 main().catch((e) => {

@@ -19,6 +19,9 @@ def _missing():
         return f"{CHROMIUM} not installed (Debian package chromium; scripts/install-deps.sh)"
     if shutil.which("node") is None:
         return "node not installed (scripts/install-deps.sh)"
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0] or 0) < 20:
+        return f"node {version.strip()} is too old for playwright-core (needs >= 20)"
     if not (E2E_DIR / "node_modules" / "playwright-core").is_dir():
         return "tests/e2e/node_modules missing (scripts/install-deps.sh runs npm ci --prefix tests/e2e)"
     return None
