@@ -58,6 +58,7 @@ function card(item) {
   for (const [ev, fn] of [['mouseenter', play], ['mouseleave', stop], ['focus', play], ['blur', stop]]) link.addEventListener(ev, fn);
   return h('li', { class: 'gallery-item', dataset: { run: r.id } }, link,
     h('div', { class: 'caption' },
+      item.prompt?.name ? h('span', { class: 'strong', title: item.prompt.prompt }, item.prompt.name) : null,
       h('a', { href: `/runs/${encodeURIComponent(r.id)}`, class: 'mono' }, r.id),
       h('span', { class: 'muted small-text' }, fmtWeights(r.params?.weights)),
       h('span', { class: 'muted small-text' }, fmtTime(r.finished_at || r.created_at))));
