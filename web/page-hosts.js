@@ -22,6 +22,23 @@ function meter(label, fraction, text) {
     h('span', { class: 'mono meter-text' }, text));
 }
 
+// A Slurm cluster: its partition, nodes and our jobs there instead of a GPU table.
+function slurmView(x) {
+  const nodes = x.nodes || [];
+  const jobs = x.jobs || [];
+  return h('div', { class: 'slurm' },
+    h('p', { class: 'small-text' }, `partition ${x.partition ?? '?'}: ${nodes.length} node${nodes.length === 1 ? '' : 's'}, `
+      + `${x.gpus_free ?? '?'} of ${x.gpus_total ?? '?'} GPUs free`
+      + (x.max_in_flight ? ` · at most ${x.max_in_flight} jobs in flight` : '')),
+    nodes.length ? h('h3', {}, 'Nodes') : null,
+    nodes.length ? h('table', { class: 'kv' }, h('tbody', {}, nodes.map((n) => h('tr', {},
+      h('th', { scope: 'row', class: 'mono' }, n.name), h('td', {}, `${n.state} · ${n.gpus_used ?? 0}/${n.gpus ?? 0} GPUs used`))))) : null,
+    h('h3', {}, 'Our jobs'),
+    jobs.length ? h('table', { class: 'kv' }, h('tbody', {}, jobs.map((j) => h('tr', {},
+      h('th', { scope: 'row', class: 'mono' }, j.slurm_job_id), h('td', {}, `${j.name} · ${j.state}${j.reason ? ` (${j.reason})` : ''}`)))))
+      : h('p', { class: 'muted small-text' }, 'none in the cluster'));
+}
+
 function hostCard(x) {
   const gpus = gpuList(x);
   const count = typeof x.gpus === 'number' ? x.gpus : (x.gpu_count ?? gpus?.length);
@@ -37,7 +54,7 @@ function hostCard(x) {
       x.probed_at ? ` · probed ${fmtTime(x.probed_at)}` : ''),
     x.error ? h('p', { class: 'warn small-text' }, x.error) : null,
     x.gpu_error ? h('p', { class: 'warn small-text' }, `GPUs: ${x.gpu_error}`) : null,
-    gpus && gpus.length ? h('div', { class: 'gpus' },
+    x.kind === 'slurm' ? slurmView(x) : gpus && gpus.length ? h('div', { class: 'gpus' },
       h('div', { class: 'gpu-head' }, h('span', {}, ''), h('span', {}, 'Utilisation'), h('span', {}, 'Memory')),
       gpus.map((g) => h('div', { class: 'gpu', title: g.name || '' },
       h('div', { class: 'gpu-name mono' }, `GPU ${g.index}`),

@@ -137,6 +137,7 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
     const wanted = before === 0.35 ? 0.45 : 0.35;
     await depth.fill(String(wanted));
     await page.getByLabel('Steps', { exact: true }).fill('12');
+    await page.getByLabel('GPUs', { exact: true }).selectOption('2');
     // The preview shows the spec with the new weight before anything is sent.
     await page.waitForFunction((w) => {
       try {
@@ -145,12 +146,15 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
         return false;
       }
     }, wanted);
+    // ... and the command line the host would run, on 2 GPUs.
+    await page.waitForFunction(() => /--nproc_per_node=2 .*--num_gpus 2\b/.test(document.querySelector('pre.command').textContent));
     await page.getByRole('button', { name: 'Queue the new run' }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/runs/') && !u.pathname.endsWith(`/${runId}`));
     const newId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
     const rerun = await api(`/api/runs/${newId}`);
     assert.equal(rerun.params.weights.depth, wanted);
     assert.equal(rerun.params.num_steps, 12);
+    assert.equal(rerun.params.num_gpus, 2);
     assert.equal(rerun.prompt_id, promptId);
     assert.equal(rerun.spec?.depth?.control_weight ?? wanted, wanted);
     await page.locator('.run-page h1', { hasText: newId }).waitFor();
