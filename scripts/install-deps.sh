@@ -18,6 +18,8 @@ packages=(
   docker.io
   # a private single-node Slurm cluster for the slurm tests (tests/integration/slurm_cluster.py)
   slurmctld slurmd slurm-client munge
+  # headless browser for the web UI's end-to-end tests and screenshots (tests/e2e)
+  chromium
 )
 
 missing=()
@@ -27,8 +29,35 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# Node.js + npm drive playwright-core in tests/e2e; any node >= 20 already on PATH will do.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+# tests/e2e's npm packages (playwright-core only, pinned by package-lock.json; it uses the
+# system Chromium, no browser download). Skipped when node_modules already matches the lock
+# file, so a machine without network that installed once keeps working.
+install_e2e_modules() {
+  local dir tests_lock stamp
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+  tests_lock="$dir/package-lock.json"
+  stamp="$dir/node_modules/.cosmos-lock.json"
+  [ -f "$tests_lock" ] || return 0
+  if [ -f "$stamp" ] && cmp -s "$tests_lock" "$stamp"; then
+    echo "install-deps: tests/e2e node_modules current"
+    return 0
+  fi
+  echo "install-deps: npm ci --prefix tests/e2e"
+  if npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error; then
+    cp "$tests_lock" "$stamp"
+  else
+    echo "install-deps: npm ci failed; the web UI's browser test will be skipped" >&2
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  install_e2e_modules
   exit 0
 fi
 
@@ -42,3 +71,4 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720 2>/dev/null)" ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_e2e_modules

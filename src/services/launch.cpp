@@ -179,6 +179,7 @@ core::Result<nlohmann::ordered_json> preview_launch(const App& app, const Launch
         in.spec_path = run_dir + "/spec.json";
         in.output_dir = run_dir + "/outputs";
         in.offload = params.offload;
+        in.gpu_ids.clear();  // the input's default is {0}
         for (int i = 0; i < params.num_gpus; ++i) {
             in.gpu_ids.push_back(i);
         }

@@ -292,6 +292,12 @@ def test_run_launched_through_the_api_streams_and_succeeds(web, input_set):
     assert preview["params"]["num_steps"] == 3 and preview["params"]["seed"] == 7
     assert preview["spec"]["depth"]["control_weight"] == 0.6
     assert any("transfer.py" in a for a in preview["command"])
+    # As many processes as GPUs (the launch flags agree with the resolved params).
+    assert "--nproc_per_node=1" in preview["command"], preview["command"]
+    four = ui.json("POST", "/api/spec/preview", {"prompt_id": pid, "params": {"num_gpus": 4}})
+    assert four["params"]["num_gpus"] == 4
+    assert "--nproc_per_node=4" in four["command"], four["command"]
+    assert four["command"][four["command"].index("--num_gpus") + 1] == "4"
     assert ui.json("GET", "/api/runs")["total"] == 0  # preview created nothing
     ui.error("POST", "/api/spec/preview", 400, "invalid_input",
              body={"prompt_id": pid, "params": {"stepz": 3}})
