@@ -315,17 +315,15 @@ void add_read_routes(UiServer::Impl& s) {
                    for (const auto& [name, host] : app.config.hosts) {
                        J j = services::host_json(host);
                        if (probes.contains(name)) {
-                           const J& p = probes[name];
-                           for (const char* key : {"reachable",
-                                                   "error",
-                                                   "latency_ms",
-                                                   "gpu_error",
-                                                   "free_bytes",
-                                                   "running",
-                                                   "probed_at"}) {
-                               j[key] = p.value(key, J(nullptr));
+                           // Every probe field (slurm hosts add partition, nodes, jobs...);
+                           // host_json's own fields win, the probed GPU list is gpu_stats.
+                           for (const auto& [key, value] : probes[name].items()) {
+                               if (key == "gpus") {
+                                   j["gpu_stats"] = value;
+                               } else if (key != "host" && !j.contains(key)) {
+                                   j[key] = value;
+                               }
                            }
-                           j["gpu_stats"] = p.value("gpus", J::array());
                        } else {
                            j["reachable"] = nullptr;  // not probed yet
                            j["gpu_stats"] = J::array();
