@@ -149,11 +149,9 @@ bool is_env_name(const std::string& name) {
     return true;
 }
 
-// The batch job of `r`: the model command in the foreground, its output appended to
-// run.log, its exit code recorded in exit_code, secrets sourced from secret.env.
-SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::LaunchRequest& r) {
+// A job with the host's partition, account, time limit and CPUs.
+SlurmJobSpec job_with_host_settings(const SlurmSettings& settings) {
     SlurmJobSpec spec;
-    spec.job_name = slurm_job_name(r.job_id);
     spec.partition = settings.partition;
     if (!settings.account.empty()) {
         spec.account = settings.account;
@@ -164,6 +162,14 @@ SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::Launch
     if (settings.cpus_per_task > 0) {
         spec.cpus_per_task = settings.cpus_per_task;
     }
+    return spec;
+}
+
+// The batch job of `r`: the model command in the foreground, its output appended to
+// run.log, its exit code recorded in exit_code, secrets sourced from secret.env.
+SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::LaunchRequest& r) {
+    SlurmJobSpec spec = job_with_host_settings(settings);
+    spec.job_name = slurm_job_name(r.job_id);
     spec.gpus = std::max(1, r.gpus);
     spec.output_path = r.job_dir + "/run.log";
     spec.work_dir = r.command.cwd.empty() ? r.job_dir : r.command.cwd;
@@ -372,18 +378,8 @@ core::Status submit_group(const RemoteHost& host, const runtime::LaunchRequest& 
     auto settings = slurm_settings(host.config);
     std::string name = "cosmos-array-" + core::new_id(core::IdKind::job).substr(4, 12);
     std::string arrays = host.work_dir + "/arrays";
-    SlurmJobSpec spec;
+    SlurmJobSpec spec = job_with_host_settings(settings);
     spec.job_name = name;
-    spec.partition = settings.partition;
-    if (!settings.account.empty()) {
-        spec.account = settings.account;
-    }
-    if (!settings.time_limit.empty()) {
-        spec.time_limit = settings.time_limit;
-    }
-    if (settings.cpus_per_task > 0) {
-        spec.cpus_per_task = settings.cpus_per_task;
-    }
     spec.gpus = std::max(1, first.gpus);
     spec.output_path = "/dev/null";  // each task appends to its own job dir's run.log
     spec.work_dir = host.work_dir;

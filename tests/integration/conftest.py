@@ -3,6 +3,7 @@ binaries (paths from CTest's environment) against real files, SQLite and FFmpeg.
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -132,3 +133,42 @@ def emulated(cosmos, emulator_bin):
     cosmos.emulator_dir = emu
     cosmos.config = write_config(cosmos, emu)
     return cosmos
+
+
+def model_loads(record: Path) -> list:
+    """The emulator's own record of every model load (COSMOS_EMULATOR_RECORD, one JSON line per
+    invocation): its job key (the rs_/bat_ dir it wrote into), environment, exit code, GPUs held,
+    samples (one per batch line), arguments and when it held its GPUs."""
+    loads = []
+    if not record.exists():
+        return loads
+    for line in record.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("mode") != "torchrun":
+            continue
+        folder = entry["args"].get("video_save_folder") or ""
+        key = next(p for p in Path(folder).parts if p.startswith(("rs_", "bat_")))
+        loads.append({"key": key, "env": entry["env"], "exit": entry.get("exit_code"),
+                      "gpus": entry.get("gpus"), "samples": entry.get("samples", []),
+                      "args": entry["args"], "start": entry.get("hold_start_ms"),
+                      "end": entry.get("hold_end_ms")})
+    return loads
+
+
+def _interrupt_on_sigterm(*_):
+    raise KeyboardInterrupt("SIGTERM")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A real single-node Slurm cluster (slurm_cluster.py) for the tests of one module."""
+    from slurm_cluster import SlurmCluster
+    # ctest ends a test past its timeout with SIGTERM: an exception, so the daemons still stop
+    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    c = SlurmCluster()  # its own /tmp dir: munged (user munge) cannot enter pytest's 0700 dirs
+    try:
+        c.start()
+        yield c
+    finally:
+        c.close()
+        signal.signal(signal.SIGTERM, previous)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import model_loads
 from sshd_server import SshServer, sshd_available
 
 needs_sshd = pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
@@ -60,22 +61,6 @@ def setup_queue(cosmos, servers, input_set, n_prompts, scale):
     listed = cosmos.json("queue")
     assert [j["position"] for j in listed["jobs"]] == list(range(1, len(runs) + 1))
     return runs, record
-
-
-def model_loads(record):
-    """The emulator's own record of every model load: (job key, GPUs, samples, controls...)."""
-    loads = []
-    if not record.exists():
-        return loads
-    for line in record.read_text().splitlines():
-        entry = json.loads(line)
-        if entry.get("mode") != "torchrun":
-            continue
-        folder = entry["args"].get("video_save_folder") or ""
-        key = next(p for p in Path(folder).parts if p.startswith(("rs_", "bat_")))
-        loads.append({"key": key, "env": entry["env"], "exit": entry.get("exit_code"),
-                      "samples": entry.get("samples", []), "args": entry["args"]})
-    return loads
 
 
 def executions(cosmos, runs, record):

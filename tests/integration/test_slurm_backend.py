@@ -13,32 +13,18 @@ it finished is not run again; `cosmos status HOST` and `cosmos logs`. The emulat
 Skipped unless run as root with Slurm installed (scripts/install-deps.sh).
 """
 import json
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from slurm_cluster import SlurmCluster, skip_reason, slurm_available
+from conftest import model_loads
+from slurm_cluster import skip_reason, slurm_available
 
 pytestmark = pytest.mark.skipif(not slurm_available(), reason=skip_reason())
 
 
-def _interrupt_on_sigterm(*_):
-    raise KeyboardInterrupt("SIGTERM")
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
-    c = SlurmCluster()
-    try:
-        c.start()
-        yield c
-    finally:
-        c.close()
-        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture
@@ -64,23 +50,6 @@ def slurm(cosmos, emulator_bin, cluster, tmp_path):
 
     cosmos.add_host = add_host
     return cosmos
-
-
-def loads(record: Path):
-    """Model invocations from the emulator's record: (job key, exit code, GPUs, samples)."""
-    out = []
-    if not record.exists():
-        return out
-    for line in record.read_text().splitlines():
-        entry = json.loads(line)
-        if entry.get("mode") != "torchrun":
-            continue
-        folder = entry["args"].get("video_save_folder") or ""
-        key = next(p for p in Path(folder).parts if p.startswith(("rs_", "bat_")))
-        out.append({"key": key, "exit": entry.get("exit_code"), "gpus": entry.get("gpus"),
-                    "samples": entry.get("samples", []), "start": entry.get("hold_start_ms"),
-                    "end": entry.get("hold_end_ms")})
-    return out
 
 
 def slurm_job_id(cosmos, run_or_batch):
@@ -115,7 +84,7 @@ def test_single_run_is_a_slurm_job_and_status_shows_the_partition(slurm, input_s
     assert "CUDA_VISIBLE_DEVICES" not in script  # Slurm binds the GPUs
     assert slurm_job_id(slurm, run["id"]).isdigit()
     assert "Saved video to" in (slurm.data_dir / "runs" / run["id"] / "run.log").read_text()
-    [load] = [x for x in loads(slurm.record) if x["key"] == run["id"]]
+    [load] = [x for x in model_loads(slurm.record) if x["key"] == run["id"]]
     assert load["exit"] == 0 and len(load["gpus"]) == 1
     status = slurm.json("status", "cluster")[0]
     assert status["reachable"] and status["partition"] == "debug"
@@ -139,7 +108,7 @@ def test_worker_keeps_jobs_in_flight_and_a_batch_is_one_job(slurm, input_set):
     assert all(s["status"] == "succeeded" for s in shown.values()), (shown, worker.stderr)
     assert all(Path(s["output_video"]).is_file() for s in shown.values())
     # Each run executed exactly once; the 8 runs took fewer model loads (batches as one job).
-    all_loads = [x for x in loads(slurm.record) if x["exit"] == 0]
+    all_loads = [x for x in model_loads(slurm.record) if x["exit"] == 0]
     executed = {}
     for load in all_loads:
         for smp in load["samples"] or [{"index": 0}]:
@@ -233,18 +202,17 @@ def test_job_requeued_by_slurm_after_it_finished_is_not_run_again(slurm, input_s
     r = subprocess.run(["scontrol", "requeue", job_id], env=cluster.env(), capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    # Slurm holds a requeued batch job back for two minutes (BeginTime); let it start now.
-    deadline = time.monotonic() + 30
-    while subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
-                         env=cluster.env(), capture_output=True, timeout=30).returncode != 0:
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    # Slurm holds a requeued batch job back for two minutes (BeginTime); let it start now. The
+    # requeue takes effect a moment later (the job completes its requeue first), so the start
+    # time is moved again until the job ran.
     job_log = slurm.root / "shared" / "jobs" / run["id"] / "run.log"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150
     while "not running it again" not in job_log.read_text():
         assert time.monotonic() < deadline, job_log.read_text()[-2000:]
-        time.sleep(0.5)
-    assert len([x for x in loads(slurm.record) if x["key"] == run["id"]]) == 1
+        subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
+                       env=cluster.env(), capture_output=True, timeout=30)
+        time.sleep(1)
+    assert len([x for x in model_loads(slurm.record) if x["key"] == run["id"]]) == 1
     assert slurm.json("show", run["id"])["status"] == "succeeded"
 
 

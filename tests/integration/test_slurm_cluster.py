@@ -11,14 +11,13 @@ stopped (every daemon and job step) even when a test fails.
 """
 import json
 import os
-import signal
 import subprocess
 from pathlib import Path
 import time
 
 import pytest
 
-from slurm_cluster import SlurmCluster, skip_reason, slurm_available
+from slurm_cluster import skip_reason, slurm_available
 
 pytestmark = pytest.mark.skipif(not slurm_available(), reason=skip_reason())
 
@@ -26,21 +25,6 @@ DONE = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FA
         "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
 
 
-def _interrupt_on_sigterm(*_):
-    raise KeyboardInterrupt("SIGTERM")
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    # ctest ends a test past its timeout with SIGTERM: an exception, so the daemons still stop
-    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
-    c = SlurmCluster()  # its own /tmp dir: munged (user munge) cannot enter pytest's 0700 dirs
-    try:
-        c.start()
-        yield c
-    finally:
-        c.close()
-        signal.signal(signal.SIGTERM, previous)
 
 
 def sbatch(cluster, script_text, tmp_path, *flags):
