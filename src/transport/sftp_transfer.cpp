@@ -387,9 +387,18 @@ public:
         return simple(std::move(pkt), id, "renaming", from);
     }
 
-    // The error for a failed channel call: host_unreachable when the session is gone.
+    // The error for a failed channel call: host_unreachable when the session is gone, or when
+    // the server closed the channel (its sshd was restarted: the socket may not know yet), so
+    // the transfer reconnects and resumes instead of failing.
     core::Error io_error(std::string_view what) const {
         const auto& t = m_conn.target();
+        if (m_ch->session_alive() && ssh_channel_is_closed(m_ch->get()) != 0) {
+            m_ch->mark_broken();
+            return core::make_error(ErrorCode::host_unreachable,
+                                    fmt::format("host {} closed the SFTP channel while {}",
+                                                host_label(t),
+                                                what));
+        }
         if (!m_ch->session_alive()) {
             return core::make_error(ErrorCode::host_unreachable,
                                     fmt::format("lost the connection to host {} while {}: {}",
