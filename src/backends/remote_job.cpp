@@ -261,7 +261,7 @@ core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& re
             return s;
         }
     }
-    if (host.config.kind == "slurm" && host.shell->stat(request.job_dir + "/job.sbatch").value_or(std::nullopt)) {
+    if (host.config.kind == "slurm") {
         // Submitted together with the jobs other threads submit now (one array for many).
         return submit_slurm_job(host, request);
     }

@@ -137,18 +137,6 @@ while :; do
 done
 exit 0)SH";
 
-bool is_env_name(const std::string& name) {
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
-        return false;
-    }
-    for (char c : name) {
-        if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') {
-            return false;
-        }
-    }
-    return true;
-}
-
 // A job with the host's partition, account, time limit and CPUs.
 SlurmJobSpec job_with_host_settings(const SlurmSettings& settings) {
     SlurmJobSpec spec;
@@ -199,14 +187,14 @@ public:
         if (!r.secret_env.empty()) {
             std::string content;
             for (const auto& [k, v] : r.secret_env) {
-                if (is_env_name(k)) {
+                if (runtime::is_env_name(k)) {
                     content += "export " + k + "=" + core::shell_quote(v) + "\n";
                 }
             }
             files.push_back({spec.source_file, content, 0600});
         }
         // A script that cannot be written (a value its header cannot carry) is not written;
-        // launch_command then refuses with the reason.
+        // submit_slurm_job (and launch_command) then refuse with the reason.
         if (auto script = slurm_batch_script(spec)) {
             files.push_back({r.job_dir + "/job.sbatch", *script, 0644});
         }
@@ -353,16 +341,19 @@ std::mutex g_groups_mutex;
 std::condition_variable g_groups_done;
 std::map<std::string, std::shared_ptr<ArrayGroup>> g_open_groups;
 
+// `text` without trailing spaces and newlines (what the job scripts print or record).
+std::string trimmed(std::string text) {
+    text.erase(text.find_last_not_of(" \n") + 1);
+    return text;
+}
+
 // Runs the submit script for `script` and `dirs` on the host.
 core::Status run_submit(const RemoteHost& host, const std::string& script, const std::vector<std::string>& dirs) {
     std::vector<std::string> argv{"sh", "-c", k_submit, "cosmos-submit", script};
     argv.insert(argv.end(), dirs.begin(), dirs.end());
     COSMOS_TRY(auto r, host.shell->run(argv));
     if (r.exit_code != 0) {
-        std::string why = core::redact(r.err.empty() ? r.out : r.err);
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
-            why.pop_back();
-        }
+        std::string why = trimmed(core::redact(r.err.empty() ? r.out : r.err));
         return fail(r.exit_code == 3 ? ErrorCode::conflict : ErrorCode::remote_failed,
                     fmt::format("submitting to Slurm on host {} failed: {}", host.config.name, why),
                     "see `cosmos status " + host.config.name + "` and the partition's limits");
@@ -408,10 +399,7 @@ core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, co
         auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
         for (;;) {
             if (auto code = host.shell->read_file(dir + "/exit_code", 64)) {
-                std::string c = *code;
-                while (!c.empty() && (c.back() == '\n' || c.back() == ' ')) {
-                    c.pop_back();
-                }
+                std::string c = trimmed(*code);
                 if (c != "0") {
                     return fail(ErrorCode::conflict,
                                 fmt::format("the job this one waits for ({}) failed with exit code {}", dir, c));
@@ -419,8 +407,7 @@ core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, co
                 break;  // succeeded already: nothing to wait for
             }
             if (auto id = host.shell->read_file(dir + "/slurm_job_id", 64)) {
-                std::string text = *id;
-                text.erase(text.find_last_not_of(" \n") + 1);
+                std::string text = trimmed(*id);
                 if (!text.empty()) {
                     ids.push_back(text);
                     break;
@@ -440,6 +427,11 @@ core::Status submit_slurm_job(const RemoteHost& host,
                               const runtime::LaunchRequest& request,
                               std::chrono::milliseconds window) {
     auto settings = slurm_settings(host.config);
+    if (auto script = slurm_batch_script(slurm_job_spec(settings, request)); !script) {
+        // launch_files wrote no script: a value the #SBATCH header cannot carry.
+        (void)host.shell->run({"rm", "-f", "--", request.job_dir + "/secret.env"});
+        return fail(script.error());
+    }
     if (!request.after_job_dirs.empty()) {
         // A chain: submitted on its own, held by Slurm until its parents succeeded (and
         // cancelled by Slurm when one fails: --kill-on-invalid-dep).

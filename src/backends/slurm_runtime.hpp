@@ -50,7 +50,8 @@ std::string slurm_job_name(const std::string& job_id);
 // in together: several become one job array (one sbatch, one scheduler entry; each task runs
 // its job dir's own job.sbatch, so each dir keeps its script, log and exit code, and gets the
 // task's id N_TASK), a lone one a plain job. Fails with invalid_input for a script the
-// header cannot carry, remote_failed with sbatch's message when Slurm refuses.
+// header cannot carry (removing the secret file), remote_failed with sbatch's message when
+// Slurm refuses.
 core::Status submit_slurm_job(const RemoteHost& host,
                               const runtime::LaunchRequest& request,
                               std::chrono::milliseconds window = std::chrono::milliseconds(300));

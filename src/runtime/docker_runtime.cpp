@@ -94,7 +94,7 @@ public:
         }
         std::string content;  // docker --env-file: NAME=VALUE per line, taken literally
         for (const auto& [k, v] : r.secret_env) {
-            if (detail::is_env_name(k)) {
+            if (is_env_name(k)) {
                 content += k + "=" + v + "\n";
             }
         }
@@ -123,7 +123,7 @@ public:
                      "-e",
                      "PYTHONPATH=/workspace"});
         for (const auto& [k, v] : r.command.env) {
-            if (k != "PYTHONPATH" && detail::is_env_name(k)) {
+            if (k != "PYTHONPATH" && is_env_name(k)) {
                 argv.insert(argv.end(), {"-e", k + "=" + v});
             }
         }

@@ -138,7 +138,7 @@ public:
         if (!r.secret_env.empty()) {
             std::string content;
             for (const auto& [k, v] : r.secret_env) {
-                if (detail::is_env_name(k)) {
+                if (is_env_name(k)) {
                     content += "export " + k + "=" + core::shell_quote(v) + "\n";
                 }
             }
@@ -151,7 +151,7 @@ public:
         std::vector<std::string> argv{"sh", supervisor_path(r), "launch", r.job_dir, r.command.cwd};
         std::vector<std::string> env;
         for (const auto& [k, v] : r.command.env) {
-            if (detail::is_env_name(k)) {
+            if (is_env_name(k)) {
                 env.push_back(k);
                 env.push_back(v);
             }

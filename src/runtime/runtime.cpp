@@ -15,7 +15,7 @@ namespace cosmos::runtime {
 using core::ErrorCode;
 using core::fail;
 
-bool detail::is_env_name(std::string_view name) {
+bool is_env_name(std::string_view name) {
     if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
         return false;
     }
@@ -41,7 +41,7 @@ core::Status invalid(const std::string& what) {
 
 core::Status check_env(const std::map<std::string, std::string>& env, bool secret) {
     for (const auto& [k, v] : env) {
-        if (!detail::is_env_name(k)) {
+        if (!is_env_name(k)) {
             return invalid(
                 fmt::format("invalid environment variable name '{}': use "
                             "[A-Za-z_][A-Za-z0-9_]*",

@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -122,6 +123,9 @@ public:
     // parse_image_inspect; native: nullopt (no image).
     virtual std::optional<std::vector<std::string>> image_info_command() const = 0;
 };
+
+// True for a POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
+bool is_env_name(std::string_view name);
 
 // Checks what the command builders assume; backends call it before launch_files: job id
 // [A-Za-z0-9_.-]+, absolute job dir, environment and secret names [A-Za-z_][A-Za-z0-9_]*,

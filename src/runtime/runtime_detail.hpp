@@ -10,9 +10,6 @@
 
 namespace cosmos::runtime::detail {
 
-// True for a POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
-bool is_env_name(std::string_view name);
-
 inline std::string secret_path(const LaunchRequest& r) {
     return r.job_dir + "/secret.env";
 }
