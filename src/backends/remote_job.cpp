@@ -126,14 +126,14 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
     options.shm_size = cfg.shm_size;
     options.extra_docker_args = cfg.docker_args;
     options.cosmos_dir = host.cosmos_dir;
+    host.runtime_options = std::move(options);
     if (cfg.kind == "slurm") {
-        // The model runs as a Slurm batch job in the nodes' Python environment (native).
-        host.runtime = make_slurm_runtime(slurm_settings(cfg));
+        // The model runs as the body of a Slurm batch job (natively or in a container).
+        host.runtime = make_slurm_runtime(slurm_settings(host));
     } else {
-        COSMOS_TRY(auto rt, runtime::make_runtime(options));
+        COSMOS_TRY(auto rt, runtime::make_runtime(host.runtime_options));
         host.runtime = std::move(rt);
     }
-    host.runtime_options = std::move(options);
     return host;
 }
 
@@ -219,7 +219,7 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
     model::TransferCommandInput in;
     // In a container the checkout is mounted at /workspace and torchrun is the image's; the job
     // and checkpoint dirs keep their host paths (docs/runtimes.md).
-    bool in_container = host.runtime->name() == "docker";
+    bool in_container = host.runtime_options.kind != "native";
     in.torchrun = in_container ? host.config.torchrun : host.torchrun;
     in.cosmos_dir = in_container ? std::string("/workspace") : host.cosmos_dir;
     in.checkpoint_dir = host.checkpoint_dir;

@@ -137,6 +137,101 @@ while :; do
 done
 exit 0)SH";
 
+// The file <job dir>/cosmos-docker.sh that a job of the docker runtime runs with bash (a file:
+// the batch script's command line carries no multi-line text): $1 = container name, $2 = the host's --gpus
+// value (empty: the engine has no NVIDIA runtime), $3 = N, then the N words of the docker CLI,
+// then the `docker run` options, image and command. The container is the docker daemon's child,
+// outside the job's cgroup, so Slurm's SIGTERM (scancel, time limit) reaches only this script and
+// the docker client: the trap stops the container (SIGKILL after 3 s, well inside KillWait) and
+// --rm removes it. The GPUs are the ones Slurm allocated, as global indexes (SLURM_JOB_GPUS, else
+// the IDX scontrol lists, else CUDA_VISIBLE_DEVICES), given to the container as --gpus
+// '"device=I,J"' (the container sees them as 0..N-1), or as CUDA_VISIBLE_DEVICES without an
+// NVIDIA runtime. A container of the same name left by an earlier attempt is removed; a running
+// one is never started twice.
+constexpr const char* k_docker_job = R"SH(name=$1 gpus_flag=$2 n=$3
+shift 3
+docker=("${@:1:$n}")
+shift "$n"
+gpus=${SLURM_JOB_GPUS:-}
+if [ -z "$gpus" ] && [ -n "${SLURM_JOB_ID:-}" ]; then
+  idx=$(scontrol show job -d "$SLURM_JOB_ID" 2>/dev/null | sed -n 's/.*GRES=[^ ]*(IDX:\([0-9,-]*\)).*/\1/p' | head -n 1)
+  for part in ${idx//,/ }; do
+    if [[ $part == *-* ]]; then
+      for ((i = ${part%-*}; i <= ${part#*-}; i++)); do gpus+=${gpus:+,}$i; done
+    else
+      gpus+=${gpus:+,}$part
+    fi
+  done
+fi
+[ -n "$gpus" ] || gpus=${CUDA_VISIBLE_DEVICES:-}
+sel=()
+if [ -n "$gpus_flag" ]; then
+  if [ -n "$gpus" ]; then sel=(--gpus "\"device=$gpus\""); else sel=(--gpus "$gpus_flag"); fi
+elif [ -n "$gpus" ]; then
+  sel=(-e "CUDA_VISIBLE_DEVICES=$gpus")
+fi
+if running=$("${docker[@]}" inspect --type container --format '{{.State.Running}}' "$name" 2>/dev/null); then
+  if [ "$running" = true ]; then
+    echo "cosmos: container $name is already running on $(hostname); not starting the model twice" >&2
+    exit 3
+  fi
+  "${docker[@]}" rm -f "$name" >/dev/null 2>&1
+fi
+stop() {
+  trap '' TERM INT
+  echo "cosmos: Slurm is ending the job; stopping container $name" >&2
+  "${docker[@]}" stop -t 3 "$name" >/dev/null 2>&1
+}
+trap stop TERM INT
+"${docker[@]}" run --rm --name "$name" --sig-proxy=false "${sel[@]}" "$@" </dev/null &
+child=$!
+while :; do
+  wait "$child"
+  code=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+exit "$code")SH";
+
+// PID 1 of such a container (sh): runs the model and forwards SIGTERM from `docker stop` to its
+// whole process group (torchrun and its workers); exits with the model's code.
+constexpr const char* k_docker_entry =
+    "trap 'trap \"\" TERM INT; kill -TERM 0 2>/dev/null' TERM INT; \"$@\" </dev/null & child=$!; "
+    "while :; do wait \"$child\"; code=$?; kill -0 \"$child\" 2>/dev/null || break; done; exit \"$code\"";
+
+std::string docker_job_path(const runtime::LaunchRequest& r) { return r.job_dir + "/cosmos-docker.sh"; }
+
+// What the batch job runs for `r`: the model command itself (native), inside `apptainer exec`,
+// or inside `docker run` through k_docker_job. Containers mount the checkout at /workspace and
+// the checkpoint and shared dirs at their own paths; the environment the script exported
+// (and the secrets it sourced) reaches docker as `-e NAME`, so no value is on a command line.
+std::vector<std::string> slurm_model_command(const SlurmSettings& settings, const runtime::LaunchRequest& r) {
+    const auto& c = settings.container;
+    std::vector<std::string> mounts{r.checkpoint_dir, settings.shared_dir.empty() ? r.job_dir : settings.shared_dir};
+    if (c.kind == "apptainer") {
+        return runtime::apptainer_argv(c, r.command.cwd, mounts, r.command.argv);
+    }
+    if (c.kind != "docker") {
+        return r.command.argv;
+    }
+    auto cli = runtime::docker_cli(c);
+    std::vector<std::string> argv{"bash", docker_job_path(r), runtime::container_name(r.job_id), c.gpus_flag,
+                                  std::to_string(cli.size())};
+    argv.insert(argv.end(), cli.begin(), cli.end());
+    auto common = runtime::docker_run_options(c, r.command.cwd, mounts);
+    argv.insert(argv.end(), common.begin(), common.end());
+    for (const auto* env : {&r.command.env, &r.secret_env}) {
+        for (const auto& [k, v] : *env) {
+            if (k != "CUDA_VISIBLE_DEVICES" && k != "PYTHONPATH" && runtime::is_env_name(k)) {
+                argv.insert(argv.end(), {"-e", k});
+            }
+        }
+    }
+    argv.insert(argv.end(), c.extra_docker_args.begin(), c.extra_docker_args.end());
+    argv.insert(argv.end(), {c.image, "sh", "-c", k_docker_entry, "cosmos-job"});
+    argv.insert(argv.end(), r.command.argv.begin(), r.command.argv.end());
+    return argv;
+}
+
 // A job with the host's partition, account, time limit and CPUs.
 SlurmJobSpec job_with_host_settings(const SlurmSettings& settings) {
     SlurmJobSpec spec;
@@ -160,9 +255,11 @@ SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::Launch
     spec.job_name = slurm_job_name(r.job_id);
     spec.gpus = std::max(1, r.gpus);
     spec.output_path = r.job_dir + "/run.log";
-    spec.work_dir = r.command.cwd.empty() ? r.job_dir : r.command.cwd;
+    // A container's command is built for the checkout at /workspace: the job starts in its dir.
+    bool contained = settings.container.kind != "native";
+    spec.work_dir = contained || r.command.cwd.empty() ? r.job_dir : r.command.cwd;
     spec.exit_code_path = r.job_dir + "/exit_code";
-    spec.command = r.command.argv;
+    spec.command = slurm_model_command(settings, r);
     for (const auto& [k, v] : r.command.env) {
         if (k != "CUDA_VISIBLE_DEVICES") {  // Slurm binds the job's GPUs, not us
             spec.env[k] = v;
@@ -192,6 +289,9 @@ public:
                 }
             }
             files.push_back({spec.source_file, content, 0600});
+        }
+        if (m_settings.container.kind == "docker") {
+            files.push_back({docker_job_path(r), k_docker_job, 0700});
         }
         // A script that cannot be written (a value its header cannot carry) is not written;
         // submit_slurm_job (and launch_command) then refuse with the reason.
@@ -313,8 +413,9 @@ private:
 
 }  // namespace
 
-SlurmSettings slurm_settings(const config::HostConfig& host) {
-    return SlurmSettings{host.partition, host.account, host.time_limit, host.cpus_per_task};
+SlurmSettings slurm_settings(const RemoteHost& host) {
+    const auto& c = host.config;
+    return SlurmSettings{c.partition, c.account, c.time_limit, c.cpus_per_task, host.runtime_options, host.work_dir};
 }
 
 std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings) {
@@ -366,7 +467,7 @@ core::Status submit_group(const RemoteHost& host, const runtime::LaunchRequest& 
     if (dirs.size() == 1) {
         return run_submit(host, dirs.front() + "/job.sbatch", dirs);
     }
-    auto settings = slurm_settings(host.config);
+    auto settings = slurm_settings(host);
     std::string name = "cosmos-array-" + core::new_id(core::IdKind::job).substr(4, 12);
     std::string arrays = host.work_dir + "/arrays";
     SlurmJobSpec spec = job_with_host_settings(settings);
@@ -426,7 +527,7 @@ core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, co
 core::Status submit_slurm_job(const RemoteHost& host,
                               const runtime::LaunchRequest& request,
                               std::chrono::milliseconds window) {
-    auto settings = slurm_settings(host.config);
+    auto settings = slurm_settings(host);
     if (auto script = slurm_batch_script(slurm_job_spec(settings, request)); !script) {
         // launch_files wrote no script: a value the #SBATCH header cannot carry.
         (void)host.shell->run({"rm", "-f", "--", request.job_dir + "/secret.env"});

@@ -17,8 +17,11 @@
 //
 // So the stage → launch → watch → collect path, batches, re-attaching after a worker died and
 // `cosmos kill` / `cosmos logs -f` work on a cluster exactly as on an SSH host. The script runs
-// the model in the foreground in the node's Python environment (`native`); Slurm binds the GPUs
-// (CUDA_VISIBLE_DEVICES is Slurm's, never ours). docs/slurm.md.
+// the model in the foreground, in the node's Python environment (`native`), in `apptainer exec`
+// of an image, or in a `docker run` of an image (a wrapper stops and removes the container when
+// Slurm ends the job: the container is the daemon's child, outside the job's cgroup). Slurm
+// binds the GPUs (CUDA_VISIBLE_DEVICES is Slurm's, never ours; a container gets the indexes
+// Slurm allocated). docs/slurm.md.
 
 #include <chrono>
 #include <memory>
@@ -36,9 +39,15 @@ struct SlurmSettings {
     std::string account;     // empty: the user's default
     std::string time_limit;  // empty: the partition's default
     int cpus_per_task = 0;   // 0: Slurm's default
+    // How the job runs the model (kind native, docker or apptainer; image, docker CLI...), and
+    // the shared dir, which containers mount at its own path (job dirs, the input cache and
+    // the outputs a chained job reads all live there).
+    runtime::RuntimeOptions container;
+    std::string shared_dir;
 };
 
-SlurmSettings slurm_settings(const config::HostConfig& host);
+// The settings of an opened slurm host (its resolved paths and runtime options).
+SlurmSettings slurm_settings(const RemoteHost& host);
 
 std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings);
 

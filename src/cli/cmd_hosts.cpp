@@ -165,7 +165,8 @@ void add_add(CLI::App& parent, Context& ctx) {
                     "(omit it when cosmos runs on the login node)");
     cmd->add_option("--user", a->user, "SSH user");
     cmd->add_option("--key", a->key, "Private key file (default: ssh-agent)");
-    cmd->add_option("--runtime", a->runtime, "How the model runs there: native or docker")
+    cmd->add_option("--runtime", a->runtime, "How the model runs there: native (the host's Python environment), docker or "
+                    "apptainer (in --image; slurm hosts too)")
         ->capture_default_str();
     cmd->add_option("--gpus", a->gpus, "GPUs the host offers")->capture_default_str();
     cmd->add_option("--cosmos-dir",
@@ -177,7 +178,7 @@ void add_add(CLI::App& parent, Context& ctx) {
     cmd->add_option(
         "--work-dir", a->work_dir, "Jobs and the input cache on the host (default ~/cosmos-work)");
     cmd->add_option("--torchrun", a->torchrun, "torchrun command on the host (default torchrun)");
-    cmd->add_option("--image", a->image, "Container image (docker runtime)");
+    cmd->add_option("--image", a->image, "Container image: a pinned docker reference, or an apptainer .sif file");
     cmd->add_option("--shm-size", a->shm_size, "Container shared memory (docker; default 8g)");
     cmd->add_option("--env", a->env, "KEY=VALUE for the model process (repeatable)")
         ->take_all()

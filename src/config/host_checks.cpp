@@ -181,12 +181,20 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
                                         fmt::format("[hosts.{}] reaches its login node over ssh and needs user", host.name),
                                         "add user = \"me\", or remove address to run sbatch on this machine");
         }
-        if (host.runtime != "native") {
-            return detail::config_error(
-                file,
-                host.line,
-                fmt::format("[hosts.{}]: the {} runtime is not supported on slurm hosts yet", host.name, host.runtime),
-                "use runtime = \"native\" (a Python environment or module on the compute nodes)");
+    }
+    if (host.runtime != "native") {
+        // Containers mount these paths: docker's -v and apptainer's --bind split on ':' (and
+        // apptainer's lists on ',').
+        bool apptainer = host.runtime == "apptainer";
+        for (const fs::path* p : {&host.cosmos_dir, &host.checkpoint_dir, &host.work_dir}) {
+            if (p->string().find_first_of(apptainer ? ":," : ":") != std::string::npos) {
+                return detail::config_error(
+                    file,
+                    host.line,
+                    fmt::format("[hosts.{}]: the {} runtime cannot mount '{}' ({} in the path)",
+                                host.name, host.runtime, p->string(), apptainer ? "':' or ','" : "':'"),
+                    "use a directory (or a symlink to it) whose path has neither");
+            }
         }
     }
     if ((host.runtime == "docker" || host.runtime == "apptainer") && host.image.empty()) {

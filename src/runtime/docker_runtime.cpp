@@ -102,26 +102,14 @@ public:
     }
 
     std::vector<std::string> launch_command(const LaunchRequest& r) const override {
-        std::string checkout = m_options.cosmos_dir.empty() ? r.command.cwd : m_options.cosmos_dir;
         std::vector<std::string> argv{"sh", "-c", k_launch, "cosmos-launch", r.job_dir};
         append_docker(argv);
         argv.insert(argv.end(), {"run", "-d", "--name", container_name(r.job_id)});
         if (!m_options.gpus_flag.empty()) {
             argv.insert(argv.end(), {"--gpus", m_options.gpus_flag});
         }
-        argv.insert(argv.end(),
-                    {"--ipc=host",
-                     "--shm-size=" + m_options.shm_size,
-                     "-v",
-                     checkout + ":/workspace",
-                     "-v",
-                     r.checkpoint_dir + ":" + r.checkpoint_dir,
-                     "-v",
-                     r.job_dir + ":" + r.job_dir,
-                     "-w",
-                     "/workspace",
-                     "-e",
-                     "PYTHONPATH=/workspace"});
+        auto common = docker_run_options(m_options, r.command.cwd, {r.checkpoint_dir, r.job_dir});
+        argv.insert(argv.end(), common.begin(), common.end());
         for (const auto& [k, v] : r.command.env) {
             if (k != "PYTHONPATH" && is_env_name(k)) {
                 argv.insert(argv.end(), {"-e", k + "=" + v});
@@ -173,9 +161,8 @@ public:
 
 private:
     void append_docker(std::vector<std::string>& argv) const {
-        argv.push_back(m_options.docker);
-        argv.insert(
-            argv.end(), m_options.docker_global_args.begin(), m_options.docker_global_args.end());
+        auto cli = docker_cli(m_options);
+        argv.insert(argv.end(), cli.begin(), cli.end());
     }
 
     std::vector<std::string> with_docker(std::vector<std::string> argv) const {

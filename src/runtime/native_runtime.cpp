@@ -131,7 +131,7 @@ class NativeRuntime final : public Runtime {
 public:
     explicit NativeRuntime(RuntimeOptions options) : m_options(std::move(options)) {}
 
-    std::string name() const override { return "native"; }
+    std::string name() const override { return m_options.kind == "apptainer" ? "apptainer" : "native"; }
 
     std::vector<FileToWrite> launch_files(const LaunchRequest& r) const override {
         std::vector<FileToWrite> files{{supervisor_path(r), k_supervisor, 0700}};
@@ -148,7 +148,11 @@ public:
     }
 
     std::vector<std::string> launch_command(const LaunchRequest& r) const override {
-        std::vector<std::string> argv{"sh", supervisor_path(r), "launch", r.job_dir, r.command.cwd};
+        // apptainer: the supervisor starts `apptainer exec ... IMAGE model-argv` from the host's
+        // checkout; the model sees it at /workspace (the command is built for that path).
+        bool contained = m_options.kind == "apptainer";
+        std::string cwd = contained && !m_options.cosmos_dir.empty() ? m_options.cosmos_dir : r.command.cwd;
+        std::vector<std::string> argv{"sh", supervisor_path(r), "launch", r.job_dir, cwd};
         std::vector<std::string> env;
         for (const auto& [k, v] : r.command.env) {
             if (is_env_name(k)) {
@@ -158,7 +162,9 @@ public:
         }
         argv.push_back(std::to_string(env.size() / 2));
         argv.insert(argv.end(), env.begin(), env.end());
-        argv.insert(argv.end(), r.command.argv.begin(), r.command.argv.end());
+        auto model = contained ? apptainer_argv(m_options, r.command.cwd, {r.checkpoint_dir, r.job_dir}, r.command.argv)
+                               : r.command.argv;
+        argv.insert(argv.end(), model.begin(), model.end());
         return argv;
     }
 

@@ -88,14 +88,15 @@ core::Status validate_request(const RuntimeOptions& options, const LaunchRequest
     if (auto s = check_env(request.secret_env, true); !s) {
         return s;
     }
-    if (options.kind == "docker") {
+    if (options.kind == "docker" || options.kind == "apptainer") {
         std::string checkout =
             options.cosmos_dir.empty() ? request.command.cwd : options.cosmos_dir;
+        const char* bad = options.kind == "apptainer" ? ":," : ":";
         for (const auto& p : {checkout, request.checkpoint_dir, request.job_dir}) {
-            if (p.empty() || p[0] != '/' || p.find(':') != std::string::npos) {
+            if (p.empty() || p[0] != '/' || p.find_first_of(bad) != std::string::npos) {
                 return invalid(fmt::format(
-                    "cannot mount '{}' into a container: mounts need absolute paths without ':'",
-                    p));
+                    "cannot mount '{}' into a container: mounts need absolute paths without {}",
+                    p, options.kind == "apptainer" ? "':' or ','" : "':'"));
             }
         }
     }
@@ -106,17 +107,54 @@ core::Result<std::unique_ptr<Runtime>> make_runtime(const RuntimeOptions& option
     if (options.kind == "native") {
         return detail::make_native_runtime(options);
     }
-    if (options.kind == "docker") {
+    if (options.kind == "docker" || options.kind == "apptainer") {
         if (options.image.empty()) {
             return fail(ErrorCode::config,
-                        "the docker runtime needs an image",
-                        "set the host's image (a pinned tag or digest)");
+                        fmt::format("the {} runtime needs an image", options.kind),
+                        "set the host's image (a pinned tag or digest, or a .sif file)");
         }
-        return detail::make_docker_runtime(options);
+        return options.kind == "docker" ? detail::make_docker_runtime(options)
+                                        : detail::make_native_runtime(options);
     }
     return fail(ErrorCode::config,
                 fmt::format("unknown runtime '{}'", options.kind),
-                "use native or docker");
+                "use native, docker or apptainer");
+}
+
+std::vector<std::string> docker_cli(const RuntimeOptions& options) {
+    std::vector<std::string> argv{options.docker};
+    argv.insert(argv.end(), options.docker_global_args.begin(), options.docker_global_args.end());
+    return argv;
+}
+
+std::vector<std::string> docker_run_options(const RuntimeOptions& options,
+                                            const std::string& cwd,
+                                            const std::vector<std::string>& mounts) {
+    std::string checkout = options.cosmos_dir.empty() ? cwd : options.cosmos_dir;
+    std::vector<std::string> argv{"--ipc=host", "--shm-size=" + options.shm_size, "-v", checkout + ":/workspace"};
+    for (const auto& m : mounts) {
+        argv.insert(argv.end(), {"-v", m + ":" + m});
+    }
+    argv.insert(argv.end(), {"-w", "/workspace", "-e", "PYTHONPATH=/workspace"});
+    return argv;
+}
+
+std::vector<std::string> apptainer_argv(const RuntimeOptions& options,
+                                        const std::string& cwd,
+                                        const std::vector<std::string>& mounts,
+                                        const std::vector<std::string>& argv) {
+    std::string checkout = options.cosmos_dir.empty() ? cwd : options.cosmos_dir;
+    std::vector<std::string> out{options.apptainer, "exec"};
+    if (!options.gpus_flag.empty()) {
+        out.push_back("--nv");
+    }
+    out.insert(out.end(), {"--bind", checkout + ":/workspace"});
+    for (const auto& m : mounts) {
+        out.insert(out.end(), {"--bind", m + ":" + m});
+    }
+    out.insert(out.end(), {"--pwd", "/workspace", "--env", "PYTHONPATH=/workspace", options.image});
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
 }
 
 std::string container_name(const std::string& job_id) {

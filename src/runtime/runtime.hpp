@@ -1,8 +1,8 @@
 #pragma once
 // How a model command runs on a host, detached from the SSH session that starts it: `native`
 // (a supervisor started in its own session with setsid, the model in a session of its own with a
-// pid file, in the host's Python environment) or `docker` (a detached container named after the
-// job). A runtime only builds argv vectors and file contents and parses what its commands print;
+// pid file, in the host's Python environment), `apptainer` (the same supervisor, the model in
+// `apptainer exec` of an image) or `docker` (a detached container named after the job). A runtime only builds argv vectors and file contents and parses what its commands print;
 // the backend runs them through a transport::Shell. Launch, watch, collect and cancel are
 // therefore the same code path for every runtime, apart from the commands built here.
 //
@@ -35,13 +35,15 @@ namespace cosmos::runtime {
 
 // Settings of the host that shape the runtime's commands (from the host's configuration).
 struct RuntimeOptions {
-    std::string kind = "native";  // native | docker
+    std::string kind = "native";  // native | docker | apptainer
     // docker
     std::string docker = "docker";  // the docker CLI on the host (podman works too)
     // Global options placed between the CLI and its subcommand, e.g. {"-H", "unix:///d.sock"}.
     std::vector<std::string> docker_global_args;
-    std::string image;              // image reference (pinned tag or digest)
-    std::string gpus_flag = "all";  // value of --gpus; empty: no --gpus flag (test engines)
+    std::string image;              // image reference (pinned tag or digest); apptainer: a .sif
+    std::string gpus_flag = "all";  // value of --gpus; empty: no --gpus flag (test engines);
+                                    // apptainer: empty means no --nv
+    std::string apptainer = "apptainer";  // the apptainer CLI on the host
     std::string shm_size = "8g";
     std::vector<std::string> extra_docker_args;  // e.g. --network=host, from host config
     // The Cosmos checkout on the host, mounted at /workspace (docker). Empty: the launch
@@ -130,12 +132,33 @@ bool is_env_name(std::string_view name);
 // Checks what the command builders assume; backends call it before launch_files: job id
 // [A-Za-z0-9_.-]+, absolute job dir, environment and secret names [A-Za-z_][A-Za-z0-9_]*,
 // no NUL anywhere, no newline in secret values (docker's --env-file is line based), no ':' in
-// paths a container mounts (docker's -v syntax). Fails with invalid_input naming the value.
+// paths a container mounts (docker's -v syntax) and no ',' either for apptainer (--bind lists). Fails with invalid_input naming the value.
 core::Status validate_request(const RuntimeOptions& options, const LaunchRequest& request);
 
 // Returns the runtime for `options.kind`; fails with config for an unknown kind and for docker
-// without an image.
+// or apptainer without an image.
 core::Result<std::unique_ptr<Runtime>> make_runtime(const RuntimeOptions& options);
+
+// The options of `docker run` every container of ours gets: --ipc=host, --shm-size, the
+// checkout (options.cosmos_dir, else `cwd`) at /workspace, each of `mounts` at its own path,
+// -w /workspace and PYTHONPATH=/workspace. The model command must be built as the container
+// sees it (docs/runtimes.md).
+std::vector<std::string> docker_run_options(const RuntimeOptions& options,
+                                            const std::string& cwd,
+                                            const std::vector<std::string>& mounts);
+
+// The docker CLI and its global options: {options.docker, options.docker_global_args...}.
+std::vector<std::string> docker_cli(const RuntimeOptions& options);
+
+// `argv` run in the apptainer image options.image: `apptainer exec [--nv] --bind
+// CHECKOUT:/workspace --bind M:M... --pwd /workspace --env PYTHONPATH=/workspace IMAGE argv...`
+// (CHECKOUT: options.cosmos_dir, else `cwd`). The process inherits the caller's environment
+// (CUDA_VISIBLE_DEVICES, secrets), as apptainer passes it on by default; it stays a child of
+// the caller, in its process group, so the native supervisor's kill and Slurm's cgroup reach it.
+std::vector<std::string> apptainer_argv(const RuntimeOptions& options,
+                                        const std::string& cwd,
+                                        const std::vector<std::string>& mounts,
+                                        const std::vector<std::string>& argv);
 
 // The container's name: "cosmos-" + the full job id.
 std::string container_name(const std::string& job_id);

@@ -36,14 +36,14 @@ def slurm(cosmos, emulator_bin, cluster, tmp_path):
     cosmos.run("emulator", "install", emu)
     cosmos.record = cosmos.root / "record.jsonl"
 
-    def add_host(name, *args, scale="0.02", env=None):
+    def add_host(name, *args, scale="0.02", env=None, torchrun=f"{emu}/bin/torchrun"):
         full_env = {"COSMOS_EMULATOR_TIME_SCALE": scale, "COSMOS_EMULATOR_STRICT": "1",
                     "COSMOS_EMULATOR_RECORD": str(cosmos.record),
                     "COSMOS_EMULATOR_GPU_DIR": str(cosmos.root / "gpus")}
         full_env.update(env or {})
         argv = ["hosts", "add", name, "--kind", "slurm", "--partition", "debug",
                 "--shared-dir", cosmos.root / "shared", "--cosmos-dir", emu,
-                "--torchrun", f"{emu}/bin/torchrun", "--gpus-per-node", "4", *args]
+                "--torchrun", torchrun, "--gpus-per-node", "4", *args]
         for k, v in full_env.items():
             argv += ["--env", f"{k}={v}"]
         return cosmos.json(*argv)
@@ -252,3 +252,90 @@ def test_upscale_is_chained_to_its_transfer_with_afterok(slurm, input_set):
     assert failed["status"] == "failed", failed
     assert cancelled["status"] == "cancelled", (cancelled, worker.stderr)
     assert failed["id"] in cancelled["error"], cancelled
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """A private Docker engine on the cluster's only node, with an image that runs the emulator
+    (docker_engine.py). Jobs reach it through DOCKER_HOST, which sbatch passes on to the job
+    (--export=ALL) the way a rootless engine's users set it."""
+    from docker_engine import DockerEngine, docker_available
+    if not docker_available():
+        pytest.skip("dockerd is not installed (scripts/install-deps.sh) or not root")
+    e = DockerEngine()
+    try:
+        e.start()
+        from conftest import EMULATOR_BIN
+        e.build_emulator_image(EMULATOR_BIN)
+        yield e
+    finally:
+        e.close()
+
+
+def add_docker_host(slurm, engine, name, scale):
+    """A slurm host whose jobs run the emulator in `docker run` of the test image: no NVIDIA
+    runtime here, so docker_gpus = "" (the job passes Slurm's GPUs as CUDA_VISIBLE_DEVICES),
+    and the engine has no bridge network. The emulator's record and GPU files live in the
+    shared dir, which containers mount."""
+    shared = slurm.root / "shared"
+    slurm.record = shared / "record.jsonl"
+    slurm.env.update(engine.env())
+    slurm.add_host(name, "--runtime", "docker", "--image", "cosmos-emulator-test:1",
+                   torchrun="/workspace/bin/torchrun", scale=scale,
+                   env={"COSMOS_EMULATOR_RECORD": str(slurm.record),
+                        "COSMOS_EMULATOR_GPU_DIR": str(shared / "gpus"),
+                        "HF_TOKEN": "hf_SlUrMdOcKeRsEcReT0123456789"})
+    hosts = slurm.home / ".config" / "cosmos" / "hosts.toml"
+    hosts.write_text(hosts.read_text().replace(
+        f"[hosts.{name}]\n", f'[hosts.{name}]\ndocker_gpus = ""\ndocker_args = ["--network=host"]\n', 1))
+
+
+def test_docker_runtime_runs_the_model_in_a_container_on_slurms_gpus(slurm, input_set, engine):
+    add_docker_host(slurm, engine, "dockers", scale="0.02")
+    pid = slurm.json("create", "prompt", "a harbour in a container", input_set)["id"]
+    [run] = slurm.json("inference", pid, "--host", "dockers", "--weight", "depth=0.6", "--num-gpus", "2")
+    assert run["status"] == "succeeded", run
+    shown = slurm.json("show", run["id"])
+    assert Path(shown["output_video"]).is_file()
+    job_dir = slurm.root / "shared" / "jobs" / run["id"]
+    script = (job_dir / "job.sbatch").read_text()
+    assert "#SBATCH --gres=gpu:2" in script and "/cosmos-docker.sh cosmos-" in script
+    assert "hf_SlUrMdOcKeRsEcReT" not in script and not (job_dir / "secret.env").exists()
+    [load] = [x for x in model_loads(slurm.record) if x["key"] == run["id"]]
+    # The GPUs Slurm allocated (scontrol's IDX on this cluster), seen inside the container.
+    assert load["exit"] == 0 and len(load["gpus"]) == 2, load
+    assert load["env"].get("PYTHONPATH") == "/workspace", load["env"]
+    assert "Saved video to" in (slurm.data_dir / "runs" / run["id"] / "run.log").read_text()
+    assert f"cosmos-{run['id']}" not in engine.containers()  # --rm
+
+
+def test_cancelling_a_docker_job_stops_and_removes_its_container(slurm, input_set, engine):
+    add_docker_host(slurm, engine, "dockerslow", scale="1")  # minutes per run
+    pid = slurm.json("create", "prompt", "a slow harbour in a container", input_set)["id"]
+    run = slurm.json("inference", pid, "--host", "dockerslow", "--queue")[0]["run"]
+    worker = subprocess.Popen([slurm.binary, "worker", "--host", "dockerslow", "--poll", "0.1", "--exit-when-idle"],
+                              env=dict(slurm.env), cwd=slurm.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    name = f"cosmos-{run}"
+    try:
+        deadline = time.monotonic() + 90
+        while name not in engine.containers():
+            assert time.monotonic() < deadline, "the container never started"
+            assert worker.poll() is None, worker.stderr.read()
+            time.sleep(0.2)
+        killed = slurm.run("kill", run, check=False)
+        assert killed.returncode == 0, killed.stderr
+        shown = wait_status(slurm, run, {"cancelled", "failed"}, timeout=60)
+        assert shown["status"] == "cancelled", shown
+        # scancel reached the wrapper, which stopped the container; --rm removed it.
+        deadline = time.monotonic() + 30
+        while name in engine.containers():
+            assert time.monotonic() < deadline, engine.docker("ps", "-a").stdout
+            time.sleep(0.2)
+        log = (slurm.root / "shared" / "jobs" / run / "run.log").read_text()
+        assert "stopping container " + name in log, log[-2000:]
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()

@@ -4,7 +4,13 @@
 
 #include "backends/slurm_runtime.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace cosmos::backends {
 namespace {
@@ -24,8 +30,47 @@ runtime::LaunchRequest request() {
     return r;
 }
 
+SlurmSettings settings(const std::string& partition = "gpu") {
+    SlurmSettings s;
+    s.partition = partition;
+    s.account = "proj";
+    s.time_limit = "2:00:00";
+    s.cpus_per_task = 16;
+    return s;
+}
+
 std::unique_ptr<runtime::Runtime> slurm() {
-    return make_slurm_runtime({"gpu", "proj", "2:00:00", 16});
+    return make_slurm_runtime(settings());
+}
+
+// A slurm host whose jobs run the model in a container of `kind`, its shared dir /shared.
+SlurmSettings container_settings(const std::string& kind) {
+    SlurmSettings s = settings();
+    s.container.kind = kind;
+    s.container.image = kind == "docker" ? "nvcr.io/me/cosmos-transfer1:1.0" : "/shared/cosmos.sif";
+    s.container.cosmos_dir = "/opt/cosmos";
+    s.shared_dir = "/shared";
+    return s;
+}
+
+// request() as a container sees it: the checkout at /workspace.
+runtime::LaunchRequest container_request() {
+    auto r = request();
+    r.command.argv[0] = "torchrun";
+    r.command.env["PYTHONPATH"] = "/workspace";
+    r.command.cwd = "/workspace";
+    r.checkpoint_dir = "/opt/cosmos/checkpoints";
+    r.secret_env = {{"HF_TOKEN", "hf_secret"}};
+    return r;
+}
+
+std::string script_of(const runtime::Runtime& rt, const runtime::LaunchRequest& r) {
+    for (const auto& f : rt.launch_files(r)) {
+        if (f.path == r.job_dir + "/job.sbatch") {
+            return f.content;
+        }
+    }
+    return {};
 }
 
 // scontrol show job output of one job in `state` (as Slurm 22.05 prints it, trimmed).
@@ -79,7 +124,7 @@ TEST(SlurmRuntime, CommandsTakeTheJobDirAsAnArgument) {
 }
 
 TEST(SlurmRuntime, ScriptThatCannotBeWrittenIsRefusedBeforeSbatch) {
-    auto rt = make_slurm_runtime({"gpu partition", "", "", 0});  // whitespace in a header value
+    auto rt = make_slurm_runtime(settings("gpu partition"));  // whitespace in a header value
     auto r = request();
     auto files = rt->launch_files(r);
     for (const auto& f : files) {
@@ -181,6 +226,91 @@ TEST(SlurmStatus, SinfoNodesAndGpuCounts) {
     EXPECT_EQ(jobs[0].job_id, "41");
     EXPECT_EQ(jobs[1].name, "cosmos-bat_2");
     EXPECT_EQ(jobs[1].reason, "Resources");
+}
+
+}  // namespace
+}  // namespace cosmos::backends
+
+namespace cosmos::backends {
+namespace {
+
+// apptainer: the job runs `apptainer exec` in the foreground (a child of the job, so Slurm's
+// signals and cgroup reach it); the GPUs and secrets arrive through the inherited environment.
+TEST(SlurmContainers, ApptainerJobRunsTheModelInApptainerExec) {
+    auto rt = make_slurm_runtime(container_settings("apptainer"));
+    auto r = container_request();
+    auto script = script_of(*rt, r);
+    EXPECT_TRUE(contains(script, "#SBATCH --chdir=" + r.job_dir + "\n")) << script;  // not /workspace
+    EXPECT_TRUE(contains(script,
+                         "apptainer exec --nv --bind /opt/cosmos:/workspace "
+                         "--bind /opt/cosmos/checkpoints:/opt/cosmos/checkpoints --bind /shared:/shared "
+                         "--pwd /workspace --env PYTHONPATH=/workspace /shared/cosmos.sif torchrun "
+                         "--nproc_per_node=2 transfer.py --prompt 'it'\\''s $(rm -rf /)'\n"))
+        << script;
+    EXPECT_FALSE(contains(script, "hf_secret"));
+    EXPECT_FALSE(contains(script, "CUDA_VISIBLE_DEVICES"));
+}
+
+// docker: the script hands the container name, the --gpus value and the docker CLI to a
+// constant wrapper; environment names (never values) and mounts of the checkout, checkpoints
+// and shared dir follow.
+TEST(SlurmContainers, DockerJobPassesNamesNotValuesToDockerRun) {
+    auto rt = make_slurm_runtime(container_settings("docker"));
+    auto r = container_request();
+    auto script = script_of(*rt, r);
+    EXPECT_TRUE(contains(script, "#SBATCH --chdir=" + r.job_dir + "\n")) << script;
+    EXPECT_TRUE(contains(script, "bash " + r.job_dir + "/cosmos-docker.sh cosmos-rs_0123456789abcdef all 1 docker --ipc=host "
+                                 "--shm-size=8g -v /opt/cosmos:/workspace "
+                                 "-v /opt/cosmos/checkpoints:/opt/cosmos/checkpoints -v /shared:/shared "
+                                 "-w /workspace -e PYTHONPATH=/workspace -e HF_TOKEN "
+                                 "nvcr.io/me/cosmos-transfer1:1.0 sh -c "))
+        << script;
+    EXPECT_FALSE(contains(script, "hf_secret"));
+    EXPECT_FALSE(contains(script, "CUDA_VISIBLE_DEVICES=0,1"));
+}
+
+// The docker job script run by bash as Slurm would run it, with a docker CLI that records its
+// arguments: the secret reaches docker's environment (not its argv), the GPUs Slurm allocated
+// become --gpus '"device=1,3"' (or CUDA_VISIBLE_DEVICES without an NVIDIA runtime), hostile
+// prompt text arrives intact, and the model's exit code is the job's and is recorded.
+TEST(SlurmContainers, DockerJobScriptMapsSlurmsGpusAndRecordsTheExitCode) {
+    cosmos::test::TempDir tmp;
+    auto fake = tmp.write("docker",
+                          "#!/bin/sh\n"
+                          "[ \"$1\" = inspect ] && exit 1\n"
+                          "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/args\"\n"
+                          "printf 'HF_TOKEN=%s\\n' \"$HF_TOKEN\" > \"$(dirname \"$0\")/env\"\n"
+                          "exit 7\n");
+    std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+    for (const std::string flag : {"all", ""}) {
+        auto settings = container_settings("docker");
+        settings.container.docker = fake.string();
+        settings.container.gpus_flag = flag;
+        auto rt = make_slurm_runtime(settings);
+        auto r = container_request();
+        r.job_dir = (tmp / ("job" + flag)).string();
+        std::filesystem::create_directories(r.job_dir);
+        for (const auto& f : rt->launch_files(r)) {
+            std::ofstream(f.path) << f.content;
+        }
+        auto ran = cosmos::test::run_command({"bash", r.job_dir + "/job.sbatch"},
+                                             {{"SLURM_JOB_GPUS", "1,3"}, {"SLURM_JOB_ID", ""}});
+        EXPECT_EQ(ran.exit_code, 7) << ran.out;
+        EXPECT_EQ(cosmos::test::read_file(r.job_dir + "/exit_code"), "7\n");
+        EXPECT_FALSE(std::filesystem::exists(r.job_dir + "/secret.env"));
+        auto args = cosmos::test::read_file(tmp / "args");
+        EXPECT_TRUE(contains(args, "run\n--rm\n--name\ncosmos-rs_0123456789abcdef\n--sig-proxy=false\n"))
+            << args;
+        if (flag.empty()) {
+            EXPECT_TRUE(contains(args, "\n-e\nCUDA_VISIBLE_DEVICES=1,3\n")) << args;
+            EXPECT_FALSE(contains(args, "--gpus"));
+        } else {
+            EXPECT_TRUE(contains(args, "\n--gpus\n\"device=1,3\"\n")) << args;
+        }
+        EXPECT_TRUE(contains(args, "\nit's $(rm -rf /)\n")) << args;
+        EXPECT_FALSE(contains(args, "hf_secret"));
+        EXPECT_EQ(cosmos::test::read_file(tmp / "env"), "HF_TOKEN=hf_secret\n");
+    }
 }
 
 }  // namespace

@@ -186,6 +186,23 @@ TEST_F(ConfigTest, SlurmHostRoundTrips) {
     EXPECT_EQ(h2.cpus_per_task, 16);
 }
 
+TEST_F(ConfigTest, SlurmHostRunsContainersWhosePathsCanBeMounted) {
+    auto config = parse(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/cosmos\"\n"
+        "runtime = \"apptainer\"\nimage = \"/shared/cosmos-transfer1_1.0.sif\"\n");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->hosts.at("cl").runtime, "apptainer");
+    std::string bad = error_of(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/a,b\"\n"
+        "runtime = \"apptainer\"\nimage = \"/shared/c.sif\"\n");
+    EXPECT_NE(bad.find("the apptainer runtime cannot mount '/shared/a,b' (':' or ',' in the path)"), std::string::npos)
+        << bad;
+    bad = error_of(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/a:b\"\n"
+        "runtime = \"docker\"\nimage = \"r/c:1.0\"\n");
+    EXPECT_NE(bad.find("the docker runtime cannot mount '/shared/a:b' (':' in the path)"), std::string::npos) << bad;
+}
+
 TEST_F(ConfigTest, DockerRuntimeNeedsImage) {
     std::string message = error_of("[hosts.box]\nruntime = \"docker\"\n");
     EXPECT_EQ(message, at(1) + "[hosts.box] uses the docker runtime and needs image");

@@ -5,6 +5,7 @@
 
 #include "runtime/runtime.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -194,15 +195,57 @@ TEST(RuntimeParse, ImageInspect) {
     EXPECT_FALSE(parse_image_inspect("sha256:77 [1]").has_value());
 }
 
-TEST(RuntimeMake, UnknownKindAndDockerWithoutImageAreConfigErrors) {
+TEST(RuntimeMake, UnknownKindAndContainersWithoutImageAreConfigErrors) {
     RuntimeOptions o;
-    o.kind = "apptainer";
+    o.kind = "podman";
     auto r = make_runtime(o);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, cosmos::core::ErrorCode::config);
-    o.kind = "docker";
-    EXPECT_FALSE(make_runtime(o).has_value());
+    for (const char* kind : {"docker", "apptainer"}) {
+        o.kind = kind;
+        auto missing = make_runtime(o);
+        ASSERT_FALSE(missing.has_value()) << kind;
+        EXPECT_NE(missing.error().message.find(kind), std::string::npos);
+    }
     EXPECT_EQ(make({})->name(), "native");
+}
+
+// apptainer runs under the native supervisor: the supervisor starts from the host's checkout,
+// `apptainer exec` mounts it at /workspace (where the command expects it) with the checkpoint
+// and job dirs at their own paths, and the environment (CUDA_VISIBLE_DEVICES, the sourced
+// secrets) reaches the model because apptainer passes it on.
+TEST(RuntimeApptainer, LaunchCommandRunsTheModelInApptainerExec) {
+    RuntimeOptions o;
+    o.kind = "apptainer";
+    o.image = "/shared/images/cosmos-transfer1_1.0.sif";
+    o.cosmos_dir = "/opt/cosmos-transfer1";
+    auto rt = make(o);
+    EXPECT_EQ(rt->name(), "apptainer");
+    auto req = golden_request("/workspace");
+    EXPECT_EQ(shell_join(rt->launch_command(req)),
+              "sh /srv/cosmos/jobs/run_0123abcd/cosmos-job.sh launch "
+              "/srv/cosmos/jobs/run_0123abcd /opt/cosmos-transfer1 "
+              "2 CUDA_VISIBLE_DEVICES 0,1 PYTHONPATH /workspace "
+              "apptainer exec --nv --bind /opt/cosmos-transfer1:/workspace "
+              "--bind /data/checkpoints:/data/checkpoints "
+              "--bind /srv/cosmos/jobs/run_0123abcd:/srv/cosmos/jobs/run_0123abcd "
+              "--pwd /workspace --env PYTHONPATH=/workspace /shared/images/cosmos-transfer1_1.0.sif "
+              "torchrun --nproc_per_node=2 --nnodes=1 --node_rank=0 "
+              "cosmos_transfer1/diffusion/inference/transfer.py "
+              "--checkpoint_dir /data/checkpoints "
+              "--video_save_folder /srv/cosmos/jobs/run_0123abcd/outputs "
+              "--controlnet_specs /srv/cosmos/jobs/run_0123abcd/spec.json --num_gpus 2 "
+              "--video_save_name output --offload_text_encoder_model --offload_guardrail_models");
+    for (const auto& arg : rt->launch_command(req)) {
+        EXPECT_EQ(arg.find("hf_"), std::string::npos);  // the token stays in the 0600 file
+    }
+    o.gpus_flag = "";  // no NVIDIA driver on the host: no --nv
+    auto argv = make(o)->launch_command(req);
+    EXPECT_EQ(std::find(argv.begin(), argv.end(), "--nv"), argv.end());
+    auto comma = req;
+    comma.job_dir = "/srv/a,b";
+    EXPECT_FALSE(validate_request(o, comma).has_value());  // --bind lists split on ','
+    EXPECT_TRUE(validate_request(docker_options(), comma).has_value());
 }
 
 TEST(RuntimeValidate, RefusesWhatTheBuildersCannotCarry) {
