@@ -2,7 +2,12 @@
 
 #include "services/long_run.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -46,6 +51,103 @@ std::string window_name(const std::string& base, std::size_t index) {
     std::string suffix = fmt::format("_w{:03}", index);
     std::string head = base.substr(0, 50 - suffix.size());
     return head + suffix;
+}
+
+// How many windows of a long run on `host_name` run at once: on a slurm host as many as it
+// keeps jobs in flight (Slurm places them; submitted together they become one job array),
+// elsewhere one at a time (a foreground run there has no scheduler to share the GPUs with).
+std::size_t window_concurrency(const App& app, const std::optional<std::string>& host_name, std::size_t windows) {
+    auto host = config::find_host(app.config, host_name.value_or(app.config.run.host));
+    if (!host || host->kind != "slurm") {
+        return 1;
+    }
+    return std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, host->max_in_flight)), 1, windows);
+}
+
+// Executes the window runs `children`, concurrently where the host allows, and returns each
+// one's final record (nullopt: never started, because the user cancelled or another window
+// failed first; such a run is cancelled). A failed or cancelled window stops the others: the
+// parent fails anyway. Events reach req.execute.sink one at a time.
+core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(const App& app,
+                                                                           const LongRunRequest& req,
+                                                                           const std::vector<store::RunRecord>& children,
+                                                                           const std::string& parent_id) {
+    std::vector<std::optional<store::RunRecord>> finished(children.size());
+    std::vector<std::optional<core::Error>> errors(children.size());
+    std::atomic<bool> stop{false};
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> ended{0};
+    std::mutex sink_mutex;
+    ExecuteOptions options = req.execute;
+    options.cancel = &stop;
+    if (req.execute.sink) {
+        options.sink = [&sink_mutex, &req](const backends::JobEvent& e) {
+            std::lock_guard lock(sink_mutex);
+            req.execute.sink(e);
+        };
+    }
+    auto user_cancelled = [&req] { return req.execute.cancel != nullptr && req.execute.cancel->load(); };
+    auto work = [&](const App& a) {
+        for (std::size_t i = next++; i < children.size(); i = next++) {
+            if (stop.load() || user_cancelled()) {
+                stop = true;
+                (void)store::transition_run(a.db, children[i].id, store::RunStatus::cancelled,
+                                            "the long run stopped before this window started");
+                continue;
+            }
+            auto done = execute_run(a, children[i].id, options);
+            if (!done) {
+                errors[i] = done.error();
+                stop = true;
+            } else {
+                if (done->status != store::RunStatus::succeeded) {
+                    stop = true;
+                }
+                finished[i] = *done;
+            }
+            (void)store::record_progress(a.db, parent_id,
+                                         static_cast<double>(++ended) / static_cast<double>(children.size() + 1));
+        }
+    };
+    std::size_t threads = window_concurrency(app, req.execute.host, children.size());
+    if (threads <= 1) {
+        work(app);
+    } else {
+        std::vector<std::thread> pool;
+        std::atomic<bool> all_done{false};
+        // The user's cancel (Ctrl-C) reaches every window through `stop`.
+        std::thread watch([&] {
+            while (!all_done.load()) {
+                if (user_cancelled()) {
+                    stop = true;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
+        for (std::size_t t = 0; t < threads; ++t) {
+            pool.emplace_back([&] {
+                auto db = store::Database::open(app.db.path());  // a connection per thread
+                if (!db) {
+                    stop = true;
+                    return;
+                }
+                App own{app.config, std::move(*db)};
+                work(own);
+            });
+        }
+        for (auto& t : pool) {
+            t.join();
+        }
+        all_done = true;
+        watch.join();
+    }
+    for (std::size_t i = 0; i < children.size(); ++i) {
+        if (errors[i]) {
+            return fail(ErrorCode::remote_failed,
+                        fmt::format("window {} ({}): {}", i, children[i].id, errors[i]->message), errors[i]->hint);
+        }
+    }
+    return finished;
 }
 
 }  // namespace
@@ -111,43 +213,38 @@ core::Result<LongRunResult> run_parallel(const App& app, const LongRunRequest& r
         children.push_back(*run);
     }
 
+    auto finished_or = execute_windows(app, req, children, parent_id);
+    if (!finished_or) {
+        return fail_parent(finished_or.error().message);
+    }
+    auto& finished = *finished_or;
     std::vector<fs::path> outputs;
+    std::optional<std::size_t> failed;     // the first window that failed
+    std::optional<std::size_t> cancelled;  // the first window cancelled or never started
     for (std::size_t i = 0; i < children.size(); ++i) {
-        if (req.execute.cancel != nullptr && req.execute.cancel->load()) {
-            COSMOS_TRY(result.parent,
-                       end_parent(app,
-                                  parent_id,
-                                  store::RunStatus::cancelled,
-                                  fmt::format("cancelled before window {}", i),
-                                  {}));
-            return result;
+        if (finished[i]) {
+            result.children.push_back(*finished[i]);
         }
-        auto done = execute_run(app, children[i].id, req.execute);
-        if (!done) {
-            return fail_parent(
-                fmt::format("window {} ({}): {}", i, children[i].id, done.error().message));
+        if (!finished[i] || finished[i]->status == store::RunStatus::cancelled) {
+            cancelled = cancelled.value_or(i);
+        } else if (finished[i]->status != store::RunStatus::succeeded || !finished[i]->output_video) {
+            failed = failed.value_or(i);
+        } else {
+            outputs.emplace_back(*finished[i]->output_video);
         }
-        result.children.push_back(*done);
-        (void)store::record_progress(
-            app.db,
-            parent_id,
-            static_cast<double>(i + 1) / static_cast<double>(children.size() + 1));
-        if (done->status != store::RunStatus::succeeded || !done->output_video) {
-            auto status = done->status == store::RunStatus::cancelled ? store::RunStatus::cancelled
-                                                                      : store::RunStatus::failed;
-            COSMOS_TRY(result.parent,
-                       end_parent(app,
-                                  parent_id,
-                                  status,
-                                  fmt::format("window {} ({}) {}: {}",
-                                              i,
-                                              done->id,
-                                              store::to_string(done->status),
-                                              done->error.value_or("no output video")),
-                                  {}));
-            return result;
+    }
+    if (failed || cancelled) {
+        std::size_t i = failed.value_or(*cancelled);
+        std::string why;
+        if (!finished[i]) {
+            why = fmt::format("cancelled before window {}", i);
+        } else {
+            why = fmt::format("window {} ({}) {}: {}", i, finished[i]->id, store::to_string(finished[i]->status),
+                              finished[i]->error.value_or("no output video"));
         }
-        outputs.emplace_back(*done->output_video);
+        COSMOS_TRY(result.parent, end_parent(app, parent_id,
+                                             failed ? store::RunStatus::failed : store::RunStatus::cancelled, why, {}));
+        return result;
     }
 
     StitchRequest st;

@@ -32,8 +32,10 @@ struct LongRunResult {
     std::filesystem::path chunks_manifest;
 };
 
-// Creates the parent run, the window prompts and runs, executes the windows one after
-// another, then stitches. Fails (before creating anything) with not_found for an unknown
+// Creates the parent run, the window prompts and runs, executes the windows (one after another;
+// on a slurm host up to its max_in_flight at once, which Slurm runs in parallel as one job
+// array), then stitches them here, where their outputs came home. A failed window stops the
+// others (they end cancelled). Fails (before creating anything) with not_found for an unknown
 // prompt and invalid_input for bad window/overlap. A failed or cancelled window ends the parent
 // failed/cancelled naming the window; the result is still returned (not an error).
 core::Result<LongRunResult> run_parallel(const App& app, const LongRunRequest& req);

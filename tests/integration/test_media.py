@@ -220,6 +220,20 @@ def test_long_run_in_parallel_mode_links_windows_to_a_parent(emulated, tmp_path)
     assert Path(shown["previews"]["thumbnail"]).is_file()
 
 
+def test_long_run_window_that_fails_fails_the_parent_and_cancels_the_rest(emulated, tmp_path):
+    cosmos = emulated
+    cfg = write_config(cosmos, cosmos.emulator_dir, extra_env={"COSMOS_EMULATOR_FAIL": "crash"})
+    d = tmp_path / "long_set"
+    make_video(d / "color.mp4", frames=40, size=SIZE)
+    pid = cosmos.json("create", "prompt", "A slow pan over a harbour", d)["id"]
+    proc = cosmos.run("--config", cfg, "long-run", pid, "--window", 16, "--overlap", 4, "--json", check=False)
+    assert proc.returncode == 10, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == "failed" and out["error"].startswith("window 0 ("), out["error"]
+    windows = [r for r in cosmos.json("list", "runs") if r.get("parent_run_id") == out["id"]]
+    assert sorted(r["status"] for r in windows) == ["cancelled", "cancelled", "failed"], windows
+
+
 def test_help_teaches(cosmos):
     for cmd in ("prepare", "interpolate", "chunk", "stitch", "long-run"):
         text = cosmos.run(cmd, "--help").stdout

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import model_loads
+from conftest import ffprobe, model_loads
 from slurm_cluster import skip_reason, slurm_available
 
 pytestmark = pytest.mark.skipif(not slurm_available(), reason=skip_reason())
@@ -252,6 +252,22 @@ def test_upscale_is_chained_to_its_transfer_with_afterok(slurm, input_set):
     assert failed["status"] == "failed", failed
     assert cancelled["status"] == "cancelled", (cancelled, worker.stderr)
     assert failed["id"] in cancelled["error"], cancelled
+
+
+def test_long_run_windows_run_at_once_as_one_array_and_are_stitched(slurm, input_set):
+    slurm.add_host("cluster", "--max-in-flight", "4", scale="0.05")
+    pid = slurm.json("create", "prompt", "a long pan over a harbour", input_set)["id"]
+    out = slurm.json("long-run", pid, "--host", "cluster", "--window", "10", "--overlap", "2",
+                     "--weight", "depth=0.6", timeout=300)
+    assert out["status"] == "succeeded", out
+    children = out["children"]
+    assert len(children) == 3 and all(c["status"] == "succeeded" for c in children)  # 0-9, 8-17, 16-24
+    # Submitted together: the tasks of one job array, which Slurm ran side by side.
+    ids = [slurm_job_id(slurm, c["id"]) for c in children]
+    assert all("_" in i for i in ids) and len({i.split("_")[0] for i in ids}) == 1, ids
+    loads = [x for x in model_loads(slurm.record) if x["key"] in {c["id"] for c in children}]
+    assert len(loads) == 3 and max(x["start"] for x in loads) < min(x["end"] for x in loads), loads
+    assert ffprobe(out["output_video"])["frames"] == 25
 
 
 @pytest.fixture(scope="module")
