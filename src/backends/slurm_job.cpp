@@ -597,6 +597,32 @@ core::Result<SlurmJobStatus> parse_jobcomp_line(std::string_view line) {
     return st;
 }
 
+std::vector<std::string> sacct_argv(const std::string& job_id) {
+    return {"sacct", "-n", "-P", "-X", "-j", job_id, "-o", "JobID,State,ExitCode"};
+}
+
+core::Result<SlurmJobStatus> parse_sacct_line(std::string_view line) {
+    line = trim(line);
+    auto first = line.find('|');
+    auto second = first == std::string_view::npos ? first : line.find('|', first + 1);
+    if (second == std::string_view::npos || first == 0) {
+        return fail(ErrorCode::remote_failed, fmt::format("not a sacct record: {}", core::shell_quote(line)));
+    }
+    std::vector<std::pair<std::string, std::string>> kv{
+        {"JobId", std::string(line.substr(0, first))},
+        {"JobState", std::string(line.substr(first + 1, second - first - 1))},
+        {"ExitCode", std::string(line.substr(second + 1))}};
+    auto st = status_from_key_values(kv);
+    if (auto underscore = st.job_id.find('_'); underscore != std::string::npos) {
+        // sacct names an array task ARRAY_TASK; JobId is the array's id then
+        st.array_job_id = st.job_id.substr(0, underscore);
+        if (auto n = to_number(st.job_id.substr(underscore + 1))) {
+            st.array_task_id = static_cast<int>(*n);
+        }
+    }
+    return st;
+}
+
 }  // namespace cosmos::backends
 
 namespace cosmos::backends {

@@ -1,8 +1,8 @@
 #pragma once
 // Slurm as text, with no I/O: the batch script a job runs (its #SBATCH header and a body that
 // refuses to run a requeued job twice and records the exit code atomically), the argv of
-// sbatch / scancel / squeue, parsers of what they and `scontrol show job` and the jobcomp/filetxt
-// log print, and the mapping of Slurm job states onto what the queue does next (keep waiting,
+// sbatch / scancel / squeue / sacct, parsers of what they and `scontrol show job` and the
+// jobcomp/filetxt log print, and the mapping of Slurm job states onto what the queue does next (keep waiting,
 // succeeded, failed, cancelled, retry). The Slurm backend runs these argv vectors through a
 // transport::Shell; everything here is unit-tested against output captured from Slurm 22.05.
 
@@ -142,6 +142,14 @@ core::Result<std::vector<SlurmJobStatus>> parse_scontrol_show_job(std::string_vi
 // One line of the jobcomp/filetxt log ("JobId=5 ... JobState=COMPLETED ... ArrayJobId=2
 // ArrayTaskId=1 ... ExitCode=0:0"). Fails with remote_failed without JobId or JobState.
 core::Result<SlurmJobStatus> parse_jobcomp_line(std::string_view line);
+
+// {"sacct", "-n", "-P", "-X", "-j", id, "-o", "JobID,State,ExitCode"}: the final state of a job
+// the controller has forgotten (MinJobAge passed), where accounting (slurmdbd) exists.
+std::vector<std::string> sacct_argv(const std::string& job_id);
+
+// One line of sacct_argv output: "42|TIMEOUT|0:15", "42_3|CANCELLED by 0|0:15". Fails with
+// remote_failed on anything else (sacct's "Slurm accounting storage is disabled" included).
+core::Result<SlurmJobStatus> parse_sacct_line(std::string_view line);
 
 }  // namespace cosmos::backends
 

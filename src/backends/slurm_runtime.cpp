@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -63,7 +64,8 @@ constexpr const char* k_array_task =
 
 // $1 = job dir. `exited CODE` once the script recorded one (followed, for a non-zero code, by
 // what Slurm says: a time limit or a cancel ends the script with 143 too), `absent` before any
-// submission, else "slurm ID" and what scontrol says about the job (parsed by parse_status).
+// submission, else "slurm ID" and what scontrol says about the job, and when the controller
+// forgot it, "sacct" and sacct's record of it where accounting exists (parsed by parse_status).
 constexpr const char* k_status = R"SH(dir=$1
 code=
 if [ -f "$dir/exit_code" ]; then
@@ -74,7 +76,16 @@ fi
 id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
 case $id in '' | *[!0-9_]*) [ -z "$code" ] && echo absent; exit 0 ;; esac
 echo "slurm $id"
-scontrol show job "$id" 2>&1
+out=$(scontrol show job "$id" 2>&1)
+printf '%s\n' "$out"
+case $out in
+*'Invalid job id'*)
+  # forgotten by the controller: accounting, where it exists, still knows how the job ended
+  if command -v sacct >/dev/null 2>&1 && acct=$(sacct -n -P -X -j "$id" -o JobID,State,ExitCode 2>/dev/null); then
+    printf 'sacct\n%s\n' "$acct"
+  fi
+  ;;
+esac
 exit 0)SH";
 
 // $1 = job dir. scancel, then waits until squeue no longer lists the job (5 s at most) and
@@ -330,6 +341,14 @@ public:
         if (!records || records->empty()) {
             if (recorded) {
                 return *recorded;  // Slurm forgot the job; its exit code says enough
+            }
+            if (auto acct = rest.find("\nsacct\n"); acct != std::string::npos) {
+                std::istringstream lines(rest.substr(acct + 7));
+                for (std::string line; std::getline(lines, line);) {
+                    if (auto job = parse_sacct_line(line); job && job->job_id == id) {
+                        return observed(*job);  // how it ended, from accounting
+                    }
+                }
             }
             if (rest.find("Invalid job id") != std::string::npos) {
                 // Slurm forgot the job (MinJobAge passed) and the script recorded no exit code.

@@ -394,3 +394,30 @@ TEST(SlurmParse, JobcompLine) {
 
 }  // namespace
 }  // namespace cosmos::backends
+
+namespace cosmos::backends {
+namespace {
+
+TEST(SlurmParse, SacctLine) {
+    auto timeout = parse_sacct_line("42|TIMEOUT|0:15\n");
+    ASSERT_TRUE(timeout);
+    EXPECT_EQ(timeout->job_id, "42");
+    EXPECT_EQ(timeout->state, SlurmState::timeout);
+    EXPECT_EQ(timeout->signal, 15);
+    auto task = parse_sacct_line("42_3|CANCELLED by 0|0:15");
+    ASSERT_TRUE(task);
+    EXPECT_EQ(task->job_id, "42_3");
+    EXPECT_EQ(task->array_job_id, "42");
+    EXPECT_EQ(task->array_task_id, 3);
+    EXPECT_EQ(task->state, SlurmState::cancelled);
+    auto failed = parse_sacct_line("7|FAILED|2:0");
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->exit_code, 2);
+    EXPECT_FALSE(parse_sacct_line("Slurm accounting storage is disabled"));
+    EXPECT_FALSE(parse_sacct_line(""));
+    EXPECT_EQ(sacct_argv("42_3"),
+              (std::vector<std::string>{"sacct", "-n", "-P", "-X", "-j", "42_3", "-o", "JobID,State,ExitCode"}));
+}
+
+}  // namespace
+}  // namespace cosmos::backends

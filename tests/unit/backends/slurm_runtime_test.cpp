@@ -200,6 +200,17 @@ TEST(SlurmRuntime, ForgottenJobAndUnreachableController) {
     EXPECT_EQ(gone->state, runtime::ProcessState::exited);
     EXPECT_EQ(gone->exit_code, -1);
     EXPECT_TRUE(contains(gone->reason, "Slurm job 42 ended without recording an exit code"));
+    // Where accounting exists, sacct says how a forgotten job ended: a node failure is retried.
+    auto node = rt->parse_status(
+        0, "slurm 42_1\nslurm_load_jobs error: Invalid job id specified\nsacct\n42_0|COMPLETED|0:0\n42_1|NODE_FAIL|0:0\n");
+    ASSERT_TRUE(node);
+    EXPECT_EQ(node->state, runtime::ProcessState::exited);
+    EXPECT_TRUE(node->transient);
+    EXPECT_EQ(node->reason, "NODE_FAIL");
+    auto timeout = rt->parse_status(0, "slurm 42\nslurm_load_jobs error: Invalid job id specified\nsacct\n42|TIMEOUT|0:15\n");
+    ASSERT_TRUE(timeout);
+    EXPECT_FALSE(timeout->transient);
+    EXPECT_TRUE(contains(timeout->reason, "TIMEOUT")) << timeout->reason;
     auto down = rt->parse_status(0, "slurm 42\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n");
     ASSERT_FALSE(down);  // unknown is not "ended": the watcher asks again
     EXPECT_EQ(down.error().code, core::ErrorCode::remote_failed);
