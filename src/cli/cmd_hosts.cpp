@@ -201,7 +201,9 @@ void add_add(CLI::App& parent, Context& ctx) {
         "      --image nvcr.io/me/cosmos-transfer1:1.0 --gpus 8 --env HF_HOME=/data/hf\n"
         "  cosmos hosts trust gpu1\n"
         "  cosmos hosts add cluster --kind slurm --partition gpu --shared-dir /shared/cosmos \\\n"
-        "      --cosmos-dir /shared/cosmos-transfer1 --gpus-per-node 8 --time 2:00:00");
+        "      --cosmos-dir /shared/cosmos-transfer1 --gpus-per-node 8 --time 2:00:00\n"
+        "  cosmos hosts add cluster2 --kind slurm --partition a100 --shared-dir /shared/cosmos \\\n"
+        "      --cosmos-dir /shared/cosmos-transfer1 --runtime apptainer --image /shared/cosmos-1.0.sif");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
