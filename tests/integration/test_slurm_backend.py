@@ -12,6 +12,7 @@ it finished is not run again; `cosmos status HOST` and `cosmos logs`. The emulat
 
 Skipped unless run as root with Slurm installed (scripts/install-deps.sh).
 """
+import contextlib
 import json
 import subprocess
 import time
@@ -67,6 +68,30 @@ def wait_status(cosmos, run, statuses, timeout=120, proc=None):
             break
         time.sleep(0.2)
     pytest.fail(f"run {run} is {shown.get('status')} after {timeout}s, not in {statuses}")
+
+
+@contextlib.contextmanager
+def queued_on_worker(slurm, host, input_set, text):
+    """A slow run queued for `host` and a worker (a separate process) working it; yields the run
+    id and the worker, which is killed if it outlives the block."""
+    pid = slurm.json("create", "prompt", text, input_set)["id"]
+    run = slurm.json("inference", pid, "--host", host, "--queue")[0]["run"]
+    worker = subprocess.Popen([slurm.binary, "worker", "--host", host, "--poll", "0.1", "--exit-when-idle"],
+                              env=dict(slurm.env), cwd=slurm.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        yield run, worker
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def kill_and_expect_cancelled(slurm, run):
+    killed = slurm.run("kill", run, check=False)
+    assert killed.returncode == 0, killed.stderr
+    shown = wait_status(slurm, run, {"cancelled", "failed"}, timeout=60)
+    assert shown["status"] == "cancelled", shown
 
 
 def test_single_run_is_a_slurm_job_and_status_shows_the_partition(slurm, input_set):
@@ -139,30 +164,18 @@ def test_worker_keeps_jobs_in_flight_and_a_batch_is_one_job(slurm, input_set):
 
 def test_kill_cancels_the_slurm_job(slurm, input_set):
     slurm.add_host("cluster", scale="1")  # slow: minutes per run
-    pid = slurm.json("create", "prompt", "a slow harbour", input_set)["id"]
-    run = slurm.json("inference", pid, "--host", "cluster", "--queue")[0]["run"]
-    worker = subprocess.Popen([slurm.binary, "worker", "--host", "cluster", "--poll", "0.1", "--exit-when-idle"],
-                              env=dict(slurm.env), cwd=slurm.root, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
+    with queued_on_worker(slurm, "cluster", input_set, "a slow harbour") as (run, worker):
         wait_status(slurm, run, {"running"}, proc=worker)
         deadline = time.monotonic() + 60
         while not (slurm.root / "shared" / "jobs" / run / "slurm_job_id").exists():
             assert time.monotonic() < deadline
             time.sleep(0.2)
         job_id = slurm_job_id(slurm, run)
-        killed = slurm.run("kill", run, check=False)
-        assert killed.returncode == 0, killed.stderr
-        shown = wait_status(slurm, run, {"cancelled", "failed"}, timeout=60)
-        assert shown["status"] == "cancelled", shown
+        kill_and_expect_cancelled(slurm, run)
         out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], env=slurm.env,
                              capture_output=True, text=True, timeout=30)
         assert out.stdout.strip() in ("", "CANCELLED", "COMPLETING"), out.stdout
         worker.wait(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
 
 
 def test_crash_fails_with_its_log_and_time_limit_fails_with_timeout(slurm, input_set):
@@ -327,22 +340,14 @@ def test_docker_runtime_runs_the_model_in_a_container_on_slurms_gpus(slurm, inpu
 
 def test_cancelling_a_docker_job_stops_and_removes_its_container(slurm, input_set, engine):
     add_docker_host(slurm, engine, "dockerslow", scale="1")  # minutes per run
-    pid = slurm.json("create", "prompt", "a slow harbour in a container", input_set)["id"]
-    run = slurm.json("inference", pid, "--host", "dockerslow", "--queue")[0]["run"]
-    worker = subprocess.Popen([slurm.binary, "worker", "--host", "dockerslow", "--poll", "0.1", "--exit-when-idle"],
-                              env=dict(slurm.env), cwd=slurm.root, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    name = f"cosmos-{run}"
-    try:
+    with queued_on_worker(slurm, "dockerslow", input_set, "a slow harbour in a container") as (run, worker):
+        name = f"cosmos-{run}"
         deadline = time.monotonic() + 90
         while name not in engine.containers():
             assert time.monotonic() < deadline, "the container never started"
             assert worker.poll() is None, worker.stderr.read()
             time.sleep(0.2)
-        killed = slurm.run("kill", run, check=False)
-        assert killed.returncode == 0, killed.stderr
-        shown = wait_status(slurm, run, {"cancelled", "failed"}, timeout=60)
-        assert shown["status"] == "cancelled", shown
+        kill_and_expect_cancelled(slurm, run)
         # scancel reached the wrapper, which stopped the container; --rm removed it.
         deadline = time.monotonic() + 30
         while name in engine.containers():
@@ -351,7 +356,3 @@ def test_cancelling_a_docker_job_stops_and_removes_its_container(slurm, input_se
         log = (slurm.root / "shared" / "jobs" / run / "run.log").read_text()
         assert "stopping container " + name in log, log[-2000:]
         worker.wait(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
