@@ -1,4 +1,5 @@
 #include "media/av_error.hpp"
+#include "media/av_lazy.hpp"
 
 #include <array>
 #include <mutex>
@@ -12,7 +13,7 @@ namespace cosmos::media {
 
 std::string av_error_text(int code) {
     std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
-    if (av_strerror(code, buf.data(), buf.size()) < 0) {
+    if (av::av_strerror(code, buf.data(), buf.size()) < 0) {
         return "libav error " + std::to_string(code);
     }
     return buf.data();
@@ -20,7 +21,7 @@ std::string av_error_text(int code) {
 
 void quiet_libav_logging() {
     static std::once_flag once;
-    std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
+    std::call_once(once, [] { av::av_log_set_level(AV_LOG_ERROR); });
 }
 
 }  // namespace cosmos::media

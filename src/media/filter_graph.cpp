@@ -1,8 +1,10 @@
 // libavfilter graph wrapper (see filter_graph.hpp).
 
 #include "media/filter_graph.hpp"
+#include "media/av_lazy.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -33,9 +35,9 @@ struct FilterGraph::Impl {
     std::int64_t next_pts = 0;
 
     ~Impl() {
-        av_frame_free(&in);
-        av_frame_free(&out);
-        avfilter_graph_free(&graph);
+        av::av_frame_free(&in);
+        av::av_frame_free(&out);
+        av::avfilter_graph_free(&graph);
     }
 
     core::Unexpected error(std::string_view what, int rc) const {
@@ -56,9 +58,9 @@ core::Status FilterGraph::open(
     impl->description = description;
     impl->width = width;
     impl->height = height;
-    impl->graph = avfilter_graph_alloc();
-    impl->in = av_frame_alloc();
-    impl->out = av_frame_alloc();
+    impl->graph = av::avfilter_graph_alloc();
+    impl->in = av::av_frame_alloc();
+    impl->out = av::av_frame_alloc();
     if (impl->graph == nullptr || impl->in == nullptr || impl->out == nullptr) {
         return fail(ErrorCode::internal, "out of memory building a filter graph");
     }
@@ -71,39 +73,41 @@ core::Status FilterGraph::open(
                     fps_num,
                     fps_num,
                     fps_den);
-    int rc = avfilter_graph_create_filter(
-        &impl->source, avfilter_get_by_name("buffer"), "in", args.c_str(), nullptr, impl->graph);
+    int rc = av::avfilter_graph_create_filter(
+        &impl->source, av::avfilter_get_by_name("buffer"), "in", args.c_str(), nullptr, impl->graph);
     if (rc < 0) {
         return impl->error("buffer source", rc);
     }
-    rc = avfilter_graph_create_filter(
-        &impl->sink, avfilter_get_by_name("buffersink"), "out", nullptr, nullptr, impl->graph);
+    rc = av::avfilter_graph_create_filter(
+        &impl->sink, av::avfilter_get_by_name("buffersink"), "out", nullptr, nullptr, impl->graph);
     if (rc < 0) {
         return impl->error("buffer sink", rc);
     }
     const AVPixelFormat formats[] = {AV_PIX_FMT_RGB24, AV_PIX_FMT_NONE};
-    rc = av_opt_set_int_list(
-        impl->sink, "pix_fmts", formats, AV_PIX_FMT_NONE, AV_OPT_SEARCH_CHILDREN);
+    // av_opt_set_int_list without its macro (which calls FFmpeg directly): the list without
+    // its AV_PIX_FMT_NONE terminator, as bytes.
+    rc = av::av_opt_set_bin(impl->sink, "pix_fmts", reinterpret_cast<const std::uint8_t*>(formats),
+                            static_cast<int>(sizeof(formats) - sizeof(formats[0])), AV_OPT_SEARCH_CHILDREN);
     if (rc < 0) {
         return impl->error("sink format", rc);
     }
-    AVFilterInOut* outputs = avfilter_inout_alloc();
-    AVFilterInOut* inputs = avfilter_inout_alloc();
-    outputs->name = av_strdup("in");
+    AVFilterInOut* outputs = av::avfilter_inout_alloc();
+    AVFilterInOut* inputs = av::avfilter_inout_alloc();
+    outputs->name = av::av_strdup("in");
     outputs->filter_ctx = impl->source;
     outputs->pad_idx = 0;
     outputs->next = nullptr;
-    inputs->name = av_strdup("out");
+    inputs->name = av::av_strdup("out");
     inputs->filter_ctx = impl->sink;
     inputs->pad_idx = 0;
     inputs->next = nullptr;
-    rc = avfilter_graph_parse_ptr(impl->graph, description.c_str(), &inputs, &outputs, nullptr);
-    avfilter_inout_free(&inputs);
-    avfilter_inout_free(&outputs);
+    rc = av::avfilter_graph_parse_ptr(impl->graph, description.c_str(), &inputs, &outputs, nullptr);
+    av::avfilter_inout_free(&inputs);
+    av::avfilter_inout_free(&outputs);
     if (rc < 0) {
         return impl->error("parse", rc);
     }
-    if ((rc = avfilter_graph_config(impl->graph, nullptr)) < 0) {
+    if ((rc = av::avfilter_graph_config(impl->graph, nullptr)) < 0) {
         return impl->error("configure", rc);
     }
     m_impl = std::move(impl);
@@ -124,11 +128,11 @@ core::Status FilterGraph::push(const Frame& frame) {
                                 g.width,
                                 g.height));
     }
-    av_frame_unref(g.in);
+    av::av_frame_unref(g.in);
     g.in->format = AV_PIX_FMT_RGB24;
     g.in->width = frame.width;
     g.in->height = frame.height;
-    int rc = av_frame_get_buffer(g.in, 0);
+    int rc = av::av_frame_get_buffer(g.in, 0);
     if (rc < 0) {
         return g.error("frame buffer", rc);
     }
@@ -138,7 +142,7 @@ core::Status FilterGraph::push(const Frame& frame) {
                     g.in->data[0] + static_cast<std::ptrdiff_t>(y) * g.in->linesize[0]);
     }
     g.in->pts = g.next_pts++;
-    if ((rc = av_buffersrc_add_frame_flags(g.source, g.in, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0) {
+    if ((rc = av::av_buffersrc_add_frame_flags(g.source, g.in, AV_BUFFERSRC_FLAG_KEEP_REF)) < 0) {
         return g.error("push", rc);
     }
     return {};
@@ -148,7 +152,7 @@ core::Status FilterGraph::close_input() {
     if (!m_impl) {
         return fail(ErrorCode::internal, "close_input on a filter graph that is not open");
     }
-    int rc = av_buffersrc_add_frame_flags(m_impl->source, nullptr, 0);
+    int rc = av::av_buffersrc_add_frame_flags(m_impl->source, nullptr, 0);
     if (rc < 0) {
         return m_impl->error("flush", rc);
     }
@@ -160,14 +164,14 @@ core::Result<bool> FilterGraph::pull(Frame& frame, double& seconds) {
         return fail(ErrorCode::internal, "pull on a filter graph that is not open");
     }
     Impl& g = *m_impl;
-    int rc = av_buffersink_get_frame(g.sink, g.out);
+    int rc = av::av_buffersink_get_frame(g.sink, g.out);
     if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) {
         return false;
     }
     if (rc < 0) {
         return g.error("pull", rc);
     }
-    AVRational tb = av_buffersink_get_time_base(g.sink);
+    AVRational tb = av::av_buffersink_get_time_base(g.sink);
     seconds = g.out->pts == AV_NOPTS_VALUE ? 0 : static_cast<double>(g.out->pts) * av_q2d(tb);
     frame = make_frame(g.out->width, g.out->height);
     for (int y = 0; y < g.out->height; ++y) {
@@ -175,7 +179,7 @@ core::Result<bool> FilterGraph::pull(Frame& frame, double& seconds) {
                     g.out->width * 3,
                     frame.rgb.data() + static_cast<std::size_t>(y) * frame.width * 3);
     }
-    av_frame_unref(g.out);
+    av::av_frame_unref(g.out);
     return true;
 }
 

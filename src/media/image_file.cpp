@@ -1,6 +1,7 @@
 // Still-image decoding and PNG writing with libavcodec (see image_file.hpp).
 
 #include "media/image_file.hpp"
+#include "media/av_lazy.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -29,13 +30,13 @@ using core::fail;
 namespace {
 
 struct CodecCtxDeleter {
-    void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+    void operator()(AVCodecContext* c) const { av::avcodec_free_context(&c); }
 };
 struct FrameDeleter {
-    void operator()(AVFrame* f) const { av_frame_free(&f); }
+    void operator()(AVFrame* f) const { av::av_frame_free(&f); }
 };
 struct PacketDeleter {
-    void operator()(AVPacket* p) const { av_packet_free(&p); }
+    void operator()(AVPacket* p) const { av::av_packet_free(&p); }
 };
 using CodecPtr = std::unique_ptr<AVCodecContext, CodecCtxDeleter>;
 using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
@@ -80,7 +81,7 @@ core::Status convert(const fs::path& path,
                      std::uint8_t* dst,
                      int dst_stride,
                      SwsContext*& sws) {
-    sws = sws_getCachedContext(sws,
+    sws = av::sws_getCachedContext(sws,
                                src.width,
                                src.height,
                                static_cast<AVPixelFormat>(src.format),
@@ -94,11 +95,11 @@ core::Status convert(const fs::path& path,
     if (sws == nullptr) {
         return bad_image(path,
                          fmt::format("unsupported pixel format {}",
-                                     av_get_pix_fmt_name(static_cast<AVPixelFormat>(src.format))));
+                                     av::av_get_pix_fmt_name(static_cast<AVPixelFormat>(src.format))));
     }
     std::uint8_t* planes[4] = {dst, nullptr, nullptr, nullptr};
     int strides[4] = {dst_stride, 0, 0, 0};
-    sws_scale(sws, src.data, src.linesize, 0, src.height, planes, strides);
+    av::sws_scale(sws, src.data, src.linesize, 0, src.height, planes, strides);
     return {};
 }
 
@@ -110,8 +111,8 @@ bool is_image_extension(const std::string& ext) {
 
 struct ImageDecoder::Impl {
     std::map<AVCodecID, CodecPtr> decoders;
-    PacketPtr packet{av_packet_alloc()};
-    FramePtr frame{av_frame_alloc()};
+    PacketPtr packet{av::av_packet_alloc()};
+    FramePtr frame{av::av_frame_alloc()};
     std::vector<std::uint8_t> bytes;
     std::vector<std::uint8_t> scratch;
     SwsContext* sws = nullptr;
@@ -119,7 +120,7 @@ struct ImageDecoder::Impl {
     Impl() = default;
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
-    ~Impl() { sws_freeContext(sws); }
+    ~Impl() { av::sws_freeContext(sws); }
 
     // Reads and decodes the whole file into `frame`, in its native pixel format.
     core::Status decode(const fs::path& path);
@@ -131,7 +132,7 @@ core::Status ImageDecoder::Impl::decode(const fs::path& path) {
         return fail(ErrorCode::internal, "out of memory decoding an image");
     }
     AVCodecID id = codec_for(lower_ext(path));
-    const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : avcodec_find_decoder(id);
+    const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : av::avcodec_find_decoder(id);
     if (codec == nullptr) {
         return bad_image(path, "unsupported file type (png, jpg, exr, tif, bmp)");
     }
@@ -155,34 +156,34 @@ core::Status ImageDecoder::Impl::decode(const fs::path& path) {
     }
     CodecPtr& ctx = decoders[id];
     if (!ctx) {
-        ctx.reset(avcodec_alloc_context3(codec));
+        ctx.reset(av::avcodec_alloc_context3(codec));
         if (!ctx) {
             return fail(ErrorCode::internal, "out of memory decoding an image");
         }
         ctx->thread_count = 1;
-        int rc = avcodec_open2(ctx.get(), codec, nullptr);
+        int rc = av::avcodec_open2(ctx.get(), codec, nullptr);
         if (rc < 0) {
             ctx.reset();
             return bad_image(path, av_error_text(rc));
         }
     } else {
-        avcodec_flush_buffers(ctx.get());
+        av::avcodec_flush_buffers(ctx.get());
     }
-    av_packet_unref(packet.get());
+    av::av_packet_unref(packet.get());
     packet->data = bytes.data();
     packet->size = static_cast<int>(size);
     packet->flags |= AV_PKT_FLAG_KEY;
-    av_frame_unref(frame.get());
-    int rc = avcodec_send_packet(ctx.get(), packet.get());
+    av::av_frame_unref(frame.get());
+    int rc = av::avcodec_send_packet(ctx.get(), packet.get());
     packet->data = nullptr;
     packet->size = 0;
     if (rc < 0) {
         return bad_image(path, av_error_text(rc));
     }
-    rc = avcodec_receive_frame(ctx.get(), frame.get());
+    rc = av::avcodec_receive_frame(ctx.get(), frame.get());
     if (rc == AVERROR(EAGAIN)) {
-        avcodec_send_packet(ctx.get(), nullptr);
-        rc = avcodec_receive_frame(ctx.get(), frame.get());
+        av::avcodec_send_packet(ctx.get(), nullptr);
+        rc = av::avcodec_receive_frame(ctx.get(), frame.get());
     }
     if (rc < 0) {
         return bad_image(path, av_error_text(rc));
@@ -223,7 +224,7 @@ core::Status ImageDecoder::read_scalar(const fs::path& path, ScalarImage& img) {
     }
     const AVFrame& f = *m_impl->frame;
     auto format = static_cast<AVPixelFormat>(f.format);
-    const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
+    const AVPixFmtDescriptor* desc = av::av_pix_fmt_desc_get(format);
     img.width = f.width;
     img.height = f.height;
     img.values.resize(static_cast<std::size_t>(f.width) * f.height);
@@ -311,13 +312,13 @@ template <class Row>
 core::Status encode_png(
     const fs::path& path, int width, int height, AVPixelFormat format, int row_bytes, Row row) {
     quiet_libav_logging();
-    const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+    const AVCodec* codec = av::avcodec_find_encoder(AV_CODEC_ID_PNG);
     if (codec == nullptr) {
         return fail(ErrorCode::internal, "libavcodec has no PNG encoder");
     }
-    CodecPtr ctx(avcodec_alloc_context3(codec));
-    PacketPtr packet(av_packet_alloc());
-    FramePtr picture(av_frame_alloc());
+    CodecPtr ctx(av::avcodec_alloc_context3(codec));
+    PacketPtr packet(av::av_packet_alloc());
+    FramePtr picture(av::av_frame_alloc());
     if (!ctx || !packet || !picture) {
         return fail(ErrorCode::internal, "out of memory encoding a PNG");
     }
@@ -329,14 +330,14 @@ core::Status encode_png(
         return fail(ErrorCode::io,
                     fmt::format("cannot write PNG {}: {}", path.string(), av_error_text(rc)));
     };
-    int rc = avcodec_open2(ctx.get(), codec, nullptr);
+    int rc = av::avcodec_open2(ctx.get(), codec, nullptr);
     if (rc < 0) {
         return io_fail(rc);
     }
     picture->format = format;
     picture->width = width;
     picture->height = height;
-    if ((rc = av_frame_get_buffer(picture.get(), 0)) < 0) {
+    if ((rc = av::av_frame_get_buffer(picture.get(), 0)) < 0) {
         return io_fail(rc);
     }
     for (int y = 0; y < height; ++y) {
@@ -344,9 +345,9 @@ core::Status encode_png(
                     row_bytes,
                     picture->data[0] + static_cast<std::ptrdiff_t>(y) * picture->linesize[0]);
     }
-    if ((rc = avcodec_send_frame(ctx.get(), picture.get())) < 0 ||
-        (rc = avcodec_send_frame(ctx.get(), nullptr)) < 0 ||
-        (rc = avcodec_receive_packet(ctx.get(), packet.get())) < 0) {
+    if ((rc = av::avcodec_send_frame(ctx.get(), picture.get())) < 0 ||
+        (rc = av::avcodec_send_frame(ctx.get(), nullptr)) < 0 ||
+        (rc = av::avcodec_receive_packet(ctx.get(), packet.get())) < 0) {
         return io_fail(rc);
     }
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

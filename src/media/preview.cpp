@@ -1,6 +1,7 @@
 // Thumbnails and contact sheets (see preview.hpp).
 
 #include "media/preview.hpp"
+#include "media/av_lazy.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -32,7 +33,7 @@ Frame scaled(const Frame& src, int w, int h) {
         return src;
     }
     Frame out = make_frame(w, h);
-    SwsContext* sws = sws_getContext(src.width,
+    SwsContext* sws = av::sws_getContext(src.width,
                                      src.height,
                                      AV_PIX_FMT_RGB24,
                                      w,
@@ -49,8 +50,8 @@ Frame scaled(const Frame& src, int w, int h) {
     int in_stride[4] = {src.width * 3, 0, 0, 0};
     std::uint8_t* dst[4] = {out.rgb.data(), nullptr, nullptr, nullptr};
     int dst_stride[4] = {w * 3, 0, 0, 0};
-    sws_scale(sws, in, in_stride, 0, src.height, dst, dst_stride);
-    sws_freeContext(sws);
+    av::sws_scale(sws, in, in_stride, 0, src.height, dst, dst_stride);
+    av::sws_freeContext(sws);
     return out;
 }
 

@@ -1,4 +1,5 @@
 #include "media/probe.hpp"
+#include "media/av_lazy.hpp"
 
 #include <memory>
 #include <system_error>
@@ -18,7 +19,7 @@ namespace cosmos::media {
 namespace {
 
 struct InputCloser {
-    void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
+    void operator()(AVFormatContext* ctx) const { av::avformat_close_input(&ctx); }
 };
 using InputPtr = std::unique_ptr<AVFormatContext, InputCloser>;
 
@@ -32,19 +33,19 @@ core::Unexpected unreadable(const std::filesystem::path& path, std::string_view 
 core::Result<std::int64_t> count_packets(AVFormatContext* ctx,
                                          int index,
                                          const std::filesystem::path& path) {
-    AVPacket* pkt = av_packet_alloc();
+    AVPacket* pkt = av::av_packet_alloc();
     if (pkt == nullptr) {
         return core::fail(core::ErrorCode::internal, "out of memory allocating a packet");
     }
     std::int64_t count = 0;
     int rc = 0;
-    while ((rc = av_read_frame(ctx, pkt)) >= 0) {
+    while ((rc = av::av_read_frame(ctx, pkt)) >= 0) {
         if (pkt->stream_index == index) {
             ++count;
         }
-        av_packet_unref(pkt);
+        av::av_packet_unref(pkt);
     }
-    av_packet_free(&pkt);
+    av::av_packet_free(&pkt);
     if (rc != AVERROR_EOF) {
         return unreadable(path, av_error_text(rc));
     }
@@ -81,15 +82,15 @@ core::Result<VideoInfo> probe_video(const std::filesystem::path& path) {
                           fmt::format("video not found: {}", path.string()));
     }
     AVFormatContext* raw = nullptr;
-    int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+    int rc = av::avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
     if (rc < 0) {
         return unreadable(path, av_error_text(rc));
     }
     InputPtr ctx(raw);
-    if ((rc = avformat_find_stream_info(ctx.get(), nullptr)) < 0) {
+    if ((rc = av::avformat_find_stream_info(ctx.get(), nullptr)) < 0) {
         return unreadable(path, av_error_text(rc));
     }
-    int index = av_find_best_stream(ctx.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    int index = av::av_find_best_stream(ctx.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
     if (index < 0) {
         return unreadable(path, "no video stream");
     }
@@ -101,8 +102,8 @@ core::Result<VideoInfo> probe_video(const std::filesystem::path& path) {
     VideoInfo info;
     info.width = par->width;
     info.height = par->height;
-    info.codec = avcodec_get_name(par->codec_id);
-    const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format));
+    info.codec = av::avcodec_get_name(par->codec_id);
+    const char* pix = av::av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format));
     info.pixel_format = pix != nullptr ? pix : "";
     info.fps = stream_fps(st);
     if (st->nb_frames > 0) {

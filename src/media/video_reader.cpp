@@ -1,4 +1,5 @@
 #include "media/video_reader.hpp"
+#include "media/av_lazy.hpp"
 
 #include <system_error>
 
@@ -29,11 +30,11 @@ struct VideoReader::Impl {
     bool finished = false;
 
     ~Impl() {
-        sws_freeContext(sws);
-        av_frame_free(&decoded);
-        av_packet_free(&packet);
-        avcodec_free_context(&decoder);
-        avformat_close_input(&input);
+        av::sws_freeContext(sws);
+        av::av_frame_free(&decoded);
+        av::av_packet_free(&packet);
+        av::avcodec_free_context(&decoder);
+        av::avformat_close_input(&input);
     }
 
     core::Unexpected corrupt(std::string_view why) const {
@@ -48,30 +49,30 @@ struct VideoReader::Impl {
 };
 
 core::Status VideoReader::Impl::open_decoder() {
-    int rc = avformat_open_input(&input, path.c_str(), nullptr, nullptr);
+    int rc = av::avformat_open_input(&input, path.c_str(), nullptr, nullptr);
     if (rc < 0) {
         return corrupt(av_error_text(rc));
     }
-    if ((rc = avformat_find_stream_info(input, nullptr)) < 0) {
+    if ((rc = av::avformat_find_stream_info(input, nullptr)) < 0) {
         return corrupt(av_error_text(rc));
     }
     const AVCodec* codec = nullptr;
-    stream = av_find_best_stream(input, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    stream = av::av_find_best_stream(input, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (stream < 0 || codec == nullptr) {
         return corrupt("no decodable video stream");
     }
-    decoder = avcodec_alloc_context3(codec);
-    packet = av_packet_alloc();
-    decoded = av_frame_alloc();
+    decoder = av::avcodec_alloc_context3(codec);
+    packet = av::av_packet_alloc();
+    decoded = av::av_frame_alloc();
     if (decoder == nullptr || packet == nullptr || decoded == nullptr) {
         return core::fail(core::ErrorCode::internal, "out of memory opening a decoder");
     }
     const AVStream* st = input->streams[stream];
-    if ((rc = avcodec_parameters_to_context(decoder, st->codecpar)) < 0) {
+    if ((rc = av::avcodec_parameters_to_context(decoder, st->codecpar)) < 0) {
         return corrupt(av_error_text(rc));
     }
     decoder->thread_count = 0;
-    if ((rc = avcodec_open2(decoder, codec, nullptr)) < 0) {
+    if ((rc = av::avcodec_open2(decoder, codec, nullptr)) < 0) {
         return corrupt(av_error_text(rc));
     }
     if (decoder->width <= 0 || decoder->height <= 0) {
@@ -85,21 +86,21 @@ core::Status VideoReader::Impl::open_decoder() {
 // Sends the next packet of our stream to the decoder (or the flush packet at end of file).
 core::Status VideoReader::Impl::feed() {
     while (true) {
-        int rc = av_read_frame(input, packet);
+        int rc = av::av_read_frame(input, packet);
         if (rc == AVERROR_EOF) {
             draining = true;
-            avcodec_send_packet(decoder, nullptr);
+            av::avcodec_send_packet(decoder, nullptr);
             return {};
         }
         if (rc < 0) {
             return corrupt(av_error_text(rc));
         }
         if (packet->stream_index != stream) {
-            av_packet_unref(packet);
+            av::av_packet_unref(packet);
             continue;
         }
-        rc = avcodec_send_packet(decoder, packet);
-        av_packet_unref(packet);
+        rc = av::avcodec_send_packet(decoder, packet);
+        av::av_packet_unref(packet);
         if (rc < 0 && rc != AVERROR(EAGAIN)) {
             return corrupt(av_error_text(rc));
         }
@@ -108,7 +109,7 @@ core::Status VideoReader::Impl::feed() {
 }
 
 core::Status VideoReader::Impl::convert(Frame& frame) {
-    sws = sws_getCachedContext(sws,
+    sws = av::sws_getCachedContext(sws,
                                decoded->width,
                                decoded->height,
                                static_cast<AVPixelFormat>(decoded->format),
@@ -125,16 +126,16 @@ core::Status VideoReader::Impl::convert(Frame& frame) {
     frame = make_frame(out_width, out_height);
     uint8_t* dst[4] = {frame.rgb.data(), nullptr, nullptr, nullptr};
     int dst_stride[4] = {out_width * 3, 0, 0, 0};
-    sws_scale(sws, decoded->data, decoded->linesize, 0, decoded->height, dst, dst_stride);
+    av::sws_scale(sws, decoded->data, decoded->linesize, 0, decoded->height, dst, dst_stride);
     return {};
 }
 
 core::Result<bool> VideoReader::Impl::receive(Frame& frame) {
     while (!finished) {
-        int rc = avcodec_receive_frame(decoder, decoded);
+        int rc = av::avcodec_receive_frame(decoder, decoded);
         if (rc == 0) {
             core::Status converted = convert(frame);
-            av_frame_unref(decoded);
+            av::av_frame_unref(decoded);
             if (!converted) {
                 return core::fail(std::move(converted).error());
             }

@@ -1,4 +1,5 @@
 #include "media/video_writer.hpp"
+#include "media/av_lazy.hpp"
 
 #include <fmt/format.h>
 
@@ -26,15 +27,15 @@ struct VideoWriter::Impl {
     bool header_written = false;
 
     ~Impl() {
-        sws_freeContext(sws);
-        av_frame_free(&picture);
-        av_packet_free(&packet);
-        avcodec_free_context(&encoder);
+        av::sws_freeContext(sws);
+        av::av_frame_free(&picture);
+        av::av_packet_free(&packet);
+        av::avcodec_free_context(&encoder);
         if (output != nullptr) {
             if (output->pb != nullptr) {
-                avio_closep(&output->pb);
+                av::avio_closep(&output->pb);
             }
-            avformat_free_context(output);
+            av::avformat_free_context(output);
         }
     }
 
@@ -71,9 +72,9 @@ core::Status check_options(const std::filesystem::path& path, const WriterOption
 
 // libx264 when present, else the container's default video encoder.
 const AVCodec* find_encoder(const AVFormatContext* output) {
-    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+    const AVCodec* codec = av::avcodec_find_encoder_by_name("libx264");
     if (codec == nullptr) {
-        codec = avcodec_find_encoder(output->oformat->video_codec);
+        codec = av::avcodec_find_encoder(output->oformat->video_codec);
     }
     return codec;
 }
@@ -85,9 +86,9 @@ core::Status VideoWriter::Impl::open_encoder() {
     if (codec == nullptr) {
         return core::fail(core::ErrorCode::internal, "no H.264 or mp4 video encoder in libavcodec");
     }
-    encoder = avcodec_alloc_context3(codec);
-    picture = av_frame_alloc();
-    packet = av_packet_alloc();
+    encoder = av::avcodec_alloc_context3(codec);
+    picture = av::av_frame_alloc();
+    packet = av::av_packet_alloc();
     if (encoder == nullptr || picture == nullptr || packet == nullptr) {
         return core::fail(core::ErrorCode::internal, "out of memory opening an encoder");
     }
@@ -102,14 +103,14 @@ core::Status VideoWriter::Impl::open_encoder() {
     }
     AVDictionary* opts = nullptr;
     if (std::string_view(codec->name) == "libx264") {
-        av_dict_set(&opts, "preset", options.preset.c_str(), 0);
-        av_dict_set_int(&opts, "crf", options.crf, 0);
+        av::av_dict_set(&opts, "preset", options.preset.c_str(), 0);
+        av::av_dict_set_int(&opts, "crf", options.crf, 0);
         if (!options.x264_params.empty()) {
-            av_dict_set(&opts, "x264-params", options.x264_params.c_str(), 0);
+            av::av_dict_set(&opts, "x264-params", options.x264_params.c_str(), 0);
         }
     }
-    int rc = avcodec_open2(encoder, codec, &opts);
-    av_dict_free(&opts);
+    int rc = av::avcodec_open2(encoder, codec, &opts);
+    av::av_dict_free(&opts);
     if (rc < 0) {
         return core::fail(core::ErrorCode::invalid_input,
                           fmt::format("cannot open encoder {} for {} (preset '{}'): {}",
@@ -121,27 +122,27 @@ core::Status VideoWriter::Impl::open_encoder() {
     picture->format = AV_PIX_FMT_YUV420P;
     picture->width = options.width;
     picture->height = options.height;
-    if ((rc = av_frame_get_buffer(picture, 0)) < 0) {
+    if ((rc = av::av_frame_get_buffer(picture, 0)) < 0) {
         return io_error("frame buffer", rc);
     }
     return {};
 }
 
 core::Status VideoWriter::Impl::open_file() {
-    stream = avformat_new_stream(output, nullptr);
+    stream = av::avformat_new_stream(output, nullptr);
     if (stream == nullptr) {
         return core::fail(core::ErrorCode::internal, "out of memory adding a stream");
     }
-    int rc = avcodec_parameters_from_context(stream->codecpar, encoder);
+    int rc = av::avcodec_parameters_from_context(stream->codecpar, encoder);
     if (rc < 0) {
         return io_error("stream parameters", rc);
     }
     stream->time_base = encoder->time_base;
     stream->avg_frame_rate = encoder->framerate;
-    if ((rc = avio_open(&output->pb, path.c_str(), AVIO_FLAG_WRITE)) < 0) {
+    if ((rc = av::avio_open(&output->pb, path.c_str(), AVIO_FLAG_WRITE)) < 0) {
         return io_error("open", rc);
     }
-    if ((rc = avformat_write_header(output, nullptr)) < 0) {
+    if ((rc = av::avformat_write_header(output, nullptr)) < 0) {
         return io_error("header", rc);
     }
     header_written = true;
@@ -151,17 +152,17 @@ core::Status VideoWriter::Impl::open_file() {
 // Moves every packet the encoder has ready into the file.
 core::Status VideoWriter::Impl::drain(bool flushing) {
     while (true) {
-        int rc = avcodec_receive_packet(encoder, packet);
+        int rc = av::avcodec_receive_packet(encoder, packet);
         if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) {
             return {};
         }
         if (rc < 0) {
             return io_error("encode", rc);
         }
-        av_packet_rescale_ts(packet, encoder->time_base, stream->time_base);
+        av::av_packet_rescale_ts(packet, encoder->time_base, stream->time_base);
         packet->stream_index = stream->index;
-        rc = av_interleaved_write_frame(output, packet);
-        av_packet_unref(packet);
+        rc = av::av_interleaved_write_frame(output, packet);
+        av::av_packet_unref(packet);
         if (rc < 0) {
             return io_error(flushing ? "flush" : "write", rc);
         }
@@ -188,9 +189,9 @@ core::Status VideoWriter::open(const std::filesystem::path& path, const WriterOp
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     impl->options = options;
-    int rc = avformat_alloc_output_context2(&impl->output, nullptr, nullptr, path.c_str());
+    int rc = av::avformat_alloc_output_context2(&impl->output, nullptr, nullptr, path.c_str());
     if (rc < 0 || impl->output == nullptr) {
-        rc = avformat_alloc_output_context2(&impl->output, nullptr, "mp4", path.c_str());
+        rc = av::avformat_alloc_output_context2(&impl->output, nullptr, "mp4", path.c_str());
     }
     if (rc < 0 || impl->output == nullptr) {
         return impl->io_error("container", rc);
@@ -224,11 +225,11 @@ core::Status VideoWriter::write_frame(const Frame& frame) {
                                       w.options.width,
                                       w.options.height));
     }
-    int rc = av_frame_make_writable(w.picture);
+    int rc = av::av_frame_make_writable(w.picture);
     if (rc < 0) {
         return w.io_error("frame buffer", rc);
     }
-    w.sws = sws_getCachedContext(w.sws,
+    w.sws = av::sws_getCachedContext(w.sws,
                                  frame.width,
                                  frame.height,
                                  AV_PIX_FMT_RGB24,
@@ -241,9 +242,9 @@ core::Status VideoWriter::write_frame(const Frame& frame) {
                                  nullptr);
     const uint8_t* src[4] = {frame.rgb.data(), nullptr, nullptr, nullptr};
     int src_stride[4] = {frame.width * 3, 0, 0, 0};
-    sws_scale(w.sws, src, src_stride, 0, frame.height, w.picture->data, w.picture->linesize);
+    av::sws_scale(w.sws, src, src_stride, 0, frame.height, w.picture->data, w.picture->linesize);
     w.picture->pts = w.next_pts++;
-    if ((rc = avcodec_send_frame(w.encoder, w.picture)) < 0) {
+    if ((rc = av::avcodec_send_frame(w.encoder, w.picture)) < 0) {
         return w.io_error("encode", rc);
     }
     return w.drain(false);
@@ -254,7 +255,7 @@ core::Status VideoWriter::finish() {
         return core::fail(core::ErrorCode::invalid_input, "finish on a writer that is not open");
     }
     std::unique_ptr<Impl> w = std::move(m_impl);
-    int rc = avcodec_send_frame(w->encoder, nullptr);
+    int rc = av::avcodec_send_frame(w->encoder, nullptr);
     if (rc < 0 && rc != AVERROR_EOF) {
         return w->io_error("flush", rc);
     }
@@ -262,10 +263,10 @@ core::Status VideoWriter::finish() {
     if (!drained) {
         return drained;
     }
-    if ((rc = av_write_trailer(w->output)) < 0) {
+    if ((rc = av::av_write_trailer(w->output)) < 0) {
         return w->io_error("trailer", rc);
     }
-    if ((rc = avio_closep(&w->output->pb)) < 0) {
+    if ((rc = av::avio_closep(&w->output->pb)) < 0) {
         return w->io_error("close", rc);
     }
     return {};
