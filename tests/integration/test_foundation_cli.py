@@ -1,6 +1,7 @@
 """The foundation's CLI flows against the real binary, a real SQLite file and real FFmpeg."""
 import json
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -17,6 +18,16 @@ def test_help_teaches_and_version_prints(cosmos):
         assert word in out
     assert cosmos.run("create", "prompt", "--help").stdout.count("--template") >= 1
     assert cosmos.run("--version").stdout.startswith("cosmos ")
+
+
+def test_ffmpeg_is_not_loaded_until_a_command_needs_it(cosmos, input_set):
+    """FFmpeg's libraries (and the ~150 they pull in) are dlopened by media code on first use
+    (src/media/av_lazy.hpp), not by the dynamic loader at every start."""
+    needed = subprocess.run(["readelf", "-d", cosmos.binary], capture_output=True, text=True, check=True).stdout
+    assert "libavformat" not in needed and "libavcodec" not in needed, needed
+    # ... and a command that reads videos still finds them.
+    pid = cosmos.json("create", "prompt", "a harbour", input_set)["id"]
+    assert cosmos.json("show", pid)["video"]["frames"] == 25  # probed with libavformat
 
 
 def test_prompt_run_and_spec_follow_the_reference(cosmos, input_set):
