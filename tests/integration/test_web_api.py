@@ -173,6 +173,10 @@ def test_pages_assets_health_and_unknown_paths(web):
         status, headers, body = ui.request("GET", page)
         assert status == 200 and headers["Content-Type"].startswith("text/html"), page
         assert b"<html" in body.lower()
+        # Only the server's own scripts run; no framing, no sniffing.
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe" not in csp, csp
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
     status, headers, body = ui.request("GET", "/assets/index.html")
     assert status == 200 and headers["ETag"] and headers["Cache-Control"] == "no-cache"
     status, _, _ = ui.request("GET", "/assets/index.html", headers={"If-None-Match": headers["ETag"]})
