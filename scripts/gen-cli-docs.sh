@@ -6,7 +6,7 @@ bin=${1:-build/cosmos}
 commands=("" "create" "create prompt" "create run" "inference" "list" "show" "search" "spec"
           "delete" "import" "config" "config show" "config check" "templates" "templates list"
           "templates show" "demo" "emulator" "emulator install" "stage"
-          "hosts" "hosts add" "hosts list" "hosts show" "hosts remove" "hosts trust"
+          "hosts" "hosts add" "hosts list" "hosts show" "hosts remove" "hosts trust" "hosts clean"
           "upscale" "prompt-enhance" "logs" "kill" "status"
           "prepare" "interpolate" "chunk" "stitch" "long-run"
           "checkpoints" "checkpoints manifest" "checkpoints verify" "setup" "setup image"

@@ -11,7 +11,9 @@
 
 #include "backends/ssh_target.hpp"
 #include "cli/context.hpp"
+#include "cli/progress_bar.hpp"
 #include "core/names.hpp"
+#include "services/host_clean.hpp"
 #include "services/hosts.hpp"
 #include "transport/ssh_shell.hpp"
 
@@ -366,17 +368,89 @@ void add_trust(CLI::App& parent, Context& ctx) {
     });
 }
 
+void add_clean(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::string name;
+        std::string older_than = "7d";
+        bool dry_run = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "clean",
+        "Free a GPU host's disk: remove the job dirs (spec, log, outputs) of finished runs whose "
+        "outputs are home, and cached inputs no job uses any more. Kept, with the reason: runs "
+        "still queued or running, outputs that never came home, dirs this database does not "
+        "know, anything changed recently.");
+    cmd->add_option("NAME", a->name, "Host name (an ssh or slurm host)")->required();
+    cmd->add_option("--older-than", a->older_than, "Only what has not changed for this long: 7d, 12h, 30m, 0")
+        ->capture_default_str();
+    cmd->add_flag("-n,--dry-run", a->dry_run, "List what would be removed; remove nothing");
+    cmd->footer(
+        "Examples:\n"
+        "  cosmos hosts clean gpu1 --dry-run\n"
+        "  cosmos hosts clean cluster --older-than 2d --json\n"
+        "Cached inputs are removed only once no job dir links them and they are older than "
+        "both --older-than and 10 minutes; a later run uploads them again. docs/remote.md.");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto age, services::parse_age(a->older_than));
+                COSMOS_TRY(auto* app, ctx.app());
+                COSMOS_TRY(auto h, config::find_host(app->config, a->name));
+                COSMOS_TRY(auto report, services::clean_host(*app, h, {age, a->dry_run}));
+                auto entry_json = [](const services::CleanEntry& e) {
+                    nlohmann::ordered_json j{{"path", e.path}, {"kind", e.kind}, {"bytes", e.bytes}};
+                    if (!e.reason.empty()) {
+                        j["reason"] = e.reason;
+                    }
+                    return j;
+                };
+                if (ctx.out.json) {
+                    nlohmann::ordered_json j{{"host", report.host},
+                                             {"dry_run", report.dry_run},
+                                             {"bytes_removed", report.bytes_removed},
+                                             {"removed", nlohmann::ordered_json::array()},
+                                             {"kept", nlohmann::ordered_json::array()}};
+                    for (const auto& e : report.removed) {
+                        j["removed"].push_back(entry_json(e));
+                    }
+                    for (const auto& e : report.kept) {
+                        j["kept"].push_back(entry_json(e));
+                    }
+                    ctx.out.print_json(j);
+                    return {};
+                }
+                for (const auto& e : report.removed) {
+                    ctx.out.print_line(fmt::format("{} {:<5} {:>10}  {}", report.dry_run ? "would remove" : "removed",
+                                                   e.kind, ProgressBar::human_bytes(static_cast<double>(e.bytes)), e.path));
+                }
+                for (const auto& e : report.kept) {
+                    ctx.out.print_line(fmt::format("kept    {:<5} {:>10}  {}  ({})", e.kind,
+                                                   ProgressBar::human_bytes(static_cast<double>(e.bytes)), e.path, e.reason));
+                }
+                ctx.out.note(fmt::format("{} {} from host {} ({} entries; {} job dirs kept){}",
+                                         report.dry_run ? "would free" : "freed",
+                                         ProgressBar::human_bytes(static_cast<double>(report.bytes_removed)), report.host,
+                                         report.removed.size(), report.kept.size(),
+                                         report.dry_run ? "; inputs cached for the job dirs listed are not counted" : ""));
+                return {};
+            });
+        };
+    });
+}
+
 }  // namespace
 
 void add_hosts_commands(CLI::App& parent, Context& ctx) {
     auto* hosts = parent.add_subcommand(
-        "hosts", "Manage the GPU hosts runs go to (see docs/hosts.md)");
+        "hosts", "Manage the GPU hosts runs go to (see docs/remote.md)");
     hosts->require_subcommand(1);
     add_add(*hosts, ctx);
     add_list(*hosts, ctx);
     add_show(*hosts, ctx);
     add_remove(*hosts, ctx);
     add_trust(*hosts, ctx);
+    add_clean(*hosts, ctx);
 }
 
 }  // namespace cosmos::cli

@@ -205,7 +205,7 @@ std::string render_config(const Config& config) {
 
 std::string render_hosts_file(const std::vector<HostConfig>& hosts) {
     std::string out =
-        "# Hosts added with `cosmos hosts add` (docs/hosts.md). cosmos rewrites this file on\n"
+        "# Hosts added with `cosmos hosts add` (docs/remote.md). cosmos rewrites this file on\n"
         "# `hosts add` and `hosts remove`; comments added by hand are not kept.\n";
     for (const auto& host : hosts) {
         render_host(out, host, false);

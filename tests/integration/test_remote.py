@@ -292,3 +292,53 @@ def test_prompt_enhance_creates_a_child_prompt(remote, tmp_path, where):
     v = ffprobe(clip)
     assert v["width"] * v["height"] <= 940 * 529 and v["frames"] == 2
     assert not Path("/tmp/cosmos_pwned_enhance").exists()
+
+
+def test_hosts_clean_frees_what_finished_runs_left_and_keeps_the_rest(remote, input_set):
+    cosmos = remote
+    work = cosmos.root / "remote-work"
+    pid = cosmos.json("create", "prompt", "A foggy harbour at dawn", input_set)["id"]
+    done, _ = inference(cosmos, pid, "--host", "loop")
+    lost, _ = inference(cosmos, pid, "--host", "loop", "--seed", "2")
+    queued = cosmos.json("inference", pid, "--host", "loop", "--queue")[0]["run"]
+    done, lost = done[0], lost[0]
+    assert done["status"] == lost["status"] == "succeeded"
+    Path(lost["output_video"]).unlink()  # its only copy is now the host's
+    (work / "jobs" / queued).mkdir()  # as if a worker had staged it
+    (work / "jobs" / "rs_0000000000000000").mkdir()  # another database's
+    cached = sorted((work / "cache").rglob("*"))
+    cached = [p for p in cached if p.is_file()]
+    assert cached and all(p.stat().st_nlink > 1 for p in cached)  # linked into the job dirs
+    old = time.time() - 3600
+    for p in cached:
+        os.utime(p, (old, old))
+
+    # Nothing is old enough yet.
+    report = cosmos.json("hosts", "clean", "loop")
+    assert report["removed"] == [] and len(report["kept"]) == 4, report
+    # --dry-run lists, removes nothing.
+    dry = cosmos.json("hosts", "clean", "loop", "--older-than", "0", "--dry-run")
+    assert [e["path"] for e in dry["removed"]] == [str(work / "jobs" / done["id"])], dry
+    assert (work / "jobs" / done["id"]).is_dir()
+    reasons = {Path(e["path"]).name: e["reason"] for e in dry["kept"]}
+    assert "is queued" in reasons[queued]
+    assert "not home" in reasons[lost["id"]]
+    assert "not a run or batch of this database" in reasons["rs_0000000000000000"]
+
+    report = cosmos.json("hosts", "clean", "loop", "--older-than", "0")
+    assert not (work / "jobs" / done["id"]).exists()
+    assert (work / "jobs" / lost["id"] / "outputs").is_dir()
+    assert (work / "jobs" / queued).is_dir()
+    # The inputs are still linked by the kept job dirs, so the cache keeps them.
+    assert all(p.exists() for p in cached), report
+    assert report["bytes_removed"] > 0 and Path(done["output_video"]).is_file()
+    # Once the last job dir using them is gone, the cached inputs go too.
+    for name in (lost["id"], queued):
+        subprocess.run(["rm", "-rf", str(work / "jobs" / name)], check=True)
+    report = cosmos.json("hosts", "clean", "loop", "--older-than", "0")
+    assert sorted(e["path"] for e in report["removed"] if e["kind"] == "cache") == sorted(map(str, cached))
+    assert not any(p.exists() for p in cached)
+    text = cosmos.run("hosts", "clean", "loop", "--older-than", "1x", check=False)
+    assert text.returncode != 0 and "not an age" in text.stderr
+    local = cosmos.run("hosts", "clean", "local", check=False)
+    assert local.returncode != 0 and "cosmos delete" in local.stderr
