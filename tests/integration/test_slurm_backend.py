@@ -160,6 +160,12 @@ def test_worker_keeps_jobs_in_flight_and_a_batch_is_one_job(slurm, input_set):
     overlapping = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:] if b[0] < a[1]]
     assert overlapping, spans
     assert all(a[2] != b[2] for a, b in overlapping), overlapping
+    # `hosts clean` frees the shared dir: every job dir (all collected) and the array scripts.
+    report = slurm.json("hosts", "clean", "cluster", "--older-than", "0")
+    kinds = {e["kind"] for e in report["removed"]}
+    assert kinds >= {"job", "array"} and report["kept"] == [], report
+    assert not any((slurm.root / "shared" / "jobs").iterdir())
+    assert all(Path(s["output_video"]).is_file() for s in shown.values())
 
 
 def test_kill_cancels_the_slurm_job(slurm, input_set):
