@@ -41,7 +41,8 @@ struct RemoteHost {
     std::string torchrun;
 
     std::string cache_dir() const { return work_dir + "/cache"; }
-    std::string job_dir(const std::string& run_id) const { return work_dir + "/jobs/" + run_id; }
+    std::string jobs_dir() const { return work_dir + "/jobs"; }
+    std::string job_dir(const std::string& run_id) const { return jobs_dir() + "/" + run_id; }
 };
 
 // Connects (lazily) and resolves the host's directories. Fails with host_unreachable /

@@ -131,7 +131,7 @@ core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& c
     report.host = cfg.name;
     report.dry_run = options.dry_run;
     const std::int64_t now = now_epoch();
-    const std::string jobs = host.work_dir + "/jobs";
+    const std::string jobs = host.jobs_dir();
 
     COSMOS_TRY(auto listed, host.shell->run({"sh", "-c", k_list_jobs, "cosmos-clean", jobs}));
     if (listed.exit_code != 0) {

@@ -50,7 +50,8 @@ core::Result<std::chrono::seconds> parse_age(const std::string& text);
 
 // Cleans `host` (an ssh or slurm host). Fails with invalid_input for the local host (its runs
 // live in the data dir; `cosmos delete` removes them), host_unreachable / remote_failed when the
-// host cannot be listed or a removal fails (what was removed before is reported in the error).
+// host cannot be listed or a removal fails (job dirs are removed before cached inputs, in chunks
+// of 200: what a failed chunk leaves is found again by the next clean).
 core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& host, const CleanOptions& options);
 
 }  // namespace cosmos::services

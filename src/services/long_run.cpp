@@ -61,7 +61,7 @@ std::size_t window_concurrency(const App& app, const std::optional<std::string>&
     if (!host || host->kind != "slurm") {
         return 1;
     }
-    return std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, host->max_in_flight)), 1, windows);
+    return std::min(static_cast<std::size_t>(std::max(1, host->max_in_flight)), windows);
 }
 
 // Executes the window runs `children`, concurrently where the host allows, and returns each
