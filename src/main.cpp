@@ -1,3 +1,5 @@
 #include "cli/cli_main.hpp"
 
-int main(int argc, char** argv) { return cosmos::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+    return cosmos::cli::run(argc, argv);
+}

@@ -17,7 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 core::Status write_file(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
@@ -85,12 +84,11 @@ core::Result<LaunchInfo> prepare_local_job(const config::HostConfig& host, const
             in.gpu_ids.push_back(i);
         }
     }
-    info.command = job.kind == "enhance"
-                       ? enhance_launch(host.torchrun,
-                                        host.cosmos_dir.string(),
-                                        host.checkpoint_dir.string(),
-                                        job.spec)
-                       : model::transfer_command(in);
+    info.command =
+        job.kind == "enhance"
+            ? enhance_launch(
+                  host.torchrun, host.cosmos_dir.string(), host.checkpoint_dir.string(), job.spec)
+            : model::transfer_command(in);
     for (const auto& [k, v] : host.env) {
         info.command.env[k] = v;
     }

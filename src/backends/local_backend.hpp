@@ -24,8 +24,8 @@ struct LocalJob {
     std::filesystem::path run_dir;  // spec.json, command.json, run.log, outputs/
     nlohmann::ordered_json spec;
     model::RunParams params;
-    std::int64_t frames = 121;  // input frames, for the expected chunk count
-    std::optional<int> num_steps;  // a --num_steps flag (the upscaler runs with 10)
+    std::int64_t frames = 121;      // input frames, for the expected chunk count
+    std::optional<int> num_steps;   // a --num_steps flag (the upscaler runs with 10)
     std::string kind = "transfer";  // transfer | upscale | enhance (the prompt upsampler)
     std::vector<int> gpu_ids;       // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
 };

@@ -1,20 +1,19 @@
 #include "backends/remote_job.hpp"
 
-#include "backends/slurm_runtime.hpp"
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-#include <set>
-#include <thread>
-
 #include <fmt/format.h>
 
-#include "core/log.hpp"
 #include "backends/local_backend.hpp"
+#include "backends/slurm_runtime.hpp"
+#include "core/log.hpp"
 #include "core/redact.hpp"
 #include "model/model_log.hpp"
 #include "transport/staging.hpp"
@@ -58,7 +57,6 @@ bool needs_home(const config::HostConfig& h) {
            (!h.checkpoint_dir.empty() && relative(h.checkpoint_dir.string())) ||
            (torchrun_path && relative(h.torchrun));
 }
-
 
 // Replaces every string in `j` equal to a key of `paths` by its value.
 void rewrite_paths(nlohmann::ordered_json& j, const std::map<std::string, std::string>& paths) {
@@ -110,14 +108,17 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
                         fmt::format("host {}: $HOME is not an absolute path", cfg.name));
         }
     }
-    host.work_dir = resolve_remote(cfg.work_dir.empty() ? "cosmos-work" : cfg.work_dir.string(), home);
+    host.work_dir =
+        resolve_remote(cfg.work_dir.empty() ? "cosmos-work" : cfg.work_dir.string(), home);
     host.cosmos_dir =
         resolve_remote(cfg.cosmos_dir.empty() ? "cosmos-transfer1" : cfg.cosmos_dir.string(), home);
-    host.checkpoint_dir = cfg.checkpoint_dir.empty() ? host.cosmos_dir + "/checkpoints"
-                                                     : resolve_remote(cfg.checkpoint_dir.string(), home);
+    host.checkpoint_dir = cfg.checkpoint_dir.empty()
+                              ? host.cosmos_dir + "/checkpoints"
+                              : resolve_remote(cfg.checkpoint_dir.string(), home);
     // A bare command name ("torchrun") is looked up in PATH on the host; a path is resolved.
-    host.torchrun = cfg.torchrun.find('/') == std::string::npos ? cfg.torchrun
-                                                                 : resolve_remote(cfg.torchrun, home);
+    host.torchrun = cfg.torchrun.find('/') == std::string::npos
+                        ? cfg.torchrun
+                        : resolve_remote(cfg.torchrun, home);
     runtime::RuntimeOptions options;
     options.kind = cfg.runtime;
     options.docker = cfg.docker;
@@ -172,7 +173,8 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
                 progress(name, p.done, p.total);
             };
         }
-        COSMOS_TRY(auto file, transport::stage_file(*host.shell, local, host.cache_dir(), on_progress));
+        COSMOS_TRY(auto file,
+                   transport::stage_file(*host.shell, local, host.cache_dir(), on_progress));
         staged.uploaded_bytes += file.uploaded_bytes;
         std::string dst = job_dir + "/inputs/" + name;
         links.push_back(file.remote_path);
@@ -266,7 +268,8 @@ core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& re
         return submit_slurm_job(host, request);
     }
     COSMOS_TRY(auto r, host.shell->run(host.runtime->launch_command(request)));
-    return require_ok(r, fmt::format("starting run {} ({} runtime)", request.job_id, host.runtime->name()), host);
+    return require_ok(
+        r, fmt::format("starting run {} ({} runtime)", request.job_id, host.runtime->name()), host);
 }
 
 core::Result<runtime::Observed> observe_job(const RemoteHost& host,
@@ -336,12 +339,14 @@ core::Result<WatchResult> watch_job(const RemoteHost& host,
     auto backoff = std::chrono::milliseconds(250);
     for (;;) {
         skip = result.lines;
-        auto streamed = host.shell->stream(host.runtime->follow_log_command(request), on_line, stop);
+        auto streamed =
+            host.shell->stream(host.runtime->follow_log_command(request), on_line, stop);
         if (!streamed && streamed.error().code == ErrorCode::interrupted) {
             return fail(streamed.error());
         }
         core::Result<runtime::Observed> state =
-            streamed ? observe_job(host, request) : core::Result<runtime::Observed>(fail(streamed.error()));
+            streamed ? observe_job(host, request)
+                     : core::Result<runtime::Observed>(fail(streamed.error()));
         if (state && state->state != runtime::ProcessState::running) {
             result.final_state = *state;
             return result;
@@ -365,13 +370,14 @@ core::Result<WatchResult> watch_job(const RemoteHost& host,
                       state.error().message);
         }
         if (Clock::now() - lost_since > reconnect_budget) {
-            return fail(ErrorCode::host_unreachable,
-                        fmt::format("host {} unreachable for {} s while following run {}",
-                                    host.config.name,
-                                    reconnect_budget.count(),
-                                    request.job_id),
-                        fmt::format("the run keeps going on the host; re-attach with: cosmos logs -f {}",
-                                    request.job_id));
+            return fail(
+                ErrorCode::host_unreachable,
+                fmt::format("host {} unreachable for {} s while following run {}",
+                            host.config.name,
+                            reconnect_budget.count(),
+                            request.job_id),
+                fmt::format("the run keeps going on the host; re-attach with: cosmos logs -f {}",
+                            request.job_id));
         }
         for (auto waited = std::chrono::milliseconds(0); waited < backoff;
              waited += std::chrono::milliseconds(50)) {
@@ -442,7 +448,8 @@ core::Status collect_dir(const RemoteHost& host,
                          Collected& out) {
     auto names = host.shell->list_dir(remote_dir);
     if (!names) {
-        return names.error().code == ErrorCode::not_found ? core::Status{} : core::Status(fail(names.error()));
+        return names.error().code == ErrorCode::not_found ? core::Status{}
+                                                          : core::Status(fail(names.error()));
     }
     std::error_code ec;
     fs::create_directories(local_dir, ec);
@@ -494,7 +501,8 @@ core::Result<Collected> collect_job(const RemoteHost& host,
         out.downloaded_bytes += bytes;
         out.files.push_back((local_run_dir / "run.log").string());
     }
-    if (auto s = collect_dir(host, request.job_dir + "/outputs", local_run_dir / "outputs", 1, out); !s) {
+    if (auto s = collect_dir(host, request.job_dir + "/outputs", local_run_dir / "outputs", 1, out);
+        !s) {
         return fail(s.error());
     }
     fs::path video = local_run_dir / "outputs" / "output.mp4";
@@ -564,16 +572,19 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
     // A constant script: the emulator layout's bin/nvidia-smi is the fallback when the host has
     // none in PATH ($1 is the Cosmos dir, the rest nvidia-smi's arguments).
     std::vector<std::string> argv = {
-        "sh", "-c",
+        "sh",
+        "-c",
         "d=$1; shift; if command -v nvidia-smi >/dev/null 2>&1; then exec nvidia-smi \"$@\"; "
         "elif [ -x \"$d/bin/nvidia-smi\" ]; then exec \"$d/bin/nvidia-smi\" \"$@\"; "
         "else echo 'nvidia-smi: not found' >&2; exit 127; fi",
-        "sh", host.cosmos_dir};
+        "sh",
+        host.cosmos_dir};
     argv.insert(argv.end(), query.begin(), query.end());
     if (auto smi = host.shell->run(argv); !smi) {
         st.gpu_error = smi.error().message;
     } else if (smi->exit_code != 0) {
-        st.gpu_error = smi->err.empty() ? fmt::format("nvidia-smi exited {}", smi->exit_code) : smi->err;
+        st.gpu_error =
+            smi->err.empty() ? fmt::format("nvidia-smi exited {}", smi->exit_code) : smi->err;
         while (!st.gpu_error.empty() && st.gpu_error.back() == '\n') {
             st.gpu_error.pop_back();
         }
@@ -581,10 +592,12 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
         st.gpus = parse_gpu_query(smi->out);
     }
     // Free space where jobs and the cache live (the work dir may not exist yet: its parent).
-    if (auto df = host.shell->run({"sh", "-c",
+    if (auto df = host.shell->run({"sh",
+                                   "-c",
                                    "d=$1; while [ ! -d \"$d\" ]; do d=$(dirname \"$d\"); done; "
                                    "df -Pk \"$d\" | tail -n 1",
-                                   "sh", host.work_dir});
+                                   "sh",
+                                   host.work_dir});
         df && df->exit_code == 0) {
         std::istringstream in(df->out);
         std::string fs_name, blocks, used, avail;

@@ -52,14 +52,14 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& host,
 
 struct RemoteJobSpec {
     std::string run_id;
-    std::string kind = "transfer";            // transfer | upscale
-    std::filesystem::path local_run_dir;      // log and outputs are collected here
-    nlohmann::ordered_json spec;              // with the local absolute paths of `inputs`
+    std::string kind = "transfer";              // transfer | upscale
+    std::filesystem::path local_run_dir;        // log and outputs are collected here
+    nlohmann::ordered_json spec;                // with the local absolute paths of `inputs`
     std::vector<std::filesystem::path> inputs;  // files the spec names; staged and rewritten
     model::RunParams params;
-    std::int64_t frames = 121;       // input frames, for the expected chunk count
-    std::optional<int> num_steps;    // a --num_steps flag (the upscaler runs with 10)
-    std::vector<int> gpu_ids;        // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
+    std::int64_t frames = 121;     // input frames, for the expected chunk count
+    std::optional<int> num_steps;  // a --num_steps flag (the upscaler runs with 10)
+    std::vector<int> gpu_ids;      // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
     // A batch (model/batch_file.hpp): one line per run, written as batch.jsonl in the job dir
     // (paths rewritten like the spec's) and passed as --batch_input_path. `run_id` is then the
     // batch id, which names the job dir and the process.
@@ -70,7 +70,7 @@ struct RemoteJobSpec {
 
 struct StagedJob {
     runtime::LaunchRequest request;
-    nlohmann::ordered_json remote_spec;  // exactly as written to the host
+    nlohmann::ordered_json remote_spec;                      // exactly as written to the host
     std::vector<nlohmann::ordered_json> remote_batch_lines;  // likewise, for a batch
     std::uint64_t uploaded_bytes = 0;
     double upload_seconds = 0;
@@ -102,20 +102,21 @@ core::Result<runtime::Observed> observe_job(const RemoteHost& host,
 
 struct WatchResult {
     runtime::Observed final_state;  // exited (with exit code) or absent
-    std::int64_t lines = 0;          // log lines seen
+    std::int64_t lines = 0;         // log lines seen
 };
 
 // Follows the job's log until the model ends, appending each line (redacted) to
 // `local_log` and emitting LogLine and Progress events. A dropped connection is re-attached
 // with backoff for up to `reconnect_budget`, skipping lines already seen. Returns interrupted
 // when `stop` became true (the job keeps running), host_unreachable when the host stayed away.
-core::Result<WatchResult> watch_job(const RemoteHost& host,
-                                    const runtime::LaunchRequest& request,
-                                    std::int64_t frames,
-                                    const std::filesystem::path& local_log,
-                                    const EventSink& sink,
-                                    const std::atomic<bool>* stop,
-                                    std::chrono::seconds reconnect_budget = std::chrono::minutes(10));
+core::Result<WatchResult> watch_job(
+    const RemoteHost& host,
+    const runtime::LaunchRequest& request,
+    std::int64_t frames,
+    const std::filesystem::path& local_log,
+    const EventSink& sink,
+    const std::atomic<bool>* stop,
+    std::chrono::seconds reconnect_budget = std::chrono::minutes(10));
 
 // Stops the model; returns once the runtime reports it gone or exited (at most `wait`).
 core::Status kill_job(const RemoteHost& host,
@@ -155,7 +156,7 @@ struct HostStatus {
     bool reachable = false;
     std::string error;  // why not, when unreachable
     std::vector<GpuStatus> gpus;
-    std::string gpu_error;  // nvidia-smi missing or failing
+    std::string gpu_error;                    // nvidia-smi missing or failing
     std::optional<std::uint64_t> free_bytes;  // in the work dir's file system
     std::vector<std::string> jobs;            // those of the jobs asked about that are alive
     double latency_ms = 0;                    // one round trip of a trivial command

@@ -606,7 +606,8 @@ core::Result<SlurmJobStatus> parse_sacct_line(std::string_view line) {
     auto first = line.find('|');
     auto second = first == std::string_view::npos ? first : line.find('|', first + 1);
     if (second == std::string_view::npos || first == 0) {
-        return fail(ErrorCode::remote_failed, fmt::format("not a sacct record: {}", core::shell_quote(line)));
+        return fail(ErrorCode::remote_failed,
+                    fmt::format("not a sacct record: {}", core::shell_quote(line)));
     }
     std::vector<std::pair<std::string, std::string>> kv{
         {"JobId", std::string(line.substr(0, first))},
@@ -661,7 +662,9 @@ int gres_gpu_count(std::string_view gres) {
         }
         int n = 0;
         auto count = entry.substr(colon + 1);
-        if (!count.empty() && all_of_chars(count, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+        if (!count.empty() && all_of_chars(count, [](char c) {
+                return std::isdigit(static_cast<unsigned char>(c)) != 0;
+            })) {
             for (char c : count) {
                 n = n * 10 + (c - '0');
             }
@@ -678,7 +681,10 @@ std::vector<SlurmNode> parse_sinfo_nodes(std::string_view text) {
         if (f.size() < 4 || trim(f[0]).empty()) {
             continue;
         }
-        SlurmNode node{std::string(trim(f[0])), std::string(trim(f[1])), gres_gpu_count(f[2]), gres_gpu_count(f[3])};
+        SlurmNode node{std::string(trim(f[0])),
+                       std::string(trim(f[1])),
+                       gres_gpu_count(f[2]),
+                       gres_gpu_count(f[3])};
         bool seen = false;
         for (const auto& n : nodes) {
             seen = seen || n.name == node.name;

@@ -2,9 +2,10 @@
 // Slurm as text, with no I/O: the batch script a job runs (its #SBATCH header and a body that
 // refuses to run a requeued job twice and records the exit code atomically), the argv of
 // sbatch / scancel / squeue / sacct, parsers of what they and `scontrol show job` and the
-// jobcomp/filetxt log print, and the mapping of Slurm job states onto what the queue does next (keep waiting,
-// succeeded, failed, cancelled, retry). The Slurm backend runs these argv vectors through a
-// transport::Shell; everything here is unit-tested against output captured from Slurm 22.05.
+// jobcomp/filetxt log print, and the mapping of Slurm job states onto what the queue does next
+// (keep waiting, succeeded, failed, cancelled, retry). The Slurm backend runs these argv vectors
+// through a transport::Shell; everything here is unit-tested against output captured from
+// Slurm 22.05.
 
 #include <cstdint>
 #include <map>
@@ -176,9 +177,9 @@ int gres_gpu_count(std::string_view gres);
 // One of our jobs in the partition, from `squeue -h -p P -o %i|%j|%T|%r`.
 struct SlurmQueueEntry {
     std::string job_id;
-    std::string name;   // cosmos-<run or batch id>
-    std::string state;  // PENDING, RUNNING...
-    std::string reason; // None, Priority, Resources...
+    std::string name;    // cosmos-<run or batch id>
+    std::string state;   // PENDING, RUNNING...
+    std::string reason;  // None, Priority, Resources...
 };
 
 std::vector<std::string> squeue_partition_argv(const std::string& partition);

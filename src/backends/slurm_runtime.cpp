@@ -60,7 +60,8 @@ echo "submitted Slurm job $id")SH";
 // The body of an array task: runs the job.sbatch of the task's job dir (its #SBATCH lines are
 // comments to bash) with its output appended to that dir's run.log.
 constexpr const char* k_array_task =
-    "dirs=(\"$@\"); dir=${dirs[$SLURM_ARRAY_TASK_ID]}; exec >>\"$dir/run.log\" 2>&1; exec bash \"$dir/job.sbatch\"";
+    "dirs=(\"$@\"); dir=${dirs[$SLURM_ARRAY_TASK_ID]}; exec >>\"$dir/run.log\" 2>&1; exec bash "
+    "\"$dir/job.sbatch\"";
 
 // $1 = job dir. `exited CODE` once the script recorded one (followed, for a non-zero code, by
 // what Slurm says: a time limit or a cancel ends the script with 143 too), `absent` before any
@@ -109,8 +110,8 @@ exit 0)SH";
 // $1 = job dir. Prints run.log from its first byte as it grows until the job ended: squeue no
 // longer lists it (asked every 5 s, and every 0.25 s once the exit code is recorded: hundreds
 // of jobs in flight must not flood the controller; one that does not answer is asked again,
-// never taken for an ended job), or its exit code was recorded 10 s ago. Waiting for Slurm to let go
-// of the job lets status read its final state (TIMEOUT...). The end is seen before the last
+// never taken for an ended job), or its exit code was recorded 10 s ago. Waiting for Slurm to let
+// go of the job lets status read its final state (TIMEOUT...). The end is seen before the last
 // read, so nothing the job wrote is left out.
 constexpr const char* k_follow = R"SH(dir=$1
 cd "$dir" 2>/dev/null || { echo "cosmos: no job in $dir" >&2; exit 1; }
@@ -149,11 +150,12 @@ done
 exit 0)SH";
 
 // The file <job dir>/cosmos-docker.sh that a job of the docker runtime runs with bash (a file:
-// the batch script's command line carries no multi-line text): $1 = container name, $2 = the host's --gpus
-// value (empty: the engine has no NVIDIA runtime), $3 = N, then the N words of the docker CLI,
-// then the `docker run` options, image and command. The container is the docker daemon's child,
-// outside the job's cgroup, so Slurm's SIGTERM (scancel, time limit) reaches only this script and
-// the docker client: the trap stops the container (SIGKILL after 3 s, well inside KillWait) and
+// the batch script's command line carries no multi-line text): $1 = container name, $2 = the host's
+// --gpus value (empty: the engine has no NVIDIA runtime), $3 = N, then the N words of the docker
+// CLI, then the `docker run` options, image and command. The container is the docker daemon's
+// child, outside the job's cgroup, so Slurm's SIGTERM (scancel, time limit) reaches only this
+// script and the docker client: the trap stops the container (SIGKILL after 3 s, well inside
+// KillWait) and
 // --rm removes it. The GPUs are the ones Slurm allocated, as global indexes (SLURM_JOB_GPUS, else
 // the IDX scontrol lists, else CUDA_VISIBLE_DEVICES), given to the container as --gpus
 // '"device=I,J"' (the container sees them as 0..N-1), or as CUDA_VISIBLE_DEVICES without an
@@ -207,17 +209,22 @@ exit "$code")SH";
 // whole process group (torchrun and its workers); exits with the model's code.
 constexpr const char* k_docker_entry =
     "trap 'trap \"\" TERM INT; kill -TERM 0 2>/dev/null' TERM INT; \"$@\" </dev/null & child=$!; "
-    "while :; do wait \"$child\"; code=$?; kill -0 \"$child\" 2>/dev/null || break; done; exit \"$code\"";
+    "while :; do wait \"$child\"; code=$?; kill -0 \"$child\" 2>/dev/null || break; done; exit "
+    "\"$code\"";
 
-std::string docker_job_path(const runtime::LaunchRequest& r) { return r.job_dir + "/cosmos-docker.sh"; }
+std::string docker_job_path(const runtime::LaunchRequest& r) {
+    return r.job_dir + "/cosmos-docker.sh";
+}
 
 // What the batch job runs for `r`: the model command itself (native), inside `apptainer exec`,
 // or inside `docker run` through k_docker_job. Containers mount the checkout at /workspace and
 // the checkpoint and shared dirs at their own paths; the environment the script exported
 // (and the secrets it sourced) reaches docker as `-e NAME`, so no value is on a command line.
-std::vector<std::string> slurm_model_command(const SlurmSettings& settings, const runtime::LaunchRequest& r) {
+std::vector<std::string> slurm_model_command(const SlurmSettings& settings,
+                                             const runtime::LaunchRequest& r) {
     const auto& c = settings.container;
-    std::vector<std::string> mounts{r.checkpoint_dir, settings.shared_dir.empty() ? r.job_dir : settings.shared_dir};
+    std::vector<std::string> mounts{r.checkpoint_dir,
+                                    settings.shared_dir.empty() ? r.job_dir : settings.shared_dir};
     if (c.kind == "apptainer") {
         return runtime::apptainer_argv(c, r.command.cwd, mounts, r.command.argv);
     }
@@ -225,7 +232,10 @@ std::vector<std::string> slurm_model_command(const SlurmSettings& settings, cons
         return r.command.argv;
     }
     auto cli = runtime::docker_cli(c);
-    std::vector<std::string> argv{"bash", docker_job_path(r), runtime::container_name(r.job_id), c.gpus_flag,
+    std::vector<std::string> argv{"bash",
+                                  docker_job_path(r),
+                                  runtime::container_name(r.job_id),
+                                  c.gpus_flag,
                                   std::to_string(cli.size())};
     argv.insert(argv.end(), cli.begin(), cli.end());
     auto common = runtime::docker_run_options(c, r.command.cwd, mounts);
@@ -282,7 +292,6 @@ SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::Launch
     return spec;
 }
 
-
 class SlurmRuntime final : public runtime::Runtime {
 public:
     explicit SlurmRuntime(SlurmSettings settings) : m_settings(std::move(settings)) {}
@@ -314,8 +323,12 @@ public:
 
     std::vector<std::string> launch_command(const runtime::LaunchRequest& r) const override {
         if (auto script = slurm_batch_script(slurm_job_spec(m_settings, r)); !script) {
-            return {"sh", "-c", "rm -f \"$1/secret.env\"; echo \"cosmos: $2\" >&2; exit 2", "cosmos-submit",
-                    r.job_dir, script.error().message};
+            return {"sh",
+                    "-c",
+                    "rm -f \"$1/secret.env\"; echo \"cosmos: $2\" >&2; exit 2",
+                    "cosmos-submit",
+                    r.job_dir,
+                    script.error().message};
         }
         return {"sh", "-c", k_submit, "cosmos-submit", r.job_dir + "/job.sbatch", r.job_dir};
     }
@@ -324,7 +337,8 @@ public:
         return {"sh", "-c", k_status, "cosmos-status", r.job_dir};
     }
 
-    core::Result<runtime::Observed> parse_status(int exit_code, const std::string& out) const override {
+    core::Result<runtime::Observed> parse_status(int exit_code,
+                                                 const std::string& out) const override {
         auto at = out.find("slurm ");
         if (at != 0 && (at == std::string::npos || out[at - 1] != '\n')) {
             return runtime::parse_state_line(exit_code, out);
@@ -335,7 +349,8 @@ public:
             recorded = seen;
         }
         auto nl = out.find('\n', at);
-        std::string id = out.substr(at + 6, nl == std::string::npos ? std::string::npos : nl - at - 6);
+        std::string id =
+            out.substr(at + 6, nl == std::string::npos ? std::string::npos : nl - at - 6);
         std::string rest = nl == std::string::npos ? std::string() : out.substr(nl + 1);
         auto records = parse_scontrol_show_job(rest);
         if (!records || records->empty()) {
@@ -357,8 +372,9 @@ public:
                 gone.reason = fmt::format("Slurm job {} ended without recording an exit code", id);
                 return gone;
             }
-            return fail(ErrorCode::remote_failed,
-                        fmt::format("cannot read the state of Slurm job {}: {}", id, core::redact(rest)));
+            return fail(
+                ErrorCode::remote_failed,
+                fmt::format("cannot read the state of Slurm job {}: {}", id, core::redact(rest)));
         }
         auto seen = observed(records->front());
         if (recorded) {
@@ -381,13 +397,17 @@ public:
         return {"sh", "-c", k_follow, "cosmos-follow", r.job_dir};
     }
 
-    std::string log_path(const runtime::LaunchRequest& r) const override { return r.job_dir + "/run.log"; }
+    std::string log_path(const runtime::LaunchRequest& r) const override {
+        return r.job_dir + "/run.log";
+    }
 
     std::vector<std::string> cleanup_command(const runtime::LaunchRequest& r) const override {
         return {"rm", "-f", "--", r.job_dir + "/secret.env"};
     }
 
-    std::optional<std::vector<std::string>> image_info_command() const override { return std::nullopt; }
+    std::optional<std::vector<std::string>> image_info_command() const override {
+        return std::nullopt;
+    }
 
 private:
     // A job as the runtime protocol sees it, from what Slurm says of it.
@@ -434,14 +454,17 @@ private:
 
 SlurmSettings slurm_settings(const RemoteHost& host) {
     const auto& c = host.config;
-    return SlurmSettings{c.partition, c.account, c.time_limit, c.cpus_per_task, host.runtime_options, host.work_dir};
+    return SlurmSettings{
+        c.partition, c.account, c.time_limit, c.cpus_per_task, host.runtime_options, host.work_dir};
 }
 
 std::unique_ptr<runtime::Runtime> make_slurm_runtime(SlurmSettings settings) {
     return std::make_unique<SlurmRuntime>(std::move(settings));
 }
 
-std::string slurm_job_name(const std::string& job_id) { return "cosmos-" + job_id; }
+std::string slurm_job_name(const std::string& job_id) {
+    return "cosmos-" + job_id;
+}
 
 namespace {
 
@@ -468,7 +491,9 @@ std::string trimmed(std::string text) {
 }
 
 // Runs the submit script for `script` and `dirs` on the host.
-core::Status run_submit(const RemoteHost& host, const std::string& script, const std::vector<std::string>& dirs) {
+core::Status run_submit(const RemoteHost& host,
+                        const std::string& script,
+                        const std::vector<std::string>& dirs) {
     std::vector<std::string> argv{"sh", "-c", k_submit, "cosmos-submit", script};
     argv.insert(argv.end(), dirs.begin(), dirs.end());
     COSMOS_TRY(auto r, host.shell->run(argv));
@@ -482,7 +507,9 @@ core::Status run_submit(const RemoteHost& host, const std::string& script, const
 }
 
 // Submits the job dirs of one group: a plain job for one, an array for several.
-core::Status submit_group(const RemoteHost& host, const runtime::LaunchRequest& first, const std::vector<std::string>& dirs) {
+core::Status submit_group(const RemoteHost& host,
+                          const runtime::LaunchRequest& first,
+                          const std::vector<std::string>& dirs) {
     if (dirs.size() == 1) {
         return run_submit(host, dirs.front() + "/job.sbatch", dirs);
     }
@@ -513,7 +540,8 @@ core::Status submit_group(const RemoteHost& host, const runtime::LaunchRequest& 
 
 // The Slurm job ids of the jobs in `dirs` that have not succeeded yet, waiting (10 minutes at
 // most) for each to be submitted. Fails with conflict when one already failed.
-core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, const std::vector<std::string>& dirs) {
+core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host,
+                                                      const std::vector<std::string>& dirs) {
     std::vector<std::string> ids;
     for (const auto& dir : dirs) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
@@ -521,8 +549,10 @@ core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, co
             if (auto code = host.shell->read_file(dir + "/exit_code", 64)) {
                 std::string c = trimmed(*code);
                 if (c != "0") {
-                    return fail(ErrorCode::conflict,
-                                fmt::format("the job this one waits for ({}) failed with exit code {}", dir, c));
+                    return fail(
+                        ErrorCode::conflict,
+                        fmt::format(
+                            "the job this one waits for ({}) failed with exit code {}", dir, c));
                 }
                 break;  // succeeded already: nothing to wait for
             }
@@ -534,8 +564,11 @@ core::Result<std::vector<std::string>> parent_job_ids(const RemoteHost& host, co
                 }
             }
             if (std::chrono::steady_clock::now() > deadline) {
-                return fail(ErrorCode::timeout,
-                            fmt::format("the job this one waits for ({}) was not submitted within 10 minutes", dir));
+                return fail(
+                    ErrorCode::timeout,
+                    fmt::format(
+                        "the job this one waits for ({}) was not submitted within 10 minutes",
+                        dir));
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
@@ -565,8 +598,13 @@ core::Status submit_slurm_job(const RemoteHost& host,
         return run_submit(host, request.job_dir + "/job.sbatch", {request.job_dir});
     }
     // Only jobs whose #SBATCH header would be the same can share an array.
-    std::string key = fmt::format("{}|{}|{}|{}|{}|{}", host.config.name, settings.partition, settings.account,
-                                  settings.time_limit, settings.cpus_per_task, std::max(1, request.gpus));
+    std::string key = fmt::format("{}|{}|{}|{}|{}|{}",
+                                  host.config.name,
+                                  settings.partition,
+                                  settings.account,
+                                  settings.time_limit,
+                                  settings.cpus_per_task,
+                                  std::max(1, request.gpus));
     ArrayMember me{request.job_dir, {}, false};
     std::shared_ptr<ArrayGroup> group;
     bool leader = false;
@@ -615,24 +653,30 @@ SlurmHostStatus slurm_host_status(const RemoteHost& host) {
     SlurmHostStatus st;
     auto start = std::chrono::steady_clock::now();
     auto sinfo = host.shell->run(sinfo_nodes_argv(host.config.partition));
-    st.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    st.latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!sinfo) {
         st.error = sinfo.error().message;
         return st;
     }
     if (sinfo->exit_code != 0) {
-        st.error = fmt::format("sinfo failed: {}", core::redact(sinfo->err.empty() ? sinfo->out : sinfo->err));
+        st.error = fmt::format("sinfo failed: {}",
+                               core::redact(sinfo->err.empty() ? sinfo->out : sinfo->err));
         return st;
     }
     st.reachable = true;
     st.nodes = parse_sinfo_nodes(sinfo->out);
     if (st.nodes.empty()) {
-        st.error = fmt::format("partition {} has no nodes (sinfo -p {})", host.config.partition, host.config.partition);
+        st.error = fmt::format("partition {} has no nodes (sinfo -p {})",
+                               host.config.partition,
+                               host.config.partition);
     }
     for (const auto& n : st.nodes) {
         st.gpus_total += n.gpus;
-        bool usable = n.state.find("down") == std::string::npos && n.state.find("drain") == std::string::npos &&
-                      n.state.find("fail") == std::string::npos && n.state.find("not_responding") == std::string::npos;
+        bool usable = n.state.find("down") == std::string::npos &&
+                      n.state.find("drain") == std::string::npos &&
+                      n.state.find("fail") == std::string::npos &&
+                      n.state.find("not_responding") == std::string::npos;
         if (usable) {
             st.gpus_free += std::max(0, n.gpus - n.gpus_used);
         }
@@ -641,7 +685,8 @@ SlurmHostStatus slurm_host_status(const RemoteHost& host) {
     if (squeue && squeue->exit_code == 0) {
         st.jobs = parse_squeue_partition(squeue->out);
     } else if (st.error.empty()) {
-        st.error = squeue ? fmt::format("squeue failed: {}", core::redact(squeue->err)) : squeue.error().message;
+        st.error = squeue ? fmt::format("squeue failed: {}", core::redact(squeue->err))
+                          : squeue.error().message;
     }
     return st;
 }

@@ -28,7 +28,8 @@ core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConf
     }
     return fail(
         ErrorCode::invalid_input,
-        fmt::format("host {} is a {} host; this command needs an ssh or slurm host", host.name, host.kind));
+        fmt::format(
+            "host {} is a {} host; this command needs an ssh or slurm host", host.name, host.kind));
 }
 
 std::string remote_path(const std::string& dir) {

@@ -129,8 +129,9 @@ int run(int argc, char** argv) {
         }
         // Usage errors: one documented exit code (2) and the same one-line shape as every error.
         std::cerr << "cosmos: " << e.what() << "\nhint: see `cosmos "
-                  << (app.get_subcommands().empty() ? std::string()
-                                                    : app.get_subcommands().back()->get_name() + " ")
+                  << (app.get_subcommands().empty()
+                          ? std::string()
+                          : app.get_subcommands().back()->get_name() + " ")
                   << "--help`\n";
         if (ctx.json) {
             std::cout << nlohmann::ordered_json{{"error",

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
-#include "services/hf_token.hpp"
 #include "config/templates.hpp"
+#include "services/hf_token.hpp"
 
 namespace cosmos::cli {
 

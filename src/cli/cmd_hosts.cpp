@@ -68,7 +68,8 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     if (a.kind == "slurm" && a.partition.empty()) {
         return fail(ErrorCode::invalid_input,
                     "a slurm host needs --partition",
-                    "e.g. cosmos hosts add cluster --kind slurm --partition gpu --shared-dir /shared/cosmos");
+                    "e.g. cosmos hosts add cluster --kind slurm --partition gpu --shared-dir "
+                    "/shared/cosmos");
     }
     if (a.kind != "ssh" && a.kind != "slurm") {
         return fail(ErrorCode::invalid_input,
@@ -90,9 +91,10 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
         std::error_code ec;
         h.key = std::filesystem::absolute(a.key, ec);
         if (!std::filesystem::is_regular_file(h.key, ec)) {
-            return fail(ErrorCode::not_found,
-                        fmt::format("key file {} does not exist", h.key.string()),
-                        "pass the private key that this user logs in with (--key ~/.ssh/id_ed25519)");
+            return fail(
+                ErrorCode::not_found,
+                fmt::format("key file {} does not exist", h.key.string()),
+                "pass the private key that this user logs in with (--key ~/.ssh/id_ed25519)");
         }
     }
     h.cosmos_dir = a.cosmos_dir.empty() ? "~/cosmos-transfer1" : a.cosmos_dir;
@@ -106,7 +108,8 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
         if (a.shared_dir.empty() && a.work_dir.empty()) {
             return fail(ErrorCode::invalid_input,
                         "a slurm host needs --shared-dir",
-                        "a directory this machine and every compute node mount, e.g. --shared-dir /shared/cosmos");
+                        "a directory this machine and every compute node mount, e.g. --shared-dir "
+                        "/shared/cosmos");
         }
         if (a.cosmos_dir.empty()) {
             return fail(ErrorCode::invalid_input,
@@ -167,7 +170,9 @@ void add_add(CLI::App& parent, Context& ctx) {
                     "(omit it when cosmos runs on the login node)");
     cmd->add_option("--user", a->user, "SSH user");
     cmd->add_option("--key", a->key, "Private key file (default: ssh-agent)");
-    cmd->add_option("--runtime", a->runtime, "How the model runs there: native (the host's Python environment), docker or "
+    cmd->add_option("--runtime",
+                    a->runtime,
+                    "How the model runs there: native (the host's Python environment), docker or "
                     "apptainer (in --image; slurm hosts too)")
         ->capture_default_str();
     cmd->add_option("--gpus", a->gpus, "GPUs the host offers")->capture_default_str();
@@ -180,7 +185,9 @@ void add_add(CLI::App& parent, Context& ctx) {
     cmd->add_option(
         "--work-dir", a->work_dir, "Jobs and the input cache on the host (default ~/cosmos-work)");
     cmd->add_option("--torchrun", a->torchrun, "torchrun command on the host (default torchrun)");
-    cmd->add_option("--image", a->image, "Container image: a pinned docker reference, or an apptainer .sif file");
+    cmd->add_option("--image",
+                    a->image,
+                    "Container image: a pinned docker reference, or an apptainer .sif file");
     cmd->add_option("--shm-size", a->shm_size, "Container shared memory (docker; default 8g)");
     cmd->add_option("--env", a->env, "KEY=VALUE for the model process (repeatable)")
         ->take_all()
@@ -193,7 +200,8 @@ void add_add(CLI::App& parent, Context& ctx) {
                     "slurm: jobs and the input cache, on a file system every compute node mounts");
     cmd->add_option("--max-in-flight", a->max_in_flight, "slurm: Slurm jobs kept submitted at once")
         ->capture_default_str();
-    cmd->add_option("--gpus-per-node", a->gpus, "slurm: GPUs of one node (the most one run may use)");
+    cmd->add_option(
+        "--gpus-per-node", a->gpus, "slurm: GPUs of one node (the most one run may use)");
     cmd->add_option("--cpus-per-task", a->cpus_per_task, "slurm: --cpus-per-task of each job");
     cmd->add_flag("--replace", a->replace, "Overwrite a host of that name in the hosts file");
     cmd->footer(
@@ -205,7 +213,8 @@ void add_add(CLI::App& parent, Context& ctx) {
         "  cosmos hosts add cluster --kind slurm --partition gpu --shared-dir /shared/cosmos \\\n"
         "      --cosmos-dir /shared/cosmos-transfer1 --gpus-per-node 8 --time 2:00:00\n"
         "  cosmos hosts add cluster2 --kind slurm --partition a100 --shared-dir /shared/cosmos \\\n"
-        "      --cosmos-dir /shared/cosmos-transfer1 --runtime apptainer --image /shared/cosmos-1.0.sif");
+        "      --cosmos-dir /shared/cosmos-transfer1 --runtime apptainer --image "
+        "/shared/cosmos-1.0.sif");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
@@ -216,16 +225,20 @@ void add_add(CLI::App& parent, Context& ctx) {
                     ctx.out.print_json(services::host_json(added));
                 } else {
                     if (added.kind == "slurm") {
-                        ctx.out.print_line(fmt::format("added slurm host {} (partition {}, {}) to {}",
-                                                       added.name,
-                                                       added.partition,
-                                                       added.address.empty() ? "sbatch on this machine"
-                                                                             : "login node " + added.address,
-                                                       cfg.hosts_file.string()));
+                        ctx.out.print_line(
+                            fmt::format("added slurm host {} (partition {}, {}) to {}",
+                                        added.name,
+                                        added.partition,
+                                        added.address.empty() ? "sbatch on this machine"
+                                                              : "login node " + added.address,
+                                        cfg.hosts_file.string()));
                         ctx.out.note(fmt::format("next: cosmos status {}", added.name));
                     } else {
-                        ctx.out.print_line(fmt::format("added host {} ({}@{}:{}) to {}", added.name,
-                                                       added.user, added.address, added.port,
+                        ctx.out.print_line(fmt::format("added host {} ({}@{}:{}) to {}",
+                                                       added.name,
+                                                       added.user,
+                                                       added.address,
+                                                       added.port,
                                                        cfg.hosts_file.string()));
                         ctx.out.note(fmt::format("next: cosmos hosts trust {}", added.name));
                     }
@@ -257,9 +270,14 @@ void add_list(CLI::App& parent, Context& ctx) {
                                             ? fmt::format("{}@{}:{}", h.user, h.address, h.port)
                                             : std::string("-");
                     if (h.kind == "slurm") {
-                        where = fmt::format("{} partition {}", where == "-" ? "local" : where, h.partition);
+                        where = fmt::format(
+                            "{} partition {}", where == "-" ? "local" : where, h.partition);
                     }
-                    rows.push_back({name, h.kind, h.runtime, std::to_string(h.gpus), where,
+                    rows.push_back({name,
+                                    h.kind,
+                                    h.runtime,
+                                    std::to_string(h.gpus),
+                                    where,
                                     services::host_origin(h)});
                 }
                 print_table(rows);
@@ -320,27 +338,35 @@ void add_trust(CLI::App& parent, Context& ctx) {
         "~/.ssh/known_hosts (the file OpenSSH uses, so `ssh` trusts it too). Compare the "
         "fingerprint with the one the host's owner gives you (ssh-keygen -lf on the host).");
     cmd->add_option("NAME", a->name, "Host name")->required();
-    cmd->add_flag("-y,--yes", a->yes, "Trust without asking (scripts; check the fingerprint yourself)");
+    cmd->add_flag(
+        "-y,--yes", a->yes, "Trust without asking (scripts; check the fingerprint yourself)");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto cfg, ctx.load_config());
                 COSMOS_TRY(auto h, config::find_host(cfg, a->name));
                 if (h.kind != "ssh") {
-                    return fail(ErrorCode::invalid_input,
-                                fmt::format("host {} is a {} host: only ssh hosts have host keys", h.name, h.kind));
+                    return fail(
+                        ErrorCode::invalid_input,
+                        fmt::format(
+                            "host {} is a {} host: only ssh hosts have host keys", h.name, h.kind));
                 }
                 auto target = backends::ssh_target_for(h);
                 COSMOS_TRY(auto key, transport::fetch_host_key(target));
                 std::string where = fmt::format("{}:{}", h.address, h.port);
-                std::cerr << fmt::format("host {} ({}) offers this {} key:\n  {}\n", h.name, where,
-                                         key.type, key.fingerprint);
+                std::cerr << fmt::format("host {} ({}) offers this {} key:\n  {}\n",
+                                         h.name,
+                                         where,
+                                         key.type,
+                                         key.fingerprint);
                 if (!a->yes) {
                     if (!::isatty(STDIN_FILENO)) {
-                        return fail(ErrorCode::invalid_input,
-                                    "not trusting the key: no terminal to confirm on",
-                                    fmt::format("check the fingerprint, then run: cosmos hosts trust {} --yes",
-                                                h.name));
+                        return fail(
+                            ErrorCode::invalid_input,
+                            "not trusting the key: no terminal to confirm on",
+                            fmt::format(
+                                "check the fingerprint, then run: cosmos hosts trust {} --yes",
+                                h.name));
                     }
                     std::cerr << "Trust it? [y/N] " << std::flush;
                     std::string answer;
@@ -359,8 +385,11 @@ void add_trust(CLI::App& parent, Context& ctx) {
                                         {"fingerprint", key.fingerprint},
                                         {"known_hosts", file.string()}});
                 } else {
-                    ctx.out.print_line(fmt::format("trusted {} key {} of {} in {}", key.type,
-                                                   key.fingerprint, h.name, file.string()));
+                    ctx.out.print_line(fmt::format("trusted {} key {} of {} in {}",
+                                                   key.type,
+                                                   key.fingerprint,
+                                                   h.name,
+                                                   file.string()));
                 }
                 return {};
             });
@@ -382,7 +411,9 @@ void add_clean(CLI::App& parent, Context& ctx) {
         "still queued or running, outputs that never came home, dirs this database does not "
         "know, anything changed recently.");
     cmd->add_option("NAME", a->name, "Host name (an ssh or slurm host)")->required();
-    cmd->add_option("--older-than", a->older_than, "Only what has not changed for this long: 7d, 12h, 30m, 0")
+    cmd->add_option("--older-than",
+                    a->older_than,
+                    "Only what has not changed for this long: 7d, 12h, 30m, 0")
         ->capture_default_str();
     cmd->add_flag("-n,--dry-run", a->dry_run, "List what would be removed; remove nothing");
     cmd->footer(
@@ -399,7 +430,8 @@ void add_clean(CLI::App& parent, Context& ctx) {
                 COSMOS_TRY(auto h, config::find_host(app->config, a->name));
                 COSMOS_TRY(auto report, services::clean_host(*app, h, {age, a->dry_run}));
                 auto entry_json = [](const services::CleanEntry& e) {
-                    nlohmann::ordered_json j{{"path", e.path}, {"kind", e.kind}, {"bytes", e.bytes}};
+                    nlohmann::ordered_json j{
+                        {"path", e.path}, {"kind", e.kind}, {"bytes", e.bytes}};
                     if (!e.reason.empty()) {
                         j["reason"] = e.reason;
                     }
@@ -421,18 +453,30 @@ void add_clean(CLI::App& parent, Context& ctx) {
                     return {};
                 }
                 for (const auto& e : report.removed) {
-                    ctx.out.print_line(fmt::format("{} {:<5} {:>10}  {}", report.dry_run ? "would remove" : "removed",
-                                                   e.kind, ProgressBar::human_bytes(static_cast<double>(e.bytes)), e.path));
+                    ctx.out.print_line(
+                        fmt::format("{} {:<5} {:>10}  {}",
+                                    report.dry_run ? "would remove" : "removed",
+                                    e.kind,
+                                    ProgressBar::human_bytes(static_cast<double>(e.bytes)),
+                                    e.path));
                 }
                 for (const auto& e : report.kept) {
-                    ctx.out.print_line(fmt::format("kept    {:<5} {:>10}  {}  ({})", e.kind,
-                                                   ProgressBar::human_bytes(static_cast<double>(e.bytes)), e.path, e.reason));
+                    ctx.out.print_line(
+                        fmt::format("kept    {:<5} {:>10}  {}  ({})",
+                                    e.kind,
+                                    ProgressBar::human_bytes(static_cast<double>(e.bytes)),
+                                    e.path,
+                                    e.reason));
                 }
-                ctx.out.note(fmt::format("{} {} from host {} ({} entries; {} job dirs kept){}",
-                                         report.dry_run ? "would free" : "freed",
-                                         ProgressBar::human_bytes(static_cast<double>(report.bytes_removed)), report.host,
-                                         report.removed.size(), report.kept.size(),
-                                         report.dry_run ? "; inputs cached for the job dirs listed are not counted" : ""));
+                ctx.out.note(fmt::format(
+                    "{} {} from host {} ({} entries; {} job dirs kept){}",
+                    report.dry_run ? "would free" : "freed",
+                    ProgressBar::human_bytes(static_cast<double>(report.bytes_removed)),
+                    report.host,
+                    report.removed.size(),
+                    report.kept.size(),
+                    report.dry_run ? "; inputs cached for the job dirs listed are not counted"
+                                   : ""));
                 return {};
             });
         };
@@ -442,8 +486,8 @@ void add_clean(CLI::App& parent, Context& ctx) {
 }  // namespace
 
 void add_hosts_commands(CLI::App& parent, Context& ctx) {
-    auto* hosts = parent.add_subcommand(
-        "hosts", "Manage the GPU hosts runs go to (see docs/remote.md)");
+    auto* hosts =
+        parent.add_subcommand("hosts", "Manage the GPU hosts runs go to (see docs/remote.md)");
     hosts->require_subcommand(1);
     add_add(*hosts, ctx);
     add_list(*hosts, ctx);

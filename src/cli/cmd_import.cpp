@@ -18,17 +18,18 @@ void add_import_command(CLI::App& parent, Context& ctx) {
         "recursively, e.g. inputs/prompts/ with dated subfolders) and its SQLite database. Ids are "
         "kept; importing twice adds nothing; every skipped item is reported with the reason.");
     cmd->add_option("PATHS", *paths, "JSON files, folders, or the tool's .db file")->required();
-    cmd->footer("Example:\n  cosmos import ~/cosmos-old/inputs/prompts ~/cosmos-old/inputs/runs "
-                "~/cosmos-old/outputs/cosmos.db\nSee docs/import.md for the field mapping.");
+    cmd->footer(
+        "Example:\n  cosmos import ~/cosmos-old/inputs/prompts ~/cosmos-old/inputs/runs "
+        "~/cosmos-old/outputs/cosmos.db\nSee docs/import.md for the field mapping.");
     cmd->callback([&ctx, paths] {
         ctx.action = [&ctx, paths] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto* app, ctx.app());
                 std::vector<std::filesystem::path> p(paths->begin(), paths->end());
-                COSMOS_TRY(auto report,
-                           services::import_legacy(
-                               app->db, p,
-                               services::ImportDefaults{app->config.run.negative_prompt}));
+                COSMOS_TRY(
+                    auto report,
+                    services::import_legacy(
+                        app->db, p, services::ImportDefaults{app->config.run.negative_prompt}));
                 if (ctx.out.json) {
                     nlohmann::ordered_json items = nlohmann::ordered_json::array();
                     for (const auto& i : report.items) {
@@ -46,13 +47,17 @@ void add_import_command(CLI::App& parent, Context& ctx) {
                 }
                 for (const auto& i : report.items) {
                     if (i.action == "skipped" || !i.reason.empty()) {
-                        ctx.out.print_line(fmt::format("{:<8} {:<6} {:<20} {}{}", i.action, i.kind,
-                                                       i.id.empty() ? "-" : i.id, i.source,
+                        ctx.out.print_line(fmt::format("{:<8} {:<6} {:<20} {}{}",
+                                                       i.action,
+                                                       i.kind,
+                                                       i.id.empty() ? "-" : i.id,
+                                                       i.source,
                                                        i.reason.empty() ? "" : ": " + i.reason));
                     }
                 }
                 ctx.out.print_line(fmt::format("imported {} prompt(s) and {} run(s); skipped {}",
-                                               report.imported_prompts, report.imported_runs,
+                                               report.imported_prompts,
+                                               report.imported_runs,
                                                report.skipped));
                 return {};
             });

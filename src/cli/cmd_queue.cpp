@@ -229,13 +229,14 @@ void add_worker(CLI::App& parent, Context& ctx, bool serve) {
         add_ui_options(*cmd, a->ui);
         cmd->add_flag("--no-ui", a->no_ui, "Work the queue only, without the web UI");
     }
-    cmd->footer(serve ? "The web UI (see `cosmos ui --help`) is served on --bind:--port (default\n"
-                        "http://127.0.0.1:8765/) while the queue is worked; runs launched there are\n"
-                        "queued and executed by this process.\n\n"
-                        "Examples:\n  cosmos serve\n  cosmos serve --port 9000\n"
-                        "  cosmos serve --host gpu1 --host gpu2 --max-batch 4"
-                      : "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker "
-                        "--exit-when-idle\n  cosmos worker --host gpu1 --host gpu2");
+    cmd->footer(serve
+                    ? "The web UI (see `cosmos ui --help`) is served on --bind:--port (default\n"
+                      "http://127.0.0.1:8765/) while the queue is worked; runs launched there are\n"
+                      "queued and executed by this process.\n\n"
+                      "Examples:\n  cosmos serve\n  cosmos serve --port 9000\n"
+                      "  cosmos serve --host gpu1 --host gpu2 --max-batch 4"
+                    : "Examples:\n  cosmos inference ps_1a2b ps_3c4d --queue && cosmos worker "
+                      "--exit-when-idle\n  cosmos worker --host gpu1 --host gpu2");
     cmd->callback([&ctx, a, serve] {
         ctx.action = [&ctx, a, serve] {
             return ctx.guard([&]() -> core::Status {

@@ -128,7 +128,10 @@ std::string human_bytes(std::uint64_t b) {
 void print_slurm_status(Context& ctx, const nlohmann::ordered_json& j) {
     std::string host = j["host"].get<std::string>();
     if (!j["reachable"].get<bool>()) {
-        ctx.out.print_line(fmt::format("{}: unreachable: {}", host, j["error"].is_string() ? j["error"].get<std::string>() : ""));
+        ctx.out.print_line(
+            fmt::format("{}: unreachable: {}",
+                        host,
+                        j["error"].is_string() ? j["error"].get<std::string>() : ""));
         return;
     }
     int pending = 0;
@@ -136,20 +139,34 @@ void print_slurm_status(Context& ctx, const nlohmann::ordered_json& j) {
         pending += q["state"] == "PENDING" ? 1 : 0;
     }
     int total = static_cast<int>(j["jobs"].size());
-    ctx.out.print_line(fmt::format("{}: slurm partition {}: {} node(s), {} of {} GPUs free; our jobs: {} running, {} pending (at most {} in flight)",
-                                   host, j["partition"].get<std::string>(), j["nodes"].size(), j["gpus_free"].get<int>(),
-                                   j["gpus_total"].get<int>(), total - pending, pending, j["max_in_flight"].get<int>()));
+    ctx.out.print_line(
+        fmt::format("{}: slurm partition {}: {} node(s), {} of {} GPUs free; our jobs: {} running, "
+                    "{} pending (at most {} in flight)",
+                    host,
+                    j["partition"].get<std::string>(),
+                    j["nodes"].size(),
+                    j["gpus_free"].get<int>(),
+                    j["gpus_total"].get<int>(),
+                    total - pending,
+                    pending,
+                    j["max_in_flight"].get<int>()));
     if (j["error"].is_string()) {
         ctx.out.print_line(fmt::format("  {}", j["error"].get<std::string>()));
     }
     for (const auto& n : j["nodes"]) {
-        ctx.out.print_line(fmt::format("  node {} {}: {}/{} GPUs in use", n["name"].get<std::string>(),
-                                       n["state"].get<std::string>(), n["gpus_used"].get<int>(), n["gpus"].get<int>()));
+        ctx.out.print_line(fmt::format("  node {} {}: {}/{} GPUs in use",
+                                       n["name"].get<std::string>(),
+                                       n["state"].get<std::string>(),
+                                       n["gpus_used"].get<int>(),
+                                       n["gpus"].get<int>()));
     }
     for (const auto& q : j["jobs"]) {
         std::string reason = q["reason"].get<std::string>();
-        ctx.out.print_line(fmt::format("  job {} {} {}{}", q["slurm_job_id"].get<std::string>(), q["name"].get<std::string>(),
-                                       q["state"].get<std::string>(), reason == "None" ? std::string() : " (" + reason + ")"));
+        ctx.out.print_line(fmt::format("  job {} {} {}{}",
+                                       q["slurm_job_id"].get<std::string>(),
+                                       q["name"].get<std::string>(),
+                                       q["state"].get<std::string>(),
+                                       reason == "None" ? std::string() : " (" + reason + ")"));
     }
 }
 
@@ -184,8 +201,11 @@ void add_status(CLI::App& parent, Context& ctx) {
                 bool all_ok = true;
                 for (const auto& h : hosts) {
                     if (!config::is_remote_host(h)) {
-                        return fail(ErrorCode::invalid_input,
-                                    fmt::format("host {} is a {} host; status checks ssh and slurm hosts", h.name, h.kind));
+                        return fail(
+                            ErrorCode::invalid_input,
+                            fmt::format("host {} is a {} host; status checks ssh and slurm hosts",
+                                        h.name,
+                                        h.kind));
                     }
                     if (h.kind == "slurm") {
                         auto j = services::host_status_json(*app, h);

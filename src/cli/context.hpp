@@ -52,17 +52,17 @@ void add_read_commands(CLI::App& app, Context& ctx);  // list, show, search, spe
 void add_delete_command(CLI::App& app, Context& ctx);
 void add_inference_command(CLI::App& app, Context& ctx);
 void add_import_command(CLI::App& app, Context& ctx);
-void add_config_commands(CLI::App& app, Context& ctx);  // config show|check, templates
-void add_demo_commands(CLI::App& app, Context& ctx);    // demo, emulator install
-void add_stage_command(CLI::App& app, Context& ctx);    // stage (inputs into a host's cache)
-void add_hosts_commands(CLI::App& app, Context& ctx);   // hosts add|list|show|remove|trust
-void add_remote_commands(CLI::App& app, Context& ctx);  // logs, kill, status
+void add_config_commands(CLI::App& app, Context& ctx);       // config show|check, templates
+void add_demo_commands(CLI::App& app, Context& ctx);         // demo, emulator install
+void add_stage_command(CLI::App& app, Context& ctx);         // stage (inputs into a host's cache)
+void add_hosts_commands(CLI::App& app, Context& ctx);        // hosts add|list|show|remove|trust
+void add_remote_commands(CLI::App& app, Context& ctx);       // logs, kill, status
 void add_checkpoints_commands(CLI::App& app, Context& ctx);  // checkpoints manifest|verify
 void add_setup_commands(CLI::App& app, Context& ctx);        // setup image|checkpoints
 void add_queue_commands(CLI::App& app, Context& ctx);   // queue [pause|resume|cancel|move], worker
 void add_submit_commands(CLI::App& app, Context& ctx);  // sweep, batch
 void add_media_commands(CLI::App& app,
-                        Context& ctx);  // prepare, interpolate, chunk, stitch, long-run
+                        Context& ctx);             // prepare, interpolate, chunk, stitch, long-run
 void add_ui_command(CLI::App& app, Context& ctx);  // ui (the web UI; serve takes its flags)
 
 // The web UI flags shared by `cosmos ui` and `cosmos serve` (cmd_ui.cpp).

@@ -75,12 +75,18 @@ void RunPrinter::operator()(const backends::JobEvent& event) {
         if (m_out.fancy) {
             double pct = t->total > 0 ? 100.0 * static_cast<double>(t->done) / t->total : 100.0;
             std::cerr << "\r\033[2K"
-                      << fmt::format("{} {} {} {:3.0f}% {:.1f}/{:.1f} MiB", t->run_id, t->direction,
-                                     t->file, pct, t->done / 1048576.0, t->total / 1048576.0);
+                      << fmt::format("{} {} {} {:3.0f}% {:.1f}/{:.1f} MiB",
+                                     t->run_id,
+                                     t->direction,
+                                     t->file,
+                                     pct,
+                                     t->done / 1048576.0,
+                                     t->total / 1048576.0);
             std::cerr.flush();
             m_bar_shown = true;
         } else if (t->done == t->total) {
-            std::cerr << fmt::format("{} {} {} {} bytes\n", t->run_id, t->direction, t->file, t->total);
+            std::cerr << fmt::format(
+                "{} {} {} {} bytes\n", t->run_id, t->direction, t->file, t->total);
         }
     } else if (const auto* f = std::get_if<backends::Finished>(&event)) {
         clear_bar();

@@ -111,11 +111,13 @@ core::Status finish_config(Config& config,
     for (const auto& [name, host] : managed) {
         auto it = config.hosts.find(name);
         if (it != config.hosts.end() && facts.hosts_given) {
-            return config_error(
-                config.hosts_file,
-                host.line,
-                fmt::format("host '{}' is also defined in {}", name, location(config.source, it->second.line)),
-                "remove one of the two definitions (cosmos hosts remove edits only the hosts file)");
+            return config_error(config.hosts_file,
+                                host.line,
+                                fmt::format("host '{}' is also defined in {}",
+                                            name,
+                                            location(config.source, it->second.line)),
+                                "remove one of the two definitions (cosmos hosts remove edits only "
+                                "the hosts file)");
         }
         config.hosts[name] = host;
     }
@@ -221,10 +223,9 @@ std::optional<core::Error> image_pin_problem(const std::string& image, const std
     std::string name = at == std::string::npos ? image : image.substr(0, at);
     auto slash = name.rfind('/');
     auto colon = name.rfind(':');
-    std::string tag =
-        colon != std::string::npos && (slash == std::string::npos || colon > slash)
-            ? name.substr(colon + 1)
-            : std::string();
+    std::string tag = colon != std::string::npos && (slash == std::string::npos || colon > slash)
+                          ? name.substr(colon + 1)
+                          : std::string();
     std::string repo = tag.empty() ? name : name.substr(0, colon);
     if (!tag.empty() && tag != "latest" && at == std::string::npos) {
         return std::nullopt;

@@ -21,9 +21,9 @@ extern const char* const k_default_negative_prompt;
 
 struct HostConfig {
     std::string name;
-    std::string kind = "local";     // local | ssh | slurm
-    std::string runtime = "native"; // native | docker | apptainer
-    int gpus = 1;                   // GPUs the host offers
+    std::string kind = "local";            // local | ssh | slurm
+    std::string runtime = "native";        // native | docker | apptainer
+    int gpus = 1;                          // GPUs the host offers
     std::filesystem::path cosmos_dir;      // the Cosmos-Transfer1 checkout (cwd and PYTHONPATH)
     std::filesystem::path checkpoint_dir;  // default: <cosmos_dir>/checkpoints
     std::filesystem::path work_dir;        // jobs and input cache; local default <data_dir>/work
@@ -48,7 +48,7 @@ struct HostConfig {
     std::string account;
     std::string time_limit;  // Slurm time: "30", "1:00:00", "2-00:00:00"
     int max_in_flight = 8;
-    int cpus_per_task = 0;   // 0: Slurm's default
+    int cpus_per_task = 0;  // 0: Slurm's default
     bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
     int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
     bool managed = false;   // read from the hosts file that `cosmos hosts add|remove` edits
@@ -135,8 +135,8 @@ core::Result<Config> parse_config(const std::string& text,
 
 // Parses a hosts file: only [hosts.NAME] tables, checked like the config file's. Every host
 // returned has `managed` set.
-core::Result<std::map<std::string, HostConfig>> parse_hosts_file(
-    const std::string& text, const std::filesystem::path& path);
+core::Result<std::map<std::string, HostConfig>> parse_hosts_file(const std::string& text,
+                                                                 const std::filesystem::path& path);
 
 // Returns the hosts file's text for `hosts` (values in clear: the file is written 0600).
 std::string render_hosts_file(const std::vector<HostConfig>& hosts);

@@ -1,5 +1,4 @@
 #include "config/config_detail.hpp"
-#include "core/redact.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -12,6 +11,8 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "core/redact.hpp"
 
 namespace cosmos::config::detail {
 

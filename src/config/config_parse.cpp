@@ -403,7 +403,9 @@ Status read_document(const Reader& r,
     if (const auto* docker = root.get("docker")) {
         COSMOS_TRY(const toml::table* t, r.table_of(*docker, "the top level", "docker"));
         if (auto s = r.read_fields(
-                *t, "[docker]", {string_field(r, "[docker]", "image", check_image, config.docker.image)});
+                *t,
+                "[docker]",
+                {string_field(r, "[docker]", "image", check_image, config.docker.image)});
             !s) {
             return s;
         }
@@ -413,15 +415,14 @@ Status read_document(const Reader& r,
         {"huggingface",
          [&](const toml::node& n) -> Status {
              COSMOS_TRY(const toml::table* t, r.table_of(n, "the top level", "huggingface"));
-             return r.read_fields(*t,
-                                  "[huggingface]",
-                                  {{"token_file", [&](const toml::node& v) -> Status {
-                                        COSMOS_TRY(std::string raw,
-                                                   r.exact<std::string>(
-                                                       v, "[huggingface]", "token_file"));
-                                        config.huggingface.token_file = r.path_of(raw);
-                                        return {};
-                                    }}});
+             return r.read_fields(
+                 *t, "[huggingface]", {{"token_file", [&](const toml::node& v) -> Status {
+                                            COSMOS_TRY(std::string raw,
+                                                       r.exact<std::string>(
+                                                           v, "[huggingface]", "token_file"));
+                                            config.huggingface.token_file = r.path_of(raw);
+                                            return {};
+                                        }}});
          }},
         {"paths",
          [&](const toml::node& n) -> Status {

@@ -1,16 +1,15 @@
 // render_config: the effective configuration as TOML that parse_config reads back.
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <string_view>
 #include <tuple>
 #include <utility>
 
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -218,8 +217,9 @@ core::Status save_hosts_file(const std::filesystem::path& path,
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) {
-        return core::fail(core::ErrorCode::io,
-                          fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
+        return core::fail(
+            core::ErrorCode::io,
+            fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
     }
     std::filesystem::path tmp = path;
     tmp += fmt::format(".tmp{}", ::getpid());

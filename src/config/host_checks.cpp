@@ -119,7 +119,8 @@ Status check_slurm_name(std::string_view key, std::string_view v) {
         return fail(ErrorCode::invalid_input, fmt::format("{} must not be empty", key));
     }
     if (v.front() == '-') {
-        return fail(ErrorCode::invalid_input, fmt::format("{} '{}' must not start with '-'", key, v));
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' must not start with '-'", key, v));
     }
     return check_chars(key, v, "._-");
 }
@@ -130,23 +131,27 @@ Status check_slurm_time(std::string_view key, std::string_view v) {
         ok = ok && (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '-');
     }
     if (!ok) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("{} '{}' is not a Slurm time like 30, 4:00:00 or 1-00:00:00", key, v));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("{} '{}' is not a Slurm time like 30, 4:00:00 or 1-00:00:00", key, v));
     }
     return {};
 }
 
 Status check_max_in_flight(std::int64_t v) {
     if (v < 1 || v > 10000) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("max_in_flight {} is out of range 1-10000 (Slurm jobs submitted at once)", v));
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("max_in_flight {} is out of range 1-10000 (Slurm jobs submitted at once)",
+                        v));
     }
     return {};
 }
 
 Status check_cpus_per_task(std::int64_t v) {
     if (v < 1 || v > 4096) {
-        return fail(ErrorCode::invalid_input, fmt::format("cpus_per_task {} is out of range 1-4096", v));
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("cpus_per_task {} is out of range 1-4096", v));
     }
     return {};
 }
@@ -169,17 +174,19 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
                 host.line,
                 fmt::format("[hosts.{}] is a slurm host and needs {}",
                             host.name,
-                            host.partition.empty() && host.work_dir.empty() ? "partition and shared_dir"
-                            : host.partition.empty()                        ? "partition"
-                                                                            : "shared_dir"),
+                            host.partition.empty() && host.work_dir.empty()
+                                ? "partition and shared_dir"
+                            : host.partition.empty() ? "partition"
+                                                     : "shared_dir"),
                 "add partition = \"gpu\" and shared_dir = \"/shared/cosmos\" (a directory every "
                 "compute node mounts) to the table");
         }
         if (!host.address.empty() && host.user.empty()) {
-            return detail::config_error(file,
-                                        host.line,
-                                        fmt::format("[hosts.{}] reaches its login node over ssh and needs user", host.name),
-                                        "add user = \"me\", or remove address to run sbatch on this machine");
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}] reaches its login node over ssh and needs user", host.name),
+                "add user = \"me\", or remove address to run sbatch on this machine");
         }
     }
     if (host.runtime != "native") {
@@ -192,7 +199,10 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
                     file,
                     host.line,
                     fmt::format("[hosts.{}]: the {} runtime cannot mount '{}' ({} in the path)",
-                                host.name, host.runtime, p->string(), apptainer ? "':' or ','" : "':'"),
+                                host.name,
+                                host.runtime,
+                                p->string(),
+                                apptainer ? "':' or ','" : "':'"),
                     "use a directory (or a symlink to it) whose path has neither");
             }
         }

@@ -24,8 +24,8 @@ core::Status check_shm_size(std::string_view key,
                             std::string_view v);  // "8g", "512m", "1073741824"
 core::Status check_slurm_name(std::string_view key, std::string_view v);  // [A-Za-z0-9_.-]+
 core::Status check_slurm_time(std::string_view key, std::string_view v);  // "30", "1:00:00", "2-00"
-core::Status check_max_in_flight(std::int64_t v);                          // 1..10000
-core::Status check_cpus_per_task(std::int64_t v);                          // 1..4096
+core::Status check_max_in_flight(std::int64_t v);                         // 1..10000
+core::Status check_cpus_per_task(std::int64_t v);                         // 1..4096
 
 // Completes a host read from `file`: fails with config (naming host.line) when an ssh host lacks
 // address or user, a slurm host lacks partition or work_dir (or has an address without a user),

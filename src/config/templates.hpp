@@ -18,11 +18,12 @@ struct PromptTemplate {
     std::string text;      // e.g. "A {subject} at {time_of_day}, photoreal"
     std::string negative;  // empty: use the configured default negative prompt
     std::map<std::string, std::string> defaults;
-    std::string origin;    // "built-in" or the file path
+    std::string origin;  // "built-in" or the file path
 };
 
 // Returns every template: built-ins and those in `templates_dir`, sorted by name.
-core::Result<std::vector<PromptTemplate>> list_templates(const std::filesystem::path& templates_dir);
+core::Result<std::vector<PromptTemplate>> list_templates(
+    const std::filesystem::path& templates_dir);
 
 // Returns the template `name`; fails with not_found naming the available ones.
 core::Result<PromptTemplate> find_template(const std::filesystem::path& templates_dir,

@@ -1,8 +1,9 @@
 #include "media/av_error.hpp"
-#include "media/av_lazy.hpp"
 
 #include <array>
 #include <mutex>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libavutil/error.h>

@@ -25,10 +25,12 @@ constexpr std::array<const char*, 5> k_sonames{
 };
 
 [[noreturn]] void broken(const char* what, const char* detail) {
-    std::fprintf(stderr,
-                 "cosmos: cannot load FFmpeg (%s): %s\n"
-                 "hint: install Debian's FFmpeg libraries (scripts/install-deps.sh installs them)\n",
-                 what, detail != nullptr ? detail : "unknown error");
+    std::fprintf(
+        stderr,
+        "cosmos: cannot load FFmpeg (%s): %s\n"
+        "hint: install Debian's FFmpeg libraries (scripts/install-deps.sh installs them)\n",
+        what,
+        detail != nullptr ? detail : "unknown error");
     std::_Exit(70);
 }
 
@@ -47,7 +49,9 @@ void* handle(Library library) {
 
 }  // namespace
 
-const char* soname(Library library) { return k_sonames[static_cast<std::size_t>(library)]; }
+const char* soname(Library library) {
+    return k_sonames[static_cast<std::size_t>(library)];
+}
 
 void* symbol(Library library, const char* name) {
     void* address = ::dlsym(handle(library), name);

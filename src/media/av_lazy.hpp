@@ -55,13 +55,13 @@ Fn function(Library library, const char* name) {
 }  // namespace cosmos::media::av
 
 // Declares av::NAME: forwards to FFmpeg's NAME, looked up on the first call.
-#define COSMOS_AV_FUNCTION(LIBRARY, NAME)                                                         \
-    namespace cosmos::media::av {                                                                 \
-    template <typename... Args>                                                                   \
-    inline auto NAME(Args&&... args) {                                                            \
-        static const auto fn = function<decltype(&::NAME)>(Library::LIBRARY, #NAME);              \
-        return fn(std::forward<Args>(args)...);                                                   \
-    }                                                                                             \
+#define COSMOS_AV_FUNCTION(LIBRARY, NAME)                                            \
+    namespace cosmos::media::av {                                                    \
+    template <typename... Args>                                                      \
+    inline auto NAME(Args&&... args) {                                               \
+        static const auto fn = function<decltype(&::NAME)>(Library::LIBRARY, #NAME); \
+        return fn(std::forward<Args>(args)...);                                      \
+    }                                                                                \
     }
 
 COSMOS_AV_FUNCTION(avutil, av_dict_free)

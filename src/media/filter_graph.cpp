@@ -1,12 +1,13 @@
 // libavfilter graph wrapper (see filter_graph.hpp).
 
 #include "media/filter_graph.hpp"
-#include "media/av_lazy.hpp"
 
 #include <algorithm>
 #include <cstdint>
 
 #include <fmt/format.h>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libavfilter/avfilter.h>
@@ -73,8 +74,12 @@ core::Status FilterGraph::open(
                     fps_num,
                     fps_num,
                     fps_den);
-    int rc = av::avfilter_graph_create_filter(
-        &impl->source, av::avfilter_get_by_name("buffer"), "in", args.c_str(), nullptr, impl->graph);
+    int rc = av::avfilter_graph_create_filter(&impl->source,
+                                              av::avfilter_get_by_name("buffer"),
+                                              "in",
+                                              args.c_str(),
+                                              nullptr,
+                                              impl->graph);
     if (rc < 0) {
         return impl->error("buffer source", rc);
     }
@@ -86,8 +91,11 @@ core::Status FilterGraph::open(
     const AVPixelFormat formats[] = {AV_PIX_FMT_RGB24, AV_PIX_FMT_NONE};
     // av_opt_set_int_list without its macro (which calls FFmpeg directly): the list without
     // its AV_PIX_FMT_NONE terminator, as bytes.
-    rc = av::av_opt_set_bin(impl->sink, "pix_fmts", reinterpret_cast<const std::uint8_t*>(formats),
-                            static_cast<int>(sizeof(formats) - sizeof(formats[0])), AV_OPT_SEARCH_CHILDREN);
+    rc = av::av_opt_set_bin(impl->sink,
+                            "pix_fmts",
+                            reinterpret_cast<const std::uint8_t*>(formats),
+                            static_cast<int>(sizeof(formats) - sizeof(formats[0])),
+                            AV_OPT_SEARCH_CHILDREN);
     if (rc < 0) {
         return impl->error("sink format", rc);
     }

@@ -1,7 +1,6 @@
 // Still-image decoding and PNG writing with libavcodec (see image_file.hpp).
 
 #include "media/image_file.hpp"
-#include "media/av_lazy.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -11,6 +10,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -82,20 +83,21 @@ core::Status convert(const fs::path& path,
                      int dst_stride,
                      SwsContext*& sws) {
     sws = av::sws_getCachedContext(sws,
-                               src.width,
-                               src.height,
-                               static_cast<AVPixelFormat>(src.format),
-                               src.width,
-                               src.height,
-                               dst_format,
-                               SWS_POINT,
-                               nullptr,
-                               nullptr,
-                               nullptr);
+                                   src.width,
+                                   src.height,
+                                   static_cast<AVPixelFormat>(src.format),
+                                   src.width,
+                                   src.height,
+                                   dst_format,
+                                   SWS_POINT,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr);
     if (sws == nullptr) {
-        return bad_image(path,
-                         fmt::format("unsupported pixel format {}",
-                                     av::av_get_pix_fmt_name(static_cast<AVPixelFormat>(src.format))));
+        return bad_image(
+            path,
+            fmt::format("unsupported pixel format {}",
+                        av::av_get_pix_fmt_name(static_cast<AVPixelFormat>(src.format))));
     }
     std::uint8_t* planes[4] = {dst, nullptr, nullptr, nullptr};
     int strides[4] = {dst_stride, 0, 0, 0};

@@ -1,7 +1,6 @@
 // Thumbnails and contact sheets (see preview.hpp).
 
 #include "media/preview.hpp"
-#include "media/av_lazy.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +8,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libswscale/swscale.h>
@@ -34,15 +35,15 @@ Frame scaled(const Frame& src, int w, int h) {
     }
     Frame out = make_frame(w, h);
     SwsContext* sws = av::sws_getContext(src.width,
-                                     src.height,
-                                     AV_PIX_FMT_RGB24,
-                                     w,
-                                     h,
-                                     AV_PIX_FMT_RGB24,
-                                     SWS_AREA,
-                                     nullptr,
-                                     nullptr,
-                                     nullptr);
+                                         src.height,
+                                         AV_PIX_FMT_RGB24,
+                                         w,
+                                         h,
+                                         AV_PIX_FMT_RGB24,
+                                         SWS_AREA,
+                                         nullptr,
+                                         nullptr,
+                                         nullptr);
     if (sws == nullptr) {
         return out;
     }

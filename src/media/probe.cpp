@@ -1,10 +1,11 @@
 #include "media/probe.hpp"
-#include "media/av_lazy.hpp"
 
 #include <memory>
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>

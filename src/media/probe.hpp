@@ -15,8 +15,8 @@ struct VideoInfo {
     std::int64_t frames = 0;  // exact count (stream nb_frames, or counted packets when absent)
     double fps = 0;           // average frame rate
     double duration_s = 0;
-    std::string codec;        // e.g. "h264"
-    std::string pixel_format; // e.g. "yuv420p"
+    std::string codec;         // e.g. "h264"
+    std::string pixel_format;  // e.g. "yuv420p"
 };
 
 // Returns the first video stream's facts. Fails with not_found when the file is missing and

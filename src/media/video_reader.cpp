@@ -1,9 +1,10 @@
 #include "media/video_reader.hpp"
-#include "media/av_lazy.hpp"
 
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -110,16 +111,16 @@ core::Status VideoReader::Impl::feed() {
 
 core::Status VideoReader::Impl::convert(Frame& frame) {
     sws = av::sws_getCachedContext(sws,
-                               decoded->width,
-                               decoded->height,
-                               static_cast<AVPixelFormat>(decoded->format),
-                               out_width,
-                               out_height,
-                               AV_PIX_FMT_RGB24,
-                               SWS_BILINEAR,
-                               nullptr,
-                               nullptr,
-                               nullptr);
+                                   decoded->width,
+                                   decoded->height,
+                                   static_cast<AVPixelFormat>(decoded->format),
+                                   out_width,
+                                   out_height,
+                                   AV_PIX_FMT_RGB24,
+                                   SWS_BILINEAR,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr);
     if (sws == nullptr) {
         return corrupt("unsupported pixel format");
     }

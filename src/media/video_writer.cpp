@@ -1,7 +1,8 @@
 #include "media/video_writer.hpp"
-#include "media/av_lazy.hpp"
 
 #include <fmt/format.h>
+
+#include "media/av_lazy.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -230,16 +231,16 @@ core::Status VideoWriter::write_frame(const Frame& frame) {
         return w.io_error("frame buffer", rc);
     }
     w.sws = av::sws_getCachedContext(w.sws,
-                                 frame.width,
-                                 frame.height,
-                                 AV_PIX_FMT_RGB24,
-                                 frame.width,
-                                 frame.height,
-                                 AV_PIX_FMT_YUV420P,
-                                 w.options.point_sampling ? SWS_POINT : SWS_BILINEAR,
-                                 nullptr,
-                                 nullptr,
-                                 nullptr);
+                                     frame.width,
+                                     frame.height,
+                                     AV_PIX_FMT_RGB24,
+                                     frame.width,
+                                     frame.height,
+                                     AV_PIX_FMT_YUV420P,
+                                     w.options.point_sampling ? SWS_POINT : SWS_BILINEAR,
+                                     nullptr,
+                                     nullptr,
+                                     nullptr);
     const uint8_t* src[4] = {frame.rgb.data(), nullptr, nullptr, nullptr};
     int src_stride[4] = {frame.width * 3, 0, 0, 0};
     av::sws_scale(w.sws, src, src_stride, 0, frame.height, w.picture->data, w.picture->linesize);

@@ -131,7 +131,9 @@ class NativeRuntime final : public Runtime {
 public:
     explicit NativeRuntime(RuntimeOptions options) : m_options(std::move(options)) {}
 
-    std::string name() const override { return m_options.kind == "apptainer" ? "apptainer" : "native"; }
+    std::string name() const override {
+        return m_options.kind == "apptainer" ? "apptainer" : "native";
+    }
 
     std::vector<FileToWrite> launch_files(const LaunchRequest& r) const override {
         std::vector<FileToWrite> files{{supervisor_path(r), k_supervisor, 0700}};
@@ -151,7 +153,8 @@ public:
         // apptainer: the supervisor starts `apptainer exec ... IMAGE model-argv` from the host's
         // checkout; the model sees it at /workspace (the command is built for that path).
         bool contained = m_options.kind == "apptainer";
-        std::string cwd = contained && !m_options.cosmos_dir.empty() ? m_options.cosmos_dir : r.command.cwd;
+        std::string cwd =
+            contained && !m_options.cosmos_dir.empty() ? m_options.cosmos_dir : r.command.cwd;
         std::vector<std::string> argv{"sh", supervisor_path(r), "launch", r.job_dir, cwd};
         std::vector<std::string> env;
         for (const auto& [k, v] : r.command.env) {
@@ -162,8 +165,10 @@ public:
         }
         argv.push_back(std::to_string(env.size() / 2));
         argv.insert(argv.end(), env.begin(), env.end());
-        auto model = contained ? apptainer_argv(m_options, r.command.cwd, {r.checkpoint_dir, r.job_dir}, r.command.argv)
-                               : r.command.argv;
+        auto model =
+            contained ? apptainer_argv(
+                            m_options, r.command.cwd, {r.checkpoint_dir, r.job_dir}, r.command.argv)
+                      : r.command.argv;
         argv.insert(argv.end(), model.begin(), model.end());
         return argv;
     }

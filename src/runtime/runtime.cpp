@@ -96,7 +96,8 @@ core::Status validate_request(const RuntimeOptions& options, const LaunchRequest
             if (p.empty() || p[0] != '/' || p.find_first_of(bad) != std::string::npos) {
                 return invalid(fmt::format(
                     "cannot mount '{}' into a container: mounts need absolute paths without {}",
-                    p, options.kind == "apptainer" ? "':' or ','" : "':'"));
+                    p,
+                    options.kind == "apptainer" ? "':' or ','" : "':'"));
             }
         }
     }
@@ -131,7 +132,8 @@ std::vector<std::string> docker_run_options(const RuntimeOptions& options,
                                             const std::string& cwd,
                                             const std::vector<std::string>& mounts) {
     std::string checkout = options.cosmos_dir.empty() ? cwd : options.cosmos_dir;
-    std::vector<std::string> argv{"--ipc=host", "--shm-size=" + options.shm_size, "-v", checkout + ":/workspace"};
+    std::vector<std::string> argv{
+        "--ipc=host", "--shm-size=" + options.shm_size, "-v", checkout + ":/workspace"};
     for (const auto& m : mounts) {
         argv.insert(argv.end(), {"-v", m + ":" + m});
     }

@@ -2,9 +2,10 @@
 // How a model command runs on a host, detached from the SSH session that starts it: `native`
 // (a supervisor started in its own session with setsid, the model in a session of its own with a
 // pid file, in the host's Python environment), `apptainer` (the same supervisor, the model in
-// `apptainer exec` of an image) or `docker` (a detached container named after the job). A runtime only builds argv vectors and file contents and parses what its commands print;
-// the backend runs them through a transport::Shell. Launch, watch, collect and cancel are
-// therefore the same code path for every runtime, apart from the commands built here.
+// `apptainer exec` of an image) or `docker` (a detached container named after the job). A runtime
+// only builds argv vectors and file contents and parses what its commands print; the backend runs
+// them through a transport::Shell. Launch, watch, collect and cancel are therefore the same code
+// path for every runtime, apart from the commands built here.
 //
 // Every command is an argv vector. Where a shell is needed on the host, the script is a constant
 // string (or a file with constant content) and every user-supplied value reaches it as a
@@ -132,7 +133,8 @@ bool is_env_name(std::string_view name);
 // Checks what the command builders assume; backends call it before launch_files: job id
 // [A-Za-z0-9_.-]+, absolute job dir, environment and secret names [A-Za-z_][A-Za-z0-9_]*,
 // no NUL anywhere, no newline in secret values (docker's --env-file is line based), no ':' in
-// paths a container mounts (docker's -v syntax) and no ',' either for apptainer (--bind lists). Fails with invalid_input naming the value.
+// paths a container mounts (docker's -v syntax) and no ',' either for apptainer (--bind lists).
+// Fails with invalid_input naming the value.
 core::Status validate_request(const RuntimeOptions& options, const LaunchRequest& request);
 
 // Returns the runtime for `options.kind`; fails with config for an unknown kind and for docker

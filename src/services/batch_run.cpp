@@ -90,12 +90,12 @@ core::Result<BatchResult> finish_batch(const App& app,
     int exit_code = state.exit_code;
     bool exited_ok = state.state == runtime::ProcessState::exited && exit_code == 0;
     std::string model_error =
-        !state.reason.empty() && !exited_ok
-            ? scheduler_ended(state, tracker)
+        !state.reason.empty() && !exited_ok ? scheduler_ended(state, tracker)
         : state.state == runtime::ProcessState::absent || exit_code < 0
             ? fmt::format("the model process on {} is gone without an exit code", host.config.name)
-            : fmt::format("the model failed: {}",
-                          tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
+            : fmt::format(
+                  "the model failed: {}",
+                  tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
     double run_seconds = core::seconds_since_iso(runs.front().started_at);
     double share = 1.0 / static_cast<double>(runs.size());
     bool first_failure_seen = false;
@@ -120,7 +120,8 @@ core::Result<BatchResult> finish_batch(const App& app,
         (void)store::record_costs(
             app.db,
             run.id,
-            store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds * share});
+            store::CostRecord{
+                std::nullopt, std::nullopt, run_seconds, collected->download_seconds * share});
         if (store::is_terminal(run.status)) {
             result.runs.push_back(run);  // cancelled on its own while the batch ran
             continue;
@@ -133,12 +134,13 @@ core::Result<BatchResult> finish_batch(const App& app,
         } else if (has_video) {
             status = store::RunStatus::succeeded;
         } else if (exited_ok) {
-            error = tracker.guardrail_blocked()
-                        ? fmt::format("no video for batch line {}: the safety guardrail blocked "
-                                      "a prompt of this batch",
-                                      index)
-                        : fmt::format("the model exited 0 but wrote no video for batch line {}",
-                                      index);
+            error =
+                tracker.guardrail_blocked()
+                    ? fmt::format(
+                          "no video for batch line {}: the safety guardrail blocked "
+                          "a prompt of this batch",
+                          index)
+                    : fmt::format("the model exited 0 but wrote no video for batch line {}", index);
         } else if (!first_failure_seen && !state.transient) {
             // (a transient end — the cluster's fault — sends every line without a video back)
             first_failure_seen = true;
@@ -155,9 +157,10 @@ core::Result<BatchResult> finish_batch(const App& app,
             continue;
         }
         bool succeeded = status == store::RunStatus::succeeded;
-        store::OutcomeRecord rec{exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
-                                 succeeded ? std::nullopt : std::optional<std::string>(error),
-                                 output};
+        store::OutcomeRecord rec{
+            exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
+            succeeded ? std::nullopt : std::optional<std::string>(error),
+            output};
         if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
             return fail(s.error());
         }
@@ -195,7 +198,9 @@ core::Result<BatchResult> execute_batch(const App& app,
     COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
     if (!config::is_remote_host(host_config)) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("batches run on ssh and slurm hosts; {} is a {} host", host_config.name, host_config.kind));
+                    fmt::format("batches run on ssh and slurm hosts; {} is a {} host",
+                                host_config.name,
+                                host_config.kind));
     }
     BatchResult result;
     std::vector<Line> lines;
@@ -204,7 +209,9 @@ core::Result<BatchResult> execute_batch(const App& app,
         COSMOS_TRY(auto run, store::require_run(app.db, id));
         if (run.status != store::RunStatus::pending && run.status != store::RunStatus::queued) {
             return fail(ErrorCode::conflict,
-                        fmt::format("run {} is {}; only queued runs join a batch", id, store::to_string(run.status)));
+                        fmt::format("run {} is {}; only queued runs join a batch",
+                                    id,
+                                    store::to_string(run.status)));
         }
         COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
         if (!prompt) {
@@ -220,8 +227,12 @@ core::Result<BatchResult> execute_batch(const App& app,
             continue;
         }
         COSMOS_TRY(auto spec, run_spec(app, *prompt, run));
-        facts.push_back(model::BatchFacts{run.kind, spec, run.params, prompt->video.width,
-                                          prompt->video.height, prompt->video.frames});
+        facts.push_back(model::BatchFacts{run.kind,
+                                          spec,
+                                          run.params,
+                                          prompt->video.width,
+                                          prompt->video.height,
+                                          prompt->video.frames});
         lines.push_back(Line{std::move(run), std::move(*prompt), std::move(spec)});
     }
     if (lines.empty()) {
@@ -240,10 +251,11 @@ core::Result<BatchResult> execute_batch(const App& app,
         return fail(s.error());  // nothing changed: the runs stay queued
     }
     for (const auto& l : lines) {
-        (void)store::transition_run(app.db,
-                                    l.run.id,
-                                    store::RunStatus::running,
-                                    fmt::format("staging batch {} on host {}", batch_id, host_config.name));
+        (void)store::transition_run(
+            app.db,
+            l.run.id,
+            store::RunStatus::running,
+            fmt::format("staging batch {} on host {}", batch_id, host_config.name));
     }
     backends::RemoteJobSpec job;
     job.run_id = batch_id;
@@ -309,7 +321,9 @@ core::Result<BatchResult> execute_batch(const App& app,
             return fail(s.error());
         }
         (void)store::record_remote(
-            app.db, run.id, store::RemoteRecord{host.runtime->name(), staged->request.job_dir, image});
+            app.db,
+            run.id,
+            store::RemoteRecord{host.runtime->name(), staged->request.job_dir, image});
         (void)store::record_batch(app.db, run.id, batch_id, static_cast<int>(i));
         (void)store::record_costs(
             app.db,
@@ -329,10 +343,11 @@ core::Result<BatchResult> execute_batch(const App& app,
         return result;
     }
     for (const auto& l : lines) {
-        (void)store::transition_run(app.db,
-                                    l.run.id,
-                                    store::RunStatus::running,
-                                    fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name));
+        (void)store::transition_run(
+            app.db,
+            l.run.id,
+            store::RunStatus::running,
+            fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name));
         if (options.sink) {
             options.sink(backends::Launched{l.run.id, host_config.name});
         }
@@ -366,11 +381,13 @@ core::Result<BatchResult> attach_batch(const App& app,
             for (int i = 0; i < n; ++i) {
                 int done = std::clamp(p->chunk - i * chunks, 0, chunks);
                 double f = static_cast<double>(done) / chunks;
-                if (f != shown[static_cast<std::size_t>(i)] && !store::is_terminal(runs[static_cast<std::size_t>(i)].status)) {
+                if (f != shown[static_cast<std::size_t>(i)] &&
+                    !store::is_terminal(runs[static_cast<std::size_t>(i)].status)) {
                     shown[static_cast<std::size_t>(i)] = f;
                     (void)store::record_progress(app.db, runs[static_cast<std::size_t>(i)].id, f);
                     if (options.sink) {
-                        options.sink(backends::Progress{runs[static_cast<std::size_t>(i)].id, f, done, chunks, p->phase});
+                        options.sink(backends::Progress{
+                            runs[static_cast<std::size_t>(i)].id, f, done, chunks, p->phase});
                     }
                 }
             }
@@ -408,9 +425,12 @@ core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::strin
         return fail(ErrorCode::conflict, fmt::format("run {} is not running in a batch", run_id));
     }
     (void)store::record_outcome(
-        app.db, run_id, store::OutcomeRecord{std::nullopt, std::string("cancelled by user"), std::nullopt});
-    COSMOS_TRY(bool moved,
-               store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
+        app.db,
+        run_id,
+        store::OutcomeRecord{std::nullopt, std::string("cancelled by user"), std::nullopt});
+    COSMOS_TRY(
+        bool moved,
+        store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
     (void)moved;
     COSMOS_TRY(auto runs, store::batch_runs(app.db, *run.batch_id));
     bool others_live = std::any_of(runs.begin(), runs.end(), [](const store::RunRecord& r) {

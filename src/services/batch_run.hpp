@@ -34,12 +34,12 @@
 namespace cosmos::services {
 
 struct BatchOptions {
-    std::string host;                           // an ssh host
-    std::vector<int> gpu_ids;                   // CUDA_VISIBLE_DEVICES
-    const std::atomic<bool>* stop = nullptr;    // stop following; with kill_on_stop, kill it
+    std::string host;                         // an ssh host
+    std::vector<int> gpu_ids;                 // CUDA_VISIBLE_DEVICES
+    const std::atomic<bool>* stop = nullptr;  // stop following; with kill_on_stop, kill it
     bool kill_on_stop = true;
-    backends::EventSink sink;                   // events of every run of the batch
-    std::function<void()> on_model_end;         // the model ended: its GPUs are free
+    backends::EventSink sink;            // events of every run of the batch
+    std::function<void()> on_model_end;  // the model ended: its GPUs are free
 };
 
 struct BatchResult {

@@ -87,8 +87,9 @@ core::Result<nlohmann::ordered_json> enhance_spec(const App& app,
         COSMOS_TRY(auto frames, media::write_scaled_clip(*source, clip, options));
         (void)frames;
     }
-    bool offload = std::find(run.params.offload.begin(), run.params.offload.end(),
-                             "prompt_upsampler") != run.params.offload.end();
+    bool offload =
+        std::find(run.params.offload.begin(), run.params.offload.end(), "prompt_upsampler") !=
+        run.params.offload.end();
     return nlohmann::ordered_json{{"prompt", prompt.prompt},
                                   {"input_video", clip.string()},
                                   {"offload_prompt_upsampler", offload}};
@@ -102,15 +103,17 @@ core::Result<store::PromptRecord> adopt_enhanced_prompt(const App& app,
     }
     COSMOS_TRY(auto parent, store::get_prompt(app.db, run.prompt_id));
     if (!parent) {
-        return fail(ErrorCode::not_found, fmt::format("run {}: prompt {} is gone", run.id, run.prompt_id));
+        return fail(ErrorCode::not_found,
+                    fmt::format("run {}: prompt {} is gone", run.id, run.prompt_id));
     }
     std::ifstream in(app.run_dir(run.id) / "run.log", std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     auto upsampled = model::parse_upsampled_prompt(text.str());
     if (!upsampled) {
-        return fail(ErrorCode::remote_failed,
-                    fmt::format("the prompt upsampler printed no upsampled prompt (run {})", run.id));
+        return fail(
+            ErrorCode::remote_failed,
+            fmt::format("the prompt upsampler printed no upsampled prompt (run {})", run.id));
     }
     store::PromptRecord p = *parent;
     p.id = core::new_id(core::IdKind::prompt);

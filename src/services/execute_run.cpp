@@ -7,9 +7,9 @@
 #include "model/transfer_command.hpp"
 #include "services/checkpoints.hpp"
 #include "services/create_run.hpp"
-#include "services/hf_token.hpp"
 #include "services/emulator_install.hpp"
 #include "services/enhance.hpp"
+#include "services/hf_token.hpp"
 #include "services/remote_run.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
@@ -50,23 +50,27 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
 // token, when configured, travels with it as a secret (the runtime's 0600 env file). Overrides
 // are noted on the run's events.
 core::Status check_supply_chain(const App& app,
-                           const store::RunRecord& run,
-                           config::HostConfig& host,
-                           const ExecuteOptions& options) {
+                                const store::RunRecord& run,
+                                config::HostConfig& host,
+                                const ExecuteOptions& options) {
     if (host.runtime == "docker") {
-        if (auto problem = config::image_pin_problem(host.image, fmt::format("[hosts.{}]", host.name))) {
+        if (auto problem =
+                config::image_pin_problem(host.image, fmt::format("[hosts.{}]", host.name))) {
             if (!options.allow_unpinned) {
                 return fail(std::move(*problem));
             }
             if (auto s = store::add_run_note(
-                    app.db, run.id, fmt::format("unpinned image {} allowed (--allow-unpinned)", host.image));
+                    app.db,
+                    run.id,
+                    fmt::format("unpinned image {} allowed (--allow-unpinned)", host.image));
                 !s) {
                 return s;
             }
         }
     }
     if (options.skip_verify) {
-        if (auto s = store::add_run_note(app.db, run.id, "checkpoint verify skipped (--skip-verify)");
+        if (auto s =
+                store::add_run_note(app.db, run.id, "checkpoint verify skipped (--skip-verify)");
             !s) {
             return s;
         }

@@ -25,7 +25,7 @@ struct ExecuteOptions {
     // Supply-chain overrides (docs/supply-chain.md); each one used is noted on the run.
     bool skip_verify = false;     // start although the host's checkpoint verify failed/is stale
     bool allow_unpinned = false;  // run a docker image without a version tag or digest
-    std::vector<int> gpu_ids;  // CUDA_VISIBLE_DEVICES chosen by the scheduler; empty: 0..n-1
+    std::vector<int> gpu_ids;     // CUDA_VISIBLE_DEVICES chosen by the scheduler; empty: 0..n-1
     // ssh hosts: a transient failure before launch (host unreachable, timeout) moves the run
     // back to `queued` instead of `failed`, so the queue can retry it (services/queue.hpp).
     bool requeue_transient = false;

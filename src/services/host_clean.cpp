@@ -30,7 +30,8 @@ exec du -sk --time --time-style=+%s -- "$@")SH";
 
 // $1 = cache dir, $2 = arrays dir: "KIND BYTES MTIME-EPOCH PATH" for each cached file no job
 // dir links any more, and each array script.
-constexpr const char* k_list_files = R"SH(if [ -d "$1" ]; then find "$1" -type f -links 1 -printf 'cache %s %T@ %p\n'; fi
+constexpr const char* k_list_files =
+    R"SH(if [ -d "$1" ]; then find "$1" -type f -links 1 -printf 'cache %s %T@ %p\n'; fi
 if [ -d "$2" ]; then find "$2" -type f -printf 'array %s %T@ %p\n'; fi
 exit 0)SH";
 
@@ -39,7 +40,8 @@ constexpr std::chrono::minutes k_min_cache_age{10};
 
 bool is_plain_name(const std::string& name) {
     return !name.empty() && name != "." && name != ".." &&
-           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+           name.find_first_not_of(
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
                std::string::npos;
 }
 
@@ -61,8 +63,10 @@ core::Result<std::string> keep_reason(const App& app, const std::string& name) {
         if (!store::is_terminal(r.status)) {
             return fmt::format("run {} is {}", r.id, store::to_string(r.status));
         }
-        if (r.status == store::RunStatus::succeeded && (!r.output_video || !fs::exists(*r.output_video))) {
-            return fmt::format("the output of run {} is not home (the host's copy may be the only one)", r.id);
+        if (r.status == store::RunStatus::succeeded &&
+            (!r.output_video || !fs::exists(*r.output_video))) {
+            return fmt::format(
+                "the output of run {} is not home (the host's copy may be the only one)", r.id);
         }
     }
     return std::string();
@@ -83,7 +87,8 @@ std::string age_text(std::chrono::seconds age) {
 }
 
 std::int64_t now_epoch() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -91,11 +96,15 @@ core::Status remove_paths(const backends::RemoteHost& host, const std::vector<st
     for (std::size_t i = 0; i < paths.size(); i += k_chunk) {
         std::vector<std::string> argv{"rm", "-rf", "--"};
         auto end = std::min(paths.size(), i + k_chunk);
-        argv.insert(argv.end(), paths.begin() + static_cast<std::ptrdiff_t>(i), paths.begin() + static_cast<std::ptrdiff_t>(end));
+        argv.insert(argv.end(),
+                    paths.begin() + static_cast<std::ptrdiff_t>(i),
+                    paths.begin() + static_cast<std::ptrdiff_t>(end));
         COSMOS_TRY(auto r, host.shell->run(argv));
         if (r.exit_code != 0) {
-            return fail(ErrorCode::remote_failed,
-                        fmt::format("removing from host {} failed: {}", host.config.name, core::redact(r.err)));
+            return fail(
+                ErrorCode::remote_failed,
+                fmt::format(
+                    "removing from host {} failed: {}", host.config.name, core::redact(r.err)));
         }
     }
     return {};
@@ -112,19 +121,29 @@ core::Result<std::chrono::seconds> parse_age(const std::string& text) {
         n = -1;
     }
     std::string unit = text.substr(std::min(used, text.size()));
-    long long scale = unit == "d" ? 86400 : unit == "h" ? 3600 : unit == "m" ? 60 : unit == "s" || unit.empty() ? 1 : 0;
-    if (n < 0 || scale == 0 || text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || n > 36500LL * 86400 / scale) {
-        return fail(ErrorCode::invalid_input, fmt::format("'{}' is not an age", text),
+    long long scale = unit == "d"                   ? 86400
+                      : unit == "h"                 ? 3600
+                      : unit == "m"                 ? 60
+                      : unit == "s" || unit.empty() ? 1
+                                                    : 0;
+    if (n < 0 || scale == 0 || text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) ||
+        n > 36500LL * 86400 / scale) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("'{}' is not an age", text),
                     "use a number with d, h, m or s: 7d, 12h, 30m, 0");
     }
     return std::chrono::seconds(n * scale);
 }
 
-core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& cfg, const CleanOptions& options) {
+core::Result<CleanReport> clean_host(const App& app,
+                                     const config::HostConfig& cfg,
+                                     const CleanOptions& options) {
     if (!config::is_remote_host(cfg)) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("host {} runs in this machine's data dir: there is no job dir to clean", cfg.name),
-                    "remove runs with `cosmos delete`");
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("host {} runs in this machine's data dir: there is no job dir to clean",
+                        cfg.name),
+            "remove runs with `cosmos delete`");
     }
     COSMOS_TRY(auto host, open_host(cfg));
     CleanReport report;
@@ -135,8 +154,10 @@ core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& c
 
     COSMOS_TRY(auto listed, host.shell->run({"sh", "-c", k_list_jobs, "cosmos-clean", jobs}));
     if (listed.exit_code != 0) {
-        return fail(ErrorCode::remote_failed,
-                    fmt::format("listing {} on host {} failed: {}", jobs, cfg.name, core::redact(listed.err)));
+        return fail(
+            ErrorCode::remote_failed,
+            fmt::format(
+                "listing {} on host {} failed: {}", jobs, cfg.name, core::redact(listed.err)));
     }
     std::vector<std::string> doomed;
     std::istringstream lines(listed.out);
@@ -156,7 +177,8 @@ core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& c
         } else {
             COSMOS_TRY(entry.reason, keep_reason(app, name));
             if (entry.reason.empty() && now - changed < options.older_than.count()) {
-                entry.reason = fmt::format("changed within the last {}", age_text(options.older_than));
+                entry.reason =
+                    fmt::format("changed within the last {}", age_text(options.older_than));
             }
         }
         if (entry.reason.empty()) {
@@ -174,10 +196,16 @@ core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& c
         }
     }
 
-    COSMOS_TRY(auto files, host.shell->run({"sh", "-c", k_list_files, "cosmos-clean", host.cache_dir(),
-                                            host.work_dir + "/arrays"}));
+    COSMOS_TRY(auto files,
+               host.shell->run({"sh",
+                                "-c",
+                                k_list_files,
+                                "cosmos-clean",
+                                host.cache_dir(),
+                                host.work_dir + "/arrays"}));
     const std::int64_t cache_age = std::max<std::int64_t>(
-        options.older_than.count(), std::chrono::duration_cast<std::chrono::seconds>(k_min_cache_age).count());
+        options.older_than.count(),
+        std::chrono::duration_cast<std::chrono::seconds>(k_min_cache_age).count());
     std::vector<std::string> gone_files;
     std::istringstream file_lines(files.out);
     for (std::string line; std::getline(file_lines, line);) {

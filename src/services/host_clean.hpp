@@ -31,8 +31,8 @@ struct CleanOptions {
 };
 
 struct CleanEntry {
-    std::string path;    // on the host
-    std::string kind;    // job | cache | array
+    std::string path;  // on the host
+    std::string kind;  // job | cache | array
     std::int64_t bytes = 0;
     std::string reason;  // why it was kept; empty for a removed entry
 };
@@ -52,6 +52,8 @@ core::Result<std::chrono::seconds> parse_age(const std::string& text);
 // live in the data dir; `cosmos delete` removes them), host_unreachable / remote_failed when the
 // host cannot be listed or a removal fails (job dirs are removed before cached inputs, in chunks
 // of 200: what a failed chunk leaves is found again by the next clean).
-core::Result<CleanReport> clean_host(const App& app, const config::HostConfig& host, const CleanOptions& options);
+core::Result<CleanReport> clean_host(const App& app,
+                                     const config::HostConfig& host,
+                                     const CleanOptions& options);
 
 }  // namespace cosmos::services

@@ -68,15 +68,21 @@ J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>&
     }
     J nodes = J::array();
     for (const auto& n : st.nodes) {
-        nodes.push_back({{"name", n.name}, {"state", n.state}, {"gpus", n.gpus}, {"gpus_used", n.gpus_used}});
+        nodes.push_back(
+            {{"name", n.name}, {"state", n.state}, {"gpus", n.gpus}, {"gpus_used", n.gpus_used}});
     }
     J jobs = J::array();
     for (const auto& q : st.jobs) {
-        jobs.push_back({{"slurm_job_id", q.job_id}, {"name", q.name}, {"state", q.state}, {"reason", q.reason}});
+        jobs.push_back({{"slurm_job_id", q.job_id},
+                        {"name", q.name},
+                        {"state", q.state},
+                        {"reason", q.reason}});
     }
     return J{{"host", h.name},
              {"kind", h.kind},
-             {"address", h.address.empty() ? std::string("local") : fmt::format("{}@{}:{}", h.user, h.address, h.port)},
+             {"address",
+              h.address.empty() ? std::string("local")
+                                : fmt::format("{}@{}:{}", h.user, h.address, h.port)},
              {"reachable", st.reachable},
              {"error", opt_text(st.error)},
              {"latency_ms", st.latency_ms},

@@ -25,7 +25,8 @@ core::Result<std::pair<std::string, std::optional<int>>> parse_address(const std
         if (close + 1 < text.size()) {
             port_text = text.substr(close + 2);
         }
-    } else if (auto colon = text.find(':'); colon != std::string::npos && colon == text.rfind(':')) {
+    } else if (auto colon = text.find(':');
+               colon != std::string::npos && colon == text.rfind(':')) {
         address = text.substr(0, colon);  // host:port (a bare IPv6 address has several ':')
         port_text = text.substr(colon + 1);
     }
@@ -65,14 +66,16 @@ core::Result<config::HostConfig> add_host(const config::Config& config,
                                           bool replace) {
     if (auto it = config.hosts.find(host.name); it != config.hosts.end()) {
         if (!it->second.managed && !it->second.emulated) {
-            return fail(ErrorCode::conflict,
-                        fmt::format("host '{}' is defined in {}", host.name, config.source.string()),
-                        "pick another name, or edit that file");
+            return fail(
+                ErrorCode::conflict,
+                fmt::format("host '{}' is defined in {}", host.name, config.source.string()),
+                "pick another name, or edit that file");
         }
         if (it->second.managed && !replace) {
-            return fail(ErrorCode::conflict,
-                        fmt::format("host '{}' exists in {}", host.name, config.hosts_file.string()),
-                        "pass --replace to overwrite it, or `cosmos hosts remove` it first");
+            return fail(
+                ErrorCode::conflict,
+                fmt::format("host '{}' exists in {}", host.name, config.hosts_file.string()),
+                "pass --replace to overwrite it, or `cosmos hosts remove` it first");
         }
     }
     std::vector<config::HostConfig> hosts;

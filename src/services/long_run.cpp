@@ -56,7 +56,9 @@ std::string window_name(const std::string& base, std::size_t index) {
 // How many windows of a long run on `host_name` run at once: on a slurm host as many as it
 // keeps jobs in flight (Slurm places them; submitted together they become one job array),
 // elsewhere one at a time (a foreground run there has no scheduler to share the GPUs with).
-std::size_t window_concurrency(const App& app, const std::optional<std::string>& host_name, std::size_t windows) {
+std::size_t window_concurrency(const App& app,
+                               const std::optional<std::string>& host_name,
+                               std::size_t windows) {
     auto host = config::find_host(app.config, host_name.value_or(app.config.run.host));
     if (!host || host->kind != "slurm") {
         return 1;
@@ -68,10 +70,11 @@ std::size_t window_concurrency(const App& app, const std::optional<std::string>&
 // one's final record (nullopt: never started, because the user cancelled or another window
 // failed first; such a run is cancelled). A failed or cancelled window stops the others: the
 // parent fails anyway. Events reach req.execute.sink one at a time.
-core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(const App& app,
-                                                                           const LongRunRequest& req,
-                                                                           const std::vector<store::RunRecord>& children,
-                                                                           const std::string& parent_id) {
+core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(
+    const App& app,
+    const LongRunRequest& req,
+    const std::vector<store::RunRecord>& children,
+    const std::string& parent_id) {
     std::vector<std::optional<store::RunRecord>> finished(children.size());
     std::vector<std::optional<core::Error>> errors(children.size());
     std::atomic<bool> stop{false};
@@ -86,12 +89,16 @@ core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(const
             req.execute.sink(e);
         };
     }
-    auto user_cancelled = [&req] { return req.execute.cancel != nullptr && req.execute.cancel->load(); };
+    auto user_cancelled = [&req] {
+        return req.execute.cancel != nullptr && req.execute.cancel->load();
+    };
     auto work = [&](const App& a) {
         for (std::size_t i = next++; i < children.size(); i = next++) {
             if (stop.load() || user_cancelled()) {
                 stop = true;
-                (void)store::transition_run(a.db, children[i].id, store::RunStatus::cancelled,
+                (void)store::transition_run(a.db,
+                                            children[i].id,
+                                            store::RunStatus::cancelled,
                                             "the long run stopped before this window started");
                 continue;
             }
@@ -105,8 +112,10 @@ core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(const
                 }
                 finished[i] = *done;
             }
-            (void)store::record_progress(a.db, parent_id,
-                                         static_cast<double>(++ended) / static_cast<double>(children.size() + 1));
+            (void)store::record_progress(
+                a.db,
+                parent_id,
+                static_cast<double>(++ended) / static_cast<double>(children.size() + 1));
         }
     };
     std::size_t threads = window_concurrency(app, req.execute.host, children.size());
@@ -144,7 +153,8 @@ core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(const
     for (std::size_t i = 0; i < children.size(); ++i) {
         if (errors[i]) {
             return fail(ErrorCode::remote_failed,
-                        fmt::format("window {} ({}): {}", i, children[i].id, errors[i]->message), errors[i]->hint);
+                        fmt::format("window {} ({}): {}", i, children[i].id, errors[i]->message),
+                        errors[i]->hint);
         }
     }
     return finished;
@@ -227,7 +237,8 @@ core::Result<LongRunResult> run_parallel(const App& app, const LongRunRequest& r
         }
         if (!finished[i] || finished[i]->status == store::RunStatus::cancelled) {
             cancelled = cancelled.value_or(i);
-        } else if (finished[i]->status != store::RunStatus::succeeded || !finished[i]->output_video) {
+        } else if (finished[i]->status != store::RunStatus::succeeded ||
+                   !finished[i]->output_video) {
             failed = failed.value_or(i);
         } else {
             outputs.emplace_back(*finished[i]->output_video);
@@ -239,11 +250,18 @@ core::Result<LongRunResult> run_parallel(const App& app, const LongRunRequest& r
         if (!finished[i]) {
             why = fmt::format("cancelled before window {}", i);
         } else {
-            why = fmt::format("window {} ({}) {}: {}", i, finished[i]->id, store::to_string(finished[i]->status),
+            why = fmt::format("window {} ({}) {}: {}",
+                              i,
+                              finished[i]->id,
+                              store::to_string(finished[i]->status),
                               finished[i]->error.value_or("no output video"));
         }
-        COSMOS_TRY(result.parent, end_parent(app, parent_id,
-                                             failed ? store::RunStatus::failed : store::RunStatus::cancelled, why, {}));
+        COSMOS_TRY(result.parent,
+                   end_parent(app,
+                              parent_id,
+                              failed ? store::RunStatus::failed : store::RunStatus::cancelled,
+                              why,
+                              {}));
         return result;
     }
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "core/result.hpp"
 #include <nlohmann/json.hpp>
 
+#include "core/result.hpp"
 #include "media/chunking.hpp"
 
 namespace cosmos::services {

@@ -16,7 +16,7 @@
 namespace cosmos::services {
 
 struct PrestageResult {
-    int files = 0;                 // files now in the host's cache
+    int files = 0;                     // files now in the host's cache
     std::uint64_t uploaded_bytes = 0;  // of which sent now
 };
 

@@ -110,8 +110,10 @@ core::Result<store::JobRecord> cancel_queued(const App& app, const std::string& 
             // Its batch is still being staged: the run ends cancelled now (its line may still be
             // generated with the batch; a cancelled run keeps its outcome).
             std::string why = "cancelled by user";
-            (void)store::record_outcome(app.db, run->id, store::OutcomeRecord{std::nullopt, why, std::nullopt});
-            COSMOS_TRY(bool moved, store::transition_run(app.db, run->id, store::RunStatus::cancelled, why));
+            (void)store::record_outcome(
+                app.db, run->id, store::OutcomeRecord{std::nullopt, why, std::nullopt});
+            COSMOS_TRY(bool moved,
+                       store::transition_run(app.db, run->id, store::RunStatus::cancelled, why));
             (void)moved;
         }
     }
@@ -139,8 +141,8 @@ nlohmann::ordered_json job_json(const store::JobRecord& job,
         job.batch_key ? nlohmann::ordered_json(*job.batch_key) : nlohmann::ordered_json(nullptr);
     j["batch_id"] =
         job.batch_id ? nlohmann::ordered_json(*job.batch_id) : nlohmann::ordered_json(nullptr);
-    j["batch_index"] =
-        job.batch_index ? nlohmann::ordered_json(*job.batch_index) : nlohmann::ordered_json(nullptr);
+    j["batch_index"] = job.batch_index ? nlohmann::ordered_json(*job.batch_index)
+                                       : nlohmann::ordered_json(nullptr);
     j["progress"] = run ? run->progress : 0.0;
     j["attempts"] = job.attempts;
     j["max_attempts"] = job.max_attempts;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <thread>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -61,7 +61,8 @@ std::string scheduler_ended(const runtime::Observed& state, const model::Progres
         what += " (the cluster's fault, not the run's)";
     }
     auto line = tracker.error_line();
-    return fmt::format("Slurm ended the job: {}{}", what, line ? "; the model's last error: " + *line : "");
+    return fmt::format(
+        "Slurm ended the job: {}{}", what, line ? "; the model's last error: " + *line : "");
 }
 
 namespace {
@@ -107,7 +108,8 @@ core::Result<store::RunRecord> finish_run(const App& app,
         COSMOS_TRY(auto now, store::require_run(app.db, run.id));
         if (!store::is_terminal(now.status)) {
             (void)store::record_progress(app.db, run.id, 0);
-            (void)store::transition_run(app.db, run.id, store::RunStatus::queued, scheduler_ended(state, tracker));
+            (void)store::transition_run(
+                app.db, run.id, store::RunStatus::queued, scheduler_ended(state, tracker));
         }
         return store::require_run(app.db, run.id);
     }
@@ -116,17 +118,20 @@ core::Result<store::RunRecord> finish_run(const App& app,
     if (cancelled) {
         error = "cancelled";
     } else if (scheduler_cancelled) {
-        error = run.parent_run_id
-                    ? fmt::format("cancelled by Slurm: the job it waited for (run {}) did not succeed",
-                                  *run.parent_run_id)
-                    : std::string("cancelled by Slurm (scancel outside cosmos, or an administrator)");
+        error =
+            run.parent_run_id
+                ? fmt::format("cancelled by Slurm: the job it waited for (run {}) did not succeed",
+                              *run.parent_run_id)
+                : std::string("cancelled by Slurm (scancel outside cosmos, or an administrator)");
     } else if (!state.reason.empty() && exit_code != 0) {
         error = scheduler_ended(state, tracker);
     } else if (state.state == runtime::ProcessState::absent || exit_code < 0) {
-        error = fmt::format("the model process on {} is gone without an exit code", host.config.name);
+        error =
+            fmt::format("the model process on {} is gone without an exit code", host.config.name);
     } else if (exit_code != 0) {
-        error = fmt::format("the model failed: {}",
-                            tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
+        error = fmt::format(
+            "the model failed: {}",
+            tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
     } else if (run.kind == "enhance") {
         auto adopted = adopt_enhanced_prompt(app, run);
         succeeded = adopted.has_value();
@@ -142,16 +147,16 @@ core::Result<store::RunRecord> finish_run(const App& app,
     if (store::is_terminal(now.status)) {
         return now;  // ended by someone else (kill): their outcome stands
     }
-    store::OutcomeRecord rec{
-        exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
-        succeeded ? std::nullopt : std::optional<std::string>(error),
-        collected->output_video};
+    store::OutcomeRecord rec{exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
+                             succeeded ? std::nullopt : std::optional<std::string>(error),
+                             collected->output_video};
     if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
         return fail(s.error());
     }
-    store::RunStatus final_status = succeeded                           ? store::RunStatus::succeeded
-                                    : (cancelled || scheduler_cancelled) ? store::RunStatus::cancelled
-                                                                         : store::RunStatus::failed;
+    store::RunStatus final_status = succeeded ? store::RunStatus::succeeded
+                                    : (cancelled || scheduler_cancelled)
+                                        ? store::RunStatus::cancelled
+                                        : store::RunStatus::failed;
     COSMOS_TRY(bool ended, store::transition_run(app.db, run.id, final_status, error));
     (void)ended;
     if (sink) {
@@ -224,7 +229,8 @@ void spec_inputs(const nlohmann::ordered_json& j, std::vector<fs::path>& out) {
 core::Result<backends::StagedJob> stage_with_reconnect(const backends::RemoteHost& host,
                                                        const backends::RemoteJobSpec& job,
                                                        const backends::StageProgressFn& progress) {
-    return with_reconnect(host.config.name, [&] { return backends::stage_job(host, job, progress); });
+    return with_reconnect(host.config.name,
+                          [&] { return backends::stage_job(host, job, progress); });
 }
 
 core::Status launch_with_reconnect(const backends::RemoteHost& host,
@@ -315,37 +321,37 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     auto staged = stage_with_reconnect(*host, job, progress);
     if (!staged) {
         if (options.requeue_transient && is_transient(staged.error())) {
-            (void)store::transition_run(app.db,
-                                        run.id,
-                                        store::RunStatus::queued,
-                                        fmt::format("staging interrupted: {}", staged.error().message));
+            (void)store::transition_run(
+                app.db,
+                run.id,
+                store::RunStatus::queued,
+                fmt::format("staging interrupted: {}", staged.error().message));
             return fail(staged.error());
         }
         return store::fail_run(app.db, run.id, staged.error().message);
     }
     std::error_code ec;
     fs::create_directories(job.local_run_dir, ec);
-    {
-        std::ofstream(job.local_run_dir / "spec.json") << staged->remote_spec.dump(2) << "\n";
-    }
+    { std::ofstream(job.local_run_dir / "spec.json") << staged->remote_spec.dump(2) << "\n"; }
     auto command = backends::describe_launch(staged->request.command);
     command["runtime"] = host->runtime->name();
     command["runtime_argv"] = host->runtime->launch_command(staged->request);
-    if (auto s = store::record_launch(app.db,
-                                      run.id,
-                                      store::LaunchRecord{host_config.name,
-                                                          command.dump(),
-                                                          staged->remote_spec.dump(2),
-                                                          (job.local_run_dir / "outputs").string(),
-                                                          (job.local_run_dir / "run.log").string()});
+    if (auto s =
+            store::record_launch(app.db,
+                                 run.id,
+                                 store::LaunchRecord{host_config.name,
+                                                     command.dump(),
+                                                     staged->remote_spec.dump(2),
+                                                     (job.local_run_dir / "outputs").string(),
+                                                     (job.local_run_dir / "run.log").string()});
         !s) {
         return fail(s.error());
     }
-    (void)store::record_remote(app.db,
-                               run.id,
-                               store::RemoteRecord{host->runtime->name(),
-                                                   staged->request.job_dir,
-                                                   backends::image_identity(*host)});
+    (void)store::record_remote(
+        app.db,
+        run.id,
+        store::RemoteRecord{
+            host->runtime->name(), staged->request.job_dir, backends::image_identity(*host)});
     (void)store::record_costs(app.db,
                               run.id,
                               store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes),
@@ -357,8 +363,10 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         (void)backends::collect_job(*host, staged->request, job.local_run_dir);
         return store::fail_run(app.db, run.id, s.error().message);
     }
-    (void)store::transition_run(
-        app.db, run.id, store::RunStatus::running, fmt::format("launched on host {}", host_config.name));
+    (void)store::transition_run(app.db,
+                                run.id,
+                                store::RunStatus::running,
+                                fmt::format("launched on host {}", host_config.name));
     if (sink) {
         sink(backends::Launched{run.id, host_config.name});
     }
@@ -400,8 +408,7 @@ core::Result<store::RunRecord> attach_run(const App& app,
             options.sink(e);
         }
     };
-    auto watched =
-        backends::watch_job(host, request, frames, local_log, emit, options.stop);
+    auto watched = backends::watch_job(host, request, frames, local_log, emit, options.stop);
     if (!watched) {
         if (watched.error().code == ErrorCode::interrupted && options.kill_on_stop) {
             if (auto s = backends::kill_job(host, request); !s) {
@@ -415,7 +422,8 @@ core::Result<store::RunRecord> attach_run(const App& app,
     if (options.on_model_end) {
         options.on_model_end();
     }
-    return finish_run(app, run, host, watched->final_state, options.sink, false, options.requeue_transient);
+    return finish_run(
+        app, run, host, watched->final_state, options.sink, false, options.requeue_transient);
 }
 
 core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_id) {
@@ -426,7 +434,8 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
     }
     if (run.status == store::RunStatus::pending || run.status == store::RunStatus::queued) {
         COSMOS_TRY(bool moved,
-                   store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
+                   store::transition_run(
+                       app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));
         (void)moved;
         return store::require_run(app.db, run_id);
     }
@@ -444,12 +453,13 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
     (void)store::record_outcome(
         app.db,
         run_id,
-        store::OutcomeRecord{state.exit_code >= 0 ? std::optional<std::int64_t>(state.exit_code)
-                                                  : std::nullopt,
-                             std::string("cancelled by user"),
-                             std::nullopt});
-    COSMOS_TRY(bool moved,
-               store::transition_run(app.db, run_id, store::RunStatus::cancelled, "killed by user"));
+        store::OutcomeRecord{
+            state.exit_code >= 0 ? std::optional<std::int64_t>(state.exit_code) : std::nullopt,
+            std::string("cancelled by user"),
+            std::nullopt});
+    COSMOS_TRY(
+        bool moved,
+        store::transition_run(app.db, run_id, store::RunStatus::cancelled, "killed by user"));
     (void)moved;
     auto collected = backends::collect_job(host, request, app.run_dir(run_id));
     if (!collected) {
@@ -458,17 +468,19 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
                   run_id,
                   collected.error().message);
     } else {
-        (void)store::record_costs(
-            app.db,
-            run_id,
-            store::CostRecord{std::nullopt, std::nullopt, core::seconds_since_iso(run.started_at),
-                              collected->download_seconds});
+        (void)store::record_costs(app.db,
+                                  run_id,
+                                  store::CostRecord{std::nullopt,
+                                                    std::nullopt,
+                                                    core::seconds_since_iso(run.started_at),
+                                                    collected->download_seconds});
         if (collected->output_video) {
             (void)store::record_outcome(
                 app.db,
                 run_id,
-                store::OutcomeRecord{state.exit_code >= 0 ? std::optional<std::int64_t>(state.exit_code)
-                                                          : std::nullopt,
+                store::OutcomeRecord{state.exit_code >= 0
+                                         ? std::optional<std::int64_t>(state.exit_code)
+                                         : std::nullopt,
                                      std::string("cancelled by user"),
                                      collected->output_video});
         }
@@ -489,8 +501,9 @@ core::Result<std::string> read_run_log(const App& app, const std::string& run_id
         return host.shell->read_file(host.runtime->log_path(request));
     }
     if (!fs::exists(local, ec)) {
-        return fail(ErrorCode::not_found,
-                    fmt::format("run {} has no log yet ({})", run_id, store::to_string(run.status)));
+        return fail(
+            ErrorCode::not_found,
+            fmt::format("run {} has no log yet ({})", run_id, store::to_string(run.status)));
     }
     std::ifstream in(local, std::ios::binary);
     std::stringstream ss;

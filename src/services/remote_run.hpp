@@ -25,8 +25,8 @@ namespace cosmos::services {
 core::Result<backends::RemoteHost> open_host(const config::HostConfig& host);
 
 struct AttachOptions {
-    backends::EventSink sink;                   // may be empty
-    const std::atomic<bool>* stop = nullptr;    // Ctrl-C
+    backends::EventSink sink;                 // may be empty
+    const std::atomic<bool>* stop = nullptr;  // Ctrl-C
     bool kill_on_stop = false;  // true: stopping kills the model (foreground runs); false: detach
     bool mirror_log = false;    // true: write the log into the run dir as it streams
     std::function<void()> on_model_end;  // the model ended (before collecting): GPUs are free
@@ -37,9 +37,9 @@ struct AttachOptions {
 
 struct RemoteExecuteOptions {
     AttachOptions attach;
-    bool detach = false;  // return once the model started
-    std::vector<int> gpu_ids;         // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
-    bool requeue_transient = false;   // see ExecuteOptions::requeue_transient
+    bool detach = false;                      // return once the model started
+    std::vector<int> gpu_ids;                 // CUDA_VISIBLE_DEVICES; empty: 0 .. num_gpus-1
+    bool requeue_transient = false;           // see ExecuteOptions::requeue_transient
     std::vector<std::string> after_job_dirs;  // see backends::RemoteJobSpec::after_job_dirs
 };
 

@@ -1,8 +1,9 @@
 #pragma once
 // Submitting many runs to the queue at once: `cosmos sweep` (services/sweep), `cosmos batch
-// FILE` (services/batch_file) and `cosmos inference --queue`. Every entry is validated first (prompt, parameters, host, GPUs, upscale weight) and
-// only then are all runs created and queued in one transaction, so one bad entry creates
-// nothing. An entry with `upscale` also queues an upscale run that depends on its transfer run.
+// FILE` (services/batch_file) and `cosmos inference --queue`. Every entry is validated first
+// (prompt, parameters, host, GPUs, upscale weight) and only then are all runs created and queued in
+// one transaction, so one bad entry creates nothing. An entry with `upscale` also queues an upscale
+// run that depends on its transfer run.
 
 #include <cstddef>
 #include <cstdint>

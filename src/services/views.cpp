@@ -54,7 +54,8 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["runtime"] = opt(r.runtime);
     j["remote_dir"] = opt(r.remote_dir);
     j["batch_id"] = opt(r.batch_id);
-    j["batch_index"] = r.batch_index ? nlohmann::ordered_json(*r.batch_index) : nlohmann::ordered_json();
+    j["batch_index"] =
+        r.batch_index ? nlohmann::ordered_json(*r.batch_index) : nlohmann::ordered_json();
     j["image"] = opt(r.image);
     j["uploaded_bytes"] = opt(r.uploaded_bytes);
     j["durations"] = {{"upload_s", opt(r.upload_seconds)},

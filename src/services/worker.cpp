@@ -3,11 +3,11 @@
 #include "services/worker.hpp"
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -186,13 +186,16 @@ void work_job(const config::Config& config,
     auto body = [&]() -> core::Status {
         const auto& first = jobs.front();
         COSMOS_TRY(auto host, config::find_host(config, first.host.value_or("")));
-        std::vector<std::string> fresh;                     // runs to start
+        std::vector<std::string> fresh;                            // runs to start
         std::map<std::string, std::vector<std::string>> launched;  // batch id -> its runs here
         std::vector<std::pair<const store::JobRecord*, store::RunRecord>> singles_running;
         for (const auto& job : jobs) {
             COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
             if (!run) {
-                errors.emplace(job.id, core::Error{ErrorCode::not_found, fmt::format("run {} is gone", job.run_id), {}});
+                errors.emplace(
+                    job.id,
+                    core::Error{
+                        ErrorCode::not_found, fmt::format("run {} is gone", job.run_id), {}});
                 continue;
             }
             if (store::is_terminal(run->status)) {
@@ -200,28 +203,35 @@ void work_job(const config::Config& config,
             }
             if (run->status == store::RunStatus::running && !run->remote_dir) {
                 if (!config::is_remote_host(host)) {
-                    errors.emplace(job.id,
-                                   core::Error{ErrorCode::remote_failed,
-                                               fmt::format("run {} was running locally under a worker that died", run->id),
-                                               {}});
+                    errors.emplace(
+                        job.id,
+                        core::Error{
+                            ErrorCode::remote_failed,
+                            fmt::format("run {} was running locally under a worker that died",
+                                        run->id),
+                            {}});
                     continue;
                 }
                 // Its worker died while staging: nothing runs on the host yet.
-                (void)store::transition_run(
-                    app.db, run->id, store::RunStatus::queued, "staging again after its worker died");
+                (void)store::transition_run(app.db,
+                                            run->id,
+                                            store::RunStatus::queued,
+                                            "staging again after its worker died");
                 run->status = store::RunStatus::queued;
             }
-            if (run->status == store::RunStatus::running && run->remote_dir && config::is_remote_host(host)) {
+            if (run->status == store::RunStatus::running && run->remote_dir &&
+                config::is_remote_host(host)) {
                 // Recorded as launched, but did the model start? A worker that died between
                 // recording the launch and starting the model left nothing running: stage and
                 // launch it again rather than fail it (the runtime never starts a job twice).
                 COSMOS_TRY(bool absent, never_started(host, run->batch_id.value_or(run->id)));
                 if (absent) {
                     (void)store::record_batch(app.db, run->id, std::nullopt, std::nullopt);
-                    (void)store::transition_run(app.db,
-                                                run->id,
-                                                store::RunStatus::queued,
-                                                "launching again: its worker died before the model started");
+                    (void)store::transition_run(
+                        app.db,
+                        run->id,
+                        store::RunStatus::queued,
+                        "launching again: its worker died before the model started");
                     run->status = store::RunStatus::queued;
                     run->batch_id.reset();
                 }
@@ -256,7 +266,9 @@ void work_job(const config::Config& config,
             opts.host = host.name;
             opts.stop = &active.cancel;
             auto ids = job_ids(run_ids);
-            opts.on_model_end = [&app, &shared, ids] { (void)store::release_gpus(app.db, ids, shared.owner); };
+            opts.on_model_end = [&app, &shared, ids] {
+                (void)store::release_gpus(app.db, ids, shared.owner);
+            };
             if (auto r = attach_batch(app, batch_id, opts); !r) {
                 mark(run_ids, r.error());
             }
@@ -294,7 +306,9 @@ void work_job(const config::Config& config,
                 }
             };
             auto ids = job_ids(fresh);
-            opts.on_model_end = [&app, &shared, ids] { (void)store::release_gpus(app.db, ids, shared.owner); };
+            opts.on_model_end = [&app, &shared, ids] {
+                (void)store::release_gpus(app.db, ids, shared.owner);
+            };
             if (auto r = execute_batch(app, batch_id, fresh, opts); !r) {
                 mark(fresh, r.error());
             }
@@ -318,18 +332,22 @@ void work_job(const config::Config& config,
         } else if (auto it = errors.find(job.id); it != errors.end()) {
             handle_error(app, shared, job, it->second);
         } else if (run && *run && (*run)->status == store::RunStatus::queued) {
-            auto state = store::release_job(app.db, job.id, shared.owner, core::now_ms(), "its batch ended before it ran");
-            shared.note(fmt::format("{} requeued{}", job.run_id,
-                                    state && *state == store::JobState::failed ? " abandoned" : ""));
+            auto state = store::release_job(
+                app.db, job.id, shared.owner, core::now_ms(), "its batch ended before it ran");
+            shared.note(
+                fmt::format("{} requeued{}",
+                            job.run_id,
+                            state && *state == store::JobState::failed ? " abandoned" : ""));
         } else {
-            handle_error(app,
-                         shared,
-                         job,
-                         core::Error{ErrorCode::host_unreachable,
-                                     fmt::format("run {} is still {}",
-                                                 job.run_id,
-                                                 run && *run ? store::to_string((*run)->status) : "gone"),
-                                     {}});
+            handle_error(
+                app,
+                shared,
+                job,
+                core::Error{ErrorCode::host_unreachable,
+                            fmt::format("run {} is still {}",
+                                        job.run_id,
+                                        run && *run ? store::to_string((*run)->status) : "gone"),
+                            {}});
         }
     }
     active.done = true;
@@ -342,7 +360,10 @@ class Prestager {
 public:
     ~Prestager() { wait(); }
 
-    void maybe_start(const App& app, const std::vector<store::HostCapacity>& hosts, Shared& shared, int limit) {
+    void maybe_start(const App& app,
+                     const std::vector<store::HostCapacity>& hosts,
+                     Shared& shared,
+                     int limit) {
         if (m_thread.joinable()) {
             if (!m_done) {
                 return;
@@ -405,9 +426,12 @@ public:
                     auto r = prestage_runs(own, *cfg, runs);
                     if (r && r->uploaded_bytes > 0) {
                         shared.note(fmt::format("prestaged inputs of {} runs on {} ({} bytes sent)",
-                                                runs.size(), host, r->uploaded_bytes));
+                                                runs.size(),
+                                                host,
+                                                r->uploaded_bytes));
                     } else if (!r) {
-                        core::log(core::LogLevel::debug, "prestaging on {}: {}", host, r.error().message);
+                        core::log(
+                            core::LogLevel::debug, "prestaging on {}: {}", host, r.error().message);
                     }
                 }
             }
@@ -487,8 +511,9 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
             for (auto& a : active) {
                 bool all_cancelled = true;
                 for (const auto& job : a->jobs) {
-                    COSMOS_TRY(bool mine,
-                               store::renew_lease(app.db, job.id, shared.owner, options.lease_ms, now));
+                    COSMOS_TRY(
+                        bool mine,
+                        store::renew_lease(app.db, job.id, shared.owner, options.lease_ms, now));
                     COSMOS_TRY(auto fresh, store::get_job(app.db, job.id));
                     if (!mine) {
                         // Another worker took it over (we were too slow to renew): it
@@ -538,7 +563,8 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
                 spawn(std::move(expired));
             }
             for (;;) {
-                store::ClaimRequest req{shared.owner, options.lease_ms, now, hosts, options.max_batch};
+                store::ClaimRequest req{
+                    shared.owner, options.lease_ms, now, hosts, options.max_batch};
                 COSMOS_TRY(auto jobs, store::claim_batch(app.db, req));
                 if (jobs.empty()) {
                     break;

@@ -23,10 +23,10 @@ struct WorkerOptions {
     bool exit_when_idle = false;     // return once nothing is queued or left to re-attach
     std::int64_t lease_ms = 30000;
     std::int64_t poll_ms = 1000;
-    std::int64_t retry_base_ms = 5000;        // backoff of the first retry (doubling, ≤ 5 min)
-    std::int64_t unhealthy_ms = 60000;        // how long a host that failed is skipped
+    std::int64_t retry_base_ms = 5000;  // backoff of the first retry (doubling, ≤ 5 min)
+    std::int64_t unhealthy_ms = 60000;  // how long a host that failed is skipped
     int max_batch = 8;  // most compatible runs one model load serves on an ssh host; 1: none
-    const std::atomic<bool>* stop = nullptr;  // stop claiming; return once running jobs ended
+    const std::atomic<bool>* stop = nullptr;       // stop claiming; return once running jobs ended
     std::function<void(const std::string&)> note;  // one line per event (may be empty)
 };
 

@@ -144,8 +144,8 @@ core::Result<Database> Database::open_readonly(const std::filesystem::path& path
         return fail(ErrorCode::not_found, fmt::format("no database file {}", path.string()));
     }
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : "out of memory";
         sqlite3_close(raw);

@@ -126,9 +126,10 @@ core::Result<std::optional<PromptRecord>> get_prompt(const Database& db, const s
 
 core::Result<std::optional<PromptRecord>> find_prompt_by_source(const Database& db,
                                                                 const std::string& source) {
-    COSMOS_TRY(auto st,
-               db.prepare(fmt::format(
-                   "SELECT {} FROM prompts WHERE source = ? ORDER BY created_at LIMIT 1", k_columns)));
+    COSMOS_TRY(
+        auto st,
+        db.prepare(fmt::format(
+            "SELECT {} FROM prompts WHERE source = ? ORDER BY created_at LIMIT 1", k_columns)));
     st.bind(1, source);
     COSMOS_TRY(bool row, st.step());
     if (!row) {

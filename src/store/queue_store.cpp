@@ -353,10 +353,11 @@ std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, i
 core::Result<std::optional<std::string>> chain_host(const Database& db,
                                                     const std::string& dep,
                                                     const std::vector<HostCapacity>& hosts) {
-    COSMOS_TRY(auto st,
-               db.prepare("SELECT r.status, (SELECT j.host FROM jobs j JOIN job_runs jr ON jr.job_id = "
-                          "j.id WHERE jr.run_id = r.id AND j.state = 'running' ORDER BY j.created_at "
-                          "DESC LIMIT 1) FROM runs r WHERE r.id = ?"));
+    COSMOS_TRY(
+        auto st,
+        db.prepare("SELECT r.status, (SELECT j.host FROM jobs j JOIN job_runs jr ON jr.job_id = "
+                   "j.id WHERE jr.run_id = r.id AND j.state = 'running' ORDER BY j.created_at "
+                   "DESC LIMIT 1) FROM runs r WHERE r.id = ?"));
     st.bind(1, dep);
     COSMOS_TRY(bool row, st.step());
     if (!row) {
@@ -377,10 +378,11 @@ core::Result<std::optional<std::string>> chain_host(const Database& db,
 // Runs' worth of work the running jobs still have on their GPUs: 1 − progress of each running
 // run whose job still holds its GPUs.
 core::Result<double> work_in_flight(const Database& db) {
-    COSMOS_TRY(auto st,
-               db.prepare("SELECT coalesce(sum(1.0 - r.progress), 0) FROM jobs j JOIN job_runs jr "
-                          "ON jr.job_id = j.id JOIN runs r ON r.id = jr.run_id WHERE j.state = "
-                          "'running' AND j.gpus_released = 0 AND r.status IN ('queued','running')"));
+    COSMOS_TRY(
+        auto st,
+        db.prepare("SELECT coalesce(sum(1.0 - r.progress), 0) FROM jobs j JOIN job_runs jr "
+                   "ON jr.job_id = j.id JOIN runs r ON r.id = jr.run_id WHERE j.state = "
+                   "'running' AND j.gpus_released = 0 AND r.status IN ('queued','running')"));
     COSMOS_TRY(bool row, st.step());
     return row ? std::max(0.0, st.real(0)) : 0.0;
 }
@@ -602,12 +604,11 @@ core::Status release_gpus(const Database& db,
                           const std::string& owner) {
     return db.transaction([&]() -> core::Status {
         for (const auto& id : job_ids) {
-            if (auto r = set_job(db,
-                                 "UPDATE jobs SET gpus_released = 1, updated_at = ? WHERE id = ? "
-                                 "AND lease_owner = ? AND state = 'running'",
-                                 [&](Statement& st) {
-                                     st.bind(1, core::now_iso()).bind(2, id).bind(3, owner);
-                                 });
+            if (auto r = set_job(
+                    db,
+                    "UPDATE jobs SET gpus_released = 1, updated_at = ? WHERE id = ? "
+                    "AND lease_owner = ? AND state = 'running'",
+                    [&](Statement& st) { st.bind(1, core::now_iso()).bind(2, id).bind(3, owner); });
                 !r) {
                 return r;
             }

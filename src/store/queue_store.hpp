@@ -102,9 +102,9 @@ struct ClaimRequest {
 // to max_batch and to a fair share — the work left (claimable jobs, plus 1 − progress of each
 // run of a running job) divided by all GPU slots of `req.hosts`, rounded down —
 // so that the GPUs finish together instead of one batch taking what would keep another GPU
-// busy (a remainder of the key smaller than half a share joins rather than costing a load later); the jobs of a batch share
-// a new batch_id (bat_…) and its GPUs, with batch_index 0, 1, … in queue order. Returns the
-// claimed jobs (empty: nothing can be claimed now).
+// busy (a remainder of the key smaller than half a share joins rather than costing a load later);
+// the jobs of a batch share a new batch_id (bat_…) and its GPUs, with batch_index 0, 1, … in queue
+// order. Returns the claimed jobs (empty: nothing can be claimed now).
 core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req);
 
 // claim_batch with max_batch 1: one job or none.

@@ -169,7 +169,8 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
 }
 
 core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::string& id) {
-    COSMOS_TRY(auto st, db.prepare(fmt::format("SELECT {} FROM runs WHERE id = ?", k_select_columns)));
+    COSMOS_TRY(auto st,
+               db.prepare(fmt::format("SELECT {} FROM runs WHERE id = ?", k_select_columns)));
     st.bind(1, id);
     COSMOS_TRY(bool row, st.step());
     if (!row) {
@@ -198,8 +199,9 @@ std::string run_query_where(const RunQuery& q) {
         where += " AND created_at < ?7";
     }
     if (q.text) {
-        where += " AND (instr(id, ?8) > 0 OR instr(prompt_id, ?8) > 0 OR "
-                 "instr(coalesce(host, ''), ?8) > 0 OR instr(coalesce(error, ''), ?8) > 0)";
+        where +=
+            " AND (instr(id, ?8) > 0 OR instr(prompt_id, ?8) > 0 OR "
+            "instr(coalesce(host, ''), ?8) > 0 OR instr(coalesce(error, ''), ?8) > 0)";
     }
     return where;
 }
@@ -400,7 +402,9 @@ core::Result<RunRecord> require_run(const Database& db, const std::string& id) {
     return *run;
 }
 
-core::Result<RunRecord> fail_run(const Database& db, const std::string& id, const std::string& error) {
+core::Result<RunRecord> fail_run(const Database& db,
+                                 const std::string& id,
+                                 const std::string& error) {
     if (auto s = record_outcome(db, id, OutcomeRecord{std::nullopt, error, std::nullopt}); !s) {
         return core::fail(s.error());
     }

@@ -81,7 +81,9 @@ core::Result<RunRecord> require_run(const Database& db, const std::string& id);
 
 // Ends run `id` as failed with `error` (recorded as its error and on its events) and returns
 // it as it is now. A run that already ended keeps its outcome.
-core::Result<RunRecord> fail_run(const Database& db, const std::string& id, const std::string& error);
+core::Result<RunRecord> fail_run(const Database& db,
+                                 const std::string& id,
+                                 const std::string& error);
 
 // Records that run `id` runs as line `index` of batch `batch_id` (one model load for several
 // runs; services/batch_run); nothing for both: it runs on its own (again).

@@ -66,7 +66,8 @@ core::Result<std::uint64_t> copy_file(const fs::path& from,
     std::error_code ec;
     auto total = fs::file_size(from, ec);
     if (ec) {
-        return fail(ErrorCode::not_found, fmt::format("cannot read {}: {}", from.string(), ec.message()));
+        return fail(ErrorCode::not_found,
+                    fmt::format("cannot read {}: {}", from.string(), ec.message()));
     }
     fs::path part = to;
     part += ".part";
@@ -77,7 +78,8 @@ core::Result<std::uint64_t> copy_file(const fs::path& from,
     std::ifstream in(from, std::ios::binary);
     std::ofstream out(part, std::ios::binary | (done > 0 ? std::ios::app : std::ios::trunc));
     if (!in || !out) {
-        return fail(ErrorCode::io, fmt::format("cannot copy {} to {}", from.string(), part.string()));
+        return fail(ErrorCode::io,
+                    fmt::format("cannot copy {} to {}", from.string(), part.string()));
     }
     in.seekg(static_cast<std::streamoff>(done));
     std::uint64_t sent = 0;
@@ -93,7 +95,8 @@ core::Result<std::uint64_t> copy_file(const fs::path& from,
         }
         out.write(buf.data(), static_cast<std::streamsize>(n));
         if (!out) {
-            return fail(ErrorCode::io, fmt::format("writing {} failed (disk full?)", part.string()));
+            return fail(ErrorCode::io,
+                        fmt::format("writing {} failed (disk full?)", part.string()));
         }
         done += n;
         sent += n;
@@ -103,11 +106,14 @@ core::Result<std::uint64_t> copy_file(const fs::path& from,
     }
     out.close();
     if (!out || done != total) {
-        return fail(ErrorCode::io, fmt::format("copying {} stopped at {} of {} bytes", from.string(), done, total));
+        return fail(
+            ErrorCode::io,
+            fmt::format("copying {} stopped at {} of {} bytes", from.string(), done, total));
     }
     fs::rename(part, to, ec);
     if (ec) {
-        return fail(ErrorCode::io, fmt::format("cannot rename {}: {}", part.string(), ec.message()));
+        return fail(ErrorCode::io,
+                    fmt::format("cannot rename {}: {}", part.string(), ec.message()));
     }
     return sent;
 }
@@ -180,7 +186,8 @@ core::Result<CommandResult> LocalShell::run(const std::vector<std::string>& argv
             timed_out = true;
             break;
         }
-        int ready = ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<std::int64_t>(left, 1000)));
+        int ready = ::poll(
+            fds, static_cast<nfds_t>(n), static_cast<int>(std::min<std::int64_t>(left, 1000)));
         if (ready < 0 && errno != EINTR) {
             break;
         }
@@ -197,7 +204,8 @@ core::Result<CommandResult> LocalShell::run(const std::vector<std::string>& argv
         drain(idx_out, out, result.out);
         drain(idx_err, err, result.err);
         if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-            ssize_t put = ::write(in.fd[1], options.stdin_data.data() + written, options.stdin_data.size() - written);
+            ssize_t put = ::write(
+                in.fd[1], options.stdin_data.data() + written, options.stdin_data.size() - written);
             if (put > 0) {
                 written += static_cast<std::size_t>(put);
             }
@@ -217,8 +225,9 @@ core::Result<CommandResult> LocalShell::run(const std::vector<std::string>& argv
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out) {
-        return fail(ErrorCode::timeout,
-                    fmt::format("{} did not finish within {} s", argv[0], options.timeout.count() / 1000));
+        return fail(
+            ErrorCode::timeout,
+            fmt::format("{} did not finish within {} s", argv[0], options.timeout.count() / 1000));
     }
     result.exit_code = exit_status(status);
     return result;
@@ -274,9 +283,11 @@ core::Result<std::uint64_t> LocalShell::download(const std::string& remote,
 
 core::Status LocalShell::write_file(const std::string& remote, std::string_view content, int mode) {
     std::string tmp = fmt::format("{}.tmp.{}", remote, ::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+    int fd =
+        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) {
-        return fail(ErrorCode::io, fmt::format("cannot write {}: {}", remote, std::strerror(errno)));
+        return fail(ErrorCode::io,
+                    fmt::format("cannot write {}: {}", remote, std::strerror(errno)));
     }
     (void)::fchmod(fd, static_cast<mode_t>(mode));  // the umask does not widen or narrow it
     std::size_t done = 0;
@@ -295,19 +306,22 @@ core::Status LocalShell::write_file(const std::string& remote, std::string_view 
     ::close(fd);
     if (::rename(tmp.c_str(), remote.c_str()) != 0) {
         ::unlink(tmp.c_str());
-        return fail(ErrorCode::io, fmt::format("cannot rename into {}: {}", remote, std::strerror(errno)));
+        return fail(ErrorCode::io,
+                    fmt::format("cannot rename into {}: {}", remote, std::strerror(errno)));
     }
     return {};
 }
 
-core::Result<std::string> LocalShell::read_file(const std::string& remote, std::uint64_t max_bytes) {
+core::Result<std::string> LocalShell::read_file(const std::string& remote,
+                                                std::uint64_t max_bytes) {
     std::error_code ec;
     auto size = fs::file_size(remote, ec);
     if (ec) {
         return fail(ErrorCode::not_found, fmt::format("{} does not exist", remote));
     }
     if (size > max_bytes) {
-        return fail(ErrorCode::invalid_input, fmt::format("{} is larger than {} bytes", remote, max_bytes));
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} is larger than {} bytes", remote, max_bytes));
     }
     std::ifstream in(remote, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -327,6 +341,8 @@ core::Result<std::vector<std::string>> LocalShell::list_dir(const std::string& r
     return names;
 }
 
-std::shared_ptr<Shell> local_shell() { return std::make_shared<LocalShell>(); }
+std::shared_ptr<Shell> local_shell() {
+    return std::make_shared<LocalShell>();
+}
 
 }  // namespace cosmos::transport

@@ -394,10 +394,9 @@ public:
         const auto& t = m_conn.target();
         if (m_ch->session_alive() && ssh_channel_is_closed(m_ch->get()) != 0) {
             m_ch->mark_broken();
-            return core::make_error(ErrorCode::host_unreachable,
-                                    fmt::format("host {} closed the SFTP channel while {}",
-                                                host_label(t),
-                                                what));
+            return core::make_error(
+                ErrorCode::host_unreachable,
+                fmt::format("host {} closed the SFTP channel while {}", host_label(t), what));
         }
         if (!m_ch->session_alive()) {
             return core::make_error(ErrorCode::host_unreachable,

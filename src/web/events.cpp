@@ -208,8 +208,8 @@ void EventHub::scan_store(bool initial) {
                 // It ran and ended between two looks: its whole log, once.
                 Tail whole;
                 whole.path = r.log_path && !r.log_path->empty()
-                             ? fs::path(*r.log_path)
-                             : fs::path(m_config.paths.data_dir) / "runs" / r.id / "run.log";
+                                 ? fs::path(*r.log_path)
+                                 : fs::path(m_config.paths.data_dir) / "runs" / r.id / "run.log";
                 read_tail(r.id, whole);
             }
         }

@@ -134,10 +134,11 @@ httplib::Server::HandlerResponse guard(UiServer::Impl& s,
     res.set_header("X-Frame-Options", "DENY");
     // The pages load only their own scripts, styles and media: an injected <script> or inline
     // handler (say, from a prompt text a page failed to escape) does not run.
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-                   "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-                   "frame-ancestors 'none'; form-action 'self'");
+    res.set_header(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'");
     // Without a token only loopback names may reach us (no DNS rebinding from a web page).
     if (s.token.empty() && !is_loopback_address(host_of(req.get_header_value("Host")))) {
         send_error(res,

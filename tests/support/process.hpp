@@ -11,7 +11,7 @@ namespace cosmos::test {
 struct Ran {
     bool started = false;  // false: the command could not be started (`out` says why)
     int exit_code = -1;
-    std::string out;       // stdout and stderr, line by line
+    std::string out;  // stdout and stderr, line by line
 };
 
 // Runs `argv` (with `env` added to the environment) to its end.

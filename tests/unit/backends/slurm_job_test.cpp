@@ -416,7 +416,8 @@ TEST(SlurmParse, SacctLine) {
     EXPECT_FALSE(parse_sacct_line("Slurm accounting storage is disabled"));
     EXPECT_FALSE(parse_sacct_line(""));
     EXPECT_EQ(sacct_argv("42_3"),
-              (std::vector<std::string>{"sacct", "-n", "-P", "-X", "-j", "42_3", "-o", "JobID,State,ExitCode"}));
+              (std::vector<std::string>{
+                  "sacct", "-n", "-P", "-X", "-j", "42_3", "-o", "JobID,State,ExitCode"}));
 }
 
 }  // namespace

@@ -23,7 +23,11 @@ runtime::LaunchRequest request() {
     runtime::LaunchRequest r;
     r.job_id = "rs_0123456789abcdef";
     r.job_dir = "/shared/jobs/rs_0123456789abcdef";
-    r.command.argv = {"/opt/cosmos/bin/torchrun", "--nproc_per_node=2", "transfer.py", "--prompt", "it's $(rm -rf /)"};
+    r.command.argv = {"/opt/cosmos/bin/torchrun",
+                      "--nproc_per_node=2",
+                      "transfer.py",
+                      "--prompt",
+                      "it's $(rm -rf /)"};
     r.command.env = {{"CUDA_VISIBLE_DEVICES", "0,1"}, {"PYTHONPATH", "/opt/cosmos"}};
     r.command.cwd = "/opt/cosmos";
     r.gpus = 2;
@@ -76,8 +80,12 @@ std::string script_of(const runtime::Runtime& rt, const runtime::LaunchRequest& 
 // scontrol show job output of one job in `state` (as Slurm 22.05 prints it, trimmed).
 std::string scontrol(const std::string& state, const std::string& reason, const std::string& exit) {
     return "JobId=42 JobName=cosmos-rs_0123456789abcdef\n   UserId=root(0) GroupId=root(0)\n"
-           "   JobState=" + state + " Reason=" + reason + " Dependency=(null)\n"
-           "   Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=" + exit + "\n"
+           "   JobState=" +
+           state + " Reason=" + reason +
+           " Dependency=(null)\n"
+           "   Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=" +
+           exit +
+           "\n"
            "   NodeList=vm\n   StdOut=/shared/jobs/rs_0123456789abcdef/run.log\n";
 }
 
@@ -102,14 +110,18 @@ TEST(SlurmRuntime, ScriptRequestsTheJobsGpusAndLeavesDeviceBindingToSlurm) {
     EXPECT_TRUE(contains(script, "#SBATCH --chdir=/opt/cosmos\n"));
     EXPECT_FALSE(contains(script, "CUDA_VISIBLE_DEVICES"));
     EXPECT_FALSE(contains(script, "hf_secret"));  // only in the 0600 file it sources
-    EXPECT_TRUE(contains(script, ". " + r.job_dir + "/secret.env; rm -f " + r.job_dir + "/secret.env"));
-    EXPECT_TRUE(contains(script, "--prompt 'it'\\''s $(rm -rf /)'\n")) << script;  // quoted, never run
+    EXPECT_TRUE(
+        contains(script, ". " + r.job_dir + "/secret.env; rm -f " + r.job_dir + "/secret.env"));
+    EXPECT_TRUE(contains(script, "--prompt 'it'\\''s $(rm -rf /)'\n"))
+        << script;  // quoted, never run
 }
 
 TEST(SlurmRuntime, CommandsTakeTheJobDirAsAnArgument) {
     auto rt = slurm();
     auto r = request();
-    for (const auto& argv : {rt->launch_command(r), rt->status_command(r), rt->kill_command(r),
+    for (const auto& argv : {rt->launch_command(r),
+                             rt->status_command(r),
+                             rt->kill_command(r),
                              rt->follow_log_command(r)}) {
         ASSERT_GE(argv.size(), 5u);
         EXPECT_EQ(argv[0], "sh");
@@ -162,7 +174,8 @@ TEST(SlurmRuntime, PendingAndRunningJobsAreRunningWithTheirReason) {
 
 TEST(SlurmRuntime, TimeLimitAddsItsReasonToTheRecordedCode) {
     auto rt = slurm();
-    auto timed = rt->parse_status(0, "exited 143\nslurm 42\n" + scontrol("TIMEOUT", "TimeLimit", "0:15"));
+    auto timed =
+        rt->parse_status(0, "exited 143\nslurm 42\n" + scontrol("TIMEOUT", "TimeLimit", "0:15"));
     ASSERT_TRUE(timed) << timed.error().message;
     EXPECT_EQ(timed->state, runtime::ProcessState::exited);
     EXPECT_EQ(timed->exit_code, 143);
@@ -175,7 +188,8 @@ TEST(SlurmRuntime, TimeLimitAddsItsReasonToTheRecordedCode) {
     EXPECT_NE(killed->exit_code, 0);
     EXPECT_EQ(killed->reason, "TIMEOUT");
     // A model failure is the model's: its own code, no scheduler reason.
-    auto failed = rt->parse_status(0, "exited 1\nslurm 42\n" + scontrol("FAILED", "NonZeroExitCode", "1:0"));
+    auto failed =
+        rt->parse_status(0, "exited 1\nslurm 42\n" + scontrol("FAILED", "NonZeroExitCode", "1:0"));
     ASSERT_TRUE(failed);
     EXPECT_EQ(failed->exit_code, 1);
     EXPECT_TRUE(failed->reason.empty()) << failed->reason;
@@ -201,17 +215,21 @@ TEST(SlurmRuntime, ForgottenJobAndUnreachableController) {
     EXPECT_EQ(gone->exit_code, -1);
     EXPECT_TRUE(contains(gone->reason, "Slurm job 42 ended without recording an exit code"));
     // Where accounting exists, sacct says how a forgotten job ended: a node failure is retried.
-    auto node = rt->parse_status(
-        0, "slurm 42_1\nslurm_load_jobs error: Invalid job id specified\nsacct\n42_0|COMPLETED|0:0\n42_1|NODE_FAIL|0:0\n");
+    auto node = rt->parse_status(0,
+                                 "slurm 42_1\nslurm_load_jobs error: Invalid job id "
+                                 "specified\nsacct\n42_0|COMPLETED|0:0\n42_1|NODE_FAIL|0:0\n");
     ASSERT_TRUE(node);
     EXPECT_EQ(node->state, runtime::ProcessState::exited);
     EXPECT_TRUE(node->transient);
     EXPECT_EQ(node->reason, "NODE_FAIL");
-    auto timeout = rt->parse_status(0, "slurm 42\nslurm_load_jobs error: Invalid job id specified\nsacct\n42|TIMEOUT|0:15\n");
+    auto timeout = rt->parse_status(
+        0, "slurm 42\nslurm_load_jobs error: Invalid job id specified\nsacct\n42|TIMEOUT|0:15\n");
     ASSERT_TRUE(timeout);
     EXPECT_FALSE(timeout->transient);
     EXPECT_TRUE(contains(timeout->reason, "TIMEOUT")) << timeout->reason;
-    auto down = rt->parse_status(0, "slurm 42\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n");
+    auto down = rt->parse_status(
+        0,
+        "slurm 42\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n");
     ASSERT_FALSE(down);  // unknown is not "ended": the watcher asks again
     EXPECT_EQ(down.error().code, core::ErrorCode::remote_failed);
 }
@@ -222,8 +240,9 @@ TEST(SlurmStatus, SinfoNodesAndGpuCounts) {
     EXPECT_EQ(gres_gpu_count("gpu:a100:8(S:0-1)"), 8);
     EXPECT_EQ(gres_gpu_count("(null)"), 0);
     EXPECT_EQ(gres_gpu_count("gpu:0"), 0);
-    auto nodes = parse_sinfo_nodes("vm|mixed|gpu:4|gpu:2|\nn2|drained|gpu:a100:8(S:0-1)|gpu:a100:0|\n"
-                                   "vm|mixed|gpu:4|gpu:2|\ngarbage\n");
+    auto nodes = parse_sinfo_nodes(
+        "vm|mixed|gpu:4|gpu:2|\nn2|drained|gpu:a100:8(S:0-1)|gpu:a100:0|\n"
+        "vm|mixed|gpu:4|gpu:2|\ngarbage\n");
     ASSERT_EQ(nodes.size(), 2u);
     EXPECT_EQ(nodes[0].name, "vm");
     EXPECT_EQ(nodes[0].state, "mixed");
@@ -231,8 +250,9 @@ TEST(SlurmStatus, SinfoNodesAndGpuCounts) {
     EXPECT_EQ(nodes[0].gpus_used, 2);
     EXPECT_EQ(nodes[1].gpus, 8);
     EXPECT_EQ(nodes[1].gpus_used, 0);
-    auto jobs = parse_squeue_partition("41|cosmos-rs_1|RUNNING|None\n42|someone-else|PENDING|Priority\n"
-                                       "43|cosmos-bat_2|PENDING|Resources\n");
+    auto jobs = parse_squeue_partition(
+        "41|cosmos-rs_1|RUNNING|None\n42|someone-else|PENDING|Priority\n"
+        "43|cosmos-bat_2|PENDING|Resources\n");
     ASSERT_EQ(jobs.size(), 2u);
     EXPECT_EQ(jobs[0].job_id, "41");
     EXPECT_EQ(jobs[1].name, "cosmos-bat_2");
@@ -251,12 +271,14 @@ TEST(SlurmContainers, ApptainerJobRunsTheModelInApptainerExec) {
     auto rt = make_slurm_runtime(container_settings("apptainer"));
     auto r = container_request();
     auto script = script_of(*rt, r);
-    EXPECT_TRUE(contains(script, "#SBATCH --chdir=" + r.job_dir + "\n")) << script;  // not /workspace
-    EXPECT_TRUE(contains(script,
-                         "apptainer exec --nv --bind /opt/cosmos:/workspace "
-                         "--bind /opt/cosmos/checkpoints:/opt/cosmos/checkpoints --bind /shared:/shared "
-                         "--pwd /workspace --env PYTHONPATH=/workspace /shared/cosmos.sif torchrun "
-                         "--nproc_per_node=2 transfer.py --prompt 'it'\\''s $(rm -rf /)'\n"))
+    EXPECT_TRUE(contains(script, "#SBATCH --chdir=" + r.job_dir + "\n"))
+        << script;  // not /workspace
+    EXPECT_TRUE(
+        contains(script,
+                 "apptainer exec --nv --bind /opt/cosmos:/workspace "
+                 "--bind /opt/cosmos/checkpoints:/opt/cosmos/checkpoints --bind /shared:/shared "
+                 "--pwd /workspace --env PYTHONPATH=/workspace /shared/cosmos.sif torchrun "
+                 "--nproc_per_node=2 transfer.py --prompt 'it'\\''s $(rm -rf /)'\n"))
         << script;
     EXPECT_FALSE(contains(script, "hf_secret"));
     EXPECT_FALSE(contains(script, "CUDA_VISIBLE_DEVICES"));
@@ -270,11 +292,14 @@ TEST(SlurmContainers, DockerJobPassesNamesNotValuesToDockerRun) {
     auto r = container_request();
     auto script = script_of(*rt, r);
     EXPECT_TRUE(contains(script, "#SBATCH --chdir=" + r.job_dir + "\n")) << script;
-    EXPECT_TRUE(contains(script, "bash " + r.job_dir + "/cosmos-docker.sh cosmos-rs_0123456789abcdef all 1 docker --ipc=host "
-                                 "--shm-size=8g -v /opt/cosmos:/workspace "
-                                 "-v /opt/cosmos/checkpoints:/opt/cosmos/checkpoints -v /shared:/shared "
-                                 "-w /workspace -e PYTHONPATH=/workspace -e HF_TOKEN "
-                                 "nvcr.io/me/cosmos-transfer1:1.0 sh -c "))
+    EXPECT_TRUE(
+        contains(script,
+                 "bash " + r.job_dir +
+                     "/cosmos-docker.sh cosmos-rs_0123456789abcdef all 1 docker --ipc=host "
+                     "--shm-size=8g -v /opt/cosmos:/workspace "
+                     "-v /opt/cosmos/checkpoints:/opt/cosmos/checkpoints -v /shared:/shared "
+                     "-w /workspace -e PYTHONPATH=/workspace -e HF_TOKEN "
+                     "nvcr.io/me/cosmos-transfer1:1.0 sh -c "))
         << script;
     EXPECT_FALSE(contains(script, "hf_secret"));
     EXPECT_FALSE(contains(script, "CUDA_VISIBLE_DEVICES=0,1"));
@@ -310,7 +335,8 @@ TEST(SlurmContainers, DockerJobScriptMapsSlurmsGpusAndRecordsTheExitCode) {
         EXPECT_EQ(cosmos::test::read_file(r.job_dir + "/exit_code"), "7\n");
         EXPECT_FALSE(std::filesystem::exists(r.job_dir + "/secret.env"));
         auto args = cosmos::test::read_file(tmp / "args");
-        EXPECT_TRUE(contains(args, "run\n--rm\n--name\ncosmos-rs_0123456789abcdef\n--sig-proxy=false\n"))
+        EXPECT_TRUE(
+            contains(args, "run\n--rm\n--name\ncosmos-rs_0123456789abcdef\n--sig-proxy=false\n"))
             << args;
         if (flag.empty()) {
             EXPECT_TRUE(contains(args, "\n-e\nCUDA_VISIBLE_DEVICES=1,3\n")) << args;

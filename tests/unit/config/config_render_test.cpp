@@ -5,9 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/process.hpp"
-
 #include "config/config.hpp"
+#include "support/process.hpp"
 #include "unit/config/config_test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -200,7 +199,8 @@ TEST_F(ConfigRenderTest, ExampleRendersWithItsTokenHidden) {
 }
 
 TEST_F(ConfigRenderTest, DocumentedExampleIsTheFixture) {
-    std::string doc = cosmos::test::read_file(fs::path(COSMOS_SOURCE_DIR) / "docs/configuration.md");
+    std::string doc =
+        cosmos::test::read_file(fs::path(COSMOS_SOURCE_DIR) / "docs/configuration.md");
     auto section = doc.find("\n## Example\n");
     ASSERT_NE(section, std::string::npos);
     auto begin = doc.find("```toml\n", section);

@@ -153,11 +153,16 @@ TEST_F(ConfigTest, SlurmHostNeedsPartitionAndSharedDir) {
     EXPECT_EQ(error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\n"
                        "address = \"login1\"\n"),
               at(1) + "[hosts.cl] reaches its login node over ssh and needs user");
-    std::string bad = error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"-gpu\"\nshared_dir = \"/s\"\n");
+    std::string bad =
+        error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"-gpu\"\nshared_dir = \"/s\"\n");
     EXPECT_NE(bad.find("partition '-gpu' must not start with '-'"), std::string::npos) << bad;
-    bad = error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\ntime_limit = \"1h\"\n");
+    bad = error_of(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\ntime_limit = "
+        "\"1h\"\n");
     EXPECT_NE(bad.find("is not a Slurm time"), std::string::npos) << bad;
-    bad = error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\nmax_in_flight = 0\n");
+    bad = error_of(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\nmax_in_flight = "
+        "0\n");
     EXPECT_NE(bad.find("max_in_flight 0 is out of range"), std::string::npos) << bad;
 }
 
@@ -195,12 +200,15 @@ TEST_F(ConfigTest, SlurmHostRunsContainersWhosePathsCanBeMounted) {
     std::string bad = error_of(
         "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/a,b\"\n"
         "runtime = \"apptainer\"\nimage = \"/shared/c.sif\"\n");
-    EXPECT_NE(bad.find("the apptainer runtime cannot mount '/shared/a,b' (':' or ',' in the path)"), std::string::npos)
+    EXPECT_NE(bad.find("the apptainer runtime cannot mount '/shared/a,b' (':' or ',' in the path)"),
+              std::string::npos)
         << bad;
     bad = error_of(
         "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/a:b\"\n"
         "runtime = \"docker\"\nimage = \"r/c:1.0\"\n");
-    EXPECT_NE(bad.find("the docker runtime cannot mount '/shared/a:b' (':' in the path)"), std::string::npos) << bad;
+    EXPECT_NE(bad.find("the docker runtime cannot mount '/shared/a:b' (':' in the path)"),
+              std::string::npos)
+        << bad;
 }
 
 TEST_F(ConfigTest, DockerRuntimeNeedsImage) {

@@ -72,7 +72,8 @@ TEST(ModelLog, ParsesLogLinePrefix) {
     EXPECT_EQ(l.level, "INFO");
     EXPECT_EQ(l.message, "Saved video to a.mp4");
     auto after_bar = parse_log_line(
-        "  0%|          | 0/1 [00:00<?, ?it/s][11-25 05:51:36|INFO|t.py:352:demo] Saved video to x");
+        "  0%|          | 0/1 [00:00<?, ?it/s][11-25 05:51:36|INFO|t.py:352:demo] Saved video to "
+        "x");
     EXPECT_EQ(after_bar.level, "INFO");
     EXPECT_EQ(after_bar.message, "Saved video to x");
     auto plain = parse_log_line("Traceback (most recent call last):");

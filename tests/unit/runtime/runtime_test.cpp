@@ -222,20 +222,21 @@ TEST(RuntimeApptainer, LaunchCommandRunsTheModelInApptainerExec) {
     auto rt = make(o);
     EXPECT_EQ(rt->name(), "apptainer");
     auto req = golden_request("/workspace");
-    EXPECT_EQ(shell_join(rt->launch_command(req)),
-              "sh /srv/cosmos/jobs/run_0123abcd/cosmos-job.sh launch "
-              "/srv/cosmos/jobs/run_0123abcd /opt/cosmos-transfer1 "
-              "2 CUDA_VISIBLE_DEVICES 0,1 PYTHONPATH /workspace "
-              "apptainer exec --nv --bind /opt/cosmos-transfer1:/workspace "
-              "--bind /data/checkpoints:/data/checkpoints "
-              "--bind /srv/cosmos/jobs/run_0123abcd:/srv/cosmos/jobs/run_0123abcd "
-              "--pwd /workspace --env PYTHONPATH=/workspace /shared/images/cosmos-transfer1_1.0.sif "
-              "torchrun --nproc_per_node=2 --nnodes=1 --node_rank=0 "
-              "cosmos_transfer1/diffusion/inference/transfer.py "
-              "--checkpoint_dir /data/checkpoints "
-              "--video_save_folder /srv/cosmos/jobs/run_0123abcd/outputs "
-              "--controlnet_specs /srv/cosmos/jobs/run_0123abcd/spec.json --num_gpus 2 "
-              "--video_save_name output --offload_text_encoder_model --offload_guardrail_models");
+    EXPECT_EQ(
+        shell_join(rt->launch_command(req)),
+        "sh /srv/cosmos/jobs/run_0123abcd/cosmos-job.sh launch "
+        "/srv/cosmos/jobs/run_0123abcd /opt/cosmos-transfer1 "
+        "2 CUDA_VISIBLE_DEVICES 0,1 PYTHONPATH /workspace "
+        "apptainer exec --nv --bind /opt/cosmos-transfer1:/workspace "
+        "--bind /data/checkpoints:/data/checkpoints "
+        "--bind /srv/cosmos/jobs/run_0123abcd:/srv/cosmos/jobs/run_0123abcd "
+        "--pwd /workspace --env PYTHONPATH=/workspace /shared/images/cosmos-transfer1_1.0.sif "
+        "torchrun --nproc_per_node=2 --nnodes=1 --node_rank=0 "
+        "cosmos_transfer1/diffusion/inference/transfer.py "
+        "--checkpoint_dir /data/checkpoints "
+        "--video_save_folder /srv/cosmos/jobs/run_0123abcd/outputs "
+        "--controlnet_specs /srv/cosmos/jobs/run_0123abcd/spec.json --num_gpus 2 "
+        "--video_save_name output --offload_text_encoder_model --offload_guardrail_models");
     for (const auto& arg : rt->launch_command(req)) {
         EXPECT_EQ(arg.find("hf_"), std::string::npos);  // the token stays in the 0600 file
     }

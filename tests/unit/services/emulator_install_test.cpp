@@ -48,7 +48,8 @@ TEST(EmulatorInstall, LaysOutTheCheckoutScriptsAndCheckpoints) {
     EXPECT_TRUE(is_executable(root / ".emulator/cosmos-emulator"));
     EXPECT_EQ(fs::file_size(root / ".emulator/cosmos-emulator"),
               fs::file_size(COSMOS_EMULATOR_PATH));
-    EXPECT_NE(cosmos::test::read_file(root / ".emulator/VERSION").find("sha256 "), std::string::npos);
+    EXPECT_NE(cosmos::test::read_file(root / ".emulator/VERSION").find("sha256 "),
+              std::string::npos);
     for (const char* script :
          {"cosmos_transfer1/diffusion/inference/transfer.py",
           "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py",

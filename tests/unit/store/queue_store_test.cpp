@@ -169,7 +169,7 @@ TEST_F(QueueStoreTest, LeasesRenewExpireAndAreTakenOver) {
     EXPECT_EQ(taken->front().lease_owner, "w2");
     EXPECT_EQ(taken->front().host, "h1");
     EXPECT_EQ(taken->front().gpu_ids, std::vector<int>{0});
-    EXPECT_EQ(taken->front().attempts, 1);                          // re-attaching is not a new attempt
+    EXPECT_EQ(taken->front().attempts, 1);                      // re-attaching is not a new attempt
     EXPECT_FALSE(*renew_lease(db, job->id, "w1", 5000, 9000));  // the old owner lost it
     EXPECT_FALSE(complete_job(db, job->id, "w1", JobState::done).has_value());
     EXPECT_TRUE(complete_job(db, job->id, "w2", JobState::done).has_value());
@@ -335,7 +335,6 @@ TEST_F(QueueStoreTest, ConcurrentProcessesClaimEachJobOnce) {
     EXPECT_EQ(all.size(), static_cast<std::size_t>(k_jobs));
     EXPECT_EQ(unique.size(), static_cast<std::size_t>(k_jobs));
 }
-
 
 // Batching: one claim takes compatible jobs (same key) up to the fair share of the free GPU
 // slots, gives them one batch id, one set of GPUs and their line numbers, and never mixes keys.

@@ -28,7 +28,8 @@ protected:
 };
 
 TEST_F(LocalShellTest, RunSeparatesOutputStreamsAndFeedsStdin) {
-    auto r = shell.run({"sh", "-c", "cat; echo err >&2; exit 3"}, {"hello $(not run)\n", std::chrono::seconds(10)});
+    auto r = shell.run({"sh", "-c", "cat; echo err >&2; exit 3"},
+                       {"hello $(not run)\n", std::chrono::seconds(10)});
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->exit_code, 3);
     EXPECT_EQ(r->out, "hello $(not run)\n");
@@ -70,7 +71,8 @@ TEST_F(LocalShellTest, UploadCopiesThroughPartAndResumes) {
     { std::ofstream(path("src.bin"), std::ios::binary) << data; }
     { std::ofstream(path("dst.bin.part"), std::ios::binary) << data.substr(0, 1 << 20); }
     std::uint64_t last = 0;
-    auto sent = shell.upload(path("src.bin"), path("dst.bin"), [&](const TransferProgress& p) { last = p.done; });
+    auto sent = shell.upload(
+        path("src.bin"), path("dst.bin"), [&](const TransferProgress& p) { last = p.done; });
     ASSERT_TRUE(sent) << sent.error().message;
     EXPECT_EQ(*sent, 2u << 20);  // the first MiB was there already
     EXPECT_EQ(last, 3u << 20);
