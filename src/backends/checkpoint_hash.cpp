@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/embedded_scripts.hpp"
 #include "core/sha256.hpp"
 #include "model/checkpoint_manifest.hpp"
 
@@ -23,16 +24,7 @@ using core::fail;
 
 namespace {
 
-// Lists regular files (following symlinks, as the model does) under $1, NUL-terminated records
-// "SIZE MTIME PATH". Constant: the directory is an argument.
-constexpr const char* k_list_script =
-    "cd -- \"$1\" || exit 3\n"
-    "exec find -L . -type f -printf '%s %T@ %P\\0'\n";
-
-// Hashes the NUL-separated relative paths on stdin under $1 with $2 parallel processes.
-constexpr const char* k_hash_script =
-    "cd -- \"$1\" || exit 3\n"
-    "exec xargs -0 -r -P \"$2\" -n 8 sha256sum -z --\n";
+// The listing and hashing scripts are src/backends/scripts/checkpoint-{list,hash}.sh.
 
 constexpr auto k_long = std::chrono::hours(12);
 
@@ -148,7 +140,9 @@ core::Result<HashReport> hash_tree(transport::Shell& shell,
                                    int jobs) {
     transport::CommandOptions long_run;
     long_run.timeout = k_long;
-    COSMOS_TRY(auto listing, shell.run({"sh", "-c", k_list_script, "sh", root}, long_run));
+    COSMOS_TRY(
+        auto listing,
+        shell.run({"sh", "-c", std::string(scripts::k_checkpoint_list), "sh", root}, long_run));
     if (listing.exit_code == 3) {
         return fail(ErrorCode::not_found,
                     fmt::format("no checkpoint directory {} on {}", root, shell.describe()),
@@ -168,10 +162,14 @@ core::Result<HashReport> hash_tree(transport::Shell& shell,
             options.stdin_data += report.files[i].path;
             options.stdin_data += '\0';
         }
-        COSMOS_TRY(
-            auto hashed,
-            shell.run({"sh", "-c", k_hash_script, "sh", root, std::to_string(std::max(jobs, 1))},
-                      options));
+        COSMOS_TRY(auto hashed,
+                   shell.run({"sh",
+                              "-c",
+                              std::string(scripts::k_checkpoint_hash),
+                              "sh",
+                              root,
+                              std::to_string(std::max(jobs, 1))},
+                             options));
         if (hashed.exit_code != 0) {
             return fail(ErrorCode::remote_failed,
                         fmt::format("hashing checkpoints in {} on {} failed (exit {}): {}",
@@ -267,7 +265,8 @@ core::Result<HashReport> hash_local_tree(const fs::path& root,
 }
 
 core::Result<std::int64_t> newest_mtime(transport::Shell& shell, const std::string& root) {
-    COSMOS_TRY(auto listing, shell.run({"sh", "-c", k_list_script, "sh", root}));
+    COSMOS_TRY(auto listing,
+               shell.run({"sh", "-c", std::string(scripts::k_checkpoint_list), "sh", root}));
     if (listing.exit_code == 3) {
         return std::int64_t{0};
     }

@@ -5,11 +5,13 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "backends/slurm_job.hpp"
+#include "core/embedded_scripts.hpp"
 #include "core/ids.hpp"
 #include "core/redact.hpp"
 #include "core/shell_quote.hpp"
@@ -21,205 +23,29 @@ using core::fail;
 
 namespace {
 
-// Submits one job or one array. $1 = the script to submit, then the job dirs it runs (one; or
-// one per array task, in task order). Refuses while Slurm still holds the job of any of those
-// dirs; keeps the files of an earlier attempt under its id; records each dir's id (N, or N_TASK
-// for an array) atomically. sbatch's own errors reach stderr.
-constexpr const char* k_submit = R"SH(script=$1
-shift
-for dir in "$@"; do
-  old=$(cat "$dir/slurm_job_id" 2>/dev/null) || old=
-  [ -n "$old" ] || continue
-  if st=$(squeue -h -j "$old" -o %T 2>/dev/null) && [ -n "$st" ]; then
-    for d in "$@"; do rm -f "$d/secret.env"; done
-    echo "cosmos: the job in $dir is already Slurm job $old ($st): attach to it instead of submitting it again" >&2
-    exit 3
-  fi
-  for f in run.log exit_code slurm_job_id; do
-    if [ -f "$dir/$f" ]; then mv -f "$dir/$f" "$dir/$f.$old"; fi
-  done
-done
-out=$(sbatch --parsable "$script") || { for d in "$@"; do rm -f "$d/secret.env"; done; exit 1; }
-id=${out##*
+// The scripts are src/backends/scripts/slurm-*.sh. Two of them go into a batch script's command
+// line, which carries no newline, so they are one line each and lose the newline that ends their
+// file: slurm-array-task.sh (bash: runs the job.sbatch of the array task's job dir, whose #SBATCH
+// lines are comments to bash, with its output appended to that dir's run.log; the job dirs are
+// its arguments, in task order) and slurm-docker-entry.sh (sh: PID 1 of a docker job's
+// container, which runs the model and forwards SIGTERM from `docker stop` to its whole process
+// group, torchrun and its workers; exits with the model's code).
+std::string one_line(std::string_view script) {
+    if (!script.empty() && script.back() == '\n') {
+        script.remove_suffix(1);
+    }
+    return std::string(script);
 }
-id=${id%%;*}
-case $id in
-'' | *[!0-9]*) for d in "$@"; do rm -f "$d/secret.env"; done; echo "cosmos: sbatch printed no job id: $out" >&2; exit 1 ;;
-esac
-if [ "$#" -eq 1 ]; then
-  printf '%s\n' "$id" >"$1/slurm_job_id.tmp" && mv -f "$1/slurm_job_id.tmp" "$1/slurm_job_id"
-else
-  i=0
-  for dir in "$@"; do
-    printf '%s\n' "${id}_$i" >"$dir/slurm_job_id.tmp" && mv -f "$dir/slurm_job_id.tmp" "$dir/slurm_job_id"
-    i=$((i + 1))
-  done
-fi
-echo "submitted Slurm job $id")SH";
-
-// The body of an array task: runs the job.sbatch of the task's job dir (its #SBATCH lines are
-// comments to bash) with its output appended to that dir's run.log.
-constexpr const char* k_array_task =
-    "dirs=(\"$@\"); dir=${dirs[$SLURM_ARRAY_TASK_ID]}; exec >>\"$dir/run.log\" 2>&1; exec bash "
-    "\"$dir/job.sbatch\"";
-
-// $1 = job dir. `exited CODE` once the script recorded one (followed, for a non-zero code, by
-// what Slurm says: a time limit or a cancel ends the script with 143 too), `absent` before any
-// submission, else "slurm ID" and what scontrol says about the job, and when the controller
-// forgot it, "sacct" and sacct's record of it where accounting exists (parsed by parse_status).
-constexpr const char* k_status = R"SH(dir=$1
-code=
-if [ -f "$dir/exit_code" ]; then
-  code=$(cat "$dir/exit_code")
-  printf 'exited %s\n' "$code"
-  [ "$code" = 0 ] && exit 0
-fi
-id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
-case $id in '' | *[!0-9_]*) [ -z "$code" ] && echo absent; exit 0 ;; esac
-echo "slurm $id"
-out=$(scontrol show job "$id" 2>&1)
-printf '%s\n' "$out"
-case $out in
-*'Invalid job id'*)
-  # forgotten by the controller: accounting, where it exists, still knows how the job ended
-  if command -v sacct >/dev/null 2>&1 && acct=$(sacct -n -P -X -j "$id" -o JobID,State,ExitCode 2>/dev/null); then
-    printf 'sacct\n%s\n' "$acct"
-  fi
-  ;;
-esac
-exit 0)SH";
-
-// $1 = job dir. scancel, then waits until squeue no longer lists the job (5 s at most) and
-// records 143 as the exit code when the script could not (it was killed).
-constexpr const char* k_kill = R"SH(dir=$1
-id=$(cat "$dir/slurm_job_id" 2>/dev/null) || id=
-case $id in '' | *[!0-9_]*) exit 0 ;; esac
-scancel "$id" 2>/dev/null
-i=0
-while [ "$i" -lt 50 ]; do
-  st=$(squeue -h -j "$id" -o %T 2>/dev/null) || break
-  [ -z "$st" ] && break
-  sleep 0.1
-  i=$((i + 1))
-done
-if [ ! -f "$dir/exit_code" ]; then
-  printf '143\n' >"$dir/exit_code.tmp" && mv -f "$dir/exit_code.tmp" "$dir/exit_code"
-fi
-exit 0)SH";
-
-// $1 = job dir. Prints run.log from its first byte as it grows until the job ended: squeue no
-// longer lists it (asked every 5 s, and every 0.25 s once the exit code is recorded: hundreds
-// of jobs in flight must not flood the controller; one that does not answer is asked again,
-// never taken for an ended job), or its exit code was recorded 10 s ago. Waiting for Slurm to let
-// go of the job lets status read its final state (TIMEOUT...). The end is seen before the last
-// read, so nothing the job wrote is left out.
-constexpr const char* k_follow = R"SH(dir=$1
-cd "$dir" 2>/dev/null || { echo "cosmos: no job in $dir" >&2; exit 1; }
-id=$(cat slurm_job_id 2>/dev/null) || id=
-case $id in
-'' | *[!0-9_]*)
-  if [ -f run.log ]; then exec cat run.log; fi
-  echo "cosmos: no Slurm job in $dir" >&2
-  exit 1
-  ;;
-esac
-off=0
-n=0
-while :; do
-  end=0
-  if [ -f exit_code ]; then
-    recorded=$((${recorded:-0} + 1))
-    [ "$recorded" -gt 40 ] && end=1
-  fi
-  if [ "$end" = 0 ] && { [ $((n % 20)) -eq 0 ] || [ -f exit_code ]; }; then
-    if st=$(squeue -h -j "$id" -o %T 2>&1); then
-      [ -z "$st" ] && end=1
-    else
-      case $st in *'Invalid job id'*) end=1 ;; esac
-    fi
-  fi
-  n=$((n + 1))
-  size=$(stat -c %s run.log 2>/dev/null) || size=0
-  if [ "$size" -gt "$off" ]; then
-    tail -c +"$((off + 1))" run.log | head -c "$((size - off))"
-    off=$size
-  fi
-  [ "$end" = 1 ] && break
-  sleep 0.25
-done
-exit 0)SH";
-
-// The file <job dir>/cosmos-docker.sh that a job of the docker runtime runs with bash (a file:
-// the batch script's command line carries no multi-line text): $1 = container name, $2 = the host's
-// --gpus value (empty: the engine has no NVIDIA runtime), $3 = N, then the N words of the docker
-// CLI, then the `docker run` options, image and command. The container is the docker daemon's
-// child, outside the job's cgroup, so Slurm's SIGTERM (scancel, time limit) reaches only this
-// script and the docker client: the trap stops the container (SIGKILL after 3 s, well inside
-// KillWait) and
-// --rm removes it. The GPUs are the ones Slurm allocated, as global indexes (SLURM_JOB_GPUS, else
-// the IDX scontrol lists, else CUDA_VISIBLE_DEVICES), given to the container as --gpus
-// '"device=I,J"' (the container sees them as 0..N-1), or as CUDA_VISIBLE_DEVICES without an
-// NVIDIA runtime. A container of the same name left by an earlier attempt is removed; a running
-// one is never started twice.
-constexpr const char* k_docker_job = R"SH(name=$1 gpus_flag=$2 n=$3
-shift 3
-docker=("${@:1:$n}")
-shift "$n"
-gpus=${SLURM_JOB_GPUS:-}
-if [ -z "$gpus" ] && [ -n "${SLURM_JOB_ID:-}" ]; then
-  idx=$(scontrol show job -d "$SLURM_JOB_ID" 2>/dev/null | sed -n 's/.*GRES=[^ ]*(IDX:\([0-9,-]*\)).*/\1/p' | head -n 1)
-  for part in ${idx//,/ }; do
-    if [[ $part == *-* ]]; then
-      for ((i = ${part%-*}; i <= ${part#*-}; i++)); do gpus+=${gpus:+,}$i; done
-    else
-      gpus+=${gpus:+,}$part
-    fi
-  done
-fi
-[ -n "$gpus" ] || gpus=${CUDA_VISIBLE_DEVICES:-}
-sel=()
-if [ -n "$gpus_flag" ]; then
-  if [ -n "$gpus" ]; then sel=(--gpus "\"device=$gpus\""); else sel=(--gpus "$gpus_flag"); fi
-elif [ -n "$gpus" ]; then
-  sel=(-e "CUDA_VISIBLE_DEVICES=$gpus")
-fi
-if running=$("${docker[@]}" inspect --type container --format '{{.State.Running}}' "$name" 2>/dev/null); then
-  if [ "$running" = true ]; then
-    echo "cosmos: container $name is already running on $(hostname); not starting the model twice" >&2
-    exit 3
-  fi
-  "${docker[@]}" rm -f "$name" >/dev/null 2>&1
-fi
-stop() {
-  trap '' TERM INT
-  echo "cosmos: Slurm is ending the job; stopping container $name" >&2
-  "${docker[@]}" stop -t 3 "$name" >/dev/null 2>&1
-}
-trap stop TERM INT
-"${docker[@]}" run --rm --name "$name" --sig-proxy=false "${sel[@]}" "$@" </dev/null &
-child=$!
-while :; do
-  wait "$child"
-  code=$?
-  kill -0 "$child" 2>/dev/null || break
-done
-exit "$code")SH";
-
-// PID 1 of such a container (sh): runs the model and forwards SIGTERM from `docker stop` to its
-// whole process group (torchrun and its workers); exits with the model's code.
-constexpr const char* k_docker_entry =
-    "trap 'trap \"\" TERM INT; kill -TERM 0 2>/dev/null' TERM INT; \"$@\" </dev/null & child=$!; "
-    "while :; do wait \"$child\"; code=$?; kill -0 \"$child\" 2>/dev/null || break; done; exit "
-    "\"$code\"";
 
 std::string docker_job_path(const runtime::LaunchRequest& r) {
     return r.job_dir + "/cosmos-docker.sh";
 }
 
 // What the batch job runs for `r`: the model command itself (native), inside `apptainer exec`,
-// or inside `docker run` through k_docker_job. Containers mount the checkout at /workspace and
-// the checkpoint and shared dirs at their own paths; the environment the script exported
-// (and the secrets it sourced) reaches docker as `-e NAME`, so no value is on a command line.
+// or inside `docker run` through cosmos-docker.sh (slurm-docker-job.sh). Containers mount the
+// checkout at /workspace and the checkpoint and shared dirs at their own paths; the environment the
+// script exported (and the secrets it sourced) reaches docker as `-e NAME`, so no value is on a
+// command line.
 std::vector<std::string> slurm_model_command(const SlurmSettings& settings,
                                              const runtime::LaunchRequest& r) {
     const auto& c = settings.container;
@@ -248,7 +74,8 @@ std::vector<std::string> slurm_model_command(const SlurmSettings& settings,
         }
     }
     argv.insert(argv.end(), c.extra_docker_args.begin(), c.extra_docker_args.end());
-    argv.insert(argv.end(), {c.image, "sh", "-c", k_docker_entry, "cosmos-job"});
+    argv.insert(argv.end(),
+                {c.image, "sh", "-c", one_line(scripts::k_slurm_docker_entry), "cosmos-job"});
     argv.insert(argv.end(), r.command.argv.begin(), r.command.argv.end());
     return argv;
 }
@@ -311,7 +138,7 @@ public:
             files.push_back({spec.source_file, content, 0600});
         }
         if (m_settings.container.kind == "docker") {
-            files.push_back({docker_job_path(r), k_docker_job, 0700});
+            files.push_back({docker_job_path(r), std::string(scripts::k_slurm_docker_job), 0700});
         }
         // A script that cannot be written (a value its header cannot carry) is not written;
         // submit_slurm_job (and launch_command) then refuse with the reason.
@@ -330,11 +157,16 @@ public:
                     r.job_dir,
                     script.error().message};
         }
-        return {"sh", "-c", k_submit, "cosmos-submit", r.job_dir + "/job.sbatch", r.job_dir};
+        return {"sh",
+                "-c",
+                std::string(scripts::k_slurm_submit),
+                "cosmos-submit",
+                r.job_dir + "/job.sbatch",
+                r.job_dir};
     }
 
     std::vector<std::string> status_command(const runtime::LaunchRequest& r) const override {
-        return {"sh", "-c", k_status, "cosmos-status", r.job_dir};
+        return {"sh", "-c", std::string(scripts::k_slurm_status), "cosmos-status", r.job_dir};
     }
 
     core::Result<runtime::Observed> parse_status(int exit_code,
@@ -390,11 +222,11 @@ public:
     }
 
     std::vector<std::string> kill_command(const runtime::LaunchRequest& r) const override {
-        return {"sh", "-c", k_kill, "cosmos-kill", r.job_dir};
+        return {"sh", "-c", std::string(scripts::k_slurm_kill), "cosmos-kill", r.job_dir};
     }
 
     std::vector<std::string> follow_log_command(const runtime::LaunchRequest& r) const override {
-        return {"sh", "-c", k_follow, "cosmos-follow", r.job_dir};
+        return {"sh", "-c", std::string(scripts::k_slurm_follow), "cosmos-follow", r.job_dir};
     }
 
     std::string log_path(const runtime::LaunchRequest& r) const override {
@@ -494,7 +326,8 @@ std::string trimmed(std::string text) {
 core::Status run_submit(const RemoteHost& host,
                         const std::string& script,
                         const std::vector<std::string>& dirs) {
-    std::vector<std::string> argv{"sh", "-c", k_submit, "cosmos-submit", script};
+    std::vector<std::string> argv{
+        "sh", "-c", std::string(scripts::k_slurm_submit), "cosmos-submit", script};
     argv.insert(argv.end(), dirs.begin(), dirs.end());
     COSMOS_TRY(auto r, host.shell->run(argv));
     if (r.exit_code != 0) {
@@ -523,7 +356,7 @@ core::Status submit_group(const RemoteHost& host,
     spec.work_dir = host.work_dir;
     spec.exit_code_path = arrays + "/" + name + ".exit";
     spec.array_size = static_cast<int>(dirs.size());
-    spec.command = {"bash", "-c", k_array_task, "cosmos-array"};
+    spec.command = {"bash", "-c", one_line(scripts::k_slurm_array_task), "cosmos-array"};
     spec.command.insert(spec.command.end(), dirs.begin(), dirs.end());
     COSMOS_TRY(auto script, slurm_batch_script(spec));
     if (auto s = host.shell->make_dirs(arrays); !s) {

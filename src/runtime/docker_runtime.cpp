@@ -4,83 +4,15 @@
 // JOB_DIR/run.log and records its exit status in JOB_DIR/exit_code, exactly like the native
 // supervisor, so that following and collecting the log are the same for both runtimes (and the
 // log survives `docker rm`). As PID 1 it forwards SIGTERM from `docker stop` to its whole process
-// group (torchrun and its workers). State comes from `docker inspect`.
+// group (torchrun and its workers). State comes from `docker inspect`. The scripts are
+// src/runtime/scripts/docker-*.sh.
 
+#include "core/embedded_scripts.hpp"
 #include "runtime/runtime_detail.hpp"
 
 namespace cosmos::runtime {
 
 namespace {
-
-// Runs inside the container: $1 = job dir, then the model's argv.
-constexpr const char* k_container = R"SH(dir=$1
-shift
-trap 'trap "" TERM INT; kill -TERM 0 2>/dev/null' TERM INT
-"$@" </dev/null >>"$dir/run.log" 2>&1 &
-child=$!
-while :; do
-  wait "$child"
-  code=$?
-  kill -0 "$child" 2>/dev/null || break
-done
-printf '%s\n' "$code" >"$dir/exit_code.tmp" && mv -f "$dir/exit_code.tmp" "$dir/exit_code"
-exit "$code")SH";
-
-// On the host: $1 = job dir, then the `docker run` argv. The secret env file is removed as soon
-// as docker run returns, whatever it returned.
-constexpr const char* k_launch = R"SH(dir=$1
-shift
-if ! : >>"$dir/run.log"; then rm -f "$dir/secret.env"; exit 1; fi
-"$@"
-code=$?
-rm -f "$dir/secret.env"
-exit "$code")SH";
-
-// $1 = container name, then the docker CLI argv.
-constexpr const char* k_status = R"SH(name=$1
-shift
-if out=$("$@" inspect --type container --format '{{.State.Status}} {{.State.ExitCode}}' "$name" 2>&1); then
-  set -- $out
-  case $1 in
-  exited | dead) echo "exited $2" ;;
-  created) if [ "$2" = 0 ]; then echo running; else echo "exited $2"; fi ;;
-  *) echo running ;;
-  esac
-  exit 0
-fi
-case $out in *"No such"* | *"no such"*) echo absent; exit 0 ;; esac
-printf '%s\n' "$out" >&2
-exit 2)SH";
-
-// $1 = container name, then the docker CLI argv. docker stop sends SIGTERM and SIGKILL after 3 s.
-constexpr const char* k_kill = R"SH(name=$1
-shift
-if out=$("$@" stop -t 3 "$name" 2>&1); then exit 0; fi
-case $out in *"No such"* | *"no such"*) exit 0 ;; esac
-"$@" kill "$name" >/dev/null 2>&1
-if [ "$("$@" inspect --type container --format '{{.State.Running}}' "$name" 2>/dev/null)" = true ]; then
-  printf '%s\n' "$out" >&2
-  exit 1
-fi
-exit 0)SH";
-
-// $1 = job dir, $2 = container name, then the docker CLI argv. `docker wait` runs detached from
-// this shell (so no zombie keeps tail's --pid alive) and ends when the container does.
-constexpr const char* k_follow = R"SH(dir=$1
-name=$2
-shift 2
-w=$(sh -c '"$@" </dev/null >/dev/null 2>&1 & echo $!' cosmos-wait "$@" wait "$name")
-exec tail -n +1 -F --pid="$w" "$dir/run.log" 2>/dev/null)SH";
-
-// $1 = job dir, $2 = container name, then the docker CLI argv.
-constexpr const char* k_cleanup = R"SH(dir=$1
-name=$2
-shift 2
-rm -f "$dir/secret.env"
-out=$("$@" rm -f "$name" 2>&1) && exit 0
-case $out in *"No such"* | *"no such"*) exit 0 ;; esac
-printf '%s\n' "$out" >&2
-exit 1)SH";
 
 class DockerRuntime final : public Runtime {
 public:
@@ -102,7 +34,8 @@ public:
     }
 
     std::vector<std::string> launch_command(const LaunchRequest& r) const override {
-        std::vector<std::string> argv{"sh", "-c", k_launch, "cosmos-launch", r.job_dir};
+        std::vector<std::string> argv{
+            "sh", "-c", std::string(scripts::k_docker_launch), "cosmos-launch", r.job_dir};
         append_docker(argv);
         argv.insert(argv.end(), {"run", "-d", "--name", container_name(r.job_id)});
         if (!m_options.gpus_flag.empty()) {
@@ -121,13 +54,22 @@ public:
         argv.insert(
             argv.end(), m_options.extra_docker_args.begin(), m_options.extra_docker_args.end());
         argv.insert(argv.end(),
-                    {m_options.image, "sh", "-c", k_container, "cosmos-job", r.job_dir});
+                    {m_options.image,
+                     "sh",
+                     "-c",
+                     std::string(scripts::k_docker_container),
+                     "cosmos-job",
+                     r.job_dir});
         argv.insert(argv.end(), r.command.argv.begin(), r.command.argv.end());
         return argv;
     }
 
     std::vector<std::string> status_command(const LaunchRequest& r) const override {
-        return with_docker({"sh", "-c", k_status, "cosmos-status", container_name(r.job_id)});
+        return with_docker({"sh",
+                            "-c",
+                            std::string(scripts::k_docker_status),
+                            "cosmos-status",
+                            container_name(r.job_id)});
     }
 
     core::Result<Observed> parse_status(int exit_code, const std::string& out) const override {
@@ -135,19 +77,31 @@ public:
     }
 
     std::vector<std::string> kill_command(const LaunchRequest& r) const override {
-        return with_docker({"sh", "-c", k_kill, "cosmos-kill", container_name(r.job_id)});
+        return with_docker({"sh",
+                            "-c",
+                            std::string(scripts::k_docker_kill),
+                            "cosmos-kill",
+                            container_name(r.job_id)});
     }
 
     std::vector<std::string> follow_log_command(const LaunchRequest& r) const override {
-        return with_docker(
-            {"sh", "-c", k_follow, "cosmos-follow", r.job_dir, container_name(r.job_id)});
+        return with_docker({"sh",
+                            "-c",
+                            std::string(scripts::k_docker_follow),
+                            "cosmos-follow",
+                            r.job_dir,
+                            container_name(r.job_id)});
     }
 
     std::string log_path(const LaunchRequest& r) const override { return detail::log_file(r); }
 
     std::vector<std::string> cleanup_command(const LaunchRequest& r) const override {
-        return with_docker(
-            {"sh", "-c", k_cleanup, "cosmos-cleanup", r.job_dir, container_name(r.job_id)});
+        return with_docker({"sh",
+                            "-c",
+                            std::string(scripts::k_docker_cleanup),
+                            "cosmos-cleanup",
+                            r.job_dir,
+                            container_name(r.job_id)});
     }
 
     std::optional<std::vector<std::string>> image_info_command() const override {

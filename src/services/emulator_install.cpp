@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/embedded_scripts.hpp"
 #include "core/sha256.hpp"
 
 namespace cosmos::services {
@@ -19,26 +20,11 @@ namespace {
 
 constexpr const char* k_transfer_script = "cosmos_transfer1/diffusion/inference/transfer.py";
 
-constexpr const char* k_transfer_wrapper = R"sh(#!/bin/sh
-# Emulated Cosmos-Transfer1 entry point: runs cosmos-emulator in transfer mode
-# (written by cosmos install_emulator; see docs/emulator.md).
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
-COSMOS_EMULATOR_SCRIPT="$here/transfer.py"
-export COSMOS_EMULATOR_SCRIPT
-exec "$here/../../../.emulator/cosmos-emulator" transfer "$@"
-)sh";
-
 constexpr const char* k_upsampler_script =
     "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py";
 
-constexpr const char* k_upsampler_wrapper = R"sh(#!/bin/sh
-# Emulated Cosmos-Transfer1 prompt upsampler: runs cosmos-emulator in upsampler mode
-# (written by cosmos install_emulator; see docs/emulator.md).
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
-COSMOS_EMULATOR_SCRIPT="$here/upsampler_pipeline.py"
-export COSMOS_EMULATOR_SCRIPT
-exec "$here/../../../../.emulator/cosmos-emulator" upsampler "$@"
-)sh";
+// The sh wrappers installed at those two paths are
+// src/services/scripts/emulator-{transfer,upsampler}-wrapper.sh.
 
 // The wrapper of bin/<mode>: runs the emulator's mode of the same name.
 std::string bin_wrapper(std::string_view mode) {
@@ -236,8 +222,14 @@ core::Status install_emulator(const fs::path& dir, const fs::path& emulator_bina
     const std::function<core::Status()> steps[] = {
         [&] { return install_binary(dir, emulator_binary); },
         [&] { return write_file(dir / "cosmos_transfer1" / "__init__.py", "", fs::perms(0644)); },
-        [&] { return write_file(dir / k_transfer_script, k_transfer_wrapper, exec); },
-        [&] { return write_file(dir / k_upsampler_script, k_upsampler_wrapper, exec); },
+        [&] {
+            return write_file(
+                dir / k_transfer_script, std::string(scripts::k_emulator_transfer_wrapper), exec);
+        },
+        [&] {
+            return write_file(
+                dir / k_upsampler_script, std::string(scripts::k_emulator_upsampler_wrapper), exec);
+        },
         [&] { return write_file(dir / "bin" / "torchrun", bin_wrapper("torchrun"), exec); },
         [&] { return write_file(dir / "bin" / "nvidia-smi", bin_wrapper("nvidia-smi"), exec); },
         [&] { return install_checkpoints(dir); },

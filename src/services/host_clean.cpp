@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/embedded_scripts.hpp"
 #include "core/redact.hpp"
 #include "services/remote_run.hpp"
 #include "store/run_store.hpp"
@@ -21,19 +22,7 @@ using core::fail;
 
 namespace {
 
-// $1 = jobs dir: "KB<TAB>LAST-CHANGE-EPOCH<TAB>NAME/" per job dir (du --time: the newest
-// modification anywhere inside it). Nothing when there is no jobs dir yet.
-constexpr const char* k_list_jobs = R"SH(cd "$1" 2>/dev/null || exit 0
-set -- */
-[ -d "$1" ] || exit 0
-exec du -sk --time --time-style=+%s -- "$@")SH";
-
-// $1 = cache dir, $2 = arrays dir: "KIND BYTES MTIME-EPOCH PATH" for each cached file no job
-// dir links any more, and each array script.
-constexpr const char* k_list_files =
-    R"SH(if [ -d "$1" ]; then find "$1" -type f -links 1 -printf 'cache %s %T@ %p\n'; fi
-if [ -d "$2" ]; then find "$2" -type f -printf 'array %s %T@ %p\n'; fi
-exit 0)SH";
+// The listing scripts are src/services/scripts/host-clean-list-{jobs,files}.sh.
 
 constexpr std::size_t k_chunk = 200;  // paths per rm command
 constexpr std::chrono::minutes k_min_cache_age{10};
@@ -152,7 +141,10 @@ core::Result<CleanReport> clean_host(const App& app,
     const std::int64_t now = now_epoch();
     const std::string jobs = host.jobs_dir();
 
-    COSMOS_TRY(auto listed, host.shell->run({"sh", "-c", k_list_jobs, "cosmos-clean", jobs}));
+    COSMOS_TRY(
+        auto listed,
+        host.shell->run(
+            {"sh", "-c", std::string(scripts::k_host_clean_list_jobs), "cosmos-clean", jobs}));
     if (listed.exit_code != 0) {
         return fail(
             ErrorCode::remote_failed,
@@ -199,7 +191,7 @@ core::Result<CleanReport> clean_host(const App& app,
     COSMOS_TRY(auto files,
                host.shell->run({"sh",
                                 "-c",
-                                k_list_files,
+                                std::string(scripts::k_host_clean_list_files),
                                 "cosmos-clean",
                                 host.cache_dir(),
                                 host.work_dir + "/arrays"}));

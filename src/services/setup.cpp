@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "backends/checkpoint_hash.hpp"
+#include "core/embedded_scripts.hpp"
 #include "core/ids.hpp"
 #include "core/redact.hpp"
 #include "core/shell_quote.hpp"
@@ -26,19 +27,7 @@ using core::fail;
 
 namespace {
 
-// Builds the image in $1 with the container CLI $2 and tag $3 (all arguments: nothing is
-// pasted into the script).
-constexpr const char* k_build_script =
-    "cd -- \"$1\" || exit 3\n"
-    "exec \"$2\" build -f Dockerfile -t \"$3\" .\n";
-
-// Reads and deletes the secret env file $1, then runs the download script in $2 for $3 with the
-// remaining arguments.
-constexpr const char* k_download_script =
-    "if [ -f \"$1\" ]; then set -a; . \"$1\"; set +a; rm -f \"$1\"; fi\n"
-    "cd -- \"$2\" || exit 3\n"
-    "out=$3; shift 3\n"
-    "exec python3 scripts/download_checkpoints.py --output_dir \"$out\" \"$@\"\n";
+// The remote build and download scripts are src/services/scripts/setup-*.sh.
 
 // Keeps the last lines of output for error messages.
 struct Tail {
@@ -147,7 +136,13 @@ core::Result<SetupImageResult> setup_image(const App& app,
                          {host.docker, "build", "-f", "Dockerfile", "-t", image, "."},
                          {},
                          cosmos_dir,
-                         {"sh", "-c", k_build_script, "sh", cosmos_dir, host.docker, image},
+                         {"sh",
+                          "-c",
+                          std::string(scripts::k_setup_build_image),
+                          "sh",
+                          cosmos_dir,
+                          host.docker,
+                          image},
                          sink,
                          stop));
     if (code == 3 && remote) {
@@ -215,8 +210,13 @@ core::Result<SetupCheckpointsResult> setup_checkpoints(const App& app,
     std::vector<std::string> local_argv = {
         "python3", "scripts/download_checkpoints.py", "--output_dir", checkpoint_dir};
     local_argv.insert(local_argv.end(), extra.begin(), extra.end());
-    std::vector<std::string> ssh_argv = {
-        "sh", "-c", k_download_script, "sh", secret_file, cosmos_dir, checkpoint_dir};
+    std::vector<std::string> ssh_argv = {"sh",
+                                         "-c",
+                                         std::string(scripts::k_setup_download_checkpoints),
+                                         "sh",
+                                         secret_file,
+                                         cosmos_dir,
+                                         checkpoint_dir};
     ssh_argv.insert(ssh_argv.end(), extra.begin(), extra.end());
     auto sink = [&](std::string_view raw) {
         if (options.on_line) {
