@@ -6,7 +6,7 @@ model-load and per-step times set by BENCH_LOAD_S and BENCH_STEP_S (defaults: 1.
 scaled by 1/60; a load costs about 0.4 runs). Both sides run the same
 N runs (BENCH_RUNS, default 60) over 3 control configurations:
 
-  baseline  `cosmos inference RUN... --host gpu0`: one run after another on one GPU, one model
+  baseline  `cosmos inference RUN... --host gpu0 --max-batch 1`: one run after another on one GPU, one model
             load each (what the Python tool did);
   ours      the runs queued, then `cosmos worker --exit-when-idle` on both hosts (batches of
             compatible runs, GPUs packed, staging and collecting around the model).
@@ -168,7 +168,7 @@ def main():
         # Baseline: one run after another on one GPU, one model load each.
         b0 = time.time()
         for active in CONFIGS:
-            cosmos.run("inference", *prompts, *weights(active), "--host", "gpu0")
+            cosmos.run("inference", *prompts, *weights(active), "--host", "gpu0", "--max-batch", 1)
         b1 = time.time()
         base = loads(record, int(b0 * 1000))
         base_busy = busy_fraction(base, 1, int(b0 * 1000), int(b1 * 1000))

@@ -11,10 +11,11 @@
 
 #include <fmt/format.h>
 
-#include "backends/local_backend.hpp"
+#include "backends/model_launch.hpp"
 #include "backends/slurm_runtime.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "model/family.hpp"
 #include "model/model_log.hpp"
 #include "transport/staging.hpp"
 
@@ -128,14 +129,76 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
     options.extra_docker_args = cfg.docker_args;
     options.cosmos_dir = host.cosmos_dir;
     host.runtime_options = std::move(options);
-    if (cfg.kind == "slurm") {
-        // The model runs as the body of a Slurm batch job (natively or in a container).
+    if (cfg.kind == core::HostKind::slurm) {
+        // The model runs as the body of a Slurm batch job (natively or in a container), on a
+        // compute node whose GPUs Slurm binds; jobs submitted at once share one job array.
         host.runtime = make_slurm_runtime(slurm_settings(host));
+        host.scheduler_binds_gpus = true;
+        host.submit = [](const RemoteHost& h, const runtime::LaunchRequest& r) {
+            return submit_slurm_job(h, r);
+        };
     } else {
         COSMOS_TRY(auto rt, runtime::make_runtime(host.runtime_options));
         host.runtime = std::move(rt);
     }
     return host;
+}
+
+core::Status check_host_ready(const RemoteHost& host, const model::ModelFamily& family) {
+    if (host.scheduler_binds_gpus) {
+        return {};  // the job runs on a compute node: the login node's view says nothing
+    }
+    // One round trip; the script is constant, the paths and PATH are its arguments. The
+    // launcher is looked up as the model's own process will: with the host's PATH when its env
+    // sets one. In a container the launcher is the image's, so only the checkout is checked.
+    bool native = host.runtime_options.kind == core::RuntimeKind::native;
+    auto path = host.config.env.find("PATH");
+    std::vector<std::string> argv{"sh",
+                                  "-c",
+                                  "[ -f \"$1\" ] || exit 3; [ -n \"$2\" ] || exit 0; "
+                                  "if [ -n \"$3\" ]; then PATH=$3; export PATH; fi; "
+                                  "command -v \"$2\" >/dev/null 2>&1 || exit 4; "
+                                  "case $2 in */*) [ -x \"$2\" ] || exit 4;; esac",
+                                  "cosmos-ready",
+                                  host.cosmos_dir + "/" + family.entry_point(),
+                                  native ? host.torchrun : std::string(),
+                                  path == host.config.env.end() ? std::string() : path->second};
+    COSMOS_TRY(auto r, host.shell->run(argv));
+    if (r.exit_code == 3) {
+        return fail(ErrorCode::not_found,
+                    fmt::format("host {}: no {} under cosmos_dir {}",
+                                host.config.name,
+                                family.entry_point(),
+                                host.cosmos_dir),
+                    fmt::format("point cosmos_dir at a Cosmos-Transfer1 checkout (cosmos_dir = "
+                                "\"DIR\" in [hosts.{}]), or lay out the emulator there with "
+                                "`cosmos emulator install DIR`",
+                                host.config.name));
+    }
+    if (r.exit_code == 0) {
+        return {};
+    }
+    if (r.exit_code != 4) {
+        return fail(ErrorCode::remote_failed,
+                    fmt::format("host {}: checking its checkout and launcher failed (exit {}): {}",
+                                host.config.name,
+                                r.exit_code,
+                                r.err));
+    }
+    bool is_path = host.torchrun.find('/') != std::string::npos;
+    return fail(ErrorCode::not_found,
+                is_path ? fmt::format("host {}: the launcher {} does not exist or is not "
+                                      "executable (the model would exit with code 127)",
+                                      host.config.name,
+                                      host.torchrun)
+                        : fmt::format("host {}: `{}` is not on the PATH of its shell (the model "
+                                      "would exit with code 127)",
+                                      host.config.name,
+                                      host.torchrun),
+                fmt::format("set the host's launcher to its full path (torchrun = \"/path/to/"
+                            "torchrun\" in [hosts.{0}], or `cosmos hosts add {0} --torchrun "
+                            "PATH`), or give the host a PATH that has it (env PATH=...)",
+                            host.config.name));
 }
 
 runtime::LaunchRequest job_request(const RemoteHost& host, const std::string& run_id) {
@@ -218,31 +281,29 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
         }
     }
 
-    model::TransferCommandInput in;
-    // In a container the checkout is mounted at /workspace and torchrun is the image's; the job
-    // and checkpoint dirs keep their host paths (docs/runtimes.md).
-    bool in_container = host.runtime_options.kind != "native";
-    in.torchrun = in_container ? host.config.torchrun : host.torchrun;
-    in.cosmos_dir = in_container ? std::string("/workspace") : host.cosmos_dir;
-    in.checkpoint_dir = host.checkpoint_dir;
-    in.spec_path = spec_path;
-    in.output_dir = job_dir + "/outputs";
-    in.batch_input_path = batch_path;
-    in.offload = job.params.offload;
-    in.num_steps = job.num_steps;
-    // On a slurm host the queue's slot ids are not GPU ids: Slurm binds the job's GPUs.
-    in.gpu_ids = host.config.kind == "slurm" ? std::vector<int>{} : job.gpu_ids;
-    if (in.gpu_ids.empty()) {
-        for (int i = 0; i < job.params.num_gpus; ++i) {
-            in.gpu_ids.push_back(i);
-        }
+    // In a container the checkout is mounted at /workspace and the launcher is the image's; the
+    // job and checkpoint dirs keep their host paths (docs/runtimes.md).
+    bool in_container = host.runtime_options.kind != core::RuntimeKind::native;
+    model::HostLayout layout{in_container ? host.config.torchrun : host.torchrun,
+                             in_container ? std::string("/workspace") : host.cosmos_dir,
+                             host.checkpoint_dir,
+                             job_dir};
+    model::JobShape shape;
+    shape.kind = job.kind;
+    shape.params = job.params;
+    shape.num_steps = job.num_steps;
+    // Where a scheduler binds the job's GPUs (Slurm), the queue's slot ids are not GPU ids.
+    if (!host.scheduler_binds_gpus) {
+        shape.gpu_ids = job.gpu_ids;
     }
+    shape.batch = batch_path.has_value();
     staged.request.after_job_dirs = job.after_job_dirs;
-    staged.request.gpus = job.kind == "enhance" ? 1 : static_cast<int>(in.gpu_ids.size());
+    staged.request.gpus = job.kind == core::RunKind::enhance
+                              ? 1
+                              : (shape.gpu_ids.empty() ? job.params.num_gpus
+                                                       : static_cast<int>(shape.gpu_ids.size()));
     staged.request.command =
-        job.kind == "enhance"
-            ? enhance_launch(in.torchrun, in.cosmos_dir, in.checkpoint_dir, staged.remote_spec)
-            : model::transfer_command(in);
+        model::model_family(job.family).command(layout, shape, staged.remote_spec);
     for (const auto& [k, v] : host.config.env) {
         if (core::is_secret_name(k)) {
             staged.request.secret_env[k] = v;
@@ -263,9 +324,8 @@ core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& re
             return s;
         }
     }
-    if (host.config.kind == "slurm") {
-        // Submitted together with the jobs other threads submit now (one array for many).
-        return submit_slurm_job(host, request);
+    if (host.submit) {
+        return host.submit(host, request);  // e.g. Slurm: one array for jobs submitted together
     }
     COSMOS_TRY(auto r, host.shell->run(host.runtime->launch_command(request)));
     return require_ok(
@@ -485,6 +545,68 @@ core::Status collect_dir(const RemoteHost& host,
 
 }  // namespace
 
+// Writes `raw` (the job's log as the model wrote it) to `out` as the watcher mirrors it while it
+// runs: split into lines at '\n' and '\r' (tqdm redraws), empty ones dropped, each redacted and
+// ended by '\n'. The collected log is then byte for byte what the live view showed (offsets of
+// streamed log events stay valid) and holds no secret.
+std::string normalized_log(std::string_view raw) {
+    std::string out;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= raw.size(); ++i) {
+        if (i == raw.size() || raw[i] == '\n' || raw[i] == '\r') {
+            if (i > start) {
+                out += core::redact(raw.substr(start, i - start));
+                out += '\n';
+            }
+            start = i + 1;
+        }
+    }
+    return out;
+}
+
+core::Status write_normalized_log(const fs::path& raw, const fs::path& out) {
+    std::ifstream in(raw, std::ios::binary);
+    fs::path tmp = out;
+    tmp += ".tmp";
+    std::ofstream dst(tmp, std::ios::binary | std::ios::trunc);
+    if (!in || !dst) {
+        return fail(ErrorCode::io, fmt::format("cannot write {}", out.string()));
+    }
+    std::string pending;
+    std::vector<char> buf(1 << 16);
+    auto flush_line = [&] {
+        if (!pending.empty()) {
+            dst << core::redact(pending) << '\n';
+            pending.clear();
+        }
+    };
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+        for (std::streamsize i = 0; i < in.gcount(); ++i) {
+            char c = buf[static_cast<std::size_t>(i)];
+            if (c == '\n' || c == '\r') {
+                flush_line();
+            } else {
+                pending += c;
+            }
+        }
+    }
+    flush_line();
+    dst.close();
+    std::error_code ec;
+    if (!dst) {
+        fs::remove(tmp, ec);
+        return fail(ErrorCode::io,
+                    fmt::format("writing {} failed (disk full?)", out.string()),
+                    "free disk space in the data dir, then collect again: cosmos logs -f RUN_ID");
+    }
+    fs::rename(tmp, out, ec);
+    if (ec) {
+        return fail(ErrorCode::io,
+                    fmt::format("cannot replace {}: {}", out.string(), ec.message()));
+    }
+    return {};
+}
+
 core::Result<Collected> collect_job(const RemoteHost& host,
                                     const runtime::LaunchRequest& request,
                                     const fs::path& local_run_dir) {
@@ -497,8 +619,12 @@ core::Result<Collected> collect_job(const RemoteHost& host,
     std::string remote_log = host.runtime->log_path(request);
     COSMOS_TRY(auto log_info, host.shell->stat(remote_log));
     if (log_info) {
-        COSMOS_TRY(auto bytes, host.shell->download(remote_log, local_run_dir / "run.log"));
+        fs::path raw = local_run_dir / "run.log.raw";
+        fs::remove(raw, ec);
+        COSMOS_TRY(auto bytes, host.shell->download(remote_log, raw));
         out.downloaded_bytes += bytes;
+        COSMOS_CHECK(write_normalized_log(raw, local_run_dir / "run.log"));
+        fs::remove(raw, ec);
         out.files.push_back((local_run_dir / "run.log").string());
     }
     if (auto s = collect_dir(host, request.job_dir + "/outputs", local_run_dir / "outputs", 1, out);

@@ -12,16 +12,20 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "backends/job_event.hpp"
 #include "config/config.hpp"
+#include "core/kinds.hpp"
 #include "core/result.hpp"
+#include "model/family.hpp"
 #include "model/run_params.hpp"
 #include "model/transfer_command.hpp"
 #include "runtime/runtime.hpp"
@@ -40,6 +44,13 @@ struct RemoteHost {
     std::string checkpoint_dir;
     std::string torchrun;
 
+    // Set for hosts whose jobs a scheduler places (Slurm): it binds the GPUs (the queue's slot
+    // ids are no GPU ids) and the login node's files say nothing about the compute node's.
+    bool scheduler_binds_gpus = false;
+    // How a staged job is launched when not by the runtime's launch command (Slurm: sbatch,
+    // grouped into one job array with the jobs submitted at the same moment).
+    std::function<core::Status(const RemoteHost&, const runtime::LaunchRequest&)> submit;
+
     std::string cache_dir() const { return work_dir + "/cache"; }
     std::string jobs_dir() const { return work_dir + "/jobs"; }
     std::string job_dir(const std::string& run_id) const { return jobs_dir() + "/" + run_id; }
@@ -50,12 +61,20 @@ struct RemoteHost {
 core::Result<RemoteHost> open_remote_host(const config::HostConfig& host,
                                           std::shared_ptr<transport::Shell> shell);
 
+// Before staging (one command): the model's checkout must be on the host (cosmos_dir holds
+// the transfer script) and, for the native runtime, the launcher (`torchrun`, or the path the
+// host names) must be runnable as the model's process will run it (the host's env PATH
+// included). Fails with not_found naming the host, what is missing and the setting that fixes
+// it. Slurm hosts are not checked (the job runs on a compute node).
+core::Status check_host_ready(const RemoteHost& host, const model::ModelFamily& family);
+
 struct RemoteJobSpec {
     std::string run_id;
-    std::string kind = "transfer";              // transfer | upscale
-    std::filesystem::path local_run_dir;        // log and outputs are collected here
-    nlohmann::ordered_json spec;                // with the local absolute paths of `inputs`
-    std::vector<std::filesystem::path> inputs;  // files the spec names; staged and rewritten
+    model::Family family = model::Family::transfer1;  // the model it runs
+    core::RunKind kind = core::RunKind::transfer;     // transfer | upscale | enhance
+    std::filesystem::path local_run_dir;              // log and outputs are collected here
+    nlohmann::ordered_json spec;                      // with the local absolute paths of `inputs`
+    std::vector<std::filesystem::path> inputs;        // files the spec names; staged and rewritten
     model::RunParams params;
     std::int64_t frames = 121;     // input frames, for the expected chunk count
     std::optional<int> num_steps;  // a --num_steps flag (the upscaler runs with 10)
@@ -122,6 +141,10 @@ core::Result<WatchResult> watch_job(
 core::Status kill_job(const RemoteHost& host,
                       const runtime::LaunchRequest& request,
                       std::chrono::milliseconds wait = std::chrono::seconds(5));
+
+// The job's log as the watcher mirrors it and as it is kept at home: lines split at '\n' and
+// '\r' (tqdm redraws), empty ones dropped, each redacted and ended by '\n'.
+std::string normalized_log(std::string_view raw);
 
 struct Collected {
     std::uint64_t downloaded_bytes = 0;

@@ -13,6 +13,7 @@
 #include "backends/slurm_job.hpp"
 #include "core/embedded_scripts.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/shell_quote.hpp"
 
@@ -51,10 +52,10 @@ std::vector<std::string> slurm_model_command(const SlurmSettings& settings,
     const auto& c = settings.container;
     std::vector<std::string> mounts{r.checkpoint_dir,
                                     settings.shared_dir.empty() ? r.job_dir : settings.shared_dir};
-    if (c.kind == "apptainer") {
+    if (c.kind == core::RuntimeKind::apptainer) {
         return runtime::apptainer_argv(c, r.command.cwd, mounts, r.command.argv);
     }
-    if (c.kind != "docker") {
+    if (c.kind != core::RuntimeKind::docker) {
         return r.command.argv;
     }
     auto cli = runtime::docker_cli(c);
@@ -104,7 +105,7 @@ SlurmJobSpec slurm_job_spec(const SlurmSettings& settings, const runtime::Launch
     spec.gpus = std::max(1, r.gpus);
     spec.output_path = r.job_dir + "/run.log";
     // A container's command is built for the checkout at /workspace: the job starts in its dir.
-    bool contained = settings.container.kind != "native";
+    bool contained = settings.container.kind != core::RuntimeKind::native;
     spec.work_dir = contained || r.command.cwd.empty() ? r.job_dir : r.command.cwd;
     spec.exit_code_path = r.job_dir + "/exit_code";
     spec.command = slurm_model_command(settings, r);
@@ -137,7 +138,7 @@ public:
             }
             files.push_back({spec.source_file, content, 0600});
         }
-        if (m_settings.container.kind == "docker") {
+        if (m_settings.container.kind == core::RuntimeKind::docker) {
             files.push_back({docker_job_path(r), std::string(scripts::k_slurm_docker_job), 0700});
         }
         // A script that cannot be written (a value its header cannot carry) is not written;
@@ -415,7 +416,8 @@ core::Status submit_slurm_job(const RemoteHost& host,
     auto settings = slurm_settings(host);
     if (auto script = slurm_batch_script(slurm_job_spec(settings, request)); !script) {
         // launch_files wrote no script: a value the #SBATCH header cannot carry.
-        (void)host.shell->run({"rm", "-f", "--", request.job_dir + "/secret.env"});
+        core::warn_on_error(host.shell->run({"rm", "-f", "--", request.job_dir + "/secret.env"}),
+                            "host.shell->run");
         return fail(script.error());
     }
     if (!request.after_job_dirs.empty()) {

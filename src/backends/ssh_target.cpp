@@ -20,16 +20,16 @@ transport::SshTarget ssh_target_for(const config::HostConfig& host) {
 }
 
 core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConfig& host) {
-    if (host.kind == "ssh" || (host.kind == "slurm" && !host.address.empty())) {
+    if (host.kind == core::HostKind::ssh ||
+        (host.kind == core::HostKind::slurm && !host.address.empty())) {
         return transport::ssh_shell(ssh_target_for(host));
     }
-    if (host.kind == "slurm") {
-        return transport::local_shell();  // cosmos runs on the cluster's login node
+    if (host.kind == core::HostKind::slurm || host.kind == core::HostKind::local) {
+        return transport::local_shell();  // this machine (a slurm host: its login node)
     }
     return fail(
         ErrorCode::invalid_input,
-        fmt::format(
-            "host {} is a {} host; this command needs an ssh or slurm host", host.name, host.kind));
+        fmt::format("host {} is of kind {}, which this build cannot reach", host.name, host.kind));
 }
 
 std::string remote_path(const std::string& dir) {

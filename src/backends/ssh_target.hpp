@@ -1,6 +1,6 @@
 #pragma once
 // From a configured host to its transport: the SSH settings of a `kind = "ssh"` host and the
-// Shell that reaches any host. The local and slurm kinds are added here as they arrive.
+// Shell that reaches any host (local, ssh, slurm).
 
 #include <memory>
 #include <string>
@@ -16,7 +16,7 @@ namespace cosmos::backends {
 transport::SshTarget ssh_target_for(const config::HostConfig& host);
 
 // The Shell of `host`: ssh_shell() for kind ssh and for a slurm host with an address (its login
-// node), local_shell() for a slurm host without one. The local kind fails with invalid_input.
+// node), local_shell() for the local host and a slurm host without one.
 core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConfig& host);
 
 // `dir` as a remote path for SFTP and commands: "~" and a leading "~/" (which no shell expands

@@ -2,6 +2,7 @@
 // the hosts file (<config_dir>/hosts.toml); hosts of the config file are listed but never edited.
 
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include <unistd.h>
@@ -29,7 +30,7 @@ struct AddArgs {
     std::string address;
     std::string user;
     std::string key;
-    std::string kind = "ssh";
+    std::string kind = "ssh";  // checked by CLI11 against the kinds hosts add makes
     std::string runtime = "native";
     int gpus = 1;
     std::string cosmos_dir;
@@ -57,24 +58,20 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     }
     config::HostConfig h;
     h.name = a.name;
-    h.kind = a.kind;
-    h.runtime = a.runtime;
+    // CLI11 checked both against their kinds (IsMember) before this runs.
+    h.kind = core::parse_host_kind(a.kind).value_or(core::HostKind::ssh);
+    h.runtime = core::parse_runtime_kind(a.runtime).value_or(core::RuntimeKind::native);
     h.gpus = a.gpus;
-    if (a.kind == "ssh" && (a.address.empty() || a.user.empty())) {
+    if (h.kind == core::HostKind::ssh && (a.address.empty() || a.user.empty())) {
         return fail(ErrorCode::invalid_input,
                     "an ssh host needs --address and --user",
                     "e.g. cosmos hosts add gpu1 --address gpu1.example.com --user me");
     }
-    if (a.kind == "slurm" && a.partition.empty()) {
+    if (h.kind == core::HostKind::slurm && a.partition.empty()) {
         return fail(ErrorCode::invalid_input,
                     "a slurm host needs --partition",
                     "e.g. cosmos hosts add cluster --kind slurm --partition gpu --shared-dir "
                     "/shared/cosmos");
-    }
-    if (a.kind != "ssh" && a.kind != "slurm") {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("--kind {} cannot be added here", a.kind),
-                    "use --kind ssh or --kind slurm (the local host is built in)");
     }
     if (!a.address.empty()) {
         COSMOS_TRY(auto addr, services::parse_address(a.address));
@@ -102,7 +99,7 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     h.work_dir = !a.shared_dir.empty() ? a.shared_dir
                  : !a.work_dir.empty() ? a.work_dir
                                        : "~/cosmos-work";
-    if (a.kind == "slurm" && a.address.empty()) {
+    if (h.kind == core::HostKind::slurm && a.address.empty()) {
         // sbatch runs on this machine: the paths are local ones (the shared dir must be absolute
         // for the compute nodes anyway).
         if (a.shared_dir.empty() && a.work_dir.empty()) {
@@ -163,6 +160,7 @@ void add_add(CLI::App& parent, Context& ctx) {
         "host's key must be trusted before the first run: `cosmos hosts trust NAME`.");
     cmd->add_option("NAME", a->name, "Host name used in --host NAME")->required();
     cmd->add_option("--kind", a->kind, "ssh (a GPU machine) or slurm (a cluster's GPU partition)")
+        ->check(CLI::IsMember({"ssh", "slurm"}))
         ->capture_default_str();
     cmd->add_option("--address",
                     a->address,
@@ -174,6 +172,7 @@ void add_add(CLI::App& parent, Context& ctx) {
                     a->runtime,
                     "How the model runs there: native (the host's Python environment), docker or "
                     "apptainer (in --image; slurm hosts too)")
+        ->check(CLI::IsMember({"native", "docker", "apptainer"}))
         ->capture_default_str();
     cmd->add_option("--gpus", a->gpus, "GPUs the host offers")->capture_default_str();
     cmd->add_option("--cosmos-dir",
@@ -224,7 +223,7 @@ void add_add(CLI::App& parent, Context& ctx) {
                 if (ctx.out.json) {
                     ctx.out.print_json(services::host_json(added));
                 } else {
-                    if (added.kind == "slurm") {
+                    if (added.kind == core::HostKind::slurm) {
                         ctx.out.print_line(
                             fmt::format("added slurm host {} (partition {}, {}) to {}",
                                         added.name,
@@ -269,13 +268,13 @@ void add_list(CLI::App& parent, Context& ctx) {
                     std::string where = !h.address.empty()
                                             ? fmt::format("{}@{}:{}", h.user, h.address, h.port)
                                             : std::string("-");
-                    if (h.kind == "slurm") {
+                    if (h.kind == core::HostKind::slurm) {
                         where = fmt::format(
                             "{} partition {}", where == "-" ? "local" : where, h.partition);
                     }
                     rows.push_back({name,
-                                    h.kind,
-                                    h.runtime,
+                                    std::string(core::to_string(h.kind)),
+                                    std::string(core::to_string(h.runtime)),
                                     std::to_string(h.gpus),
                                     where,
                                     services::host_origin(h)});
@@ -345,7 +344,7 @@ void add_trust(CLI::App& parent, Context& ctx) {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto cfg, ctx.load_config());
                 COSMOS_TRY(auto h, config::find_host(cfg, a->name));
-                if (h.kind != "ssh") {
+                if (h.kind != core::HostKind::ssh) {
                     return fail(
                         ErrorCode::invalid_input,
                         fmt::format(

@@ -11,6 +11,7 @@
 #include "cli/run_options.hpp"
 #include "cli/run_printer.hpp"
 #include "cli/submit_output.hpp"
+#include "core/log.hpp"
 #include "model/upscale_command.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
@@ -19,6 +20,7 @@
 #include "services/submit.hpp"
 #include "services/upscale.hpp"
 #include "services/views.hpp"
+#include "store/run_store.hpp"
 
 namespace cosmos::cli {
 
@@ -81,39 +83,74 @@ void add_supply_flags(CLI::App* cmd, SupplyFlags& f) {
                   "recorded on the run");
 }
 
-// Executes `runs` one after another (each followed by its upscale run when `upscale` is set);
-// returns the final records.
+void add_max_batch(CLI::App* cmd, int& max_batch) {
+    cmd->add_option("--max-batch",
+                    max_batch,
+                    "Most compatible runs one model load serves (Cosmos batch file); 1: one "
+                    "load per run")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+}
+
+// Executes `runs` (compatible ones as one model load: services::execute_runs), then the upscale
+// run of each that succeeded when `upscale` is set; returns the final records.
 core::Result<std::vector<store::RunRecord>> execute_all(Context& ctx,
                                                         services::App& app,
                                                         const std::vector<store::RunRecord>& runs,
                                                         const std::string& host,
                                                         bool detach,
                                                         const SupplyFlags& supply,
-                                                        std::optional<double> upscale = {}) {
-    std::vector<store::RunRecord> done;
+                                                        std::optional<double> upscale = {},
+                                                        bool created_here = true,
+                                                        int max_batch = 8) {
+    // A refused run (too many GPUs, a failed verify, an unpinned image, a missing launcher...)
+    // is left pending by the services; runs this command created and never started go again, so
+    // a refused command leaves nothing behind (docs/errors.md).
+    auto forget_unstarted = [&](const std::vector<store::RunRecord>& created) {
+        if (!created_here) {
+            return;
+        }
+        for (const auto& run : created) {
+            auto now = store::get_run(app.db, run.id);
+            if (now && *now && (*now)->status == store::RunStatus::pending && !(*now)->started_at) {
+                core::warn_on_error(store::delete_run(app.db, run.id), "removing a refused run");
+            }
+        }
+    };
+    RunPrinter printer(ctx.out);
+    services::ExecuteOptions opts;
+    if (!host.empty()) {
+        opts.host = host;
+    }
+    opts.cancel = &g_interrupted;
+    opts.detach = detach;
+    opts.skip_verify = supply.skip_verify;
+    opts.allow_unpinned = supply.allow_unpinned;
+    opts.sink = [&printer](const backends::JobEvent& e) { printer(e); };
+    std::vector<std::string> ids;
     for (const auto& run : runs) {
-        if (g_interrupted.load()) {
-            break;
+        ids.push_back(run.id);
+    }
+    auto executed = services::execute_runs(app, ids, opts, max_batch);
+    if (!executed) {
+        forget_unstarted(runs);
+        return fail(std::move(executed).error());
+    }
+    std::vector<store::RunRecord> done;
+    for (auto& run : *executed) {
+        bool chain = upscale && run.status == store::RunStatus::succeeded;
+        std::string parent_id = run.id;
+        done.push_back(std::move(run));
+        if (!chain || g_interrupted.load()) {
+            continue;
         }
-        RunPrinter printer(ctx.out);
-        services::ExecuteOptions opts;
-        if (!host.empty()) {
-            opts.host = host;
+        COSMOS_TRY(auto up, services::create_upscale_run(app, parent_id, *upscale));
+        auto final_up = services::execute_run(app, up.id, opts);
+        if (!final_up) {
+            forget_unstarted({up});
+            return fail(std::move(final_up).error());
         }
-        opts.cancel = &g_interrupted;
-        opts.detach = detach;
-        opts.skip_verify = supply.skip_verify;
-        opts.allow_unpinned = supply.allow_unpinned;
-        opts.sink = [&printer](const backends::JobEvent& e) { printer(e); };
-        COSMOS_TRY(auto final_run, services::execute_run(app, run.id, opts));
-        bool chain = upscale && final_run.status == store::RunStatus::succeeded;
-        std::string parent_id = final_run.id;
-        done.push_back(std::move(final_run));
-        if (chain && !g_interrupted.load()) {
-            COSMOS_TRY(auto up, services::create_upscale_run(app, parent_id, *upscale));
-            COSMOS_TRY(auto final_up, services::execute_run(app, up.id, opts));
-            done.push_back(std::move(final_up));
-        }
+        done.push_back(std::move(*final_up));
     }
     return done;
 }
@@ -223,7 +260,7 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         "`upscale` per run, its parent_run_id the upscaled run; 10 steps, text-encoder offload)");
     cmd->add_option("RUN_IDS",
                     a->runs,
-                    "Succeeded transfer runs to upscale (with --queue also pending, queued or "
+                    "Succeeded transfer runs to upscale (with --queue also queued or "
                     "running ones)")
         ->required();
     cmd->add_option("--weight", a->weight, "Control weight of the upscaler (>= 0)")
@@ -231,7 +268,7 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
     cmd->add_option(
         "--num-gpus", a->num_gpus, "GPUs per run (1, 2, 4 or 8; default: the parent's)");
-    cmd->add_flag("--detach", a->detach, "ssh hosts: return once started (cosmos logs -f follows)");
+    cmd->add_flag("--detach", a->detach, "Return once started (cosmos logs -f follows)");
     cmd->add_flag("--queue",
                   a->queue,
                   "Queue the upscale runs (each after its run when that one has not succeeded "
@@ -279,6 +316,98 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
     });
 }
 
+// `cosmos run RUN_ID…`: executes (or queues) runs that exist but never ran: made by `cosmos
+// create run`, imported, or left pending by an interrupted command.
+void add_run_command(CLI::App& parent, Context& ctx) {
+    struct Args {
+        std::vector<std::string> runs;
+        std::string host;
+        bool detach = false;
+        bool queue = false;
+        int priority = 0;
+        SupplyFlags supply;
+        int max_batch = 8;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = parent.add_subcommand(
+        "run",
+        "Execute runs that exist but never ran (made by `cosmos create run`, imported, or left "
+        "pending when a command was interrupted), streaming each log; with --queue, queue them "
+        "for `cosmos worker`. Runs that already ran are refused: create a new run instead.");
+    cmd->add_option("RUN_IDS", a->runs, "Pending runs to execute")->required();
+    cmd->add_option("--host", a->host, "Host to run on (default: [run] host, normally `local`)");
+    cmd->add_flag("--detach",
+                  a->detach,
+                  "Return once each run started; `cosmos logs -f RUN_ID` follows it, collects its "
+                  "outputs and records the outcome");
+    cmd->add_flag("--queue", a->queue, "Queue the runs instead of running them now");
+    cmd->add_option("--priority", a->priority, "With --queue: higher runs first")
+        ->capture_default_str();
+    add_supply_flags(cmd, a->supply);
+    add_max_batch(cmd, a->max_batch);
+    cmd->footer(
+        "Examples:\n  cosmos create run ps_1a2b --steps 35 && cosmos run rs_…\n"
+        "  cosmos run rs_1 rs_2 --queue --host gpu1 && cosmos worker --exit-when-idle");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
+            std::vector<store::RunRecord> finished;
+            bool queued_only = false;
+            int code = ctx.guard([&]() -> core::Status {
+                if (a->queue && a->detach) {
+                    return fail(ErrorCode::invalid_input,
+                                "--queue cannot be combined with --detach",
+                                "`cosmos worker` runs queued runs");
+                }
+                COSMOS_TRY(auto* app, ctx.app());
+                if (!a->host.empty()) {
+                    COSMOS_CHECK(config::find_host(app->config, a->host));
+                }
+                // Every id checked before anything starts: a bad one runs nothing.
+                std::vector<store::RunRecord> runs;
+                for (const auto& id : a->runs) {
+                    COSMOS_TRY(auto run, store::require_run(app->db, id));
+                    if (run.status != store::RunStatus::pending) {
+                        return fail(ErrorCode::conflict,
+                                    fmt::format("run {} is {}; only pending runs can be run",
+                                                id,
+                                                store::to_string(run.status)),
+                                    run.status == store::RunStatus::queued
+                                        ? std::string("`cosmos worker` runs queued runs")
+                                        : fmt::format("create a new run: cosmos create run {}",
+                                                      run.prompt_id));
+                    }
+                    runs.push_back(std::move(run));
+                }
+                if (a->queue) {
+                    services::QueueOptions q;
+                    q.priority = a->priority;
+                    if (!a->host.empty()) {
+                        q.host = a->host;
+                    }
+                    std::vector<services::QueuedRun> queued;
+                    for (const auto& run : runs) {
+                        COSMOS_TRY(auto job, services::enqueue_run(*app, run.id, q));
+                        COSMOS_TRY(auto now, store::require_run(app->db, run.id));
+                        queued.push_back({std::move(now), std::move(job)});
+                    }
+                    print_queued(ctx, queued);
+                    queued_only = true;
+                    return {};
+                }
+                COSMOS_TRY(
+                    finished,
+                    execute_all(
+                        ctx, *app, runs, a->host, a->detach, a->supply, {}, false, a->max_batch));
+                return {};
+            });
+            if (queued_only) {
+                return code;
+            }
+            return report_runs(ctx, finished, code, a->detach);
+        };
+    });
+}
+
 }  // namespace
 
 void add_inference_command(CLI::App& parent, Context& ctx) {
@@ -291,6 +420,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         std::vector<std::string> upscale;
         RunOptionsBinding binding;
         SupplyFlags supply;
+        int max_batch = 8;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
@@ -301,8 +431,8 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host, normally `local`)");
     cmd->add_flag("--detach",
                   a->detach,
-                  "ssh hosts: return once each run started; `cosmos logs -f RUN_ID` follows it, "
-                  "collects its outputs and records the outcome");
+                  "Return once each run started; `cosmos logs -f RUN_ID` follows it, collects its "
+                  "outputs and records the outcome");
     cmd->add_flag("--queue",
                   a->queue,
                   "Queue the runs instead of running them now; `cosmos worker` runs them "
@@ -319,6 +449,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                    ->default_str(fmt::format("{}", model::k_default_upscale_weight));
     a->binding.add_to(*cmd);
     add_supply_flags(cmd, a->supply);
+    add_max_batch(cmd, a->max_batch);
     cmd->footer(
         "Examples:\n  cosmos inference ps_1a2b3c\n"
         "  cosmos inference ps_1a2b3c ps_4d5e6f --weights 0.3 0.7 0.5 0.2 --seed 42\n"
@@ -376,7 +507,15 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                     runs.push_back(std::move(run));
                 }
                 COSMOS_TRY(finished,
-                           execute_all(ctx, *app, runs, a->host, a->detach, a->supply, upscale));
+                           execute_all(ctx,
+                                       *app,
+                                       runs,
+                                       a->host,
+                                       a->detach,
+                                       a->supply,
+                                       upscale,
+                                       true,
+                                       a->max_batch));
                 return {};
             });
             if (queued_only) {
@@ -387,6 +526,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
     });
     add_upscale_command(parent, ctx);
     add_enhance_command(parent, ctx);
+    add_run_command(parent, ctx);
 }
 
 }  // namespace cosmos::cli

@@ -2,6 +2,9 @@
 // and `cosmos worker`: work the queue on the configured hosts (docs/queue.md).
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +24,23 @@ using core::ErrorCode;
 using core::fail;
 
 namespace {
+
+// A number of seconds in [lo, hi]: finite (no nan, no inf) and in range, or CLI11 refuses the
+// value with this message before anything runs.
+CLI::Validator seconds_between(double lo, double hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& text) -> std::string {
+            errno = 0;
+            char* end = nullptr;
+            double v = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || errno != 0 || !std::isfinite(v) || v < lo ||
+                v > hi) {
+                return fmt::format("'{}' is not a number of seconds from {} to {}", text, lo, hi);
+            }
+            return {};
+        },
+        fmt::format("SECONDS in [{} - {}]", lo, hi));
+}
 
 core::Status print_queue(Context& ctx, int finished) {
     COSMOS_TRY(auto* app, ctx.app());
@@ -213,10 +233,18 @@ void add_worker(CLI::App& parent, Context& ctx, bool serve) {
     }
     cmd->add_option("--lease",
                     a->lease,
-                    "Lease length in seconds (a dead worker's runs are taken over after it)")
+                    "Lease length in seconds, 1 to 86400 and at least 3 polls (a dead worker's "
+                    "runs are taken over "
+                    "after it; renewed every third of it)")
+        ->check(seconds_between(1, 86400))
         ->capture_default_str();
-    cmd->add_option("--poll", a->poll, "Seconds between looks at the queue")->capture_default_str();
-    cmd->add_option("--retry-backoff", a->retry, "Seconds before the first retry (doubles)")
+    cmd->add_option("--poll", a->poll, "Seconds between looks at the queue, 0.01 to 3600")
+        ->check(seconds_between(0.01, 3600))
+        ->capture_default_str();
+    cmd->add_option("--retry-backoff",
+                    a->retry,
+                    "Seconds before the first retry (doubles, at most 5 min), 0 to 3600")
+        ->check(seconds_between(0, 3600))
         ->capture_default_str();
     cmd->add_option("--max-batch",
                     a->max_batch,
@@ -250,8 +278,7 @@ void add_worker(CLI::App& parent, Context& ctx, bool serve) {
                 opts.hosts = a->hosts;
                 opts.exit_when_idle = a->exit_when_idle;
                 opts.lease_ms = static_cast<std::int64_t>(a->lease * 1000);
-                opts.poll_ms =
-                    std::max<std::int64_t>(10, static_cast<std::int64_t>(a->poll * 1000));
+                opts.poll_ms = static_cast<std::int64_t>(a->poll * 1000);
                 opts.retry_base_ms = static_cast<std::int64_t>(a->retry * 1000);
                 opts.max_batch = a->max_batch;
                 opts.stop = &g_interrupted;

@@ -70,7 +70,7 @@ void print_runs(const Context& ctx, const std::vector<store::RunRecord>& runs) {
     for (const auto& r : runs) {
         rows.push_back({r.id,
                         r.prompt_id,
-                        r.kind,
+                        std::string(core::to_string(r.kind)),
                         std::string(store::to_string(r.status)),
                         r.host.value_or("-"),
                         fmt::format("{:.0f}%", r.progress * 100),

@@ -176,8 +176,8 @@ void add_status(CLI::App& parent, Context& ctx) {
         "status",
         "Check hosts: reachable?, GPUs with utilisation and memory (nvidia-smi), our running "
         "jobs, free disk in the work dir. A slurm host shows its partition instead: nodes and "
-        "their state, GPUs free, our queued and running Slurm jobs. Without HOST, every ssh and "
-        "slurm host.");
+        "their state, GPUs free, our queued and running Slurm jobs. Without HOST, every "
+        "configured host (the local one included).");
     cmd->add_option("HOST", *name, "Host to check");
     cmd->callback([&ctx, name] {
         ctx.action = [&ctx, name] {
@@ -195,19 +195,9 @@ void add_status(CLI::App& parent, Context& ctx) {
                         }
                     }
                 }
-                if (hosts.empty()) {
-                    ctx.out.note("no ssh or slurm hosts configured (cosmos hosts add)");
-                }
                 bool all_ok = true;
                 for (const auto& h : hosts) {
-                    if (!config::is_remote_host(h)) {
-                        return fail(
-                            ErrorCode::invalid_input,
-                            fmt::format("host {} is a {} host; status checks ssh and slurm hosts",
-                                        h.name,
-                                        h.kind));
-                    }
-                    if (h.kind == "slurm") {
+                    if (h.kind == core::HostKind::slurm) {
                         auto j = services::host_status_json(*app, h);
                         all_ok = all_ok && j["reachable"].get<bool>();
                         if (!ctx.out.json) {

@@ -61,7 +61,7 @@ void add_setup_image(CLI::App& parent, Context& ctx) {
                                         {"host_updated", r.host_updated}});
                 } else {
                     ctx.out.print_line(r.image);
-                    if (host.runtime != "docker") {
+                    if (host.runtime != core::RuntimeKind::docker) {
                         ctx.out.note(
                             fmt::format("host {} uses the {} runtime: runs use the image "
                                         "once it is a docker host",

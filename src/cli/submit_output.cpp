@@ -14,14 +14,14 @@ using core::fail;
 namespace {
 
 // "vis=0.5 depth=0.6 seed=7 steps=35": the weights that reach the spec and the usual knobs.
-std::string summary(const model::RunParams& p, const std::string& kind) {
+std::string summary(const model::RunParams& p, core::RunKind kind) {
     std::string s;
     for (const auto& [m, w] : p.weights) {
         if (w > 0) {
             s += fmt::format("{}{}={}", s.empty() ? "" : " ", m, w);
         }
     }
-    if (kind == "upscale") {
+    if (kind == core::RunKind::upscale) {
         return s;
     }
     return s + fmt::format(" seed={} steps={} guidance={}", p.seed, p.num_steps, p.guidance);
@@ -54,7 +54,7 @@ void print_queued(const Context& ctx, const std::vector<services::QueuedRun>& qu
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     std::size_t upscales = 0;
     for (const auto& q : queued) {
-        upscales += q.run.kind == "upscale" ? 1 : 0;
+        upscales += q.run.kind == core::RunKind::upscale ? 1 : 0;
         if (ctx.out.json) {
             arr.push_back(services::queued_json(q));
             continue;
@@ -89,8 +89,10 @@ void print_planned(const Context& ctx, const std::vector<services::PlannedRun>& 
         }
         std::string up =
             p.entry.upscale ? fmt::format(" +upscale={}", *p.entry.upscale) : std::string();
-        ctx.out.print_line(fmt::format(
-            "-\t-\ttransfer\t{}\t{}{}", p.prompt_id, summary(p.params, "transfer"), up));
+        ctx.out.print_line(fmt::format("-\t-\ttransfer\t{}\t{}{}",
+                                       p.prompt_id,
+                                       summary(p.params, core::RunKind::transfer),
+                                       up));
     }
     if (ctx.out.json) {
         ctx.out.print_json(arr);

@@ -35,8 +35,8 @@ std::vector<std::string> host_names(const Config& config) {
 HostConfig default_local_host(const fs::path& data_dir) {
     HostConfig host;
     host.name = "local";
-    host.kind = "local";
-    host.runtime = "native";
+    host.kind = core::HostKind::local;
+    host.runtime = core::RuntimeKind::native;
     host.gpus = 1;
     host.emulated = true;
     host.cosmos_dir = data_dir / "emulator";
@@ -125,7 +125,7 @@ core::Status finish_config(Config& config,
         if (host.checkpoint_dir.empty() && !host.cosmos_dir.empty()) {
             host.checkpoint_dir = host.cosmos_dir / "checkpoints";
         }
-        if (host.kind == "local" && host.work_dir.empty()) {
+        if (host.kind == core::HostKind::local && host.work_dir.empty()) {
             host.work_dir = config.paths.data_dir / "work";
         }
     }
@@ -251,7 +251,8 @@ std::vector<core::Error> unpinned_images(const Config& config) {
         }
     }
     for (const auto& [name, host] : config.hosts) {
-        if (host.runtime == "docker" && !host.image.empty() && host.image != config.docker.image) {
+        if (host.runtime == core::RuntimeKind::docker && !host.image.empty() &&
+            host.image != config.docker.image) {
             if (auto e = image_pin_problem(host.image, fmt::format("[hosts.{}]", name))) {
                 out.push_back(std::move(*e));
             }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kinds.hpp"
 #include "core/result.hpp"
 
 namespace cosmos::config {
@@ -21,8 +22,8 @@ extern const char* const k_default_negative_prompt;
 
 struct HostConfig {
     std::string name;
-    std::string kind = "local";            // local | ssh | slurm
-    std::string runtime = "native";        // native | docker | apptainer
+    core::HostKind kind = core::HostKind::local;
+    core::RuntimeKind runtime = core::RuntimeKind::native;
     int gpus = 1;                          // GPUs the host offers
     std::filesystem::path cosmos_dir;      // the Cosmos-Transfer1 checkout (cwd and PYTHONPATH)
     std::filesystem::path checkpoint_dir;  // default: <cosmos_dir>/checkpoints
@@ -57,10 +58,11 @@ struct HostConfig {
     bool require_verified = false;
 };
 
-// True for hosts whose jobs run detached in a job dir reached through a Shell (ssh, slurm):
-// they can be re-attached to, killed from another process, batched and pre-staged.
-inline bool is_remote_host(const HostConfig& host) {
-    return host.kind == "ssh" || host.kind == "slurm";
+// True for hosts whose jobs run detached in a job dir reached through a Shell: every kind this
+// build knows (local through a LocalShell, ssh, slurm). They can be re-attached to, killed from
+// another process, batched and pre-staged.
+inline bool is_remote_host(const HostConfig& /*host*/) {
+    return true;
 }
 
 // [docker]: defaults for hosts of the docker runtime.

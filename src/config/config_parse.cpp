@@ -231,6 +231,26 @@ Field string_field(const Reader& r,
             }};
 }
 
+// A field naming a kind (host kind, runtime): its string is checked by `check` (which names the
+// allowed values) and stored as the enum `parse` gives.
+template <class Kind>
+Field kind_field(const Reader& r,
+                 std::string_view section,
+                 std::string_view key,
+                 Status (*check)(std::string_view, std::string_view),
+                 std::optional<Kind> (*parse)(std::string_view),
+                 Kind& out) {
+    return {key, [&r, section, key, check, parse, &out](const toml::node& n) -> Status {
+                COSMOS_TRY(std::string v, r.exact<std::string>(n, section, key));
+                std::string label = fmt::format("{} {}", section, key);
+                if (auto s = r.checked(line_of(n), "", check(label, v)); !s) {
+                    return s;
+                }
+                out = *parse(v);
+                return {};
+            }};
+}
+
 // A path field, kept as written; the caller resolves it once the host's kind is known.
 Field path_field(const Reader& r, std::string_view section, std::string_view key, fs::path& out) {
     return {key, [&r, section, key, &out](const toml::node& n) -> Status {
@@ -335,8 +355,8 @@ core::Result<HostConfig> read_host(const Reader& r,
     h.name = std::string(name.str());
     h.line = line_of(node) > 0 ? line_of(node) : std::max(line_of(name, node), 1);
     std::vector<Field> fields = {
-        string_field(r, section, "kind", check_kind, h.kind),
-        string_field(r, section, "runtime", check_runtime, h.runtime),
+        kind_field(r, section, "kind", check_kind, core::parse_host_kind, h.kind),
+        kind_field(r, section, "runtime", check_runtime, core::parse_runtime_kind, h.runtime),
         integer_field(r, section, "gpus", check_gpus, h.gpus),
         path_field(r, section, "cosmos_dir", h.cosmos_dir),
         path_field(r, section, "checkpoint_dir", h.checkpoint_dir),
@@ -376,7 +396,7 @@ core::Result<HostConfig> read_host(const Reader& r,
     if (auto s = r.read_fields(*table, section, fields); !s) {
         return core::fail(std::move(s).error());
     }
-    if (h.image.empty() && h.runtime == "docker") {
+    if (h.image.empty() && h.runtime == core::RuntimeKind::docker) {
         h.image = default_image;
     }
     if (auto s = finish_host(h, r.file(), r.base_dir()); !s) {

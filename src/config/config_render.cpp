@@ -114,8 +114,8 @@ void render_run(std::string& out, const RunDefaults& run) {
 void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     const HostConfig defaults;
     out += fmt::format("\n[hosts.{}]\n", key(h.name));
-    line(out, "kind", quote(h.kind));
-    line(out, "runtime", quote(h.runtime));
+    line(out, "kind", quote(core::to_string(h.kind)));
+    line(out, "runtime", quote(core::to_string(h.runtime)));
     line(out, "gpus", fmt::format("{}", h.gpus));
     for (const auto& [k, p] : {std::pair{"cosmos_dir", &h.cosmos_dir},
                                std::pair{"checkpoint_dir", &h.checkpoint_dir},
@@ -139,13 +139,13 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
             line(out, k, quote(*v));
         }
     }
-    if (h.port != defaults.port || h.kind == "ssh") {
+    if (h.port != defaults.port || h.kind == core::HostKind::ssh) {
         line(out, "port", fmt::format("{}", h.port));
     }
     if (!h.key.empty()) {
         line(out, "key", quote(h.key.string()));
     }
-    if (h.kind == "slurm") {
+    if (h.kind == core::HostKind::slurm) {
         line(out, "max_in_flight", fmt::format("{}", h.max_in_flight));
         if (h.cpus_per_task > 0) {
             line(out, "cpus_per_task", fmt::format("{}", h.cpus_per_task));

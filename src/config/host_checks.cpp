@@ -157,7 +157,7 @@ Status check_cpus_per_task(std::int64_t v) {
 }
 
 Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_dir) {
-    if (host.kind == "ssh" && (host.address.empty() || host.user.empty())) {
+    if (host.kind == core::HostKind::ssh && (host.address.empty() || host.user.empty())) {
         std::string missing = host.address.empty() && host.user.empty() ? "address and user"
                               : host.address.empty()                    ? "address"
                                                                         : "user";
@@ -167,7 +167,7 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
             fmt::format("[hosts.{}] is an ssh host and needs {}", host.name, missing),
             "add address = \"gpu1.example.com\" and user = \"me\" to the table");
     }
-    if (host.kind == "slurm") {
+    if (host.kind == core::HostKind::slurm) {
         if (host.partition.empty() || host.work_dir.empty()) {
             return detail::config_error(
                 file,
@@ -189,10 +189,10 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
                 "add user = \"me\", or remove address to run sbatch on this machine");
         }
     }
-    if (host.runtime != "native") {
+    if (host.runtime != core::RuntimeKind::native) {
         // Containers mount these paths: docker's -v and apptainer's --bind split on ':' (and
         // apptainer's lists on ',').
-        bool apptainer = host.runtime == "apptainer";
+        bool apptainer = host.runtime == core::RuntimeKind::apptainer;
         for (const fs::path* p : {&host.cosmos_dir, &host.checkpoint_dir, &host.work_dir}) {
             if (p->string().find_first_of(apptainer ? ":," : ":") != std::string::npos) {
                 return detail::config_error(
@@ -207,7 +207,9 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
             }
         }
     }
-    if ((host.runtime == "docker" || host.runtime == "apptainer") && host.image.empty()) {
+    if ((host.runtime == core::RuntimeKind::docker ||
+         host.runtime == core::RuntimeKind::apptainer) &&
+        host.image.empty()) {
         return detail::config_error(
             file,
             host.line,
@@ -216,7 +218,8 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
     }
     // Paths of remote hosts are remote paths, used as written; a slurm host without an address
     // is this machine (its login node), so its paths are local ones.
-    if (host.kind == "local" || (host.kind == "slurm" && host.address.empty())) {
+    if (host.kind == core::HostKind::local ||
+        (host.kind == core::HostKind::slurm && host.address.empty())) {
         for (fs::path* p : {&host.cosmos_dir, &host.checkpoint_dir, &host.work_dir}) {
             if (!p->empty()) {
                 *p = detail::resolve_path(p->string(), base_dir);

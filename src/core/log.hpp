@@ -30,4 +30,13 @@ void log(LogLevel level, fmt::format_string<Args...> f, Args&&... args) {
     }
 }
 
+// For a write whose failure must not end the work (a progress tick, a best-effort cleanup):
+// logs `what` and the error as a warning instead of discarding the Result.
+template <class R>
+void warn_on_error(const R& result, std::string_view what) {
+    if (!result.has_value()) {
+        log(LogLevel::warn, "{}: {}", what, result.error().message);
+    }
+}
+
 }  // namespace cosmos::core

@@ -121,3 +121,14 @@ using Status = Result<void>;
         return ::cosmos::core::fail(std::move(COSMOS_TRY_CONCAT(cosmos_try_, __LINE__)).error()); \
     }                                                                                             \
     var = std::move(*COSMOS_TRY_CONCAT(cosmos_try_, __LINE__))
+
+// COSMOS_CHECK(expr): evaluates `expr` (a Status or any Result) and, on error, returns it from
+// the enclosing function; the value, if any, is not needed (store writes, checks).
+#define COSMOS_CHECK(expr)                                                      \
+    do {                                                                        \
+        if (auto COSMOS_TRY_CONCAT(cosmos_check_, __LINE__) = (expr);           \
+            !COSMOS_TRY_CONCAT(cosmos_check_, __LINE__).has_value()) {          \
+            return ::cosmos::core::fail(                                        \
+                std::move(COSMOS_TRY_CONCAT(cosmos_check_, __LINE__)).error()); \
+        }                                                                       \
+    } while (false)

@@ -14,7 +14,7 @@
 
 namespace cosmos::media {
 
-// Frames of one model chunk (reference: chunks of 121 frames).
+// Frames of one model chunk (docs/models/transfer1.md: chunks of 121 frames).
 inline constexpr std::int64_t k_model_window = 121;
 
 struct Window {

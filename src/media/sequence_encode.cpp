@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/guard.hpp"
 #include "media/filter_graph.hpp"
 #include "media/video_writer.hpp"
 
@@ -89,7 +90,7 @@ core::Status decode_in_order(std::int64_t n,
     };
     std::vector<std::thread> threads;
     for (int k = 0; k < workers; ++k) {
-        threads.emplace_back(work);
+        threads.emplace_back([&work] { core::guarded("an encoder thread", work); });
     }
     auto finish = [&](core::Status status) {
         {

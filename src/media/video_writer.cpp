@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/log.hpp"
 #include "media/av_lazy.hpp"
 
 extern "C" {
@@ -176,7 +177,7 @@ VideoWriter& VideoWriter::operator=(VideoWriter&&) noexcept = default;
 
 VideoWriter::~VideoWriter() {
     if (m_impl) {
-        (void)finish();
+        core::warn_on_error(finish(), "finish");
     }
 }
 

@@ -45,7 +45,7 @@ nlohmann::ordered_json shared_part(const nlohmann::ordered_json& spec) {
 }  // namespace
 
 std::optional<std::string> batch_key(const BatchFacts& facts) {
-    if (facts.kind != "transfer" || !facts.spec.is_object()) {
+    if (facts.kind != core::RunKind::transfer || !facts.spec.is_object()) {
         return std::nullopt;
     }
     auto offload = facts.params.offload;

@@ -1,7 +1,7 @@
 #pragma once
 // Batches: several transfer runs served by one model load through transfer.py's
-// --batch_input_path (reference: "Batch input"). The spec file fixes the set of modalities and
-// every scalar argument; each JSONL line may change only the prompt, the input video
+// --batch_input_path (docs/models/transfer1.md: "Batch input"). The spec file fixes the set of
+// modalities and every scalar argument; each JSONL line may change only the prompt, the input video
 // (`visual_input`) and, per modality already in the spec, `control_weight` and `input_control`
 // (`control_overrides`). So runs are compatible — may share a batch — exactly when their specs
 // agree on everything else:
@@ -23,13 +23,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/kinds.hpp"
 #include "core/result.hpp"
 #include "model/run_params.hpp"
 
 namespace cosmos::model {
 
 struct BatchFacts {
-    std::string kind = "transfer";
+    core::RunKind kind = core::RunKind::transfer;
     nlohmann::ordered_json spec;  // the run's own spec (build_transfer_spec)
     RunParams params;
     int width = 0;

@@ -1,5 +1,5 @@
 // Checkpoint manifests: building, (de)serialising and comparing them. The repository list and
-// MD5 table are those of ../shared/reference/cosmos-transfer1.md (NVIDIA's download script).
+// MD5 table are those of NVIDIA's download script (docs/models/transfer1.md, docs/supply-chain.md).
 
 #include "model/checkpoint_manifest.hpp"
 

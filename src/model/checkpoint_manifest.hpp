@@ -1,6 +1,6 @@
 #pragma once
 // Checkpoint manifests: the list of files under a host's checkpoint dir with their size and
-// SHA-256 (and the Hugging Face repository each came from, where the reference names it), kept
+// SHA-256 (and the Hugging Face repository each came from, where the contract names it), kept
 // by users in version control and checked against hosts by `cosmos checkpoints verify`.
 //
 // Format (JSON, files sorted by path; see docs/supply-chain.md):
@@ -32,13 +32,13 @@ struct Manifest {
     std::vector<ManifestEntry> files;  // sorted by path, no duplicates
 };
 
-// The repository of the reference's checkpoint list that `relative_path` lies in, if any.
+// The repository of the model contract's checkpoint list that `relative_path` lies in, if any.
 std::optional<std::string> checkpoint_repo(std::string_view relative_path);
 
-// The MD5 NVIDIA's download script checks for `relative_path`, when the reference lists one.
+// The MD5 NVIDIA's download script checks for `relative_path`, when the contract lists one.
 std::optional<std::string> reference_md5(std::string_view relative_path);
 
-// The files the reference's MD5 table lists (relative to the checkpoint dir).
+// The files the model contract's MD5 table lists (relative to the checkpoint dir).
 std::vector<std::string> reference_md5_paths();
 
 // True for paths a manifest leaves out: anything under a `.cache` directory (download

@@ -52,6 +52,12 @@ bool starts_log_line(std::string_view line) {
     if (line.starts_with("[")) {
         return true;
     }
+    // Lines our own tooling adds to a log (the supervisor's and launcher's notes, trailers such
+    // as "# cosmos: exit code 0") are never part of what the upsampler printed.
+    if (line.starts_with("# cosmos") || line.starts_with("cosmos:") ||
+        line.starts_with("cosmos-job.sh:")) {
+        return true;
+    }
     for (std::string_view p : {"INFO ", "WARNING ", "ERROR ", "DEBUG ", "CRITICAL "}) {
         if (line.starts_with(p)) {
             return true;

@@ -1,6 +1,6 @@
 #pragma once
 // Control modalities of Cosmos-Transfer1 (the spec's valid hint keys) and how input files map
-// onto them (../shared/reference/cosmos-transfer1.md, "Input folder convention").
+// onto them (docs/models/transfer1.md and docs/media.md).
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // The controlnet spec JSON that transfer.py reads (--controlnet_specs), built exactly by the
-// reference's rules (../shared/reference/cosmos-transfer1.md, "The spec JSON"):
+// contract (docs/models/transfer1.md, "The spec JSON"):
 // - only modalities with weight > 0 are written, each as {"control_weight": w} plus
 //   "input_control" when the input set has a control video for it;
 // - the scalar keys are real transfer.py arguments, so the spec is a complete record of the run:
@@ -27,14 +27,14 @@ struct SpecInput {
     RunParams params;
 };
 
-// Checks `in` against the reference's rules; fails with invalid_input saying which rule.
+// Checks `in` against the model contract's rules; fails with invalid_input saying which rule.
 core::Status check_spec_input(const SpecInput& in);
 
 // Returns the spec (keys in a fixed order, so the text is stable); fails as check_spec_input.
 core::Result<nlohmann::ordered_json> build_transfer_spec(const SpecInput& in);
 
-// Returns the spec of the 4K upscaler applied to `input_video` with `weight` (reference:
-// "Upscaler spec").
+// Returns the spec of the 4K upscaler applied to `input_video` with `weight`
+// (docs/models/transfer1.md: "Upscaler spec").
 nlohmann::ordered_json build_upscale_spec(const std::string& input_video, double weight);
 
 // Returns the modalities `in` would send (weight > 0), in spec order.

@@ -1,6 +1,7 @@
 #pragma once
-// The command line that launches Cosmos-Transfer1's transfer script, as the reference says:
-// always through torchrun (also on one GPU), flags as two tokens, --num_gpus equal to
+// The command line that launches Cosmos-Transfer1's transfer script, as its contract says
+// (docs/models/transfer1.md): always through torchrun (also on one GPU), flags as two tokens,
+// --num_gpus equal to
 // --nproc_per_node, CUDA_VISIBLE_DEVICES listing the GPUs, PYTHONPATH and cwd = checkout root.
 // Returned as argv + environment: it is never turned into a shell string here.
 
@@ -25,7 +26,7 @@ struct TransferCommandInput {
     std::vector<int> gpu_ids = {0};
     std::vector<std::string> offload;  // without the --offload_ prefix
     bool upsample_prompt = false;
-    std::optional<int> num_steps;  // given as a flag only where the reference asks (upscaler)
+    std::optional<int> num_steps;  // given as a flag only where the model contract asks (upscaler)
 };
 
 struct LaunchCommand {

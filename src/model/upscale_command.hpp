@@ -25,7 +25,7 @@ struct UpscaleInput {
     double weight = k_default_upscale_weight;
 };
 
-// Fails with invalid_input unless `weight` is a finite number >= 0 (the reference's rule for
+// Fails with invalid_input unless `weight` is a finite number >= 0 (the model contract's rule for
 // every control_weight; transfer.py sets no upper bound).
 core::Status check_upscale_weight(double weight);
 

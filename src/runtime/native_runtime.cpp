@@ -21,7 +21,7 @@ public:
     explicit NativeRuntime(RuntimeOptions options) : m_options(std::move(options)) {}
 
     std::string name() const override {
-        return m_options.kind == "apptainer" ? "apptainer" : "native";
+        return m_options.kind == core::RuntimeKind::apptainer ? "apptainer" : "native";
     }
 
     std::vector<FileToWrite> launch_files(const LaunchRequest& r) const override {
@@ -42,7 +42,7 @@ public:
     std::vector<std::string> launch_command(const LaunchRequest& r) const override {
         // apptainer: the supervisor starts `apptainer exec ... IMAGE model-argv` from the host's
         // checkout; the model sees it at /workspace (the command is built for that path).
-        bool contained = m_options.kind == "apptainer";
+        bool contained = m_options.kind == core::RuntimeKind::apptainer;
         std::string cwd =
             contained && !m_options.cosmos_dir.empty() ? m_options.cosmos_dir : r.command.cwd;
         std::vector<std::string> argv{"sh", supervisor_path(r), "launch", r.job_dir, cwd};

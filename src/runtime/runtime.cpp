@@ -88,16 +88,16 @@ core::Status validate_request(const RuntimeOptions& options, const LaunchRequest
     if (auto s = check_env(request.secret_env, true); !s) {
         return s;
     }
-    if (options.kind == "docker" || options.kind == "apptainer") {
+    if (options.kind == core::RuntimeKind::docker || options.kind == core::RuntimeKind::apptainer) {
         std::string checkout =
             options.cosmos_dir.empty() ? request.command.cwd : options.cosmos_dir;
-        const char* bad = options.kind == "apptainer" ? ":," : ":";
+        const char* bad = options.kind == core::RuntimeKind::apptainer ? ":," : ":";
         for (const auto& p : {checkout, request.checkpoint_dir, request.job_dir}) {
             if (p.empty() || p[0] != '/' || p.find_first_of(bad) != std::string::npos) {
                 return invalid(fmt::format(
                     "cannot mount '{}' into a container: mounts need absolute paths without {}",
                     p,
-                    options.kind == "apptainer" ? "':' or ','" : "':'"));
+                    options.kind == core::RuntimeKind::apptainer ? "':' or ','" : "':'"));
             }
         }
     }
@@ -105,20 +105,20 @@ core::Status validate_request(const RuntimeOptions& options, const LaunchRequest
 }
 
 core::Result<std::unique_ptr<Runtime>> make_runtime(const RuntimeOptions& options) {
-    if (options.kind == "native") {
+    if (options.kind == core::RuntimeKind::native) {
         return detail::make_native_runtime(options);
     }
-    if (options.kind == "docker" || options.kind == "apptainer") {
+    if (options.kind == core::RuntimeKind::docker || options.kind == core::RuntimeKind::apptainer) {
         if (options.image.empty()) {
             return fail(ErrorCode::config,
                         fmt::format("the {} runtime needs an image", options.kind),
                         "set the host's image (a pinned tag or digest, or a .sif file)");
         }
-        return options.kind == "docker" ? detail::make_docker_runtime(options)
-                                        : detail::make_native_runtime(options);
+        return options.kind == core::RuntimeKind::docker ? detail::make_docker_runtime(options)
+                                                         : detail::make_native_runtime(options);
     }
     return fail(ErrorCode::config,
-                fmt::format("unknown runtime '{}'", options.kind),
+                fmt::format("unknown runtime '{}'", core::to_string(options.kind)),
                 "use native, docker or apptainer");
 }
 

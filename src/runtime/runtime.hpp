@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/kinds.hpp"
 #include "core/result.hpp"
 #include "model/transfer_command.hpp"
 
@@ -36,7 +37,7 @@ namespace cosmos::runtime {
 
 // Settings of the host that shape the runtime's commands (from the host's configuration).
 struct RuntimeOptions {
-    std::string kind = "native";  // native | docker | apptainer
+    core::RuntimeKind kind = core::RuntimeKind::native;
     // docker
     std::string docker = "docker";  // the docker CLI on the host (podman works too)
     // Global options placed between the CLI and its subcommand, e.g. {"-H", "unix:///d.sock"}.

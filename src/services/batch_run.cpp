@@ -8,12 +8,15 @@
 
 #include <fmt/format.h>
 
-#include "backends/local_backend.hpp"
+#include "backends/model_launch.hpp"
 #include "backends/remote_job.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "model/batch_file.hpp"
+#include "model/family.hpp"
 #include "model/model_log.hpp"
+#include "scheduler/outcome.hpp"
+#include "scheduler/record.hpp"
 #include "services/execute_run.hpp"
 #include "services/remote_run.hpp"
 #include "services/upscale.hpp"
@@ -87,93 +90,58 @@ core::Result<BatchResult> finish_batch(const App& app,
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
     std::int64_t frames = prompt ? prompt->video.frames : 121;
     auto tracker = scan_log(dir / "run.log", frames);
-    int exit_code = state.exit_code;
-    bool exited_ok = state.state == runtime::ProcessState::exited && exit_code == 0;
-    std::string model_error =
-        !state.reason.empty() && !exited_ok ? scheduler_ended(state, tracker)
-        : state.state == runtime::ProcessState::absent || exit_code < 0
-            ? fmt::format("the model process on {} is gone without an exit code", host.config.name)
-            : fmt::format(
-                  "the model failed: {}",
-                  tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
+    auto base = scheduler::outcome_facts(state, tracker, host.config.name);
+    base.cancelled = cancelled;
     double run_seconds = core::seconds_since_iso(runs.front().started_at);
     double share = 1.0 / static_cast<double>(runs.size());
-    bool first_failure_seen = false;
+    bool blame_taken = false;
     BatchResult result;
     for (const auto& before : runs) {
         COSMOS_TRY(auto run, store::require_run(app.db, before.id));
         int index = run.batch_index.value_or(0);
         fs::path run_dir = app.run_dir(run.id);
-        fs::path video = dir / "outputs" / model::batch_output_video(index);
-        fs::path prompt_file = dir / "outputs" / model::batch_output_prompt(index);
+        const auto& family = model::model_family(run.model);
+        fs::path video = dir / "outputs" / family.output_video(index);
+        auto text = family.output_text(index);
+        fs::path prompt_file = text ? dir / "outputs" / *text : fs::path();
         std::error_code ec;
         if (fs::exists(dir / "run.log", ec)) {
             link_file(dir / "run.log", run_dir / "run.log");
         }
-        bool has_video = fs::is_regular_file(video, ec) && fs::is_regular_file(prompt_file, ec);
+        bool has_video =
+            fs::is_regular_file(video, ec) && (!text || fs::is_regular_file(prompt_file, ec));
         std::optional<std::string> output;
         if (has_video) {
             link_file(video, run_dir / "outputs" / "output.mp4");
-            link_file(prompt_file, run_dir / "outputs" / "output.txt");
+            if (text) {
+                link_file(prompt_file, run_dir / "outputs" / "output.txt");
+            }
             output = (run_dir / "outputs" / "output.mp4").string();
         }
-        (void)store::record_costs(
+        COSMOS_CHECK(store::record_costs(
             app.db,
             run.id,
             store::CostRecord{
-                std::nullopt, std::nullopt, run_seconds, collected->download_seconds * share});
+                std::nullopt, std::nullopt, run_seconds, collected->download_seconds * share}));
         if (store::is_terminal(run.status)) {
             result.runs.push_back(run);  // cancelled on its own while the batch ran
             continue;
         }
-        store::RunStatus status = store::RunStatus::failed;
-        std::string error;
-        if (cancelled) {
-            status = store::RunStatus::cancelled;
-            error = "cancelled";
-        } else if (has_video) {
-            status = store::RunStatus::succeeded;
-        } else if (exited_ok) {
-            error =
-                tracker.guardrail_blocked()
-                    ? fmt::format(
-                          "no video for batch line {}: the safety guardrail blocked "
-                          "a prompt of this batch",
-                          index)
-                    : fmt::format("the model exited 0 but wrote no video for batch line {}", index);
-        } else if (!first_failure_seen && !state.transient) {
-            // (a transient end — the cluster's fault — sends every line without a video back)
-            first_failure_seen = true;
-            error = model_error;
-        } else {
-            // The model died before it reached this line: nothing of it ran. Back to the queue.
-            std::string why = fmt::format("batch {} ended before line {} ran", batch_id, index);
-            (void)store::record_progress(app.db, run.id, 0);
-            (void)store::record_batch(app.db, run.id, std::nullopt, std::nullopt);
-            (void)store::transition_run(app.db, run.id, store::RunStatus::queued, why);
+        auto facts = base;
+        facts.has_video = has_video;
+        facts.batch_line = index;
+        facts.blame_taken = blame_taken;
+        auto outcome = scheduler::decide_outcome(facts);
+        blame_taken = blame_taken || outcome.verdict == scheduler::Verdict::failed;
+        COSMOS_TRY(bool moved,
+                   scheduler::record_end(app.db, run.id, outcome, state.exit_code, output));
+        if (moved && outcome.verdict == scheduler::Verdict::requeue) {
             result.requeued.push_back(run.id);
-            COSMOS_TRY(auto now, store::require_run(app.db, run.id));
-            result.runs.push_back(std::move(now));
-            continue;
-        }
-        bool succeeded = status == store::RunStatus::succeeded;
-        store::OutcomeRecord rec{
-            exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
-            succeeded ? std::nullopt : std::optional<std::string>(error),
-            output};
-        if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
-            return fail(s.error());
-        }
-        if (succeeded) {
-            (void)store::record_progress(app.db, run.id, 1.0);
-        }
-        COSMOS_TRY(bool ended, store::transition_run(app.db, run.id, status, error));
-        (void)ended;
-        if (sink) {
-            if (succeeded) {
+        } else if (moved && sink) {
+            if (outcome.verdict == scheduler::Verdict::succeeded) {
                 sink(backends::Finished{run.id, output.value_or("")});
             } else {
-                sink(backends::Failed{run.id, error});
+                sink(backends::Failed{run.id, outcome.error});
             }
         }
         COSMOS_TRY(auto now, store::require_run(app.db, run.id));
@@ -196,11 +164,10 @@ core::Result<BatchResult> execute_batch(const App& app,
         return fail(ErrorCode::invalid_input, "a batch needs at least one run");
     }
     COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
-    if (!config::is_remote_host(host_config)) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("batches run on ssh and slurm hosts; {} is a {} host",
-                                host_config.name,
-                                host_config.kind));
+    if (host_config.emulated) {
+        if (auto s = ensure_host_ready(host_config); !s) {
+            return fail(s.error());  // nothing changed: the runs stay queued
+        }
     }
     BatchResult result;
     std::vector<Line> lines;
@@ -215,13 +182,14 @@ core::Result<BatchResult> execute_batch(const App& app,
         }
         COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
         if (!prompt) {
-            (void)store::fail_run(app.db, id, fmt::format("prompt {} is gone", run.prompt_id));
+            COSMOS_CHECK(
+                store::fail_run(app.db, id, fmt::format("prompt {} is gone", run.prompt_id)));
             COSMOS_TRY(auto now, store::require_run(app.db, id));
             result.runs.push_back(std::move(now));
             continue;
         }
         if (auto s = check_inputs_exist(*prompt); !s) {
-            (void)store::fail_run(app.db, id, s.error().message);
+            COSMOS_CHECK(store::fail_run(app.db, id, s.error().message));
             COSMOS_TRY(auto now, store::require_run(app.db, id));
             result.runs.push_back(std::move(now));
             continue;
@@ -238,11 +206,15 @@ core::Result<BatchResult> execute_batch(const App& app,
     if (lines.empty()) {
         return result;
     }
-    COSMOS_TRY(auto shared_spec, model::batch_spec(facts));
+    const auto& family = model::model_family(lines.front().run.model);
+    COSMOS_TRY(auto shared_spec, family.batch_spec(facts));
     ExecuteOptions supply;
+    supply.skip_verify = options.skip_verify;
+    supply.allow_unpinned = options.allow_unpinned;
     if (auto s = check_supply_chain(app, lines.front().run, host_config, supply); !s) {
         for (const auto& l : lines) {
-            (void)store::fail_run(app.db, l.run.id, s.error().message);
+            core::warn_on_error(store::fail_run(app.db, l.run.id, s.error().message),
+                                "store::fail_run");
         }
         return fail(s.error());
     }
@@ -250,16 +222,19 @@ core::Result<BatchResult> execute_batch(const App& app,
     if (auto s = reach_host(host); !s) {
         return fail(s.error());  // nothing changed: the runs stay queued
     }
+    COSMOS_CHECK(backends::check_host_ready(
+        host, model::model_family(lines.front().run.model)));  // refused: the runs stay as they are
     for (const auto& l : lines) {
-        (void)store::transition_run(
+        COSMOS_CHECK(store::transition_run(
             app.db,
             l.run.id,
             store::RunStatus::running,
-            fmt::format("staging batch {} on host {}", batch_id, host_config.name));
+            fmt::format("staging batch {} on host {}", batch_id, host_config.name)));
     }
     backends::RemoteJobSpec job;
     job.run_id = batch_id;
-    job.kind = "transfer";
+    job.family = lines.front().run.model;
+    job.kind = core::RunKind::transfer;
     job.local_run_dir = batch_dir(app, batch_id);
     job.spec = shared_spec;
     job.params = lines.front().run.params;
@@ -267,7 +242,7 @@ core::Result<BatchResult> execute_batch(const App& app,
     job.gpu_ids = options.gpu_ids;
     for (const auto& l : lines) {
         spec_inputs(l.spec, job.inputs);
-        job.batch_lines.push_back(model::batch_line(l.spec));
+        job.batch_lines.push_back(family.batch_line(l.spec));
     }
     backends::StageProgressFn progress;
     if (options.sink) {
@@ -279,13 +254,15 @@ core::Result<BatchResult> execute_batch(const App& app,
     if (!staged) {
         for (const auto& l : lines) {
             if (is_transient(staged.error())) {
-                (void)store::transition_run(
-                    app.db,
-                    l.run.id,
-                    store::RunStatus::queued,
-                    fmt::format("staging interrupted: {}", staged.error().message));
+                core::warn_on_error(store::transition_run(app.db,
+                                                          l.run.id,
+                                                          store::RunStatus::queued,
+                                                          fmt::format("staging interrupted: {}",
+                                                                      staged.error().message)),
+                                    "store::transition_run");
             } else {
-                (void)store::fail_run(app.db, l.run.id, staged.error().message);
+                core::warn_on_error(store::fail_run(app.db, l.run.id, staged.error().message),
+                                    "store::fail_run");
             }
         }
         return fail(staged.error());
@@ -320,34 +297,36 @@ core::Result<BatchResult> execute_batch(const App& app,
             !s) {
             return fail(s.error());
         }
-        (void)store::record_remote(
+        COSMOS_CHECK(store::record_remote(
             app.db,
             run.id,
-            store::RemoteRecord{host.runtime->name(), staged->request.job_dir, image});
-        (void)store::record_batch(app.db, run.id, batch_id, static_cast<int>(i));
-        (void)store::record_costs(
+            store::RemoteRecord{host.runtime->name(), staged->request.job_dir, image}));
+        COSMOS_CHECK(store::record_batch(app.db, run.id, batch_id, static_cast<int>(i)));
+        COSMOS_CHECK(store::record_costs(
             app.db,
             run.id,
             store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes / count),
                               staged->upload_seconds / static_cast<double>(count),
                               std::nullopt,
-                              std::nullopt});
+                              std::nullopt}));
     }
     if (auto s = launch_with_reconnect(host, staged->request); !s) {
-        (void)backends::collect_job(host, staged->request, job.local_run_dir);
+        core::warn_on_error(backends::collect_job(host, staged->request, job.local_run_dir),
+                            "backends::collect_job");
         for (const auto& l : lines) {
-            (void)store::fail_run(app.db, l.run.id, s.error().message);
+            core::warn_on_error(store::fail_run(app.db, l.run.id, s.error().message),
+                                "store::fail_run");
         }
         COSMOS_TRY(auto runs, store::batch_runs(app.db, batch_id));
         result.runs.insert(result.runs.end(), runs.begin(), runs.end());
         return result;
     }
     for (const auto& l : lines) {
-        (void)store::transition_run(
+        COSMOS_CHECK(store::transition_run(
             app.db,
             l.run.id,
             store::RunStatus::running,
-            fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name));
+            fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name)));
         if (options.sink) {
             options.sink(backends::Launched{l.run.id, host_config.name});
         }
@@ -384,7 +363,9 @@ core::Result<BatchResult> attach_batch(const App& app,
                 if (f != shown[static_cast<std::size_t>(i)] &&
                     !store::is_terminal(runs[static_cast<std::size_t>(i)].status)) {
                     shown[static_cast<std::size_t>(i)] = f;
-                    (void)store::record_progress(app.db, runs[static_cast<std::size_t>(i)].id, f);
+                    core::warn_on_error(
+                        store::record_progress(app.db, runs[static_cast<std::size_t>(i)].id, f),
+                        "store::record_progress");
                     if (options.sink) {
                         options.sink(backends::Progress{
                             runs[static_cast<std::size_t>(i)].id, f, done, chunks, p->phase});
@@ -424,10 +405,10 @@ core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::strin
     if (!run.batch_id || run.status != store::RunStatus::running) {
         return fail(ErrorCode::conflict, fmt::format("run {} is not running in a batch", run_id));
     }
-    (void)store::record_outcome(
+    COSMOS_CHECK(store::record_outcome(
         app.db,
         run_id,
-        store::OutcomeRecord{std::nullopt, std::string("cancelled by user"), std::nullopt});
+        store::OutcomeRecord{std::nullopt, std::string("cancelled by user"), std::nullopt}));
     COSMOS_TRY(
         bool moved,
         store::transition_run(app.db, run_id, store::RunStatus::cancelled, "cancelled by user"));

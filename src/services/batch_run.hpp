@@ -1,5 +1,5 @@
 #pragma once
-// Batches on SSH hosts: several compatible queued transfer runs (model/batch_file.hpp) served by
+// Batches: several compatible queued transfer runs (model/batch_file.hpp) served by
 // one model load through transfer.py's --batch_input_path, recorded run by run in the store.
 //
 // A batch is a remote job like a single run's (backends/remote_job), named after its batch id
@@ -12,8 +12,8 @@
 // linked into its own run dir (run.log, outputs/output.mp4, outputs/output.txt), so a batched
 // run looks like any other afterwards.
 //
-// Outcomes, per line (batch size 1 keeps line numbers, reference: "Batch input"): a line with
-// its video and prompt file succeeded, whatever the exit code; a line without a video failed
+// Outcomes, per line (batch size 1 keeps line numbers, docs/models/transfer1.md: "Batches"): a line
+// with its video and prompt file succeeded, whatever the exit code; a line without a video failed
 // when the model exited 0 (the guardrail blocked it, or it wrote nothing); when the model failed,
 // the first line without a video failed with the model's error and the lines after it never
 // ran: they go back to `queued` (BatchResult::requeued) for the queue to run again.
@@ -34,12 +34,15 @@
 namespace cosmos::services {
 
 struct BatchOptions {
-    std::string host;                         // an ssh host
+    std::string host;                         // any host kind
     std::vector<int> gpu_ids;                 // CUDA_VISIBLE_DEVICES
     const std::atomic<bool>* stop = nullptr;  // stop following; with kill_on_stop, kill it
     bool kill_on_stop = true;
     backends::EventSink sink;            // events of every run of the batch
     std::function<void()> on_model_end;  // the model ended: its GPUs are free
+    // Supply-chain overrides (docs/supply-chain.md), as ExecuteOptions.
+    bool skip_verify = false;
+    bool allow_unpinned = false;
 };
 
 struct BatchResult {

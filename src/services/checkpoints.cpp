@@ -87,11 +87,11 @@ core::Result<Tree> open_tree(const CheckpointTarget& target) {
         return Tree{fs::absolute(target.local_dir, ec).lexically_normal().string(), nullptr};
     }
     const auto& host = *target.host;
-    if (config::is_remote_host(host)) {
+    if (host.kind != core::HostKind::local) {
         COSMOS_TRY(auto remote, open_host(host));
         return Tree{remote.checkpoint_dir, remote.shell};
     }
-    if (host.kind != "local") {
+    if (host.kind != core::HostKind::local) {
         return fail(
             ErrorCode::invalid_input,
             fmt::format(

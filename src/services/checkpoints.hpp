@@ -61,7 +61,7 @@ core::Result<std::pair<model::Manifest, HashOutcome>> build_manifest(const App& 
 struct VerifyOutcome {
     model::ManifestDiff diff;
     HashOutcome hashed;
-    std::vector<std::string> md5_listed;  // files the reference lists an MD5 for (not checked)
+    std::vector<std::string> md5_listed;  // files the model contract lists an MD5 for (not checked)
     bool ok() const { return diff.ok(); }
 };
 

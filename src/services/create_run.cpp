@@ -81,6 +81,7 @@ core::Result<store::RunRecord> create_run(const App& app,
     store::RunRecord run;
     run.id = core::new_id(core::IdKind::run);
     run.prompt_id = prompt->id;
+    run.model = prompt->model;
     run.params = std::move(params);
     run.created_at = core::now_iso();
     run.updated_at = run.created_at;

@@ -52,7 +52,8 @@ core::Result<store::RunRecord> create_enhance_run(const App& app,
     store::RunRecord run;
     run.id = core::new_id(core::IdKind::run);
     run.prompt_id = prompt->id;
-    run.kind = "enhance";
+    run.model = prompt->model;
+    run.kind = core::RunKind::enhance;
     run.params.weights.clear();
     run.params.num_gpus = 1;
     run.params.offload.clear();

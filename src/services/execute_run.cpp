@@ -1,15 +1,19 @@
 #include "services/execute_run.hpp"
 
+#include <map>
+
 #include <fmt/format.h>
 
-#include "backends/local_backend.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "model/transfer_command.hpp"
+#include "services/batch_run.hpp"
 #include "services/checkpoints.hpp"
 #include "services/create_run.hpp"
 #include "services/emulator_install.hpp"
 #include "services/enhance.hpp"
 #include "services/hf_token.hpp"
+#include "services/queue.hpp"
 #include "services/remote_run.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
@@ -53,7 +57,7 @@ core::Status check_supply_chain(const App& app,
                                 const store::RunRecord& run,
                                 config::HostConfig& host,
                                 const ExecuteOptions& options) {
-    if (host.runtime == "docker") {
+    if (host.runtime == core::RuntimeKind::docker) {
         if (auto problem =
                 config::image_pin_problem(host.image, fmt::format("[hosts.{}]", host.name))) {
             if (!options.allow_unpinned) {
@@ -116,17 +120,6 @@ core::Result<store::RunRecord> execute_run(const App& app,
     }
     COSMOS_TRY(auto host,
                config::find_host(app.config, options.host.value_or(app.config.run.host)));
-    if (host.kind != "local" && !config::is_remote_host(host)) {
-        return fail(
-            ErrorCode::invalid_input,
-            fmt::format(
-                "host {} is of kind {}, which this build cannot run yet", host.name, host.kind));
-    }
-    if (options.detach && host.kind == "local") {
-        return fail(ErrorCode::invalid_input,
-                    "--detach needs an ssh host: runs on the local host end with this process",
-                    "run it without --detach, or on an ssh host (cosmos hosts add)");
-    }
     if (run->params.num_gpus > host.gpus) {  // a slurm host's gpus: GPUs per node
         return fail(ErrorCode::invalid_input,
                     fmt::format("run {} asks for {} GPUs but host {} has {}",
@@ -143,9 +136,9 @@ core::Result<store::RunRecord> execute_run(const App& app,
         return fail(ErrorCode::not_found,
                     fmt::format("run {}: prompt {} is gone", run_id, run->prompt_id));
     }
-    if (auto s = check_inputs_exist(*prompt); !s) {
-        return store::fail_run(app.db, run_id, s.error().message);
-    }
+    // Refusals leave the run as it was (pending or queued): nothing ran, so nothing is recorded
+    // (docs/errors.md). A caller that created the run for this command removes it.
+    COSMOS_CHECK(check_inputs_exist(*prompt));
     // An upscale whose transfer runs on this slurm host right now: its job waits for that one
     // in Slurm (afterok) and reads the transfer's output where it will be written.
     COSMOS_TRY(auto chained, chained_upscale(app, *run, host));
@@ -155,94 +148,131 @@ core::Result<store::RunRecord> execute_run(const App& app,
     } else {
         COSMOS_TRY(spec, run_spec(app, *prompt, *run));
     }
-    if (config::is_remote_host(host)) {
-        RemoteExecuteOptions remote;
-        if (chained) {
-            remote.after_job_dirs.push_back(chained->parent_job_dir);
-        }
-        remote.detach = options.detach;
-        remote.gpu_ids = options.gpu_ids;
-        remote.requeue_transient = options.requeue_transient;
-        remote.attach.sink = options.sink;
-        remote.attach.stop = options.cancel;
-        remote.attach.kill_on_stop = true;
-        remote.attach.mirror_log = true;
-        remote.attach.on_model_end = options.on_model_end;
-        remote.attach.requeue_transient = options.requeue_transient;
-        return execute_remote_run(app, *run, *prompt, host, spec, remote);
+    // The embedded default host installs the emulator on first use; other hosts are checked
+    // where they are (a remote checkout is probed by the model's first command).
+    if (host.emulated) {
+        COSMOS_CHECK(ensure_host_ready(host));
     }
-    if (auto s = ensure_host_ready(host); !s) {
-        return store::fail_run(app.db, run_id, s.error().message);
+    RemoteExecuteOptions remote;
+    if (chained) {
+        remote.after_job_dirs.push_back(chained->parent_job_dir);
     }
+    remote.detach = options.detach;
+    remote.gpu_ids = options.gpu_ids;
+    remote.requeue_transient = options.requeue_transient;
+    remote.attach.sink = options.sink;
+    remote.attach.stop = options.cancel;
+    remote.attach.kill_on_stop = true;
+    remote.attach.mirror_log = true;
+    remote.attach.on_model_end = options.on_model_end;
+    remote.attach.requeue_transient = options.requeue_transient;
+    return execute_remote_run(app, *run, *prompt, host, spec, remote);
+}
 
-    backends::LocalJob job{run_id,
-                           app.run_dir(run_id),
-                           spec,
-                           run->params,
-                           prompt->video.frames,
-                           num_steps_flag(*run),
-                           run->kind,
-                           options.gpu_ids};
-    auto launch = backends::prepare_local_job(host, job);
-    if (!launch) {
-        return store::fail_run(app.db, run_id, launch.error().message);
+namespace {
+
+// The runs of `run_ids` in units that each take one model load: a batch of compatible runs
+// (at most max_batch, in the order given) or a single run.
+core::Result<std::vector<std::vector<std::string>>> load_units(
+    const App& app, const std::vector<std::string>& run_ids, int max_batch) {
+    std::vector<std::vector<std::string>> units;
+    std::map<std::string, std::size_t> open;  // batch key -> its unit still taking lines
+    for (const auto& id : run_ids) {
+        COSMOS_TRY(auto run, store::require_run(app.db, id));
+        auto key = batch_key_of(app, run);
+        if (key) {
+            auto it = open.find(*key);
+            if (it != open.end() &&
+                units[it->second].size() < static_cast<std::size_t>(max_batch)) {
+                units[it->second].push_back(id);
+                continue;
+            }
+            open[*key] = units.size();
+        }
+        units.push_back({id});
     }
-    if (auto s = store::record_launch(
+    return units;
+}
+
+// One batch of the foreground: checked like a single run (GPUs), then run as one model load.
+core::Result<std::vector<store::RunRecord>> execute_unit_batch(const App& app,
+                                                               const std::vector<std::string>& ids,
+                                                               const ExecuteOptions& options) {
+    COSMOS_TRY(auto host,
+               config::find_host(app.config, options.host.value_or(app.config.run.host)));
+    for (const auto& id : ids) {
+        COSMOS_TRY(auto run, store::require_run(app.db, id));
+        if (run.params.num_gpus > host.gpus) {
+            return fail(ErrorCode::invalid_input,
+                        fmt::format("run {} asks for {} GPUs but host {} has {}",
+                                    id,
+                                    run.params.num_gpus,
+                                    host.name,
+                                    host.gpus));
+        }
+    }
+    BatchOptions batch;
+    batch.host = host.name;
+    batch.gpu_ids = options.gpu_ids;
+    batch.stop = options.cancel;
+    batch.kill_on_stop = true;
+    batch.sink = options.sink;
+    batch.on_model_end = options.on_model_end;
+    batch.skip_verify = options.skip_verify;
+    batch.allow_unpinned = options.allow_unpinned;
+    COSMOS_TRY(auto result, execute_batch(app, core::new_id(core::IdKind::batch), ids, batch));
+    for (const auto& id : result.requeued) {
+        // No queue owns a foreground run: a line that never ran waits for `cosmos run`.
+        COSMOS_CHECK(store::transition_run(
             app.db,
-            run_id,
-            store::LaunchRecord{host.name,
-                                backends::describe_launch(launch->command).dump(),
-                                spec.dump(2),
-                                launch->output_dir.string(),
-                                launch->log_path.string()});
-        !s) {
-        return fail(s.error());
+            id,
+            store::RunStatus::pending,
+            fmt::format("its batch ended before it ran: run it again with `cosmos run {}`", id)));
     }
-    COSMOS_TRY(
-        bool started,
-        store::transition_run(
-            app.db, run_id, store::RunStatus::running, fmt::format("on host {}", host.name)));
-    if (!started) {
-        return fail(ErrorCode::conflict, fmt::format("run {} was ended by someone else", run_id));
+    std::vector<store::RunRecord> out;
+    for (const auto& id : ids) {
+        COSMOS_TRY(auto run, store::require_run(app.db, id));
+        out.push_back(std::move(run));
     }
-    auto emit = [&](const backends::JobEvent& e) {
-        if (const auto* p = std::get_if<backends::Progress>(&e)) {
-            (void)store::record_progress(app.db, run_id, p->fraction);
+    return out;
+}
+
+}  // namespace
+
+core::Result<std::vector<store::RunRecord>> execute_runs(const App& app,
+                                                         const std::vector<std::string>& run_ids,
+                                                         const ExecuteOptions& options,
+                                                         int max_batch) {
+    std::vector<std::vector<std::string>> units;
+    if (options.detach || max_batch <= 1) {
+        for (const auto& id : run_ids) {
+            units.push_back({id});
         }
-        if (options.sink) {
-            options.sink(e);
-        }
-    };
-    emit(backends::Launched{run_id, host.name});
-    auto outcome = backends::run_local_job(job, *launch, emit, options.cancel);
-    if (!outcome) {
-        return store::fail_run(app.db, run_id, outcome.error().message);
-    }
-    if (outcome->succeeded && run->kind == "enhance") {
-        if (auto adopted = adopt_enhanced_prompt(app, *run); !adopted) {
-            outcome->succeeded = false;
-            outcome->error = adopted.error().message;
-        }
-    }
-    store::OutcomeRecord rec{
-        outcome->exit_code,
-        outcome->succeeded ? std::nullopt : std::optional<std::string>(outcome->error),
-        outcome->output_video};
-    if (auto s = store::record_outcome(app.db, run_id, rec); !s) {
-        return fail(s.error());
-    }
-    store::RunStatus final_status = outcome->succeeded   ? store::RunStatus::succeeded
-                                    : outcome->cancelled ? store::RunStatus::cancelled
-                                                         : store::RunStatus::failed;
-    COSMOS_TRY(bool ended, store::transition_run(app.db, run_id, final_status, outcome->error));
-    (void)ended;
-    if (outcome->succeeded) {
-        emit(backends::Finished{run_id, outcome->output_video.value_or("")});
     } else {
-        emit(backends::Failed{run_id, outcome->error});
+        COSMOS_TRY(units, load_units(app, run_ids, max_batch));
     }
-    COSMOS_TRY(auto final_run, store::get_run(app.db, run_id));
-    return *final_run;
+    std::map<std::string, store::RunRecord> ended;
+    for (const auto& unit : units) {
+        if (options.cancel != nullptr && options.cancel->load()) {
+            break;
+        }
+        if (unit.size() == 1) {
+            COSMOS_TRY(auto run, execute_run(app, unit.front(), options));
+            ended[run.id] = std::move(run);
+            continue;
+        }
+        COSMOS_TRY(auto runs, execute_unit_batch(app, unit, options));
+        for (auto& run : runs) {
+            ended[run.id] = std::move(run);
+        }
+    }
+    std::vector<store::RunRecord> out;
+    for (const auto& id : run_ids) {
+        if (auto it = ended.find(id); it != ended.end()) {
+            out.push_back(std::move(it->second));
+        }
+    }
+    return out;
 }
 
 }  // namespace cosmos::services

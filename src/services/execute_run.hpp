@@ -21,15 +21,15 @@ struct ExecuteOptions {
     std::optional<std::string> host;            // default: [run] host
     const std::atomic<bool>* cancel = nullptr;  // set to true to cancel (Ctrl-C)
     backends::EventSink sink;                   // may be empty
-    bool detach = false;  // ssh hosts: return once the model started (`cosmos logs -f` attaches)
+    bool detach = false;  // return once the model started (`cosmos logs -f` attaches)
     // Supply-chain overrides (docs/supply-chain.md); each one used is noted on the run.
     bool skip_verify = false;     // start although the host's checkpoint verify failed/is stale
     bool allow_unpinned = false;  // run a docker image without a version tag or digest
     std::vector<int> gpu_ids;     // CUDA_VISIBLE_DEVICES chosen by the scheduler; empty: 0..n-1
-    // ssh hosts: a transient failure before launch (host unreachable, timeout) moves the run
+    // A transient failure before launch (host unreachable, timeout) moves the run
     // back to `queued` instead of `failed`, so the queue can retry it (services/queue.hpp).
     bool requeue_transient = false;
-    // ssh hosts: called once the model ended, before its outputs are collected (the queue frees
+    // Called once the model ended, before its outputs are collected (the queue frees
     // the run's GPUs for the next run then: pipelining).
     std::function<void()> on_model_end;
 };
@@ -40,6 +40,17 @@ struct ExecuteOptions {
 core::Result<store::RunRecord> execute_run(const App& app,
                                            const std::string& run_id,
                                            const ExecuteOptions& options);
+
+// Executes pending runs `run_ids` in the foreground, like execute_run each, except that
+// compatible ones (equal batch keys: services::batch_key_of) share one model load as a batch of
+// at most `max_batch` lines (services/batch_run). A batch line that never ran (the model died
+// before it) goes back to `pending`, to be run again with `cosmos run`. Returns the runs' final
+// records in the order given; stops after the run or batch during which options.cancel was set.
+// A refusal (execute_run's errors) ends it: runs not started yet are left as they were.
+core::Result<std::vector<store::RunRecord>> execute_runs(const App& app,
+                                                         const std::vector<std::string>& run_ids,
+                                                         const ExecuteOptions& options,
+                                                         int max_batch = 8);
 
 // Before a run starts on `host` (docs/supply-chain.md): a docker image must be pinned (unless
 // allow_unpinned), the host's checkpoints must not have failed their last verify (unless

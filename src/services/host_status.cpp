@@ -111,12 +111,12 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
             ids.push_back(r.id);
         }
     }
-    if (h.kind == "slurm") {
+    if (h.kind == core::HostKind::slurm) {
         return slurm_status_json(h, ids);
     }
     backends::HostStatus st;
     std::string address = "local";
-    if (h.kind == "ssh") {
+    if (h.kind == core::HostKind::ssh) {
         address = fmt::format("{}@{}:{}", h.user, h.address, h.port);
         auto host = open_host(h);
         if (!host) {
@@ -124,7 +124,7 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
         } else {
             st = backends::host_status(*host, ids);
         }
-    } else if (h.kind == "local") {
+    } else if (h.kind == core::HostKind::local) {
         auto start = std::chrono::steady_clock::now();
         st = local_status(h);
         st.jobs = ids;

@@ -148,7 +148,7 @@ nlohmann::ordered_json host_json(const config::HostConfig& host) {
     j["torchrun"] = host.torchrun;
     j["image"] = host.image;
     j["shm_size"] = host.shm_size;
-    if (host.kind == "slurm") {
+    if (host.kind == core::HostKind::slurm) {
         j["partition"] = host.partition;
         j["account"] = host.account;
         j["time_limit"] = host.time_limit;

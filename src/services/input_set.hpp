@@ -21,7 +21,7 @@ struct InputSet {
     std::vector<std::string> ignored;  // files in the folder that were not used
 };
 
-// Most frames the model takes in one run (reference: capped at 5000 frames).
+// Most frames the model takes in one run (docs/models/transfer1.md: capped at 5000 frames).
 inline constexpr std::int64_t k_max_input_frames = 5000;
 
 // Scans and probes `dir`. Fails with not_found when the folder or color.mp4 is missing,

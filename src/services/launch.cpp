@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "model/transfer_command.hpp"
 #include "services/queue.hpp"
 #include "services/views.hpp"
@@ -153,6 +154,7 @@ core::Result<nlohmann::ordered_json> preview_launch(const App& app, const Launch
     store::RunRecord run;
     run.id = "rs_preview";
     run.prompt_id = prompt.id;
+    run.model = prompt.model;
     run.params = params;
     COSMOS_TRY(auto spec, local_spec(prompt, run));
     const config::HostConfig* host = nullptr;
@@ -164,7 +166,7 @@ core::Result<nlohmann::ordered_json> preview_launch(const App& app, const Launch
         host = &it->second;
     } else {
         for (const auto& [name, h] : app.config.hosts) {
-            if (!host || (h.kind == "local" && host->kind != "local")) {
+            if (!host || (h.kind == core::HostKind::local && host->kind != core::HostKind::local)) {
                 host = &h;
             }
         }
@@ -208,6 +210,7 @@ core::Result<Launched> launch_run(const App& app, const LaunchRequest& req) {
     store::RunRecord run;
     run.id = core::new_id(core::IdKind::run);
     run.prompt_id = prompt.id;
+    run.model = prompt.model;
     run.params = std::move(params);
     run.parent_run_id = req.parent_run_id;
     run.source = "web";
@@ -224,7 +227,7 @@ core::Result<Launched> launch_run(const App& app, const LaunchRequest& req) {
     q.host = req.host;
     auto job = enqueue_run(app, run.id, q);
     if (!job) {
-        (void)store::delete_run(app.db, run.id);
+        core::warn_on_error(store::delete_run(app.db, run.id), "store::delete_run");
         return fail(std::move(job).error());
     }
     COSMOS_TRY(auto stored, store::require_run(app.db, run.id));

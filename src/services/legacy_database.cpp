@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ids.hpp"
+#include "core/kinds.hpp"
 #include "store/database.hpp"
 
 namespace cosmos::services::legacy {
@@ -115,10 +116,6 @@ core::Status check_id(const std::string& id, core::IdKind kind, std::string_view
     return {};
 }
 
-bool is_run_kind(std::string_view kind) {
-    return kind == "transfer" || kind == "upscale" || kind == "enhance";
-}
-
 bool is_video_key(std::string_view key) {
     return key == "video" || key == "input_video" || key == "color" || key == "input_video_path";
 }
@@ -163,7 +160,7 @@ core::Result<Candidate<store::PromptRecord>> prompt_from_row(const store::Statem
         return fail(s.error());
     }
     auto model_type = st.opt_text(5).value_or("");
-    if (!model_type.empty() && !is_run_kind(model_type)) {
+    if (!model_type.empty() && !core::parse_run_kind(model_type)) {
         return fail(ErrorCode::invalid_input,
                     fmt::format("model_type '{}' is not a Cosmos-Transfer1 prompt", model_type));
     }
@@ -235,12 +232,13 @@ core::Status read_run_state(const store::Statement& st, Candidate<store::RunReco
     if (kind.empty()) {
         kind = "transfer";
     }
-    if (!is_run_kind(kind)) {
+    auto parsed = core::parse_run_kind(kind);
+    if (!parsed) {
         return fail(ErrorCode::invalid_input,
                     fmt::format("unknown model_type '{}'", kind),
                     "known: transfer, upscale, enhance");
     }
-    r.kind = kind;
+    r.kind = *parsed;
     auto status = st.opt_text(2).value_or("");
     auto mapped = map_status(status);
     if (!mapped) {

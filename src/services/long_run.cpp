@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "core/guard.hpp"
+#include "core/log.hpp"
 #include "core/names.hpp"
 #include "services/create_prompt.hpp"
 #include "store/prompt_store.hpp"
@@ -60,7 +62,7 @@ std::size_t window_concurrency(const App& app,
                                const std::optional<std::string>& host_name,
                                std::size_t windows) {
     auto host = config::find_host(app.config, host_name.value_or(app.config.run.host));
-    if (!host || host->kind != "slurm") {
+    if (!host || host->kind != core::HostKind::slurm) {
         return 1;
     }
     return std::min(static_cast<std::size_t>(std::max(1, host->max_in_flight)), windows);
@@ -96,10 +98,12 @@ core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(
         for (std::size_t i = next++; i < children.size(); i = next++) {
             if (stop.load() || user_cancelled()) {
                 stop = true;
-                (void)store::transition_run(a.db,
-                                            children[i].id,
-                                            store::RunStatus::cancelled,
-                                            "the long run stopped before this window started");
+                core::warn_on_error(
+                    store::transition_run(a.db,
+                                          children[i].id,
+                                          store::RunStatus::cancelled,
+                                          "the long run stopped before this window started"),
+                    "store::transition_run");
                 continue;
             }
             auto done = execute_run(a, children[i].id, options);
@@ -112,10 +116,12 @@ core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(
                 }
                 finished[i] = *done;
             }
-            (void)store::record_progress(
-                a.db,
-                parent_id,
-                static_cast<double>(++ended) / static_cast<double>(children.size() + 1));
+            core::warn_on_error(
+                store::record_progress(
+                    a.db,
+                    parent_id,
+                    static_cast<double>(++ended) / static_cast<double>(children.size() + 1)),
+                "store::record_progress");
         }
     };
     std::size_t threads = window_concurrency(app, req.execute.host, children.size());
@@ -141,7 +147,9 @@ core::Result<std::vector<std::optional<store::RunRecord>>> execute_windows(
                     return;
                 }
                 App own{app.config, std::move(*db)};
-                work(own);
+                if (!core::guarded("a long-run window thread", [&] { work(own); })) {
+                    stop = true;
+                }
             });
         }
         for (auto& t : pool) {
@@ -278,7 +286,7 @@ core::Result<LongRunResult> run_parallel(const App& app, const LongRunRequest& r
     COSMOS_TRY(
         result.parent,
         end_parent(app, parent_id, store::RunStatus::succeeded, std::nullopt, st.output.string()));
-    (void)store::record_progress(app.db, parent_id, 1.0);
+    COSMOS_CHECK(store::record_progress(app.db, parent_id, 1.0));
     COSMOS_TRY(auto final_parent, store::get_run(app.db, parent_id));
     result.parent = *final_parent;
     return result;

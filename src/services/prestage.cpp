@@ -20,7 +20,7 @@ core::Result<PrestageResult> prestage_runs(const App& app,
     std::vector<fs::path> files;
     for (const auto& id : run_ids) {
         COSMOS_TRY(auto run, store::get_run(app.db, id));
-        if (!run || run->kind == "upscale") {
+        if (!run || run->kind == core::RunKind::upscale) {
             continue;  // an upscale's input is its parent's output, not made yet
         }
         COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));

@@ -8,6 +8,7 @@
 
 #include "core/ids.hpp"
 #include "model/batch_file.hpp"
+#include "model/family.hpp"
 #include "services/remote_run.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
@@ -19,7 +20,7 @@ using core::ErrorCode;
 using core::fail;
 
 std::optional<std::string> batch_key_of(const App& app, const store::RunRecord& run) {
-    if (run.kind != "transfer") {
+    if (run.kind != core::RunKind::transfer) {
         return std::nullopt;
     }
     auto prompt = store::get_prompt(app.db, run.prompt_id);
@@ -30,12 +31,12 @@ std::optional<std::string> batch_key_of(const App& app, const store::RunRecord& 
     if (!spec) {
         return std::nullopt;  // it fails on its own when it runs
     }
-    return model::batch_key(model::BatchFacts{run.kind,
-                                              *spec,
-                                              run.params,
-                                              (*prompt)->video.width,
-                                              (*prompt)->video.height,
-                                              (*prompt)->video.frames});
+    return model::model_family(run.model).batch_key(model::BatchFacts{run.kind,
+                                                                      *spec,
+                                                                      run.params,
+                                                                      (*prompt)->video.width,
+                                                                      (*prompt)->video.height,
+                                                                      (*prompt)->video.frames});
 }
 
 core::Result<store::JobRecord> enqueue_run(const App& app,
@@ -110,8 +111,8 @@ core::Result<store::JobRecord> cancel_queued(const App& app, const std::string& 
             // Its batch is still being staged: the run ends cancelled now (its line may still be
             // generated with the batch; a cancelled run keeps its outcome).
             std::string why = "cancelled by user";
-            (void)store::record_outcome(
-                app.db, run->id, store::OutcomeRecord{std::nullopt, why, std::nullopt});
+            COSMOS_CHECK(store::record_outcome(
+                app.db, run->id, store::OutcomeRecord{std::nullopt, why, std::nullopt}));
             COSMOS_TRY(bool moved,
                        store::transition_run(app.db, run->id, store::RunStatus::cancelled, why));
             (void)moved;

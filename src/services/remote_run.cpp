@@ -8,11 +8,13 @@
 
 #include <fmt/format.h>
 
-#include "backends/local_backend.hpp"
+#include "backends/model_launch.hpp"
 #include "backends/ssh_target.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "model/model_log.hpp"
+#include "scheduler/outcome.hpp"
+#include "scheduler/record.hpp"
 #include "services/batch_run.hpp"
 #include "services/enhance.hpp"
 #include "services/upscale.hpp"
@@ -51,20 +53,6 @@ auto with_reconnect(const std::string& host, F step) -> decltype(step()) {
 
 }  // namespace
 
-std::string scheduler_ended(const runtime::Observed& state, const model::ProgressTracker& tracker) {
-    std::string what = state.reason;
-    if (what == "TIMEOUT") {
-        what = "TIMEOUT (the job ran into the host's time limit)";
-    } else if (what == "OUT_OF_MEMORY") {
-        what = "OUT_OF_MEMORY (the job used more memory than Slurm allowed it)";
-    } else if (state.transient) {
-        what += " (the cluster's fault, not the run's)";
-    }
-    auto line = tracker.error_line();
-    return fmt::format(
-        "Slurm ended the job: {}{}", what, line ? "; the model's last error: " + *line : "");
-}
-
 namespace {
 
 // Collects and records the outcome of a run whose model ended (or was killed).
@@ -88,10 +76,10 @@ core::Result<store::RunRecord> finish_run(const App& app,
                                 collected.error().message),
                     fmt::format("retry with: cosmos logs -f {}", run.id));
     }
-    (void)store::record_costs(
+    COSMOS_CHECK(store::record_costs(
         app.db,
         run.id,
-        store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds});
+        store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds}));
     if (auto s = backends::cleanup_job(host, request); !s) {
         core::log(core::LogLevel::warn, "{}", s.error().message);
     }
@@ -99,66 +87,32 @@ core::Result<store::RunRecord> finish_run(const App& app,
     std::int64_t frames = prompt ? prompt->video.frames : 121;
     auto tracker = scan_log(run_dir / "run.log", frames);
 
-    int exit_code = state.exit_code;
-    bool succeeded = false;
-    std::string error;
-    if (!cancelled && state.transient && requeue_transient) {
-        // The cluster ended the job (node failure, preemption): not the run's fault. Back to
-        // the queue, which retries it within its attempt limit.
-        COSMOS_TRY(auto now, store::require_run(app.db, run.id));
-        if (!store::is_terminal(now.status)) {
-            (void)store::record_progress(app.db, run.id, 0);
-            (void)store::transition_run(
-                app.db, run.id, store::RunStatus::queued, scheduler_ended(state, tracker));
-        }
-        return store::require_run(app.db, run.id);
-    }
-    // Slurm cancelled it: scancel outside cosmos, or the job it waited for failed (afterok).
-    bool scheduler_cancelled = !cancelled && state.reason.rfind("CANCELLED", 0) == 0;
-    if (cancelled) {
-        error = "cancelled";
-    } else if (scheduler_cancelled) {
-        error =
-            run.parent_run_id
-                ? fmt::format("cancelled by Slurm: the job it waited for (run {}) did not succeed",
-                              *run.parent_run_id)
-                : std::string("cancelled by Slurm (scancel outside cosmos, or an administrator)");
-    } else if (!state.reason.empty() && exit_code != 0) {
-        error = scheduler_ended(state, tracker);
-    } else if (state.state == runtime::ProcessState::absent || exit_code < 0) {
-        error =
-            fmt::format("the model process on {} is gone without an exit code", host.config.name);
-    } else if (exit_code != 0) {
-        error = fmt::format(
-            "the model failed: {}",
-            tracker.error_line().value_or(fmt::format("exited with code {}", exit_code)));
-    } else if (run.kind == "enhance") {
-        auto adopted = adopt_enhanced_prompt(app, run);
-        succeeded = adopted.has_value();
-        error = succeeded ? std::string() : adopted.error().message;
-    } else if (!collected->output_video) {
-        error = tracker.guardrail_blocked()
-                    ? std::string("no video: the safety guardrail blocked this prompt")
-                    : std::string("the model exited 0 but wrote no output video");
-    } else {
-        succeeded = true;
-    }
+    auto facts = scheduler::outcome_facts(state, tracker, host.config.name);
+    facts.cancelled = cancelled;
+    facts.has_video = collected->output_video.has_value();
+    facts.expects_video = run.kind != core::RunKind::enhance;
+    facts.waited_for = run.parent_run_id;
+    facts.requeue_transient = requeue_transient;
+    auto outcome = scheduler::decide_outcome(facts);
     COSMOS_TRY(auto now, store::require_run(app.db, run.id));
     if (store::is_terminal(now.status)) {
         return now;  // ended by someone else (kill): their outcome stands
     }
-    store::OutcomeRecord rec{exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
-                             succeeded ? std::nullopt : std::optional<std::string>(error),
-                             collected->output_video};
-    if (auto s = store::record_outcome(app.db, run.id, rec); !s) {
-        return fail(s.error());
+    if (outcome.verdict == scheduler::Verdict::succeeded && run.kind == core::RunKind::enhance) {
+        if (auto adopted = adopt_enhanced_prompt(app, run); !adopted) {
+            outcome = {scheduler::Verdict::failed, adopted.error().message};
+        }
     }
-    store::RunStatus final_status = succeeded ? store::RunStatus::succeeded
-                                    : (cancelled || scheduler_cancelled)
-                                        ? store::RunStatus::cancelled
-                                        : store::RunStatus::failed;
-    COSMOS_TRY(bool ended, store::transition_run(app.db, run.id, final_status, error));
-    (void)ended;
+    // A requeue: the cluster ended the job (node failure, preemption), not the run's fault;
+    // the queue retries it within its attempt limit.
+    COSMOS_TRY(
+        bool moved,
+        scheduler::record_end(app.db, run.id, outcome, state.exit_code, collected->output_video));
+    if (!moved || outcome.verdict == scheduler::Verdict::requeue) {
+        return store::require_run(app.db, run.id);
+    }
+    bool succeeded = outcome.verdict == scheduler::Verdict::succeeded;
+    const std::string& error = outcome.error;
     if (sink) {
         if (succeeded) {
             sink(backends::Finished{run.id, collected->output_video.value_or("")});
@@ -176,17 +130,12 @@ core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
         return fail(ErrorCode::conflict, fmt::format("run {} never started on a host", run_id));
     }
     COSMOS_TRY(auto host, config::find_host(app.config, *run.host));
-    if (!config::is_remote_host(host) || !run.remote_dir) {
-        return fail(ErrorCode::conflict,
-                    fmt::format("run {} runs on the {} host {}, which has no detached job to "
-                                "attach to or stop",
-                                run_id,
-                                host.kind,
-                                host.name),
-                    host.kind == "local"
-                        ? "a run on the local host ends with the process that started it: press "
-                          "Ctrl-C in its terminal"
-                        : "");
+    if (!run.remote_dir) {
+        return fail(
+            ErrorCode::conflict,
+            fmt::format(
+                "run {} on host {} has no job dir to attach to or stop yet", run_id, host.name),
+            "it is still being staged: try again in a moment");
     }
     return std::pair{run, host};
 }
@@ -290,9 +239,13 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         if (options.requeue_transient && is_transient(reachable.error())) {
             return fail(reachable.error());  // the run stays queued: nothing changed yet
         }
-        (void)store::fail_run(app.db, run.id, reachable.error().message);
+        core::warn_on_error(store::fail_run(app.db, run.id, reachable.error().message),
+                            "store::fail_run");
         return fail(reachable.error());
     }
+    // A launcher that is not there would end the run as "exit code 127" after staging: refuse
+    // before anything changes, naming the host and the setting.
+    COSMOS_CHECK(backends::check_host_ready(*host, model::model_family(run.model)));
     COSMOS_TRY(bool started,
                store::transition_run(app.db,
                                      run.id,
@@ -303,6 +256,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     }
     backends::RemoteJobSpec job;
     job.run_id = run.id;
+    job.family = run.model;
     job.kind = run.kind;
     job.local_run_dir = app.run_dir(run.id);
     job.spec = local_spec;
@@ -321,11 +275,12 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     auto staged = stage_with_reconnect(*host, job, progress);
     if (!staged) {
         if (options.requeue_transient && is_transient(staged.error())) {
-            (void)store::transition_run(
-                app.db,
-                run.id,
-                store::RunStatus::queued,
-                fmt::format("staging interrupted: {}", staged.error().message));
+            core::warn_on_error(store::transition_run(
+                                    app.db,
+                                    run.id,
+                                    store::RunStatus::queued,
+                                    fmt::format("staging interrupted: {}", staged.error().message)),
+                                "store::transition_run");
             return fail(staged.error());
         }
         return store::fail_run(app.db, run.id, staged.error().message);
@@ -347,26 +302,28 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         !s) {
         return fail(s.error());
     }
-    (void)store::record_remote(
+    COSMOS_CHECK(store::record_remote(
         app.db,
         run.id,
         store::RemoteRecord{
-            host->runtime->name(), staged->request.job_dir, backends::image_identity(*host)});
-    (void)store::record_costs(app.db,
-                              run.id,
-                              store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes),
-                                                staged->upload_seconds,
-                                                std::nullopt,
-                                                std::nullopt});
+            host->runtime->name(), staged->request.job_dir, backends::image_identity(*host)}));
+    COSMOS_CHECK(
+        store::record_costs(app.db,
+                            run.id,
+                            store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes),
+                                              staged->upload_seconds,
+                                              std::nullopt,
+                                              std::nullopt}));
     if (auto s = launch_with_reconnect(*host, staged->request); !s) {
         // Whatever the launcher wrote explains why: bring it home with the failure.
-        (void)backends::collect_job(*host, staged->request, job.local_run_dir);
+        core::warn_on_error(backends::collect_job(*host, staged->request, job.local_run_dir),
+                            "backends::collect_job");
         return store::fail_run(app.db, run.id, s.error().message);
     }
-    (void)store::transition_run(app.db,
-                                run.id,
-                                store::RunStatus::running,
-                                fmt::format("launched on host {}", host_config.name));
+    COSMOS_CHECK(store::transition_run(app.db,
+                                       run.id,
+                                       store::RunStatus::running,
+                                       fmt::format("launched on host {}", host_config.name)));
     if (sink) {
         sink(backends::Launched{run.id, host_config.name});
     }
@@ -402,7 +359,8 @@ core::Result<store::RunRecord> attach_run(const App& app,
     fs::path local_log = options.mirror_log ? app.run_dir(run_id) / "run.log" : fs::path();
     auto emit = [&](const backends::JobEvent& e) {
         if (const auto* p = std::get_if<backends::Progress>(&e)) {
-            (void)store::record_progress(app.db, run_id, p->fraction);
+            core::warn_on_error(store::record_progress(app.db, run_id, p->fraction),
+                                "store::record_progress");
         }
         if (options.sink) {
             options.sink(e);
@@ -450,13 +408,13 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
     }
     COSMOS_TRY(auto state, backends::observe_job(host, request));
     // Cancelled first, so a watcher in another process does not record the kill as a failure.
-    (void)store::record_outcome(
+    COSMOS_CHECK(store::record_outcome(
         app.db,
         run_id,
         store::OutcomeRecord{
             state.exit_code >= 0 ? std::optional<std::int64_t>(state.exit_code) : std::nullopt,
             std::string("cancelled by user"),
-            std::nullopt});
+            std::nullopt}));
     COSMOS_TRY(
         bool moved,
         store::transition_run(app.db, run_id, store::RunStatus::cancelled, "killed by user"));
@@ -468,24 +426,28 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
                   run_id,
                   collected.error().message);
     } else {
-        (void)store::record_costs(app.db,
-                                  run_id,
-                                  store::CostRecord{std::nullopt,
-                                                    std::nullopt,
-                                                    core::seconds_since_iso(run.started_at),
-                                                    collected->download_seconds});
+        core::warn_on_error(
+            store::record_costs(app.db,
+                                run_id,
+                                store::CostRecord{std::nullopt,
+                                                  std::nullopt,
+                                                  core::seconds_since_iso(run.started_at),
+                                                  collected->download_seconds}),
+            "store::record_costs");
         if (collected->output_video) {
-            (void)store::record_outcome(
-                app.db,
-                run_id,
-                store::OutcomeRecord{state.exit_code >= 0
-                                         ? std::optional<std::int64_t>(state.exit_code)
-                                         : std::nullopt,
-                                     std::string("cancelled by user"),
-                                     collected->output_video});
+            core::warn_on_error(
+                store::record_outcome(
+                    app.db,
+                    run_id,
+                    store::OutcomeRecord{state.exit_code >= 0
+                                             ? std::optional<std::int64_t>(state.exit_code)
+                                             : std::nullopt,
+                                         std::string("cancelled by user"),
+                                         collected->output_video}),
+                "store::record_outcome");
         }
     }
-    (void)backends::cleanup_job(host, request);
+    core::warn_on_error(backends::cleanup_job(host, request), "backends::cleanup_job");
     return store::require_run(app.db, run_id);
 }
 
@@ -498,7 +460,8 @@ core::Result<std::string> read_run_log(const App& app, const std::string& run_id
         COSMOS_TRY(auto found, running_remote(app, run_id));
         COSMOS_TRY(auto host, open_host(found.second));
         auto request = backends::job_request(host, run.batch_id.value_or(run_id));
-        return host.shell->read_file(host.runtime->log_path(request));
+        COSMOS_TRY(auto raw, host.shell->read_file(host.runtime->log_path(request)));
+        return backends::normalized_log(raw);  // never a secret the model printed
     }
     if (!fs::exists(local, ec)) {
         return fail(

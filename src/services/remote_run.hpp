@@ -48,10 +48,6 @@ struct RemoteExecuteOptions {
 // are what staging uploads.
 void spec_inputs(const nlohmann::ordered_json& spec, std::vector<std::filesystem::path>& out);
 
-// The error of a run whose job a scheduler ended ("Slurm ended the job: TIMEOUT (...)"), with
-// the model's last error line when it printed one.
-std::string scheduler_ended(const runtime::Observed& state, const model::ProgressTracker& tracker);
-
 // Reads a collected log again from its first line (progress trackers of a watcher that
 // re-attached, or never attached, saw only part of it); `frames` sets the chunks expected.
 model::ProgressTracker scan_log(const std::filesystem::path& log, std::int64_t frames);

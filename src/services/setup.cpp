@@ -12,6 +12,7 @@
 #include "backends/checkpoint_hash.hpp"
 #include "core/embedded_scripts.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/shell_quote.hpp"
 #include "services/hf_token.hpp"
@@ -56,7 +57,7 @@ core::Result<int> stream_on(const config::HostConfig& host,
                             const std::vector<std::string>& ssh_argv,
                             const std::function<void(std::string_view)>& on_line,
                             const std::atomic<bool>* stop) {
-    if (config::is_remote_host(host)) {
+    if (host.kind != core::HostKind::local) {
         return remote->shell->stream(ssh_argv, on_line, stop);
     }
     transport::ProcessSpec spec{local_argv, local_env, local_cwd};
@@ -68,11 +69,11 @@ core::Result<int> stream_on(const config::HostConfig& host,
 }
 
 core::Result<std::optional<backends::RemoteHost>> connect(const config::HostConfig& host) {
-    if (config::is_remote_host(host)) {
+    if (host.kind != core::HostKind::local) {
         COSMOS_TRY(auto remote, open_host(host));
         return std::optional<backends::RemoteHost>(std::move(remote));
     }
-    if (host.kind != "local") {
+    if (host.kind != core::HostKind::local) {
         return fail(
             ErrorCode::invalid_input,
             fmt::format(
@@ -225,7 +226,8 @@ core::Result<SetupCheckpointsResult> setup_checkpoints(const App& app,
     };
     auto code = stream_on(host, remote, local_argv, env, cosmos_dir, ssh_argv, sink, options.stop);
     if (remote) {
-        (void)remote->shell->run({"rm", "-f", secret_file});  // when the script never started
+        core::warn_on_error(remote->shell->run({"rm", "-f", secret_file}),
+                            "remote->shell->run");  // when the script never started
     }
     if (!code) {
         return fail(code.error());
@@ -252,7 +254,7 @@ core::Result<SetupCheckpointsResult> setup_checkpoints(const App& app,
     if (verified.error().code != ErrorCode::not_found || !options.manifest_text.empty()) {
         return fail(verified.error());
     }
-    // No manifest yet: check the reference's files for the chosen model.
+    // No manifest yet: check the model contract's files for the chosen model.
     std::set<std::string> have;
     if (remote) {
         COSMOS_TRY(

@@ -62,7 +62,7 @@ struct SetupCheckpointsResult {
 // host's checkout with HF_TOKEN passed through a 0600 env file that the command deletes before
 // the script starts (never a command line). The script exits 0 even when downloads failed, so
 // the files are checked afterwards: against the manifest when there is one (recorded as the
-// host's verify), else by listing which of the reference's files are absent.
+// host's verify), else by listing which of the model contract's files are absent.
 core::Result<SetupCheckpointsResult> setup_checkpoints(const App& app,
                                                        const config::HostConfig& host,
                                                        const SetupCheckpointsOptions& options);

@@ -32,15 +32,24 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
     if (!parent) {
         return fail(ErrorCode::not_found, fmt::format("no run {}", parent_run_id));
     }
-    if (parent->kind != "transfer") {
+    if (parent->kind != core::RunKind::transfer) {
         return fail(ErrorCode::conflict,
                     fmt::format("run {} is an {} run; only transfer runs can be upscaled",
                                 parent_run_id,
                                 parent->kind));
     }
-    bool unfinished = parent->status == store::RunStatus::pending ||
-                      parent->status == store::RunStatus::queued ||
-                      parent->status == store::RunStatus::running;
+    // A pending parent is not "unfinished": nothing will ever run it unless someone does, so an
+    // upscale queued after it would wait forever (and `worker --exit-when-idle` with it).
+    if (parent_output == ParentOutput::may_come_later &&
+        parent->status == store::RunStatus::pending) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} never ran (pending): an upscale queued after it would "
+                                "wait forever",
+                                parent_run_id),
+                    fmt::format("queue it first: cosmos run {} --queue", parent_run_id));
+    }
+    bool unfinished =
+        parent->status == store::RunStatus::queued || parent->status == store::RunStatus::running;
     bool later_ok = parent_output == ParentOutput::may_come_later && unfinished;
     if (!later_ok && (parent->status != store::RunStatus::succeeded || !parent->output_video)) {
         if (parent_output == ParentOutput::may_come_later) {
@@ -51,7 +60,7 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
                                     parent->status == store::RunStatus::succeeded
                                         ? " but its output video is gone"
                                         : ""),
-                        "upscale a pending, queued, running or succeeded transfer run");
+                        "upscale a queued, running or succeeded transfer run");
         }
         return fail(ErrorCode::conflict,
                     fmt::format("run {} is {} and has no output video to upscale",
@@ -62,7 +71,8 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
     store::RunRecord run;
     run.id = core::new_id(core::IdKind::run);
     run.prompt_id = parent->prompt_id;
-    run.kind = "upscale";
+    run.model = parent->model;
+    run.kind = core::RunKind::upscale;
     run.parent_run_id = parent->id;
     run.params = parent->params;
     run.params.weights = {{"upscale", weight}};
@@ -88,7 +98,8 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
 core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
                                                             const store::RunRecord& run,
                                                             const config::HostConfig& host) {
-    if (run.kind != "upscale" || host.kind != "slurm" || !run.parent_run_id) {
+    if (run.kind != core::RunKind::upscale || host.kind != core::HostKind::slurm ||
+        !run.parent_run_id) {
         return std::optional<ChainedUpscale>();
     }
     COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
@@ -119,10 +130,10 @@ core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
 core::Result<nlohmann::ordered_json> run_spec(const App& app,
                                               const store::PromptRecord& prompt,
                                               const store::RunRecord& run) {
-    if (run.kind == "enhance") {
+    if (run.kind == core::RunKind::enhance) {
         return enhance_spec(app, prompt, run);
     }
-    if (run.kind != "upscale") {
+    if (run.kind != core::RunKind::upscale) {
         return local_spec(prompt, run);
     }
     if (!run.parent_run_id) {
@@ -152,7 +163,7 @@ core::Result<nlohmann::ordered_json> run_spec(const App& app,
 }
 
 std::optional<int> num_steps_flag(const store::RunRecord& run) {
-    if (run.kind == "upscale") {
+    if (run.kind == core::RunKind::upscale) {
         return run.params.num_steps;
     }
     return std::nullopt;

@@ -1,8 +1,9 @@
 #pragma once
 // Upscale runs: Cosmos-Transfer1's 4K upscaler applied to a finished transfer run's output
-// (reference: "Upscaler spec": {"input_video_path": ..., "upscale": {"control_weight": W}},
-// launched with --num_steps 10 and text-encoder offload). An upscale run belongs to the same
-// prompt as its parent and names it in parent_run_id; its weight is kept as weights.upscale.
+// (docs/models/transfer1.md: "Upscaler spec": {"input_video_path": ..., "upscale":
+// {"control_weight": W}}, launched with --num_steps 10 and text-encoder offload). An upscale run
+// belongs to the same prompt as its parent and names it in parent_run_id; its weight is kept as
+// weights.upscale.
 
 #include <optional>
 #include <string>
@@ -18,7 +19,7 @@ namespace cosmos::services {
 // Whether the parent must already have its output when the upscale run is created.
 enum class ParentOutput {
     required,        // the parent succeeded (run the upscale now)
-    may_come_later,  // the parent may be pending, queued or running (queue the upscale after it)
+    may_come_later,  // the parent may be queued or running (queue the upscale after it)
 };
 
 // Creates a pending upscale run of `parent_run_id`. Fails with not_found for an unknown run,
@@ -45,7 +46,7 @@ struct ChainedUpscale {
 };
 
 // The chain of upscale run `run` on `host` when `host` is a slurm host and the run's parent
-// runs there now (queued jobs are placed so: store::HostCapacity::chains); nothing otherwise.
+// runs there now (queued jobs are placed so: scheduler::HostCapacity::chains); nothing otherwise.
 core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
                                                             const store::RunRecord& run,
                                                             const config::HostConfig& host);

@@ -28,6 +28,7 @@ nlohmann::ordered_json prompt_json(const store::PromptRecord& p) {
     j["template"] = opt(p.template_name);
     j["source"] = p.source;
     j["created_at"] = p.created_at;
+    j["model"] = p.model;
     return j;
 }
 
@@ -36,6 +37,7 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["id"] = r.id;
     j["prompt_id"] = r.prompt_id;
     j["kind"] = r.kind;
+    j["model"] = r.model;
     j["status"] = std::string(store::to_string(r.status));
     j["host"] = opt(r.host);
     j["params"] = nlohmann::ordered_json::parse(model::to_json(r.params).dump());

@@ -16,8 +16,10 @@
 #include <fmt/ranges.h>
 
 #include "core/clock.hpp"
+#include "core/guard.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "scheduler/claim.hpp"
 #include "services/batch_run.hpp"
 #include "services/execute_run.hpp"
 #include "services/prestage.hpp"
@@ -109,8 +111,10 @@ void handle_error(const App& app,
                     (*run)->remote_dir.has_value();
     if (launched || classify_failure(e) == FailureClass::transient) {
         if (job.host) {
-            (void)store::mark_host_unhealthy(
-                app.db, *job.host, core::now_ms() + shared.options.unhealthy_ms, e.message);
+            core::warn_on_error(
+                store::mark_host_unhealthy(
+                    app.db, *job.host, core::now_ms() + shared.options.unhealthy_ms, e.message),
+                "store::mark_host_unhealthy");
         }
         std::int64_t when =
             core::now_ms() + retry_backoff_ms(job.attempts, shared.options.retry_base_ms);
@@ -121,10 +125,16 @@ void handle_error(const App& app,
                                 e.message));
         return;
     }
-    (void)store::record_outcome(
-        app.db, job.run_id, store::OutcomeRecord{std::nullopt, e.message, std::nullopt});
-    (void)store::transition_run(app.db, job.run_id, store::RunStatus::failed, e.message);
-    (void)store::complete_job(app.db, job.id, shared.owner, store::JobState::failed, e.message);
+    core::warn_on_error(
+        store::record_outcome(
+            app.db, job.run_id, store::OutcomeRecord{std::nullopt, e.message, std::nullopt}),
+        "store::record_outcome");
+    core::warn_on_error(
+        store::transition_run(app.db, job.run_id, store::RunStatus::failed, e.message),
+        "store::transition_run");
+    core::warn_on_error(
+        store::complete_job(app.db, job.id, shared.owner, store::JobState::failed, e.message),
+        "store::complete_job");
     shared.note(fmt::format("{} failed {}", job.run_id, e.message));
 }
 
@@ -144,7 +154,8 @@ core::Result<store::RunRecord> work_single(App& app,
                                            const store::RunRecord& run,
                                            const config::HostConfig& host) {
     auto free_gpus = [&app, &shared, &job] {
-        (void)store::release_gpus(app.db, {job.id}, shared.owner);
+        core::warn_on_error(store::release_gpus(app.db, {job.id}, shared.owner),
+                            "store::release_gpus");
     };
     if (run.status == store::RunStatus::running) {
         shared.note(fmt::format("{} attach {}", run.id, host.name));
@@ -202,36 +213,25 @@ void work_job(const config::Config& config,
                 continue;
             }
             if (run->status == store::RunStatus::running && !run->remote_dir) {
-                if (!config::is_remote_host(host)) {
-                    errors.emplace(
-                        job.id,
-                        core::Error{
-                            ErrorCode::remote_failed,
-                            fmt::format("run {} was running locally under a worker that died",
-                                        run->id),
-                            {}});
-                    continue;
-                }
                 // Its worker died while staging: nothing runs on the host yet.
-                (void)store::transition_run(app.db,
-                                            run->id,
-                                            store::RunStatus::queued,
-                                            "staging again after its worker died");
+                COSMOS_CHECK(store::transition_run(app.db,
+                                                   run->id,
+                                                   store::RunStatus::queued,
+                                                   "staging again after its worker died"));
                 run->status = store::RunStatus::queued;
             }
-            if (run->status == store::RunStatus::running && run->remote_dir &&
-                config::is_remote_host(host)) {
+            if (run->status == store::RunStatus::running && run->remote_dir) {
                 // Recorded as launched, but did the model start? A worker that died between
                 // recording the launch and starting the model left nothing running: stage and
                 // launch it again rather than fail it (the runtime never starts a job twice).
                 COSMOS_TRY(bool absent, never_started(host, run->batch_id.value_or(run->id)));
                 if (absent) {
-                    (void)store::record_batch(app.db, run->id, std::nullopt, std::nullopt);
-                    (void)store::transition_run(
+                    COSMOS_CHECK(store::record_batch(app.db, run->id, std::nullopt, std::nullopt));
+                    COSMOS_CHECK(store::transition_run(
                         app.db,
                         run->id,
                         store::RunStatus::queued,
-                        "launching again: its worker died before the model started");
+                        "launching again: its worker died before the model started"));
                     run->status = store::RunStatus::queued;
                     run->batch_id.reset();
                 }
@@ -267,7 +267,8 @@ void work_job(const config::Config& config,
             opts.stop = &active.cancel;
             auto ids = job_ids(run_ids);
             opts.on_model_end = [&app, &shared, ids] {
-                (void)store::release_gpus(app.db, ids, shared.owner);
+                core::warn_on_error(store::release_gpus(app.db, ids, shared.owner),
+                                    "store::release_gpus");
             };
             if (auto r = attach_batch(app, batch_id, opts); !r) {
                 mark(run_ids, r.error());
@@ -307,7 +308,8 @@ void work_job(const config::Config& config,
             };
             auto ids = job_ids(fresh);
             opts.on_model_end = [&app, &shared, ids] {
-                (void)store::release_gpus(app.db, ids, shared.owner);
+                core::warn_on_error(store::release_gpus(app.db, ids, shared.owner),
+                                    "store::release_gpus");
             };
             if (auto r = execute_batch(app, batch_id, fresh, opts); !r) {
                 mark(fresh, r.error());
@@ -315,9 +317,19 @@ void work_job(const config::Config& config,
         }
         return {};
     };
-    if (auto s = body(); !s) {
+    // A thread entry never dies silently: an exception (a bug, an allocation failure) becomes
+    // the error of every job it owns, recorded on their runs below like any other failure.
+    core::Status worked;
+    try {
+        worked = body();
+    } catch (const std::exception& e) {
+        worked = fail(ErrorCode::internal, fmt::format("worker thread failed: {}", e.what()));
+    } catch (...) {
+        worked = fail(ErrorCode::internal, "worker thread failed with an unknown exception");
+    }
+    if (!worked) {
         for (const auto& job : jobs) {
-            errors.emplace(job.id, s.error());
+            errors.emplace(job.id, worked.error());
         }
     }
     // Each job ends with its run: finished, back to the queue (a batch line that never ran, a
@@ -326,7 +338,8 @@ void work_job(const config::Config& config,
         auto run = store::get_run(app.db, job.run_id);
         if (run && *run && store::is_terminal((*run)->status)) {
             if (job.host) {
-                (void)store::mark_host_healthy(app.db, *job.host);
+                core::warn_on_error(store::mark_host_healthy(app.db, *job.host),
+                                    "store::mark_host_healthy");
             }
             finish(app, shared, job, **run);
         } else if (auto it = errors.find(job.id); it != errors.end()) {
@@ -358,10 +371,11 @@ void work_job(const config::Config& config,
 // where a compatible batch runs (claims prefer it), else the serving ssh hosts in turn.
 class Prestager {
 public:
+    using Plan = std::map<std::string, std::vector<std::string>>;  // host -> runs to prestage
     ~Prestager() { wait(); }
 
     void maybe_start(const App& app,
-                     const std::vector<store::HostCapacity>& hosts,
+                     const std::vector<scheduler::HostCapacity>& hosts,
                      Shared& shared,
                      int limit) {
         if (m_thread.joinable()) {
@@ -387,7 +401,7 @@ public:
                 warm[*j.batch_key] = *j.host;
             }
         }
-        std::map<std::string, std::vector<std::string>> plan;
+        Plan plan;
         int planned = 0;
         for (const auto& j : *jobs) {
             if (j.state != store::JobState::queued || j.paused || m_seen.count(j.run_id) != 0) {
@@ -415,6 +429,13 @@ public:
         }
         m_done = false;
         m_thread = std::thread([this, &app, &shared, plan = std::move(plan)] {
+            core::guarded("prestaging", [&] { prestage(app, shared, plan); });
+            m_done = true;
+        });
+    }
+
+    void prestage(const App& app, Shared& shared, const Plan& plan) {
+        {
             auto db = store::Database::open(app.db.path());
             if (db) {
                 App own{app.config, std::move(*db)};
@@ -435,8 +456,7 @@ public:
                     }
                 }
             }
-            m_done = true;
-        });
+        }
     }
 
     void wait() {
@@ -454,17 +474,48 @@ private:
 
 std::string default_owner() {
     char name[256] = {};
-    (void)gethostname(name, sizeof(name) - 1);
+    (void)::gethostname(name, sizeof(name) - 1);
     return fmt::format("{}:{}:{}", name, getpid(), core::new_id(core::IdKind::job).substr(4, 6));
 }
 
 }  // namespace
 
+core::Status check_worker_options(const WorkerOptions& o) {
+    // A lease of 0 expires at once, so two workers ran the same run and put two runs on one GPU:
+    // the lease must outlive the renewals, which the loop makes once per poll.
+    if (o.lease_ms < 1000) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("a lease of {} ms is too short: at least 1 s", o.lease_ms));
+    }
+    if (o.poll_ms < 10 || o.poll_ms > 3600000) {
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("a poll interval of {} ms is out of range (10 ms to 1 h)", o.poll_ms));
+    }
+    if (o.lease_ms < 3 * o.poll_ms) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("a lease of {} ms is shorter than three polls of {} ms: it would "
+                                "expire between renewals",
+                                o.lease_ms,
+                                o.poll_ms),
+                    "raise --lease or lower --poll");
+    }
+    if (o.retry_base_ms < 0 || o.unhealthy_ms < 0) {
+        return fail(ErrorCode::invalid_input, "retry and host back-off times cannot be negative");
+    }
+    if (o.max_batch < 1) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("--max-batch {} must be at least 1", o.max_batch));
+    }
+    return {};
+}
+
 core::Status run_worker(const App& app, const WorkerOptions& options) {
+    COSMOS_CHECK(check_worker_options(options));
     Shared shared{options, options.owner.empty() ? default_owner() : options.owner, {}};
     for (const auto& name : options.hosts) {
         COSMOS_TRY(auto h, config::find_host(app.config, name));
-        if (h.kind != "local" && !config::is_remote_host(h)) {
+        if (!config::is_remote_host(h)) {
             return fail(
                 ErrorCode::invalid_input,
                 fmt::format("host {} is of kind {}, which workers cannot use yet", name, h.kind));
@@ -534,16 +585,16 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
             }
         } else {
             COSMOS_TRY(auto down, store::unhealthy_hosts(app.db, now));
-            std::vector<store::HostCapacity> hosts;
+            std::vector<scheduler::HostCapacity> hosts;
             for (const auto& [name, h] : app.config.hosts) {
                 bool wanted = options.hosts.empty()
-                                  ? (h.kind == "local" || config::is_remote_host(h))
+                                  ? config::is_remote_host(h)
                                   : std::find(options.hosts.begin(), options.hosts.end(), name) !=
                                         options.hosts.end();
                 if (wanted && down.count(name) == 0) {
                     // A slurm host's capacity is the Slurm jobs kept in flight, whatever their
                     // GPU counts: Slurm itself places them on nodes.
-                    bool slurm = h.kind == "slurm";
+                    bool slurm = h.kind == core::HostKind::slurm;
                     hosts.push_back({name,
                                      slurm ? h.max_in_flight : h.gpus,
                                      config::is_remote_host(h) && options.max_batch > 1,
@@ -563,9 +614,9 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
                 spawn(std::move(expired));
             }
             for (;;) {
-                store::ClaimRequest req{
+                scheduler::ClaimRequest req{
                     shared.owner, options.lease_ms, now, hosts, options.max_batch};
-                COSMOS_TRY(auto jobs, store::claim_batch(app.db, req));
+                COSMOS_TRY(auto jobs, scheduler::claim_batch(app.db, req));
                 if (jobs.empty()) {
                     break;
                 }

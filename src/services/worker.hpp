@@ -30,6 +30,11 @@ struct WorkerOptions {
     std::function<void(const std::string&)> note;  // one line per event (may be empty)
 };
 
+// Fails with invalid_input naming the first option out of range: a lease under 1 s or under
+// three polls (it would expire between renewals), a poll outside 10 ms..1 h, negative back-offs,
+// a max batch under 1.
+core::Status check_worker_options(const WorkerOptions& options);
+
 // Works the queue until stopped (or idle with exit_when_idle). Fails only when the store
 // fails; run failures are recorded on the runs and jobs.
 core::Status run_worker(const App& app, const WorkerOptions& options);

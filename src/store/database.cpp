@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "core/log.hpp"
+
 namespace cosmos::store {
 
 using core::ErrorCode;
@@ -206,9 +208,9 @@ core::Status Database::transaction(const std::function<core::Status()>& body) co
         }
         core::Status inner = body();
         if (!inner) {
-            (void)exec("ROLLBACK TO nested");
+            core::warn_on_error(exec("ROLLBACK TO nested"), "rolling back a nested transaction");
         }
-        (void)exec("RELEASE nested");
+        core::warn_on_error(exec("RELEASE nested"), "releasing a nested transaction");
         return inner;
     }
     if (auto s = exec("BEGIN IMMEDIATE"); !s) {
@@ -216,11 +218,11 @@ core::Status Database::transaction(const std::function<core::Status()>& body) co
     }
     core::Status result = body();
     if (!result) {
-        (void)exec("ROLLBACK");
+        core::warn_on_error(exec("ROLLBACK"), "rolling back a transaction");
         return result;
     }
     if (auto s = exec("COMMIT"); !s) {
-        (void)exec("ROLLBACK");
+        core::warn_on_error(exec("ROLLBACK"), "rolling back a transaction");
         return s;
     }
     return {};

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* k_columns =
     "id, name, prompt, negative_prompt, input_dir, input_video, controls, video, parent_id, "
-    "template, source, created_at";
+    "template, source, created_at, model";
 
 PromptRecord read_prompt(const Statement& st) {
     PromptRecord p;
@@ -43,6 +43,7 @@ PromptRecord read_prompt(const Statement& st) {
     p.template_name = st.opt_text(9);
     p.source = st.text(10);
     p.created_at = st.text(11);
+    p.model = model::parse_family(st.text(12)).value_or(model::Family::transfer1);
     return p;
 }
 
@@ -93,7 +94,7 @@ core::Status insert_prompt(const Database& db, const PromptRecord& p) {
                             {"fps", p.video.fps}};
     COSMOS_TRY(auto st,
                db.prepare(fmt::format("INSERT INTO prompts ({}) VALUES "
-                                      "(?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      "(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                       k_columns)));
     st.bind(1, p.id)
         .bind(2, p.name)
@@ -106,7 +107,8 @@ core::Status insert_prompt(const Database& db, const PromptRecord& p) {
         .bind(9, p.parent_id)
         .bind(10, p.template_name)
         .bind(11, p.source)
-        .bind(12, p.created_at);
+        .bind(12, p.created_at)
+        .bind(13, std::string(model::to_string(p.model)));
     auto r = st.run();
     if (!r && r.error().code == ErrorCode::conflict) {
         return fail(ErrorCode::conflict, fmt::format("prompt {} already exists", p.id));

@@ -107,28 +107,6 @@ core::Result<std::optional<JobRecord>> one_job(const Database& db, const std::st
     return std::optional<JobRecord>{jobs.front()};
 }
 
-// Cancels queued jobs (and their runs) whose dependency ended without success.
-core::Status cancel_broken_dependencies(const Database& db) {
-    COSMOS_TRY(auto broken,
-               select_jobs(db,
-                           "JOIN runs d ON d.id = j.depends_on WHERE j.state = 'queued' AND "
-                           "d.status IN ('failed','cancelled')",
-                           {}));
-    for (const auto& j : broken) {
-        std::string why = fmt::format("dependency {} did not succeed", *j.depends_on);
-        COSMOS_TRY(auto st,
-                   db.prepare("UPDATE jobs SET state = 'cancelled', reason = ?, updated_at = ? "
-                              "WHERE id = ?"));
-        st.bind(1, why).bind(2, core::now_iso()).bind(3, j.id);
-        if (auto s = st.run(); !s) {
-            return s;
-        }
-        COSMOS_TRY(bool moved, transition_run(db, j.run_id, RunStatus::cancelled, why));
-        (void)moved;
-    }
-    return {};
-}
-
 core::Result<std::map<std::string, std::set<int>>> gpus_in_use(const Database& db) {
     COSMOS_TRY(auto running,
                select_jobs(db,
@@ -153,6 +131,32 @@ core::Status set_job(const Database& db,
 }
 
 }  // namespace
+
+// Cancels queued jobs (and their runs) whose dependency ended without success.
+core::Status cancel_broken_dependencies(const Database& db) {
+    COSMOS_TRY(auto broken,
+               select_jobs(db,
+                           "JOIN runs d ON d.id = j.depends_on WHERE j.state = 'queued' AND "
+                           "(d.status IN ('failed','cancelled') OR (d.status = 'pending' AND "
+                           "NOT EXISTS (SELECT 1 FROM jobs p JOIN job_runs pr ON pr.job_id = p.id "
+                           "WHERE pr.run_id = d.id AND p.state IN ('queued','running'))))",
+                           {}));
+    for (const auto& j : broken) {
+        // A pending dependency with no job of its own never runs: waiting for it would keep
+        // `worker --exit-when-idle` waiting forever.
+        std::string why =
+            fmt::format("dependency {} did not succeed (or was never queued)", *j.depends_on);
+        COSMOS_TRY(auto st,
+                   db.prepare("UPDATE jobs SET state = 'cancelled', reason = ?, updated_at = ? "
+                              "WHERE id = ?"));
+        st.bind(1, why).bind(2, core::now_iso()).bind(3, j.id);
+        if (auto s = st.run(); !s) {
+            return s;
+        }
+        COSMOS_CHECK(transition_run(db, j.run_id, RunStatus::cancelled, why));
+    }
+    return {};
+}
 
 std::string_view to_string(JobState s) {
     switch (s) {
@@ -282,99 +286,6 @@ core::Result<std::vector<JobRecord>> list_jobs(const Database& db, int finished_
 
 namespace {
 
-int slots_of(const HostCapacity& host, const JobRecord& job);
-
-// The host for `job` among `hosts`: one with enough free GPUs, preferring a host where a job of
-// the same batch key runs now or ran last (its model's files are in the page cache, its inputs
-// often staged already), then the one with the most free GPUs (load balance). Returns nullptr
-// when it fits nowhere now.
-core::Result<const HostCapacity*> place(const Database& db,
-                                        const JobRecord& job,
-                                        const std::vector<HostCapacity>& hosts,
-                                        std::map<std::string, std::set<int>>& used) {
-    std::map<std::string, std::int64_t> warm;  // host -> how recently (larger: more recent)
-    if (job.batch_key) {
-        COSMOS_TRY(auto st,
-                   db.prepare("SELECT host, max(state = 'running'), max(updated_at) FROM jobs "
-                              "WHERE batch_key = ? AND host IS NOT NULL AND state IN "
-                              "('running','done') GROUP BY host"));
-        st.bind(1, *job.batch_key);
-        std::vector<std::pair<std::string, std::string>> rows;
-        for (;;) {
-            COSMOS_TRY(bool row, st.step());
-            if (!row) {
-                break;
-            }
-            rows.emplace_back(st.text(0), (st.int64(1) != 0 ? "1" : "0") + st.text(2));
-        }
-        std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-            return a.second < b.second;
-        });
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            warm[rows[i].first] = static_cast<std::int64_t>(i) + 1;
-        }
-    }
-    const HostCapacity* best = nullptr;
-    std::pair<std::int64_t, int> best_score{-1, -1};
-    for (const auto& h : hosts) {
-        if (job.want_host && *job.want_host != h.name) {
-            continue;
-        }
-        int free = h.gpus - static_cast<int>(used[h.name].size());
-        if (free < slots_of(h, job)) {
-            continue;
-        }
-        std::pair<std::int64_t, int> score{warm.count(h.name) ? warm[h.name] : 0, free};
-        if (score > best_score) {
-            best = &h;
-            best_score = score;
-        }
-    }
-    return best;
-}
-
-// Slots `job` takes on `host`: its GPUs, or one where slots are jobs.
-int slots_of(const HostCapacity& host, const JobRecord& job) {
-    return host.slots_are_jobs ? 1 : job.gpus;
-}
-
-std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, int count) {
-    std::vector<int> ids;
-    for (int g = 0; g < host.gpus && static_cast<int>(ids.size()) < count; ++g) {
-        if (used.count(g) == 0) {
-            ids.push_back(g);
-        }
-    }
-    return ids;
-}
-
-// Where a job depending on run `dep` may go: "" (anywhere) when `dep` succeeded; the host its
-// running job is on when that host chains; nothing otherwise.
-core::Result<std::optional<std::string>> chain_host(const Database& db,
-                                                    const std::string& dep,
-                                                    const std::vector<HostCapacity>& hosts) {
-    COSMOS_TRY(
-        auto st,
-        db.prepare("SELECT r.status, (SELECT j.host FROM jobs j JOIN job_runs jr ON jr.job_id = "
-                   "j.id WHERE jr.run_id = r.id AND j.state = 'running' ORDER BY j.created_at "
-                   "DESC LIMIT 1) FROM runs r WHERE r.id = ?"));
-    st.bind(1, dep);
-    COSMOS_TRY(bool row, st.step());
-    if (!row) {
-        return std::optional<std::string>();
-    }
-    if (st.text(0) == "succeeded") {
-        return std::optional<std::string>(std::string());
-    }
-    auto host = st.opt_text(1);
-    for (const auto& h : hosts) {
-        if (host && h.chains && h.name == *host) {
-            return std::optional<std::string>(*host);
-        }
-    }
-    return std::optional<std::string>();
-}
-
 // Runs' worth of work the running jobs still have on their GPUs: 1 − progress of each running
 // run whose job still holds its GPUs.
 core::Result<double> work_in_flight(const Database& db) {
@@ -387,165 +298,105 @@ core::Result<double> work_in_flight(const Database& db) {
     return row ? std::max(0.0, st.real(0)) : 0.0;
 }
 
-// The jobs `ids` as they are now, in that order.
-core::Result<std::vector<JobRecord>> jobs_by_id(const Database& db,
-                                                const std::vector<std::string>& ids) {
+// Whether run `dep` succeeded, and the host of its running job if it has one.
+core::Result<DependencyState> dependency_state(const Database& db, const std::string& dep) {
+    COSMOS_TRY(
+        auto st,
+        db.prepare("SELECT r.status, (SELECT j.host FROM jobs j JOIN job_runs jr ON jr.job_id = "
+                   "j.id WHERE jr.run_id = r.id AND j.state = 'running' ORDER BY j.created_at "
+                   "DESC LIMIT 1) FROM runs r WHERE r.id = ?"));
+    st.bind(1, dep);
+    COSMOS_TRY(bool row, st.step());
+    DependencyState state;
+    if (row) {
+        state.succeeded = st.text(0) == "succeeded";
+        state.running_on = st.opt_text(1);
+    }
+    return state;
+}
+
+// Hosts where a job of batch key `key` runs now or ran, by recency (1 = least recent; a running
+// job beats finished ones).
+core::Result<std::map<std::string, std::int64_t>> warm_hosts(const Database& db,
+                                                             const std::string& key) {
+    COSMOS_TRY(auto st,
+               db.prepare("SELECT host, max(state = 'running'), max(updated_at) FROM jobs "
+                          "WHERE batch_key = ? AND host IS NOT NULL AND state IN "
+                          "('running','done') GROUP BY host"));
+    st.bind(1, key);
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (;;) {
+        COSMOS_TRY(bool row, st.step());
+        if (!row) {
+            break;
+        }
+        rows.emplace_back(st.text(0), (st.int64(1) != 0 ? "1" : "0") + st.text(2));
+    }
+    std::sort(
+        rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::map<std::string, std::int64_t> warm;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        warm[rows[i].first] = static_cast<std::int64_t>(i) + 1;
+    }
+    return warm;
+}
+
+}  // namespace
+
+core::Result<QueueSnapshot> queue_snapshot(const Database& db, std::int64_t now_ms) {
+    QueueSnapshot view;
+    COSMOS_TRY(view.used, gpus_in_use(db));
+    COSMOS_TRY(view.candidates,
+               select_jobs(db,
+                           "LEFT JOIN runs d ON d.id = j.depends_on WHERE j.state = 'queued' "
+                           "AND j.paused = 0 AND j.cancel_requested = 0 AND "
+                           "(j.not_before_ms IS NULL OR j.not_before_ms <= ?1) AND "
+                           "(j.depends_on IS NULL OR d.status IN ('succeeded','running')) "
+                           "ORDER BY j.priority DESC, j.position, j.created_at",
+                           [&](Statement& st) { st.bind(1, now_ms); }));
+    for (const auto& c : view.candidates) {
+        if (c.depends_on && view.dependencies.count(*c.depends_on) == 0) {
+            COSMOS_TRY(view.dependencies[*c.depends_on], dependency_state(db, *c.depends_on));
+        }
+        if (c.batch_key && view.warm.count(*c.batch_key) == 0) {
+            COSMOS_TRY(view.warm[*c.batch_key], warm_hosts(db, *c.batch_key));
+        }
+    }
+    COSMOS_TRY(view.work_in_flight, work_in_flight(db));
+    return view;
+}
+
+core::Result<std::vector<JobRecord>> write_claim(const Database& db, const ClaimWrite& claim) {
+    std::optional<std::string> batch_id;
+    if (claim.job_ids.size() > 1) {
+        batch_id = core::new_id(core::IdKind::batch);
+    }
     std::vector<JobRecord> out;
-    for (const auto& id : ids) {
-        COSMOS_TRY(auto job, one_job(db, id));
+    for (std::size_t i = 0; i < claim.job_ids.size(); ++i) {
+        COSMOS_CHECK(set_job(
+            db,
+            "UPDATE jobs SET state = 'running', host = ?, gpu_ids = ?, lease_owner = "
+            "?, lease_expires_ms = ?, attempts = attempts + 1, reason = NULL, "
+            "batch_id = ?, batch_index = ?, gpus_released = 0, updated_at = ? "
+            "WHERE id = ? AND state = 'queued'",
+            [&](Statement& st) {
+                st.bind(1, claim.host)
+                    .bind(2, join_ids(claim.gpu_ids))
+                    .bind(3, claim.owner)
+                    .bind(4, claim.now_ms + claim.lease_ms)
+                    .bind(5, batch_id)
+                    .bind(6,
+                          batch_id ? std::optional<std::int64_t>(static_cast<std::int64_t>(i))
+                                   : std::nullopt)
+                    .bind(7, core::now_iso())
+                    .bind(8, claim.job_ids[i]);
+            }));
+        COSMOS_TRY(auto job, one_job(db, claim.job_ids[i]));
         if (job) {
             out.push_back(std::move(*job));
         }
     }
     return out;
-}
-
-}  // namespace
-
-core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req) {
-    std::vector<std::string> claimed;
-    auto s = db.transaction([&]() -> core::Status {
-        COSMOS_TRY(bool paused, queue_paused(db));
-        if (paused) {
-            return {};
-        }
-        if (auto r = cancel_broken_dependencies(db); !r) {
-            return r;
-        }
-        COSMOS_TRY(auto used, gpus_in_use(db));
-        COSMOS_TRY(auto candidates,
-                   select_jobs(db,
-                               "LEFT JOIN runs d ON d.id = j.depends_on WHERE j.state = 'queued' "
-                               "AND j.paused = 0 AND j.cancel_requested = 0 AND "
-                               "(j.not_before_ms IS NULL OR j.not_before_ms <= ?1) AND "
-                               "(j.depends_on IS NULL OR d.status IN ('succeeded','running')) "
-                               "ORDER BY j.priority DESC, j.position, j.created_at",
-                               [&](Statement& st) { st.bind(1, req.now_ms); }));
-        std::size_t ready = 0;  // candidates whose dependency (if any) succeeded
-        for (const auto& c : candidates) {
-            if (c.depends_on) {
-                COSMOS_TRY(auto where, chain_host(db, *c.depends_on, {}));
-                if (!where || !where->empty()) {
-                    continue;
-                }
-            }
-            ++ready;
-        }
-        for (const auto& listed : candidates) {
-            JobRecord job = listed;
-            if (job.depends_on) {
-                // A dependency that has not succeeded yet runs now: only a host that chains
-                // (Slurm afterok) and runs it can take this job, and only that host.
-                COSMOS_TRY(auto host, chain_host(db, *job.depends_on, req.hosts));
-                if (!host) {
-                    continue;
-                }
-                if (!host->empty()) {
-                    if (job.want_host && *job.want_host != *host) {
-                        continue;
-                    }
-                    job.want_host = *host;
-                }
-            }
-            COSMOS_TRY(const HostCapacity* best, place(db, job, req.hosts, used));
-            if (best == nullptr) {
-                continue;  // does not fit now; a smaller job behind it may (backfill)
-            }
-            std::vector<int> ids = free_ids(*best, used[best->name], slots_of(*best, job));
-            std::vector<const JobRecord*> members{&job};
-            if (job.batch_key && best->batches && req.max_batch > 1) {
-                // Fair share: the work left — claimable runs plus what running jobs have still
-                // to do — split evenly over every GPU slot of these hosts, so that all of them
-                // finish at about the same time: a batch taken now is as long as what the busy
-                // GPUs still have ahead of them, never the whole rest of the queue.
-                int slots = 0;
-                for (const auto& h : req.hosts) {
-                    slots += h.gpus / std::max(1, slots_of(h, job));
-                }
-                COSMOS_TRY(double running_left, work_in_flight(db));
-                double work = static_cast<double>(ready) + running_left;
-                // Rounded down: the work in flight is counted in whole lines (a line being
-                // generated counts as not started) and without the load a new batch pays, so
-                // it is an overestimate; rounding up made the last GPUs to start take a run more
-                // than the others and finish a run later.
-                auto share = static_cast<int>(std::floor(work / std::max(1, slots) + 1e-9));
-                int cap = std::max(1, std::min(req.max_batch, share));
-                std::vector<const JobRecord*> compatible;
-                for (const auto& other : candidates) {
-                    if (other.id != job.id && other.batch_key == job.batch_key &&
-                        other.gpus == job.gpus &&
-                        (!other.want_host || *other.want_host == best->name)) {
-                        if (other.depends_on) {
-                            // Only a job whose dependency succeeded joins a batch.
-                            COSMOS_TRY(auto where, chain_host(db, *other.depends_on, {}));
-                            if (!where || !where->empty()) {
-                                continue;
-                            }
-                        }
-                        compatible.push_back(&other);
-                    }
-                }
-                // A remainder of less than half a share would cost a model load of its own
-                // later for a few runs: it joins this batch instead (within max_batch).
-                auto rest = static_cast<int>(compatible.size()) + 1 - cap;
-                if (rest > 0 && 2 * rest < cap && cap + rest <= req.max_batch) {
-                    cap += rest;
-                }
-                for (const auto* other : compatible) {
-                    if (static_cast<int>(members.size()) >= cap) {
-                        break;
-                    }
-                    members.push_back(other);
-                }
-            }
-            std::optional<std::string> batch_id;
-            if (members.size() > 1) {
-                batch_id = core::new_id(core::IdKind::batch);
-            }
-            for (std::size_t i = 0; i < members.size(); ++i) {
-                const auto& m = *members[i];
-                if (auto r = set_job(
-                        db,
-                        "UPDATE jobs SET state = 'running', host = ?, gpu_ids = ?, lease_owner = "
-                        "?, lease_expires_ms = ?, attempts = attempts + 1, reason = NULL, "
-                        "batch_id = ?, batch_index = ?, gpus_released = 0, updated_at = ? "
-                        "WHERE id = ? AND state = 'queued'",
-                        [&](Statement& st) {
-                            st.bind(1, best->name)
-                                .bind(2, join_ids(ids))
-                                .bind(3, req.owner)
-                                .bind(4, req.now_ms + req.lease_ms)
-                                .bind(5, batch_id)
-                                .bind(6,
-                                      batch_id ? std::optional<std::int64_t>(
-                                                     static_cast<std::int64_t>(i))
-                                               : std::nullopt)
-                                .bind(7, core::now_iso())
-                                .bind(8, m.id);
-                        });
-                    !r) {
-                    return r;
-                }
-                claimed.push_back(m.id);
-            }
-            return {};
-        }
-        return {};
-    });
-    if (!s) {
-        return fail(s.error());
-    }
-    return jobs_by_id(db, claimed);
-}
-
-core::Result<std::optional<JobRecord>> claim_job(const Database& db, const ClaimRequest& req) {
-    ClaimRequest one = req;
-    one.max_batch = 1;
-    COSMOS_TRY(auto jobs, claim_batch(db, one));
-    if (jobs.empty()) {
-        return std::optional<JobRecord>{};
-    }
-    return std::optional<JobRecord>{jobs.front()};
 }
 
 core::Result<std::vector<JobRecord>> claim_expired_jobs(const Database& db,
@@ -596,7 +447,14 @@ core::Result<std::vector<JobRecord>> claim_expired_jobs(const Database& db,
     if (!s) {
         return fail(s.error());
     }
-    return jobs_by_id(db, claimed);
+    std::vector<JobRecord> out;
+    for (const auto& id : claimed) {
+        COSMOS_TRY(auto job, one_job(db, id));
+        if (job) {
+            out.push_back(std::move(*job));
+        }
+    }
+    return out;
 }
 
 core::Status release_gpus(const Database& db,
@@ -673,7 +531,8 @@ core::Result<JobState> release_job(const Database& db,
             return r;
         }
         if (result == JobState::failed) {
-            (void)record_outcome(db, job->run_id, OutcomeRecord{std::nullopt, why, std::nullopt});
+            COSMOS_CHECK(
+                record_outcome(db, job->run_id, OutcomeRecord{std::nullopt, why, std::nullopt}));
             COSMOS_TRY(bool moved, transition_run(db, job->run_id, RunStatus::failed, why));
             (void)moved;
         }

@@ -8,6 +8,7 @@
 // about runs (execute, attach, kill) live in services/queue and services/worker.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -72,43 +73,45 @@ core::Result<std::optional<JobRecord>> job_for_run(const Database& db, const std
 // (newest first, at most `finished_limit`) after them.
 core::Result<std::vector<JobRecord>> list_jobs(const Database& db, int finished_limit = 0);
 
-struct HostCapacity {
-    std::string name;
-    int gpus = 1;
-    bool batches = false;  // the host can run a batch file (one model load, several runs)
-    // `gpus` counts jobs, not GPUs: each job takes one slot whatever its GPU count (a Slurm
-    // partition, where `gpus` is the number of jobs kept submitted and Slurm places them).
-    bool slots_are_jobs = false;
-    // The host's scheduler can hold a job until another succeeded (Slurm's afterok): a job whose
-    // dependency runs here now may be claimed onto this host at once instead of after it.
-    bool chains = false;
+// What a job's dependency (a run) looks like now.
+struct DependencyState {
+    bool succeeded = false;
+    std::optional<std::string> running_on;  // the host of its running job, if any
 };
 
-struct ClaimRequest {
+// The queue as a claim sees it, read in the claim's transaction (queue_snapshot); the policy
+// over it is scheduler/placement.
+struct QueueSnapshot {
+    // Claimable jobs in claim order (priority, position, age): queued, not paused or cancelled,
+    // past their backoff, their dependency succeeded or running.
+    std::vector<JobRecord> candidates;
+    std::map<std::string, std::set<int>> used;            // host -> GPU slots held
+    std::map<std::string, DependencyState> dependencies;  // run id -> state
+    // batch key -> host -> recency (larger: more recent; a running job beats finished ones)
+    std::map<std::string, std::map<std::string, std::int64_t>> warm;
+    double work_in_flight = 0;  // runs' worth of work the running jobs still have
+};
+
+// Cancels queued jobs (and their runs) whose dependency ended without success, or is a pending
+// run that no job will ever run.
+core::Status cancel_broken_dependencies(const Database& db);
+
+// The queue as a claim sees it at `now_ms` (call inside the claim's transaction).
+core::Result<QueueSnapshot> queue_snapshot(const Database& db, std::int64_t now_ms);
+
+// A claim decided by the scheduler (scheduler/claim.hpp): jobs `job_ids` (still queued) go to
+// `host` on slots `gpu_ids` under `owner`'s lease; several share a new batch_id (bat_…) with
+// batch_index 0, 1, … in that order.
+struct ClaimWrite {
+    std::string host;
+    std::vector<int> gpu_ids;
+    std::vector<std::string> job_ids;
     std::string owner;
     std::int64_t lease_ms = 30000;
     std::int64_t now_ms = 0;
-    std::vector<HostCapacity> hosts;  // where this worker may place jobs (healthy ones)
-    int max_batch = 1;                // most runs one model load may serve
 };
-
-// Claims the first claimable job that fits on one of `req.hosts`, giving it the lowest free
-// GPU ids. Claimable: queued, not paused, past its backoff, its dependency (if any) succeeded
-// — or runs now on a host that `chains`, which it is then placed on — and the queue not
-// paused. Before choosing, jobs whose dependency failed or was cancelled are
-// cancelled with their runs. The host: one where a job of the same batch key runs or ran last
-// (warm), else the one with the most free GPUs. When the job has a batch key, the host batches
-// and `req.max_batch` > 1, later claimable jobs of the same key, GPU count and host join it, up
-// to max_batch and to a fair share — the work left (claimable jobs, plus 1 − progress of each
-// run of a running job) divided by all GPU slots of `req.hosts`, rounded down —
-// so that the GPUs finish together instead of one batch taking what would keep another GPU
-// busy (a remainder of the key smaller than half a share joins rather than costing a load later);
-// the jobs of a batch share a new batch_id (bat_…) and its GPUs, with batch_index 0, 1, … in queue
-// order. Returns the claimed jobs (empty: nothing can be claimed now).
-core::Result<std::vector<JobRecord>> claim_batch(const Database& db, const ClaimRequest& req);
-
-// claim_batch with max_batch 1: one job or none.
-core::Result<std::optional<JobRecord>> claim_job(const Database& db, const ClaimRequest& req);
+// Writes `claim` and returns the claimed jobs as they are now.
+core::Result<std::vector<JobRecord>> write_claim(const Database& db, const ClaimWrite& claim);
 
 // Takes over a running job whose lease expired (its worker died), with every running job of
 // its batch: the leases move to `owner`; host and GPUs stay. Returns them (empty: none).

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/kinds.hpp"
+#include "model/family.hpp"
 #include "model/run_params.hpp"
 
 namespace cosmos::store {
@@ -31,6 +33,7 @@ struct PromptRecord {
     std::optional<std::string> template_name;
     std::string source = "cli";  // "cli" or "import:<file>"
     std::string created_at;
+    model::Family model = model::Family::transfer1;  // the model family it is written for
 };
 
 // Run states. pending: created, not started; queued: waiting in the queue; running; and the
@@ -44,7 +47,8 @@ bool is_terminal(RunStatus s);
 struct RunRecord {
     std::string id;
     std::string prompt_id;
-    std::string kind = "transfer";  // transfer | upscale | enhance
+    core::RunKind kind = core::RunKind::transfer;
+    model::Family model = model::Family::transfer1;  // the model family that runs it
     RunStatus status = RunStatus::pending;
     std::optional<std::string> host;
     model::RunParams params;

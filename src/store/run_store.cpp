@@ -51,13 +51,13 @@ namespace {
 constexpr const char* k_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
-    "log_path, progress, source";
+    "log_path, progress, source, model";
 // Read adds the columns of schema v2 (remote execution), which insert_run leaves NULL.
 constexpr const char* k_select_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
     "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
-    "run_seconds, download_seconds, batch_id, batch_index";
+    "run_seconds, download_seconds, batch_id, batch_index, model";
 
 std::optional<double> opt_real(const Statement& st, int col) {
     return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
@@ -67,7 +67,7 @@ RunRecord read_run(const Statement& st) {
     RunRecord r;
     r.id = st.text(0);
     r.prompt_id = st.text(1);
-    r.kind = st.text(2);
+    r.kind = core::parse_run_kind(st.text(2)).value_or(core::RunKind::transfer);
     r.status = run_status_from(st.text(3)).value_or(RunStatus::failed);
     r.host = st.opt_text(4);
     auto params = nlohmann::json::parse(st.text(5), nullptr, false);
@@ -98,6 +98,7 @@ RunRecord read_run(const Statement& st) {
     r.run_seconds = opt_real(st, 25);
     r.download_seconds = opt_real(st, 26);
     r.batch_id = st.opt_text(27);
+    r.model = model::parse_family(st.text(29)).value_or(model::Family::transfer1);
     if (!st.is_null(28)) {
         r.batch_index = static_cast<int>(st.int64(28));
     }
@@ -133,11 +134,11 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
     return db.transaction([&]() -> core::Status {
         COSMOS_TRY(auto st,
                    db.prepare(fmt::format("INSERT INTO runs ({}) VALUES "
-                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                           k_columns)));
         st.bind(1, r.id)
             .bind(2, r.prompt_id)
-            .bind(3, r.kind)
+            .bind(3, std::string(core::to_string(r.kind)))
             .bind(4, to_string(r.status))
             .bind(5, r.host)
             .bind(6, model::to_json(r.params).dump())
@@ -154,7 +155,8 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
             .bind(17, r.output_video)
             .bind(18, r.log_path)
             .bind(19, r.progress)
-            .bind(20, r.source);
+            .bind(20, r.source)
+            .bind(21, std::string(model::to_string(r.model)));
         if (auto s = st.run(); !s) {
             if (s.error().code == ErrorCode::conflict) {
                 return fail(

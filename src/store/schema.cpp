@@ -161,7 +161,15 @@ ALTER TABLE runs ADD COLUMN batch_index INTEGER;
 CREATE INDEX runs_by_batch ON runs(batch_id, batch_index);
 )sql";
 
-constexpr std::array<std::string_view, 4> k_migrations = {k_v1, k_v2, k_queue_migration, k_v4};
+// v5: every prompt and run records the model family it is for (model/family.hpp); rows made
+// before there was more than one are Cosmos-Transfer1's.
+constexpr std::string_view k_v5 = R"sql(
+ALTER TABLE prompts ADD COLUMN model TEXT NOT NULL DEFAULT 'transfer1';
+ALTER TABLE runs ADD COLUMN model TEXT NOT NULL DEFAULT 'transfer1';
+)sql";
+
+constexpr std::array<std::string_view, 5> k_migrations = {
+    k_v1, k_v2, k_queue_migration, k_v4, k_v5};
 
 }  // namespace
 

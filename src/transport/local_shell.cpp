@@ -278,6 +278,21 @@ core::Result<std::uint64_t> LocalShell::upload(const fs::path& local,
 core::Result<std::uint64_t> LocalShell::download(const std::string& remote,
                                                  const fs::path& local,
                                                  const ProgressFn& progress) {
+    // What comes home from a job dir on this machine (outputs, logs the job wrote and will not
+    // change again) is linked rather than copied when both lie on one file system: a 4K output
+    // costs no second copy. Uploads are always copied: a user's input file may change later,
+    // and the content-addressed cache must not change with it.
+    std::error_code ec;
+    if (!fs::exists(local, ec)) {
+        fs::create_hard_link(remote, local, ec);
+        if (!ec) {
+            auto size = fs::file_size(local, ec);
+            if (progress) {
+                progress(TransferProgress{size, size});
+            }
+            return std::uint64_t{0};
+        }
+    }
     return copy_file(remote, local, progress, cancel_flag());
 }
 

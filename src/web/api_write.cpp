@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "services/create_prompt.hpp"
 #include "services/enhance.hpp"
 #include "services/launch.hpp"
@@ -109,7 +110,7 @@ core::Result<Reply> enhance_prompt(const httplib::Request& req, services::App& a
     }
     auto job = services::enqueue_run(app, run.id, q);
     if (!job) {
-        (void)store::delete_run(app.db, run.id);
+        core::warn_on_error(store::delete_run(app.db, run.id), "store::delete_run");
         return fail(std::move(job).error());
     }
     COSMOS_TRY(auto stored, store::require_run(app.db, run.id));

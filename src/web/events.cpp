@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/guard.hpp"
 #include "core/log.hpp"
 #include "services/app.hpp"
 #include "services/queue.hpp"
@@ -77,7 +78,8 @@ core::Status EventHub::start() {
     COSMOS_TRY(auto db, store::Database::open(services::database_path(m_config)));
     m_state->db.emplace(std::move(db));
     scan_store(true);
-    m_thread = std::thread([this] { loop(); });
+    m_thread = std::thread(
+        [this] { core::guarded("the event stream's store watcher", [this] { loop(); }); });
     return {};
 }
 

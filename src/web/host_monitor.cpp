@@ -3,6 +3,7 @@
 #include "web/host_monitor.hpp"
 
 #include "core/clock.hpp"
+#include "core/guard.hpp"
 #include "services/app.hpp"
 #include "services/host_status.hpp"
 
@@ -16,7 +17,7 @@ HostMonitor::~HostMonitor() {
 }
 
 void HostMonitor::start() {
-    m_thread = std::thread([this] { loop(); });
+    m_thread = std::thread([this] { core::guarded("the host monitor", [this] { loop(); }); });
 }
 
 void HostMonitor::stop() {

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/guard.hpp"
 #include "core/log.hpp"
 #include "web/assets.hpp"
 #include "web/http_util.hpp"
@@ -423,7 +424,8 @@ core::Result<std::unique_ptr<UiServer>> UiServer::start(const config::Config& co
                     fmt::format("cannot listen on {}:{}", options.bind, options.port),
                     "the port is taken or the address is not one of this machine; try --port 0");
     }
-    s.listener = std::thread([&s] { s.http.listen_after_bind(); });
+    s.listener = std::thread(
+        [&s] { core::guarded("the web server", [&s] { s.http.listen_after_bind(); }); });
     return std::unique_ptr<UiServer>(new UiServer(std::move(impl)));
 }
 

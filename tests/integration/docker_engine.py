@@ -1,6 +1,6 @@
 """A private Docker engine and an image that can run the emulator, for integration tests.
 
-Recipe from ../shared/reference/test-services.md: Debian's dockerd with its own data root,
+Recipe (docs/testing.md): Debian's dockerd with its own data root,
 exec root and unix socket (no iptables, no bridge: containers use --network=host), so nothing
 system-wide is touched; clients reach it through DOCKER_HOST (`env()`). No registry is
 reachable here, so the image is imported from a rootfs holding sh, the few tools the

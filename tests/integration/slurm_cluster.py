@@ -1,6 +1,6 @@
 """A real single-node Slurm cluster (munged + slurmctld + slurmd) for integration tests.
 
-Recipe from ../shared/reference/slurm.md (Debian 12, Slurm 22.05): as root and without
+Recipe (docs/testing.md) (Debian 12, Slurm 22.05): as root and without
 systemd, everything lives in one private directory — the munge key (owned by munge, 0400),
 munged's socket, pid, seed and log files (pointed there with munged's own options, so nothing
 system-wide is touched), slurm.conf, gres.conf with 4 empty files standing in for GPUs, the
@@ -215,7 +215,7 @@ PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE St
             self._write_munge()
             self._write_slurm_conf()
             self._start_munged()
-            for attempt in range(2):  # the reference saw a first start-up that never got idle
+            for attempt in range(2):  # the model contract saw a first start-up that never got idle
                 self._start_slurm()
                 if self._wait_idle(timeout):
                     return self

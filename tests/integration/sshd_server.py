@@ -1,6 +1,6 @@
 """A real OpenSSH server on 127.0.0.1 for integration tests and benchmarks.
 
-Recipe from ../shared/reference/test-services.md: ed25519 host and user keys made with
+Recipe (docs/testing.md): ed25519 host and user keys made with
 ssh-keygen in a private directory, an sshd_config there, and `/usr/sbin/sshd -D` as a child.
 stop() also kills the per-connection sshd processes, so open connections really drop.
 

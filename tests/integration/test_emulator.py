@@ -1,4 +1,4 @@
-"""cosmos-emulator against the Cosmos-Transfer1 contract (shared/reference/cosmos-transfer1.md).
+"""cosmos-emulator against the Cosmos-Transfer1 contract (docs/models/transfer1.md).
 
 Each test lays out an emulated checkout (the same layout services::install_emulator writes; the
 `cosmos emulator install` command is not wired yet, so the fixture builds it here), runs the

@@ -25,7 +25,11 @@ def test_inference_runs_records_and_outputs_a_real_video(emulated, input_set):
     assert (video["width"], video["height"]) == (1280, 704)
 
     shown = cosmos.json("show", run["id"])
-    assert [e["status"] for e in shown["events"]] == ["pending", "running", "succeeded"]
+    # The local host runs its jobs like any other host: staged, launched, then ended.
+    assert [e["status"] for e in shown["events"]] == ["pending", "running", "running",
+                                                      "succeeded"]
+    assert [e["detail"] for e in shown["events"]][1:3] == ["staging on host local",
+                                                          "launched on host local"]
     assert shown["exit_code"] == 0 and shown["progress"] == 1.0
     argv = shown["command"]["argv"]
     assert argv[1:5] == ["--nproc_per_node=2", "--nnodes=1", "--node_rank=0",
@@ -58,14 +62,35 @@ def test_model_failures_are_recorded_with_log_and_reason(emulated, input_set):
         assert "failed" in r.stderr
 
 
-def test_missing_checkout_fails_the_run_with_a_hint(cosmos, input_set):
+def test_missing_checkout_is_refused_before_anything_runs(cosmos, input_set):
     cfg = cosmos.root / "c.toml"
     cfg.write_text('[hosts.local]\nkind = "local"\ncosmos_dir = "/nonexistent/cosmos"\n')
     pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
     r = cosmos.run("--config", cfg, "inference", pid, "--json", check=False)
-    assert r.returncode == 10
-    run = json.loads(r.stdout)[0]
-    assert run["status"] == "failed" and "/nonexistent/cosmos" in run["error"]
+    assert r.returncode == 4, r.stderr
+    assert "/nonexistent/cosmos" in r.stderr and "cosmos emulator install" in r.stderr
+    assert cosmos.json("--config", cfg, "list", "runs") == []  # a refusal leaves nothing
+
+
+def test_missing_launcher_names_host_command_and_setting(emulated, input_set):
+    # Without torchrun on the host the run used to end as "exited with code 127".
+    cosmos = emulated
+    pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+    for torchrun, says in (("no-such-torchrun", "is not on the PATH"),
+                           (str(cosmos.root / "missing" / "torchrun"), "does not exist")):
+        text = cosmos.config.read_text().replace(f"{cosmos.emulator_dir}/bin/torchrun", torchrun)
+        cfg = cosmos.root / "launcher.toml"
+        cfg.write_text(text)
+        r = cosmos.run("--config", cfg, "inference", pid, check=False)
+        assert r.returncode == 4, r.stderr
+        assert "host local" in r.stderr and says in r.stderr and torchrun in r.stderr
+        assert "--torchrun" in r.stderr and "PATH" in r.stderr
+        assert cosmos.json("--config", cfg, "list", "runs") == []
+    # A run made earlier is refused the same way and stays pending, runnable once fixed.
+    rid = cosmos.json("create", "run", pid)["id"]
+    r = cosmos.run("--config", cfg, "run", rid, check=False)
+    assert r.returncode == 4 and cosmos.json("show", rid)["status"] == "pending"
+    assert cosmos.json("--config", cosmos.config, "run", rid)[0]["status"] == "succeeded"
 
 
 def test_ctrl_c_cancels_the_model_and_keeps_the_log(emulated, input_set):

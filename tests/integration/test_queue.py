@@ -305,3 +305,17 @@ def test_serve_works_the_queue_until_sigterm(emulated, input_set):
         out, err = proc.communicate(timeout=60)
     assert proc.returncode in (0, 130), err
     assert "stopped" in err and run in err
+
+
+@pytest.mark.parametrize("flags", [
+    ["--lease", "0"], ["--lease", "-5"], ["--lease", "nan"], ["--lease", "inf"],
+    ["--poll", "-1"], ["--poll", "nan"], ["--retry-backoff", "-1"],
+    ["--lease", "1", "--poll", "1"],  # the lease would expire between two renewals
+])
+def test_worker_refuses_options_that_break_leases(cosmos, flags):
+    # With --lease 0 two workers once ran the same runs twice, two runs on one GPU.
+    proc = cosmos.run("worker", "--exit-when-idle", *flags, check=False, timeout=30)
+    assert proc.returncode != 0, proc.stdout
+    text = proc.stderr.lower()
+    assert any(w in text for w in ("seconds", "lease", "poll")), proc.stderr
+    assert "started" not in text, proc.stderr  # refused before it claimed anything

@@ -283,6 +283,10 @@ def test_prompt_enhance_creates_a_child_prompt(remote, tmp_path, where):
     assert run["kind"] == "enhance" and run["status"] == "succeeded", run
     assert prompt["parent_id"] == pid
     assert prompt["prompt"] and prompt["prompt"] != text
+    # Only what the upsampler printed: no trailer of ours (a local run's "# cosmos: exit code 0"
+    # once ended the enhanced prompt), no log line.
+    assert "cosmos:" not in prompt["prompt"] and "exit code" not in prompt["prompt"], prompt
+    assert prompt["prompt"] == prompt["prompt"].strip() and "\n#" not in prompt["prompt"]
     assert prompt["input_video"] == str(shot / "color.mp4")
     shown = cosmos.json("show", run["id"])
     argv = shown["command"]["argv"]
@@ -340,5 +344,6 @@ def test_hosts_clean_frees_what_finished_runs_left_and_keeps_the_rest(remote, in
     assert not any(p.exists() for p in cached)
     text = cosmos.run("hosts", "clean", "loop", "--older-than", "1x", check=False)
     assert text.returncode != 0 and "not an age" in text.stderr
-    local = cosmos.run("hosts", "clean", "local", check=False)
-    assert local.returncode != 0 and "cosmos delete" in local.stderr
+    # The local host keeps its jobs in <data_dir>/work like any host: cleaned the same way.
+    local = cosmos.json("hosts", "clean", "local", "--dry-run")
+    assert local["host"] == "local" and local["removed"] == [], local

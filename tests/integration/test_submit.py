@@ -3,6 +3,7 @@ real), `cosmos batch` (JSON and TOML, all or nothing), and upscale runs queued a
 transfer run (`inference --upscale --queue`, `upscale --queue`), worked by `cosmos worker` on the
 local emulator host (time scale 0, see conftest.write_config)."""
 import json
+from pathlib import Path
 
 GRID = ["--weights-grid", "depth=0.2,0.6", "--weights-grid", "seg=0.1,0.3", "--seeds", "1-2"]
 COMBOS = {(d, s, seed) for d in (0.2, 0.6) for s in (0.1, 0.3) for seed in (1, 2)}
@@ -118,7 +119,10 @@ def test_upscale_queued_after_its_transfer_run(emulated, input_set):
         assert u["status"] == "succeeded", (u, proc.stderr)
         assert u["kind"] == "upscale" and u["parent_run_id"] == transfer
         assert u["spec"]["upscale"] == {"control_weight": weight}
-        assert u["spec"]["input_video_path"] == t["output_video"]
+        # The spec as the model read it: the transfer's output, staged into the upscale's job.
+        staged = u["spec"]["input_video_path"]
+        assert staged.endswith(f"/jobs/{run_id}/inputs/output.mp4"), staged
+        assert Path(staged).read_bytes() == Path(t["output_video"]).read_bytes()
         assert u["started_at"] >= t["finished_at"], (u["started_at"], t["finished_at"])
     finished = cosmos.json("queue", "--finished", "10")["jobs"]
     assert sorted(j["state"] for j in finished) == ["done"] * 3

@@ -138,7 +138,10 @@ def test_latest_image_is_refused_with_pinning_hint(cosmos, input_set, emulator_b
     pid = cosmos.json("create", "prompt", "harbour", input_set, env=env)["id"]
     proc = cosmos.run("inference", pid, "--host", "d", env=env, check=False)
     assert proc.returncode == 6 and "--allow-unpinned" in proc.stderr
-    # --allow-unpinned lets it start (it then fails here: no checkout) and is recorded on the run.
+    assert cosmos.json("list", "runs", env=env) == []  # the refusal left nothing behind
+    # --allow-unpinned lets it start (it then fails here: no docker engine) and is recorded on
+    # the run.
+    cosmos.run("emulator", "install", cosmos.root / "emu")
     cosmos.run("inference", pid, "--host", "d", "--allow-unpinned", env=env, check=False)
     runs = cosmos.json("list", "runs", env=env)
     allowed = [r for r in runs if r["status"] != "pending"]

@@ -1,5 +1,5 @@
 #pragma once
-// Which checkpoint files a run loads, under --checkpoint_dir (the reference's list).
+// Which checkpoint files a run loads, under --checkpoint_dir (the model contract's list).
 
 #include <string>
 #include <vector>

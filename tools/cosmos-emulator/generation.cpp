@@ -265,7 +265,7 @@ core::Status TransferRun::run_group(const std::vector<Sample>& group, int& next_
     }
     for (const auto& p : planned) {
         // Batches of one keep the line's number; larger batches number their outputs in order,
-        // so a blocked sample shifts the later ones (as the reference describes).
+        // so a blocked sample shifts the later ones (as the model contract describes).
         int index = m_args.batch_size == 1 ? p.sample.index : next_output++;
         core::Status saved = save(p, index);
         if (!saved) {

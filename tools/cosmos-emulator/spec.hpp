@@ -19,7 +19,7 @@ struct ControlSpecs {
     nlohmann::ordered_json json_args = nlohmann::ordered_json::object();  // scalar keys
 };
 
-// The valid hint keys, in the reference's order.
+// The valid hint keys, in the model contract's order.
 const std::vector<std::string>& valid_hint_keys();
 
 // Reads the spec file. Fails with FileNotFoundError, a JSONDecodeError, AttributeError when the

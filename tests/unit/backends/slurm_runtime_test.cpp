@@ -50,7 +50,7 @@ std::unique_ptr<runtime::Runtime> slurm() {
 // A slurm host whose jobs run the model in a container of `kind`, its shared dir /shared.
 SlurmSettings container_settings(const std::string& kind) {
     SlurmSettings s = settings();
-    s.container.kind = kind;
+    s.container.kind = *cosmos::core::parse_runtime_kind(kind);
     s.container.image = kind == "docker" ? "nvcr.io/me/cosmos-transfer1:1.0" : "/shared/cosmos.sif";
     s.container.cosmos_dir = "/opt/cosmos";
     s.shared_dir = "/shared";

@@ -10,7 +10,7 @@ namespace {
 TEST(SshTarget, CopiesTheHostSettings) {
     config::HostConfig h;
     h.name = "gpu1";
-    h.kind = "ssh";
+    h.kind = cosmos::core::HostKind::ssh;
     h.address = "10.0.0.5";
     h.port = 2222;
     h.user = "me";
@@ -27,12 +27,13 @@ TEST(SshTarget, CopiesTheHostSettings) {
     EXPECT_EQ((*shell)->describe(), "me@10.0.0.5:2222");
 }
 
-TEST(SshTarget, LocalHostsAreNotYetShells) {
+// The local host is a host like the others: a LocalShell on this machine.
+TEST(SshTarget, LocalHostsAreLocalShells) {
     config::HostConfig h;
     h.name = "local";
     auto shell = shell_for(h);
-    ASSERT_FALSE(shell);
-    EXPECT_EQ(shell.error().code, core::ErrorCode::invalid_input);
+    ASSERT_TRUE(shell);
+    EXPECT_EQ((*shell)->describe(), "local");
 }
 
 TEST(SshTarget, CacheDirAndRemotePaths) {

@@ -125,8 +125,8 @@ TEST_F(ConfigRenderTest, ExampleFixtureParses) {
     EXPECT_EQ(ws.work_dir, home() / "cosmos-data/work");
     EXPECT_EQ(ws.env.at("HF_HOME"), "/data/hf-cache");
     const HostConfig& gpu1 = config->hosts.at("gpu1");
-    EXPECT_EQ(gpu1.kind, "ssh");
-    EXPECT_EQ(gpu1.runtime, "docker");
+    EXPECT_EQ(gpu1.kind, cosmos::core::HostKind::ssh);
+    EXPECT_EQ(gpu1.runtime, cosmos::core::RuntimeKind::docker);
     EXPECT_EQ(gpu1.key, home() / ".ssh/id_ed25519");
     EXPECT_EQ(gpu1.work_dir, fs::path("/scratch/cosmos"));
     EXPECT_EQ(gpu1.shm_size, "16g");

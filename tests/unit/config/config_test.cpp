@@ -196,7 +196,7 @@ TEST_F(ConfigTest, SlurmHostRunsContainersWhosePathsCanBeMounted) {
         "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/cosmos\"\n"
         "runtime = \"apptainer\"\nimage = \"/shared/cosmos-transfer1_1.0.sif\"\n");
     ASSERT_TRUE(config) << config.error().message;
-    EXPECT_EQ(config->hosts.at("cl").runtime, "apptainer");
+    EXPECT_EQ(config->hosts.at("cl").runtime, cosmos::core::RuntimeKind::apptainer);
     std::string bad = error_of(
         "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/shared/a,b\"\n"
         "runtime = \"apptainer\"\nimage = \"/shared/c.sif\"\n");
@@ -251,8 +251,8 @@ TEST_F(ConfigTest, EmbeddedDefaultsRunTheEmulatorOnALocalHost) {
     ASSERT_EQ(config->hosts.size(), 1u);
     const HostConfig& local = config->hosts.at("local");
     EXPECT_TRUE(local.emulated);
-    EXPECT_EQ(local.kind, "local");
-    EXPECT_EQ(local.runtime, "native");
+    EXPECT_EQ(local.kind, cosmos::core::HostKind::local);
+    EXPECT_EQ(local.runtime, cosmos::core::RuntimeKind::native);
     EXPECT_EQ(local.gpus, 1);
     EXPECT_EQ(local.cosmos_dir, data / "emulator");
     EXPECT_EQ(local.torchrun, (data / "emulator/bin/torchrun").string());

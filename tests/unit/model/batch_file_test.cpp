@@ -1,5 +1,5 @@
-// Batch compatibility (reference: "Batch input"): equal keys exactly when one spec file and
-// per-line overrides can serve both runs; batch lines carry only what a line may change.
+// Batch compatibility (docs/models/transfer1.md: "Batch input"): equal keys exactly when one spec
+// file and per-line overrides can serve both runs; batch lines carry only what a line may change.
 
 #include "model/batch_file.hpp"
 
@@ -54,7 +54,7 @@ TEST(BatchFile, KeyIgnoresWhatALineMayChangeAndNothingElse) {
     size.frames = 241;
     EXPECT_NE(batch_key(a), batch_key(size));
     auto upscale = facts({{"depth", 0.6}});
-    upscale.kind = "upscale";
+    upscale.kind = cosmos::core::RunKind::upscale;
     EXPECT_FALSE(batch_key(upscale).has_value());
     ASSERT_TRUE(batch_key(a).has_value());
     EXPECT_EQ(batch_key(a)->rfind("tb1:", 0), 0u);

@@ -1,4 +1,4 @@
-// The upscale and enhance run kinds against shared/reference/cosmos-transfer1.md ("Upscaler
+// The upscale and enhance run kinds against docs/models/transfer1.md ("Upscaler
 // spec", prompt upsampler) and Cosmos-Transfer1's upsampler_pipeline.py.
 
 #include <gtest/gtest.h>
@@ -117,6 +117,15 @@ TEST(EnhanceRun, ParsesThePrintedPrompt) {
               "new");
     EXPECT_EQ(parse_upsampled_prompt("Upsampled prompt: text\nW1130 12:00:00.000 1 run.py:1] x\n"),
               "text");
+    // What our tooling appends to a log is not the model's text (a local run's trailer once
+    // became part of the enhanced prompt).
+    EXPECT_EQ(parse_upsampled_prompt("Upsampled prompt: a wet street\n# cosmos: exit code 0\n"),
+              "a wet street");
+    EXPECT_EQ(parse_upsampled_prompt("Upsampled prompt: a wet street\n\ncosmos: the job did not "
+                                     "start within 10 s\n"),
+              "a wet street");
+    EXPECT_EQ(parse_upsampled_prompt("Upsampled prompt: a wet street\ncosmos-job.sh: unknown\n"),
+              "a wet street");
     EXPECT_FALSE(parse_upsampled_prompt("no prompt here\n").has_value());
     EXPECT_FALSE(parse_upsampled_prompt("Upsampled prompt: \n").has_value());
 }

@@ -19,7 +19,7 @@ std::string read_fixture(const std::string& rel) {
     return ss.str();
 }
 
-// The reference's multi-control example: input video, vis 0.3, edge 0.7, depth 0.1.
+// The model contract's multi-control example: input video, vis 0.3, edge 0.7, depth 0.1.
 SpecInput multi_control_example() {
     SpecInput in;
     in.prompt = "Captured from a camera mounted on a vehicle roof, we see ...";

@@ -1,5 +1,5 @@
 // The docker runtime for real: a private dockerd (its own data root and socket, no iptables, no
-// bridge, as shared/reference/test-services.md describes) runs the emulator in a container
+// bridge, as docs/testing.md describes) runs the emulator in a container
 // through the runtime's exact commands, with gpus_flag empty and --network=host from the extra
 // args. The image is imported from a rootfs holding sh, the few tools the wrappers use and the
 // shared libraries `ldd` lists for them and for the emulator; the checkout (with the emulator
@@ -195,7 +195,7 @@ protected:
                                {"edge", {{"control_weight", 0.5}}}};
         std::ofstream(job / "spec.json") << spec.dump();
         RuntimeOptions o;
-        o.kind = "docker";
+        o.kind = cosmos::core::RuntimeKind::docker;
         o.docker_global_args = Engine::get().docker();
         o.image = Engine::get().image();
         o.gpus_flag = "";

@@ -1,5 +1,5 @@
 // The runtimes' command lines against golden strings written from
-// shared/reference/cosmos-transfer1.md (torchrun flags, CUDA_VISIBLE_DEVICES, PYTHONPATH, the
+// docs/models/transfer1.md (torchrun flags, CUDA_VISIBLE_DEVICES, PYTHONPATH, the
 // docker flags NVIDIA documents), their parsers, and hostile values run through a real sh with a
 // fake docker CLI that records its arguments: they arrive intact and run nothing.
 
@@ -51,7 +51,7 @@ std::unique_ptr<Runtime> make(const RuntimeOptions& o) {
 
 RuntimeOptions docker_options() {
     RuntimeOptions o;
-    o.kind = "docker";
+    o.kind = cosmos::core::RuntimeKind::docker;
     o.image = "nvcr.io/example/cosmos-transfer1:1.0";
     o.cosmos_dir = "/opt/cosmos-transfer1";
     o.extra_docker_args = {"--network=host"};
@@ -195,17 +195,16 @@ TEST(RuntimeParse, ImageInspect) {
     EXPECT_FALSE(parse_image_inspect("sha256:77 [1]").has_value());
 }
 
-TEST(RuntimeMake, UnknownKindAndContainersWithoutImageAreConfigErrors) {
+// (An unknown runtime kind cannot reach make_runtime: the config and the CLI parse names into
+// core::RuntimeKind, tests/unit/core/kinds_test.cpp.)
+TEST(RuntimeMake, ContainersWithoutImageAreConfigErrors) {
     RuntimeOptions o;
-    o.kind = "podman";
-    auto r = make_runtime(o);
-    ASSERT_FALSE(r.has_value());
-    EXPECT_EQ(r.error().code, cosmos::core::ErrorCode::config);
-    for (const char* kind : {"docker", "apptainer"}) {
+    for (auto kind : {cosmos::core::RuntimeKind::docker, cosmos::core::RuntimeKind::apptainer}) {
         o.kind = kind;
         auto missing = make_runtime(o);
-        ASSERT_FALSE(missing.has_value()) << kind;
-        EXPECT_NE(missing.error().message.find(kind), std::string::npos);
+        ASSERT_FALSE(missing.has_value()) << cosmos::core::to_string(kind);
+        EXPECT_EQ(missing.error().code, cosmos::core::ErrorCode::config);
+        EXPECT_NE(missing.error().message.find(cosmos::core::to_string(kind)), std::string::npos);
     }
     EXPECT_EQ(make({})->name(), "native");
 }
@@ -216,7 +215,7 @@ TEST(RuntimeMake, UnknownKindAndContainersWithoutImageAreConfigErrors) {
 // secrets) reaches the model because apptainer passes it on.
 TEST(RuntimeApptainer, LaunchCommandRunsTheModelInApptainerExec) {
     RuntimeOptions o;
-    o.kind = "apptainer";
+    o.kind = cosmos::core::RuntimeKind::apptainer;
     o.image = "/shared/images/cosmos-transfer1_1.0.sif";
     o.cosmos_dir = "/opt/cosmos-transfer1";
     auto rt = make(o);

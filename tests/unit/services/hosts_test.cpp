@@ -26,7 +26,7 @@ protected:
     config::HostConfig ssh_host(const std::string& name) {
         config::HostConfig h;
         h.name = name;
-        h.kind = "ssh";
+        h.kind = cosmos::core::HostKind::ssh;
         h.address = "gpu1.example.com";
         h.port = 2222;
         h.user = "artist";
@@ -109,7 +109,7 @@ TEST_F(HostsTest, InvalidHostIsRefusedBeforeWriting) {
     ASSERT_FALSE(r);
     EXPECT_FALSE(fs::exists(cfg.hosts_file));
     auto docker = ssh_host("gpu2");
-    docker.runtime = "docker";  // without an image
+    docker.runtime = cosmos::core::RuntimeKind::docker;  // without an image
     EXPECT_FALSE(services::add_host(cfg, docker, false));
 }
 

@@ -104,7 +104,7 @@ TEST_F(ImportLegacy, MapsARunSpec) {
     auto r = run("rs_c65826242cac");
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->prompt_id, "ps_ace0bae276be");
-    EXPECT_EQ(r->kind, "transfer");
+    EXPECT_EQ(r->kind, cosmos::core::RunKind::transfer);
     EXPECT_EQ(r->status, RunStatus::succeeded);
     EXPECT_EQ(
         r->params.weights,

@@ -146,7 +146,7 @@ TEST_F(LegacyDatabase, MapsTheDatabasesRuns) {
 
     auto running = run("rs_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2");
     ASSERT_TRUE(running.has_value());
-    EXPECT_EQ(running->kind, "upscale");
+    EXPECT_EQ(running->kind, cosmos::core::RunKind::upscale);
     EXPECT_EQ(running->status, RunStatus::failed);
     EXPECT_EQ(running->error, "imported while running; its outcome is unknown");
     EXPECT_EQ(running->params.num_steps, 10);  // execution_config beats the prompt's 20

@@ -365,14 +365,14 @@ TEST_F(SubmitStoreTest, QueuesEveryRunWithItsParametersAndUpscalesAfterTheirRuns
     for (std::size_t i = 0; i < queued->size(); i += 2) {
         const auto& t = (*queued)[i];
         const auto& u = (*queued)[i + 1];
-        EXPECT_EQ(t.run.kind, "transfer");
+        EXPECT_EQ(t.run.kind, cosmos::core::RunKind::transfer);
         EXPECT_EQ(t.run.status, store::RunStatus::queued);
         EXPECT_EQ(t.run.params.num_steps, 20);
         EXPECT_EQ(t.job.priority, 3);
         EXPECT_FALSE(t.job.depends_on.has_value());
         combos.insert(
             {t.run.params.weights.at("depth"), t.run.params.weights.at("seg"), t.run.params.seed});
-        EXPECT_EQ(u.run.kind, "upscale");
+        EXPECT_EQ(u.run.kind, cosmos::core::RunKind::upscale);
         EXPECT_EQ(u.run.parent_run_id, t.run.id);
         EXPECT_EQ(u.run.params.weights.at("upscale"), 0.7);
         EXPECT_EQ(u.job.depends_on, t.run.id);

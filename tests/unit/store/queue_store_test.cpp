@@ -1,6 +1,6 @@
-// The persistent queue on a real SQLite file: order, atomic claims under threads and
-// processes, GPU placement, leases and their expiry, retry release, dependencies, pause,
-// cancel and move.
+// The persistent queue on a real SQLite file: order, atomic claims (scheduler::claim_batch over
+// the store's snapshot and claim write) under threads and processes, GPU placement, leases and
+// their expiry, retry release, dependencies, pause, cancel and move.
 
 #include "store/queue_store.hpp"
 
@@ -17,12 +17,17 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "scheduler/claim.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace cosmos;
 using namespace cosmos::store;
+using cosmos::scheduler::claim_batch;
+using cosmos::scheduler::claim_job;
+using cosmos::scheduler::ClaimRequest;
+using cosmos::scheduler::HostCapacity;
 
 namespace {
 

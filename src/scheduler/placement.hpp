@@ -1,0 +1,72 @@
+#pragma once
+// Which queued jobs a worker claims next, where, on which GPU slots, and which of them share
+// one model load: pure functions over a snapshot of the queue (store::QueueSnapshot), so the
+// policy — priority order, backfill, warm-host placement, dependency chaining, fair-share batch
+// sizes — is tested without a database. scheduler::claim_batch (scheduler/claim.hpp) reads the
+// snapshot, plans and writes the claim inside one store transaction.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/queue_store.hpp"
+
+namespace cosmos::scheduler {
+
+using store::DependencyState;
+using store::QueueSnapshot;
+
+// What a worker offers on one host.
+struct HostCapacity {
+    std::string name;
+    int gpus = 1;
+    bool batches = false;  // the host can run a batch file (one model load, several runs)
+    // `gpus` counts jobs, not GPUs: each job takes one slot whatever its GPU count (a Slurm
+    // partition, where `gpus` is the number of jobs kept submitted and Slurm places them).
+    bool slots_are_jobs = false;
+    // The host's scheduler can hold a job until another succeeded (Slurm's afterok): a job whose
+    // dependency runs here now may be claimed onto this host at once instead of after it.
+    bool chains = false;
+};
+
+struct ClaimPlan {
+    std::string host;
+    std::vector<int> gpu_ids;          // the slots the job (or batch) takes
+    std::vector<std::string> job_ids;  // the first is the job claimed; the rest join its batch
+};
+
+// Slots `job` takes on `host`: its GPUs, or one where slots are jobs.
+int slots_of(const HostCapacity& host, const store::JobRecord& job);
+
+// Where a job depending on `dep` may go: "" (anywhere) when it succeeded; the host its running
+// job is on when that host chains (Slurm afterok) and is among `hosts`; nothing otherwise.
+std::optional<std::string> chain_host(const DependencyState& dep,
+                                      const std::vector<HostCapacity>& hosts);
+
+// The host for `job`: one with enough free slots, preferring the warmest for its batch key
+// (its model's files are in the page cache, its inputs often staged), then the most free slots.
+// nullptr when it fits nowhere now.
+const HostCapacity* place(const store::JobRecord& job,
+                          const std::vector<HostCapacity>& hosts,
+                          const std::map<std::string, std::set<int>>& used,
+                          const std::map<std::string, std::int64_t>& warm);
+
+// The lowest `count` slot ids of `host` not in `used`.
+std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, int count);
+
+// How many runs one model load should take now: the work left (`ready` claimable runs plus
+// `in_flight`) spread over every slot of `hosts`, rounded down, within [1, max_batch]; a
+// remainder of `compatible` under half a share joins (within max_batch) rather than cost a
+// model load of its own later.
+int batch_size(int ready, double in_flight, int slots, int compatible, int max_batch);
+
+// The next claim: the first candidate (in order) that fits on one of `hosts`, with the
+// compatible candidates that join it as one batch when the host batches and max_batch > 1.
+std::optional<ClaimPlan> plan_claim(const QueueSnapshot& view,
+                                    const std::vector<HostCapacity>& hosts,
+                                    int max_batch);
+
+}  // namespace cosmos::scheduler
