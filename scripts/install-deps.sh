@@ -5,10 +5,10 @@
 set -euo pipefail
 
 packages=(
-  # toolchain
-  build-essential cmake pkg-config git ca-certificates
+  # toolchain, and the house rules' checkers (scripts/lint.sh)
+  build-essential cmake pkg-config git ca-certificates clang-format clang-tidy shellcheck
   # libraries
-  libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev libspdlog-dev
+  libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev
   libssh-dev libssl-dev libtomlplusplus-dev
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev
   libgtest-dev libgmock-dev

@@ -90,25 +90,10 @@ core::Status require_ok(const transport::CommandResult& r,
                             core::redact(err.substr(0, 2000))));
 }
 
-}  // namespace
-
-core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
-                                          std::shared_ptr<transport::Shell> shell) {
-    RemoteHost host;
-    host.config = cfg;
-    host.shell = std::move(shell);
-    std::string home;
-    if (needs_home(cfg)) {
-        COSMOS_TRY(auto r, host.shell->run({"sh", "-c", "printf '%s' \"$HOME\""}));
-        if (auto s = require_ok(r, "reading $HOME", host); !s) {
-            return fail(s.error());
-        }
-        home = r.out;
-        if (home.empty() || home.front() != '/') {
-            return fail(ErrorCode::remote_failed,
-                        fmt::format("host {}: $HOME is not an absolute path", cfg.name));
-        }
-    }
+// Resolves the host's directories and launcher against `home` (relative paths and `~`) and
+// fills its runtime options: everything of a RemoteHost that needs no connection.
+void resolve_layout(RemoteHost& host, const std::string& home) {
+    const config::HostConfig& cfg = host.config;
     host.work_dir =
         resolve_remote(cfg.work_dir.empty() ? "cosmos-work" : cfg.work_dir.string(), home);
     host.cosmos_dir =
@@ -129,6 +114,36 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
     options.extra_docker_args = cfg.docker_args;
     options.cosmos_dir = host.cosmos_dir;
     host.runtime_options = std::move(options);
+}
+
+}  // namespace
+
+RemoteHost describe_remote_host(const config::HostConfig& cfg) {
+    RemoteHost host;
+    host.config = cfg;
+    resolve_layout(host, "~");
+    host.scheduler_binds_gpus = cfg.kind == core::HostKind::slurm;
+    return host;
+}
+
+core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
+                                          std::shared_ptr<transport::Shell> shell) {
+    RemoteHost host;
+    host.config = cfg;
+    host.shell = std::move(shell);
+    std::string home;
+    if (needs_home(cfg)) {
+        COSMOS_TRY(auto r, host.shell->run({"sh", "-c", "printf '%s' \"$HOME\""}));
+        if (auto s = require_ok(r, "reading $HOME", host); !s) {
+            return fail(s.error());
+        }
+        home = r.out;
+        if (home.empty() || home.front() != '/') {
+            return fail(ErrorCode::remote_failed,
+                        fmt::format("host {}: $HOME is not an absolute path", cfg.name));
+        }
+    }
+    resolve_layout(host, home);
     if (cfg.kind == core::HostKind::slurm) {
         // The model runs as the body of a Slurm batch job (natively or in a container), on a
         // compute node whose GPUs Slurm binds; jobs submitted at once share one job array.
@@ -209,6 +224,43 @@ runtime::LaunchRequest job_request(const RemoteHost& host, const std::string& ru
     return request;
 }
 
+model::LaunchCommand job_command(const RemoteHost& host,
+                                 const RemoteJobSpec& job,
+                                 const nlohmann::ordered_json& spec,
+                                 bool batch) {
+    // In a container the checkout is mounted at /workspace and the launcher is the image's; the
+    // job and checkpoint dirs keep their host paths (docs/runtimes.md).
+    bool in_container = host.runtime_options.kind != core::RuntimeKind::native;
+    model::HostLayout layout{in_container ? host.config.torchrun : host.torchrun,
+                             in_container ? std::string("/workspace") : host.cosmos_dir,
+                             host.checkpoint_dir,
+                             host.job_dir(job.run_id)};
+    model::JobShape shape;
+    shape.kind = job.kind;
+    shape.params = job.params;
+    shape.num_steps = job.num_steps;
+    // Where a scheduler binds the job's GPUs (Slurm), the queue's slot ids are not GPU ids.
+    if (!host.scheduler_binds_gpus) {
+        shape.gpu_ids = job.gpu_ids;
+    }
+    shape.batch = batch;
+    auto command = model::model_family(job.family).command(layout, shape, spec);
+    for (const auto& [k, v] : host.config.env) {
+        if (!core::is_secret_name(k)) {
+            command.env[k] = v;  // secrets travel in the runtime's 0600 file, never here
+        }
+    }
+    return command;
+}
+
+int job_gpus(const RemoteHost& host, const RemoteJobSpec& job) {
+    if (job.kind == core::RunKind::enhance) {
+        return 1;
+    }
+    bool ids = !host.scheduler_binds_gpus && !job.gpu_ids.empty();
+    return ids ? static_cast<int>(job.gpu_ids.size()) : job.params.num_gpus;
+}
+
 core::Result<StagedJob> stage_job(const RemoteHost& host,
                                   const RemoteJobSpec& job,
                                   const StageProgressFn& progress) {
@@ -281,34 +333,12 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
         }
     }
 
-    // In a container the checkout is mounted at /workspace and the launcher is the image's; the
-    // job and checkpoint dirs keep their host paths (docs/runtimes.md).
-    bool in_container = host.runtime_options.kind != core::RuntimeKind::native;
-    model::HostLayout layout{in_container ? host.config.torchrun : host.torchrun,
-                             in_container ? std::string("/workspace") : host.cosmos_dir,
-                             host.checkpoint_dir,
-                             job_dir};
-    model::JobShape shape;
-    shape.kind = job.kind;
-    shape.params = job.params;
-    shape.num_steps = job.num_steps;
-    // Where a scheduler binds the job's GPUs (Slurm), the queue's slot ids are not GPU ids.
-    if (!host.scheduler_binds_gpus) {
-        shape.gpu_ids = job.gpu_ids;
-    }
-    shape.batch = batch_path.has_value();
     staged.request.after_job_dirs = job.after_job_dirs;
-    staged.request.gpus = job.kind == core::RunKind::enhance
-                              ? 1
-                              : (shape.gpu_ids.empty() ? job.params.num_gpus
-                                                       : static_cast<int>(shape.gpu_ids.size()));
-    staged.request.command =
-        model::model_family(job.family).command(layout, shape, staged.remote_spec);
+    staged.request.gpus = job_gpus(host, job);
+    staged.request.command = job_command(host, job, staged.remote_spec, batch_path.has_value());
     for (const auto& [k, v] : host.config.env) {
         if (core::is_secret_name(k)) {
             staged.request.secret_env[k] = v;
-        } else {
-            staged.request.command.env[k] = v;
         }
     }
     staged.upload_seconds = seconds_since(start);

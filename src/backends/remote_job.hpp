@@ -87,6 +87,21 @@ struct RemoteJobSpec {
     std::vector<std::string> after_job_dirs;
 };
 
+// What open_remote_host resolves, without connecting: `~` and relative paths stay relative to
+// "~" (for showing a command, e.g. the web UI's preview, not for running one).
+RemoteHost describe_remote_host(const config::HostConfig& host);
+
+// The model command of `job` on `host` once staged (its spec, and batch.jsonl when `batch`, in
+// host.job_dir(job.run_id)), with the host's environment (secrets excepted: they travel in the
+// runtime's 0600 file). The one command builder: stage_job launches it, the preview shows it.
+model::LaunchCommand job_command(const RemoteHost& host,
+                                 const RemoteJobSpec& job,
+                                 const nlohmann::ordered_json& spec,
+                                 bool batch);
+
+// GPUs the job asks its runtime for (1 for the prompt upsampler).
+int job_gpus(const RemoteHost& host, const RemoteJobSpec& job);
+
 struct StagedJob {
     runtime::LaunchRequest request;
     nlohmann::ordered_json remote_spec;                      // exactly as written to the host

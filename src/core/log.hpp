@@ -1,6 +1,6 @@
 #pragma once
 // Library code logs through here, never to stdout. The program sets the sink (the CLI installs
-// an spdlog-backed one writing to stderr); every line passes through redact().
+// one writing `cosmos: LEVEL: line` to stderr); every line passes through redact().
 
 #include <functional>
 #include <string>

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/remote_job.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -173,19 +174,15 @@ core::Result<nlohmann::ordered_json> preview_launch(const App& app, const Launch
     }
     nlohmann::ordered_json command = nullptr;
     if (host) {
-        std::string run_dir = (app.data_dir() / "runs" / "RUN_ID").string();
-        model::TransferCommandInput in;
-        in.torchrun = host->torchrun;
-        in.cosmos_dir = host->cosmos_dir.string();
-        in.checkpoint_dir = host->checkpoint_dir.string();
-        in.spec_path = run_dir + "/spec.json";
-        in.output_dir = run_dir + "/outputs";
-        in.offload = params.offload;
-        in.gpu_ids.clear();  // the input's default is {0}
-        for (int i = 0; i < params.num_gpus; ++i) {
-            in.gpu_ids.push_back(i);
-        }
-        command = model::transfer_command(in).argv;
+        // The command builder the run's launch uses (backends::job_command), for a job dir
+        // named RUN_ID on that host; `~` paths are shown as written.
+        auto remote = backends::describe_remote_host(*host);
+        backends::RemoteJobSpec job;
+        job.run_id = "RUN_ID";
+        job.family = run.model;
+        job.kind = run.kind;
+        job.params = params;
+        command = backends::job_command(remote, job, spec, false).argv;
     }
     return nlohmann::ordered_json{{"params", run_json(run)["params"]},
                                   {"spec", spec},

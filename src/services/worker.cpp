@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +47,26 @@ struct Shared {
     const WorkerOptions& options;
     std::string owner;
     std::mutex note_mutex;
+    // The main loop sleeps between looks at the queue until a job thread wakes it: GPUs were
+    // released (the model ended) or a job ended, so the next claim starts at once instead of at
+    // the next poll.
+    std::mutex wake_mutex;
+    std::condition_variable wake_cv;
+    bool woken = false;
+
+    void wake() {
+        {
+            std::lock_guard<std::mutex> lock(wake_mutex);
+            woken = true;
+        }
+        wake_cv.notify_all();
+    }
+
+    void sleep(std::chrono::milliseconds poll) {
+        std::unique_lock<std::mutex> lock(wake_mutex);
+        wake_cv.wait_for(lock, poll, [this] { return woken; });
+        woken = false;
+    }
 
     void note(const std::string& line) {
         if (options.note) {
@@ -156,6 +177,7 @@ core::Result<store::RunRecord> work_single(App& app,
     auto free_gpus = [&app, &shared, &job] {
         core::warn_on_error(store::release_gpus(app.db, {job.id}, shared.owner),
                             "store::release_gpus");
+        shared.wake();
     };
     if (run.status == store::RunStatus::running) {
         shared.note(fmt::format("{} attach {}", run.id, host.name));
@@ -189,6 +211,7 @@ void work_job(const config::Config& config,
     if (!db) {
         core::log(core::LogLevel::error, "{}", db.error().message);
         active.done = true;
+        shared.wake();
         return;
     }
     App app{config, std::move(*db)};
@@ -269,6 +292,7 @@ void work_job(const config::Config& config,
             opts.on_model_end = [&app, &shared, ids] {
                 core::warn_on_error(store::release_gpus(app.db, ids, shared.owner),
                                     "store::release_gpus");
+                shared.wake();
             };
             if (auto r = attach_batch(app, batch_id, opts); !r) {
                 mark(run_ids, r.error());
@@ -310,6 +334,7 @@ void work_job(const config::Config& config,
             opts.on_model_end = [&app, &shared, ids] {
                 core::warn_on_error(store::release_gpus(app.db, ids, shared.owner),
                                     "store::release_gpus");
+                shared.wake();
             };
             if (auto r = execute_batch(app, batch_id, fresh, opts); !r) {
                 mark(fresh, r.error());
@@ -364,6 +389,7 @@ void work_job(const config::Config& config,
         }
     }
     active.done = true;
+    shared.wake();
 }
 
 // Chooses where each of the next queued runs will probably go and uploads their inputs there
@@ -631,7 +657,7 @@ core::Status run_worker(const App& app, const WorkerOptions& options) {
                 }
             }
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_ms));
+        shared.sleep(std::chrono::milliseconds(options.poll_ms));
     }
     prestager.wait();
     shared.note(fmt::format("worker {} stopped", shared.owner));

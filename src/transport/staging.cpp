@@ -1,7 +1,12 @@
 #include "transport/staging.hpp"
 
 #include <cctype>
+#include <map>
+#include <mutex>
 #include <system_error>
+#include <tuple>
+
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -27,6 +32,37 @@ std::string cache_extension(const fs::path& local) {
     return ext;
 }
 
+namespace {
+
+// The SHA-256 of `local`, remembered for this process by (device, inode, size, mtime): a sweep
+// stages the same input set for every run, and hashing it again each time was most of the
+// per-run staging cost. A file changed in place gets a new mtime (or size), so a new hash.
+core::Result<std::string> content_hash(const fs::path& local) {
+    struct ::stat st {};
+    if (::stat(local.c_str(), &st) != 0) {
+        return core::sha256_file(local);
+    }
+    using Key = std::tuple<dev_t, ino_t, off_t, std::int64_t, std::int64_t>;
+    Key key{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+    static std::mutex mutex;
+    static std::map<Key, std::string> known;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (auto it = known.find(key); it != known.end()) {
+            return it->second;
+        }
+    }
+    COSMOS_TRY(auto hash, core::sha256_file(local));
+    std::lock_guard<std::mutex> lock(mutex);
+    if (known.size() > 4096) {
+        known.clear();  // a bound, not an LRU: a long-lived worker hashes again now and then
+    }
+    known.emplace(key, hash);
+    return hash;
+}
+
+}  // namespace
+
 core::Result<StagedFile> stage_file(Shell& shell,
                                     const fs::path& local,
                                     const std::string& cache_dir,
@@ -41,7 +77,7 @@ core::Result<StagedFile> stage_file(Shell& shell,
     if (ec) {
         return fail(ErrorCode::io, fmt::format("cannot read {}: {}", local.string(), ec.message()));
     }
-    COSMOS_TRY(out.sha256, core::sha256_file(local));
+    COSMOS_TRY(out.sha256, content_hash(local));
     out.remote_path = cache_dir + "/" + out.sha256 + cache_extension(local);
     COSMOS_TRY(auto existing, shell.stat(out.remote_path));
     if (existing && !existing->is_dir && existing->size == out.size) {

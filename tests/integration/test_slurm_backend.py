@@ -362,3 +362,62 @@ def test_cancelling_a_docker_job_stops_and_removes_its_container(slurm, input_se
         log = (slurm.root / "shared" / "jobs" / run / "run.log").read_text()
         assert "stopping container " + name in log, log[-2000:]
         worker.wait(timeout=60)
+
+
+def test_the_same_run_leaves_the_same_record_on_local_ssh_and_slurm_hosts(slurm, input_set):
+    """One run engine: a run on the local host, an ssh host and a slurm host is recorded the
+    same way — status, timings, command line, spec and outputs — apart from host fields."""
+    from sshd_server import SshServer, sshd_available
+    if not sshd_available():
+        pytest.skip("sshd not installed")
+    emu = slurm.root / "cosmos-transfer1"
+    env = {"COSMOS_EMULATOR_TIME_SCALE": "0", "COSMOS_EMULATOR_STRICT": "1"}
+    slurm.add_host("cluster", scale="0", env=env)
+    env_toml = ", ".join(f'{k} = "{v}"' for k, v in env.items())
+    (slurm.root / "cosmos.toml").write_text(
+        f'[hosts.local]\nkind = "local"\ngpus = 4\ncosmos_dir = "{emu}"\n'
+        f'torchrun = "{emu}/bin/torchrun"\nenv = {{ {env_toml} }}\n')
+    server = SshServer(slurm.root / "sshd").start()
+    try:
+        argv = ["hosts", "add", "box", "--address", f"127.0.0.1:{server.port}",
+                "--user", server.user, "--key", server.user_key, "--gpus", "4",
+                "--cosmos-dir", emu, "--work-dir", slurm.root / "box-work",
+                "--torchrun", f"{emu}/bin/torchrun"]
+        for k, v in env.items():
+            argv += ["--env", f"{k}={v}"]
+        slurm.run(*argv)
+        slurm.run("hosts", "trust", "box", "--yes")
+        pid = slurm.json("create", "prompt", "a foggy harbour at dawn", input_set)["id"]
+        records = {}
+        for host in ("local", "box", "cluster"):
+            [run] = slurm.json("inference", pid, "--host", host, "--weight", "depth=0.6",
+                               "--seed", "7", timeout=300)
+            records[host] = slurm.json("show", run["id"])
+    finally:
+        server.stop()
+
+    def normalized(r):
+        job = r["remote_dir"]
+        assert job and job.endswith("/jobs/" + r["id"]), r
+        swap = lambda text: text.replace(job, "JOB")
+        spec = json.loads(swap(json.dumps(r["spec"])))
+        video = ffprobe(r["output_video"])
+        return {
+            "status": r["status"], "exit_code": r["exit_code"], "error": r["error"],
+            "kind": r["kind"], "model": r["model"], "progress": r["progress"],
+            "params": r["params"], "spec": spec,
+            "argv": [swap(a) for a in r["command"]["argv"]],
+            "statuses": [e["status"] for e in r["events"]][0::len(r["events"]) - 1],
+            "timings": sorted(k for k in ("started_at", "finished_at", "run_seconds",
+                                          "upload_seconds") if r.get(k) is not None),
+            "video": (video["frames"], video["width"], video["height"], video["codec"]),
+            "outputs": sorted(p.name for p in Path(r["output_video"]).parent.iterdir()),
+            "log": "Saved video to" in Path(r["log_path"]).read_text(),
+        }
+
+    local = normalized(records["local"])
+    assert local["status"] == "succeeded" and local["log"], local
+    assert local["timings"] == ["finished_at", "run_seconds", "started_at", "upload_seconds"]
+    for host in ("box", "cluster"):
+        assert normalized(records[host]) == local, host
+    assert {r["host"] for r in records.values()} == {"local", "box", "cluster"}

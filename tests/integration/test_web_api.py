@@ -356,6 +356,10 @@ def test_run_launched_through_the_api_streams_and_succeeds(web, input_set):
     for d in logs:
         assert log_bytes[d["offset"]:d["offset"] + len(d["text"].encode())] == d["text"].encode()
 
+    # The preview showed the very command the run was then launched with (one command builder).
+    ran = cosmos.json("show", rid)["command"]["argv"]
+    assert [a.replace("RUN_ID", rid) for a in preview["command"]] == ran, (preview["command"], ran)
+
     # Run detail: events, spec, outputs, job, log.
     assert [e["status"] for e in shown["events"]][-1] == "succeeded"
     assert shown["spec"]["depth"]["control_weight"] == 0.6
