@@ -22,10 +22,5 @@ string(APPEND body "const EmbeddedAsset k_assets[] = {\n${table}    {nullptr, nu
 string(APPEND body "}  // namespace\n\nstd::span<const EmbeddedAsset> embedded_assets() {\n")
 string(APPEND body "    return {k_assets, ${i}};\n}\n\n}  // namespace cosmos::web\n")
 # Only touch the output when it changed (no needless recompiles).
-if(EXISTS ${OUTPUT})
-  file(READ ${OUTPUT} old)
-  if(old STREQUAL body)
-    return()
-  endif()
-endif()
-file(WRITE ${OUTPUT} "${body}")
+include(${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake)
+write_if_changed(${OUTPUT} "${body}")

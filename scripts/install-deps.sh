@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain, and the house rules' checkers (scripts/lint.sh)
-  build-essential cmake pkg-config git ca-certificates clang-format clang-tidy shellcheck
+  build-essential cmake pkg-config git ca-certificates ccache clang-format clang-tidy shellcheck
   # libraries
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev
   libssh-dev libssl-dev libtomlplusplus-dev

@@ -118,6 +118,22 @@ void resolve_layout(RemoteHost& host, const std::string& home) {
 
 }  // namespace
 
+namespace {
+HostSeams& seams_storage() {
+    static HostSeams seams;
+    return seams;
+}
+}  // namespace
+
+HostSeams set_host_seams(HostSeams seams) {
+    std::swap(seams_storage(), seams);
+    return seams;
+}
+
+const HostSeams& host_seams() {
+    return seams_storage();
+}
+
 RemoteHost describe_remote_host(const config::HostConfig& cfg) {
     RemoteHost host;
     host.config = cfg;
@@ -155,6 +171,9 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
     } else {
         COSMOS_TRY(auto rt, runtime::make_runtime(host.runtime_options));
         host.runtime = std::move(rt);
+    }
+    if (host_seams().runtime) {
+        host.runtime = host_seams().runtime(host);
     }
     return host;
 }

@@ -56,6 +56,18 @@ struct RemoteHost {
     std::string job_dir(const std::string& run_id) const { return jobs_dir() + "/" + run_id; }
 };
 
+// The Shell and Runtime seams of every host, for tests: fakes put here replace how a host is
+// reached and how the model runs on it, and the whole engine above them runs unchanged. Empty
+// members: the real ones (backends::shell_for, the host kind's runtime).
+struct HostSeams {
+    std::function<core::Result<std::shared_ptr<transport::Shell>>(const config::HostConfig&)> shell;
+    std::function<std::shared_ptr<runtime::Runtime>(const RemoteHost&)> runtime;
+};
+// Installs `seams` for this process and returns the ones before (tests only; not thread-safe
+// against hosts being opened at the same moment).
+HostSeams set_host_seams(HostSeams seams);
+const HostSeams& host_seams();
+
 // Connects (lazily) and resolves the host's directories. Fails with host_unreachable /
 // auth_failed from the transport, config for an unknown runtime.
 core::Result<RemoteHost> open_remote_host(const config::HostConfig& host,

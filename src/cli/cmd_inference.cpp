@@ -83,6 +83,15 @@ void add_supply_flags(CLI::App* cmd, SupplyFlags& f) {
                   "recorded on the run");
 }
 
+// --host and --detach, as `inference` and `run` take them.
+void add_host_and_detach(CLI::App* cmd, std::string& host, bool& detach) {
+    cmd->add_option("--host", host, "Host to run on (default: [run] host, normally `local`)");
+    cmd->add_flag("--detach",
+                  detach,
+                  "Return once each run started; `cosmos logs -f RUN_ID` follows it, collects its "
+                  "outputs and records the outcome");
+}
+
 void add_max_batch(CLI::App* cmd, int& max_batch) {
     cmd->add_option("--max-batch",
                     max_batch,
@@ -335,11 +344,7 @@ void add_run_command(CLI::App& parent, Context& ctx) {
         "pending when a command was interrupted), streaming each log; with --queue, queue them "
         "for `cosmos worker`. Runs that already ran are refused: create a new run instead.");
     cmd->add_option("RUN_IDS", a->runs, "Pending runs to execute")->required();
-    cmd->add_option("--host", a->host, "Host to run on (default: [run] host, normally `local`)");
-    cmd->add_flag("--detach",
-                  a->detach,
-                  "Return once each run started; `cosmos logs -f RUN_ID` follows it, collects its "
-                  "outputs and records the outcome");
+    add_host_and_detach(cmd, a->host, a->detach);
     cmd->add_flag("--queue", a->queue, "Queue the runs instead of running them now");
     cmd->add_option("--priority", a->priority, "With --queue: higher runs first")
         ->capture_default_str();
@@ -428,11 +433,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         "Run Cosmos-Transfer1 on prompts: create one run per prompt with the given parameters and "
         "execute them, streaming the log. Outputs and logs land in <data_dir>/runs/<run_id>/.");
     cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to run")->required();
-    cmd->add_option("--host", a->host, "Host to run on (default: [run] host, normally `local`)");
-    cmd->add_flag("--detach",
-                  a->detach,
-                  "Return once each run started; `cosmos logs -f RUN_ID` follows it, collects its "
-                  "outputs and records the outcome");
+    add_host_and_detach(cmd, a->host, a->detach);
     cmd->add_flag("--queue",
                   a->queue,
                   "Queue the runs instead of running them now; `cosmos worker` runs them "

@@ -220,7 +220,8 @@ bool is_transient(const core::Error& e) {
 }
 
 core::Result<backends::RemoteHost> open_host(const config::HostConfig& host) {
-    COSMOS_TRY(auto shell, backends::shell_for(host));
+    const auto& seams = backends::host_seams();
+    COSMOS_TRY(auto shell, seams.shell ? seams.shell(host) : backends::shell_for(host));
     return backends::open_remote_host(host, std::move(shell));
 }
 
