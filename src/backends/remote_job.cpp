@@ -180,7 +180,9 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& cfg,
 
 core::Status check_host_ready(const RemoteHost& host, const model::ModelFamily& family) {
     if (host.scheduler_binds_gpus) {
-        return {};  // the job runs on a compute node: the login node's view says nothing
+        // The job runs on a compute node: the login node's files say nothing; only reach it.
+        COSMOS_TRY(auto r, host.shell->run({"true"}));
+        return require_ok(r, "reaching the login node", host);
     }
     // One round trip; the script is constant, the paths and PATH are its arguments. The
     // launcher is looked up as the model's own process will: with the host's PATH when its env

@@ -77,7 +77,9 @@ core::Result<RemoteHost> open_remote_host(const config::HostConfig& host,
 // the transfer script) and, for the native runtime, the launcher (`torchrun`, or the path the
 // host names) must be runnable as the model's process will run it (the host's env PATH
 // included). Fails with not_found naming the host, what is missing and the setting that fixes
-// it. Slurm hosts are not checked (the job runs on a compute node).
+// it, with the transport's error (host_unreachable...) when the host cannot be reached: it is
+// the engine's one round trip before staging. Slurm hosts are only reached (the job runs on a
+// compute node).
 core::Status check_host_ready(const RemoteHost& host, const model::ModelFamily& family);
 
 struct RemoteJobSpec {

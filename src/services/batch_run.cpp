@@ -156,22 +156,14 @@ fs::path batch_dir(const App& app, const std::string& batch_id) {
     return app.data_dir() / "batches" / batch_id;
 }
 
-core::Result<BatchResult> execute_batch(const App& app,
-                                        const std::string& batch_id,
-                                        const std::vector<std::string>& run_ids,
-                                        const BatchOptions& options) {
-    if (run_ids.empty()) {
-        return fail(ErrorCode::invalid_input, "a batch needs at least one run");
-    }
-    COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
-    if (host_config.emulated) {
-        if (auto s = ensure_host_ready(host_config); !s) {
-            return fail(s.error());  // nothing changed: the runs stay queued
-        }
-    }
-    BatchResult result;
+namespace {
+
+// The runs of a batch that can join it, with their prompts and specs; a run whose prompt or
+// inputs are gone fails on its own (in `result`). Fails with conflict for a run not queued.
+core::Result<std::vector<Line>> load_lines(const App& app,
+                                           const std::vector<std::string>& run_ids,
+                                           BatchResult& result) {
     std::vector<Line> lines;
-    std::vector<model::BatchFacts> facts;
     for (const auto& id : run_ids) {
         COSMOS_TRY(auto run, store::require_run(app.db, id));
         if (run.status != store::RunStatus::pending && run.status != store::RunStatus::queued) {
@@ -181,62 +173,41 @@ core::Result<BatchResult> execute_batch(const App& app,
                                     store::to_string(run.status)));
         }
         COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
-        if (!prompt) {
-            COSMOS_CHECK(
-                store::fail_run(app.db, id, fmt::format("prompt {} is gone", run.prompt_id)));
-            COSMOS_TRY(auto now, store::require_run(app.db, id));
-            result.runs.push_back(std::move(now));
-            continue;
-        }
-        if (auto s = check_inputs_exist(*prompt); !s) {
-            COSMOS_CHECK(store::fail_run(app.db, id, s.error().message));
-            COSMOS_TRY(auto now, store::require_run(app.db, id));
+        auto missing = prompt ? check_inputs_exist(*prompt)
+                              : core::Status(fail(ErrorCode::not_found,
+                                                  fmt::format("prompt {} is gone", run.prompt_id)));
+        if (!missing) {
+            COSMOS_TRY(auto now, store::fail_run(app.db, id, missing.error().message));
             result.runs.push_back(std::move(now));
             continue;
         }
         COSMOS_TRY(auto spec, run_spec(app, *prompt, run));
-        facts.push_back(model::BatchFacts{run.kind,
-                                          spec,
-                                          run.params,
-                                          prompt->video.width,
-                                          prompt->video.height,
-                                          prompt->video.frames});
         lines.push_back(Line{std::move(run), std::move(*prompt), std::move(spec)});
     }
-    if (lines.empty()) {
-        return result;
-    }
+    return lines;
+}
+
+// The batch as one remote job: the batch spec and a line per run, every input staged once.
+core::Result<backends::RemoteJobSpec> batch_job(const App& app,
+                                                const std::string& batch_id,
+                                                const std::vector<Line>& lines,
+                                                const BatchOptions& options) {
     const auto& family = model::model_family(lines.front().run.model);
-    COSMOS_TRY(auto shared_spec, family.batch_spec(facts));
-    ExecuteOptions supply;
-    supply.skip_verify = options.skip_verify;
-    supply.allow_unpinned = options.allow_unpinned;
-    if (auto s = check_supply_chain(app, lines.front().run, host_config, supply); !s) {
-        for (const auto& l : lines) {
-            core::warn_on_error(store::fail_run(app.db, l.run.id, s.error().message),
-                                "store::fail_run");
-        }
-        return fail(s.error());
-    }
-    COSMOS_TRY(auto host, open_host(host_config));
-    if (auto s = reach_host(host); !s) {
-        return fail(s.error());  // nothing changed: the runs stay queued
-    }
-    COSMOS_CHECK(backends::check_host_ready(
-        host, model::model_family(lines.front().run.model)));  // refused: the runs stay as they are
+    std::vector<model::BatchFacts> facts;
     for (const auto& l : lines) {
-        COSMOS_CHECK(store::transition_run(
-            app.db,
-            l.run.id,
-            store::RunStatus::running,
-            fmt::format("staging batch {} on host {}", batch_id, host_config.name)));
+        facts.push_back(model::BatchFacts{l.run.kind,
+                                          l.spec,
+                                          l.run.params,
+                                          l.prompt.video.width,
+                                          l.prompt.video.height,
+                                          l.prompt.video.frames});
     }
     backends::RemoteJobSpec job;
+    COSMOS_TRY(job.spec, family.batch_spec(facts));
     job.run_id = batch_id;
     job.family = lines.front().run.model;
     job.kind = core::RunKind::transfer;
     job.local_run_dir = batch_dir(app, batch_id);
-    job.spec = shared_spec;
     job.params = lines.front().run.params;
     job.frames = lines.front().prompt.video.frames;
     job.gpu_ids = options.gpu_ids;
@@ -244,89 +215,155 @@ core::Result<BatchResult> execute_batch(const App& app,
         spec_inputs(l.spec, job.inputs);
         job.batch_lines.push_back(family.batch_line(l.spec));
     }
+    return job;
+}
+
+// Ends every line with `why`: back to the queue when the host or network was at fault, else
+// failed (best effort: the original error is what the caller returns).
+void end_lines(const App& app, const std::vector<Line>& lines, const core::Error& why) {
+    for (const auto& l : lines) {
+        if (is_transient(why)) {
+            core::warn_on_error(
+                store::transition_run(app.db,
+                                      l.run.id,
+                                      store::RunStatus::queued,
+                                      fmt::format("staging interrupted: {}", why.message)),
+                "store::transition_run");
+        } else {
+            core::warn_on_error(store::fail_run(app.db, l.run.id, why.message), "store::fail_run");
+        }
+    }
+}
+
+// Stages the batch and keeps the batch's spec and file at home.
+core::Result<backends::StagedJob> stage_batch(const backends::RemoteHost& host,
+                                              const backends::RemoteJobSpec& job,
+                                              const BatchOptions& options) {
     backends::StageProgressFn progress;
     if (options.sink) {
         progress = [&](const std::string& file, std::uint64_t done, std::uint64_t total) {
-            options.sink(backends::Transfer{batch_id, "upload", file, done, total});
+            options.sink(backends::Transfer{job.run_id, "upload", file, done, total});
         };
     }
-    auto staged = stage_with_reconnect(host, job, progress);
-    if (!staged) {
-        for (const auto& l : lines) {
-            if (is_transient(staged.error())) {
-                core::warn_on_error(store::transition_run(app.db,
-                                                          l.run.id,
-                                                          store::RunStatus::queued,
-                                                          fmt::format("staging interrupted: {}",
-                                                                      staged.error().message)),
-                                    "store::transition_run");
-            } else {
-                core::warn_on_error(store::fail_run(app.db, l.run.id, staged.error().message),
-                                    "store::fail_run");
-            }
-        }
-        return fail(staged.error());
-    }
+    COSMOS_TRY(auto staged, stage_with_reconnect(host, job, progress));
     std::error_code ec;
     fs::create_directories(job.local_run_dir, ec);
-    {
-        std::ofstream(job.local_run_dir / "spec.json") << staged->remote_spec.dump(2) << "\n";
-        std::ofstream batch_file(job.local_run_dir / "batch.jsonl");
-        for (const auto& line : staged->remote_batch_lines) {
-            batch_file << line.dump() << "\n";
-        }
+    std::ofstream(job.local_run_dir / "spec.json") << staged.remote_spec.dump(2) << "\n";
+    std::ofstream batch_file(job.local_run_dir / "batch.jsonl");
+    for (const auto& line : staged.remote_batch_lines) {
+        batch_file << line.dump() << "\n";
     }
-    auto command = backends::describe_launch(staged->request.command);
+    return staged;
+}
+
+// Records on each run how its batch is launched: the command, its effective spec, the job dir,
+// its line and its share of the staging.
+core::Status record_batch_launch(const App& app,
+                                 const std::string& batch_id,
+                                 const std::vector<Line>& lines,
+                                 const backends::RemoteHost& host,
+                                 const backends::StagedJob& staged) {
+    auto command = backends::describe_launch(staged.request.command);
     command["runtime"] = host.runtime->name();
-    command["runtime_argv"] = host.runtime->launch_command(staged->request);
+    command["runtime_argv"] = host.runtime->launch_command(staged.request);
     auto image = backends::image_identity(host);
     auto count = static_cast<std::uint64_t>(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const auto& run = lines[i].run;
         fs::path run_dir = app.run_dir(run.id);
+        std::error_code ec;
         fs::create_directories(run_dir, ec);
-        auto spec = effective_spec(staged->remote_spec, staged->remote_batch_lines[i]);
+        auto spec = effective_spec(staged.remote_spec, staged.remote_batch_lines[i]);
         std::ofstream(run_dir / "spec.json") << spec.dump(2) << "\n";
-        if (auto s = store::record_launch(app.db,
+        COSMOS_CHECK(store::record_launch(app.db,
                                           run.id,
-                                          store::LaunchRecord{host_config.name,
+                                          store::LaunchRecord{host.config.name,
                                                               command.dump(),
                                                               spec.dump(2),
                                                               (run_dir / "outputs").string(),
-                                                              (run_dir / "run.log").string()});
-            !s) {
-            return fail(s.error());
-        }
+                                                              (run_dir / "run.log").string()}));
         COSMOS_CHECK(store::record_remote(
             app.db,
             run.id,
-            store::RemoteRecord{host.runtime->name(), staged->request.job_dir, image}));
+            store::RemoteRecord{host.runtime->name(), staged.request.job_dir, image}));
         COSMOS_CHECK(store::record_batch(app.db, run.id, batch_id, static_cast<int>(i)));
         COSMOS_CHECK(store::record_costs(
             app.db,
             run.id,
-            store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes / count),
-                              staged->upload_seconds / static_cast<double>(count),
+            store::CostRecord{static_cast<std::int64_t>(staged.uploaded_bytes / count),
+                              staged.upload_seconds / static_cast<double>(count),
                               std::nullopt,
                               std::nullopt}));
     }
+    return {};
+}
+
+// Moves every line to `status` with `detail`.
+core::Status mark_lines(const App& app,
+                        const std::vector<Line>& lines,
+                        store::RunStatus status,
+                        const std::string& detail) {
+    for (const auto& l : lines) {
+        COSMOS_CHECK(store::transition_run(app.db, l.run.id, status, detail));
+    }
+    return {};
+}
+
+}  // namespace
+
+core::Result<BatchResult> execute_batch(const App& app,
+                                        const std::string& batch_id,
+                                        const std::vector<std::string>& run_ids,
+                                        const BatchOptions& options) {
+    if (run_ids.empty()) {
+        return fail(ErrorCode::invalid_input, "a batch needs at least one run");
+    }
+    COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
+    if (host_config.emulated) {
+        COSMOS_CHECK(ensure_host_ready(host_config));  // nothing changed: the runs stay queued
+    }
+    BatchResult result;
+    COSMOS_TRY(auto lines, load_lines(app, run_ids, result));
+    if (lines.empty()) {
+        return result;
+    }
+    COSMOS_TRY(auto job, batch_job(app, batch_id, lines, options));
+    ExecuteOptions supply;
+    supply.skip_verify = options.skip_verify;
+    supply.allow_unpinned = options.allow_unpinned;
+    if (auto s = check_supply_chain(app, lines.front().run, host_config, supply); !s) {
+        end_lines(app, lines, s.error());
+        return fail(s.error());
+    }
+    COSMOS_TRY(auto host, open_host(host_config));
+    // Reachable, with the model's checkout and launcher (one round trip); otherwise nothing
+    // changed: the runs stay queued (refused or unreachable).
+    COSMOS_CHECK(backends::check_host_ready(host, model::model_family(job.family)));
+    COSMOS_CHECK(
+        mark_lines(app,
+                   lines,
+                   store::RunStatus::running,
+                   fmt::format("staging batch {} on host {}", batch_id, host_config.name)));
+    auto staged = stage_batch(host, job, options);
+    if (!staged) {
+        end_lines(app, lines, staged.error());
+        return fail(staged.error());
+    }
+    COSMOS_CHECK(record_batch_launch(app, batch_id, lines, host, *staged));
     if (auto s = launch_with_reconnect(host, staged->request); !s) {
         core::warn_on_error(backends::collect_job(host, staged->request, job.local_run_dir),
                             "backends::collect_job");
-        for (const auto& l : lines) {
-            core::warn_on_error(store::fail_run(app.db, l.run.id, s.error().message),
-                                "store::fail_run");
-        }
+        end_lines(app, lines, core::Error{ErrorCode::remote_failed, s.error().message, {}});
         COSMOS_TRY(auto runs, store::batch_runs(app.db, batch_id));
         result.runs.insert(result.runs.end(), runs.begin(), runs.end());
         return result;
     }
+    COSMOS_CHECK(mark_lines(
+        app,
+        lines,
+        store::RunStatus::running,
+        fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name)));
     for (const auto& l : lines) {
-        COSMOS_CHECK(store::transition_run(
-            app.db,
-            l.run.id,
-            store::RunStatus::running,
-            fmt::format("launched as line of batch {} on host {}", batch_id, host_config.name)));
         if (options.sink) {
             options.sink(backends::Launched{l.run.id, host_config.name});
         }

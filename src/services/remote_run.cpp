@@ -209,12 +209,6 @@ core::Status launch_with_reconnect(const backends::RemoteHost& host,
     return {};
 }
 
-core::Status reach_host(const backends::RemoteHost& host) {
-    COSMOS_TRY(auto ping, host.shell->run({"true"}));
-    (void)ping;
-    return {};
-}
-
 bool is_transient(const core::Error& e) {
     return e.code == ErrorCode::host_unreachable || e.code == ErrorCode::timeout;
 }
@@ -225,36 +219,14 @@ core::Result<backends::RemoteHost> open_host(const config::HostConfig& host) {
     return backends::open_remote_host(host, std::move(shell));
 }
 
-core::Result<store::RunRecord> execute_remote_run(const App& app,
-                                                  const store::RunRecord& run,
-                                                  const store::PromptRecord& prompt,
-                                                  const config::HostConfig& host_config,
-                                                  const nlohmann::ordered_json& local_spec,
-                                                  const RemoteExecuteOptions& options) {
-    const auto& sink = options.attach.sink;
-    // Connect before anything changes: an unknown host key or a wrong address fails here with
-    // its hint (`cosmos hosts trust NAME`), and the run records why it never started.
-    auto host = open_host(host_config);
-    core::Status reachable = host ? reach_host(*host) : core::Status(fail(host.error()));
-    if (!reachable) {
-        if (options.requeue_transient && is_transient(reachable.error())) {
-            return fail(reachable.error());  // the run stays queued: nothing changed yet
-        }
-        core::warn_on_error(store::fail_run(app.db, run.id, reachable.error().message),
-                            "store::fail_run");
-        return fail(reachable.error());
-    }
-    // A launcher that is not there would end the run as "exit code 127" after staging: refuse
-    // before anything changes, naming the host and the setting.
-    COSMOS_CHECK(backends::check_host_ready(*host, model::model_family(run.model)));
-    COSMOS_TRY(bool started,
-               store::transition_run(app.db,
-                                     run.id,
-                                     store::RunStatus::running,
-                                     fmt::format("staging on host {}", host_config.name)));
-    if (!started) {
-        return fail(ErrorCode::conflict, fmt::format("run {} was ended by someone else", run.id));
-    }
+namespace {
+
+// The remote job of run `run`: its spec (local paths) and the inputs it names.
+backends::RemoteJobSpec single_job(const App& app,
+                                   const store::RunRecord& run,
+                                   const store::PromptRecord& prompt,
+                                   const nlohmann::ordered_json& local_spec,
+                                   const RemoteExecuteOptions& options) {
     backends::RemoteJobSpec job;
     job.run_id = run.id;
     job.family = run.model;
@@ -267,13 +239,92 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     job.num_steps = num_steps_flag(run);
     job.gpu_ids = options.gpu_ids;
     job.after_job_dirs = options.after_job_dirs;
+    return job;
+}
+
+// Records how run `id` is launched: the command, the spec as staged, the job dir, the staging.
+core::Status record_single_launch(const App& app,
+                                  const std::string& id,
+                                  const backends::RemoteHost& host,
+                                  const backends::StagedJob& staged,
+                                  const fs::path& run_dir) {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    std::ofstream(run_dir / "spec.json") << staged.remote_spec.dump(2) << "\n";
+    auto command = backends::describe_launch(staged.request.command);
+    command["runtime"] = host.runtime->name();
+    command["runtime_argv"] = host.runtime->launch_command(staged.request);
+    COSMOS_CHECK(store::record_launch(app.db,
+                                      id,
+                                      store::LaunchRecord{host.config.name,
+                                                          command.dump(),
+                                                          staged.remote_spec.dump(2),
+                                                          (run_dir / "outputs").string(),
+                                                          (run_dir / "run.log").string()}));
+    COSMOS_CHECK(store::record_remote(
+        app.db,
+        id,
+        store::RemoteRecord{
+            host.runtime->name(), staged.request.job_dir, backends::image_identity(host)}));
+    return store::record_costs(app.db,
+                               id,
+                               store::CostRecord{static_cast<std::int64_t>(staged.uploaded_bytes),
+                                                 staged.upload_seconds,
+                                                 std::nullopt,
+                                                 std::nullopt});
+}
+
+// Opens `host_config` and checks it can run `run` (one round trip: reachable, the model's
+// checkout and launcher there) before anything changes: an unknown host key or a wrong address
+// fails here with its hint, and the run records why it never started — unless a worker owns it
+// and the failure is transient (it stays queued) or the host refused it (a missing checkout or
+// launcher: the run stays as it was, a refusal).
+core::Result<backends::RemoteHost> reach_for_run(const App& app,
+                                                 const store::RunRecord& run,
+                                                 const config::HostConfig& host_config,
+                                                 bool requeue_transient) {
+    auto host = open_host(host_config);
+    core::Status ready = host ? backends::check_host_ready(*host, model::model_family(run.model))
+                              : core::Status(fail(host.error()));
+    if (!ready) {
+        bool refused = ready.error().code == ErrorCode::not_found;
+        if (!refused && !(requeue_transient && is_transient(ready.error()))) {
+            core::warn_on_error(store::fail_run(app.db, run.id, ready.error().message),
+                                "store::fail_run");
+        }
+        return fail(ready.error());
+    }
+    return std::move(*host);
+}
+
+}  // namespace
+
+core::Result<store::RunRecord> execute_remote_run(const App& app,
+                                                  const store::RunRecord& run,
+                                                  const store::PromptRecord& prompt,
+                                                  const config::HostConfig& host_config,
+                                                  const nlohmann::ordered_json& local_spec,
+                                                  const RemoteExecuteOptions& options) {
+    const auto& sink = options.attach.sink;
+    // A launcher that is not there would end the run as "exit code 127" after staging: refused
+    // here, before anything changes, naming the host and the setting.
+    COSMOS_TRY(auto host, reach_for_run(app, run, host_config, options.requeue_transient));
+    COSMOS_TRY(bool started,
+               store::transition_run(app.db,
+                                     run.id,
+                                     store::RunStatus::running,
+                                     fmt::format("staging on host {}", host_config.name)));
+    if (!started) {
+        return fail(ErrorCode::conflict, fmt::format("run {} was ended by someone else", run.id));
+    }
+    auto job = single_job(app, run, prompt, local_spec, options);
     backends::StageProgressFn progress;
     if (sink) {
         progress = [&sink, &run](const std::string& file, std::uint64_t done, std::uint64_t total) {
             sink(backends::Transfer{run.id, "upload", file, done, total});
         };
     }
-    auto staged = stage_with_reconnect(*host, job, progress);
+    auto staged = stage_with_reconnect(host, job, progress);
     if (!staged) {
         if (options.requeue_transient && is_transient(staged.error())) {
             core::warn_on_error(store::transition_run(
@@ -286,38 +337,10 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         }
         return store::fail_run(app.db, run.id, staged.error().message);
     }
-    std::error_code ec;
-    fs::create_directories(job.local_run_dir, ec);
-    { std::ofstream(job.local_run_dir / "spec.json") << staged->remote_spec.dump(2) << "\n"; }
-    auto command = backends::describe_launch(staged->request.command);
-    command["runtime"] = host->runtime->name();
-    command["runtime_argv"] = host->runtime->launch_command(staged->request);
-    if (auto s =
-            store::record_launch(app.db,
-                                 run.id,
-                                 store::LaunchRecord{host_config.name,
-                                                     command.dump(),
-                                                     staged->remote_spec.dump(2),
-                                                     (job.local_run_dir / "outputs").string(),
-                                                     (job.local_run_dir / "run.log").string()});
-        !s) {
-        return fail(s.error());
-    }
-    COSMOS_CHECK(store::record_remote(
-        app.db,
-        run.id,
-        store::RemoteRecord{
-            host->runtime->name(), staged->request.job_dir, backends::image_identity(*host)}));
-    COSMOS_CHECK(
-        store::record_costs(app.db,
-                            run.id,
-                            store::CostRecord{static_cast<std::int64_t>(staged->uploaded_bytes),
-                                              staged->upload_seconds,
-                                              std::nullopt,
-                                              std::nullopt}));
-    if (auto s = launch_with_reconnect(*host, staged->request); !s) {
+    COSMOS_CHECK(record_single_launch(app, run.id, host, *staged, job.local_run_dir));
+    if (auto s = launch_with_reconnect(host, staged->request); !s) {
         // Whatever the launcher wrote explains why: bring it home with the failure.
-        core::warn_on_error(backends::collect_job(*host, staged->request, job.local_run_dir),
+        core::warn_on_error(backends::collect_job(host, staged->request, job.local_run_dir),
                             "backends::collect_job");
         return store::fail_run(app.db, run.id, s.error().message);
     }

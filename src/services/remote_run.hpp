@@ -52,9 +52,6 @@ void spec_inputs(const nlohmann::ordered_json& spec, std::vector<std::filesystem
 // re-attached, or never attached, saw only part of it); `frames` sets the chunks expected.
 model::ProgressTracker scan_log(const std::filesystem::path& log, std::int64_t frames);
 
-// One trivial command on the host: fails (host_unreachable, auth_failed...) when it cannot run.
-core::Status reach_host(const backends::RemoteHost& host);
-
 // backends::stage_job and backends::launch_job, retried with backoff for up to 90 s while the
 // connection drops; a launch whose reply was lost is not repeated when the model started.
 core::Result<backends::StagedJob> stage_with_reconnect(const backends::RemoteHost& host,

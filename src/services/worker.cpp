@@ -200,6 +200,208 @@ core::Result<store::RunRecord> work_single(App& app,
     return execute_run(app, run.id, exec);
 }
 
+// The runs of one claim (`active.jobs`), sorted by what has to happen to them: runs to start,
+// launched batches to follow, launched single runs to re-attach to.
+struct Sorted {
+    std::vector<std::string> fresh;                            // runs to start
+    std::map<std::string, std::vector<std::string>> launched;  // batch id -> its runs here
+    std::vector<std::pair<const store::JobRecord*, store::RunRecord>> singles_running;
+};
+
+// Works the runs of one claim on its own connection to the store (one thread per claim).
+class JobWork {
+public:
+    JobWork(App& app, Shared& shared, Active& active)
+        : m_app(app), m_shared(shared), m_active(active), m_jobs(active.jobs) {}
+
+    // Starts, follows or re-attaches to every run; failures land in m_errors.
+    core::Status work() {
+        const auto& first = m_jobs.front();
+        COSMOS_TRY(auto host, config::find_host(m_app.config, first.host.value_or("")));
+        COSMOS_TRY(auto sorted, sort(host));
+        for (const auto& [batch_id, run_ids] : sorted.launched) {
+            m_shared.note(
+                fmt::format("{} attach {} ({} runs)", batch_id, host.name, run_ids.size()));
+            auto opts = batch_options(host, run_ids);
+            if (auto r = attach_batch(m_app, batch_id, opts); !r) {
+                mark(run_ids, r.error());
+            }
+        }
+        for (const auto& [job, run] : sorted.singles_running) {
+            if (auto r = work_single(m_app, m_shared, m_active, *job, run, host); !r) {
+                m_errors.emplace(job->id, r.error());
+            }
+        }
+        if (sorted.fresh.size() == 1 && !first.batch_id) {
+            COSMOS_TRY(auto run, store::require_run(m_app.db, sorted.fresh.front()));
+            if (auto r = work_single(m_app, m_shared, m_active, first, run, host); !r) {
+                m_errors.emplace(first.id, r.error());
+            }
+        } else if (!sorted.fresh.empty()) {
+            start_batch(host, sorted);
+        }
+        return {};
+    }
+
+    // A failure of the whole claim: every job's.
+    void fail_all(const core::Error& e) {
+        for (const auto& job : m_jobs) {
+            m_errors.emplace(job.id, e);
+        }
+    }
+
+    // Each job ends with its run: finished, back to the queue (a batch line that never ran, a
+    // transient failure), or failed.
+    void settle() {
+        for (const auto& job : m_jobs) {
+            auto run = store::get_run(m_app.db, job.run_id);
+            if (run && *run && store::is_terminal((*run)->status)) {
+                if (job.host) {
+                    core::warn_on_error(store::mark_host_healthy(m_app.db, *job.host),
+                                        "store::mark_host_healthy");
+                }
+                finish(m_app, m_shared, job, **run);
+            } else if (auto it = m_errors.find(job.id); it != m_errors.end()) {
+                handle_error(m_app, m_shared, job, it->second);
+            } else if (run && *run && (*run)->status == store::RunStatus::queued) {
+                auto state = store::release_job(m_app.db,
+                                                job.id,
+                                                m_shared.owner,
+                                                core::now_ms(),
+                                                "its batch ended before it ran");
+                m_shared.note(
+                    fmt::format("{} requeued{}",
+                                job.run_id,
+                                state && *state == store::JobState::failed ? " abandoned" : ""));
+            } else {
+                std::string now = run && *run ? std::string(store::to_string((*run)->status))
+                                              : std::string("gone");
+                handle_error(m_app,
+                             m_shared,
+                             job,
+                             core::Error{ErrorCode::host_unreachable,
+                                         fmt::format("run {} is still {}", job.run_id, now),
+                                         {}});
+            }
+        }
+    }
+
+private:
+    // Sorts the claim's runs; a run whose worker died before its model started goes back to
+    // being a run to start (the runtime never starts a job twice).
+    core::Result<Sorted> sort(const config::HostConfig& host) {
+        Sorted out;
+        for (const auto& job : m_jobs) {
+            COSMOS_TRY(auto run, store::get_run(m_app.db, job.run_id));
+            if (!run) {
+                m_errors.emplace(
+                    job.id,
+                    core::Error{
+                        ErrorCode::not_found, fmt::format("run {} is gone", job.run_id), {}});
+                continue;
+            }
+            if (store::is_terminal(run->status)) {
+                continue;
+            }
+            COSMOS_CHECK(restart_if_never_started(host, *run));
+            if (run->status == store::RunStatus::running && run->batch_id) {
+                out.launched[*run->batch_id].push_back(run->id);
+            } else if (run->status == store::RunStatus::running) {
+                out.singles_running.emplace_back(&job, *run);
+            } else {
+                out.fresh.push_back(run->id);
+            }
+        }
+        return out;
+    }
+
+    // A run recorded as running whose model never started (its worker died while staging, or
+    // between recording the launch and starting the model) is queued to be started again.
+    core::Status restart_if_never_started(const config::HostConfig& host, store::RunRecord& run) {
+        if (run.status != store::RunStatus::running) {
+            return {};
+        }
+        std::string why = "staging again after its worker died";
+        if (run.remote_dir) {
+            COSMOS_TRY(bool absent, never_started(host, run.batch_id.value_or(run.id)));
+            if (!absent) {
+                return {};
+            }
+            COSMOS_CHECK(store::record_batch(m_app.db, run.id, std::nullopt, std::nullopt));
+            why = "launching again: its worker died before the model started";
+        }
+        COSMOS_CHECK(store::transition_run(m_app.db, run.id, store::RunStatus::queued, why));
+        run.status = store::RunStatus::queued;
+        run.batch_id.reset();
+        return {};
+    }
+
+    // Starts the claim's fresh runs as one batch (one model load).
+    void start_batch(const config::HostConfig& host, const Sorted& sorted) {
+        const auto& first = m_jobs.front();
+        std::string batch_id = first.batch_id.value_or(core::new_id(core::IdKind::batch));
+        if (sorted.launched.count(batch_id) != 0) {
+            batch_id = core::new_id(core::IdKind::batch);  // its old batch is followed already
+        }
+        m_shared.note(fmt::format("{} start {} gpus {} runs {}",
+                                  batch_id,
+                                  host.name,
+                                  join_gpus(first.gpu_ids),
+                                  fmt::join(sorted.fresh, ",")));
+        auto opts = batch_options(host, sorted.fresh);
+        opts.gpu_ids = first.gpu_ids;
+        auto noted = std::make_shared<bool>(false);
+        opts.sink = [shared = &m_shared, noted, batch_id](const backends::JobEvent& e) {
+            if (std::holds_alternative<backends::Launched>(e) && !*noted) {
+                *noted = true;
+                shared->note(fmt::format("{} launched", batch_id));
+            }
+        };
+        if (auto r = execute_batch(m_app, batch_id, sorted.fresh, opts); !r) {
+            mark(sorted.fresh, r.error());
+        }
+    }
+
+    // Options of a batch of `run_ids` on `host`: stopped by the claim's cancel, its jobs' GPUs
+    // released (and the worker woken) the moment its model ends.
+    BatchOptions batch_options(const config::HostConfig& host,
+                               const std::vector<std::string>& run_ids) {
+        BatchOptions opts;
+        opts.host = host.name;
+        opts.stop = &m_active.cancel;
+        opts.on_model_end = [app = &m_app, shared = &m_shared, ids = job_ids(run_ids)] {
+            core::warn_on_error(store::release_gpus(app->db, ids, shared->owner),
+                                "store::release_gpus");
+            shared->wake();
+        };
+        return opts;
+    }
+
+    std::vector<std::string> job_ids(const std::vector<std::string>& run_ids) const {
+        std::vector<std::string> ids;
+        for (const auto& job : m_jobs) {
+            if (std::find(run_ids.begin(), run_ids.end(), job.run_id) != run_ids.end()) {
+                ids.push_back(job.id);
+            }
+        }
+        return ids;
+    }
+
+    void mark(const std::vector<std::string>& run_ids, const core::Error& e) {
+        for (const auto& job : m_jobs) {
+            if (std::find(run_ids.begin(), run_ids.end(), job.run_id) != run_ids.end()) {
+                m_errors.emplace(job.id, e);
+            }
+        }
+    }
+
+    App& m_app;
+    Shared& m_shared;
+    Active& m_active;
+    const std::vector<store::JobRecord>& m_jobs;
+    std::map<std::string, core::Error> m_errors;  // job id -> why it did not end
+};
+
 // Runs (or re-attaches to) the runs of `active.jobs`, on its own connection to the store: a
 // single run, or a batch (services/batch_run) whose runs not yet launched start as one model
 // load while those of a launched batch are followed to its end.
@@ -215,179 +417,21 @@ void work_job(const config::Config& config,
         return;
     }
     App app{config, std::move(*db)};
-    const auto& jobs = active.jobs;
-    std::map<std::string, core::Error> errors;  // job id -> why it did not end
-    auto body = [&]() -> core::Status {
-        const auto& first = jobs.front();
-        COSMOS_TRY(auto host, config::find_host(config, first.host.value_or("")));
-        std::vector<std::string> fresh;                            // runs to start
-        std::map<std::string, std::vector<std::string>> launched;  // batch id -> its runs here
-        std::vector<std::pair<const store::JobRecord*, store::RunRecord>> singles_running;
-        for (const auto& job : jobs) {
-            COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
-            if (!run) {
-                errors.emplace(
-                    job.id,
-                    core::Error{
-                        ErrorCode::not_found, fmt::format("run {} is gone", job.run_id), {}});
-                continue;
-            }
-            if (store::is_terminal(run->status)) {
-                continue;
-            }
-            if (run->status == store::RunStatus::running && !run->remote_dir) {
-                // Its worker died while staging: nothing runs on the host yet.
-                COSMOS_CHECK(store::transition_run(app.db,
-                                                   run->id,
-                                                   store::RunStatus::queued,
-                                                   "staging again after its worker died"));
-                run->status = store::RunStatus::queued;
-            }
-            if (run->status == store::RunStatus::running && run->remote_dir) {
-                // Recorded as launched, but did the model start? A worker that died between
-                // recording the launch and starting the model left nothing running: stage and
-                // launch it again rather than fail it (the runtime never starts a job twice).
-                COSMOS_TRY(bool absent, never_started(host, run->batch_id.value_or(run->id)));
-                if (absent) {
-                    COSMOS_CHECK(store::record_batch(app.db, run->id, std::nullopt, std::nullopt));
-                    COSMOS_CHECK(store::transition_run(
-                        app.db,
-                        run->id,
-                        store::RunStatus::queued,
-                        "launching again: its worker died before the model started"));
-                    run->status = store::RunStatus::queued;
-                    run->batch_id.reset();
-                }
-            }
-            if (run->status == store::RunStatus::running && run->batch_id) {
-                launched[*run->batch_id].push_back(run->id);
-            } else if (run->status == store::RunStatus::running) {
-                singles_running.emplace_back(&job, *run);
-            } else {
-                fresh.push_back(run->id);
-            }
-        }
-        auto mark = [&](const std::vector<std::string>& run_ids, const core::Error& e) {
-            for (const auto& job : jobs) {
-                if (std::find(run_ids.begin(), run_ids.end(), job.run_id) != run_ids.end()) {
-                    errors.emplace(job.id, e);
-                }
-            }
-        };
-        auto job_ids = [&](const std::vector<std::string>& run_ids) {
-            std::vector<std::string> ids;
-            for (const auto& job : jobs) {
-                if (std::find(run_ids.begin(), run_ids.end(), job.run_id) != run_ids.end()) {
-                    ids.push_back(job.id);
-                }
-            }
-            return ids;
-        };
-        for (const auto& [batch_id, run_ids] : launched) {
-            shared.note(fmt::format("{} attach {} ({} runs)", batch_id, host.name, run_ids.size()));
-            BatchOptions opts;
-            opts.host = host.name;
-            opts.stop = &active.cancel;
-            auto ids = job_ids(run_ids);
-            opts.on_model_end = [&app, &shared, ids] {
-                core::warn_on_error(store::release_gpus(app.db, ids, shared.owner),
-                                    "store::release_gpus");
-                shared.wake();
-            };
-            if (auto r = attach_batch(app, batch_id, opts); !r) {
-                mark(run_ids, r.error());
-            }
-        }
-        for (const auto& [job, run] : singles_running) {
-            if (auto r = work_single(app, shared, active, *job, run, host); !r) {
-                errors.emplace(job->id, r.error());
-            }
-        }
-        if (fresh.size() == 1 && !first.batch_id) {
-            const auto* job = &jobs.front();
-            COSMOS_TRY(auto run, store::get_run(app.db, fresh.front()));
-            if (auto r = work_single(app, shared, active, *job, *run, host); !r) {
-                errors.emplace(job->id, r.error());
-            }
-        } else if (!fresh.empty()) {
-            std::string batch_id = first.batch_id.value_or(core::new_id(core::IdKind::batch));
-            if (launched.count(batch_id) != 0) {
-                batch_id = core::new_id(core::IdKind::batch);  // its old batch is followed above
-            }
-            shared.note(fmt::format("{} start {} gpus {} runs {}",
-                                    batch_id,
-                                    host.name,
-                                    join_gpus(first.gpu_ids),
-                                    fmt::join(fresh, ",")));
-            BatchOptions opts;
-            opts.host = host.name;
-            opts.gpu_ids = first.gpu_ids;
-            opts.stop = &active.cancel;
-            bool noted = false;
-            opts.sink = [&shared, &noted, batch_id](const backends::JobEvent& e) {
-                if (std::holds_alternative<backends::Launched>(e) && !noted) {
-                    noted = true;
-                    shared.note(fmt::format("{} launched", batch_id));
-                }
-            };
-            auto ids = job_ids(fresh);
-            opts.on_model_end = [&app, &shared, ids] {
-                core::warn_on_error(store::release_gpus(app.db, ids, shared.owner),
-                                    "store::release_gpus");
-                shared.wake();
-            };
-            if (auto r = execute_batch(app, batch_id, fresh, opts); !r) {
-                mark(fresh, r.error());
-            }
-        }
-        return {};
-    };
+    JobWork work(app, shared, active);
     // A thread entry never dies silently: an exception (a bug, an allocation failure) becomes
     // the error of every job it owns, recorded on their runs below like any other failure.
     core::Status worked;
     try {
-        worked = body();
+        worked = work.work();
     } catch (const std::exception& e) {
         worked = fail(ErrorCode::internal, fmt::format("worker thread failed: {}", e.what()));
     } catch (...) {
         worked = fail(ErrorCode::internal, "worker thread failed with an unknown exception");
     }
     if (!worked) {
-        for (const auto& job : jobs) {
-            errors.emplace(job.id, worked.error());
-        }
+        work.fail_all(worked.error());
     }
-    // Each job ends with its run: finished, back to the queue (a batch line that never ran, a
-    // transient failure), or failed.
-    for (const auto& job : jobs) {
-        auto run = store::get_run(app.db, job.run_id);
-        if (run && *run && store::is_terminal((*run)->status)) {
-            if (job.host) {
-                core::warn_on_error(store::mark_host_healthy(app.db, *job.host),
-                                    "store::mark_host_healthy");
-            }
-            finish(app, shared, job, **run);
-        } else if (auto it = errors.find(job.id); it != errors.end()) {
-            handle_error(app, shared, job, it->second);
-        } else if (run && *run && (*run)->status == store::RunStatus::queued) {
-            auto state = store::release_job(
-                app.db, job.id, shared.owner, core::now_ms(), "its batch ended before it ran");
-            shared.note(
-                fmt::format("{} requeued{}",
-                            job.run_id,
-                            state && *state == store::JobState::failed ? " abandoned" : ""));
-        } else {
-            handle_error(
-                app,
-                shared,
-                job,
-                core::Error{ErrorCode::host_unreachable,
-                            fmt::format("run {} is still {}",
-                                        job.run_id,
-                                        run && *run ? store::to_string((*run)->status) : "gone"),
-                            {}});
-        }
-    }
+    work.settle();
     active.done = true;
     shared.wake();
 }

@@ -123,3 +123,22 @@ def test_compatible_runs_share_one_model_load_on_the_local_host(emulated, input_
         shown = cosmos.json("show", q["run"])
         assert shown["status"] == "succeeded" and shown["batch_id"], shown
         assert ffprobe(shown["output_video"])["frames"] == 25
+
+
+def test_inference_of_several_prompts_shares_one_model_load(emulated, input_set):
+    # `cosmos inference P1 P2 P3` used to load the model once per run.
+    cosmos = emulated
+    record = cosmos.root / "record.jsonl"
+    write_config(cosmos, cosmos.emulator_dir, {"COSMOS_EMULATOR_RECORD": str(record)})
+    prompts = [cosmos.json("create", "prompt", f"harbour {i}", input_set)["id"] for i in range(3)]
+    runs = cosmos.json("inference", *prompts, "--weight", "depth=0.5", timeout=180)
+    assert [r["status"] for r in runs] == ["succeeded"] * 3, runs
+    assert [r["prompt_id"] for r in runs] == prompts  # reported in the order given
+    loads = model_loads(record)
+    assert len(loads) == 1 and len(loads[0]["samples"]) == 3, loads
+    for r in runs:
+        assert ffprobe(r["output_video"])["frames"] == 25
+    # --max-batch 1: one load per run, as before.
+    more = cosmos.json("inference", *prompts[:2], "--weight", "depth=0.5", "--max-batch", "1")
+    assert [r["status"] for r in more] == ["succeeded"] * 2
+    assert len(model_loads(record)) == 3

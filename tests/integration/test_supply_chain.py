@@ -90,6 +90,7 @@ def test_tampering_is_named_and_blocks_runs_until_fixed(loop, input_set):
     _, refused = inference(cosmos, pid, "--host", "loop", check=False)
     assert refused.returncode == 5, refused.stderr
     assert "cosmos checkpoints verify --host loop" in refused.stdout + refused.stderr
+    assert cosmos.json("list", "runs") == []  # the refused command left no run behind
     runs, _ = inference(cosmos, pid, "--host", "loop", "--skip-verify", check=False)
     # It starts; the (strict) emulator then fails on the missing file, as the model would.
     assert runs[0]["status"] in ("succeeded", "failed"), runs
@@ -110,8 +111,10 @@ def test_tampering_is_named_and_blocks_runs_until_fixed(loop, input_set):
     # A checkpoint modified after the verify makes it stale: runs are refused again.
     time.sleep(0.05)
     os.utime(changed)
+    before = len(cosmos.json("list", "runs"))
     _, stale = inference(cosmos, pid, "--host", "loop", check=False)
     assert stale.returncode == 5 and "changed after its last verify" in stale.stderr + stale.stdout
+    assert len(cosmos.json("list", "runs")) == before
 
 
 def test_verify_without_manifest_uses_the_last_one_written(loop):
