@@ -1,5 +1,5 @@
 #pragma once
-// A real OpenSSH server on 127.0.0.1 for tests (recipe: ../shared/reference/test-services.md):
+// A real OpenSSH server on 127.0.0.1 for tests (recipe: docs/testing.md):
 // ed25519 host and user keys made with ssh-keygen in a temp dir, a private sshd_config, and
 // /usr/sbin/sshd -D as a child process. stop() also kills the per-connection sshd processes,
 // so open connections really drop (stopping only the listener would leave them up).

@@ -1,5 +1,5 @@
 #pragma once
-// The command-line options of transfer.py (../shared/reference/cosmos-transfer1.md), written
+// The command-line options of transfer.py (docs/models/transfer1.md), written
 // down independently of src/model so the emulator can catch the orchestrator's mistakes.
 
 #include <string>
