@@ -155,6 +155,9 @@ SlurmdParameters=config_overrides
 MailProg=/bin/true
 SlurmctldTimeout=30
 SlurmdTimeout=30
+# a cancelled job gets SIGKILL 10 s after SIGTERM (default 30 s: on a loaded CI machine the job
+# sat in COMPLETING for the whole wait of the scancel test)
+KillWait=10
 MinJobAge=600
 NodeName={self.node} NodeAddr=127.0.0.1 CPUs=8 Gres=gpu:{self.gpus} State=UNKNOWN
 PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
