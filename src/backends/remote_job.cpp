@@ -107,11 +107,11 @@ void resolve_layout(RemoteHost& host, const std::string& home) {
                         : resolve_remote(cfg.torchrun, home);
     runtime::RuntimeOptions options;
     options.kind = cfg.runtime;
-    options.docker = cfg.docker;
-    options.image = cfg.image;
-    options.gpus_flag = cfg.docker_gpus;
-    options.shm_size = cfg.shm_size;
-    options.extra_docker_args = cfg.docker_args;
+    options.docker = cfg.container.docker;
+    options.image = cfg.container.image;
+    options.gpus_flag = cfg.container.docker_gpus;
+    options.shm_size = cfg.container.shm_size;
+    options.extra_docker_args = cfg.container.docker_args;
     options.cosmos_dir = host.cosmos_dir;
     host.runtime_options = std::move(options);
 }
@@ -282,21 +282,24 @@ int job_gpus(const RemoteHost& host, const RemoteJobSpec& job) {
     return ids ? static_cast<int>(job.gpu_ids.size()) : job.params.num_gpus;
 }
 
-core::Result<StagedJob> stage_job(const RemoteHost& host,
-                                  const RemoteJobSpec& job,
-                                  const StageProgressFn& progress) {
-    auto start = Clock::now();
-    StagedJob staged;
-    staged.request = job_request(host, job.run_id);
-    const std::string& job_dir = staged.request.job_dir;
-    for (const std::string& dir : {host.cache_dir(), job_dir + "/inputs", job_dir + "/outputs"}) {
-        if (auto s = host.shell->make_dirs(dir); !s) {
-            return fail(s.error());
-        }
-    }
-    std::map<std::string, std::string> remote_paths;
+namespace {
+
+// The inputs of a job once in the host's cache: where each local file is in the job dir, and
+// the (cached file, job dir path) pairs to link.
+struct StagedInputs {
+    std::map<std::string, std::string> remote_paths;  // local path -> job dir path
+    std::vector<std::string> links;                   // cached file, job dir path, ...
+    std::uint64_t uploaded_bytes = 0;
+};
+
+// Sends every input once into the host's content-addressed cache (a name used twice in the
+// job gets a _2, _3... suffix in inputs/).
+core::Result<StagedInputs> stage_inputs(const RemoteHost& host,
+                                        const RemoteJobSpec& job,
+                                        const std::string& job_dir,
+                                        const StageProgressFn& progress) {
+    StagedInputs out;
     std::set<std::string> used_names;
-    std::vector<std::string> links;  // cached file, job dir path, ...
     for (const auto& local : job.inputs) {
         std::string name = local.filename().string();
         for (int i = 2; used_names.count(name) != 0; ++i) {
@@ -311,49 +314,75 @@ core::Result<StagedJob> stage_job(const RemoteHost& host,
         }
         COSMOS_TRY(auto file,
                    transport::stage_file(*host.shell, local, host.cache_dir(), on_progress));
-        staged.uploaded_bytes += file.uploaded_bytes;
+        out.uploaded_bytes += file.uploaded_bytes;
         std::string dst = job_dir + "/inputs/" + name;
-        links.push_back(file.remote_path);
-        links.push_back(dst);
-        remote_paths[local.string()] = dst;
+        out.links.push_back(file.remote_path);
+        out.links.push_back(dst);
+        out.remote_paths[local.string()] = dst;
     }
-    if (!links.empty()) {
-        // Link the cached files into the job dir, so the job dir holds everything the model
-        // reads (containers mount only the job dir); copy where hard links are not possible.
-        // One command for all of them: each remote command costs a round trip and a session.
-        // The script is constant; the paths arrive as its arguments, in pairs.
-        std::vector<std::string> argv{
-            "sh",
-            "-c",
-            "while [ $# -ge 2 ]; do ln -f \"$1\" \"$2\" 2>/dev/null || cp -f \"$1\" \"$2\" "
-            "|| exit 1; shift 2; done",
-            "cosmos-link"};
-        argv.insert(argv.end(), links.begin(), links.end());
-        COSMOS_TRY(auto ln, host.shell->run(argv));
-        if (auto s = require_ok(ln, "linking staged inputs into the job dir", host); !s) {
-            return fail(s.error());
-        }
+    return out;
+}
+
+// Links the cached files into the job dir, so the job dir holds everything the model reads
+// (containers mount only the job dir); copies where hard links are not possible. One command
+// for all of them: each remote command costs a round trip and a session. The script is
+// constant; the paths arrive as its arguments, in pairs.
+core::Status link_inputs(const RemoteHost& host, const std::vector<std::string>& links) {
+    if (links.empty()) {
+        return {};
     }
+    std::vector<std::string> argv{
+        "sh",
+        "-c",
+        "while [ $# -ge 2 ]; do ln -f \"$1\" \"$2\" 2>/dev/null || cp -f \"$1\" \"$2\" "
+        "|| exit 1; shift 2; done",
+        "cosmos-link"};
+    argv.insert(argv.end(), links.begin(), links.end());
+    COSMOS_TRY(auto ln, host.shell->run(argv));
+    return require_ok(ln, "linking staged inputs into the job dir", host);
+}
+
+// Writes spec.json (and batch.jsonl for a batch) with the job dir's paths into `staged`;
+// returns the batch file's path, if any.
+core::Result<std::optional<std::string>> write_spec_files(
+    const RemoteHost& host,
+    const RemoteJobSpec& job,
+    const std::map<std::string, std::string>& remote_paths,
+    StagedJob& staged) {
+    const std::string& job_dir = staged.request.job_dir;
     staged.remote_spec = job.spec;
     rewrite_paths(staged.remote_spec, remote_paths);
-    std::string spec_path = job_dir + "/spec.json";
-    if (auto s = host.shell->write_file(spec_path, staged.remote_spec.dump(2) + "\n"); !s) {
-        return fail(s.error());
+    COSMOS_CHECK(host.shell->write_file(job_dir + "/spec.json", staged.remote_spec.dump(2) + "\n"));
+    if (job.batch_lines.empty()) {
+        return std::optional<std::string>();
     }
-    std::optional<std::string> batch_path;
-    if (!job.batch_lines.empty()) {
-        std::string lines;
-        for (auto line : job.batch_lines) {
-            rewrite_paths(line, remote_paths);
-            lines += line.dump() + "\n";
-            staged.remote_batch_lines.push_back(std::move(line));
-        }
-        batch_path = job_dir + "/batch.jsonl";
-        if (auto s = host.shell->write_file(*batch_path, lines); !s) {
-            return fail(s.error());
-        }
+    std::string lines;
+    for (auto line : job.batch_lines) {
+        rewrite_paths(line, remote_paths);
+        lines += line.dump() + "\n";
+        staged.remote_batch_lines.push_back(std::move(line));
     }
+    std::string batch_path = job_dir + "/batch.jsonl";
+    COSMOS_CHECK(host.shell->write_file(batch_path, lines));
+    return std::optional<std::string>(batch_path);
+}
 
+}  // namespace
+
+core::Result<StagedJob> stage_job(const RemoteHost& host,
+                                  const RemoteJobSpec& job,
+                                  const StageProgressFn& progress) {
+    auto start = Clock::now();
+    StagedJob staged;
+    staged.request = job_request(host, job.run_id);
+    const std::string& job_dir = staged.request.job_dir;
+    for (const std::string& dir : {host.cache_dir(), job_dir + "/inputs", job_dir + "/outputs"}) {
+        COSMOS_CHECK(host.shell->make_dirs(dir));
+    }
+    COSMOS_TRY(auto inputs, stage_inputs(host, job, job_dir, progress));
+    staged.uploaded_bytes = inputs.uploaded_bytes;
+    COSMOS_CHECK(link_inputs(host, inputs.links));
+    COSMOS_TRY(auto batch_path, write_spec_files(host, job, inputs.remote_paths, staged));
     staged.request.after_job_dirs = job.after_job_dirs;
     staged.request.gpus = job_gpus(host, job);
     staged.request.command = job_command(host, job, staged.remote_spec, batch_path.has_value());
@@ -409,49 +438,126 @@ std::optional<std::string> image_identity(const RemoteHost& host) {
     return out;
 }
 
+namespace {
+
+// Takes the followed log's lines: skips those an earlier attach saw, redacts, mirrors into the
+// local log, emits LogLine and (when the tracker moves) Progress events.
+class LogFollower {
+public:
+    LogFollower(const std::string& job_id,
+                model::ProgressTracker tracker,
+                const fs::path& local_log,
+                const EventSink& sink)
+        : m_job_id(job_id), m_tracker(std::move(tracker)), m_sink(sink) {
+        if (!local_log.empty()) {
+            m_log.open(local_log, std::ios::trunc | std::ios::binary);
+        }
+    }
+
+    // Follows again from the start of the log: the lines seen so far are skipped.
+    void restart() { m_skip = m_lines; }
+    std::int64_t lines() const { return m_lines; }
+
+    void operator()(std::string_view raw) {
+        if (m_skip > 0) {
+            --m_skip;
+            return;
+        }
+        ++m_lines;
+        std::string line = core::redact(raw);
+        if (m_log.is_open()) {
+            m_log << line << '\n';
+            m_log.flush();
+        }
+        if (m_sink) {
+            m_sink(LogLine{m_job_id, line});
+        }
+        if (m_tracker.feed(line) && m_sink) {
+            m_sink(Progress{m_job_id,
+                            m_tracker.fraction(),
+                            m_tracker.completed_chunks(),
+                            m_tracker.expected(),
+                            m_tracker.phase()});
+        }
+    }
+
+private:
+    std::string m_job_id;
+    model::ProgressTracker m_tracker;
+    const EventSink& m_sink;
+    std::ofstream m_log;
+    std::int64_t m_lines = 0;
+    std::int64_t m_skip = 0;
+};
+
+// Sleeps `wait` in 50 ms steps; false when `stop` became true meanwhile.
+bool sleep_unless_stopped(std::chrono::milliseconds wait, const std::atomic<bool>* stop) {
+    for (auto waited = std::chrono::milliseconds(0); waited < wait;
+         waited += std::chrono::milliseconds(50)) {
+        if (stop != nullptr && stop->load()) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
+// A connection lost while following a job: how long ago, and how long to wait next.
+struct Reconnect {
+    std::optional<Clock::time_point> lost_since;
+    std::chrono::milliseconds backoff{250};
+};
+
+// After the follower could not reach the host: waits the back-off (doubling, up to 8 s) and
+// says to try again, or fails once the host stayed away longer than `budget` (or on `stop`).
+core::Status wait_to_reconnect(Reconnect& rc,
+                               const core::Error& why,
+                               const RemoteHost& host,
+                               const std::string& job_id,
+                               std::chrono::seconds budget,
+                               const std::atomic<bool>* stop) {
+    if (!rc.lost_since) {
+        rc.lost_since = Clock::now();
+        core::log(core::LogLevel::warn,
+                  "lost the connection to {} while following {}: {}; re-attaching",
+                  host.config.name,
+                  job_id,
+                  why.message);
+    }
+    if (Clock::now() - *rc.lost_since > budget) {
+        return fail(
+            ErrorCode::host_unreachable,
+            fmt::format("host {} unreachable for {} s while following run {}",
+                        host.config.name,
+                        budget.count(),
+                        job_id),
+            fmt::format("the run keeps going on the host; re-attach with: cosmos logs -f {}",
+                        job_id));
+    }
+    if (!sleep_unless_stopped(rc.backoff, stop)) {
+        return fail(ErrorCode::interrupted, "interrupted");
+    }
+    rc.backoff = std::min(rc.backoff * 2, std::chrono::milliseconds(8000));
+    return {};
+}
+
+}  // namespace
+
 core::Result<WatchResult> watch_job(const RemoteHost& host,
                                     const runtime::LaunchRequest& request,
-                                    std::int64_t frames,
+                                    model::ProgressTracker tracker,
                                     const fs::path& local_log,
                                     const EventSink& sink,
                                     const std::atomic<bool>* stop,
                                     std::chrono::seconds reconnect_budget) {
-    std::ofstream log;
-    if (!local_log.empty()) {
-        log.open(local_log, std::ios::trunc | std::ios::binary);
-    }
-    model::ProgressTracker tracker(model::expected_chunks(frames));
-    WatchResult result;
-    std::int64_t skip = 0;
-    auto on_line = [&](std::string_view raw) {
-        if (skip > 0) {
-            --skip;
-            return;
-        }
-        ++result.lines;
-        std::string line = core::redact(raw);
-        if (log.is_open()) {
-            log << line << '\n';
-            log.flush();
-        }
-        if (sink) {
-            sink(LogLine{request.job_id, line});
-        }
-        if (tracker.feed(line) && sink) {
-            sink(Progress{request.job_id,
-                          tracker.fraction(),
-                          tracker.completed_chunks(),
-                          tracker.expected(),
-                          tracker.phase()});
-        }
-    };
-    bool lost = false;
-    Clock::time_point lost_since{};
-    auto backoff = std::chrono::milliseconds(250);
+    LogFollower follower(request.job_id, std::move(tracker), local_log, sink);
+    Reconnect reconnect;
     for (;;) {
-        skip = result.lines;
-        auto streamed =
-            host.shell->stream(host.runtime->follow_log_command(request), on_line, stop);
+        follower.restart();
+        auto streamed = host.shell->stream(
+            host.runtime->follow_log_command(request),
+            [&follower](std::string_view line) { follower(line); },
+            stop);
         if (!streamed && streamed.error().code == ErrorCode::interrupted) {
             return fail(streamed.error());
         }
@@ -459,45 +565,19 @@ core::Result<WatchResult> watch_job(const RemoteHost& host,
             streamed ? observe_job(host, request)
                      : core::Result<runtime::Observed>(fail(streamed.error()));
         if (state && state->state != runtime::ProcessState::running) {
-            result.final_state = *state;
-            return result;
-        }
-        if (!state && state.error().code != ErrorCode::host_unreachable &&
-            state.error().code != ErrorCode::timeout) {
-            return fail(state.error());
+            return WatchResult{*state, follower.lines()};
         }
         if (state) {  // the follower ended while the model still runs: follow again
-            lost = false;
+            reconnect = Reconnect{};
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             continue;
         }
-        if (!lost) {
-            lost = true;
-            lost_since = Clock::now();
-            core::log(core::LogLevel::warn,
-                      "lost the connection to {} while following {}: {}; re-attaching",
-                      host.config.name,
-                      request.job_id,
-                      state.error().message);
+        if (state.error().code != ErrorCode::host_unreachable &&
+            state.error().code != ErrorCode::timeout) {
+            return fail(state.error());
         }
-        if (Clock::now() - lost_since > reconnect_budget) {
-            return fail(
-                ErrorCode::host_unreachable,
-                fmt::format("host {} unreachable for {} s while following run {}",
-                            host.config.name,
-                            reconnect_budget.count(),
-                            request.job_id),
-                fmt::format("the run keeps going on the host; re-attach with: cosmos logs -f {}",
-                            request.job_id));
-        }
-        for (auto waited = std::chrono::milliseconds(0); waited < backoff;
-             waited += std::chrono::milliseconds(50)) {
-            if (stop != nullptr && stop->load()) {
-                return fail(ErrorCode::interrupted, "interrupted");
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(8000));
+        COSMOS_CHECK(wait_to_reconnect(
+            reconnect, state.error(), host, request.job_id, reconnect_budget, stop));
     }
 }
 

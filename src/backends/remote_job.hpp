@@ -154,13 +154,14 @@ struct WatchResult {
 };
 
 // Follows the job's log until the model ends, appending each line (redacted) to
-// `local_log` and emitting LogLine and Progress events. A dropped connection is re-attached
-// with backoff for up to `reconnect_budget`, skipping lines already seen. Returns interrupted
-// when `stop` became true (the job keeps running), host_unreachable when the host stayed away.
+// `local_log` and emitting LogLine and Progress events (`tracker`: the model family's log
+// reader). A dropped connection is re-attached with backoff for up to `reconnect_budget`,
+// skipping lines already seen. Returns interrupted when `stop` became true (the job keeps
+// running), host_unreachable when the host stayed away.
 core::Result<WatchResult> watch_job(
     const RemoteHost& host,
     const runtime::LaunchRequest& request,
-    std::int64_t frames,
+    model::ProgressTracker tracker,
     const std::filesystem::path& local_log,
     const EventSink& sink,
     const std::atomic<bool>* stop,

@@ -286,7 +286,7 @@ private:
 }  // namespace
 
 SlurmSettings slurm_settings(const RemoteHost& host) {
-    const auto& c = host.config;
+    const auto& c = host.config.slurm;
     return SlurmSettings{
         c.partition, c.account, c.time_limit, c.cpus_per_task, host.runtime_options, host.work_dir};
 }
@@ -487,7 +487,7 @@ core::Status submit_slurm_job(const RemoteHost& host,
 SlurmHostStatus slurm_host_status(const RemoteHost& host) {
     SlurmHostStatus st;
     auto start = std::chrono::steady_clock::now();
-    auto sinfo = host.shell->run(sinfo_nodes_argv(host.config.partition));
+    auto sinfo = host.shell->run(sinfo_nodes_argv(host.config.slurm.partition));
     st.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!sinfo) {
@@ -503,8 +503,8 @@ SlurmHostStatus slurm_host_status(const RemoteHost& host) {
     st.nodes = parse_sinfo_nodes(sinfo->out);
     if (st.nodes.empty()) {
         st.error = fmt::format("partition {} has no nodes (sinfo -p {})",
-                               host.config.partition,
-                               host.config.partition);
+                               host.config.slurm.partition,
+                               host.config.slurm.partition);
     }
     for (const auto& n : st.nodes) {
         st.gpus_total += n.gpus;
@@ -516,7 +516,7 @@ SlurmHostStatus slurm_host_status(const RemoteHost& host) {
             st.gpus_free += std::max(0, n.gpus - n.gpus_used);
         }
     }
-    auto squeue = host.shell->run(squeue_partition_argv(host.config.partition));
+    auto squeue = host.shell->run(squeue_partition_argv(host.config.slurm.partition));
     if (squeue && squeue->exit_code == 0) {
         st.jobs = parse_squeue_partition(squeue->out);
     } else if (st.error.empty()) {

@@ -12,16 +12,16 @@ using core::fail;
 transport::SshTarget ssh_target_for(const config::HostConfig& host) {
     transport::SshTarget t;
     t.name = host.name;
-    t.address = host.address;
-    t.port = host.port;
-    t.user = host.user;
-    t.key = host.key;
+    t.address = host.ssh.address;
+    t.port = host.ssh.port;
+    t.user = host.ssh.user;
+    t.key = host.ssh.key;
     return t;
 }
 
 core::Result<std::shared_ptr<transport::Shell>> shell_for(const config::HostConfig& host) {
     if (host.kind == core::HostKind::ssh ||
-        (host.kind == core::HostKind::slurm && !host.address.empty())) {
+        (host.kind == core::HostKind::slurm && !host.ssh.address.empty())) {
         return transport::ssh_shell(ssh_target_for(host));
     }
     if (host.kind == core::HostKind::slurm || host.kind == core::HostKind::local) {

@@ -75,22 +75,22 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     }
     if (!a.address.empty()) {
         COSMOS_TRY(auto addr, services::parse_address(a.address));
-        h.address = addr.first;
-        h.port = addr.second.value_or(22);
+        h.ssh.address = addr.first;
+        h.ssh.port = addr.second.value_or(22);
     }
-    h.user = a.user;
-    h.partition = a.partition;
-    h.account = a.account;
-    h.time_limit = a.time_limit;
-    h.max_in_flight = a.max_in_flight;
-    h.cpus_per_task = a.cpus_per_task;
+    h.ssh.user = a.user;
+    h.slurm.partition = a.partition;
+    h.slurm.account = a.account;
+    h.slurm.time_limit = a.time_limit;
+    h.slurm.max_in_flight = a.max_in_flight;
+    h.slurm.cpus_per_task = a.cpus_per_task;
     if (!a.key.empty()) {
         std::error_code ec;
-        h.key = std::filesystem::absolute(a.key, ec);
-        if (!std::filesystem::is_regular_file(h.key, ec)) {
+        h.ssh.key = std::filesystem::absolute(a.key, ec);
+        if (!std::filesystem::is_regular_file(h.ssh.key, ec)) {
             return fail(
                 ErrorCode::not_found,
-                fmt::format("key file {} does not exist", h.key.string()),
+                fmt::format("key file {} does not exist", h.ssh.key.string()),
                 "pass the private key that this user logs in with (--key ~/.ssh/id_ed25519)");
         }
     }
@@ -117,9 +117,9 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     if (!a.torchrun.empty()) {
         h.torchrun = a.torchrun;
     }
-    h.image = a.image;
+    h.container.image = a.image;
     if (!a.shm_size.empty()) {
-        h.shm_size = a.shm_size;
+        h.container.shm_size = a.shm_size;
     }
     for (const auto& kv : a.env) {
         auto eq = kv.find('=');
@@ -224,20 +224,20 @@ void add_add(CLI::App& parent, Context& ctx) {
                     ctx.out.print_json(services::host_json(added));
                 } else {
                     if (added.kind == core::HostKind::slurm) {
-                        ctx.out.print_line(
-                            fmt::format("added slurm host {} (partition {}, {}) to {}",
-                                        added.name,
-                                        added.partition,
-                                        added.address.empty() ? "sbatch on this machine"
-                                                              : "login node " + added.address,
-                                        cfg.hosts_file.string()));
+                        ctx.out.print_line(fmt::format(
+                            "added slurm host {} (partition {}, {}) to {}",
+                            added.name,
+                            added.slurm.partition,
+                            added.ssh.address.empty() ? "sbatch on this machine"
+                                                      : "login node " + added.ssh.address,
+                            cfg.hosts_file.string()));
                         ctx.out.note(fmt::format("next: cosmos status {}", added.name));
                     } else {
                         ctx.out.print_line(fmt::format("added host {} ({}@{}:{}) to {}",
                                                        added.name,
-                                                       added.user,
-                                                       added.address,
-                                                       added.port,
+                                                       added.ssh.user,
+                                                       added.ssh.address,
+                                                       added.ssh.port,
                                                        cfg.hosts_file.string()));
                         ctx.out.note(fmt::format("next: cosmos hosts trust {}", added.name));
                     }
@@ -265,12 +265,13 @@ void add_list(CLI::App& parent, Context& ctx) {
                 std::vector<std::vector<std::string>> rows = {
                     {"NAME", "KIND", "RUNTIME", "GPUS", "ADDRESS", "ORIGIN"}};
                 for (const auto& [name, h] : cfg.hosts) {
-                    std::string where = !h.address.empty()
-                                            ? fmt::format("{}@{}:{}", h.user, h.address, h.port)
-                                            : std::string("-");
+                    std::string where =
+                        !h.ssh.address.empty()
+                            ? fmt::format("{}@{}:{}", h.ssh.user, h.ssh.address, h.ssh.port)
+                            : std::string("-");
                     if (h.kind == core::HostKind::slurm) {
                         where = fmt::format(
-                            "{} partition {}", where == "-" ? "local" : where, h.partition);
+                            "{} partition {}", where == "-" ? "local" : where, h.slurm.partition);
                     }
                     rows.push_back({name,
                                     std::string(core::to_string(h.kind)),
@@ -352,7 +353,7 @@ void add_trust(CLI::App& parent, Context& ctx) {
                 }
                 auto target = backends::ssh_target_for(h);
                 COSMOS_TRY(auto key, transport::fetch_host_key(target));
-                std::string where = fmt::format("{}:{}", h.address, h.port);
+                std::string where = fmt::format("{}:{}", h.ssh.address, h.ssh.port);
                 std::cerr << fmt::format("host {} ({}) offers this {} key:\n  {}\n",
                                          h.name,
                                          where,

@@ -13,6 +13,7 @@
 #include "cli/submit_output.hpp"
 #include "core/log.hpp"
 #include "model/upscale_command.hpp"
+#include "scheduler/run_spec.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
 #include "services/execute_run.hpp"
@@ -223,7 +224,7 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
             int failed = 0;
             for (const auto& r : finished) {
                 auto child = ctx.app().has_value()
-                                 ? services::enhanced_prompt_of(**ctx.app(), r.id)
+                                 ? scheduler::enhanced_prompt_of(**ctx.app(), r.id)
                                  : core::Result<std::optional<store::PromptRecord>>(std::nullopt);
                 std::optional<store::PromptRecord> prompt = child ? *child : std::nullopt;
                 failed += prompt ? 0 : 1;

@@ -8,6 +8,7 @@
 #include "cli/context.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "scheduler/run_spec.hpp"
 #include "services/create_run.hpp"
 #include "services/previews.hpp"
 #include "services/views.hpp"
@@ -353,7 +354,7 @@ void add_spec(CLI::App& parent, Context& ctx) {
                     return fail(ErrorCode::not_found,
                                 fmt::format("run {}: prompt {} is gone", *id, run->prompt_id));
                 }
-                COSMOS_TRY(auto spec, services::local_spec(*prompt, *run));
+                COSMOS_TRY(auto spec, scheduler::local_spec(*prompt, *run));
                 ctx.out.print_line(spec.dump(2));
                 return {};
             });

@@ -8,8 +8,8 @@
 
 #include "cli/context.hpp"
 #include "cli/run_printer.hpp"
+#include "scheduler/job.hpp"
 #include "services/host_status.hpp"
-#include "services/remote_run.hpp"
 #include "services/views.hpp"
 #include "store/run_store.hpp"
 
@@ -47,7 +47,7 @@ void add_logs(CLI::App& parent, Context& ctx) {
                 }
                 if (a->follow && run->status == store::RunStatus::running && run->remote_dir) {
                     // Lines go to stdout (they are what was asked for); progress stays on stderr.
-                    services::AttachOptions opts;
+                    scheduler::AttachOptions opts;
                     opts.stop = &g_interrupted;
                     opts.sink = [&ctx](const backends::JobEvent& e) {
                         if (const auto* l = std::get_if<backends::LogLine>(&e)) {
@@ -56,7 +56,7 @@ void add_logs(CLI::App& parent, Context& ctx) {
                             }
                         }
                     };
-                    COSMOS_TRY(auto final_run, services::attach_run(*app, a->run_id, opts));
+                    COSMOS_TRY(auto final_run, scheduler::attach_run(*app, a->run_id, opts));
                     if (ctx.out.json) {
                         ctx.out.print_json(services::run_json(final_run));
                     } else {
@@ -67,7 +67,7 @@ void add_logs(CLI::App& parent, Context& ctx) {
                     }
                     return {};
                 }
-                COSMOS_TRY(auto text, services::read_run_log(*app, a->run_id));
+                COSMOS_TRY(auto text, scheduler::read_run_log(*app, a->run_id));
                 if (ctx.out.json) {
                     ctx.out.print_json({{"run_id", a->run_id},
                                         {"status", std::string(store::to_string(run->status))},
@@ -95,7 +95,7 @@ void add_kill(CLI::App& parent, Context& ctx) {
             for (const auto& id : *ids) {
                 int c = ctx.guard([&]() -> core::Status {
                     COSMOS_TRY(auto* app, ctx.app());
-                    COSMOS_TRY(auto run, services::kill_run(*app, id));
+                    COSMOS_TRY(auto run, scheduler::kill_run(*app, id));
                     arr.push_back(services::run_json(run));
                     if (!ctx.out.json) {
                         ctx.out.print_line(
@@ -190,9 +190,7 @@ void add_status(CLI::App& parent, Context& ctx) {
                     hosts.push_back(h);
                 } else {
                     for (const auto& [n, h] : app->config.hosts) {
-                        if (config::is_remote_host(h)) {
-                            hosts.push_back(h);
-                        }
+                        hosts.push_back(h);
                     }
                 }
                 bool all_ok = true;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "scheduler/run_spec.hpp"
 #include "services/create_prompt.hpp"
 #include "services/create_run.hpp"
 #include "store/prompt_store.hpp"
@@ -54,7 +55,7 @@ void show_preview(const services::App& app, const Output& out, const services::P
     if (params) {
         run.params = *params;
     }
-    auto spec = params ? services::local_spec(d.record, run)
+    auto spec = params ? scheduler::local_spec(d.record, run)
                        : core::Result<nlohmann::ordered_json>(core::fail(params.error()));
     std::cerr << out.style("Spec a run with the default parameters would send:", "1") << '\n';
     if (spec) {

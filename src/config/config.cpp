@@ -251,9 +251,9 @@ std::vector<core::Error> unpinned_images(const Config& config) {
         }
     }
     for (const auto& [name, host] : config.hosts) {
-        if (host.runtime == core::RuntimeKind::docker && !host.image.empty() &&
-            host.image != config.docker.image) {
-            if (auto e = image_pin_problem(host.image, fmt::format("[hosts.{}]", name))) {
+        if (host.runtime == core::RuntimeKind::docker && !host.container.image.empty() &&
+            host.container.image != config.docker.image) {
+            if (auto e = image_pin_problem(host.container.image, fmt::format("[hosts.{}]", name))) {
                 out.push_back(std::move(*e));
             }
         }

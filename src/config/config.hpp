@@ -20,36 +20,55 @@ namespace cosmos::config {
 // The negative prompt transfer.py uses by default; the Python tool made it configurable.
 extern const char* const k_default_negative_prompt;
 
-struct HostConfig {
-    std::string name;
-    core::HostKind kind = core::HostKind::local;
-    core::RuntimeKind runtime = core::RuntimeKind::native;
-    int gpus = 1;                          // GPUs the host offers
-    std::filesystem::path cosmos_dir;      // the Cosmos-Transfer1 checkout (cwd and PYTHONPATH)
-    std::filesystem::path checkpoint_dir;  // default: <cosmos_dir>/checkpoints
-    std::filesystem::path work_dir;        // jobs and input cache; local default <data_dir>/work
-    std::string torchrun = "torchrun";     // launcher command (the emulator installs bin/torchrun)
-    std::map<std::string, std::string> env;  // extra environment for the model process
-    // ssh (used by the remote issue)
+// How an ssh host, or a slurm host's login node, is reached (empty address on a slurm host:
+// sbatch runs on this machine).
+struct SshSettings {
     std::string address;
     int port = 22;
     std::string user;
-    std::filesystem::path key;
-    // docker runtime
+    std::filesystem::path key;  // a local private key; empty: the agent and default keys
+    bool operator==(const SshSettings&) const = default;
+};
+
+// The container runtimes' settings: docker and podman use them all, apptainer only `image`.
+struct ContainerSettings {
     std::string image;
     std::string shm_size = "8g";
     std::string docker = "docker";         // the container CLI on the host (docker or podman)
     std::string docker_gpus = "all";       // value of `docker run --gpus`; "" for no flag
     std::vector<std::string> docker_args;  // extra `docker run` arguments (e.g. --network=host)
-    // slurm (docs/slurm.md): jobs go to `partition` through sbatch on the login node (`address`,
-    // or this machine when empty). `work_dir` (alias shared_dir) must be on a file system the
-    // compute nodes share; `gpus` is the GPUs per node, `max_in_flight` how many Slurm jobs the
-    // queue keeps submitted at once.
+    bool operator==(const ContainerSettings&) const = default;
+};
+
+// A slurm host (docs/slurm.md): jobs go to `partition` through sbatch on the login node. The
+// host's `work_dir` (alias shared_dir) must be on a file system the compute nodes share, its
+// `gpus` are the GPUs per node; `max_in_flight` is how many Slurm jobs the queue keeps
+// submitted at once.
+struct SlurmSettings {
     std::string partition;
     std::string account;
     std::string time_limit;  // Slurm time: "30", "1:00:00", "2-00:00:00"
     int max_in_flight = 8;
     int cpus_per_task = 0;  // 0: Slurm's default
+    bool operator==(const SlurmSettings&) const = default;
+};
+
+// One [hosts.NAME] table: what every host has, then the settings of its kind (ssh: ssh; slurm:
+// slurm, and ssh when it reaches its login node over ssh) and of its runtime (container). The
+// loader refuses settings that do not apply to the host's kind or runtime.
+struct HostConfig {
+    std::string name;
+    core::HostKind kind = core::HostKind::local;
+    core::RuntimeKind runtime = core::RuntimeKind::native;
+    int gpus = 1;                          // GPUs the host offers
+    std::filesystem::path cosmos_dir;      // the model's checkout (cwd and PYTHONPATH)
+    std::filesystem::path checkpoint_dir;  // default: <cosmos_dir>/checkpoints
+    std::filesystem::path work_dir;        // jobs and input cache; local default <data_dir>/work
+    std::string torchrun = "torchrun";     // launcher command (the emulator installs bin/torchrun)
+    std::map<std::string, std::string> env;  // extra environment for the model process
+    SshSettings ssh;
+    ContainerSettings container;
+    SlurmSettings slurm;
     bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
     int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
     bool managed = false;   // read from the hosts file that `cosmos hosts add|remove` edits
@@ -57,13 +76,6 @@ struct HostConfig {
     // a failed or stale verify blocks runs; see docs/supply-chain.md).
     bool require_verified = false;
 };
-
-// True for hosts whose jobs run detached in a job dir reached through a Shell: every kind this
-// build knows (local through a LocalShell, ssh, slurm). They can be re-attached to, killed from
-// another process, batched and pre-staged.
-inline bool is_remote_host(const HostConfig& /*host*/) {
-    return true;
-}
 
 // [docker]: defaults for hosts of the docker runtime.
 struct DockerDefaults {

@@ -363,25 +363,25 @@ core::Result<HostConfig> read_host(const Reader& r,
         path_field(r, section, "work_dir", h.work_dir),
         string_field(r, section, "torchrun", check_not_empty, h.torchrun),
         {"env", [&](const toml::node& n) { return read_env(r, n, section, h); }},
-        string_field(r, section, "address", check_address, h.address),
-        integer_field(r, section, "port", check_port, h.port),
-        string_field(r, section, "user", check_user, h.user),
-        path_field(r, section, "key", h.key),
-        string_field(r, section, "image", check_image, h.image),
-        string_field(r, section, "shm_size", check_shm_size, h.shm_size),
-        string_field(r, section, "docker", check_not_empty, h.docker),
-        string_field(r, section, "docker_gpus", nullptr, h.docker_gpus),
+        string_field(r, section, "address", check_address, h.ssh.address),
+        integer_field(r, section, "port", check_port, h.ssh.port),
+        string_field(r, section, "user", check_user, h.ssh.user),
+        path_field(r, section, "key", h.ssh.key),
+        string_field(r, section, "image", check_image, h.container.image),
+        string_field(r, section, "shm_size", check_shm_size, h.container.shm_size),
+        string_field(r, section, "docker", check_not_empty, h.container.docker),
+        string_field(r, section, "docker_gpus", nullptr, h.container.docker_gpus),
         {"docker_args",
          [&](const toml::node& n) -> Status {
-             COSMOS_TRY(h.docker_args, r.strings_of(n, section, "docker_args"));
+             COSMOS_TRY(h.container.docker_args, r.strings_of(n, section, "docker_args"));
              return {};
          }},
         path_field(r, section, "shared_dir", h.work_dir),
-        string_field(r, section, "partition", check_slurm_name, h.partition),
-        string_field(r, section, "account", check_slurm_name, h.account),
-        string_field(r, section, "time_limit", check_slurm_time, h.time_limit),
-        integer_field(r, section, "max_in_flight", check_max_in_flight, h.max_in_flight),
-        integer_field(r, section, "cpus_per_task", check_cpus_per_task, h.cpus_per_task),
+        string_field(r, section, "partition", check_slurm_name, h.slurm.partition),
+        string_field(r, section, "account", check_slurm_name, h.slurm.account),
+        string_field(r, section, "time_limit", check_slurm_time, h.slurm.time_limit),
+        integer_field(r, section, "max_in_flight", check_max_in_flight, h.slurm.max_in_flight),
+        integer_field(r, section, "cpus_per_task", check_cpus_per_task, h.slurm.cpus_per_task),
         {"emulated",
          [&](const toml::node& n) -> Status {
              COSMOS_TRY(h.emulated, r.exact<bool>(n, section, "emulated"));
@@ -396,8 +396,8 @@ core::Result<HostConfig> read_host(const Reader& r,
     if (auto s = r.read_fields(*table, section, fields); !s) {
         return core::fail(std::move(s).error());
     }
-    if (h.image.empty() && h.runtime == core::RuntimeKind::docker) {
-        h.image = default_image;
+    if (h.container.image.empty() && h.runtime == core::RuntimeKind::docker) {
+        h.container.image = default_image;
     }
     if (auto s = finish_host(h, r.file(), r.base_dir()); !s) {
         return core::fail(std::move(s).error());

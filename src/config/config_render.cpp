@@ -126,34 +126,35 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     }
     line(out, "torchrun", quote(h.torchrun));
     // ssh and docker settings only where they differ from the defaults.
-    for (const auto& [k, v, d] : {std::tuple{"address", &h.address, &defaults.address},
-                                  std::tuple{"user", &h.user, &defaults.user},
-                                  std::tuple{"image", &h.image, &defaults.image},
-                                  std::tuple{"shm_size", &h.shm_size, &defaults.shm_size},
-                                  std::tuple{"docker", &h.docker, &defaults.docker},
-                                  std::tuple{"docker_gpus", &h.docker_gpus, &defaults.docker_gpus},
-                                  std::tuple{"partition", &h.partition, &defaults.partition},
-                                  std::tuple{"account", &h.account, &defaults.account},
-                                  std::tuple{"time_limit", &h.time_limit, &defaults.time_limit}}) {
+    for (const auto& [k, v, d] :
+         {std::tuple{"address", &h.ssh.address, &defaults.ssh.address},
+          std::tuple{"user", &h.ssh.user, &defaults.ssh.user},
+          std::tuple{"image", &h.container.image, &defaults.container.image},
+          std::tuple{"shm_size", &h.container.shm_size, &defaults.container.shm_size},
+          std::tuple{"docker", &h.container.docker, &defaults.container.docker},
+          std::tuple{"docker_gpus", &h.container.docker_gpus, &defaults.container.docker_gpus},
+          std::tuple{"partition", &h.slurm.partition, &defaults.slurm.partition},
+          std::tuple{"account", &h.slurm.account, &defaults.slurm.account},
+          std::tuple{"time_limit", &h.slurm.time_limit, &defaults.slurm.time_limit}}) {
         if (*v != *d) {
             line(out, k, quote(*v));
         }
     }
-    if (h.port != defaults.port || h.kind == core::HostKind::ssh) {
-        line(out, "port", fmt::format("{}", h.port));
+    if (h.ssh.port != defaults.ssh.port || h.kind == core::HostKind::ssh) {
+        line(out, "port", fmt::format("{}", h.ssh.port));
     }
-    if (!h.key.empty()) {
-        line(out, "key", quote(h.key.string()));
+    if (!h.ssh.key.empty()) {
+        line(out, "key", quote(h.ssh.key.string()));
     }
     if (h.kind == core::HostKind::slurm) {
-        line(out, "max_in_flight", fmt::format("{}", h.max_in_flight));
-        if (h.cpus_per_task > 0) {
-            line(out, "cpus_per_task", fmt::format("{}", h.cpus_per_task));
+        line(out, "max_in_flight", fmt::format("{}", h.slurm.max_in_flight));
+        if (h.slurm.cpus_per_task > 0) {
+            line(out, "cpus_per_task", fmt::format("{}", h.slurm.cpus_per_task));
         }
     }
-    if (!h.docker_args.empty()) {
+    if (!h.container.docker_args.empty()) {
         std::vector<std::string> args;
-        for (const auto& a : h.docker_args) {
+        for (const auto& a : h.container.docker_args) {
             args.push_back(quote(a));
         }
         line(out, "docker_args", fmt::format("[{}]", detail::join(args)));

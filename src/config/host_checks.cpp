@@ -1,8 +1,10 @@
 #include "config/host_checks.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "config/config_detail.hpp"
 
@@ -156,11 +158,99 @@ Status check_cpus_per_task(std::int64_t v) {
     return {};
 }
 
+namespace {
+
+// The keys of a settings group that differ from their defaults, in config-file order.
+std::vector<std::string> set_keys(const SshSettings& s) {
+    const SshSettings d;
+    std::vector<std::string> keys;
+    for (auto [key, set] : {std::pair{"address", s.address != d.address},
+                            std::pair{"port", s.port != d.port},
+                            std::pair{"user", s.user != d.user},
+                            std::pair{"key", s.key != d.key}}) {
+        if (set) {
+            keys.emplace_back(key);
+        }
+    }
+    return keys;
+}
+
+// (apptainer uses `image`, and `docker_gpus` as its --nv switch)
+std::vector<std::string> set_keys(const ContainerSettings& s, bool apptainer) {
+    const ContainerSettings d;
+    std::vector<std::string> keys;
+    for (auto [key, set] : {std::pair{"image", !apptainer && s.image != d.image},
+                            std::pair{"shm_size", s.shm_size != d.shm_size},
+                            std::pair{"docker", s.docker != d.docker},
+                            std::pair{"docker_gpus", !apptainer && s.docker_gpus != d.docker_gpus},
+                            std::pair{"docker_args", s.docker_args != d.docker_args}}) {
+        if (set) {
+            keys.emplace_back(key);
+        }
+    }
+    return keys;
+}
+
+std::vector<std::string> set_keys(const SlurmSettings& s) {
+    const SlurmSettings d;
+    std::vector<std::string> keys;
+    for (auto [key, set] : {std::pair{"partition", s.partition != d.partition},
+                            std::pair{"account", s.account != d.account},
+                            std::pair{"time_limit", s.time_limit != d.time_limit},
+                            std::pair{"max_in_flight", s.max_in_flight != d.max_in_flight},
+                            std::pair{"cpus_per_task", s.cpus_per_task != d.cpus_per_task}}) {
+        if (set) {
+            keys.emplace_back(key);
+        }
+    }
+    return keys;
+}
+
+// Refuses settings that do not apply to the host's kind or runtime (a `partition` on an ssh
+// host, an `image` on a native one): they would be ignored, and the user meant something else.
+Status check_settings_apply(const HostConfig& host, const fs::path& file) {
+    std::vector<std::string> stray;
+    std::string owner;
+    if (host.kind == core::HostKind::local) {
+        stray = set_keys(host.ssh);
+        owner = "ssh and slurm hosts";
+    }
+    if (stray.empty() && host.kind != core::HostKind::slurm) {
+        stray = set_keys(host.slurm);
+        owner = "slurm hosts";
+    }
+    if (stray.empty() && host.runtime != core::RuntimeKind::docker) {
+        stray = set_keys(host.container, host.runtime == core::RuntimeKind::apptainer);
+        bool both = std::all_of(stray.begin(), stray.end(), [](const std::string& k) {
+            return k == "image" || k == "docker_gpus";
+        });
+        owner = both ? "the docker and apptainer runtimes" : "the docker runtime";
+    }
+    if (stray.empty()) {
+        return {};
+    }
+    return detail::config_error(
+        file,
+        host.line,
+        fmt::format("[hosts.{}] ({} host, {} runtime) sets {}, which only {} use{}",
+                    host.name,
+                    host.kind,
+                    host.runtime,
+                    fmt::join(stray, ", "),
+                    owner,
+                    owner == "the docker runtime" ? "s" : ""),
+        "remove it, or set the host's kind (local, ssh, slurm) or runtime (native, docker, "
+        "apptainer) it was meant for");
+}
+
+}  // namespace
+
 Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_dir) {
-    if (host.kind == core::HostKind::ssh && (host.address.empty() || host.user.empty())) {
-        std::string missing = host.address.empty() && host.user.empty() ? "address and user"
-                              : host.address.empty()                    ? "address"
-                                                                        : "user";
+    COSMOS_CHECK(check_settings_apply(host, file));
+    if (host.kind == core::HostKind::ssh && (host.ssh.address.empty() || host.ssh.user.empty())) {
+        std::string missing = host.ssh.address.empty() && host.ssh.user.empty() ? "address and user"
+                              : host.ssh.address.empty()                        ? "address"
+                                                                                : "user";
         return detail::config_error(
             file,
             host.line,
@@ -168,20 +258,20 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
             "add address = \"gpu1.example.com\" and user = \"me\" to the table");
     }
     if (host.kind == core::HostKind::slurm) {
-        if (host.partition.empty() || host.work_dir.empty()) {
+        if (host.slurm.partition.empty() || host.work_dir.empty()) {
             return detail::config_error(
                 file,
                 host.line,
                 fmt::format("[hosts.{}] is a slurm host and needs {}",
                             host.name,
-                            host.partition.empty() && host.work_dir.empty()
+                            host.slurm.partition.empty() && host.work_dir.empty()
                                 ? "partition and shared_dir"
-                            : host.partition.empty() ? "partition"
-                                                     : "shared_dir"),
+                            : host.slurm.partition.empty() ? "partition"
+                                                           : "shared_dir"),
                 "add partition = \"gpu\" and shared_dir = \"/shared/cosmos\" (a directory every "
                 "compute node mounts) to the table");
         }
-        if (!host.address.empty() && host.user.empty()) {
+        if (!host.ssh.address.empty() && host.ssh.user.empty()) {
             return detail::config_error(
                 file,
                 host.line,
@@ -209,7 +299,7 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
     }
     if ((host.runtime == core::RuntimeKind::docker ||
          host.runtime == core::RuntimeKind::apptainer) &&
-        host.image.empty()) {
+        host.container.image.empty()) {
         return detail::config_error(
             file,
             host.line,
@@ -219,15 +309,15 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
     // Paths of remote hosts are remote paths, used as written; a slurm host without an address
     // is this machine (its login node), so its paths are local ones.
     if (host.kind == core::HostKind::local ||
-        (host.kind == core::HostKind::slurm && host.address.empty())) {
+        (host.kind == core::HostKind::slurm && host.ssh.address.empty())) {
         for (fs::path* p : {&host.cosmos_dir, &host.checkpoint_dir, &host.work_dir}) {
             if (!p->empty()) {
                 *p = detail::resolve_path(p->string(), base_dir);
             }
         }
     }
-    if (!host.key.empty()) {  // the ssh key is always a local file
-        host.key = detail::resolve_path(host.key.string(), base_dir);
+    if (!host.ssh.key.empty()) {  // the ssh key is always a local file
+        host.ssh.key = detail::resolve_path(host.ssh.key.string(), base_dir);
     }
     return {};
 }

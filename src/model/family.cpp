@@ -29,6 +29,10 @@ public:
 
     std::string entry_point() const override { return k_transfer_script; }
 
+    core::Result<nlohmann::ordered_json> spec(const SpecInput& in) const override {
+        return build_transfer_spec(in);
+    }
+
     LaunchCommand command(const HostLayout& layout,
                           const JobShape& job,
                           const nlohmann::ordered_json& spec) const override {

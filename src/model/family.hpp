@@ -3,6 +3,7 @@
 // interface, so the engine (backends/remote_job, scheduler/, services/…) stages, launches,
 // watches, collects and records without knowing which model it drives. A family says:
 //   - what a host must have (its entry point under the checkout, checked before staging);
+//   - what a run's prompt and parameters become: the spec file the model reads;
 //   - the command line of a job, given where things are on the host (HostLayout) and what the
 //     job is (JobShape: run kind, parameters, GPUs, a batch or not);
 //   - how to read progress and outcome facts from its log (a ProgressTracker);
@@ -24,6 +25,7 @@
 #include "model/batch_file.hpp"
 #include "model/model_log.hpp"
 #include "model/run_params.hpp"
+#include "model/spec.hpp"
 #include "model/transfer_command.hpp"
 
 namespace cosmos::model {
@@ -61,6 +63,9 @@ public:
     virtual Family family() const = 0;
     // The script (relative to the checkout) a host must have to run this family.
     virtual std::string entry_point() const = 0;
+    // The spec of one run from its prompt and parameters (paths as the model process will see
+    // them); fails with invalid_input naming the family's rule a value breaks.
+    virtual core::Result<nlohmann::ordered_json> spec(const SpecInput& in) const = 0;
     // The command line of a job whose spec (`spec`, as written to the job dir) is staged.
     virtual LaunchCommand command(const HostLayout& layout,
                                   const JobShape& job,

@@ -10,6 +10,10 @@
 
 namespace cosmos::model {
 
+// The frames a run's progress is counted against when its prompt's video length is unknown (a
+// prompt deleted meanwhile): one chunk.
+inline constexpr std::int64_t k_default_frames = 121;
+
 // Returns the chunks the model generates for `frames` input frames: ceil((T-1)/120) with T
 // capped at 5000, and at least 1 (inputs of <= 121 frames cost one chunk).
 int expected_chunks(std::int64_t frames);

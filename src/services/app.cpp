@@ -2,10 +2,6 @@
 
 namespace cosmos::services {
 
-std::filesystem::path App::run_dir(const std::string& run_id) const {
-    return data_dir() / "runs" / run_id;
-}
-
 std::filesystem::path database_path(const config::Config& config) {
     return config.paths.data_dir / "cosmos.db";
 }

@@ -1,22 +1,15 @@
 #pragma once
-// What every operation needs: the loaded configuration and the open store.
+// Opening what every operation needs: the configuration and the store (scheduler::App).
 
 #include <filesystem>
 
 #include "config/config.hpp"
 #include "core/result.hpp"
-#include "store/database.hpp"
+#include "scheduler/app.hpp"
 
 namespace cosmos::services {
 
-struct App {
-    config::Config config;
-    store::Database db;
-
-    std::filesystem::path data_dir() const { return config.paths.data_dir; }
-    // Where a run's spec, log and outputs live: <data_dir>/runs/<run_id>.
-    std::filesystem::path run_dir(const std::string& run_id) const;
-};
+using App = scheduler::App;
 
 // Loads the configuration and opens <data_dir>/cosmos.db (creating and migrating it).
 core::Result<App> open_app(const config::LoadOptions& options);

@@ -12,7 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/sha256.hpp"
-#include "services/remote_run.hpp"
+#include "scheduler/job.hpp"
 
 namespace cosmos::services {
 
@@ -88,7 +88,7 @@ core::Result<Tree> open_tree(const CheckpointTarget& target) {
     }
     const auto& host = *target.host;
     if (host.kind != core::HostKind::local) {
-        COSMOS_TRY(auto remote, open_host(host));
+        COSMOS_TRY(auto remote, scheduler::open_host(host));
         return Tree{remote.checkpoint_dir, remote.shell};
     }
     if (host.kind != core::HostKind::local) {

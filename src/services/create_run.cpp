@@ -6,6 +6,7 @@
 #include "core/ids.hpp"
 #include "model/modality.hpp"
 #include "model/spec.hpp"
+#include "scheduler/run_spec.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
@@ -57,17 +58,6 @@ core::Result<model::RunParams> resolve_run_params(const config::RunDefaults& d,
     return p;
 }
 
-core::Result<nlohmann::ordered_json> local_spec(const store::PromptRecord& prompt,
-                                                const store::RunRecord& run) {
-    model::SpecInput in;
-    in.prompt = prompt.prompt;
-    in.negative_prompt = prompt.negative_prompt;
-    in.input_video = prompt.input_video;
-    in.controls = prompt.controls;
-    in.params = run.params;
-    return model::build_transfer_spec(in);
-}
-
 core::Result<store::RunRecord> create_run(const App& app,
                                           const std::string& prompt_id,
                                           const RunOptions& opts) {
@@ -85,7 +75,7 @@ core::Result<store::RunRecord> create_run(const App& app,
     run.params = std::move(params);
     run.created_at = core::now_iso();
     run.updated_at = run.created_at;
-    if (auto spec = local_spec(*prompt, run); !spec) {
+    if (auto spec = scheduler::local_spec(*prompt, run); !spec) {
         return fail(std::move(spec).error());
     }
     if (auto s = store::insert_run(app.db, run); !s) {

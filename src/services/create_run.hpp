@@ -45,8 +45,4 @@ core::Result<store::RunRecord> create_run(const App& app,
                                           const std::string& prompt_id,
                                           const RunOptions& opts);
 
-// Returns the spec for `run` of `prompt` with local absolute paths (what a local host is sent).
-core::Result<nlohmann::ordered_json> local_spec(const store::PromptRecord& prompt,
-                                                const store::RunRecord& run);
-
 }  // namespace cosmos::services

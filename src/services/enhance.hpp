@@ -23,19 +23,4 @@ core::Result<store::RunRecord> create_enhance_run(const App& app,
                                                   const std::string& prompt_id,
                                                   bool offload);
 
-// Returns the enhance run's record of what it sends: {"prompt", "input_video" (the downscaled
-// clip in the run dir, written here when missing), "offload_prompt_upsampler"}.
-core::Result<nlohmann::ordered_json> enhance_spec(const App& app,
-                                                  const store::PromptRecord& prompt,
-                                                  const store::RunRecord& run);
-
-// Reads the upsampled prompt from a finished enhance run's log and stores it as a new prompt
-// (child of the run's prompt). Fails with remote_failed when the log holds no upsampled prompt.
-core::Result<store::PromptRecord> adopt_enhanced_prompt(const App& app,
-                                                        const store::RunRecord& run);
-
-// The prompt an enhance run created, if any.
-core::Result<std::optional<store::PromptRecord>> enhanced_prompt_of(const App& app,
-                                                                    const std::string& run_id);
-
 }  // namespace cosmos::services

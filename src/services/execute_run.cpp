@@ -7,14 +7,15 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "model/transfer_command.hpp"
-#include "services/batch_run.hpp"
+#include "scheduler/batch.hpp"
+#include "scheduler/job.hpp"
+#include "scheduler/run_spec.hpp"
 #include "services/checkpoints.hpp"
 #include "services/create_run.hpp"
 #include "services/emulator_install.hpp"
 #include "services/enhance.hpp"
 #include "services/hf_token.hpp"
 #include "services/queue.hpp"
-#include "services/remote_run.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
@@ -53,20 +54,36 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
 // checkpoints must not have failed their last verify (nor changed since), and the Hugging Face
 // token, when configured, travels with it as a secret (the runtime's 0600 env file). Overrides
 // are noted on the run's events.
+scheduler::Preflight preflight(const App& app, const ExecuteOptions& options) {
+    scheduler::Preflight p;
+    p.host = [](const config::HostConfig& host) {
+        return host.emulated ? ensure_host_ready(host) : core::Status{};
+    };
+    p.runs = [&app, skip_verify = options.skip_verify, allow_unpinned = options.allow_unpinned](
+                 const store::RunRecord& first, config::HostConfig& host) {
+        ExecuteOptions supply;
+        supply.skip_verify = skip_verify;
+        supply.allow_unpinned = allow_unpinned;
+        return check_supply_chain(app, first, host, supply);
+    };
+    return p;
+}
+
 core::Status check_supply_chain(const App& app,
                                 const store::RunRecord& run,
                                 config::HostConfig& host,
                                 const ExecuteOptions& options) {
     if (host.runtime == core::RuntimeKind::docker) {
-        if (auto problem =
-                config::image_pin_problem(host.image, fmt::format("[hosts.{}]", host.name))) {
+        if (auto problem = config::image_pin_problem(host.container.image,
+                                                     fmt::format("[hosts.{}]", host.name))) {
             if (!options.allow_unpinned) {
                 return fail(std::move(*problem));
             }
-            if (auto s = store::add_run_note(
-                    app.db,
-                    run.id,
-                    fmt::format("unpinned image {} allowed (--allow-unpinned)", host.image));
+            if (auto s =
+                    store::add_run_note(app.db,
+                                        run.id,
+                                        fmt::format("unpinned image {} allowed (--allow-unpinned)",
+                                                    host.container.image));
                 !s) {
                 return s;
             }
@@ -84,22 +101,6 @@ core::Status check_supply_chain(const App& app,
     COSMOS_TRY(auto token, huggingface_token(app.config));
     if (token && host.env.count("HF_TOKEN") == 0) {
         host.env["HF_TOKEN"] = *token;
-    }
-    return {};
-}
-
-core::Status check_inputs_exist(const store::PromptRecord& prompt) {
-    std::error_code ec;
-    if (prompt.input_video && !fs::exists(*prompt.input_video, ec)) {
-        return fail(
-            ErrorCode::not_found,
-            fmt::format("prompt {}: input video {} is gone", prompt.id, *prompt.input_video));
-    }
-    for (const auto& [m, path] : prompt.controls) {
-        if (!fs::exists(path, ec)) {
-            return fail(ErrorCode::not_found,
-                        fmt::format("prompt {}: {} control {} is gone", prompt.id, m, path));
-        }
     }
     return {};
 }
@@ -138,22 +139,22 @@ core::Result<store::RunRecord> execute_run(const App& app,
     }
     // Refusals leave the run as it was (pending or queued): nothing ran, so nothing is recorded
     // (docs/errors.md). A caller that created the run for this command removes it.
-    COSMOS_CHECK(check_inputs_exist(*prompt));
+    COSMOS_CHECK(scheduler::check_inputs_exist(*prompt));
     // An upscale whose transfer runs on this slurm host right now: its job waits for that one
     // in Slurm (afterok) and reads the transfer's output where it will be written.
-    COSMOS_TRY(auto chained, chained_upscale(app, *run, host));
+    COSMOS_TRY(auto chained, scheduler::chained_upscale(app, *run, host));
     nlohmann::ordered_json spec;
     if (chained) {
         spec = chained->spec;
     } else {
-        COSMOS_TRY(spec, run_spec(app, *prompt, *run));
+        COSMOS_TRY(spec, scheduler::run_spec(app, *prompt, *run));
     }
     // The embedded default host installs the emulator on first use; other hosts are checked
     // where they are (a remote checkout is probed by the model's first command).
     if (host.emulated) {
         COSMOS_CHECK(ensure_host_ready(host));
     }
-    RemoteExecuteOptions remote;
+    scheduler::RemoteExecuteOptions remote;
     if (chained) {
         remote.after_job_dirs.push_back(chained->parent_job_dir);
     }
@@ -166,7 +167,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
     remote.attach.mirror_log = true;
     remote.attach.on_model_end = options.on_model_end;
     remote.attach.requeue_transient = options.requeue_transient;
-    return execute_remote_run(app, *run, *prompt, host, spec, remote);
+    return scheduler::execute_remote_run(app, *run, *prompt, host, spec, remote);
 }
 
 namespace {
@@ -211,16 +212,16 @@ core::Result<std::vector<store::RunRecord>> execute_unit_batch(const App& app,
                                     host.gpus));
         }
     }
-    BatchOptions batch;
+    scheduler::BatchOptions batch;
     batch.host = host.name;
     batch.gpu_ids = options.gpu_ids;
     batch.stop = options.cancel;
     batch.kill_on_stop = true;
     batch.sink = options.sink;
     batch.on_model_end = options.on_model_end;
-    batch.skip_verify = options.skip_verify;
-    batch.allow_unpinned = options.allow_unpinned;
-    COSMOS_TRY(auto result, execute_batch(app, core::new_id(core::IdKind::batch), ids, batch));
+    batch.preflight = preflight(app, options);
+    COSMOS_TRY(auto result,
+               scheduler::execute_batch(app, core::new_id(core::IdKind::batch), ids, batch));
     for (const auto& id : result.requeued) {
         // No queue owns a foreground run: a line that never ran waits for `cosmos run`.
         COSMOS_CHECK(store::transition_run(

@@ -12,6 +12,7 @@
 #include "backends/job_event.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "scheduler/preflight.hpp"
 #include "services/app.hpp"
 #include "store/records.hpp"
 
@@ -43,7 +44,7 @@ core::Result<store::RunRecord> execute_run(const App& app,
 
 // Executes pending runs `run_ids` in the foreground, like execute_run each, except that
 // compatible ones (equal batch keys: services::batch_key_of) share one model load as a batch of
-// at most `max_batch` lines (services/batch_run). A batch line that never ran (the model died
+// at most `max_batch` lines (scheduler/batch). A batch line that never ran (the model died
 // before it) goes back to `pending`, to be run again with `cosmos run`. Returns the runs' final
 // records in the order given; stops after the run or batch during which options.cancel was set.
 // A refusal (execute_run's errors) ends it: runs not started yet are left as they were.
@@ -60,8 +61,9 @@ core::Status check_supply_chain(const App& app,
                                 config::HostConfig& host,
                                 const ExecuteOptions& options);
 
-// Fails with not_found naming the first input file of `prompt` that is gone.
-core::Status check_inputs_exist(const store::PromptRecord& prompt);
+// The checks above (the emulator's install on the embedded host, the supply chain with
+// options' overrides) as the engine's preflight of a batch (scheduler/preflight.hpp).
+scheduler::Preflight preflight(const App& app, const ExecuteOptions& options);
 
 // Makes sure the host's Cosmos checkout is usable: installs the emulator first for the
 // embedded default host; fails with not_found naming what is missing otherwise.

@@ -11,7 +11,7 @@
 
 #include "core/embedded_scripts.hpp"
 #include "core/redact.hpp"
-#include "services/remote_run.hpp"
+#include "scheduler/job.hpp"
 #include "store/run_store.hpp"
 
 namespace cosmos::services {
@@ -127,14 +127,7 @@ core::Result<std::chrono::seconds> parse_age(const std::string& text) {
 core::Result<CleanReport> clean_host(const App& app,
                                      const config::HostConfig& cfg,
                                      const CleanOptions& options) {
-    if (!config::is_remote_host(cfg)) {
-        return fail(
-            ErrorCode::invalid_input,
-            fmt::format("host {} runs in this machine's data dir: there is no job dir to clean",
-                        cfg.name),
-            "remove runs with `cosmos delete`");
-    }
-    COSMOS_TRY(auto host, open_host(cfg));
+    COSMOS_TRY(auto host, scheduler::open_host(cfg));
     CleanReport report;
     report.host = cfg.name;
     report.dry_run = options.dry_run;

@@ -9,7 +9,7 @@
 
 #include "backends/remote_job.hpp"
 #include "backends/slurm_runtime.hpp"
-#include "services/remote_run.hpp"
+#include "scheduler/job.hpp"
 #include "store/run_store.hpp"
 #include "transport/local_process.hpp"
 
@@ -60,7 +60,7 @@ backends::HostStatus local_status(const config::HostConfig& h) {
 // with the common keys ("reachable", "gpus" empty, "running") so the hosts page reads it too.
 J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>& running) {
     backends::SlurmHostStatus st;
-    auto host = open_host(h);
+    auto host = scheduler::open_host(h);
     if (!host) {
         st.error = host.error().message;
     } else {
@@ -78,24 +78,25 @@ J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>&
                         {"state", q.state},
                         {"reason", q.reason}});
     }
-    return J{{"host", h.name},
-             {"kind", h.kind},
-             {"address",
-              h.address.empty() ? std::string("local")
-                                : fmt::format("{}@{}:{}", h.user, h.address, h.port)},
-             {"reachable", st.reachable},
-             {"error", opt_text(st.error)},
-             {"latency_ms", st.latency_ms},
-             {"gpus", J::array()},
-             {"gpu_error", nullptr},
-             {"free_bytes", nullptr},
-             {"running", running},
-             {"partition", h.partition},
-             {"nodes", nodes},
-             {"gpus_total", st.gpus_total},
-             {"gpus_free", st.gpus_free},
-             {"max_in_flight", h.max_in_flight},
-             {"jobs", jobs}};
+    return J{
+        {"host", h.name},
+        {"kind", h.kind},
+        {"address",
+         h.ssh.address.empty() ? std::string("local")
+                               : fmt::format("{}@{}:{}", h.ssh.user, h.ssh.address, h.ssh.port)},
+        {"reachable", st.reachable},
+        {"error", opt_text(st.error)},
+        {"latency_ms", st.latency_ms},
+        {"gpus", J::array()},
+        {"gpu_error", nullptr},
+        {"free_bytes", nullptr},
+        {"running", running},
+        {"partition", h.slurm.partition},
+        {"nodes", nodes},
+        {"gpus_total", st.gpus_total},
+        {"gpus_free", st.gpus_free},
+        {"max_in_flight", h.slurm.max_in_flight},
+        {"jobs", jobs}};
 }
 
 }  // namespace
@@ -117,8 +118,8 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
     backends::HostStatus st;
     std::string address = "local";
     if (h.kind == core::HostKind::ssh) {
-        address = fmt::format("{}@{}:{}", h.user, h.address, h.port);
-        auto host = open_host(h);
+        address = fmt::format("{}@{}:{}", h.ssh.user, h.ssh.address, h.ssh.port);
+        auto host = scheduler::open_host(h);
         if (!host) {
             st.error = host.error().message;
         } else {

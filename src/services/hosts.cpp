@@ -138,22 +138,22 @@ nlohmann::ordered_json host_json(const config::HostConfig& host) {
     j["kind"] = host.kind;
     j["runtime"] = host.runtime;
     j["gpus"] = host.gpus;
-    j["address"] = host.address;
-    j["port"] = host.port;
-    j["user"] = host.user;
-    j["key"] = host.key.string();
+    j["address"] = host.ssh.address;
+    j["port"] = host.ssh.port;
+    j["user"] = host.ssh.user;
+    j["key"] = host.ssh.key.string();
     j["cosmos_dir"] = host.cosmos_dir.string();
     j["checkpoint_dir"] = host.checkpoint_dir.string();
     j["work_dir"] = host.work_dir.string();
     j["torchrun"] = host.torchrun;
-    j["image"] = host.image;
-    j["shm_size"] = host.shm_size;
+    j["image"] = host.container.image;
+    j["shm_size"] = host.container.shm_size;
     if (host.kind == core::HostKind::slurm) {
-        j["partition"] = host.partition;
-        j["account"] = host.account;
-        j["time_limit"] = host.time_limit;
-        j["max_in_flight"] = host.max_in_flight;
-        j["cpus_per_task"] = host.cpus_per_task;
+        j["partition"] = host.slurm.partition;
+        j["account"] = host.slurm.account;
+        j["time_limit"] = host.slurm.time_limit;
+        j["max_in_flight"] = host.slurm.max_in_flight;
+        j["cpus_per_task"] = host.slurm.cpus_per_task;
     }
     j["env"] = env;
     j["origin"] = host_origin(host);

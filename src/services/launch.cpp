@@ -9,6 +9,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "model/transfer_command.hpp"
+#include "scheduler/run_spec.hpp"
 #include "services/queue.hpp"
 #include "services/views.hpp"
 #include "store/prompt_store.hpp"
@@ -157,7 +158,7 @@ core::Result<nlohmann::ordered_json> preview_launch(const App& app, const Launch
     run.prompt_id = prompt.id;
     run.model = prompt.model;
     run.params = params;
-    COSMOS_TRY(auto spec, local_spec(prompt, run));
+    COSMOS_TRY(auto spec, scheduler::local_spec(prompt, run));
     const config::HostConfig* host = nullptr;
     if (req.host) {
         auto it = app.config.hosts.find(*req.host);
@@ -213,7 +214,7 @@ core::Result<Launched> launch_run(const App& app, const LaunchRequest& req) {
     run.source = "web";
     run.created_at = core::now_iso();
     run.updated_at = run.created_at;
-    if (auto spec = local_spec(prompt, run); !spec) {
+    if (auto spec = scheduler::local_spec(prompt, run); !spec) {
         return fail(std::move(spec).error());
     }
     if (auto s = store::insert_run(app.db, run); !s) {

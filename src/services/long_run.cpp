@@ -65,7 +65,7 @@ std::size_t window_concurrency(const App& app,
     if (!host || host->kind != core::HostKind::slurm) {
         return 1;
     }
-    return std::min(static_cast<std::size_t>(std::max(1, host->max_in_flight)), windows);
+    return std::min(static_cast<std::size_t>(std::max(1, host->slurm.max_in_flight)), windows);
 }
 
 // Executes the window runs `children`, concurrently where the host allows, and returns each

@@ -9,7 +9,8 @@
 #include "core/ids.hpp"
 #include "model/batch_file.hpp"
 #include "model/family.hpp"
-#include "services/remote_run.hpp"
+#include "scheduler/job.hpp"
+#include "scheduler/run_spec.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
@@ -27,7 +28,7 @@ std::optional<std::string> batch_key_of(const App& app, const store::RunRecord& 
     if (!prompt || !*prompt) {
         return std::nullopt;
     }
-    auto spec = run_spec(app, **prompt, run);
+    auto spec = scheduler::run_spec(app, **prompt, run);
     if (!spec) {
         return std::nullopt;  // it fails on its own when it runs
     }
@@ -105,7 +106,7 @@ core::Result<store::JobRecord> cancel_queued(const App& app, const std::string& 
     if (!now) {
         COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
         if (run && run->remote_dir && run->status == store::RunStatus::running) {
-            COSMOS_TRY(auto killed, kill_run(app, job.run_id));
+            COSMOS_TRY(auto killed, scheduler::kill_run(app, job.run_id));
             (void)killed;
         } else if (run && job.batch_id && run->status == store::RunStatus::running) {
             // Its batch is still being staged: the run ends cancelled now (its line may still be
@@ -159,7 +160,7 @@ nlohmann::ordered_json job_json(const store::JobRecord& job,
 }
 
 FailureClass classify_failure(const core::Error& e) {
-    return is_transient(e) ? FailureClass::transient : FailureClass::permanent;
+    return scheduler::is_transient(e) ? FailureClass::transient : FailureClass::permanent;
 }
 
 std::int64_t retry_backoff_ms(int attempts, std::int64_t base_ms) {

@@ -15,9 +15,9 @@
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/shell_quote.hpp"
+#include "scheduler/job.hpp"
 #include "services/hf_token.hpp"
 #include "services/hosts.hpp"
-#include "services/remote_run.hpp"
 #include "transport/local_process.hpp"
 
 namespace cosmos::services {
@@ -70,7 +70,7 @@ core::Result<int> stream_on(const config::HostConfig& host,
 
 core::Result<std::optional<backends::RemoteHost>> connect(const config::HostConfig& host) {
     if (host.kind != core::HostKind::local) {
-        COSMOS_TRY(auto remote, open_host(host));
+        COSMOS_TRY(auto remote, scheduler::open_host(host));
         return std::optional<backends::RemoteHost>(std::move(remote));
     }
     if (host.kind != core::HostKind::local) {
@@ -117,7 +117,7 @@ core::Result<SetupImageResult> setup_image(const App& app,
     if (auto s = check_version_tag(tag); !s) {
         return fail(s.error());
     }
-    std::string base = !host.image.empty()                ? host.image
+    std::string base = !host.container.image.empty()      ? host.container.image
                        : !app.config.docker.image.empty() ? app.config.docker.image
                                                           : std::string("cosmos-transfer1");
     std::string image = image_repository(base) + ":" + tag;
@@ -134,7 +134,7 @@ core::Result<SetupImageResult> setup_image(const App& app,
     COSMOS_TRY(int code,
                stream_on(host,
                          remote,
-                         {host.docker, "build", "-f", "Dockerfile", "-t", image, "."},
+                         {host.container.docker, "build", "-f", "Dockerfile", "-t", image, "."},
                          {},
                          cosmos_dir,
                          {"sh",
@@ -142,7 +142,7 @@ core::Result<SetupImageResult> setup_image(const App& app,
                           std::string(scripts::k_setup_build_image),
                           "sh",
                           cosmos_dir,
-                          host.docker,
+                          host.container.docker,
                           image},
                          sink,
                          stop));
@@ -161,7 +161,7 @@ core::Result<SetupImageResult> setup_image(const App& app,
     SetupImageResult result{image, false};
     if (host.managed) {
         config::HostConfig updated = host;
-        updated.image = image;  // the runtime stays as configured
+        updated.container.image = image;  // the runtime stays as configured
         COSMOS_TRY(auto saved, add_host(app.config, updated, true));
         (void)saved;
         result.host_updated = true;

@@ -9,9 +9,9 @@
 #include "model/batch_file.hpp"
 #include "model/spec.hpp"
 #include "model/upscale_command.hpp"
+#include "scheduler/job.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
-#include "services/remote_run.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
 
@@ -93,80 +93,6 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
         return fail(s.error());
     }
     return run;
-}
-
-core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
-                                                            const store::RunRecord& run,
-                                                            const config::HostConfig& host) {
-    if (run.kind != core::RunKind::upscale || host.kind != core::HostKind::slurm ||
-        !run.parent_run_id) {
-        return std::optional<ChainedUpscale>();
-    }
-    COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
-    if (!parent || parent->status != store::RunStatus::running || parent->host != host.name) {
-        return std::optional<ChainedUpscale>();
-    }
-    // The parent's job dir follows from its claim: its batch's when it shares one, else its own.
-    COSMOS_TRY(auto job, store::job_for_run(app.db, parent->id));
-    if (!job || job->state != store::JobState::running) {
-        return std::optional<ChainedUpscale>();
-    }
-    COSMOS_TRY(auto remote, open_host(host));
-    std::string job_dir;
-    std::string video;
-    if (job->batch_id) {
-        job_dir = remote.job_dir(*job->batch_id);
-        video = job_dir + "/outputs/" + model::batch_output_video(job->batch_index.value_or(0));
-    } else {
-        job_dir = remote.job_dir(parent->id);
-        video = job_dir + "/outputs/output.mp4";
-    }
-    auto it = run.params.weights.find("upscale");
-    double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
-    COSMOS_TRY(auto spec, model::build_upscale_run_spec(model::UpscaleInput{video, weight}));
-    return std::optional<ChainedUpscale>(ChainedUpscale{std::move(spec), job_dir});
-}
-
-core::Result<nlohmann::ordered_json> run_spec(const App& app,
-                                              const store::PromptRecord& prompt,
-                                              const store::RunRecord& run) {
-    if (run.kind == core::RunKind::enhance) {
-        return enhance_spec(app, prompt, run);
-    }
-    if (run.kind != core::RunKind::upscale) {
-        return local_spec(prompt, run);
-    }
-    if (!run.parent_run_id) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("upscale run {} names no parent run", run.id));
-    }
-    COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
-    if (!parent) {
-        return fail(
-            ErrorCode::not_found,
-            fmt::format("upscale run {}: its parent run {} is gone", run.id, *run.parent_run_id));
-    }
-    if (parent->status != store::RunStatus::succeeded || !parent->output_video) {
-        return fail(
-            ErrorCode::conflict,
-            fmt::format("upscale run {}: its parent run {} is {} and has no output video{}",
-                        run.id,
-                        parent->id,
-                        store::to_string(parent->status),
-                        parent->status == store::RunStatus::succeeded ? " any more" : " yet"),
-            "an upscale runs after its transfer run succeeded; queue it behind that run "
-            "(cosmos upscale RUN_ID --queue)");
-    }
-    auto it = run.params.weights.find("upscale");
-    double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
-    return model::build_upscale_run_spec(model::UpscaleInput{*parent->output_video, weight});
-}
-
-std::optional<int> num_steps_flag(const store::RunRecord& run) {
-    if (run.kind == core::RunKind::upscale) {
-        return run.params.num_steps;
-    }
-    return std::nullopt;
 }
 
 }  // namespace cosmos::services

@@ -34,28 +34,4 @@ core::Result<store::RunRecord> create_upscale_run(
     std::optional<int> num_gpus = std::nullopt,
     ParentOutput parent_output = ParentOutput::required);
 
-// Returns the spec a run sends, with local absolute paths: a transfer spec from its prompt, or
-// the upscaler spec over its parent's output. Fails with conflict for an upscale run whose parent
-// has no output video (not succeeded yet, failed, or its output deleted).
-// An upscale chained to its transfer in the host's scheduler: the transfer's job, still
-// running, will write its video at `spec`'s input path on the host; the upscale's job waits
-// for it there (slurm: --dependency=afterok).
-struct ChainedUpscale {
-    nlohmann::ordered_json spec;
-    std::string parent_job_dir;  // on the host
-};
-
-// The chain of upscale run `run` on `host` when `host` is a slurm host and the run's parent
-// runs there now (queued jobs are placed so: scheduler::HostCapacity::chains); nothing otherwise.
-core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
-                                                            const store::RunRecord& run,
-                                                            const config::HostConfig& host);
-
-core::Result<nlohmann::ordered_json> run_spec(const App& app,
-                                              const store::PromptRecord& prompt,
-                                              const store::RunRecord& run);
-
-// Returns the --num_steps flag a run of this kind is launched with (the upscaler's 10).
-std::optional<int> num_steps_flag(const store::RunRecord& run);
-
 }  // namespace cosmos::services

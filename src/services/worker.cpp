@@ -20,12 +20,12 @@
 #include "core/guard.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "scheduler/batch.hpp"
 #include "scheduler/claim.hpp"
-#include "services/batch_run.hpp"
+#include "scheduler/job.hpp"
+#include "scheduler/prestage.hpp"
 #include "services/execute_run.hpp"
-#include "services/prestage.hpp"
 #include "services/queue.hpp"
-#include "services/remote_run.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
 
@@ -162,7 +162,7 @@ void handle_error(const App& app,
 // True when the job `key` (a run id or batch id) has no process and no exit code on `host`:
 // its model never started.
 core::Result<bool> never_started(const config::HostConfig& host, const std::string& key) {
-    COSMOS_TRY(auto remote, open_host(host));
+    COSMOS_TRY(auto remote, scheduler::open_host(host));
     COSMOS_TRY(auto state, backends::observe_job(remote, backends::job_request(remote, key)));
     return state.state == runtime::ProcessState::absent;
 }
@@ -181,13 +181,13 @@ core::Result<store::RunRecord> work_single(App& app,
     };
     if (run.status == store::RunStatus::running) {
         shared.note(fmt::format("{} attach {}", run.id, host.name));
-        AttachOptions attach;
+        scheduler::AttachOptions attach;
         attach.stop = &active.cancel;
         attach.kill_on_stop = true;
         attach.mirror_log = true;
         attach.on_model_end = free_gpus;
         attach.requeue_transient = true;
-        return attach_run(app, run.id, attach);
+        return scheduler::attach_run(app, run.id, attach);
     }
     // (execute_run connects first and leaves the run queued when the host cannot be reached.)
     shared.note(fmt::format("{} start {} gpus {}", run.id, host.name, join_gpus(job.gpu_ids)));
@@ -223,7 +223,7 @@ public:
             m_shared.note(
                 fmt::format("{} attach {} ({} runs)", batch_id, host.name, run_ids.size()));
             auto opts = batch_options(host, run_ids);
-            if (auto r = attach_batch(m_app, batch_id, opts); !r) {
+            if (auto r = scheduler::attach_batch(m_app, batch_id, opts); !r) {
                 mark(run_ids, r.error());
             }
         }
@@ -357,18 +357,19 @@ private:
                 shared->note(fmt::format("{} launched", batch_id));
             }
         };
-        if (auto r = execute_batch(m_app, batch_id, sorted.fresh, opts); !r) {
+        if (auto r = scheduler::execute_batch(m_app, batch_id, sorted.fresh, opts); !r) {
             mark(sorted.fresh, r.error());
         }
     }
 
     // Options of a batch of `run_ids` on `host`: stopped by the claim's cancel, its jobs' GPUs
     // released (and the worker woken) the moment its model ends.
-    BatchOptions batch_options(const config::HostConfig& host,
-                               const std::vector<std::string>& run_ids) {
-        BatchOptions opts;
+    scheduler::BatchOptions batch_options(const config::HostConfig& host,
+                                          const std::vector<std::string>& run_ids) {
+        scheduler::BatchOptions opts;
         opts.host = host.name;
         opts.stop = &m_active.cancel;
+        opts.preflight = preflight(m_app, ExecuteOptions{});
         opts.on_model_end = [app = &m_app, shared = &m_shared, ids = job_ids(run_ids)] {
             core::warn_on_error(store::release_gpus(app->db, ids, shared->owner),
                                 "store::release_gpus");
@@ -403,7 +404,7 @@ private:
 };
 
 // Runs (or re-attaches to) the runs of `active.jobs`, on its own connection to the store: a
-// single run, or a batch (services/batch_run) whose runs not yet launched start as one model
+// single run, or a batch (scheduler/batch) whose runs not yet launched start as one model
 // load while those of a launched batch are followed to its end.
 void work_job(const config::Config& config,
               const std::filesystem::path& db_path,
@@ -437,8 +438,8 @@ void work_job(const config::Config& config,
 }
 
 // Chooses where each of the next queued runs will probably go and uploads their inputs there
-// now (services/prestage), on a thread of its own: the host its job asked for, else a host
-// where a compatible batch runs (claims prefer it), else the serving ssh hosts in turn.
+// now (scheduler/prestage), on a thread of its own: the host its job asked for, else a host
+// where a compatible batch runs (claims prefer it), else the serving hosts in turn.
 class Prestager {
 public:
     using Plan = std::map<std::string, std::vector<std::string>>;  // host -> runs to prestage
@@ -454,15 +455,12 @@ public:
             }
             m_thread.join();
         }
-        std::vector<std::string> ssh;
+        std::vector<std::string> serving;
         for (const auto& h : hosts) {
-            auto cfg = config::find_host(app.config, h.name);
-            if (cfg && config::is_remote_host(*cfg)) {
-                ssh.push_back(h.name);
-            }
+            serving.push_back(h.name);
         }
         auto jobs = store::list_jobs(app.db, 0);
-        if (ssh.empty() || !jobs) {
+        if (serving.empty() || !jobs) {
             return;
         }
         std::map<std::string, std::string> warm;  // batch key -> host it runs on
@@ -485,9 +483,9 @@ public:
                 host = warm[*j.batch_key];
             }
             if (host.empty()) {
-                host = ssh[m_next++ % ssh.size()];
+                host = serving[m_next++ % serving.size()];
             }
-            if (std::find(ssh.begin(), ssh.end(), host) == ssh.end()) {
+            if (std::find(serving.begin(), serving.end(), host) == serving.end()) {
                 continue;
             }
             m_seen.insert(j.run_id);
@@ -514,7 +512,7 @@ public:
                     if (!cfg) {
                         continue;
                     }
-                    auto r = prestage_runs(own, *cfg, runs);
+                    auto r = scheduler::prestage_runs(own, *cfg, runs);
                     if (r && r->uploaded_bytes > 0) {
                         shared.note(fmt::format("prestaged inputs of {} runs on {} ({} bytes sent)",
                                                 runs.size(),
@@ -580,132 +578,179 @@ core::Status check_worker_options(const WorkerOptions& o) {
     return {};
 }
 
-core::Status run_worker(const App& app, const WorkerOptions& options) {
-    COSMOS_CHECK(check_worker_options(options));
-    Shared shared{options, options.owner.empty() ? default_owner() : options.owner, {}};
-    for (const auto& name : options.hosts) {
-        COSMOS_TRY(auto h, config::find_host(app.config, name));
-        if (!config::is_remote_host(h)) {
-            return fail(
-                ErrorCode::invalid_input,
-                fmt::format("host {} is of kind {}, which workers cannot use yet", name, h.kind));
-        }
-    }
-    std::vector<std::unique_ptr<Active>> active;
-    // Whatever ends this function (an error of the store included), the threads working runs
-    // finish first: a joinable std::thread destroyed would abort the process.
-    struct JoinAll {
-        std::vector<std::unique_ptr<Active>>& threads;
-        ~JoinAll() {
-            for (auto& a : threads) {
-                if (a->thread.joinable()) {
-                    a->thread.join();
-                }
+namespace {
+
+// The worker's main loop: reap finished job threads, renew their leases, claim what fits the
+// free GPUs (expired leases first), pre-stage what comes next, sleep until a poll or until a job
+// releases GPUs.
+class WorkerLoop {
+public:
+    WorkerLoop(const App& app, const WorkerOptions& options)
+        : m_app(app),
+          m_options(options),
+          m_shared{options, options.owner.empty() ? default_owner() : options.owner, {}} {}
+
+    // Whatever ends the loop (an error of the store included), the threads working runs finish
+    // first: a joinable std::thread destroyed would abort the process.
+    ~WorkerLoop() {
+        for (auto& a : m_active) {
+            if (a->thread.joinable()) {
+                a->thread.join();
             }
         }
-    } join_all{active};
-    Prestager prestager;
-    std::int64_t last_renew = 0;
-    auto spawn = [&](std::vector<store::JobRecord> jobs) {
+    }
+    WorkerLoop(const WorkerLoop&) = delete;
+    WorkerLoop& operator=(const WorkerLoop&) = delete;
+
+    core::Status run() {
+        m_shared.note(fmt::format("worker {} started", m_shared.owner));
+        for (;;) {
+            reap();
+            std::int64_t now = core::now_ms();
+            COSMOS_CHECK(renew_leases(now));
+            if (m_options.stop != nullptr && m_options.stop->load()) {
+                if (m_active.empty()) {
+                    break;
+                }
+            } else {
+                COSMOS_TRY(bool idle, claim(now));
+                if (idle) {
+                    break;
+                }
+            }
+            m_shared.sleep(std::chrono::milliseconds(m_options.poll_ms));
+        }
+        m_prestager.wait();
+        m_shared.note(fmt::format("worker {} stopped", m_shared.owner));
+        return {};
+    }
+
+private:
+    void spawn(std::vector<store::JobRecord> jobs) {
         auto a = std::make_unique<Active>();
         a->jobs = std::move(jobs);
         Active* raw = a.get();
-        raw->thread = std::thread(
-            [&app, &shared, raw] { work_job(app.config, app.db.path(), shared, *raw); });
-        active.push_back(std::move(a));
-    };
-    shared.note(fmt::format("worker {} started", shared.owner));
-    for (;;) {
-        // Reap finished jobs.
-        for (auto it = active.begin(); it != active.end();) {
+        raw->thread = std::thread([app = &m_app, shared = &m_shared, raw] {
+            work_job(app->config, app->db.path(), *shared, *raw);
+        });
+        m_active.push_back(std::move(a));
+    }
+
+    void reap() {
+        for (auto it = m_active.begin(); it != m_active.end();) {
             if ((*it)->done) {
                 (*it)->thread.join();
-                it = active.erase(it);
+                it = m_active.erase(it);
             } else {
                 ++it;
             }
         }
-        std::int64_t now = core::now_ms();
-        bool stopping = options.stop != nullptr && options.stop->load();
-        if (now - last_renew >= options.lease_ms / 3) {
-            last_renew = now;
-            for (auto& a : active) {
-                bool all_cancelled = true;
-                for (const auto& job : a->jobs) {
-                    COSMOS_TRY(
-                        bool mine,
-                        store::renew_lease(app.db, job.id, shared.owner, options.lease_ms, now));
-                    COSMOS_TRY(auto fresh, store::get_job(app.db, job.id));
-                    if (!mine) {
-                        // Another worker took it over (we were too slow to renew): it
-                        // re-attaches to the same remote job; this thread finishes harmlessly
-                        // (collecting is idempotent and only the lease holder can complete it).
-                        core::log(core::LogLevel::warn, "lost the lease of job {}", job.id);
-                    }
-                    all_cancelled = all_cancelled && fresh && fresh->cancel_requested;
+    }
+
+    // Every lease_ms/3: renews the lease of every job in flight; a job whose runs were all
+    // cancelled (`cosmos queue cancel`) is stopped (which kills its model).
+    core::Status renew_leases(std::int64_t now) {
+        if (now - m_last_renew < m_options.lease_ms / 3) {
+            return {};
+        }
+        m_last_renew = now;
+        for (auto& a : m_active) {
+            bool all_cancelled = true;
+            for (const auto& job : a->jobs) {
+                COSMOS_TRY(
+                    bool mine,
+                    store::renew_lease(m_app.db, job.id, m_shared.owner, m_options.lease_ms, now));
+                COSMOS_TRY(auto fresh, store::get_job(m_app.db, job.id));
+                if (!mine) {
+                    // Another worker took it over (we were too slow to renew): it re-attaches
+                    // to the same remote job; this thread finishes harmlessly (collecting is
+                    // idempotent and only the lease holder can complete it).
+                    core::log(core::LogLevel::warn, "lost the lease of job {}", job.id);
                 }
-                if (all_cancelled) {
-                    a->cancel = true;  // `cosmos queue cancel`: stop (kills the run)
-                }
+                all_cancelled = all_cancelled && fresh && fresh->cancel_requested;
+            }
+            if (all_cancelled) {
+                a->cancel = true;
             }
         }
-        if (stopping) {
-            if (active.empty()) {
+        return {};
+    }
+
+    // The hosts this worker may use now (not routed around), with their capacity.
+    core::Result<std::vector<scheduler::HostCapacity>> usable_hosts(std::int64_t now) const {
+        COSMOS_TRY(auto down, store::unhealthy_hosts(m_app.db, now));
+        const auto& wanted = m_options.hosts;
+        std::vector<scheduler::HostCapacity> hosts;
+        for (const auto& [name, h] : m_app.config.hosts) {
+            if ((!wanted.empty() &&
+                 std::find(wanted.begin(), wanted.end(), name) == wanted.end()) ||
+                down.count(name) > 0) {
+                continue;
+            }
+            // A slurm host's capacity is the Slurm jobs kept in flight, whatever their GPU
+            // counts: Slurm itself places them on nodes.
+            bool slurm = h.kind == core::HostKind::slurm;
+            hosts.push_back({name,
+                             slurm ? h.slurm.max_in_flight : h.gpus,
+                             m_options.max_batch > 1,
+                             slurm,
+                             slurm});
+        }
+        return hosts;
+    }
+
+    // Claims what fits (expired leases first), pre-stages what comes next; true when the
+    // worker should exit (--exit-when-idle and nothing left).
+    core::Result<bool> claim(std::int64_t now) {
+        COSMOS_TRY(auto hosts, usable_hosts(now));
+        for (;;) {
+            COSMOS_TRY(
+                auto expired,
+                store::claim_expired_jobs(m_app.db, m_shared.owner, m_options.lease_ms, now));
+            if (expired.empty()) {
                 break;
             }
-        } else {
-            COSMOS_TRY(auto down, store::unhealthy_hosts(app.db, now));
-            std::vector<scheduler::HostCapacity> hosts;
-            for (const auto& [name, h] : app.config.hosts) {
-                bool wanted = options.hosts.empty()
-                                  ? config::is_remote_host(h)
-                                  : std::find(options.hosts.begin(), options.hosts.end(), name) !=
-                                        options.hosts.end();
-                if (wanted && down.count(name) == 0) {
-                    // A slurm host's capacity is the Slurm jobs kept in flight, whatever their
-                    // GPU counts: Slurm itself places them on nodes.
-                    bool slurm = h.kind == core::HostKind::slurm;
-                    hosts.push_back({name,
-                                     slurm ? h.max_in_flight : h.gpus,
-                                     config::is_remote_host(h) && options.max_batch > 1,
-                                     slurm,
-                                     slurm});
-                }
+            for (const auto& job : expired) {
+                m_shared.note(fmt::format("{} taken over from an expired lease", job.run_id));
             }
-            for (;;) {
-                COSMOS_TRY(auto expired,
-                           store::claim_expired_jobs(app.db, shared.owner, options.lease_ms, now));
-                if (expired.empty()) {
-                    break;
-                }
-                for (const auto& job : expired) {
-                    shared.note(fmt::format("{} taken over from an expired lease", job.run_id));
-                }
-                spawn(std::move(expired));
-            }
-            for (;;) {
-                scheduler::ClaimRequest req{
-                    shared.owner, options.lease_ms, now, hosts, options.max_batch};
-                COSMOS_TRY(auto jobs, scheduler::claim_batch(app.db, req));
-                if (jobs.empty()) {
-                    break;
-                }
-                spawn(std::move(jobs));
-            }
-            // Every GPU it may use is busy (or nothing is left): upload what comes next.
-            prestager.maybe_start(app, hosts, shared, std::max(4, 2 * options.max_batch));
-            if (options.exit_when_idle && active.empty()) {
-                COSMOS_TRY(auto left, store::pending_work(app.db, core::now_ms()));
-                if (left == 0) {
-                    break;
-                }
-            }
+            spawn(std::move(expired));
         }
-        shared.sleep(std::chrono::milliseconds(options.poll_ms));
+        for (;;) {
+            scheduler::ClaimRequest req{
+                m_shared.owner, m_options.lease_ms, now, hosts, m_options.max_batch};
+            COSMOS_TRY(auto jobs, scheduler::claim_batch(m_app.db, req));
+            if (jobs.empty()) {
+                break;
+            }
+            spawn(std::move(jobs));
+        }
+        // Every GPU it may use is busy (or nothing is left): upload what comes next.
+        m_prestager.maybe_start(m_app, hosts, m_shared, std::max(4, 2 * m_options.max_batch));
+        if (!m_options.exit_when_idle || !m_active.empty()) {
+            return false;
+        }
+        COSMOS_TRY(auto left, store::pending_work(m_app.db, core::now_ms()));
+        return left == 0;
     }
-    prestager.wait();
-    shared.note(fmt::format("worker {} stopped", shared.owner));
-    return {};
+
+    const App& m_app;
+    const WorkerOptions& m_options;
+    Shared m_shared;
+    std::vector<std::unique_ptr<Active>> m_active;
+    Prestager m_prestager;
+    std::int64_t m_last_renew = 0;
+};
+
+}  // namespace
+
+core::Status run_worker(const App& app, const WorkerOptions& options) {
+    COSMOS_CHECK(check_worker_options(options));
+    for (const auto& name : options.hosts) {
+        COSMOS_TRY(auto h, config::find_host(app.config, name));
+        (void)h;  // an unknown host name is refused here, before anything is claimed
+    }
+    WorkerLoop loop(app, options);
+    return loop.run();
 }
 
 }  // namespace cosmos::services

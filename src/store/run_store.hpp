@@ -86,7 +86,7 @@ core::Result<RunRecord> fail_run(const Database& db,
                                  const std::string& error);
 
 // Records that run `id` runs as line `index` of batch `batch_id` (one model load for several
-// runs; services/batch_run); nothing for both: it runs on its own (again).
+// runs; scheduler/batch); nothing for both: it runs on its own (again).
 core::Status record_batch(const Database& db,
                           const std::string& id,
                           const std::optional<std::string>& batch_id,

@@ -11,10 +11,10 @@ TEST(SshTarget, CopiesTheHostSettings) {
     config::HostConfig h;
     h.name = "gpu1";
     h.kind = cosmos::core::HostKind::ssh;
-    h.address = "10.0.0.5";
-    h.port = 2222;
-    h.user = "me";
-    h.key = "/home/me/.ssh/id_ed25519";
+    h.ssh.address = "10.0.0.5";
+    h.ssh.port = 2222;
+    h.ssh.user = "me";
+    h.ssh.key = "/home/me/.ssh/id_ed25519";
     auto t = ssh_target_for(h);
     EXPECT_EQ(t.name, "gpu1");
     EXPECT_EQ(t.address, "10.0.0.5");

@@ -38,12 +38,12 @@ void expect_same_host(const HostConfig& a, const HostConfig& b) {
     EXPECT_EQ(a.work_dir, b.work_dir);
     EXPECT_EQ(a.torchrun, b.torchrun);
     EXPECT_EQ(a.env, b.env);
-    EXPECT_EQ(a.address, b.address);
-    EXPECT_EQ(a.port, b.port);
-    EXPECT_EQ(a.user, b.user);
-    EXPECT_EQ(a.key, b.key);
-    EXPECT_EQ(a.image, b.image);
-    EXPECT_EQ(a.shm_size, b.shm_size);
+    EXPECT_EQ(a.ssh.address, b.ssh.address);
+    EXPECT_EQ(a.ssh.port, b.ssh.port);
+    EXPECT_EQ(a.ssh.user, b.ssh.user);
+    EXPECT_EQ(a.ssh.key, b.ssh.key);
+    EXPECT_EQ(a.container.image, b.container.image);
+    EXPECT_EQ(a.container.shm_size, b.container.shm_size);
     EXPECT_EQ(a.emulated, b.emulated);
 }
 
@@ -107,6 +107,8 @@ env = { CUDA_VISIBLE_DEVICES = "0,1,2,3", EXTRA = "a=b c" }
 [hosts.box]
 cosmos_dir = "checkout"
 torchrun = "/usr/bin/torchrun"
+runtime = "docker"
+image = "nvcr.io/me/cosmos-transfer1:1.0"
 shm_size = "1073741824"
 )";
 
@@ -127,9 +129,9 @@ TEST_F(ConfigRenderTest, ExampleFixtureParses) {
     const HostConfig& gpu1 = config->hosts.at("gpu1");
     EXPECT_EQ(gpu1.kind, cosmos::core::HostKind::ssh);
     EXPECT_EQ(gpu1.runtime, cosmos::core::RuntimeKind::docker);
-    EXPECT_EQ(gpu1.key, home() / ".ssh/id_ed25519");
+    EXPECT_EQ(gpu1.ssh.key, home() / ".ssh/id_ed25519");
     EXPECT_EQ(gpu1.work_dir, fs::path("/scratch/cosmos"));
-    EXPECT_EQ(gpu1.shm_size, "16g");
+    EXPECT_EQ(gpu1.container.shm_size, "16g");
     EXPECT_GT(gpu1.line, 0);
 }
 

@@ -166,6 +166,45 @@ TEST_F(ConfigTest, SlurmHostNeedsPartitionAndSharedDir) {
     EXPECT_NE(bad.find("max_in_flight 0 is out of range"), std::string::npos) << bad;
 }
 
+TEST_F(ConfigTest, SettingsOfAnotherKindOrRuntimeAreRefused) {
+    EXPECT_EQ(error_of("[hosts.box]\npartition = \"gpu\"\n"),
+              at(1) +
+                  "[hosts.box] (local host, native runtime) sets partition, which only slurm "
+                  "hosts use");
+    EXPECT_EQ(error_of("[hosts.box]\naddress = \"gpu1\"\nport = 2222\n"),
+              at(1) +
+                  "[hosts.box] (local host, native runtime) sets address, port, which only "
+                  "ssh and slurm hosts use");
+    EXPECT_EQ(error_of("[hosts.g]\nkind = \"ssh\"\naddress = \"g\"\nuser = \"u\"\n"
+                       "account = \"proj\"\n"),
+              at(1) +
+                  "[hosts.g] (ssh host, native runtime) sets account, which only slurm hosts "
+                  "use");
+    EXPECT_EQ(error_of("[hosts.box]\nimage = \"r/c:1.0\"\n"),
+              at(1) +
+                  "[hosts.box] (local host, native runtime) sets image, which only the docker "
+                  "and apptainer runtimes use");
+    EXPECT_EQ(error_of("[hosts.box]\nshm_size = \"16g\"\n"),
+              at(1) +
+                  "[hosts.box] (local host, native runtime) sets shm_size, which only the "
+                  "docker runtime uses");
+    EXPECT_EQ(error_of("[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = "
+                       "\"/s\"\nruntime = \"apptainer\"\nimage = \"/s/c.sif\"\n"
+                       "docker_args = [\"--network=host\"]\n"),
+              at(1) +
+                  "[hosts.cl] (slurm host, apptainer runtime) sets docker_args, which only "
+                  "the docker runtime uses");
+    // What applies is accepted: a slurm login node over ssh, apptainer's --nv switch, a key
+    // written at its default value anywhere.
+    auto config = parse(
+        "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\n"
+        "address = \"login1\"\nuser = \"me\"\nruntime = \"apptainer\"\nimage = "
+        "\"/s/c.sif\"\ndocker_gpus = \"\"\n[hosts.box]\nport = 22\n[run]\nhost = \"box\"\n");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->hosts.at("cl").ssh.address, "login1");
+    EXPECT_EQ(config->hosts.at("cl").container.docker_gpus, "");
+}
+
 TEST_F(ConfigTest, SlurmHostRoundTrips) {
     auto config = parse(
         "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu-a100\"\naccount = \"proj_7\"\n"
@@ -173,22 +212,21 @@ TEST_F(ConfigTest, SlurmHostRoundTrips) {
         "cpus_per_task = 16\ngpus = 8\n");
     ASSERT_TRUE(config) << config.error().message;
     const HostConfig& h = config->hosts.at("cl");
-    EXPECT_EQ(h.partition, "gpu-a100");
-    EXPECT_EQ(h.account, "proj_7");
-    EXPECT_EQ(h.time_limit, "4:00:00");
+    EXPECT_EQ(h.slurm.partition, "gpu-a100");
+    EXPECT_EQ(h.slurm.account, "proj_7");
+    EXPECT_EQ(h.slurm.time_limit, "4:00:00");
     EXPECT_EQ(h.work_dir, fs::path("/shared/cosmos"));
-    EXPECT_EQ(h.max_in_flight, 12);
-    EXPECT_EQ(h.cpus_per_task, 16);
-    EXPECT_TRUE(cosmos::config::is_remote_host(h));
+    EXPECT_EQ(h.slurm.max_in_flight, 12);
+    EXPECT_EQ(h.slurm.cpus_per_task, 16);
     auto again = parse(render_config(*config));
     ASSERT_TRUE(again) << again.error().message << "\n" << render_config(*config);
     const HostConfig& h2 = again->hosts.at("cl");
-    EXPECT_EQ(h2.partition, h.partition);
-    EXPECT_EQ(h2.account, h.account);
-    EXPECT_EQ(h2.time_limit, h.time_limit);
+    EXPECT_EQ(h2.slurm.partition, h.slurm.partition);
+    EXPECT_EQ(h2.slurm.account, h.slurm.account);
+    EXPECT_EQ(h2.slurm.time_limit, h.slurm.time_limit);
     EXPECT_EQ(h2.work_dir, h.work_dir);
-    EXPECT_EQ(h2.max_in_flight, 12);
-    EXPECT_EQ(h2.cpus_per_task, 16);
+    EXPECT_EQ(h2.slurm.max_in_flight, 12);
+    EXPECT_EQ(h2.slurm.cpus_per_task, 16);
 }
 
 TEST_F(ConfigTest, SlurmHostRunsContainersWhosePathsCanBeMounted) {
@@ -342,17 +380,17 @@ TEST_F(ConfigTest, HostEnvironmentOverrideMustNameAConfiguredHost) {
 TEST_F(ConfigTest, RelativePathsResolveAgainstTheConfigFile) {
     auto config = parse(
         "[paths]\ndata_dir = \"data\"\n"
-        "[hosts.box]\ncosmos_dir = \"../cosmos\"\nkey = \"~/.ssh/id_ed25519\"\n"
+        "[hosts.box]\ncosmos_dir = \"../cosmos\"\n"
         "[hosts.remote]\nkind = \"ssh\"\naddress = \"10.0.0.2\"\nuser = \"me\"\n"
-        "cosmos_dir = \"cosmos-transfer1\"\n[run]\nhost = \"box\"\n");
+        "key = \"~/.ssh/id_ed25519\"\ncosmos_dir = \"cosmos-transfer1\"\n[run]\nhost = \"box\"\n");
     ASSERT_TRUE(config.has_value()) << config.error().message;
     EXPECT_EQ(config->paths.data_dir, root() / "data");
     const HostConfig& box = config->hosts.at("box");
     EXPECT_EQ(box.cosmos_dir, root().parent_path() / "cosmos");
     EXPECT_EQ(box.checkpoint_dir, root().parent_path() / "cosmos/checkpoints");
     EXPECT_EQ(box.work_dir, root() / "data/work");
-    EXPECT_EQ(box.key, home() / ".ssh/id_ed25519");
-    // A remote host's paths are remote paths: kept as written.
+    // A remote host's paths are remote paths, kept as written; its key is a local file.
+    EXPECT_EQ(config->hosts.at("remote").ssh.key, home() / ".ssh/id_ed25519");
     EXPECT_EQ(config->hosts.at("remote").cosmos_dir, fs::path("cosmos-transfer1"));
     EXPECT_TRUE(config->hosts.at("remote").work_dir.empty());
 }
@@ -368,7 +406,7 @@ TEST_F(ConfigTest, FindHostListsConfiguredHostsWhenUnknown) {
     ASSERT_TRUE(config.has_value()) << config.error().message;
     auto gpu1 = cosmos::config::find_host(*config, "gpu1");
     ASSERT_TRUE(gpu1.has_value());
-    EXPECT_EQ(gpu1->address, "gpu1.example.com");
+    EXPECT_EQ(gpu1->ssh.address, "gpu1.example.com");
     auto missing = cosmos::config::find_host(*config, "x");
     ASSERT_FALSE(missing.has_value());
     EXPECT_EQ(missing.error().code, ErrorCode::not_found);

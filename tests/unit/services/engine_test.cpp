@@ -11,8 +11,8 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "scheduler/batch.hpp"
 #include "scheduler/claim.hpp"
-#include "services/batch_run.hpp"
 #include "services/create_run.hpp"
 #include "services/execute_run.hpp"
 #include "services/queue.hpp"
@@ -144,9 +144,9 @@ TEST_F(EngineTest, ABatchWithAGuardrailBlockedLine) {
     for (int i = 0; i < 3; ++i) {
         ids.push_back(new_run().id);
     }
-    services::BatchOptions opts;
+    scheduler::BatchOptions opts;
     opts.host = "local";
-    auto result = services::execute_batch(*app, core::new_id(core::IdKind::batch), ids, opts);
+    auto result = scheduler::execute_batch(*app, core::new_id(core::IdKind::batch), ids, opts);
     ASSERT_TRUE(result.has_value()) << result.error().message;
     // One model load for the three: one job dir, the batch's, holding one exit code.
     std::vector<std::string> jobs;
@@ -170,9 +170,9 @@ TEST_F(EngineTest, ABatchWithAGuardrailBlockedLine) {
 TEST_F(EngineTest, ABatchWhoseModelDiedRequeuesTheLinesThatNeverRan) {
     test::SeamsGuard seams({1, 1, {true, false, false}, false, "RuntimeError: boom"});
     std::vector<std::string> ids{new_run().id, new_run().id, new_run().id};
-    services::BatchOptions opts;
+    scheduler::BatchOptions opts;
     opts.host = "local";
-    auto result = services::execute_batch(*app, core::new_id(core::IdKind::batch), ids, opts);
+    auto result = scheduler::execute_batch(*app, core::new_id(core::IdKind::batch), ids, opts);
     ASSERT_TRUE(result.has_value()) << result.error().message;
     EXPECT_EQ(result->runs[0].status, store::RunStatus::succeeded);
     EXPECT_EQ(result->runs[1].status, store::RunStatus::failed);  // the line it died on

@@ -27,9 +27,9 @@ protected:
         config::HostConfig h;
         h.name = name;
         h.kind = cosmos::core::HostKind::ssh;
-        h.address = "gpu1.example.com";
-        h.port = 2222;
-        h.user = "artist";
+        h.ssh.address = "gpu1.example.com";
+        h.ssh.port = 2222;
+        h.ssh.user = "artist";
         h.cosmos_dir = "~/cosmos-transfer1";
         h.work_dir = "/data/work dir";
         h.gpus = 4;
@@ -79,8 +79,8 @@ TEST_F(HostsTest, AddedHostLoadsBackWithTheEmbeddedLocalHost) {
     ASSERT_EQ(again.hosts.count("gpu1"), 1u);
     ASSERT_EQ(again.hosts.count("local"), 1u);  // the emulator host stays
     const auto& h = again.hosts.at("gpu1");
-    EXPECT_EQ(h.address, "gpu1.example.com");
-    EXPECT_EQ(h.port, 2222);
+    EXPECT_EQ(h.ssh.address, "gpu1.example.com");
+    EXPECT_EQ(h.ssh.port, 2222);
     EXPECT_EQ(h.gpus, 4);
     EXPECT_EQ(h.work_dir, "/data/work dir");
     EXPECT_EQ(h.cosmos_dir, "~/cosmos-transfer1");  // remote paths are kept as written
@@ -104,7 +104,7 @@ TEST_F(HostsTest, AddedHostLoadsBackWithTheEmbeddedLocalHost) {
 TEST_F(HostsTest, InvalidHostIsRefusedBeforeWriting) {
     auto cfg = load();
     auto h = ssh_host("gpu1");
-    h.user = "-oProxyCommand=evil";
+    h.ssh.user = "-oProxyCommand=evil";
     auto r = services::add_host(cfg, h, false);
     ASSERT_FALSE(r);
     EXPECT_FALSE(fs::exists(cfg.hosts_file));

@@ -12,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "scheduler/run_spec.hpp"
 #include "services/batch_file.hpp"
 #include "services/sweep.hpp"
 #include "services/upscale.hpp"
@@ -378,7 +379,7 @@ TEST_F(SubmitStoreTest, QueuesEveryRunWithItsParametersAndUpscalesAfterTheirRuns
         EXPECT_EQ(u.job.depends_on, t.run.id);
         EXPECT_EQ(u.job.priority, 3);
         // Its spec cannot be built before the transfer run has an output.
-        auto spec = services::run_spec(*app, store::get_prompt(app->db, prompt_a)->value(), u.run);
+        auto spec = scheduler::run_spec(*app, store::get_prompt(app->db, prompt_a)->value(), u.run);
         ASSERT_FALSE(spec.has_value());
         EXPECT_EQ(spec.error().code, core::ErrorCode::conflict);
         EXPECT_NE(spec.error().message.find("is queued and has no output video yet"),

@@ -46,8 +46,8 @@ TEST(ImagePinning, ConfigDefaultsAndPerHostImages) {
     std::string text((std::istreambuf_iterator<char>(in)), {});
     auto c = config::parse_config(text, path);
     ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->hosts.at("a").image, "cosmos:latest");
-    EXPECT_EQ(c->hosts.at("b").image, "cosmos:v2");
+    EXPECT_EQ(c->hosts.at("a").container.image, "cosmos:latest");
+    EXPECT_EQ(c->hosts.at("b").container.image, "cosmos:v2");
     auto problems = config::unpinned_images(*c);
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_NE(problems[0].message.find("[docker]"), std::string::npos);

@@ -1,4 +1,4 @@
-#include "services/remote_run.hpp"
+#include "scheduler/job.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,15 +13,14 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "model/model_log.hpp"
+#include "scheduler/batch.hpp"
 #include "scheduler/outcome.hpp"
 #include "scheduler/record.hpp"
-#include "services/batch_run.hpp"
-#include "services/enhance.hpp"
-#include "services/upscale.hpp"
+#include "scheduler/run_spec.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
-namespace cosmos::services {
+namespace cosmos::scheduler {
 
 using core::ErrorCode;
 using core::fail;
@@ -84,8 +83,8 @@ core::Result<store::RunRecord> finish_run(const App& app,
         core::log(core::LogLevel::warn, "{}", s.error().message);
     }
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
-    std::int64_t frames = prompt ? prompt->video.frames : 121;
-    auto tracker = scan_log(run_dir / "run.log", frames);
+    std::int64_t frames = prompt ? prompt->video.frames : model::k_default_frames;
+    auto tracker = scan_log(run_dir / "run.log", model::model_family(run.model).log_reader(frames));
 
     auto facts = scheduler::outcome_facts(state, tracker, host.config.name);
     facts.cancelled = cancelled;
@@ -142,8 +141,7 @@ core::Result<std::pair<store::RunRecord, config::HostConfig>> running_remote(
 
 }  // namespace
 
-model::ProgressTracker scan_log(const fs::path& log, std::int64_t frames) {
-    model::ProgressTracker tracker(model::expected_chunks(frames));
+model::ProgressTracker scan_log(const fs::path& log, model::ProgressTracker tracker) {
     std::ifstream in(log, std::ios::binary);
     std::string line;
     while (std::getline(in, line)) {
@@ -379,7 +377,7 @@ core::Result<store::RunRecord> attach_run(const App& app,
     COSMOS_TRY(auto host, open_host(host_config));
     auto request = backends::job_request(host, run_id);
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
-    std::int64_t frames = prompt ? prompt->video.frames : 121;
+    std::int64_t frames = prompt ? prompt->video.frames : model::k_default_frames;
     fs::path local_log = options.mirror_log ? app.run_dir(run_id) / "run.log" : fs::path();
     auto emit = [&](const backends::JobEvent& e) {
         if (const auto* p = std::get_if<backends::Progress>(&e)) {
@@ -390,7 +388,12 @@ core::Result<store::RunRecord> attach_run(const App& app,
             options.sink(e);
         }
     };
-    auto watched = backends::watch_job(host, request, frames, local_log, emit, options.stop);
+    auto watched = backends::watch_job(host,
+                                       request,
+                                       model::model_family(run.model).log_reader(frames),
+                                       local_log,
+                                       emit,
+                                       options.stop);
     if (!watched) {
         if (watched.error().code == ErrorCode::interrupted && options.kill_on_stop) {
             if (auto s = backends::kill_job(host, request); !s) {
@@ -407,6 +410,47 @@ core::Result<store::RunRecord> attach_run(const App& app,
     return finish_run(
         app, run, host, watched->final_state, options.sink, false, options.requeue_transient);
 }
+
+namespace {
+
+// Brings a killed run's log (and any video it wrote) home; problems are warnings: the run is
+// cancelled either way.
+void collect_killed(const App& app,
+                    const store::RunRecord& run,
+                    const backends::RemoteHost& host,
+                    const runtime::LaunchRequest& request,
+                    const runtime::Observed& state) {
+    auto collected = backends::collect_job(host, request, app.run_dir(run.id));
+    if (!collected) {
+        core::log(core::LogLevel::warn,
+                  "run {} was stopped but its log could not be collected: {}",
+                  run.id,
+                  collected.error().message);
+        return;
+    }
+    core::warn_on_error(
+        store::record_costs(app.db,
+                            run.id,
+                            store::CostRecord{std::nullopt,
+                                              std::nullopt,
+                                              core::seconds_since_iso(run.started_at),
+                                              collected->download_seconds}),
+        "store::record_costs");
+    if (collected->output_video) {
+        core::warn_on_error(
+            store::record_outcome(
+                app.db,
+                run.id,
+                store::OutcomeRecord{state.exit_code >= 0
+                                         ? std::optional<std::int64_t>(state.exit_code)
+                                         : std::nullopt,
+                                     std::string("cancelled by user"),
+                                     collected->output_video}),
+            "store::record_outcome");
+    }
+}
+
+}  // namespace
 
 core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_id) {
     COSMOS_TRY(auto run, store::require_run(app.db, run_id));
@@ -443,34 +487,7 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
         bool moved,
         store::transition_run(app.db, run_id, store::RunStatus::cancelled, "killed by user"));
     (void)moved;
-    auto collected = backends::collect_job(host, request, app.run_dir(run_id));
-    if (!collected) {
-        core::log(core::LogLevel::warn,
-                  "run {} was stopped but its log could not be collected: {}",
-                  run_id,
-                  collected.error().message);
-    } else {
-        core::warn_on_error(
-            store::record_costs(app.db,
-                                run_id,
-                                store::CostRecord{std::nullopt,
-                                                  std::nullopt,
-                                                  core::seconds_since_iso(run.started_at),
-                                                  collected->download_seconds}),
-            "store::record_costs");
-        if (collected->output_video) {
-            core::warn_on_error(
-                store::record_outcome(
-                    app.db,
-                    run_id,
-                    store::OutcomeRecord{state.exit_code >= 0
-                                             ? std::optional<std::int64_t>(state.exit_code)
-                                             : std::nullopt,
-                                         std::string("cancelled by user"),
-                                         collected->output_video}),
-                "store::record_outcome");
-        }
-    }
+    collect_killed(app, run, host, request, state);
     core::warn_on_error(backends::cleanup_job(host, request), "backends::cleanup_job");
     return store::require_run(app.db, run_id);
 }
@@ -498,4 +515,4 @@ core::Result<std::string> read_run_log(const App& app, const std::string& run_id
     return ss.str();
 }
 
-}  // namespace cosmos::services
+}  // namespace cosmos::scheduler

@@ -28,10 +28,11 @@
 
 #include "backends/job_event.hpp"
 #include "core/result.hpp"
-#include "services/app.hpp"
+#include "scheduler/app.hpp"
+#include "scheduler/preflight.hpp"
 #include "store/records.hpp"
 
-namespace cosmos::services {
+namespace cosmos::scheduler {
 
 struct BatchOptions {
     std::string host;                         // any host kind
@@ -40,9 +41,7 @@ struct BatchOptions {
     bool kill_on_stop = true;
     backends::EventSink sink;            // events of every run of the batch
     std::function<void()> on_model_end;  // the model ended: its GPUs are free
-    // Supply-chain overrides (docs/supply-chain.md), as ExecuteOptions.
-    bool skip_verify = false;
-    bool allow_unpinned = false;
+    Preflight preflight;  // what the caller checks before the batch starts (may be empty)
 };
 
 struct BatchResult {
@@ -73,4 +72,4 @@ core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::strin
 // <data_dir>/batches/<batch_id>: the batch's collected log and outputs.
 std::filesystem::path batch_dir(const App& app, const std::string& batch_id);
 
-}  // namespace cosmos::services
+}  // namespace cosmos::scheduler

@@ -1,9 +1,9 @@
 #pragma once
-// Runs on SSH hosts, recorded in the store: execute (stage → launch → attach), attach (follow
-// to the end, collect, record the outcome; what `cosmos logs -f` does for a run started with
-// --detach or whose watcher died), and kill. Each step leaves the run in a state another
-// process can pick up from: the run row names its host and job dir, and the job dir on the host
-// holds everything (spec, log, pid/exit files, outputs).
+// The job runner of one run, on any host kind, recorded in the store: execute (stage → launch →
+// attach), attach (follow to the end, collect, record the outcome; what `cosmos logs -f` does for
+// a run started with --detach or whose watcher died), and kill. Each step leaves the run in a
+// state another process can pick up from: the run row names its host and job dir, and the job
+// dir on the host holds everything (spec, log, pid/exit files, outputs).
 
 #include <atomic>
 #include <functional>
@@ -16,10 +16,10 @@
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "model/model_log.hpp"
-#include "services/app.hpp"
+#include "scheduler/app.hpp"
 #include "store/records.hpp"
 
-namespace cosmos::services {
+namespace cosmos::scheduler {
 
 // Connects to `host` (an ssh host) and resolves its directories.
 core::Result<backends::RemoteHost> open_host(const config::HostConfig& host);
@@ -49,8 +49,8 @@ struct RemoteExecuteOptions {
 void spec_inputs(const nlohmann::ordered_json& spec, std::vector<std::filesystem::path>& out);
 
 // Reads a collected log again from its first line (progress trackers of a watcher that
-// re-attached, or never attached, saw only part of it); `frames` sets the chunks expected.
-model::ProgressTracker scan_log(const std::filesystem::path& log, std::int64_t frames);
+// re-attached, or never attached, saw only part of it) into `tracker` (the family's log reader).
+model::ProgressTracker scan_log(const std::filesystem::path& log, model::ProgressTracker tracker);
 
 // backends::stage_job and backends::launch_job, retried with backoff for up to 90 s while the
 // connection drops; a launch whose reply was lost is not repeated when the model started.
@@ -86,4 +86,4 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
 // Returns the log of `run_id`: the local copy once collected, else the host's current log.
 core::Result<std::string> read_run_log(const App& app, const std::string& run_id);
 
-}  // namespace cosmos::services
+}  // namespace cosmos::scheduler

@@ -1,16 +1,16 @@
 // Uploading queued runs' inputs ahead of their claim (see prestage.hpp).
 
-#include "services/prestage.hpp"
+#include "scheduler/prestage.hpp"
 
 #include <set>
 
-#include "services/remote_run.hpp"
-#include "services/upscale.hpp"
+#include "scheduler/job.hpp"
+#include "scheduler/run_spec.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 #include "transport/staging.hpp"
 
-namespace cosmos::services {
+namespace cosmos::scheduler {
 
 namespace fs = std::filesystem;
 
@@ -48,4 +48,4 @@ core::Result<PrestageResult> prestage_runs(const App& app,
     return result;
 }
 
-}  // namespace cosmos::services
+}  // namespace cosmos::scheduler

@@ -11,9 +11,9 @@
 
 #include "config/config.hpp"
 #include "core/result.hpp"
-#include "services/app.hpp"
+#include "scheduler/app.hpp"
 
-namespace cosmos::services {
+namespace cosmos::scheduler {
 
 struct PrestageResult {
     int files = 0;                     // files now in the host's cache
@@ -27,4 +27,4 @@ core::Result<PrestageResult> prestage_runs(const App& app,
                                            const config::HostConfig& host,
                                            const std::vector<std::string>& run_ids);
 
-}  // namespace cosmos::services
+}  // namespace cosmos::scheduler

@@ -1,6 +1,6 @@
-// Batches on SSH hosts (see batch_run.hpp).
+// Batches of compatible runs as one model load, on any host kind (see batch.hpp).
 
-#include "services/batch_run.hpp"
+#include "scheduler/batch.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -15,15 +15,14 @@
 #include "model/batch_file.hpp"
 #include "model/family.hpp"
 #include "model/model_log.hpp"
+#include "scheduler/job.hpp"
 #include "scheduler/outcome.hpp"
 #include "scheduler/record.hpp"
-#include "services/execute_run.hpp"
-#include "services/remote_run.hpp"
-#include "services/upscale.hpp"
+#include "scheduler/run_spec.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
-namespace cosmos::services {
+namespace cosmos::scheduler {
 
 using core::ErrorCode;
 using core::fail;
@@ -65,8 +64,62 @@ void link_file(const fs::path& from, const fs::path& to) {
     }
 }
 
+// Gives run `run` of the batch collected in `dir` its line's files (log, video, prompt text) in
+// its own run dir; returns its output video when the line has one.
+std::optional<std::string> link_line_outputs(const App& app,
+                                             const fs::path& dir,
+                                             const store::RunRecord& run) {
+    int index = run.batch_index.value_or(0);
+    fs::path run_dir = app.run_dir(run.id);
+    const auto& family = model::model_family(run.model);
+    fs::path video = dir / "outputs" / family.output_video(index);
+    auto text = family.output_text(index);
+    fs::path prompt_file = text ? dir / "outputs" / *text : fs::path();
+    std::error_code ec;
+    if (fs::exists(dir / "run.log", ec)) {
+        link_file(dir / "run.log", run_dir / "run.log");
+    }
+    if (!fs::is_regular_file(video, ec) || (text && !fs::is_regular_file(prompt_file, ec))) {
+        return std::nullopt;
+    }
+    link_file(video, run_dir / "outputs" / "output.mp4");
+    if (text) {
+        link_file(prompt_file, run_dir / "outputs" / "output.txt");
+    }
+    return (run_dir / "outputs" / "output.mp4").string();
+}
+
+// Records how batch line `run` ended (the facts common to the batch in `base`); `blame_taken`
+// says whether an earlier line already took the model's failure. Adds the run to `result`.
+core::Status record_line(const App& app,
+                         const store::RunRecord& run,
+                         const std::optional<std::string>& output,
+                         scheduler::OutcomeFacts facts,
+                         bool& blame_taken,
+                         const backends::EventSink& sink,
+                         BatchResult& result) {
+    facts.has_video = output.has_value();
+    facts.batch_line = run.batch_index.value_or(0);
+    facts.blame_taken = blame_taken;
+    auto outcome = scheduler::decide_outcome(facts);
+    blame_taken = blame_taken || outcome.verdict == scheduler::Verdict::failed;
+    COSMOS_TRY(bool moved, scheduler::record_end(app.db, run.id, outcome, facts.exit_code, output));
+    if (moved && outcome.verdict == scheduler::Verdict::requeue) {
+        result.requeued.push_back(run.id);
+    } else if (moved && sink) {
+        if (outcome.verdict == scheduler::Verdict::succeeded) {
+            sink(backends::Finished{run.id, output.value_or("")});
+        } else {
+            sink(backends::Failed{run.id, outcome.error});
+        }
+    }
+    COSMOS_TRY(auto now, store::require_run(app.db, run.id));
+    result.runs.push_back(std::move(now));
+    return {};
+}
+
 // Brings the batch's log and outputs home, gives each run its line's files and records each
-// run's outcome (see batch_run.hpp for the rules).
+// run's outcome (see batch.hpp for the rules).
 core::Result<BatchResult> finish_batch(const App& app,
                                        const std::string& batch_id,
                                        const std::vector<store::RunRecord>& runs,
@@ -84,12 +137,11 @@ core::Result<BatchResult> finish_batch(const App& app,
                                 batch_id,
                                 collected.error().message));
     }
-    if (auto s = backends::cleanup_job(host, request); !s) {
-        core::log(core::LogLevel::warn, "{}", s.error().message);
-    }
+    core::warn_on_error(backends::cleanup_job(host, request), "backends::cleanup_job");
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
-    std::int64_t frames = prompt ? prompt->video.frames : 121;
-    auto tracker = scan_log(dir / "run.log", frames);
+    std::int64_t frames = prompt ? prompt->video.frames : model::k_default_frames;
+    auto tracker =
+        scan_log(dir / "run.log", model::model_family(runs.front().model).log_reader(frames));
     auto base = scheduler::outcome_facts(state, tracker, host.config.name);
     base.cancelled = cancelled;
     double run_seconds = core::seconds_since_iso(runs.front().started_at);
@@ -98,26 +150,7 @@ core::Result<BatchResult> finish_batch(const App& app,
     BatchResult result;
     for (const auto& before : runs) {
         COSMOS_TRY(auto run, store::require_run(app.db, before.id));
-        int index = run.batch_index.value_or(0);
-        fs::path run_dir = app.run_dir(run.id);
-        const auto& family = model::model_family(run.model);
-        fs::path video = dir / "outputs" / family.output_video(index);
-        auto text = family.output_text(index);
-        fs::path prompt_file = text ? dir / "outputs" / *text : fs::path();
-        std::error_code ec;
-        if (fs::exists(dir / "run.log", ec)) {
-            link_file(dir / "run.log", run_dir / "run.log");
-        }
-        bool has_video =
-            fs::is_regular_file(video, ec) && (!text || fs::is_regular_file(prompt_file, ec));
-        std::optional<std::string> output;
-        if (has_video) {
-            link_file(video, run_dir / "outputs" / "output.mp4");
-            if (text) {
-                link_file(prompt_file, run_dir / "outputs" / "output.txt");
-            }
-            output = (run_dir / "outputs" / "output.mp4").string();
-        }
+        auto output = link_line_outputs(app, dir, run);
         COSMOS_CHECK(store::record_costs(
             app.db,
             run.id,
@@ -127,25 +160,7 @@ core::Result<BatchResult> finish_batch(const App& app,
             result.runs.push_back(run);  // cancelled on its own while the batch ran
             continue;
         }
-        auto facts = base;
-        facts.has_video = has_video;
-        facts.batch_line = index;
-        facts.blame_taken = blame_taken;
-        auto outcome = scheduler::decide_outcome(facts);
-        blame_taken = blame_taken || outcome.verdict == scheduler::Verdict::failed;
-        COSMOS_TRY(bool moved,
-                   scheduler::record_end(app.db, run.id, outcome, state.exit_code, output));
-        if (moved && outcome.verdict == scheduler::Verdict::requeue) {
-            result.requeued.push_back(run.id);
-        } else if (moved && sink) {
-            if (outcome.verdict == scheduler::Verdict::succeeded) {
-                sink(backends::Finished{run.id, output.value_or("")});
-            } else {
-                sink(backends::Failed{run.id, outcome.error});
-            }
-        }
-        COSMOS_TRY(auto now, store::require_run(app.db, run.id));
-        result.runs.push_back(std::move(now));
+        COSMOS_CHECK(record_line(app, run, output, base, blame_taken, sink, result));
     }
     return result;
 }
@@ -319,8 +334,8 @@ core::Result<BatchResult> execute_batch(const App& app,
         return fail(ErrorCode::invalid_input, "a batch needs at least one run");
     }
     COSMOS_TRY(auto host_config, config::find_host(app.config, options.host));
-    if (host_config.emulated) {
-        COSMOS_CHECK(ensure_host_ready(host_config));  // nothing changed: the runs stay queued
+    if (options.preflight.host) {
+        COSMOS_CHECK(options.preflight.host(host_config));  // nothing changed: runs stay queued
     }
     BatchResult result;
     COSMOS_TRY(auto lines, load_lines(app, run_ids, result));
@@ -328,12 +343,11 @@ core::Result<BatchResult> execute_batch(const App& app,
         return result;
     }
     COSMOS_TRY(auto job, batch_job(app, batch_id, lines, options));
-    ExecuteOptions supply;
-    supply.skip_verify = options.skip_verify;
-    supply.allow_unpinned = options.allow_unpinned;
-    if (auto s = check_supply_chain(app, lines.front().run, host_config, supply); !s) {
-        end_lines(app, lines, s.error());
-        return fail(s.error());
+    if (options.preflight.runs) {
+        if (auto s = options.preflight.runs(lines.front().run, host_config); !s) {
+            end_lines(app, lines, s.error());
+            return fail(s.error());
+        }
     }
     COSMOS_TRY(auto host, open_host(host_config));
     // Reachable, with the model's checkout and launcher (one round trip); otherwise nothing
@@ -388,7 +402,7 @@ core::Result<BatchResult> attach_batch(const App& app,
     COSMOS_TRY(auto host, open_host(host_config));
     auto request = backends::job_request(host, batch_id);
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
-    int chunks = model::expected_chunks(prompt ? prompt->video.frames : 121);
+    int chunks = model::expected_chunks(prompt ? prompt->video.frames : model::k_default_frames);
     auto n = static_cast<int>(runs.size());
     std::vector<double> shown(runs.size(), -1);
     auto emit = [&](const backends::JobEvent& e) {
@@ -416,8 +430,13 @@ core::Result<BatchResult> attach_batch(const App& app,
         }
     };
     std::int64_t batch_frames = static_cast<std::int64_t>(chunks) * n * 120 + 1;
-    auto watched = backends::watch_job(
-        host, request, batch_frames, batch_dir(app, batch_id) / "run.log", emit, options.stop);
+    auto watched =
+        backends::watch_job(host,
+                            request,
+                            model::model_family(runs.front().model).log_reader(batch_frames),
+                            batch_dir(app, batch_id) / "run.log",
+                            emit,
+                            options.stop);
     runtime::Observed state;
     bool cancelled = false;
     if (watched) {
@@ -465,4 +484,4 @@ core::Result<store::RunRecord> cancel_batch_run(const App& app, const std::strin
     return store::require_run(app.db, run_id);
 }
 
-}  // namespace cosmos::services
+}  // namespace cosmos::scheduler
