@@ -295,8 +295,8 @@ std::string transfer25_usage_error(const std::string& message) {
         return "│ " + text + std::string(width - 2 - text.size(), ' ') + " │\n";
     };
     const std::string title = "─ Parsing error ";
-    return "╭" + title + rule(width + 2 - 16) + "╮\n" + row(message) + "│ " + rule(width - 2) +
-           " │\n" + row(help) + "╰" + rule(width + 2) + "╯\n";
+    return "╭" + title + rule(width - 16) + "╮\n" + row(message) + "│ " + rule(width - 2) + " │\n" +
+           row(help) + "╰" + rule(width) + "╯\n";
 }
 
 std::string transfer25_help() {

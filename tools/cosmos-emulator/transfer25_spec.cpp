@@ -457,8 +457,8 @@ std::optional<Json> validate_value(const FieldDef& def,
     return std::nullopt;
 }
 
-void check_weight_range(const std::string& loc, const Json& w, Validator& val) {
-    double d = w.get<double>();
+void check_weight_range(const std::string& loc, const Json& value, const Json& w, Validator& val) {
+    double d = value.get<double>();
     if (d < 0) {
         val.error(loc, "greater_than_equal", "Input should be greater than or equal to 0", w);
     } else if (d > 1) {
@@ -489,7 +489,7 @@ std::optional<Json> validate_control(const std::string& key, const Json& v, Vali
         } else if (auto value = validate_value(f, loc, v[f.name], val)) {
             out[f.name] = *value;
             if (f.name == "control_weight") {
-                check_weight_range(loc, *value, val);
+                check_weight_range(loc, *value, v[f.name], val);
             }
         }
     }
@@ -561,11 +561,6 @@ core::Status post_init(const Json& args, std::vector<std::string>& hint_keys) {
 }
 
 void check_fields(const Json& data, Json& out, Validator& val) {
-    for (const auto& [key, value] : data.items()) {
-        if (find_sample_field(key) == nullptr) {
-            val.error(key, "extra_forbidden", "Extra inputs are not permitted", value);
-        }
-    }
     for (const FieldDef& f : sample_fields()) {
         if (!data.contains(f.name)) {
             if (f.required) {
@@ -575,6 +570,11 @@ void check_fields(const Json& data, Json& out, Validator& val) {
             }
         } else if (auto value = validate_value(f, f.name, data[f.name], val)) {
             out[f.name] = *value;
+        }
+    }
+    for (const auto& [key, value] : data.items()) {
+        if (find_sample_field(key) == nullptr) {
+            val.error(key, "extra_forbidden", "Extra inputs are not permitted", value);
         }
     }
 }
