@@ -1,5 +1,6 @@
 #include "services/emulator_install.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -23,8 +24,10 @@ constexpr const char* k_transfer_script = "cosmos_transfer1/diffusion/inference/
 constexpr const char* k_upsampler_script =
     "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py";
 
-// The sh wrappers installed at those two paths are
-// src/services/scripts/emulator-{transfer,upsampler}-wrapper.sh.
+constexpr const char* k_transfer25_script = "examples/inference.py";
+
+// The sh wrappers installed at those three paths are
+// src/services/scripts/emulator-{transfer,upsampler,transfer25}-wrapper.sh.
 
 // The wrapper of bin/<mode>: runs the emulator's mode of the same name.
 std::string bin_wrapper(std::string_view mode) {
@@ -109,7 +112,13 @@ core::Status install_binary(const fs::path& dir, const fs::path& binary) {
 }
 
 core::Status install_checkpoints(const fs::path& dir) {
-    for (const std::string& rel : emulated_checkpoint_files()) {
+    std::vector<std::string> files = emulated_checkpoint_files();
+    for (const std::string& rel : emulated_transfer25_checkpoint_files()) {
+        if (std::find(files.begin(), files.end(), rel) == files.end()) {
+            files.push_back(rel);
+        }
+    }
+    for (const std::string& rel : files) {
         core::Status st = write_file(dir / "checkpoints" / rel,
                                      fmt::format("cosmos-emulator placeholder: {}\n", rel),
                                      fs::perms(0644));
@@ -190,6 +199,25 @@ const std::vector<std::string>& emulated_checkpoint_files() {
     return files;
 }
 
+const std::vector<std::string>& emulated_transfer25_checkpoint_files() {
+    static const std::vector<std::string> files = {
+        "nvidia/Cosmos-Transfer2.5-2B/general/edge/"
+        "61f5694b-0ad5-4ecd-8ad7-c8545627d125_ema_bf16.pt",
+        "nvidia/Cosmos-Transfer2.5-2B/general/depth/"
+        "626e6618-bfcd-4d9a-a077-1409e2ce353f_ema_bf16.pt",
+        "nvidia/Cosmos-Transfer2.5-2B/general/seg/"
+        "5136ef49-6d8d-42e8-8abf-7dac722a304a_ema_bf16.pt",
+        "nvidia/Cosmos-Transfer2.5-2B/general/blur/"
+        "ba2f44f2-c726-4fe7-949f-597069d9b91c_ema_bf16.pt",
+        "nvidia/Cosmos-Transfer2.5-2B/distilled/general/edge/"
+        "41f07f13-f2e4-4e34-ba4c-86f595acbc20_ema_bf16.pt",
+        "nvidia/Cosmos-Predict2.5-2B/tokenizer.pth",
+        "nvidia/Cosmos-Reason1-7B/config.json",
+        "nvidia/Cosmos-Guardrail1/video_content_safety_filter/safety_filter.pt",
+    };
+    return files;
+}
+
 core::Result<fs::path> find_emulator_binary() {
     std::error_code ec;
     if (const char* given = std::getenv("COSMOS_EMULATOR_BIN"); given != nullptr && *given) {
@@ -229,6 +257,11 @@ core::Status install_emulator(const fs::path& dir, const fs::path& emulator_bina
         [&] {
             return write_file(
                 dir / k_upsampler_script, std::string(scripts::k_emulator_upsampler_wrapper), exec);
+        },
+        [&] {
+            return write_file(dir / k_transfer25_script,
+                              std::string(scripts::k_emulator_transfer25_wrapper),
+                              exec);
         },
         [&] { return write_file(dir / "bin" / "torchrun", bin_wrapper("torchrun"), exec); },
         [&] { return write_file(dir / "bin" / "nvidia-smi", bin_wrapper("nvidia-smi"), exec); },

@@ -1,6 +1,7 @@
 #pragma once
-// Lays out an emulated Cosmos-Transfer1 checkout driven by the cosmos-emulator binary
-// (docs/emulator.md), so a host without GPUs can run the whole orchestration path.
+// Lays out an emulated Cosmos checkout (Transfer1 and Transfer2.5 side by side) driven by the
+// cosmos-emulator binary (docs/emulator.md), so a host without GPUs can run the whole orchestration
+// path.
 
 #include <filesystem>
 #include <string>
@@ -20,6 +21,8 @@ core::Result<std::filesystem::path> find_emulator_binary();
 //   cosmos_transfer1/diffusion/inference/transfer.py  sh wrapper: the emulator's transfer mode
 //   cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py
 //                                                     sh wrapper: the emulator's upsampler mode
+//   examples/inference.py                             sh wrapper: the emulator's transfer25 mode
+//                                                     (Cosmos-Transfer2.5's entry point)
 //   bin/torchrun, bin/nvidia-smi                      sh wrappers: the emulator's other modes
 //   checkpoints/...                                   small placeholder checkpoint files
 //   scripts/download_checkpoints.py                   stand-in download script (same flags;
@@ -29,7 +32,13 @@ core::Result<std::filesystem::path> find_emulator_binary();
 core::Status install_emulator(const std::filesystem::path& dir,
                               const std::filesystem::path& emulator_binary);
 
-// The placeholder checkpoint files install_emulator writes, relative to dir/checkpoints.
+// The placeholder checkpoint files install_emulator writes for Transfer1 (and that the stand-in
+// download script writes), relative to dir/checkpoints.
 const std::vector<std::string>& emulated_checkpoint_files();
+
+// The placeholder checkpoint files install_emulator writes for Transfer2.5 (the emulator's
+// layout of the Hugging Face repositories it reads, docs/emulator.md), relative to
+// dir/checkpoints. One of them, the guardrail model, is also in emulated_checkpoint_files().
+const std::vector<std::string>& emulated_transfer25_checkpoint_files();
 
 }  // namespace cosmos::services

@@ -2,14 +2,13 @@
 // per batch of samples, the modelled diffusion over chunks; then the saved videos.
 #include <algorithm>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
 #include <fmt/format.h>
 
-#include "gpu_locks.hpp"
+#include "failures.hpp"
 #include "log.hpp"
 #include "media/probe.hpp"
 #include "pacing.hpp"
@@ -166,32 +165,8 @@ core::Result<std::optional<PlannedSample>> TransferRun::plan(Sample sample) {
 }
 
 core::Status TransferRun::inject_failure(std::int64_t chunk, double chunk_seconds) {
-    const EmulatorConfig& c = m_ctx.config;
-    bool low_memory = c.gpu_memory_gb < k_min_gpu_memory_gb && chunk == 1;
-    bool chosen =
-        c.fail != FailMode::none && c.fail != FailMode::guardrail && chunk == c.fail_at_chunk;
-    if (!low_memory && !chosen) {
-        return {};
-    }
-    core::Status slept = sleep_for(chunk_seconds / 2);
-    if (!slept) {
-        return slept;
-    }
-    if (low_memory || c.fail == FailMode::oom) {
-        double total = c.gpu_memory_gb * 0.98988;
-        double in_use = total - std::min(1.06, total / 2);
-        return raise_py("torch.OutOfMemoryError",
-                        cuda_oom_message(0, total, total - in_use, 0, 0, in_use),
-                        "demo>generate>forward");
-    }
-    if (c.fail == FailMode::kill) {
-        m_ctx.recorder.set_error("killed by SIGKILL");
-        m_ctx.recorder.finish(-9);
-        std::raise(SIGKILL);
-    }
-    return raise_py("RuntimeError",
-                    "CUDA error: an illegal memory access was encountered",
-                    "demo>generate>forward");
+    return inject_chunk_failure(
+        m_ctx, ChunkFailure{chunk, chunk_seconds, k_min_gpu_memory_gb, "demo>generate>forward"});
 }
 
 core::Status TransferRun::denoise(std::int64_t chunks, std::size_t batch) {

@@ -22,6 +22,8 @@ std::string_view level_name(Level level) {
             return "WARNING";
         case Level::critical:
             return "CRITICAL";
+        case Level::success:
+            return "SUCCESS";
     }
     return "INFO";
 }
@@ -67,11 +69,25 @@ std::string format_rate(int n, double elapsed_s) {
 
 }  // namespace
 
-std::string format_log_line(Level level, int line, std::string_view message, std::time_t now) {
+std::string format_log_line_at(Level level,
+                               std::string_view file,
+                               int line,
+                               std::string_view function,
+                               std::string_view message,
+                               std::time_t now) {
     std::tm local{};
     localtime_r(&now, &local);
-    return fmt::format(
-        "[{:%m-%d %H:%M:%S}|{}|{}:{}:demo] {}", local, level_name(level), k_script, line, message);
+    return fmt::format("[{:%m-%d %H:%M:%S}|{}|{}:{}:{}] {}",
+                       local,
+                       level_name(level),
+                       file,
+                       line,
+                       function,
+                       message);
+}
+
+std::string format_log_line(Level level, int line, std::string_view message, std::time_t now) {
+    return format_log_line_at(level, k_script, line, "demo", message, now);
 }
 
 void log_line(Level level, int line, std::string_view message) {
@@ -94,7 +110,8 @@ std::string format_tqdm(int n, int total, double elapsed_s) {
                        format_rate(n, elapsed_s));
 }
 
-ProgressBar::ProgressBar(int total) : m_total(total), m_start(std::chrono::steady_clock::now()) {
+ProgressBar::ProgressBar(int total, std::string desc)
+    : m_total(total), m_desc(std::move(desc)), m_start(std::chrono::steady_clock::now()) {
     draw();
 }
 
@@ -116,7 +133,8 @@ ProgressBar::~ProgressBar() {
 
 void ProgressBar::draw() {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - m_start;
-    print_stderr("\r" + format_tqdm(m_done, m_total, elapsed.count()));
+    std::string lead = m_desc.empty() ? "" : m_desc + ": ";
+    print_stderr("\r" + lead + format_tqdm(m_done, m_total, elapsed.count()));
 }
 
 void print_traceback(std::string_view script_path,

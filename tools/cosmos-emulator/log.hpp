@@ -10,11 +10,20 @@
 
 namespace cosmos::emulator {
 
-enum class Level { info, warning, critical };
+enum class Level { info, warning, critical, success };
 
 // Returns "[MM-DD HH:MM:SS|LEVEL|cosmos_transfer1/diffusion/inference/transfer.py:LINE:demo] "
 // followed by `message` (no newline), with `now` in local time.
 std::string format_log_line(Level level, int line, std::string_view message, std::time_t now);
+
+// Returns "[MM-DD HH:MM:SS|LEVEL|FILE:LINE:FUNCTION] " followed by `message`: loguru's line as
+// both models print it, at any source location.
+std::string format_log_line_at(Level level,
+                               std::string_view file,
+                               int line,
+                               std::string_view function,
+                               std::string_view message,
+                               std::time_t now);
 
 // Prints format_log_line(...) for the current time and a newline on stdout, flushed.
 void log_line(Level level, int line, std::string_view message);
@@ -27,7 +36,8 @@ std::string format_tqdm(int n, int total, double elapsed_s);
 // ends it with a newline (as tqdm does when stderr is not a terminal).
 class ProgressBar {
 public:
-    explicit ProgressBar(int total);
+    // `desc` (empty: none) leads the line as tqdm's desc does: "Generating samples: 50%|...".
+    explicit ProgressBar(int total, std::string desc = "");
     // Marks one more item done and redraws.
     void update();
     // Ends the bar's line; idempotent.
@@ -37,6 +47,7 @@ public:
 private:
     void draw();
     int m_total;
+    std::string m_desc;
     int m_done = 0;
     bool m_closed = false;
     std::chrono::steady_clock::time_point m_start;

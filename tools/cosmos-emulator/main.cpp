@@ -13,6 +13,7 @@
 #include "record.hpp"
 #include "torchrun.hpp"
 #include "transfer.hpp"
+#include "transfer25.hpp"
 #include "upsampler.hpp"
 
 namespace {
@@ -21,10 +22,12 @@ constexpr std::string_view k_usage =
     "usage: cosmos-emulator torchrun [torchrun options] SCRIPT [script args]\n"
     "       cosmos-emulator transfer [transfer.py args]\n"
     "       cosmos-emulator upsampler [upsampler_pipeline.py args]\n"
+    "       cosmos-emulator transfer25 [examples/inference.py args]     (Cosmos-Transfer2.5)\n"
     "       cosmos-emulator nvidia-smi [-L | --query-gpu=FIELDS "
     "--format=csv[,noheader][,nounits]]\n"
     "       cosmos-emulator --version\n"
-    "Stands in for NVIDIA Cosmos-Transfer1 (see docs/emulator.md for COSMOS_EMULATOR_* "
+    "Stands in for NVIDIA Cosmos-Transfer1 and Cosmos-Transfer2.5 (see docs/emulator.md for "
+    "COSMOS_EMULATOR_* "
     "variables).\n";
 
 int run(const std::string& argv0, const std::vector<std::string>& argv) {
@@ -57,6 +60,9 @@ int run(const std::string& argv0, const std::vector<std::string>& argv) {
     } else if (mode == "upsampler") {
         TransferContext ctx{*config, recorder, upsampler_script_path(), gpus};
         code = run_upsampler(rest, ctx);
+    } else if (mode == "transfer25") {
+        TransferContext ctx{*config, recorder, transfer25_script_path(), gpus};
+        code = run_transfer25(rest, ctx);
     } else if (mode == "nvidia-smi") {
         code = run_nvidia_smi(rest, *config);
     } else {

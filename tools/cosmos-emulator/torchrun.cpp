@@ -16,6 +16,7 @@
 #include "env_checks.hpp"
 #include "log.hpp"
 #include "transfer.hpp"
+#include "transfer25.hpp"
 #include "upsampler.hpp"
 
 namespace cosmos::emulator {
@@ -175,10 +176,12 @@ std::filesystem::path resolve_script(const std::string& given, std::string& fail
         return {};
     }
     std::string normal = script.lexically_normal().string();
-    if (!normal.ends_with(k_transfer_script) && !normal.ends_with(k_upsampler_script)) {
-        failure = fmt::format("cosmos-emulator: torchrun: only {} and {} are emulated, not {}",
+    if (!normal.ends_with(k_transfer_script) && !normal.ends_with(k_upsampler_script) &&
+        !normal.ends_with(k_transfer25_script)) {
+        failure = fmt::format("cosmos-emulator: torchrun: only {}, {} and {} are emulated, not {}",
                               k_transfer_script,
                               k_upsampler_script,
+                              k_transfer25_script,
                               given);
         return {};
     }
@@ -231,9 +234,10 @@ int run_torchrun(const std::vector<std::string>& args,
     }
     set_worker_env(opts, *world);
     TransferContext ctx{config, recorder, script.string(), gpus};
-    int code = script.lexically_normal().string().ends_with(k_upsampler_script)
-                   ? run_upsampler(opts.script_args, ctx)
-                   : run_transfer(opts.script_args, ctx);
+    const std::string normal = script.lexically_normal().string();
+    int code = normal.ends_with(k_upsampler_script)    ? run_upsampler(opts.script_args, ctx)
+               : normal.ends_with(k_transfer25_script) ? run_transfer25(opts.script_args, ctx)
+                                                       : run_transfer(opts.script_args, ctx);
     if (code == 0 || code == 130 || code == 143) {
         return code;
     }
