@@ -111,7 +111,7 @@ export function render(main, { query }) {
 function table(items, rows) {
   if (!items.length) return h('p', { class: 'empty' }, 'No runs match. Launch one from the Prompts page.');
   return h('table', { class: 'data' },
-    h('thead', {}, h('tr', {}, ['Run', 'Status', 'Progress', 'Prompt', 'Host', 'Weights', 'Created', 'Duration']
+    h('thead', {}, h('tr', {}, ['Run', 'Status', 'Progress', 'Prompt', 'Model', 'Host', 'Weights', 'Created', 'Duration']
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, items.map((r) => {
       const status = h('td', {}, statusBadge(r.status));
@@ -124,6 +124,7 @@ function table(items, rows) {
         status,
         h('td', { class: 'progress-cell' }, progress),
         h('td', { class: 'mono' }, h('a', { href: `/runs?prompt=${encodeURIComponent(r.prompt_id)}` }, r.prompt_id)),
+        h('td', { class: 'nowrap' }, r.model_name || r.model || 'transfer1'),
         h('td', {}, r.host || '—'),
         h('td', { class: 'mono small-text' }, fmtWeights(r.params?.weights)),
         h('td', { class: 'nowrap' }, fmtTime(r.created_at)),

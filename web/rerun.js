@@ -1,7 +1,8 @@
-// "Run again with changes": a form prefilled from a run's parameters (control weights as
-// sliders with their numbers, steps, guidance, sigma_max, seed, fps, strengths, GPUs, offload,
-// host, priority), a live preview of the spec the model would get (POST /api/spec/preview) and
-// submit (POST /api/runs), which opens the new run's page.
+// "Run again with changes": a form prefilled from a run's parameters (the model, control weights
+// as sliders with their numbers, steps, guidance, sigma_max, seed, fps, strengths, GPUs,
+// offload, host, priority; Transfer2.5's resolution), a live preview of the spec the model would
+// get (POST /api/spec/preview) and submit (POST /api/runs), which opens the new run's page.
+// Fields of the other model family are disabled (and so not sent): each family has its rules.
 
 import { get, post } from './api.js';
 import { debounce, errorBox, fill, h, navigate, toast } from './dom.js';
@@ -31,8 +32,31 @@ function select(name, label, value, options) {
     h('select', { id, name, value: String(value) }, options.map((o) => h('option', { value: String(o) }, String(o).replace('_', ' ')))));
 }
 
+// The form's family-specific parts: guidance's range, and which fields exist.
+const FAMILY = {
+  transfer1: { guidance: { min: 1, max: 20, step: 0.5 }, weightMax: 10 },
+  'transfer2.5': { guidance: { min: 0, max: 7, step: 1 }, weightMax: 1 },
+};
+
+function applyFamily(form, family) {
+  const f = FAMILY[family] ? family : 'transfer1';
+  form.dataset.family = f;
+  for (const el of form.querySelectorAll('[data-only]')) {
+    const on = el.dataset.only === f;
+    el.hidden = !on;
+    el.disabled = !on;
+  }
+  for (const input of form.querySelectorAll('[name="guidance"], input[aria-label="Guidance slider"]')) {
+    Object.assign(input, FAMILY[f].guidance);
+  }
+  for (const input of form.querySelectorAll('input[type="number"][name^="weight."]')) input.max = FAMILY[f].weightMax;
+}
+
 export function rerunForm(run) {
   const p = run.params || {};
+  const modelSelect = h('select', { id: 'rr-model', name: 'model' },
+    h('option', { value: run.model_name || run.model || 'transfer1' }, run.model_name || run.model || 'transfer1'));
+  const families = { [run.model_name || run.model || 'transfer1']: run.model || 'transfer1' };
   const modalities = [...new Set([...BASE_MODALITIES, ...Object.keys(p.weights || {})])];
   const weights = modalities.map((m) => slider(`weight.${m}`, m, p.weights?.[m] ?? 0, { min: 0, max: 1, step: 0.05, numMax: 10 }));
   const hostSelect = h('select', { id: 'rr-host', name: 'host' }, h('option', { value: '' }, 'default'));
@@ -52,12 +76,16 @@ export function rerunForm(run) {
     h('div', { class: 'rerun-fields' },
       h('fieldset', {}, h('legend', {}, 'Control weights'), weights),
       h('fieldset', {}, h('legend', {}, 'Sampling'),
+        h('div', { class: 'field' }, h('label', { for: 'rr-model' }, 'Model'), modelSelect),
         slider('num_steps', 'Steps', p.num_steps ?? 35, { min: 1, max: 100, step: 1 }),
         slider('guidance', 'Guidance', p.guidance ?? 7, { min: 1, max: 20, step: 0.5 }),
-        slider('sigma_max', 'Sigma max', p.sigma_max ?? 70, { min: 0, max: 80, step: 1 }),
+        h('fieldset', { class: 'plain', 'data-only': 'transfer1' },
+          slider('sigma_max', 'Sigma max', p.sigma_max ?? 70, { min: 0, max: 80, step: 1 }),
+          h('div', { class: 'field' }, h('label', { for: 'rr-fps' }, 'FPS'),
+            h('input', { type: 'number', id: 'rr-fps', name: 'fps', min: 1, max: 60, step: 1, value: p.fps ?? 24, class: 'num', required: true }))),
+        h('fieldset', { class: 'plain', 'data-only': 'transfer2.5' },
+          select('resolution', 'Resolution', p.resolution || '720', ['256', '480', '720', '1080'])),
         h('div', { class: 'slider' }, h('label', { for: 'rr-seed' }, 'Seed'), dice, seed),
-        h('div', { class: 'field' }, h('label', { for: 'rr-fps' }, 'FPS'),
-          h('input', { type: 'number', id: 'rr-fps', name: 'fps', min: 1, max: 60, step: 1, value: p.fps ?? 24, class: 'num', required: true })),
         select('blur_strength', 'Blur strength', p.blur_strength ?? 'medium', STRENGTHS),
         select('canny_threshold', 'Canny threshold', p.canny_threshold ?? 'medium', STRENGTHS)),
       h('fieldset', {}, h('legend', {}, 'Placement'),
@@ -73,6 +101,16 @@ export function rerunForm(run) {
       h('h3', {}, 'Command'), command,
       h('div', { class: 'actions' }, submit, submitStatus)));
 
+  get('/api/models').then((d) => {
+    for (const m of d.items || []) {
+      families[m.name] = m.family;
+      if (![...modelSelect.options].some((o) => o.value === m.name)) {
+        modelSelect.append(h('option', { value: m.name }, m.kind === 'file' ? `${m.name} (${m.family})` : m.name));
+      }
+    }
+  }).catch(() => {});
+  modelSelect.addEventListener('change', () => applyFamily(form, families[modelSelect.value] || modelSelect.value));
+
   get('/api/hosts').then((d) => {
     for (const x of d.items || []) hostSelect.append(h('option', { value: x.name }, x.name));
     if (run.host) hostSelect.value = run.host;
@@ -82,17 +120,19 @@ export function rerunForm(run) {
     const fd = new FormData(form);
     const num = (k) => Number(fd.get(k));
     const params = {
+      model: fd.get('model'),
       weights: Object.fromEntries(modalities.map((m) => [m, Number(fd.get(`weight.${m}`))])),
       num_steps: num('num_steps'),
       guidance: num('guidance'),
-      sigma_max: num('sigma_max'),
       seed: num('seed'),
-      fps: num('fps'),
       blur_strength: fd.get('blur_strength'),
       canny_threshold: fd.get('canny_threshold'),
       num_gpus: num('num_gpus'),
       offload: fd.getAll('offload'),
     };
+    // Only the fields of the chosen family are enabled, so only they are sent.
+    for (const k of ['sigma_max', 'fps']) if (fd.has(k)) params[k] = num(k);
+    if (fd.has('resolution')) params.resolution = fd.get('resolution');
     const b = { prompt_id: run.prompt_id, parent_run_id: run.id, params };
     if (fd.get('host')) b.host = fd.get('host');
     if (fd.get('priority') && Number(fd.get('priority')) !== 0) b.priority = num('priority');
@@ -136,6 +176,7 @@ export function rerunForm(run) {
       submit.disabled = false;
     }
   });
+  applyFamily(form, run.model || 'transfer1');
   preview();
   return form;
 }

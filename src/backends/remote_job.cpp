@@ -98,6 +98,9 @@ void resolve_layout(RemoteHost& host, const std::string& home) {
         resolve_remote(cfg.work_dir.empty() ? "cosmos-work" : cfg.work_dir.string(), home);
     host.cosmos_dir =
         resolve_remote(cfg.cosmos_dir.empty() ? "cosmos-transfer1" : cfg.cosmos_dir.string(), home);
+    for (const auto& [family, path] : cfg.checkouts) {
+        host.checkouts[family] = resolve_remote(path.string(), home);
+    }
     host.checkpoint_dir = cfg.checkpoint_dir.empty()
                               ? host.cosmos_dir + "/checkpoints"
                               : resolve_remote(cfg.checkpoint_dir.string(), home);
@@ -196,19 +199,24 @@ core::Status check_host_ready(const RemoteHost& host, const model::ModelFamily& 
                                   "command -v \"$2\" >/dev/null 2>&1 || exit 4; "
                                   "case $2 in */*) [ -x \"$2\" ] || exit 4;; esac",
                                   "cosmos-ready",
-                                  host.cosmos_dir + "/" + family.entry_point(),
+                                  host.checkout(family.family()) + "/" + family.entry_point(),
                                   native ? host.torchrun : std::string(),
                                   path == host.config.env.end() ? std::string() : path->second};
     COSMOS_TRY(auto r, host.shell->run(argv));
     if (r.exit_code == 3) {
+        bool own = host.checkouts.count(family.family()) != 0;
         return fail(ErrorCode::not_found,
-                    fmt::format("host {}: no {} under cosmos_dir {}",
+                    fmt::format("host {}: no {} under {} {} ({} checkout)",
                                 host.config.name,
                                 family.entry_point(),
-                                host.cosmos_dir),
-                    fmt::format("point cosmos_dir at a Cosmos-Transfer1 checkout (cosmos_dir = "
-                                "\"DIR\" in [hosts.{}]), or lay out the emulator there with "
-                                "`cosmos emulator install DIR`",
+                                own ? "its checkout" : "cosmos_dir",
+                                host.checkout(family.family()),
+                                family.display_name()),
+                    fmt::format("point the host at a {0} checkout (cosmos_dir = \"DIR\", or "
+                                "\"{1}\" = \"DIR\" under [hosts.{2}.checkouts]), or lay out the "
+                                "emulator there with `cosmos emulator install DIR`",
+                                family.display_name(),
+                                model::to_string(family.family()),
                                 host.config.name));
     }
     if (r.exit_code == 0) {
@@ -253,7 +261,7 @@ model::LaunchCommand job_command(const RemoteHost& host,
     // job and checkpoint dirs keep their host paths (docs/runtimes.md).
     bool in_container = host.runtime_options.kind != core::RuntimeKind::native;
     model::HostLayout layout{in_container ? host.config.torchrun : host.torchrun,
-                             in_container ? std::string("/workspace") : host.cosmos_dir,
+                             in_container ? std::string("/workspace") : host.checkout(job.family),
                              host.checkpoint_dir,
                              host.job_dir(job.run_id)};
     model::JobShape shape;

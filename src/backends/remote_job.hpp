@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,15 @@ struct RemoteHost {
     runtime::RuntimeOptions runtime_options;
     std::string work_dir;  // absolute on the host
     std::string cosmos_dir;
+    std::map<model::Family, std::string> checkouts;  // per-family checkouts, resolved
     std::string checkpoint_dir;
     std::string torchrun;
+
+    // Where `family`'s checkout is: its own ([hosts.NAME.checkouts]), else cosmos_dir.
+    const std::string& checkout(model::Family family) const {
+        auto it = checkouts.find(family);
+        return it == checkouts.end() ? cosmos_dir : it->second;
+    }
 
     // Set for hosts whose jobs a scheduler places (Slurm): it binds the GPUs (the queue's slot
     // ids are no GPU ids) and the login node's files say nothing about the compute node's.

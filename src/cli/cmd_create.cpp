@@ -21,11 +21,12 @@ namespace {
 
 struct PromptArgs {
     std::vector<std::string> positional;
-    std::string name, negative, template_name;
+    std::string name, negative, template_name, model;
     std::vector<std::string> set;
     bool interactive = false;
     CLI::Option* name_opt = nullptr;
     CLI::Option* negative_opt = nullptr;
+    CLI::Option* model_opt = nullptr;
 };
 
 core::Result<services::CreatePromptRequest> prompt_request(const PromptArgs& a) {
@@ -63,6 +64,9 @@ core::Result<services::CreatePromptRequest> prompt_request(const PromptArgs& a) 
     if (a.negative_opt->count() > 0) {
         req.negative = a.negative;
     }
+    if (a.model_opt->count() > 0) {
+        req.model = a.model;
+    }
     return req;
 }
 
@@ -75,14 +79,19 @@ void print_created_prompt(const Context& ctx, const store::PromptRecord& p) {
     for (const auto& [m, path] : p.controls) {
         controls += (controls.empty() ? "" : ", ") + m;
     }
-    ctx.out.note(fmt::format("created prompt {} '{}': {} frames {}x{} at {:.3g} fps, controls: {}",
-                             p.id,
-                             p.name,
-                             p.video.frames,
-                             p.video.width,
-                             p.video.height,
-                             p.video.fps,
-                             controls.empty() ? "none" : controls));
+    for (const auto& [m, path] : p.masks) {
+        controls += (controls.empty() ? "" : ", ") + m + " mask";
+    }
+    ctx.out.note(
+        fmt::format("created prompt {} '{}' for {}: {} frames {}x{} at {:.3g} fps, controls: {}",
+                    p.id,
+                    p.name,
+                    p.model,
+                    p.video.frames,
+                    p.video.width,
+                    p.video.height,
+                    p.video.fps,
+                    controls.empty() ? "none" : controls));
     ctx.out.print_line(p.id);
 }
 
@@ -90,8 +99,9 @@ void add_create_prompt(CLI::App& create, Context& ctx) {
     auto args = std::make_shared<PromptArgs>();
     auto* cmd = create.add_subcommand(
         "prompt",
-        "Store a prompt: its text and an input folder with color.mp4 and optional control videos "
-        "(depth.mp4, segmentation.mp4, edge.mp4, vis.mp4, keypoint.mp4). Prints the ps_ id.");
+        "Store a prompt: its text and an input folder with color.mp4, optional control videos "
+        "(depth.mp4, segmentation.mp4, edge.mp4, vis.mp4, keypoint.mp4) and control masks for "
+        "Transfer2.5 (depth_mask.mp4...: white where the control applies). Prints the ps_ id.");
     cmd->add_option("args", args->positional, "TEXT INPUT_DIR, or INPUT_DIR with --template")
         ->expected(0, 2);
     args->name_opt = cmd->add_option("--name",
@@ -100,6 +110,11 @@ void add_create_prompt(CLI::App& create, Context& ctx) {
                                      "text when absent");
     args->negative_opt = cmd->add_option(
         "--negative", args->negative, "Negative prompt (default: [run] negative_prompt)");
+    args->model_opt = cmd->add_option(
+        "--model",
+        args->model,
+        "The model family its runs use by default: transfer1 or transfer2.5 (default: [run] "
+        "model)");
     cmd->add_option("--template",
                     args->template_name,
                     "Build the text from a template (see `cosmos templates list`)");

@@ -66,14 +66,16 @@ void add_demo(CLI::App& parent, Context& ctx) {
 
 void add_emulator(CLI::App& parent, Context& ctx) {
     auto* emu = parent.add_subcommand(
-        "emulator", "The Cosmos-Transfer1 emulator used for demos and tests (docs/emulator.md)");
+        "emulator",
+        "The stand-in for the Cosmos models (Transfer1, Transfer2.5) used for demos and tests "
+        "(docs/emulator.md)");
     emu->require_subcommand(1);
     auto dir = std::make_shared<std::string>();
     auto* install = emu->add_subcommand(
         "install",
-        "Lay out an emulated Cosmos checkout in DIR (transfer script at its real path, "
-        "torchrun and nvidia-smi stand-ins, placeholder checkpoints); point a host's "
-        "cosmos_dir at it");
+        "Lay out an emulated Cosmos checkout in DIR that serves every model family (Transfer1's "
+        "transfer.py and Transfer2.5's examples/inference.py at their real paths, torchrun and "
+        "nvidia-smi stand-ins, placeholder checkpoints); point a host's cosmos_dir at it");
     install->add_option("DIR", *dir)->required();
     install->callback([&ctx, dir] {
         ctx.action = [&ctx, dir] {

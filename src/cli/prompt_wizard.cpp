@@ -51,7 +51,7 @@ void show_preview(const services::App& app, const Output& out, const services::P
         std::cerr << fmt::format("  ignored   {}\n", f);
     }
     store::RunRecord run;
-    auto params = services::resolve_run_params(app.config.run, d.record, {});
+    auto params = services::resolve_run_params(app, d.record, {});
     if (params) {
         run.params = *params;
     }

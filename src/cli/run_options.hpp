@@ -17,14 +17,17 @@ namespace cosmos::cli {
 
 class RunOptionsBinding {
 public:
-    // Adds --weights, --weight, --steps, --guidance, --seed, --sigma-max, --fps, --num-gpus,
-    // --blur-strength, --canny-threshold to `cmd`.
+    // Adds --model, --weights, --weight, --steps, --guidance, --seed, --sigma-max, --fps,
+    // --num-gpus, --blur-strength, --canny-threshold and Transfer2.5's --variant, --resolution,
+    // --max-frames, --chunk-frames, --conditional-frames, --mask-prompt to `cmd`.
     void add_to(CLI::App& cmd);
     // Returns the options given on the command line; fails with invalid_input for a malformed
     // --weight (it must be MODALITY=NUMBER).
     core::Result<services::RunOptions> options() const;
 
 private:
+    core::Status family_options(services::RunOptions& o) const;
+
     std::vector<double> m_weights;
     std::vector<std::string> m_weight;
     std::int64_t m_steps = 0, m_seed = 0, m_fps = 0, m_num_gpus = 0;
@@ -38,6 +41,15 @@ private:
     CLI::Option* m_sigma_opt = nullptr;
     CLI::Option* m_blur_opt = nullptr;
     CLI::Option* m_canny_opt = nullptr;
+    std::string m_model, m_variant, m_resolution;
+    std::int64_t m_max_frames = 0, m_chunk_frames = 0, m_conditional_frames = 0;
+    std::vector<std::string> m_mask_prompts;
+    CLI::Option* m_model_opt = nullptr;
+    CLI::Option* m_variant_opt = nullptr;
+    CLI::Option* m_resolution_opt = nullptr;
+    CLI::Option* m_max_frames_opt = nullptr;
+    CLI::Option* m_chunk_opt = nullptr;
+    CLI::Option* m_cond_opt = nullptr;
 };
 
 }  // namespace cosmos::cli

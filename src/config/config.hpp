@@ -14,6 +14,7 @@
 
 #include "core/kinds.hpp"
 #include "core/result.hpp"
+#include "model/family.hpp"
 
 namespace cosmos::config {
 
@@ -60,8 +61,11 @@ struct HostConfig {
     std::string name;
     core::HostKind kind = core::HostKind::local;
     core::RuntimeKind runtime = core::RuntimeKind::native;
-    int gpus = 1;                          // GPUs the host offers
-    std::filesystem::path cosmos_dir;      // the model's checkout (cwd and PYTHONPATH)
+    int gpus = 1;                      // GPUs the host offers
+    std::filesystem::path cosmos_dir;  // the model's checkout (cwd and PYTHONPATH)
+    // A checkout per model family where it is not cosmos_dir ([hosts.NAME.checkouts]:
+    // "transfer2.5" = "/opt/cosmos-transfer2.5"); native runtime only.
+    std::map<model::Family, std::filesystem::path> checkouts;
     std::filesystem::path checkpoint_dir;  // default: <cosmos_dir>/checkpoints
     std::filesystem::path work_dir;        // jobs and input cache; local default <data_dir>/work
     std::string torchrun = "torchrun";     // launcher command (the emulator installs bin/torchrun)
@@ -104,6 +108,9 @@ struct RunDefaults {
     // transfer.py offload flags passed on every run, without the `--offload_` prefix.
     std::vector<std::string> offload = {"text_encoder_model", "guardrail_models"};
     std::string host = "local";  // host used when a command names none
+    // The model family new prompts are for (a run may name another with --model). The
+    // parameters above are Transfer1's defaults; Transfer2.5 has its own (docs/models).
+    model::Family model = model::Family::transfer1;
 };
 
 struct Paths {

@@ -9,11 +9,11 @@
 #include <type_traits>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "config/config.hpp"
 #include "config/config_detail.hpp"
 #include "config/host_checks.hpp"
+#include "config/toml_detail.hpp"
 #include "core/names.hpp"
 #include "core/redact.hpp"
 #include "model/run_params.hpp"
@@ -25,30 +25,8 @@ using core::Status;
 
 namespace {
 
-std::string_view type_name(const toml::node& n) {
-    static_assert(static_cast<int>(toml::node_type::none) == 0 &&
-                  static_cast<int>(toml::node_type::date_time) == 9);
-    constexpr std::array<std::string_view, 10> k_names = {"nothing",
-                                                          "table",
-                                                          "array",
-                                                          "string",
-                                                          "integer",
-                                                          "float",
-                                                          "boolean",
-                                                          "date",
-                                                          "time",
-                                                          "date-time"};
-    return k_names[static_cast<std::size_t>(n.type())];
-}
-
-int line_of(const toml::node& n) {
-    return static_cast<int>(n.source().begin.line);
-}
-
-int line_of(const toml::key& k, const toml::node& n) {
-    int line = static_cast<int>(k.source().begin.line);
-    return line > 0 ? line : line_of(n);
-}
+using detail::line_of;
+using detail::type_name;
 
 // One key a table may hold and how to read its value.
 struct Field {
@@ -313,8 +291,47 @@ Status read_run(const Reader& r,
              return {};
          }},
         {"weights", [&](const toml::node& n) { return read_weights(r, n, run); }},
+        {"model",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(auto name, r.exact<std::string>(n, s, "model"));
+             auto family = model::parse_family(name);
+             if (!family) {
+                 return r.checked(line_of(n),
+                                  "[run] model",
+                                  core::fail(core::ErrorCode::invalid_input,
+                                             fmt::format("unknown model '{}': transfer1 or "
+                                                         "transfer2.5",
+                                                         name)));
+             }
+             run.model = *family;
+             return {};
+         }},
     };
     return r.read_fields(table, s, fields);
+}
+
+Status read_checkouts(const Reader& r,
+                      const toml::node& n,
+                      const std::string& section,
+                      HostConfig& host) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, section, "checkouts"));
+    std::string sub = fmt::format("[hosts.{}.checkouts]", host.name);
+    for (auto&& [key, value] : *table) {
+        auto family = model::parse_family(key.str());
+        if (!family) {
+            return detail::config_error(r.file(),
+                                        line_of(key, value),
+                                        fmt::format("{} '{}' is not a model", sub, key.str()),
+                                        "models: transfer1, transfer2.5");
+        }
+        COSMOS_TRY(std::string v, r.exact<std::string>(value, sub, key.str()));
+        if (v.empty()) {
+            return detail::config_error(
+                r.file(), line_of(key, value), fmt::format("{} '{}' is empty", sub, key.str()));
+        }
+        host.checkouts[*family] = v;
+    }
+    return {};
 }
 
 Status read_env(const Reader& r,
@@ -363,6 +380,7 @@ core::Result<HostConfig> read_host(const Reader& r,
         path_field(r, section, "work_dir", h.work_dir),
         string_field(r, section, "torchrun", check_not_empty, h.torchrun),
         {"env", [&](const toml::node& n) { return read_env(r, n, section, h); }},
+        {"checkouts", [&](const toml::node& n) { return read_checkouts(r, n, section, h); }},
         string_field(r, section, "address", check_address, h.ssh.address),
         integer_field(r, section, "port", check_port, h.ssh.port),
         string_field(r, section, "user", check_user, h.ssh.user),

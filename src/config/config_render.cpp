@@ -105,6 +105,9 @@ void render_run(std::string& out, const RunDefaults& run) {
     }
     line(out, "offload", fmt::format("[{}]", detail::join(offload)));
     line(out, "host", quote(run.host));
+    if (run.model != model::Family::transfer1) {
+        line(out, "model", quote(std::string(model::to_string(run.model))));
+    }
     out += "\n[run.weights]\n";
     for (const auto& [modality, weight] : run.weights) {
         line(out, modality, number(weight));
@@ -164,6 +167,12 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     }
     if (h.require_verified) {
         out += "require_verified = true\n";
+    }
+    if (!h.checkouts.empty()) {
+        out += fmt::format("\n[hosts.{}.checkouts]\n", key(h.name));
+        for (const auto& [family, path] : h.checkouts) {
+            line(out, quote(std::string(model::to_string(family))), quote(path.string()));
+        }
     }
     if (!h.env.empty()) {
         out += fmt::format("\n[hosts.{}.env]\n", key(h.name));

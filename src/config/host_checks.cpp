@@ -175,13 +175,12 @@ std::vector<std::string> set_keys(const SshSettings& s) {
     return keys;
 }
 
-// (apptainer uses `image`, and `docker_gpus` as its --nv switch)
+// (`image` and the `docker` CLI belong to any host: `cosmos setup image` builds an image with
+// them before the host switches runtime; apptainer uses `docker_gpus` as its --nv switch)
 std::vector<std::string> set_keys(const ContainerSettings& s, bool apptainer) {
     const ContainerSettings d;
     std::vector<std::string> keys;
-    for (auto [key, set] : {std::pair{"image", !apptainer && s.image != d.image},
-                            std::pair{"shm_size", s.shm_size != d.shm_size},
-                            std::pair{"docker", s.docker != d.docker},
+    for (auto [key, set] : {std::pair{"shm_size", s.shm_size != d.shm_size},
                             std::pair{"docker_gpus", !apptainer && s.docker_gpus != d.docker_gpus},
                             std::pair{"docker_args", s.docker_args != d.docker_args}}) {
         if (set) {
@@ -221,9 +220,8 @@ Status check_settings_apply(const HostConfig& host, const fs::path& file) {
     }
     if (stray.empty() && host.runtime != core::RuntimeKind::docker) {
         stray = set_keys(host.container, host.runtime == core::RuntimeKind::apptainer);
-        bool both = std::all_of(stray.begin(), stray.end(), [](const std::string& k) {
-            return k == "image" || k == "docker_gpus";
-        });
+        bool both = std::all_of(
+            stray.begin(), stray.end(), [](const std::string& k) { return k == "docker_gpus"; });
         owner = both ? "the docker and apptainer runtimes" : "the docker runtime";
     }
     if (stray.empty()) {
@@ -279,6 +277,16 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
                 "add user = \"me\", or remove address to run sbatch on this machine");
         }
     }
+    if (host.runtime != core::RuntimeKind::native && !host.checkouts.empty()) {
+        return detail::config_error(
+            file,
+            host.line,
+            fmt::format("[hosts.{}]: checkouts apply to the native runtime; a {} host runs the "
+                        "model of its image",
+                        host.name,
+                        host.runtime),
+            "add a host per model image instead");
+    }
     if (host.runtime != core::RuntimeKind::native) {
         // Containers mount these paths: docker's -v and apptainer's --bind split on ':' (and
         // apptainer's lists on ',').
@@ -314,6 +322,9 @@ Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_
             if (!p->empty()) {
                 *p = detail::resolve_path(p->string(), base_dir);
             }
+        }
+        for (auto& [family, p] : host.checkouts) {
+            p = detail::resolve_path(p.string(), base_dir);
         }
     }
     if (!host.ssh.key.empty()) {  // the ssh key is always a local file

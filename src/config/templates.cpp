@@ -8,10 +8,10 @@
 #include <system_error>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "config/config_detail.hpp"
 #include "config/template_text.hpp"
+#include "config/toml_detail.hpp"
 #include "core/names.hpp"
 
 namespace cosmos::config {
@@ -21,6 +21,9 @@ using core::ErrorCode;
 using core::fail;
 
 namespace {
+
+using detail::line_of;
+using detail::type_name;
 
 // Built-ins for artists turning renders (color + depth/seg/edge passes) into photoreal video.
 std::vector<PromptTemplate> builtin_templates() {
@@ -56,27 +59,6 @@ std::vector<PromptTemplate> builtin_templates() {
          "built-in"},
     };
     return t;
-}
-
-std::string_view type_name(const toml::node& n) {
-    static_assert(static_cast<int>(toml::node_type::none) == 0 &&
-                  static_cast<int>(toml::node_type::date_time) == 9);
-    constexpr std::array<std::string_view, 10> k_names = {"nothing",
-                                                          "table",
-                                                          "array",
-                                                          "string",
-                                                          "integer",
-                                                          "float",
-                                                          "boolean",
-                                                          "date",
-                                                          "time",
-                                                          "date-time"};
-    return k_names[static_cast<std::size_t>(n.type())];
-}
-
-int line_of(const toml::key& k, const toml::node& n) {
-    auto line = static_cast<int>(k.source().begin.line);
-    return line > 0 ? line : static_cast<int>(n.source().begin.line);
 }
 
 // Reads one user template file; every error names FILE:LINE.

@@ -40,6 +40,9 @@ std::string modality_in(std::string_view prefix) {
             std::string m = modality_for_word(word);
             if (!m.empty()) {
                 found = m;
+            } else if (word == "mask" && !found.empty() && found != "color" &&
+                       !found.ends_with("_mask")) {
+                found += "_mask";  // depth_mask.0001.png: the depth control's mask pass
             }
             word.clear();
         }

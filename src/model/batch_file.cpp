@@ -58,6 +58,9 @@ std::optional<std::string> batch_key(const BatchFacts& facts) {
         {"size", {facts.width, facts.height}},
         {"frames", facts.frames},
     };
+    if (!facts.params.extra_flags.empty()) {  // a user model's flags: part of the launch
+        canonical["extra_flags"] = facts.params.extra_flags;
+    }
     return "tb1:" + core::sha256_hex(canonical.dump()).substr(0, 20);
 }
 

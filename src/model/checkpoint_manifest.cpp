@@ -17,7 +17,11 @@ using core::fail;
 
 namespace {
 
-constexpr std::array<std::string_view, 11> k_repos = {
+// Transfer1's and Transfer2.5's (the latter as the emulator lays out its Hugging Face cache).
+constexpr std::array<std::string_view, 14> k_repos = {
+    "nvidia/Cosmos-Transfer2.5-2B",
+    "nvidia/Cosmos-Predict2.5-2B",
+    "nvidia/Cosmos-Reason1-7B",
     "nvidia/Cosmos-Transfer1-7B",
     "nvidia/Cosmos-Transfer1-7B-Sample-AV",
     "nvidia/Cosmos-Transfer1-7B-Sample-AV-Single2MultiView",

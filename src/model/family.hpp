@@ -9,8 +9,9 @@
 //   - how to read progress and outcome facts from its log (a ProgressTracker);
 //   - where a run's (or a batch line's) video lands under the job's outputs/;
 //   - which runs may share one model load (the batch key) and the batch file's spec and lines.
-// Cosmos-Transfer1 (`transfer1`, docs/models/transfer1.md) is the first family. Every prompt
-// and run records its family (store: the `model` column).
+// Cosmos-Transfer1 (`transfer1`, docs/models/transfer1.md) and Cosmos-Transfer2.5
+// (`transfer2.5`, docs/models/transfer2.5.md) are the families. Every prompt and run records its
+// family (store: the `model` column).
 
 #include <cstdint>
 #include <optional>
@@ -30,7 +31,10 @@
 
 namespace cosmos::model {
 
-enum class Family { transfer1 };
+enum class Family { transfer1, transfer2_5 };
+
+// Every family, in the order `cosmos models list` shows them.
+inline constexpr Family k_families[] = {Family::transfer1, Family::transfer2_5};
 
 std::string_view to_string(Family family);
 std::optional<Family> parse_family(std::string_view name);
@@ -61,6 +65,16 @@ class ModelFamily {
 public:
     virtual ~ModelFamily() = default;
     virtual Family family() const = 0;
+    // The product name ("Cosmos-Transfer1") and a line on what it is for.
+    virtual std::string display_name() const = 0;
+    virtual std::string summary() const = 0;
+    // Defaults the family sets itself (Transfer2.5's guidance 3, seed 2025...); nothing when the
+    // [run] table's defaults are the family's (Transfer1).
+    virtual std::optional<RunParams> own_defaults(std::string_view variant) const = 0;
+    // Whether it has runs of this kind (Transfer2.5 has no prompt upsampler nor upscaler).
+    virtual bool runs(core::RunKind kind) const = 0;
+    // Checks parameters against the family's rules; fails with invalid_input naming the rule.
+    virtual core::Status check_params(const RunParams& params) const = 0;
     // The script (relative to the checkout) a host must have to run this family.
     virtual std::string entry_point() const = 0;
     // The spec of one run from its prompt and parameters (paths as the model process will see
@@ -70,9 +84,11 @@ public:
     virtual LaunchCommand command(const HostLayout& layout,
                                   const JobShape& job,
                                   const nlohmann::ordered_json& spec) const = 0;
-    // Reads the model's log: progress over the chunks `frames` input frames take, the
-    // guardrail, the last error line.
-    virtual ProgressTracker log_reader(std::int64_t frames) const = 0;
+    // The chunks a sample of `frames` input frames takes with `params`.
+    virtual int chunks(std::int64_t frames, const RunParams& params) const = 0;
+    // Reads the model's log: progress over `expected_chunks` chunks, the guardrail, the last
+    // error line.
+    virtual ProgressTracker log_reader(int expected_chunks) const = 0;
     // Where the video of a single run (nullopt) or of batch line `line` lands, relative to the
     // job's outputs/.
     virtual std::string output_video(std::optional<int> line) const = 0;
@@ -83,7 +99,11 @@ public:
     virtual std::optional<std::string> batch_key(const BatchFacts& facts) const = 0;
     virtual core::Result<nlohmann::ordered_json> batch_spec(
         const std::vector<BatchFacts>& runs) const = 0;
-    virtual nlohmann::ordered_json batch_line(const nlohmann::ordered_json& spec) const = 0;
+    virtual nlohmann::ordered_json batch_line(const nlohmann::ordered_json& spec,
+                                              int index) const = 0;
+    // The spec batch line `line` effectively ran with, given the batch's spec file.
+    virtual nlohmann::ordered_json effective_spec(const nlohmann::ordered_json& batch_spec,
+                                                  const nlohmann::ordered_json& line) const = 0;
 };
 
 // The implementation of `family`.

@@ -35,15 +35,54 @@ LogLine parse_log_line(std::string_view line) {
     return LogLine{"", std::string(line)};
 }
 
+namespace {
+
+// The last tqdm counter `k/N [` of a line that may hold several bar redraws ('\r'-separated).
+std::optional<std::pair<int, int>> last_tqdm_count(const std::string& line) {
+    static const std::regex k_count(R"((\d+)/(\d+) \[)");
+    std::optional<std::pair<int, int>> last;
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), k_count);
+         it != std::sregex_iterator();
+         ++it) {
+        last = std::pair{std::stoi((*it)[1].str()), std::stoi((*it)[2].str())};
+    }
+    return last;
+}
+
+}  // namespace
+
+// Chunk completions and the saved video, in the dialect's words.
+bool ProgressTracker::feed_progress(const std::string& m) {
+    if (m_dialect == LogDialect::transfer1) {
+        if (m.find("Completed diffusion sampling") != std::string::npos) {
+            m_completed = std::min(m_completed + 1, m_expected);
+            return true;
+        }
+        if (m.rfind("Saved video to ", 0) == 0) {
+            m_saved_video = m.substr(15);
+            return true;
+        }
+        return false;
+    }
+    if (m.find("Generating samples") != std::string::npos) {
+        auto count = last_tqdm_count(m);
+        if (count && count->second > 0 && count->first == count->second) {
+            m_completed = std::min(m_completed + 1, m_expected);
+            return true;
+        }
+        return false;
+    }
+    if (auto at = m.find("Generated video saved to "); at != std::string::npos) {
+        m_saved_video = m.substr(at + 25);
+        return true;
+    }
+    return false;
+}
+
 bool ProgressTracker::feed(std::string_view raw) {
     LogLine l = parse_log_line(raw);
     const std::string& m = l.message;
-    if (m.find("Completed diffusion sampling") != std::string::npos) {
-        m_completed = std::min(m_completed + 1, m_expected);
-        return true;
-    }
-    if (m.rfind("Saved video to ", 0) == 0) {
-        m_saved_video = m.substr(15);
+    if (feed_progress(m)) {
         return true;
     }
     if (m.find("Guardrail blocked") != std::string::npos) {

@@ -1,7 +1,10 @@
 #pragma once
-// Reads Cosmos-Transfer1's log as it streams: progress (one `Completed diffusion sampling` line
-// per 121-frame chunk, counted against the expected chunks), the saved outputs, a guardrail
-// block, and the line that best explains a failure.
+// Reads a model's log as it streams: progress (chunks completed, counted against the expected
+// chunks), the saved outputs, a guardrail block, and the line that best explains a failure.
+// Cosmos-Transfer1 prints one `Completed diffusion sampling` line per 121-frame chunk and
+// `Saved video to PATH`; Cosmos-Transfer2.5 draws one tqdm bar `Generating samples: ... k/N`
+// per chunk (a chunk is done when k = N) and prints `Generated video saved to PATH`. Both use
+// loguru's line format and print `Guardrail blocked ...` when the guardrail stops a prompt.
 
 #include <cstdint>
 #include <optional>
@@ -26,10 +29,13 @@ struct LogLine {
 // Splits `[MM-DD HH:mm:ss|LEVEL|file:line:func] message` into level and message.
 LogLine parse_log_line(std::string_view line);
 
+// Whose log it is.
+enum class LogDialect { transfer1, transfer2_5 };
+
 class ProgressTracker {
 public:
-    explicit ProgressTracker(int expected_chunks)
-        : m_expected(expected_chunks < 1 ? 1 : expected_chunks) {}
+    explicit ProgressTracker(int expected_chunks, LogDialect dialect = LogDialect::transfer1)
+        : m_expected(expected_chunks < 1 ? 1 : expected_chunks), m_dialect(dialect) {}
 
     // Feeds one line of output; returns true when progress or an outcome changed.
     bool feed(std::string_view line);
@@ -45,7 +51,10 @@ public:
     const std::optional<std::string>& error_line() const { return m_error; }
 
 private:
+    bool feed_progress(const std::string& message);
+
     int m_expected;
+    LogDialect m_dialect;
     int m_completed = 0;
     bool m_loading = false;
     bool m_blocked = false;

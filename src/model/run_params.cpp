@@ -136,16 +136,44 @@ Status validate(const RunParams& p) {
 }
 
 nlohmann::json to_json(const RunParams& p) {
-    return nlohmann::json{{"weights", p.weights},
-                          {"num_steps", p.num_steps},
-                          {"guidance", p.guidance},
-                          {"sigma_max", p.sigma_max},
-                          {"fps", p.fps},
-                          {"seed", p.seed},
-                          {"blur_strength", p.blur_strength},
-                          {"canny_threshold", p.canny_threshold},
-                          {"num_gpus", p.num_gpus},
-                          {"offload", p.offload}};
+    nlohmann::json j{{"weights", p.weights},
+                     {"num_steps", p.num_steps},
+                     {"guidance", p.guidance},
+                     {"sigma_max", p.sigma_max},
+                     {"fps", p.fps},
+                     {"seed", p.seed},
+                     {"blur_strength", p.blur_strength},
+                     {"canny_threshold", p.canny_threshold},
+                     {"num_gpus", p.num_gpus},
+                     {"offload", p.offload}};
+    if (!p.variant.empty()) {
+        j["variant"] = p.variant;
+    }
+    if (!p.resolution.empty()) {
+        j["resolution"] = p.resolution;
+    }
+    if (p.max_frames) {
+        j["max_frames"] = *p.max_frames;
+    }
+    if (p.chunk_frames) {
+        j["num_video_frames_per_chunk"] = *p.chunk_frames;
+    }
+    if (p.conditional_frames) {
+        j["num_conditional_frames"] = *p.conditional_frames;
+    }
+    if (!p.mask_prompts.empty()) {
+        j["mask_prompts"] = p.mask_prompts;
+    }
+    if (!p.checkpoint_path.empty()) {
+        j["checkpoint_path"] = p.checkpoint_path;
+    }
+    if (!p.experiment.empty()) {
+        j["experiment"] = p.experiment;
+    }
+    if (!p.extra_flags.empty()) {
+        j["extra_flags"] = p.extra_flags;
+    }
+    return j;
 }
 
 core::Result<RunParams> run_params_from_json(const nlohmann::json& j) {
@@ -161,6 +189,21 @@ core::Result<RunParams> run_params_from_json(const nlohmann::json& j) {
         p.canny_threshold = j.value("canny_threshold", p.canny_threshold);
         p.num_gpus = j.value("num_gpus", p.num_gpus);
         p.offload = j.value("offload", std::vector<std::string>{});
+        p.variant = j.value("variant", std::string());
+        p.resolution = j.value("resolution", std::string());
+        if (j.contains("max_frames")) {
+            p.max_frames = j.at("max_frames").get<std::int64_t>();
+        }
+        if (j.contains("num_video_frames_per_chunk")) {
+            p.chunk_frames = j.at("num_video_frames_per_chunk").get<int>();
+        }
+        if (j.contains("num_conditional_frames")) {
+            p.conditional_frames = j.at("num_conditional_frames").get<int>();
+        }
+        p.mask_prompts = j.value("mask_prompts", std::map<std::string, std::string>{});
+        p.checkpoint_path = j.value("checkpoint_path", std::string());
+        p.experiment = j.value("experiment", std::string());
+        p.extra_flags = j.value("extra_flags", std::vector<std::string>{});
         return p;
     } catch (const nlohmann::json::exception& e) {
         return fail(ErrorCode::invalid_input, fmt::format("bad run parameters: {}", e.what()));

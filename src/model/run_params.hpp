@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,21 @@ struct RunParams {
     std::string canny_threshold = "medium";
     int num_gpus = 1;
     std::vector<std::string> offload;  // e.g. {"text_encoder_model", "guardrail_models"}
+    // Cosmos-Transfer2.5 only (docs/models/transfer2.5.md); Transfer1 ignores them, and they are
+    // stored only when set.
+    std::string variant;                              // its --model: "" (by the controls) or
+                                                      // edge/distilled
+    std::string resolution;                           // "" = the model's default ("720")
+    std::optional<std::int64_t> max_frames;           // generate only the first frames
+    std::optional<int> chunk_frames;                  // num_video_frames_per_chunk
+    std::optional<int> conditional_frames;            // num_conditional_frames (0, 1, 2)
+    std::map<std::string, std::string> mask_prompts;  // control -> text its mask is made from
+    // From a user model file (docs/models/model-files.md), copied onto the run so it records
+    // exactly what ran: Transfer2.5's --checkpoint-path and --experiment, and flags appended to
+    // the model's command line.
+    std::string checkpoint_path;
+    std::string experiment;
+    std::vector<std::string> extra_flags;
 };
 
 // Ranges (those the Python tool validated; num_gpus from transfer.py).

@@ -24,6 +24,7 @@ struct SpecInput {
     std::string negative_prompt;
     std::optional<std::string> input_video;       // path as the model process will see it
     std::map<std::string, std::string> controls;  // modality -> path as the model will see it
+    std::map<std::string, std::string> masks;     // modality -> its mask video (Transfer2.5)
     RunParams params;
 };
 

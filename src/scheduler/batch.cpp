@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -36,21 +37,17 @@ struct Line {
     nlohmann::ordered_json spec;  // the run's own spec, local paths
 };
 
-// The spec run `line` effectively ran with: the batch spec with its own line applied.
-nlohmann::ordered_json effective_spec(nlohmann::ordered_json spec,
-                                      const nlohmann::ordered_json& line) {
-    spec["prompt"] = line.value("prompt", std::string());
-    if (line.contains("visual_input")) {
-        spec["input_video_path"] = line["visual_input"];
+// The chunks each line of a batch takes (its prompt's frames, its parameters): the batch's log
+// counts them one line after another.
+core::Result<std::vector<int>> line_chunks(const App& app,
+                                           const std::vector<store::RunRecord>& runs) {
+    std::vector<int> out;
+    for (const auto& r : runs) {
+        COSMOS_TRY(auto prompt, store::get_prompt(app.db, r.prompt_id));
+        std::int64_t frames = prompt ? prompt->video.frames : model::k_default_frames;
+        out.push_back(std::max(1, model::model_family(r.model).chunks(frames, r.params)));
     }
-    if (line.contains("control_overrides")) {
-        for (const auto& [modality, o] : line["control_overrides"].items()) {
-            for (const auto& [k, v] : o.items()) {
-                spec[modality][k] = v;
-            }
-        }
-    }
-    return spec;
+    return out;
 }
 
 // Makes `to` the same file as `from` (a hard link; a copy where links are impossible).
@@ -138,10 +135,10 @@ core::Result<BatchResult> finish_batch(const App& app,
                                 collected.error().message));
     }
     core::warn_on_error(backends::cleanup_job(host, request), "backends::cleanup_job");
-    COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
-    std::int64_t frames = prompt ? prompt->video.frames : model::k_default_frames;
-    auto tracker =
-        scan_log(dir / "run.log", model::model_family(runs.front().model).log_reader(frames));
+    COSMOS_TRY(auto chunks, line_chunks(app, runs));
+    auto tracker = scan_log(dir / "run.log",
+                            model::model_family(runs.front().model)
+                                .log_reader(std::accumulate(chunks.begin(), chunks.end(), 0)));
     auto base = scheduler::outcome_facts(state, tracker, host.config.name);
     base.cancelled = cancelled;
     double run_seconds = core::seconds_since_iso(runs.front().started_at);
@@ -228,7 +225,8 @@ core::Result<backends::RemoteJobSpec> batch_job(const App& app,
     job.gpu_ids = options.gpu_ids;
     for (const auto& l : lines) {
         spec_inputs(l.spec, job.inputs);
-        job.batch_lines.push_back(family.batch_line(l.spec));
+        job.batch_lines.push_back(
+            family.batch_line(l.spec, static_cast<int>(job.batch_lines.size())));
     }
     return job;
 }
@@ -288,7 +286,8 @@ core::Status record_batch_launch(const App& app,
         fs::path run_dir = app.run_dir(run.id);
         std::error_code ec;
         fs::create_directories(run_dir, ec);
-        auto spec = effective_spec(staged.remote_spec, staged.remote_batch_lines[i]);
+        auto spec = model::model_family(run.model).effective_spec(staged.remote_spec,
+                                                                  staged.remote_batch_lines[i]);
         std::ofstream(run_dir / "spec.json") << spec.dump(2) << "\n";
         COSMOS_CHECK(store::record_launch(app.db,
                                           run.id,
@@ -401,16 +400,18 @@ core::Result<BatchResult> attach_batch(const App& app,
     COSMOS_TRY(auto host_config, config::find_host(app.config, *runs.front().host));
     COSMOS_TRY(auto host, open_host(host_config));
     auto request = backends::job_request(host, batch_id);
-    COSMOS_TRY(auto prompt, store::get_prompt(app.db, runs.front().prompt_id));
-    int chunks = model::expected_chunks(prompt ? prompt->video.frames : model::k_default_frames);
+    COSMOS_TRY(auto chunks, line_chunks(app, runs));
     auto n = static_cast<int>(runs.size());
     std::vector<double> shown(runs.size(), -1);
     auto emit = [&](const backends::JobEvent& e) {
         if (const auto* p = std::get_if<backends::Progress>(&e)) {
             // The batch's chunks are its lines' chunks one after another (batch size 1).
+            int before = 0;
             for (int i = 0; i < n; ++i) {
-                int done = std::clamp(p->chunk - i * chunks, 0, chunks);
-                double f = static_cast<double>(done) / chunks;
+                int own = chunks[static_cast<std::size_t>(i)];
+                int done = std::clamp(p->chunk - before, 0, own);
+                before += own;
+                double f = static_cast<double>(done) / own;
                 if (f != shown[static_cast<std::size_t>(i)] &&
                     !store::is_terminal(runs[static_cast<std::size_t>(i)].status)) {
                     shown[static_cast<std::size_t>(i)] = f;
@@ -419,7 +420,7 @@ core::Result<BatchResult> attach_batch(const App& app,
                         "store::record_progress");
                     if (options.sink) {
                         options.sink(backends::Progress{
-                            runs[static_cast<std::size_t>(i)].id, f, done, chunks, p->phase});
+                            runs[static_cast<std::size_t>(i)].id, f, done, own, p->phase});
                     }
                 }
             }
@@ -429,11 +430,11 @@ core::Result<BatchResult> attach_batch(const App& app,
             options.sink(e);
         }
     };
-    std::int64_t batch_frames = static_cast<std::int64_t>(chunks) * n * 120 + 1;
     auto watched =
         backends::watch_job(host,
                             request,
-                            model::model_family(runs.front().model).log_reader(batch_frames),
+                            model::model_family(runs.front().model)
+                                .log_reader(std::accumulate(chunks.begin(), chunks.end(), 0)),
                             batch_dir(app, batch_id) / "run.log",
                             emit,
                             options.stop);

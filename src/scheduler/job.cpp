@@ -84,7 +84,9 @@ core::Result<store::RunRecord> finish_run(const App& app,
     }
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
     std::int64_t frames = prompt ? prompt->video.frames : model::k_default_frames;
-    auto tracker = scan_log(run_dir / "run.log", model::model_family(run.model).log_reader(frames));
+    const auto& family = model::model_family(run.model);
+    auto tracker =
+        scan_log(run_dir / "run.log", family.log_reader(family.chunks(frames, run.params)));
 
     auto facts = scheduler::outcome_facts(state, tracker, host.config.name);
     facts.cancelled = cancelled;
@@ -388,12 +390,14 @@ core::Result<store::RunRecord> attach_run(const App& app,
             options.sink(e);
         }
     };
-    auto watched = backends::watch_job(host,
-                                       request,
-                                       model::model_family(run.model).log_reader(frames),
-                                       local_log,
-                                       emit,
-                                       options.stop);
+    auto watched =
+        backends::watch_job(host,
+                            request,
+                            model::model_family(run.model).log_reader(
+                                model::model_family(run.model).chunks(frames, run.params)),
+                            local_log,
+                            emit,
+                            options.stop);
     if (!watched) {
         if (watched.error().code == ErrorCode::interrupted && options.kill_on_stop) {
             if (auto s = backends::kill_job(host, request); !s) {

@@ -30,6 +30,7 @@ core::Result<nlohmann::ordered_json> local_spec(const store::PromptRecord& promp
     in.negative_prompt = prompt.negative_prompt;
     in.input_video = prompt.input_video;
     in.controls = prompt.controls;
+    in.masks = prompt.masks;
     in.params = run.params;
     return model::model_family(run.model).spec(in);
 }
@@ -201,6 +202,12 @@ core::Status check_inputs_exist(const store::PromptRecord& prompt) {
         if (!fs::exists(path, ec)) {
             return fail(ErrorCode::not_found,
                         fmt::format("prompt {}: {} control {} is gone", prompt.id, m, path));
+        }
+    }
+    for (const auto& [m, path] : prompt.masks) {
+        if (!fs::exists(path, ec)) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("prompt {}: {} mask {} is gone", prompt.id, m, path));
         }
     }
     return {};

@@ -126,6 +126,15 @@ private:
             COSMOS_TRY(o.blur_strength, text(key, v));
         } else if (key == "canny_threshold") {
             COSMOS_TRY(o.canny_threshold, text(key, v));
+        } else if (key == "model" || key == "variant" || key == "resolution") {
+            COSMOS_TRY(auto name, text(key, v));
+            (key == "model" ? o.model : key == "variant" ? o.variant : o.resolution) = name;
+        } else if (key == "max_frames") {
+            COSMOS_TRY(o.max_frames, integer(key, v));
+        } else if (key == "num_video_frames_per_chunk") {
+            COSMOS_TRY(o.chunk_frames, integer(key, v));
+        } else if (key == "num_conditional_frames") {
+            COSMOS_TRY(o.conditional_frames, integer(key, v));
         } else if (key == "offload") {
             if (!v.is_array()) {
                 return bad(

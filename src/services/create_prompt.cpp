@@ -97,6 +97,19 @@ core::Result<PromptDraft> draft_prompt(const App& app, const CreatePromptRequest
     for (const auto& [m, path] : inputs.controls) {
         p.controls[m] = path.string();
     }
+    for (const auto& [m, path] : inputs.masks) {
+        p.masks[m] = path.string();
+    }
+    p.model = app.config.run.model;
+    if (req.model) {
+        auto family = model::parse_family(*req.model);
+        if (!family) {
+            return fail(ErrorCode::invalid_input,
+                        fmt::format("unknown model '{}'", *req.model),
+                        "models: transfer1, transfer2.5 (cosmos models list)");
+        }
+        p.model = *family;
+    }
     p.video = inputs.video;
     p.parent_id = req.parent_id;
     p.template_name = req.template_name;

@@ -21,6 +21,7 @@ struct CreatePromptRequest {
     std::optional<std::string> template_name;
     std::map<std::string, std::string> template_values;
     std::optional<std::string> parent_id;
+    std::optional<std::string> model;  // a family; default: [run] model
 };
 
 struct PromptDraft {

@@ -11,6 +11,7 @@
 #include "core/names.hpp"
 #include "media/scaled_clip.hpp"
 #include "model/enhance_command.hpp"
+#include "model/family.hpp"
 #include "scheduler/run_spec.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
@@ -27,6 +28,14 @@ core::Result<store::RunRecord> create_enhance_run(const App& app,
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, prompt_id));
     if (!prompt) {
         return fail(ErrorCode::not_found, fmt::format("no prompt {}", prompt_id));
+    }
+    if (!model::model_family(prompt->model).runs(core::RunKind::enhance)) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("prompt {} is for {}, which has no prompt upsampler",
+                                prompt_id,
+                                model::model_family(prompt->model).display_name()),
+                    "enhance prompts of Cosmos-Transfer1 (create the prompt with --model "
+                    "transfer1)");
     }
     if (!scheduler::enhance_source_video(*prompt)) {
         return fail(ErrorCode::invalid_input,

@@ -6,7 +6,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "model/transfer_command.hpp"
+#include "model/family.hpp"
 #include "scheduler/batch.hpp"
 #include "scheduler/job.hpp"
 #include "scheduler/run_spec.hpp"
@@ -28,32 +28,30 @@ namespace fs = std::filesystem;
 
 core::Status ensure_host_ready(const config::HostConfig& host) {
     std::error_code ec;
-    bool has_script = fs::exists(host.cosmos_dir / model::k_transfer_script, ec);
-    if (host.emulated && !has_script) {
+    std::vector<std::string> missing;
+    for (model::Family f : model::k_families) {
+        const auto& family = model::model_family(f);
+        auto it = host.checkouts.find(f);
+        fs::path checkout = it == host.checkouts.end() ? host.cosmos_dir : it->second;
+        if (!fs::exists(checkout / family.entry_point(), ec)) {
+            missing.push_back((checkout / family.entry_point()).string());
+        }
+    }
+    if (missing.empty()) {
+        return {};
+    }
+    if (host.emulated) {  // laid out by an older cosmos, or never: (re)install, idempotent
         COSMOS_TRY(auto bin, find_emulator_binary());
         core::log(
             core::LogLevel::info, "installing the emulator into {}", host.cosmos_dir.string());
-        if (auto s = install_emulator(host.cosmos_dir, bin); !s) {
-            return s;
-        }
-        return {};
+        return install_emulator(host.cosmos_dir, bin);
     }
-    if (!has_script) {
-        return fail(ErrorCode::not_found,
-                    fmt::format("host {}: no {} under cosmos_dir {}",
-                                host.name,
-                                model::k_transfer_script,
-                                host.cosmos_dir.string()),
-                    "point cosmos_dir at a Cosmos-Transfer1 checkout, or lay out the emulator "
-                    "there with `cosmos emulator install DIR`");
-    }
-    return {};
+    return fail(ErrorCode::not_found,
+                fmt::format("host {}: no {}", host.name, missing.front()),
+                "point cosmos_dir at the model's checkout, or lay out the emulator there with "
+                "`cosmos emulator install DIR`");
 }
 
-// Before a run starts on `host` (docs/supply-chain.md): its docker image must be pinned, its
-// checkpoints must not have failed their last verify (nor changed since), and the Hugging Face
-// token, when configured, travels with it as a secret (the runtime's 0600 env file). Overrides
-// are noted on the run's events.
 scheduler::Preflight preflight(const App& app, const ExecuteOptions& options) {
     scheduler::Preflight p;
     p.host = [](const config::HostConfig& host) {

@@ -92,9 +92,14 @@ core::Result<InputSet> scan(const fs::path& dir_in, bool frame_cap) {
             set.color = p;
             continue;
         }
-        auto modality = model::modality_for_stem(stem);
+        bool mask = stem.size() > 5 && stem.ends_with("_mask");
+        auto modality = model::modality_for_stem(mask ? stem.substr(0, stem.size() - 5) : stem);
         if (!modality) {
             set.ignored.push_back(p.filename().string());
+            continue;
+        }
+        if (mask) {
+            set.masks[*modality] = p;  // one stem per modality's mask: no two files can clash
             continue;
         }
         if (set.controls.count(*modality) != 0) {
@@ -117,6 +122,10 @@ core::Result<InputSet> scan(const fs::path& dir_in, bool frame_cap) {
     COSMOS_TRY(auto color, media::probe_video(set.color));
     if (auto s = check_limits(set.color, color, frame_cap); !s) {
         return fail(s.error());
+    }
+    for (const auto& [modality, path] : set.masks) {
+        COSMOS_TRY(auto info, media::probe_video(path));
+        COSMOS_CHECK(check_agrees(path, info, set.color, color));
     }
     for (const auto& [modality, path] : set.controls) {
         COSMOS_TRY(auto info, media::probe_video(path));

@@ -1,7 +1,9 @@
 #pragma once
-// An input set: a folder with `color.mp4` (the visual input) and control videos named after
+// An input set: a folder with `color.mp4` (the visual input), control videos named after
 // their modality (depth.mp4, segmentation.mp4 -> seg, edge.mp4, vis.mp4, keypoint.mp4,
-// hdmap.mp4, lidar.mp4). Every video is probed; frame count, fps and resolution must agree.
+// hdmap.mp4, lidar.mp4) and control masks named after theirs (depth_mask.mp4: a binary video,
+// white where Cosmos-Transfer2.5 applies that control). Every video is probed; frame count, fps
+// and resolution must agree.
 
 #include <filesystem>
 #include <map>
@@ -17,6 +19,7 @@ struct InputSet {
     std::filesystem::path dir;                              // absolute
     std::filesystem::path color;                            // absolute path of color.mp4
     std::map<std::string, std::filesystem::path> controls;  // modality -> absolute path
+    std::map<std::string, std::filesystem::path> masks;     // modality -> its mask video
     store::VideoMeta video;
     std::vector<std::string> ignored;  // files in the folder that were not used
 };

@@ -80,6 +80,15 @@ core::Status read_params(const nlohmann::json& p, RunOptions& o) {
             COSMOS_TRY(o.blur_strength, text(v, f));
         } else if (key == "canny_threshold") {
             COSMOS_TRY(o.canny_threshold, text(v, f));
+        } else if (key == "model" || key == "variant" || key == "resolution") {
+            COSMOS_TRY(auto name, text(v, f));
+            (key == "model" ? o.model : key == "variant" ? o.variant : o.resolution) = name;
+        } else if (key == "max_frames") {
+            COSMOS_TRY(o.max_frames, integer(v, f));
+        } else if (key == "num_video_frames_per_chunk") {
+            COSMOS_TRY(o.chunk_frames, integer(v, f));
+        } else if (key == "num_conditional_frames") {
+            COSMOS_TRY(o.conditional_frames, integer(v, f));
         } else if (key == "offload") {
             if (!v.is_array()) {
                 return bad(f, "must be an array of names");
@@ -93,8 +102,10 @@ core::Status read_params(const nlohmann::json& p, RunOptions& o) {
         } else {
             return fail(ErrorCode::invalid_input,
                         fmt::format("unknown parameter '{}'", key),
-                        "params takes weights, num_steps, guidance, sigma_max, fps, seed, "
-                        "blur_strength, canny_threshold, num_gpus, offload");
+                        "params takes model, weights, num_steps, guidance, sigma_max, fps, seed, "
+                        "blur_strength, canny_threshold, num_gpus, offload, and for "
+                        "transfer2.5 variant, resolution, max_frames, "
+                        "num_video_frames_per_chunk, num_conditional_frames");
         }
     }
     return {};
@@ -152,12 +163,9 @@ core::Result<LaunchRequest> launch_request_from_json(const nlohmann::json& body)
 
 core::Result<nlohmann::ordered_json> preview_launch(const App& app, const LaunchRequest& req) {
     COSMOS_TRY(auto prompt, prompt_of(app, req.prompt_id));
-    COSMOS_TRY(auto params, resolve_run_params(app.config.run, prompt, req.options));
-    store::RunRecord run;
+    COSMOS_TRY(auto run, plan_run(app, prompt, req.options));
     run.id = "rs_preview";
-    run.prompt_id = prompt.id;
-    run.model = prompt.model;
-    run.params = params;
+    const auto& params = run.params;
     COSMOS_TRY(auto spec, scheduler::local_spec(prompt, run));
     const config::HostConfig* host = nullptr;
     if (req.host) {
@@ -204,19 +212,9 @@ core::Result<Launched> launch_run(const App& app, const LaunchRequest& req) {
         (void)parent;
     }
     // As create_run, with the parent run recorded.
-    COSMOS_TRY(auto params, resolve_run_params(app.config.run, prompt, req.options));
-    store::RunRecord run;
-    run.id = core::new_id(core::IdKind::run);
-    run.prompt_id = prompt.id;
-    run.model = prompt.model;
-    run.params = std::move(params);
+    COSMOS_TRY(auto run, plan_run(app, prompt, req.options));
     run.parent_run_id = req.parent_run_id;
     run.source = "web";
-    run.created_at = core::now_iso();
-    run.updated_at = run.created_at;
-    if (auto spec = scheduler::local_spec(prompt, run); !spec) {
-        return fail(std::move(spec).error());
-    }
     if (auto s = store::insert_run(app.db, run); !s) {
         return fail(s.error());
     }

@@ -119,7 +119,8 @@ media::EncodeMode mode_for(const std::string& modality) {
     if (modality == "depth") {
         return media::EncodeMode::depth;
     }
-    if (modality == "seg") {
+    if (modality == "seg" || modality.ends_with("_mask")) {
+        // Flat regions kept as drawn: a mask is black and white, no smoothing between them.
         return media::EncodeMode::segmentation;
     }
     return media::EncodeMode::color;

@@ -75,7 +75,7 @@ core::Result<PlannedRun> plan_one(const App& app,
         COSMOS_TRY(auto prompt, resolve_prompt(app, e.prompt));
         it = prompts.emplace(e.prompt, std::move(prompt)).first;
     }
-    COSMOS_TRY(auto params, resolve_run_params(app.config.run, it->second, e.options));
+    COSMOS_TRY(auto params, resolve_run_params(app, it->second, e.options));
     COSMOS_TRY(int most, gpu_capacity(app, e.queue));
     if (params.num_gpus > most) {
         return fail(ErrorCode::invalid_input,

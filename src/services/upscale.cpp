@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "model/batch_file.hpp"
+#include "model/family.hpp"
 #include "model/spec.hpp"
 #include "model/upscale_command.hpp"
 #include "scheduler/job.hpp"
@@ -31,6 +32,13 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
     COSMOS_TRY(auto parent, store::get_run(app.db, parent_run_id));
     if (!parent) {
         return fail(ErrorCode::not_found, fmt::format("no run {}", parent_run_id));
+    }
+    if (!model::model_family(parent->model).runs(core::RunKind::upscale)) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("run {} ran {}, which has no upscaler",
+                                parent_run_id,
+                                model::model_family(parent->model).display_name()),
+                    "upscale runs of Cosmos-Transfer1");
     }
     if (parent->kind != core::RunKind::transfer) {
         return fail(ErrorCode::conflict,

@@ -20,6 +20,7 @@ nlohmann::ordered_json prompt_json(const store::PromptRecord& p) {
     j["input_dir"] = p.input_dir;
     j["input_video"] = opt(p.input_video);
     j["controls"] = p.controls;
+    j["masks"] = p.masks;
     j["video"] = {{"width", p.video.width},
                   {"height", p.video.height},
                   {"frames", p.video.frames},
@@ -38,6 +39,8 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["prompt_id"] = r.prompt_id;
     j["kind"] = r.kind;
     j["model"] = r.model;
+    j["model_name"] = opt(r.model_name);
+    j["model_hash"] = opt(r.model_hash);
     j["status"] = std::string(store::to_string(r.status));
     j["host"] = opt(r.host);
     j["params"] = nlohmann::ordered_json::parse(model::to_json(r.params).dump());

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* k_columns =
     "id, name, prompt, negative_prompt, input_dir, input_video, controls, video, parent_id, "
-    "template, source, created_at, model";
+    "template, source, created_at, model, masks";
 
 PromptRecord read_prompt(const Statement& st) {
     PromptRecord p;
@@ -44,6 +44,14 @@ PromptRecord read_prompt(const Statement& st) {
     p.source = st.text(10);
     p.created_at = st.text(11);
     p.model = model::parse_family(st.text(12)).value_or(model::Family::transfer1);
+    auto masks = nlohmann::json::parse(st.text(13), nullptr, false);
+    if (masks.is_object()) {
+        for (auto& [k, v] : masks.items()) {
+            if (v.is_string()) {
+                p.masks[k] = v.get<std::string>();
+            }
+        }
+    }
     return p;
 }
 
@@ -94,7 +102,7 @@ core::Status insert_prompt(const Database& db, const PromptRecord& p) {
                             {"fps", p.video.fps}};
     COSMOS_TRY(auto st,
                db.prepare(fmt::format("INSERT INTO prompts ({}) VALUES "
-                                      "(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                       k_columns)));
     st.bind(1, p.id)
         .bind(2, p.name)
@@ -108,7 +116,8 @@ core::Status insert_prompt(const Database& db, const PromptRecord& p) {
         .bind(10, p.template_name)
         .bind(11, p.source)
         .bind(12, p.created_at)
-        .bind(13, std::string(model::to_string(p.model)));
+        .bind(13, std::string(model::to_string(p.model)))
+        .bind(14, nlohmann::json(p.masks).dump());
     auto r = st.run();
     if (!r && r.error().code == ErrorCode::conflict) {
         return fail(ErrorCode::conflict, fmt::format("prompt {} already exists", p.id));

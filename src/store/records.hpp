@@ -28,6 +28,7 @@ struct PromptRecord {
     std::string input_dir;                        // absolute folder of the input set
     std::optional<std::string> input_video;       // absolute path of color.mp4
     std::map<std::string, std::string> controls;  // modality -> absolute path of its video
+    std::map<std::string, std::string> masks;     // modality -> its mask video (white = apply)
     VideoMeta video;
     std::optional<std::string> parent_id;
     std::optional<std::string> template_name;
@@ -49,6 +50,8 @@ struct RunRecord {
     std::string prompt_id;
     core::RunKind kind = core::RunKind::transfer;
     model::Family model = model::Family::transfer1;  // the model family that runs it
+    std::optional<std::string> model_name;           // the user model file it used, if any
+    std::optional<std::string> model_hash;           // that file's SHA-256 when the run was made
     RunStatus status = RunStatus::pending;
     std::optional<std::string> host;
     model::RunParams params;

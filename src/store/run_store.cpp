@@ -51,13 +51,13 @@ namespace {
 constexpr const char* k_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
-    "log_path, progress, source, model";
+    "log_path, progress, source, model, model_name, model_hash";
 // Read adds the columns of schema v2 (remote execution), which insert_run leaves NULL.
 constexpr const char* k_select_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
     "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
-    "run_seconds, download_seconds, batch_id, batch_index, model";
+    "run_seconds, download_seconds, batch_id, batch_index, model, model_name, model_hash";
 
 std::optional<double> opt_real(const Statement& st, int col) {
     return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
@@ -99,6 +99,8 @@ RunRecord read_run(const Statement& st) {
     r.download_seconds = opt_real(st, 26);
     r.batch_id = st.opt_text(27);
     r.model = model::parse_family(st.text(29)).value_or(model::Family::transfer1);
+    r.model_name = st.opt_text(30);
+    r.model_hash = st.opt_text(31);
     if (!st.is_null(28)) {
         r.batch_index = static_cast<int>(st.int64(28));
     }
@@ -134,7 +136,7 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
     return db.transaction([&]() -> core::Status {
         COSMOS_TRY(auto st,
                    db.prepare(fmt::format("INSERT INTO runs ({}) VALUES "
-                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                           k_columns)));
         st.bind(1, r.id)
             .bind(2, r.prompt_id)
@@ -156,7 +158,9 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
             .bind(18, r.log_path)
             .bind(19, r.progress)
             .bind(20, r.source)
-            .bind(21, std::string(model::to_string(r.model)));
+            .bind(21, std::string(model::to_string(r.model)))
+            .bind(22, r.model_name)
+            .bind(23, r.model_hash);
         if (auto s = st.run(); !s) {
             if (s.error().code == ErrorCode::conflict) {
                 return fail(

@@ -168,8 +168,16 @@ ALTER TABLE prompts ADD COLUMN model TEXT NOT NULL DEFAULT 'transfer1';
 ALTER TABLE runs ADD COLUMN model TEXT NOT NULL DEFAULT 'transfer1';
 )sql";
 
-constexpr std::array<std::string_view, 5> k_migrations = {
-    k_v1, k_v2, k_queue_migration, k_v4, k_v5};
+// v6: a prompt's control masks (Cosmos-Transfer2.5's spatiotemporal masks: modality -> mask
+// video), as JSON like `controls`; the user model file a run used (its name and SHA-256).
+constexpr std::string_view k_v6 = R"sql(
+ALTER TABLE prompts ADD COLUMN masks TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN model_name TEXT;
+ALTER TABLE runs ADD COLUMN model_hash TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 6> k_migrations = {
+    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6};
 
 }  // namespace
 

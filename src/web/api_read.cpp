@@ -10,6 +10,7 @@
 
 #include "core/ids.hpp"
 #include "services/hosts.hpp"
+#include "services/models.hpp"
 #include "services/previews.hpp"
 #include "services/queue.hpp"
 #include "services/views.hpp"
@@ -301,6 +302,11 @@ void add_read_routes(UiServer::Impl& s) {
                                 {{"version", COSMOS_VERSION},
                                  {"data_dir", app.data_dir().string()},
                                  {"token_required", !s.token.empty()}}};
+               }));
+    s.http.Get("/api/models",
+               api(s, [](const httplib::Request&, services::App& app) -> core::Result<Reply> {
+                   COSMOS_TRY(auto models, services::list_models(app.config));
+                   return Reply{200, {{"items", models}}};
                }));
     s.http.Get("/api/prompts", api(s, list_prompts));
     s.http.Get(R"(/api/prompts/([^/]+))", api(s, show_prompt));

@@ -146,7 +146,8 @@ def model_loads(record: Path) -> list:
         entry = json.loads(line)
         if entry.get("mode") != "torchrun":
             continue
-        folder = entry["args"].get("video_save_folder") or ""
+        # Transfer1 names its output folder --video_save_folder, Transfer2.5 -o (output_dir)
+        folder = entry["args"].get("video_save_folder") or entry["args"].get("output_dir") or ""
         key = next(p for p in Path(folder).parts if p.startswith(("rs_", "bat_")))
         loads.append({"key": key, "env": entry["env"], "exit": entry.get("exit_code"),
                       "gpus": entry.get("gpus"), "samples": entry.get("samples", []),

@@ -180,10 +180,10 @@ TEST_F(ConfigTest, SettingsOfAnotherKindOrRuntimeAreRefused) {
               at(1) +
                   "[hosts.g] (ssh host, native runtime) sets account, which only slurm hosts "
                   "use");
-    EXPECT_EQ(error_of("[hosts.box]\nimage = \"r/c:1.0\"\n"),
+    EXPECT_EQ(error_of("[hosts.box]\ndocker_gpus = \"device=0\"\n"),
               at(1) +
-                  "[hosts.box] (local host, native runtime) sets image, which only the docker "
-                  "and apptainer runtimes use");
+                  "[hosts.box] (local host, native runtime) sets docker_gpus, which only the "
+                  "docker and apptainer runtimes use");
     EXPECT_EQ(error_of("[hosts.box]\nshm_size = \"16g\"\n"),
               at(1) +
                   "[hosts.box] (local host, native runtime) sets shm_size, which only the "
@@ -195,11 +195,13 @@ TEST_F(ConfigTest, SettingsOfAnotherKindOrRuntimeAreRefused) {
                   "[hosts.cl] (slurm host, apptainer runtime) sets docker_args, which only "
                   "the docker runtime uses");
     // What applies is accepted: a slurm login node over ssh, apptainer's --nv switch, a key
-    // written at its default value anywhere.
+    // written at its default value anywhere, an image on a native host (`setup image` builds
+    // one before the host switches runtime).
     auto config = parse(
         "[hosts.cl]\nkind = \"slurm\"\npartition = \"gpu\"\nshared_dir = \"/s\"\n"
         "address = \"login1\"\nuser = \"me\"\nruntime = \"apptainer\"\nimage = "
-        "\"/s/c.sif\"\ndocker_gpus = \"\"\n[hosts.box]\nport = 22\n[run]\nhost = \"box\"\n");
+        "\"/s/c.sif\"\ndocker_gpus = \"\"\n[hosts.box]\nport = 22\nimage = \"c:1.0\"\n"
+        "[run]\nhost = \"box\"\n");
     ASSERT_TRUE(config) << config.error().message;
     EXPECT_EQ(config->hosts.at("cl").ssh.address, "login1");
     EXPECT_EQ(config->hosts.at("cl").container.docker_gpus, "");

@@ -44,6 +44,7 @@ const Embedded k_embedded[] = {
     {"src/runtime/scripts/native-status.sh", scripts::k_native_status},
     {"src/runtime/scripts/native-supervisor.sh", scripts::k_native_supervisor},
     {"src/services/scripts/emulator-transfer-wrapper.sh", scripts::k_emulator_transfer_wrapper},
+    {"src/services/scripts/emulator-transfer25-wrapper.sh", scripts::k_emulator_transfer25_wrapper},
     {"src/services/scripts/emulator-upsampler-wrapper.sh", scripts::k_emulator_upsampler_wrapper},
     {"src/services/scripts/host-clean-list-files.sh", scripts::k_host_clean_list_files},
     {"src/services/scripts/host-clean-list-jobs.sh", scripts::k_host_clean_list_jobs},
