@@ -97,7 +97,10 @@ void add_setup_checkpoints(CLI::App& parent, Context& ctx) {
         "resumable: files already there are skipped) with the Hugging Face token, then check "
         "the files: against the manifest when there is one (recorded as the host's verify)");
     cmd->add_option("--host", a->host, "Host to download on")->required();
-    cmd->add_option("--model", a->model, "all, 7b or 7b_av (the script's --model)");
+    cmd->add_option("--model",
+                    a->model,
+                    "Transfer1's all, 7b or 7b_av (the script's --model); transfer2.5 explains "
+                    "how that model gets its checkpoints");
     cmd->add_option("--manifest", a->manifest, "Verify against this manifest afterwards")
         ->type_name("FILE");
     cmd->add_option("-j,--jobs", a->jobs, "Files hashed in parallel when verifying");

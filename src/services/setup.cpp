@@ -172,6 +172,14 @@ core::Result<SetupImageResult> setup_image(const App& app,
 core::Result<SetupCheckpointsResult> setup_checkpoints(const App& app,
                                                        const config::HostConfig& host,
                                                        const SetupCheckpointsOptions& options) {
+    if (options.model && *options.model == "transfer2.5") {
+        return fail(ErrorCode::invalid_input,
+                    "Cosmos-Transfer2.5 has no download script: it fetches its checkpoints from "
+                    "Hugging Face into the host's cache on its first run",
+                    "give the host the token (cosmos hosts add NAME --env HF_TOKEN=..., or "
+                    "[huggingface] token_file) and run once; `cosmos checkpoints manifest` then "
+                    "hashes what it fetched (docs/models/transfer2.5.md)");
+    }
     if (options.model && *options.model != "all" && *options.model != "7b" &&
         *options.model != "7b_av") {
         return fail(ErrorCode::invalid_input,
