@@ -30,7 +30,7 @@ struct ClaimRequest {
 // cancelled with their runs. The host: one where a job of the same batch key runs or ran last
 // (warm), else the one with the most free GPUs. When the job has a batch key, the host batches
 // and `req.max_batch` > 1, later claimable jobs of the same key, GPU count and host join it, up
-// to max_batch and to a fair share of the work left (placement.hpp: batch_size); the jobs of a
+// to max_batch and to a plan over every group (placement.hpp: batch_size); the jobs of a
 // batch share a new batch_id (bat_…) and its GPUs, with batch_index 0, 1, … in queue order.
 // Returns the claimed jobs (empty: nothing can be claimed now).
 core::Result<std::vector<store::JobRecord>> claim_batch(const store::Database& db,

@@ -57,23 +57,60 @@ std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, i
     return ids;
 }
 
-int batch_size(int ready, double in_flight, int slots, int compatible, int max_batch) {
-    // Fair share: the work left — claimable runs plus what running jobs have still to do —
-    // split evenly over every slot, so that all of them finish at about the same time: a batch
-    // taken now is as long as what the busy GPUs still have ahead of them, never the whole rest
-    // of the queue. Rounded down: the work in flight is counted in whole lines and without the
-    // load a new batch pays, so it is an overestimate; rounding up made the last GPUs to start
-    // take a run more than the others and finish a run later.
-    double work = static_cast<double>(ready) + in_flight;
-    auto share = static_cast<int>(std::floor(work / std::max(1, slots) + 1e-9));
-    int cap = std::max(1, std::min(max_batch, share));
-    // A remainder of less than half a share would cost a model load of its own later for a few
-    // runs: it joins this batch instead (within max_batch).
-    int rest = compatible + 1 - cap;
-    if (rest > 0 && 2 * rest < cap && cap + rest <= max_batch) {
-        cap += rest;
+namespace {
+
+// The fair share of the work left at time `t`: the runs not claimed yet plus what the slots
+// still have to do, over every slot, rounded down (the load a batch pays is not counted: the
+// share then never makes the last GPUs to start finish a run later than the others).
+int fair_share(const std::vector<int>& left, const std::vector<double>& slots, double t) {
+    double work = 0;
+    for (int n : left) {
+        work += n;
     }
-    return cap;
+    for (double s : slots) {
+        work += std::max(0.0, s - t);
+    }
+    auto count = static_cast<double>(std::max<std::size_t>(1, slots.size()));
+    return std::max(1, static_cast<int>(std::floor(work / count + 1e-9)));
+}
+
+// When the queue's plan ends if groups[0]'s batch now takes `first` runs: then, as the workers
+// will, each next claim (claim order: the first group with runs left) goes to the slot free
+// first and takes a fair share, each batch paying a model load.
+double plan_end(const BatchDemand& d, int first) {
+    std::vector<double> slots = d.slots.empty() ? std::vector<double>{0.0} : d.slots;
+    std::vector<int> left = d.groups;
+    auto slot = std::min_element(slots.begin(), slots.end());
+    *slot += d.load_runs + first;
+    left[0] -= first;
+    for (std::size_t g = 0; g < left.size();) {
+        if (left[g] <= 0) {
+            ++g;
+            continue;
+        }
+        slot = std::min_element(slots.begin(), slots.end());
+        int runs = std::min({left[g], fair_share(left, slots, *slot), std::max(1, d.max_batch)});
+        *slot += d.load_runs + runs;
+        left[g] -= runs;
+    }
+    return *std::max_element(slots.begin(), slots.end());
+}
+
+}  // namespace
+
+int batch_size(const BatchDemand& d) {
+    if (d.groups.empty() || d.groups.front() < 1) {
+        return 1;
+    }
+    int cap = std::max(1, d.max_batch);
+    int split = std::min({d.groups.front(), fair_share(d.groups, d.slots, 0.0), cap});
+    int whole = std::min(d.groups.front(), cap);
+    if (whole == split) {
+        return split;
+    }
+    // The whole group saves model loads; it wins unless the plan then ends later (GPUs left idle
+    // while one works through it). A tie goes to fewer loads.
+    return plan_end(d, whole) <= plan_end(d, split) + 1e-9 ? whole : split;
 }
 
 namespace {
@@ -111,15 +148,49 @@ std::vector<const store::JobRecord*> compatible_with(const QueueSnapshot& view,
     return out;
 }
 
+// The demand a claim of `job` (with `group` runs it may batch) sees: every ready group, this
+// one first, and every slot of `hosts` with the work in flight spread over the used ones.
+BatchDemand demand_of(const QueueSnapshot& view,
+                      const std::vector<HostCapacity>& hosts,
+                      const store::JobRecord& job,
+                      std::size_t group,
+                      int max_batch) {
+    BatchDemand d;
+    d.max_batch = max_batch;
+    d.groups.push_back(static_cast<int>(group));
+    std::map<std::string, std::size_t> index;  // batch key -> its entry in d.groups
+    index[*job.batch_key] = 0;
+    for (const auto& c : view.candidates) {
+        if (!dependency_succeeded(view, c)) {
+            continue;
+        }
+        if (!c.batch_key) {
+            d.groups.push_back(1);  // a run that never batches: a load of its own
+        } else if (index.emplace(*c.batch_key, d.groups.size()).second) {
+            d.groups.push_back(1);
+        } else if (*c.batch_key != *job.batch_key) {
+            ++d.groups[index[*c.batch_key]];
+        }
+    }
+    std::size_t used = 0;
+    for (const auto& h : hosts) {
+        auto u = view.used.find(h.name);
+        std::size_t busy = u == view.used.end() ? 0 : u->second.size();
+        auto total = static_cast<std::size_t>(std::max(0, h.gpus / std::max(1, slots_of(h, job))));
+        used += std::min(busy, total);
+        d.slots.insert(d.slots.end(), total - std::min(busy, total), 0.0);
+    }
+    for (std::size_t i = 0; i < used; ++i) {
+        d.slots.push_back(view.work_in_flight / static_cast<double>(used));
+    }
+    return d;
+}
+
 }  // namespace
 
 std::optional<ClaimPlan> plan_claim(const QueueSnapshot& view,
                                     const std::vector<HostCapacity>& hosts,
                                     int max_batch) {
-    int ready = 0;
-    for (const auto& c : view.candidates) {
-        ready += dependency_succeeded(view, c) ? 1 : 0;
-    }
     static const std::map<std::string, std::int64_t> k_cold;
     for (const auto& listed : view.candidates) {
         store::JobRecord job = listed;
@@ -149,13 +220,8 @@ std::optional<ClaimPlan> plan_claim(const QueueSnapshot& view,
             *best, u == view.used.end() ? std::set<int>{} : u->second, slots_of(*best, job));
         plan.job_ids.push_back(job.id);
         if (job.batch_key && best->batches && max_batch > 1) {
-            int slots = 0;
-            for (const auto& h : hosts) {
-                slots += h.gpus / std::max(1, slots_of(h, job));
-            }
             auto compatible = compatible_with(view, job, best->name);
-            int cap = batch_size(
-                ready, view.work_in_flight, slots, static_cast<int>(compatible.size()), max_batch);
+            int cap = batch_size(demand_of(view, hosts, job, compatible.size() + 1, max_batch));
             for (const auto* other : compatible) {
                 if (static_cast<int>(plan.job_ids.size()) >= cap) {
                     break;

@@ -57,11 +57,27 @@ const HostCapacity* place(const store::JobRecord& job,
 // The lowest `count` slot ids of `host` not in `used`.
 std::vector<int> free_ids(const HostCapacity& host, const std::set<int>& used, int count);
 
-// How many runs one model load should take now: the work left (`ready` claimable runs plus
-// `in_flight`) spread over every slot of `hosts`, rounded down, within [1, max_batch]; a
-// remainder of `compatible` under half a share joins (within max_batch) rather than cost a
-// model load of its own later.
-int batch_size(int ready, double in_flight, int slots, int compatible, int max_batch);
+// What one model load costs, in runs of work: a Transfer1 load takes about 90 s on an H100, a
+// 121-frame run about 3.5 minutes (docs/queue.md).
+inline constexpr double k_load_cost_runs = 0.45;
+
+// The queue's demand as a claim sees it, for sizing a batch.
+struct BatchDemand {
+    // Ready runs of each compatible group (one model load can serve a group), in claim order;
+    // the first is the group being claimed.
+    std::vector<int> groups;
+    // When each slot of the hosts is free, in runs of work from now (0: free now).
+    std::vector<double> slots;
+    double load_runs = k_load_cost_runs;
+    int max_batch = 8;
+};
+
+// How many runs of groups[0] one model load should take now: a plan over all groups at once
+// that counts model loads. The candidates are a fair share of the work left (every slot busy
+// until about the same time) and the whole group (within max_batch: loads saved); each is
+// played out, the next claims going in claim order to the slot free first with a fair share,
+// and the one whose plan ends first wins (a tie: the whole group, fewer loads). At least 1.
+int batch_size(const BatchDemand& demand);
 
 // The next claim: the first candidate (in order) that fits on one of `hosts`, with the
 // compatible candidates that join it as one batch when the host batches and max_batch > 1.

@@ -1,6 +1,8 @@
-// SshShell: Shell over a pooled libssh connection. Commands run on exec channels (argv joined
-// by core::shell_join only), their stdout and stderr read interleaved; metadata and small files
-// go through libssh's SFTP; bulk transfers through sftp_transfer.cpp.
+// SshShell: Shell over a pooled libssh connection. Short commands run through the connection's
+// command server (ssh_command_server.hpp: one round trip each, no login shell per command);
+// others, and all of them when the server is busy or cannot start, on exec channels (argv
+// joined by core::shell_join only), their stdout and stderr read interleaved; metadata and
+// small files go through libssh's SFTP; bulk transfers through sftp_transfer.cpp.
 
 #include "transport/ssh_shell.hpp"
 
@@ -21,6 +23,7 @@
 #include "core/log.hpp"
 #include "core/shell_quote.hpp"
 #include "transport/sftp_transfer.hpp"
+#include "transport/ssh_command_server.hpp"
 #include "transport/ssh_connection.hpp"
 
 namespace cosmos::transport {
@@ -28,6 +31,7 @@ namespace cosmos::transport {
 using core::ErrorCode;
 using core::fail;
 using detail::Channel;
+using detail::CommandServer;
 using detail::Connection;
 using Clock = std::chrono::steady_clock;
 
@@ -109,7 +113,8 @@ std::string random_suffix() {
 
 class SshShell final : public Shell {
 public:
-    explicit SshShell(std::shared_ptr<Connection> conn) : m_conn(std::move(conn)) {}
+    SshShell(std::shared_ptr<Connection> conn, std::shared_ptr<CommandServer> server)
+        : m_conn(std::move(conn)), m_server(std::move(server)) {}
 
     std::string describe() const override { return m_conn->describe(); }
 
@@ -117,6 +122,11 @@ public:
                                     const CommandOptions& options) override {
         CommandResult result;
         auto deadline = Clock::now() + options.timeout;
+        if (options.stdin_data.empty() && m_server && !argv.empty()) {
+            if (auto served = m_server->run(argv, deadline)) {
+                return std::move(*served);
+            }
+        }
         auto code = execute(argv,
                             options.stdin_data,
                             deadline,
@@ -531,21 +541,35 @@ private:
     }
 
     std::shared_ptr<Connection> m_conn;
+    std::shared_ptr<CommandServer> m_server;
+};
+
+// A pooled connection and its command server, shared by every shell on one target.
+struct Pooled {
+    std::weak_ptr<Connection> conn;
+    std::weak_ptr<CommandServer> server;
 };
 
 }  // namespace
 
 std::shared_ptr<Shell> ssh_shell(const SshTarget& target) {
     static std::mutex pool_mutex;
-    static std::map<std::string, std::weak_ptr<Connection>> pool;
+    static std::map<std::string, Pooled> pool;
     std::string key = fmt::format("{}@{}:{}", target.user, target.address, target.port);
     std::lock_guard<std::mutex> lk(pool_mutex);
-    auto conn = pool[key].lock();
+    auto& slot = pool[key];
+    auto conn = slot.conn.lock();
+    auto server = slot.server.lock();
     if (!conn) {
         conn = std::make_shared<Connection>(target);
-        pool[key] = conn;
+        slot.conn = conn;
+        server.reset();
     }
-    return std::make_shared<SshShell>(std::move(conn));
+    if (!server) {
+        server = std::make_shared<CommandServer>(conn);
+        slot.server = server;
+    }
+    return std::make_shared<SshShell>(std::move(conn), std::move(server));
 }
 
 }  // namespace cosmos::transport

@@ -50,6 +50,7 @@ const Embedded k_embedded[] = {
     {"src/services/scripts/host-clean-list-jobs.sh", scripts::k_host_clean_list_jobs},
     {"src/services/scripts/setup-build-image.sh", scripts::k_setup_build_image},
     {"src/services/scripts/setup-download-checkpoints.sh", scripts::k_setup_download_checkpoints},
+    {"src/transport/scripts/command-server.sh", scripts::k_command_server},
 };
 
 std::string read_file(const fs::path& path) {

@@ -87,20 +87,33 @@ TEST(Placement, DependenciesChainOnlyOntoAHostThatChains) {
     EXPECT_FALSE(plan_claim(view, hosts, 1));  // waits for its parent
 }
 
-TEST(Placement, BatchSizeIsAFairShareOfTheWorkLeft) {
-    // 16 runs over 4 slots: 4 each.
-    EXPECT_EQ(batch_size(16, 0, 4, 15, 8), 4);
-    // Work in flight counts: 12 ready + 4 running over 4 slots.
-    EXPECT_EQ(batch_size(12, 4, 4, 11, 8), 4);
+BatchDemand demand(std::vector<int> groups, std::vector<double> slots, int max_batch = 8) {
+    BatchDemand d;
+    d.groups = std::move(groups);
+    d.slots = std::move(slots);
+    d.max_batch = max_batch;
+    return d;
+}
+
+TEST(Placement, BatchSizeComesFromAPlanOverEveryGroup) {
+    // One group of 16 over 4 free slots: 4 each.
+    EXPECT_EQ(batch_size(demand({16}, {0, 0, 0, 0})), 4);
+    // Work in flight counts: 12 ready + 4 running on one slot, over 4 slots.
+    EXPECT_EQ(batch_size(demand({12}, {4, 0, 0, 0})), 4);
     // Capped by max_batch, at least 1.
-    EXPECT_EQ(batch_size(100, 0, 2, 99, 8), 8);
-    EXPECT_EQ(batch_size(1, 0, 8, 0, 8), 1);
-    // A small remainder joins rather than costing a model load later: 9 runs on 2 slots is a
-    // share of 4; of the 5 runs of this key, the one left over joins (4 + 1)...
-    EXPECT_EQ(batch_size(9, 0, 2, 4, 8), 5);
-    // ...but not a remainder of half a share or more, nor past max_batch.
-    EXPECT_EQ(batch_size(9, 0, 2, 5, 8), 4);
-    EXPECT_EQ(batch_size(9, 0, 2, 4, 4), 4);
+    EXPECT_EQ(batch_size(demand({100}, {0, 0})), 8);
+    EXPECT_EQ(batch_size(demand({1}, {0, 0, 0, 0, 0, 0, 0, 0})), 1);
+    // Three groups of 8 on 4 GPUs: whole groups would leave the fourth GPU idle (the plan ends
+    // after 8 runs and a load); a share of 6 lets it take the remainders.
+    EXPECT_EQ(batch_size(demand({8, 8, 8}, {0, 0, 0, 0})), 6);
+    // 9 runs on 2 slots: a share of 4; the one run of this group left over joins (5), one load
+    // fewer and the plan ends no later...
+    EXPECT_EQ(batch_size(demand({5, 4}, {0, 0})), 5);
+    // ...but not when it would end later, nor past max_batch.
+    EXPECT_EQ(batch_size(demand({7, 2}, {0, 0})), 4);
+    EXPECT_EQ(batch_size(demand({5, 4}, {0, 0}, 4)), 4);
+    // GPUs busy for long: the whole group now, on the one free slot.
+    EXPECT_EQ(batch_size(demand({6}, {20, 20, 0})), 6);
 }
 
 TEST(Placement, CompatibleJobsJoinWithinTheShare) {

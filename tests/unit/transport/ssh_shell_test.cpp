@@ -144,6 +144,35 @@ TEST_F(SshShellTest, HostileArgumentsRoundTripExactly) {
     EXPECT_FALSE(fs::exists("/tmp/cosmos_pwned"));
 }
 
+TEST_F(SshShellTest, ShortCommandsShareOneCommandServer) {
+    // Commands of every shell of the host run in one long-lived server shell (no login shell,
+    // no rc files per command); a command's exit or a shell builtin does not end the server.
+    auto sh = shell();
+    auto first = sh->run({"sh", "-c", "echo \"$COSMOS_COMMAND_SERVER\""});
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_NE(first->out, "\n");
+    auto exited = shell()->run({"exit", "5"});
+    ASSERT_TRUE(exited) << exited.error().message;
+    EXPECT_EQ(exited->exit_code, 5);
+    auto again = shell()->run({"sh", "-c", "echo \"$COSMOS_COMMAND_SERVER\""});
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->out, first->out);
+    // stdin goes to an exec channel of its own: it is not the server's.
+    auto fed = sh->run({"sh", "-c", "cat; echo \"[$COSMOS_COMMAND_SERVER]\""},
+                       {.stdin_data = "in\n", .timeout = std::chrono::seconds(30)});
+    ASSERT_TRUE(fed) << fed.error().message;
+    EXPECT_EQ(fed->out, "in\n[]\n");
+    // After a timeout the server is dropped; the next command gets a new one.
+    auto slow =
+        sh->run({"sleep", "5"}, {.stdin_data = {}, .timeout = std::chrono::milliseconds(300)});
+    ASSERT_FALSE(slow);
+    EXPECT_EQ(slow.error().code, ErrorCode::timeout);
+    auto fresh = sh->run({"sh", "-c", "echo \"$COSMOS_COMMAND_SERVER\""});
+    ASSERT_TRUE(fresh) << fresh.error().message;
+    EXPECT_NE(fresh->out, first->out);
+    EXPECT_NE(fresh->out, "\n");
+}
+
 TEST_F(SshShellTest, StreamDeliversLinesOfBothStreams) {
     std::vector<std::string> lines;
     auto r =
