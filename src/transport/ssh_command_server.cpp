@@ -34,7 +34,8 @@ void poll_now(ssh_session session) {
         return;
     }
     if (ssh_event_add_session(ev, session) == SSH_OK) {
-        (void)ssh_event_dopoll(ev, 0);
+        // An error shows as a dead session, which the callers check.
+        [[maybe_unused]] int rc = ssh_event_dopoll(ev, 0);
         ssh_event_remove_session(ev, session);
     }
     ssh_event_free(ev);
