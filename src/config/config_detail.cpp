@@ -85,7 +85,7 @@ core::Result<std::string> read_text_file(const fs::path& path) {
                           fmt::format("file {} is a directory", path.string()));
     }
     // Configuration, hosts, template and model files are small; anything larger is a mistake.
-    constexpr std::uintmax_t k_max_bytes = 4 * 1024 * 1024;
+    constexpr std::uintmax_t k_max_bytes = std::uintmax_t{4} * 1024 * 1024;
     if (auto size = fs::file_size(path, ec); !ec && size > k_max_bytes) {
         return core::fail(core::ErrorCode::io,
                           fmt::format("file {} is {} bytes; configuration files are at most {}",

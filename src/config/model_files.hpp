@@ -51,7 +51,7 @@ struct UserModel {
 };
 
 // Largest model file read.
-inline constexpr std::uintmax_t k_max_model_file_bytes = 64 * 1024;
+inline constexpr std::uintmax_t k_max_model_file_bytes = std::uintmax_t{64} * 1024;
 
 // Reads every *.toml in `dir` (none when it does not exist), sorted by name. Fails with a config
 // error "FILE:LINE: ..." for the first broken file: bad TOML, an unknown key or family, a wrong
