@@ -26,6 +26,7 @@ using core::Status;
 namespace {
 
 using detail::line_of;
+using detail::parse_toml;
 using detail::type_name;
 
 // One key a table may hold and how to read its value.
@@ -488,22 +489,6 @@ Status read_document(const Reader& r,
 }  // namespace
 
 namespace {
-
-// Parses `text` as TOML read from `path`; a syntax error names FILE:LINE:COL.
-core::Result<toml::table> parse_toml(const std::string& text, const fs::path& path) {
-    try {
-        return toml::parse(text, path.string());
-    } catch (const toml::parse_error& e) {
-        const auto& at = e.source().begin;
-        return core::fail(
-            core::ErrorCode::config,
-            fmt::format(
-                "{}: {}",
-                detail::location(path, static_cast<int>(at.line), static_cast<int>(at.column)),
-                e.description()),
-            "the file is not valid TOML (https://toml.io)");
-    }
-}
 
 fs::path base_dir_of(const fs::path& path) {
     std::error_code ec;

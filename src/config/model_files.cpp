@@ -46,18 +46,7 @@ public:
         }
         COSMOS_TRY(std::string text, detail::read_text_file(m_file));
         m.sha256 = core::sha256_hex(text);
-        toml::table root;
-        try {
-            root = toml::parse(text, m_file.string());
-        } catch (const toml::parse_error& e) {
-            const auto& at = e.source().begin;
-            return fail(
-                ErrorCode::config,
-                fmt::format("{}: {}",
-                            detail::location(
-                                m_file, static_cast<int>(at.line), static_cast<int>(at.column)),
-                            e.description()));
-        }
+        COSMOS_TRY(toml::table root, detail::parse_toml(text, m_file));
         for (auto&& [key, node] : root) {
             COSMOS_CHECK(read_key(key, node));
         }

@@ -74,18 +74,7 @@ public:
                 m_file, 0, "template file name: " + s.error().message, s.error().hint);
         }
         COSMOS_TRY(std::string text, detail::read_text_file(m_file));
-        toml::table root;
-        try {
-            root = toml::parse(text, m_file.string());
-        } catch (const toml::parse_error& e) {
-            const auto& at = e.source().begin;
-            return fail(
-                ErrorCode::config,
-                fmt::format("{}: {}",
-                            detail::location(
-                                m_file, static_cast<int>(at.line), static_cast<int>(at.column)),
-                            e.description()));
-        }
+        COSMOS_TRY(toml::table root, detail::parse_toml(text, m_file));
         std::vector<std::pair<const toml::key*, const toml::node*>> entries;
         for (auto&& [key, node] : root) {
             entries.emplace_back(&key, &node);

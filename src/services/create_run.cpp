@@ -182,12 +182,11 @@ core::Status check_raw_integers(const RunOptions& o, model::Family family) {
     return {};
 }
 
-}  // namespace
-
-core::Result<model::RunParams> resolve_run_params(const App& app,
-                                                  const store::PromptRecord& prompt,
-                                                  const RunOptions& o) {
-    COSMOS_TRY(auto choice, choose_model(app, prompt, o));
+// resolve_run_params for a model already chosen (the model files are read once per run).
+core::Result<model::RunParams> params_for(const App& app,
+                                          const store::PromptRecord& prompt,
+                                          const ModelChoice& choice,
+                                          const RunOptions& o) {
     model::Family family = choice.family;
     const config::RunDefaults& d = app.config.run;
     COSMOS_CHECK(check_family_options(family, o));
@@ -214,11 +213,20 @@ core::Result<model::RunParams> resolve_run_params(const App& app,
     return p;
 }
 
+}  // namespace
+
+core::Result<model::RunParams> resolve_run_params(const App& app,
+                                                  const store::PromptRecord& prompt,
+                                                  const RunOptions& o) {
+    COSMOS_TRY(auto choice, choose_model(app, prompt, o));
+    return params_for(app, prompt, choice, o);
+}
+
 core::Result<store::RunRecord> plan_run(const App& app,
                                         const store::PromptRecord& prompt,
                                         const RunOptions& opts) {
     COSMOS_TRY(auto choice, choose_model(app, prompt, opts));
-    COSMOS_TRY(auto params, resolve_run_params(app, prompt, opts));
+    COSMOS_TRY(auto params, params_for(app, prompt, choice, opts));
     store::RunRecord run;
     run.id = core::new_id(core::IdKind::run);
     run.prompt_id = prompt.id;
