@@ -212,6 +212,19 @@ std::optional<core::Result<CommandResult>> CommandServer::run(const std::vector<
                      ? "the command keeps running on the host if it ignores a closed pipe"
                      : "the host or the network went away; check the host, then retry")));
     };
+    // No acknowledgement: the server never started the command (the connection died under
+    // it, as when sshd restarted): an exec channel, which reconnects, runs it instead.
+    auto ack = read_line(lk, deadline);
+    if (!ack && ack.error().code == ErrorCode::host_unreachable) {
+        drop();
+        return std::nullopt;
+    }
+    if (!ack || *ack != "cosmos-cmd-run") {
+        return failed(ack ? core::Error{ErrorCode::remote_failed,
+                                        "the command server answered '" + ack->substr(0, 80) + "'",
+                                        {}}
+                          : ack.error());
+    }
     auto header = read_line(lk, deadline);
     if (!header) {
         return failed(header.error());

@@ -8,9 +8,11 @@
 //
 // Protocol (the server script is constant; src/transport/scripts/command-server.sh): the client
 // writes one line per command, the argv joined by core::shell_join with each newline inside an
-// argument written as '"$nl"' (so the line has none); the server evals it in a subshell with
-// stdin from /dev/null, then writes "cosmos-cmd RC OUT_BYTES ERR_BYTES\n", the stdout bytes and
-// the stderr bytes.
+// argument written as '"$nl"' (so the line has none); the server answers "cosmos-cmd-run\n",
+// evals it in a subshell with stdin from /dev/null, then writes
+// "cosmos-cmd RC OUT_BYTES ERR_BYTES\n", the stdout bytes and the stderr bytes. A command whose
+// acknowledgement never came did not run: it goes to an exec channel (a dead connection is
+// reopened there), never twice.
 
 #include <chrono>
 #include <memory>
