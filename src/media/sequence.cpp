@@ -40,9 +40,11 @@ std::string modality_in(std::string_view prefix) {
             std::string m = modality_for_word(word);
             if (!m.empty()) {
                 found = m;
-            } else if (word == "mask" && !found.empty() && found != "color" &&
-                       !found.ends_with("_mask")) {
-                found += "_mask";  // depth_mask.0001.png: the depth control's mask pass
+            } else if (word == "mask") {
+                // depth_mask.0001.png: the depth control's mask pass; color has no mask (such a
+                // pass is ignored, never taken for more color frames)
+                bool control = !found.empty() && found != "color" && !found.ends_with("_mask");
+                found = control ? found + "_mask" : "";
             }
             word.clear();
         }

@@ -50,6 +50,30 @@ TEST(SequenceScan, FindsModalitiesInFileAndFolderNamesWithAnyPadding) {
     EXPECT_EQ(scan->ignored[0], "misc/frame_0001.png");
 }
 
+TEST(SequenceScan, AMaskPassIsItsControlsMaskNotMoreFramesOfThatControl) {
+    // Before masks were known, depth_mask.0001.png counted as a depth frame: duplicate frames.
+    cosmos::test::TempDir dir;
+    for (int i = 1; i <= 2; ++i) {
+        std::string n = "000" + std::to_string(i);
+        dir.write("color." + n + ".png", "");
+        dir.write("depth." + n + ".png", "");
+        dir.write("depth_mask." + n + ".png", "");           // underscore
+        dir.write("shot3-edge-mask-" + n + ".png", "");      // dashes, a shot prefix
+        dir.write("segmentation_mask/f_" + n + ".png", "");  // a folder named after it
+        dir.write("color_mask." + n + ".png", "");           // color has no mask: ignored
+    }
+    auto scan = scan_render_dir(dir.path());
+    ASSERT_TRUE(scan) << scan.error().message;
+    EXPECT_TRUE(scan->problems.empty()) << all(*scan);
+    std::vector<std::string> found;
+    for (const auto& [m, seq] : scan->sequences) {
+        found.push_back(m);
+        EXPECT_EQ(seq.frames.size(), 2u) << m;
+    }
+    EXPECT_EQ(found,
+              (std::vector<std::string>{"color", "depth", "depth_mask", "edge_mask", "seg_mask"}));
+}
+
 TEST(SequenceScan, NamesAMissingFrameAndItsNeighbours) {
     cosmos::test::TempDir dir;
     for (int i : {1, 2, 3, 5, 6}) {
