@@ -265,6 +265,8 @@ core::Status install_emulator(const fs::path& dir, const fs::path& emulator_bina
         },
         [&] { return write_file(dir / "bin" / "torchrun", bin_wrapper("torchrun"), exec); },
         [&] { return write_file(dir / "bin" / "nvidia-smi", bin_wrapper("nvidia-smi"), exec); },
+        [&] { return write_file(dir / "bin" / "vllm", bin_wrapper("vllm"), exec); },
+        [&] { return write_file(dir / "bin" / "sglang", bin_wrapper("sglang"), exec); },
         [&] { return install_checkpoints(dir); },
         [&] {
             return write_file(dir / "scripts" / "download_checkpoints.py", download_script(), exec);

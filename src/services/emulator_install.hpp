@@ -23,7 +23,7 @@ core::Result<std::filesystem::path> find_emulator_binary();
 //                                                     sh wrapper: the emulator's upsampler mode
 //   examples/inference.py                             sh wrapper: the emulator's transfer25 mode
 //                                                     (Cosmos-Transfer2.5's entry point)
-//   bin/torchrun, bin/nvidia-smi                      sh wrappers: the emulator's other modes
+//   bin/torchrun, bin/nvidia-smi, bin/vllm, bin/sglang sh wrappers: the emulator's other modes
 //   checkpoints/...                                   small placeholder checkpoint files
 //   scripts/download_checkpoints.py                   stand-in download script (same flags;
 //                                                     writes the placeholders; needs a token)

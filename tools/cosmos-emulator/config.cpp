@@ -99,6 +99,9 @@ core::Result<EmulatorConfig> load_config() {
                             read_number("COSMOS_EMULATOR_GPU_MEMORY_GB", c.gpu_memory_gb),
                             read_int("COSMOS_EMULATOR_FAIL_AT_CHUNK", c.fail_at_chunk, 1),
                             read_int("COSMOS_EMULATOR_GPUS", c.gpus, 0),
+                            read_number("COSMOS_EMULATOR_SERVER_LOAD_SECONDS",
+                                        c.server_load_seconds),
+                            read_int("COSMOS_EMULATOR_SERVER_CONCURRENCY", c.server_concurrency, 1),
                             read_modes(c),
                             read_upscale_size(c)}) {
         if (!st) {
@@ -110,6 +113,9 @@ core::Result<EmulatorConfig> load_config() {
     }
     if (const char* v = env("COSMOS_EMULATOR_STRICT")) {
         c.strict = std::string_view(v) != "0";
+    }
+    if (const char* v = env("COSMOS_EMULATOR_SERVER_DIR")) {
+        c.server_dir = v;
     }
     if (const char* v = env("COSMOS_EMULATOR_RECORD")) {
         c.record_path = v;

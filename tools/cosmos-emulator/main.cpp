@@ -1,5 +1,6 @@
-// cosmos-emulator: the stand-in for Cosmos-Transfer1 on machines without its GPUs
-// (docs/emulator.md). Modes: torchrun, transfer, nvidia-smi.
+// cosmos-emulator: the stand-in for Cosmos-Transfer1, Cosmos-Transfer2.5 and Cosmos 3 on machines
+// without their GPUs (docs/emulator.md). Modes: torchrun, transfer, upsampler, transfer25, vllm,
+// sglang, nvidia-smi.
 #include <exception>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "nvidia_smi.hpp"
 #include "pacing.hpp"
 #include "record.hpp"
+#include "server.hpp"
 #include "torchrun.hpp"
 #include "transfer.hpp"
 #include "transfer25.hpp"
@@ -23,10 +25,16 @@ constexpr std::string_view k_usage =
     "       cosmos-emulator transfer [transfer.py args]\n"
     "       cosmos-emulator upsampler [upsampler_pipeline.py args]\n"
     "       cosmos-emulator transfer25 [examples/inference.py args]     (Cosmos-Transfer2.5)\n"
+    "       cosmos-emulator vllm serve MODEL (--omni | --hf-overrides JSON) [--port N] "
+    "[--host ADDR]\n"
+    "            [--api-key K] [--allowed-local-media-path P] [...]     (Cosmos 3 server)\n"
+    "       cosmos-emulator sglang serve --model-path MODEL [--port N] [--host ADDR] "
+    "[--api-key K]\n"
+    "            [--num-gpus N]                                          (Cosmos 3 generator)\n"
     "       cosmos-emulator nvidia-smi [-L | --query-gpu=FIELDS "
     "--format=csv[,noheader][,nounits]]\n"
     "       cosmos-emulator --version\n"
-    "Stands in for NVIDIA Cosmos-Transfer1 and Cosmos-Transfer2.5 (see docs/emulator.md for "
+    "Stands in for NVIDIA Cosmos-Transfer1, Cosmos-Transfer2.5 and Cosmos 3 (see docs/emulator.md for "
     "COSMOS_EMULATOR_* "
     "variables).\n";
 
@@ -48,6 +56,10 @@ int run(const std::string& argv0, const std::vector<std::string>& argv) {
     config->gpu_lock_dir = gpu_lock_dir(argv0).string();
     const std::string& mode = argv[0];
     std::vector<std::string> rest(argv.begin() + 1, argv.end());
+    if (mode == "vllm" || mode == "sglang") {  // servers: their own record lines (server.hpp)
+        return run_server(mode == "vllm" ? ServerFlavour::vllm : ServerFlavour::sglang, rest,
+                          *config);
+    }
     Recorder recorder(config->record_path, mode, rest);
     install_signal_handlers();
     GpuHold gpus;  // held from model load to exit (the kernel drops the locks if we die)

@@ -54,7 +54,9 @@ TEST(EmulatorInstall, LaysOutTheCheckoutScriptsAndCheckpoints) {
          {"cosmos_transfer1/diffusion/inference/transfer.py",
           "cosmos_transfer1/auxiliary/upsampler/inference/upsampler_pipeline.py",
           "bin/torchrun",
-          "bin/nvidia-smi"}) {
+          "bin/nvidia-smi",
+          "bin/vllm",
+          "bin/sglang"}) {
         ASSERT_TRUE(fs::is_regular_file(root / script)) << script;
         EXPECT_TRUE(is_executable(root / script)) << script;
         EXPECT_TRUE(cosmos::test::read_file(root / script).starts_with("#!/bin/sh\n")) << script;
@@ -119,6 +121,17 @@ TEST(EmulatorInstall, InstalledTorchrunRunsTheEmulatorEndToEnd) {
     output.clear();
     EXPECT_EQ(run_in(root, "bin/nvidia-smi -L", output), 0);
     EXPECT_NE(output.find("GPU 0: NVIDIA H100"), std::string::npos) << output;
+    // The Cosmos 3 servers' wrappers reach the emulator's vllm / sglang modes (an unknown flag
+    // is refused before anything loads, as the real CLIs do).
+    output.clear();
+    EXPECT_EQ(run_in(root, "bin/vllm serve nvidia/Cosmos3-Nano --omni --no-such-flag", output),
+              2);
+    EXPECT_NE(output.find("vllm serve: error: unrecognized arguments: --no-such-flag"),
+              std::string::npos)
+        << output;
+    output.clear();
+    EXPECT_EQ(run_in(root, "bin/sglang serve", output), 2);
+    EXPECT_NE(output.find("required: --model-path"), std::string::npos) << output;
 }
 
 TEST(EmulatorInstall, FindsTheBinaryFromTheEnvironment) {
