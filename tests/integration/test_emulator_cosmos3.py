@@ -399,9 +399,11 @@ def test_sigterm_shuts_down_gracefully_and_sigint_too(start):
         assert "INFO:     Shutting down" in out and "Finished server process" in out
 
 
-def noise_video(path, frames=12):
+def flicker_video(path, frames=12):
+    """Alternating black and white frames: nothing real moves like that."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    "nullsrc=s=320x192:r=12,geq=random(1)*255:128:128", "-frames:v", str(frames),
+                    "nullsrc=s=320x192:r=12,geq=lum='255*mod(N,2)':cb=128:cr=128",
+                    "-frames:v", str(frames),
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)],
                    check=True)
     return path
@@ -419,8 +421,8 @@ def test_reasoner_enhances_captions_and_scores_plausibility(start, tmp_path):
     media = tmp_path / "media"
     media.mkdir()
     server = start(REASONER + ["--allowed-local-media-path", str(media)])
-    red = make_video(media / "red.mp4", frames=15, size="320x192", fps=15, source="color=c=red")
-    noisy = noise_video(tmp_path / "noise.mp4")
+    red = two_colour_video(media / "red.mp4", "red", "red", frames=8)  # 16 frames
+    noisy = flicker_video(tmp_path / "flicker.mp4")
 
     status, body = server.chat([{"role": "user", "content":
                                  'Rewrite this prompt to be more detailed: "a cat on a sofa"'}])
@@ -432,7 +434,7 @@ def test_reasoner_enhances_captions_and_scores_plausibility(start, tmp_path):
     status, body = server.chat([{"role": "user", "content": [
         video_part(f"file://{red}"), {"type": "text", "text": "Describe this video."}]}])
     assert status == 200, body
-    assert all(w in answer(body) for w in ("15 frames", "320x192", "red")), answer(body)
+    assert all(w in answer(body) for w in ("16 frames", "320x192", "10 fps", "red")), answer(body)
 
     status, smooth = server.chat([
         {"role": "system", "content": "You judge videos."},

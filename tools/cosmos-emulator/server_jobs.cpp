@@ -112,16 +112,19 @@ core::Result<std::shared_ptr<VideoJob>> JobStore::new_job() {
     return job;
 }
 
-void JobStore::submit(const std::shared_ptr<VideoJob>& job) {
+nlohmann::ordered_json JobStore::submit(const std::shared_ptr<VideoJob>& job) {
     if (job->params.seed < 0) {
         job->params.seed = static_cast<std::int64_t>(std::stoull(random_hex(8), nullptr, 16));
     }
+    nlohmann::ordered_json queued;
     {
         std::lock_guard lock(m_mutex);
         m_jobs.push_back(job);
         m_queue.push_back(job);
+        queued = to_json(*job);
     }
     m_changed.notify_all();
+    return queued;
 }
 
 void JobStore::worker() {

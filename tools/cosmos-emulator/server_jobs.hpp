@@ -57,8 +57,8 @@ public:
 
     // A new job id and its (created) directory.
     core::Result<std::shared_ptr<VideoJob>> new_job();
-    // Queues the job (its params and input filled in).
-    void submit(const std::shared_ptr<VideoJob>& job);
+    // Queues the job (its params and input filled in); returns its API object as queued.
+    nlohmann::ordered_json submit(const std::shared_ptr<VideoJob>& job);
 
     // The job's API object, nullopt when no such job.
     std::optional<nlohmann::ordered_json> describe(const std::string& id);

@@ -50,10 +50,10 @@ nlohmann::ordered_json input_json(const InputReference& in) {
             {"width", in.width}, {"height", in.height}};
 }
 
-// Validates the request and queues its job; answers the error itself and returns null on
-// failure.
+// Validates the request and queues its job (`queued`: its API object then); answers the error
+// itself and returns null on failure.
 std::shared_ptr<VideoJob> create_job(const httplib::Request& req, httplib::Response& res,
-                                     ServerContext& ctx) {
+                                     ServerContext& ctx, nlohmann::ordered_json& queued) {
     Upload upload;
     auto fields = collect_form(req, upload);
     if (!fields) {
@@ -89,7 +89,7 @@ std::shared_ptr<VideoJob> create_job(const httplib::Request& req, httplib::Respo
     }
     j->params = std::move(*params);
     apply_input_defaults(j->params, j->input);
-    ctx.jobs.submit(j);
+    queued = ctx.jobs.submit(j);
     ctx.log.write("video_job", {{"id", j->id},
                                 {"form", *fields},
                                 {"input_reference", input_json(j->input)},
@@ -99,13 +99,15 @@ std::shared_ptr<VideoJob> create_job(const httplib::Request& req, httplib::Respo
 }
 
 void create(const httplib::Request& req, httplib::Response& res, ServerContext& ctx) {
-    if (auto job = create_job(req, res, ctx)) {
-        send_api_json(res, 200, *ctx.jobs.describe(job->id));
+    nlohmann::ordered_json queued;
+    if (create_job(req, res, ctx, queued)) {
+        send_api_json(res, 200, queued);
     }
 }
 
 void create_sync(const httplib::Request& req, httplib::Response& res, ServerContext& ctx) {
-    auto job = create_job(req, res, ctx);
+    nlohmann::ordered_json queued;
+    auto job = create_job(req, res, ctx, queued);
     if (!job) {
         return;
     }
