@@ -304,13 +304,13 @@ def test_api_key_is_required_and_never_recorded_or_printed(start, emulator_bin):
     assert server.request("GET", "/v1/models", headers=ok)[0] == 200
     status, job = server.create({"prompt": "x", "size": "320x192", "num_frames": "5"}, headers=ok)
     assert status == 200, job
+    cmdline = Path(f"/proc/{server.proc.pid}/cmdline").read_bytes().decode()
+    assert server.stop() == 0  # the request lines are written after each answer: all there now
     auths = [(e["path"], e["auth"], e["status"]) for e in server.events("request")]
     assert sorted(auths) == sorted([
         ("/health", "none_required", 200), ("/v1/models", "missing", 401),
         ("/v1/models", "wrong", 401), ("/v1/videos", "missing", 401), ("/v1/models", "ok", 200),
         ("/v1/videos", "ok", 200)])
-    cmdline = Path(f"/proc/{server.proc.pid}/cmdline").read_bytes().decode()
-    assert server.stop() == 0
     for text in (server.record.read_text(), server.output(), cmdline):
         assert key not in text
 

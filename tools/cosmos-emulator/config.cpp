@@ -93,17 +93,17 @@ core::Status read_upscale_size(EmulatorConfig& c) {
 
 core::Result<EmulatorConfig> load_config() {
     EmulatorConfig c;
-    for (core::Status st : {read_number("COSMOS_EMULATOR_LOAD_SECONDS", c.load_seconds),
-                            read_number("COSMOS_EMULATOR_STEP_SECONDS", c.step_seconds),
-                            read_number("COSMOS_EMULATOR_TIME_SCALE", c.time_scale),
-                            read_number("COSMOS_EMULATOR_GPU_MEMORY_GB", c.gpu_memory_gb),
-                            read_int("COSMOS_EMULATOR_FAIL_AT_CHUNK", c.fail_at_chunk, 1),
-                            read_int("COSMOS_EMULATOR_GPUS", c.gpus, 0),
-                            read_number("COSMOS_EMULATOR_SERVER_LOAD_SECONDS",
-                                        c.server_load_seconds),
-                            read_int("COSMOS_EMULATOR_SERVER_CONCURRENCY", c.server_concurrency, 1),
-                            read_modes(c),
-                            read_upscale_size(c)}) {
+    for (core::Status st :
+         {read_number("COSMOS_EMULATOR_LOAD_SECONDS", c.load_seconds),
+          read_number("COSMOS_EMULATOR_STEP_SECONDS", c.step_seconds),
+          read_number("COSMOS_EMULATOR_TIME_SCALE", c.time_scale),
+          read_number("COSMOS_EMULATOR_GPU_MEMORY_GB", c.gpu_memory_gb),
+          read_int("COSMOS_EMULATOR_FAIL_AT_CHUNK", c.fail_at_chunk, 1),
+          read_int("COSMOS_EMULATOR_GPUS", c.gpus, 0),
+          read_number("COSMOS_EMULATOR_SERVER_LOAD_SECONDS", c.server_load_seconds),
+          read_int("COSMOS_EMULATOR_SERVER_CONCURRENCY", c.server_concurrency, 1),
+          read_modes(c),
+          read_upscale_size(c)}) {
         if (!st) {
             return core::fail(std::move(st).error());
         }

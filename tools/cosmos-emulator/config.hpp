@@ -24,9 +24,9 @@ struct EmulatorConfig {
     bool strict = false;                              // COSMOS_EMULATOR_STRICT=1
     std::optional<std::pair<int, int>> upscale_size;  // COSMOS_EMULATOR_UPSCALE_SIZE=WxH
     std::string record_path;                          // COSMOS_EMULATOR_RECORD
-    double server_load_seconds = 4;   // COSMOS_EMULATOR_SERVER_LOAD_SECONDS (vllm / sglang)
-    int server_concurrency = 1;       // COSMOS_EMULATOR_SERVER_CONCURRENCY: jobs run at once
-    std::string server_dir;           // COSMOS_EMULATOR_SERVER_DIR: jobs and outputs
+    double server_load_seconds = 4;  // COSMOS_EMULATOR_SERVER_LOAD_SECONDS (vllm / sglang)
+    int server_concurrency = 1;      // COSMOS_EMULATOR_SERVER_CONCURRENCY: jobs run at once
+    std::string server_dir;          // COSMOS_EMULATOR_SERVER_DIR: jobs and outputs
     std::string gpu_lock_dir;  // COSMOS_EMULATOR_GPU_DIR, else from where it runs (gpu_locks.hpp)
 };
 

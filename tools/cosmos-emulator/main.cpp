@@ -34,7 +34,8 @@ constexpr std::string_view k_usage =
     "       cosmos-emulator nvidia-smi [-L | --query-gpu=FIELDS "
     "--format=csv[,noheader][,nounits]]\n"
     "       cosmos-emulator --version\n"
-    "Stands in for NVIDIA Cosmos-Transfer1, Cosmos-Transfer2.5 and Cosmos 3 (see docs/emulator.md for "
+    "Stands in for NVIDIA Cosmos-Transfer1, Cosmos-Transfer2.5 and Cosmos 3 (see docs/emulator.md "
+    "for "
     "COSMOS_EMULATOR_* "
     "variables).\n";
 
@@ -57,8 +58,8 @@ int run(const std::string& argv0, const std::vector<std::string>& argv) {
     const std::string& mode = argv[0];
     std::vector<std::string> rest(argv.begin() + 1, argv.end());
     if (mode == "vllm" || mode == "sglang") {  // servers: their own record lines (server.hpp)
-        return run_server(mode == "vllm" ? ServerFlavour::vllm : ServerFlavour::sglang, rest,
-                          *config);
+        return run_server(
+            mode == "vllm" ? ServerFlavour::vllm : ServerFlavour::sglang, rest, *config);
     }
     Recorder recorder(config->record_path, mode, rest);
     install_signal_handlers();

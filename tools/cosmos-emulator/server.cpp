@@ -1,16 +1,17 @@
 #include "server.hpp"
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
 #include <thread>
 
-#include <fmt/format.h>
 #include <pthread.h>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include "gpu_locks.hpp"
 #include "log.hpp"
@@ -46,7 +47,8 @@ core::Status make_state_dir(const EmulatorConfig& config, StateDir& dir) {
         fs::create_directories(dir.path, ec);
         return ec ? core::fail(core::ErrorCode::io,
                                fmt::format("cannot create COSMOS_EMULATOR_SERVER_DIR {}: {}",
-                                           dir.path.string(), ec.message()))
+                                           dir.path.string(),
+                                           ec.message()))
                   : core::Status{};
     }
     std::string templ = (fs::temp_directory_path(ec) / "cosmos-emulator-server-XXXXXX").string();
@@ -60,18 +62,22 @@ core::Status make_state_dir(const EmulatorConfig& config, StateDir& dir) {
 
 void print_banner(const ServerOptions& o) {
     if (o.flavour == ServerFlavour::vllm) {
-        server_log("INFO", "api_server.py:1885",
+        server_log("INFO",
+                   "api_server.py:1885",
                    fmt::format("vLLM API server version {} (cosmos-emulator)", k_vllm_version));
     } else {
-        server_log("INFO", "server_args.py:512",
+        server_log("INFO",
+                   "server_args.py:512",
                    fmt::format("SGLang server (cosmos-emulator) model_path={}", o.model));
     }
-    server_log("INFO", "model.py:547",
-               fmt::format("Resolved architecture: {}",
-                           o.role == ServerRole::generator
-                               ? "Cosmos3OmniDiffusersPipeline"
-                               : "Cosmos3ReasonerForConditionalGeneration"));
-    server_log("INFO", "gpu_model_runner.py:2602",
+    server_log(
+        "INFO",
+        "model.py:547",
+        fmt::format("Resolved architecture: {}",
+                    o.role == ServerRole::generator ? "Cosmos3OmniDiffusersPipeline"
+                                                    : "Cosmos3ReasonerForConditionalGeneration"));
+    server_log("INFO",
+               "gpu_model_runner.py:2602",
                fmt::format("Starting to load model {} on {} GPU(s)...", o.model, o.gpus));
 }
 
@@ -84,10 +90,14 @@ core::Status load_model(const ServerOptions& o, const EmulatorConfig& config, Gp
     const double seconds = config.server_load_seconds * config.time_scale;
     COSMOS_CHECK(sleep_for(seconds));
     const bool super = o.model.find("Super") != std::string::npos;
-    server_log("INFO", "default_loader.py:267", fmt::format("Loading weights took {:.2f} seconds", seconds));
-    server_log("INFO", "gpu_model_runner.py:2653",
+    server_log("INFO",
+               "default_loader.py:267",
+               fmt::format("Loading weights took {:.2f} seconds", seconds));
+    server_log("INFO",
+               "gpu_model_runner.py:2653",
                fmt::format("Model loading took {:.2f} GiB and {:.2f} seconds",
-                           (super ? 128.4 : 32.1) / o.gpus, seconds));
+                           (super ? 128.4 : 32.1) / o.gpus,
+                           seconds));
     return {};
 }
 
@@ -122,8 +132,11 @@ void announce(const ServerOptions& o, int port) {
     uvicorn_log("INFO", "Application startup complete.");
 }
 
-int serve(const ServerOptions& o, const EmulatorConfig& config, const EventLog& log,
-          const GpuHold& gpus, const fs::path& state) {
+int serve(const ServerOptions& o,
+          const EmulatorConfig& config,
+          const EventLog& log,
+          const GpuHold& gpus,
+          const fs::path& state) {
     JobStore jobs(config, state, o.served_name);
     httplib::Server server;
     ServerContext ctx{o, config, log, jobs, state};
@@ -135,13 +148,15 @@ int serve(const ServerOptions& o, const EmulatorConfig& config, const EventLog& 
         uvicorn_log("ERROR",
                     fmt::format("[Errno 98] error while attempting to bind on address ('{}', {}): "
                                 "address already in use",
-                                o.host, o.port));
+                                o.host,
+                                o.port));
         return 1;
     }
-    log.write("model_load", {{"model", o.model},
-                             {"gpus", gpus.devices()},
-                             {"role", std::string(role_name(o.role))},
-                             {"port", port}});
+    log.write("model_load",
+              {{"model", o.model},
+               {"gpus", gpus.devices()},
+               {"role", std::string(role_name(o.role))},
+               {"port", port}});
     // The worker and HTTP threads block SIGINT / SIGTERM, so the signals reach this thread and
     // never interrupt a blocking call there.
     sigset_t signals;
@@ -171,7 +186,8 @@ int serve(const ServerOptions& o, const EmulatorConfig& config, const EventLog& 
 
 }  // namespace
 
-int run_server(ServerFlavour flavour, const std::vector<std::string>& argv,
+int run_server(ServerFlavour flavour,
+               const std::vector<std::string>& argv,
                EmulatorConfig& config) {
     auto parsed = parse_server_args(flavour, argv);
     if (!parsed) {

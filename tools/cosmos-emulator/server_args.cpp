@@ -80,25 +80,57 @@ core::Result<RawArgs> split_args(const FlagTable& table, const std::vector<std::
 
 const FlagTable& vllm_flags() {
     static const FlagTable table{
-        {"--model", "--port", "--host", "--api-key", "--allowed-local-media-path",
-         "--model-class-name", "--hf-overrides", "--tensor-parallel-size", "--served-model-name",
-         "--dtype", "--max-model-len", "--gpu-memory-utilization", "--download-dir", "--seed",
-         "--max-num-seqs", "--uvicorn-log-level", "--limit-mm-per-prompt",
-         "--data-parallel-size", "--pipeline-parallel-size", "--revision", "--tokenizer",
-         "--chat-template", "--mm-processor-kwargs", "--max-num-batched-tokens"},
-        {"--omni", "--trust-remote-code", "--enforce-eager", "--disable-log-requests",
-         "--disable-log-stats", "--enable-prefix-caching", "--no-enable-prefix-caching"},
+        {"--model",
+         "--port",
+         "--host",
+         "--api-key",
+         "--allowed-local-media-path",
+         "--model-class-name",
+         "--hf-overrides",
+         "--tensor-parallel-size",
+         "--served-model-name",
+         "--dtype",
+         "--max-model-len",
+         "--gpu-memory-utilization",
+         "--download-dir",
+         "--seed",
+         "--max-num-seqs",
+         "--uvicorn-log-level",
+         "--limit-mm-per-prompt",
+         "--data-parallel-size",
+         "--pipeline-parallel-size",
+         "--revision",
+         "--tokenizer",
+         "--chat-template",
+         "--mm-processor-kwargs",
+         "--max-num-batched-tokens"},
+        {"--omni",
+         "--trust-remote-code",
+         "--enforce-eager",
+         "--disable-log-requests",
+         "--disable-log-stats",
+         "--enable-prefix-caching",
+         "--no-enable-prefix-caching"},
         {{"-tp", "--tensor-parallel-size"}, {"-dp", "--data-parallel-size"}}};
     return table;
 }
 
 const FlagTable& sglang_flags() {
-    static const FlagTable table{
-        {"--model-path", "--port", "--host", "--api-key", "--num-gpus", "--tp-size",
-         "--served-model-name", "--dtype", "--mem-fraction-static", "--log-level",
-         "--random-seed", "--context-length", "--download-dir"},
-        {"--trust-remote-code", "--enable-torch-compile"},
-        {{"--model", "--model-path"}, {"--tp", "--tp-size"}}};
+    static const FlagTable table{{"--model-path",
+                                  "--port",
+                                  "--host",
+                                  "--api-key",
+                                  "--num-gpus",
+                                  "--tp-size",
+                                  "--served-model-name",
+                                  "--dtype",
+                                  "--mem-fraction-static",
+                                  "--log-level",
+                                  "--random-seed",
+                                  "--context-length",
+                                  "--download-dir"},
+                                 {"--trust-remote-code", "--enable-torch-compile"},
+                                 {{"--model", "--model-path"}, {"--tp", "--tp-size"}}};
     return table;
 }
 
@@ -230,16 +262,18 @@ core::Result<ServerOptions> parse_server_args(ServerFlavour flavour,
     const FlagTable& table = flavour == ServerFlavour::vllm ? vllm_flags() : sglang_flags();
     COSMOS_TRY(RawArgs raw, split_args(table, argv));
     if (raw.positionals.empty() || raw.positionals[0] != "serve") {
-        return arg_error(fmt::format("argument subparser: invalid choice: '{}' (choose from 'serve')",
-                                     raw.positionals.empty() ? "" : raw.positionals[0]));
+        return arg_error(
+            fmt::format("argument subparser: invalid choice: '{}' (choose from 'serve')",
+                        raw.positionals.empty() ? "" : raw.positionals[0]));
     }
     COSMOS_TRY(ServerOptions out,
                flavour == ServerFlavour::vllm ? parse_vllm(raw) : parse_sglang(raw));
     if (!is_cosmos3(out.model)) {
-        return arg_error(fmt::format("model '{}' is not a Cosmos 3 model: the emulator serves only "
-                                     "nvidia/Cosmos3-Nano and nvidia/Cosmos3-Super (or a local "
-                                     "path naming Cosmos3)",
-                                     out.model));
+        return arg_error(
+            fmt::format("model '{}' is not a Cosmos 3 model: the emulator serves only "
+                        "nvidia/Cosmos3-Nano and nvidia/Cosmos3-Super (or a local "
+                        "path naming Cosmos3)",
+                        out.model));
     }
     if (out.served_name.empty()) {
         out.served_name = out.model;

@@ -17,13 +17,13 @@ enum class ServerRole { generator, reasoner };
 struct ServerOptions {
     ServerFlavour flavour = ServerFlavour::vllm;
     ServerRole role = ServerRole::generator;
-    std::string model;        // as given: "nvidia/Cosmos3-Nano" or a local path
-    std::string served_name;  // --served-model-name, else `model`: the API's model name
-    std::string host = "127.0.0.1";     // real vLLM and SGLang listen on 0.0.0.0 by default
-    int port = 8000;                    // 0: any free port
-    std::string api_key;                // empty: no authentication
-    std::string allowed_media_path;     // --allowed-local-media-path; empty: no file:// URLs
-    int gpus = 1;                       // --tensor-parallel-size / --num-gpus
+    std::string model;               // as given: "nvidia/Cosmos3-Nano" or a local path
+    std::string served_name;         // --served-model-name, else `model`: the API's model name
+    std::string host = "127.0.0.1";  // real vLLM and SGLang listen on 0.0.0.0 by default
+    int port = 8000;                 // 0: any free port
+    std::string api_key;             // empty: no authentication
+    std::string allowed_media_path;  // --allowed-local-media-path; empty: no file:// URLs
+    int gpus = 1;                    // --tensor-parallel-size / --num-gpus
 };
 
 // "vllm" or "sglang".

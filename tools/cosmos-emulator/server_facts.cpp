@@ -44,12 +44,16 @@ std::string percent_decode(std::string_view s) {
 
 std::optional<std::string> base64_decode(std::string_view in) {
     auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+' || c == '-') return 62;
-        if (c == '/' || c == '_') return 63;
-        return -1;
+        static constexpr std::string_view k_alphabet =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        if (c == '-') {
+            return 62;  // the URL-safe alphabet
+        }
+        if (c == '_') {
+            return 63;
+        }
+        auto at = k_alphabet.find(c);
+        return at == std::string_view::npos ? -1 : static_cast<int>(at);
     };
     std::string out;
     unsigned buffer = 0;
@@ -98,8 +102,10 @@ core::Result<ResolvedVideo> resolve_file_url(const std::string& url, const std::
     fs::path real = fs::weakly_canonical(path, ec);
     fs::path root = fs::weakly_canonical(allowed, ec);
     if (!inside(real, root)) {
-        return refuse(fmt::format("The file path {} must be a subpath of `--allowed-local-media-path` {}.",
-                                  path.string(), allowed));
+        return refuse(
+            fmt::format("The file path {} must be a subpath of `--allowed-local-media-path` {}.",
+                        path.string(),
+                        allowed));
     }
     if (!fs::is_regular_file(real, ec)) {
         return refuse(fmt::format("no such file: {}", path.string()));
@@ -126,12 +132,12 @@ std::string colour_name(double r, double g, double b) {
         hue = ((r - g) / (mx - mn) + 4) * 60;
     }
     static constexpr std::array<std::pair<double, const char*>, 7> k_hues = {{{20, "red"},
-                                                                            {45, "orange"},
-                                                                            {70, "yellow"},
-                                                                            {160, "green"},
-                                                                            {200, "cyan"},
-                                                                            {260, "blue"},
-                                                                            {330, "purple"}}};
+                                                                              {45, "orange"},
+                                                                              {70, "yellow"},
+                                                                              {160, "green"},
+                                                                              {200, "cyan"},
+                                                                              {260, "blue"},
+                                                                              {330, "purple"}}};
     for (const auto& [limit, name] : k_hues) {
         if (hue < limit) {
             return name;
@@ -143,8 +149,8 @@ std::string colour_name(double r, double g, double b) {
 core::Result<VideoFacts> analyse_video(const fs::path& path) {
     auto info = media::probe_video(path);
     if (!info) {
-        return refuse(fmt::format("cannot read the video {}: {}", path.filename().string(),
-                                  info.error().message));
+        return refuse(fmt::format(
+            "cannot read the video {}: {}", path.filename().string(), info.error().message));
     }
     VideoFacts facts{info->frames, info->width, info->height, info->fps, "black", 0};
     media::VideoReader reader;
@@ -187,7 +193,8 @@ core::Result<ResolvedVideo> resolve_video_url(const std::string& url,
     }
     if (url.rfind("data:", 0) == 0) {
         auto comma = url.find(',');
-        if (comma == std::string::npos || url.substr(0, comma).find(";base64") == std::string::npos) {
+        if (comma == std::string::npos ||
+            url.substr(0, comma).find(";base64") == std::string::npos) {
             return refuse("a data: URL must be data:<type>;base64,<data>");
         }
         auto bytes = base64_decode(std::string_view(url).substr(comma + 1));
@@ -203,9 +210,10 @@ core::Result<ResolvedVideo> resolve_video_url(const std::string& url,
         }
         return ResolvedVideo{path, true};
     }
-    return refuse(fmt::format("cannot fetch {}: the emulated server reaches no network; use a "
-                              "file:// or data: URL",
-                              url.substr(0, std::min<std::size_t>(url.size(), 80))));
+    return refuse(
+        fmt::format("cannot fetch {}: the emulated server reaches no network; use a "
+                    "file:// or data: URL",
+                    url.substr(0, std::min<std::size_t>(url.size(), 80))));
 }
 
 }  // namespace cosmos::emulator

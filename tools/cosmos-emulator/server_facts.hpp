@@ -17,8 +17,8 @@ struct VideoFacts {
     int width = 0;
     int height = 0;
     double fps = 0;
-    std::string colour;   // "red", "orange", ... "gray", "black", "white"
-    double change = 0;    // mean |difference| between consecutive frames, 0..255, at 64x36
+    std::string colour;  // "red", "orange", ... "gray", "black", "white"
+    double change = 0;   // mean |difference| between consecutive frames, 0..255, at 64x36
 };
 
 // Fails with invalid_input when `path` is not a readable video.

@@ -24,8 +24,8 @@ const std::string* find(const FormFields& fields, const char* name) {
     return it == fields.end() ? nullptr : &it->second;
 }
 
-core::Status read_int(const FormFields& f, const char* name, std::int64_t lo, std::int64_t hi,
-                      std::int64_t& out) {
+core::Status read_int(
+    const FormFields& f, const char* name, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
     const std::string* text = find(f, name);
     if (text == nullptr) {
         return {};
@@ -36,7 +36,8 @@ core::Status read_int(const FormFields& f, const char* name, std::int64_t lo, st
         return bad_param(name, fmt::format("{} must be an integer, got '{}'", name, *text));
     }
     if (v < lo || v > hi) {
-        return bad_param(name, fmt::format("{} must be between {} and {}, got {}", name, lo, hi, v));
+        return bad_param(name,
+                         fmt::format("{} must be between {} and {}, got {}", name, lo, hi, v));
     }
     out = v;
     return {};
@@ -49,8 +50,7 @@ core::Status read_int32(const FormFields& f, const char* name, int lo, int hi, i
     return {};
 }
 
-core::Status read_double(const FormFields& f, const char* name, double lo, double hi,
-                         double& out) {
+core::Status read_double(const FormFields& f, const char* name, double lo, double hi, double& out) {
     const std::string* text = find(f, name);
     if (text == nullptr) {
         return {};
@@ -61,7 +61,8 @@ core::Status read_double(const FormFields& f, const char* name, double lo, doubl
         return bad_param(name, fmt::format("{} must be a number, got '{}'", name, *text));
     }
     if (v < lo || v > hi) {
-        return bad_param(name, fmt::format("{} must be between {} and {}, got {}", name, lo, hi, v));
+        return bad_param(name,
+                         fmt::format("{} must be between {} and {}, got {}", name, lo, hi, v));
     }
     out = v;
     return {};
@@ -87,8 +88,8 @@ core::Status read_size(const FormFields& f, VideoParams& p) {
     }
     if (has_w != has_h) {
         const char* missing = has_w ? "height" : "width";
-        return bad_param(missing, fmt::format("{} is required with {}", missing,
-                                              has_w ? "width" : "height"));
+        return bad_param(
+            missing, fmt::format("{} is required with {}", missing, has_w ? "width" : "height"));
     }
     int w = 0, h = 0;
     COSMOS_CHECK(read_int32(f, "width", 1, 8192, w));
@@ -97,8 +98,9 @@ core::Status read_size(const FormFields& f, VideoParams& p) {
         return bad_param("width", fmt::format("width x height {}x{} is not {}", w, h, tier_list()));
     }
     if (p.width != 0 && (p.width != w || p.height != h)) {
-        return bad_param("size", fmt::format("size {}x{} disagrees with width x height {}x{}",
-                                             p.width, p.height, w, h));
+        return bad_param(
+            "size",
+            fmt::format("size {}x{} disagrees with width x height {}x{}", p.width, p.height, w, h));
     }
     p.width = w;
     p.height = h;
@@ -142,8 +144,7 @@ core::Status read_numbers(const FormFields& f, VideoParams& p) {
 
 bool is_tier_size(int width, int height) {
     return std::any_of(k_tiers.begin(), k_tiers.end(), [&](const auto& t) {
-        return (t.first == width && t.second == height) ||
-               (t.second == width && t.first == height);
+        return (t.first == width && t.second == height) || (t.second == width && t.first == height);
     });
 }
 
@@ -170,8 +171,8 @@ void apply_input_defaults(VideoParams& p, const InputReference& input) {
                            : k_default_frames;
     }
     if (p.width == 0) {
-        bool tier = input.kind != InputReference::Kind::none &&
-                    is_tier_size(input.width, input.height);
+        bool tier =
+            input.kind != InputReference::Kind::none && is_tier_size(input.width, input.height);
         p.width = tier ? input.width : 1280;
         p.height = tier ? input.height : 720;
     }

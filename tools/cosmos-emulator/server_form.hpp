@@ -17,7 +17,7 @@ namespace cosmos::emulator {
 struct VideoParams {
     std::string prompt;
     std::string negative_prompt;
-    int width = 0;       // 0 (with height 0): the default (apply_input_defaults)
+    int width = 0;  // 0 (with height 0): the default (apply_input_defaults)
     int height = 0;
     int num_frames = 0;  // 0: the default
     int fps = 24;

@@ -18,8 +18,8 @@ struct ServerContext {
     const ServerOptions& options;
     const EmulatorConfig& config;
     const EventLog& log;
-    JobStore& jobs;                     // used by the generator only
-    std::filesystem::path state_dir;    // uploads, outputs, decoded data: URLs
+    JobStore& jobs;                   // used by the generator only
+    std::filesystem::path state_dir;  // uploads, outputs, decoded data: URLs
 };
 
 // "none_required" (no key configured, or a path outside /v1/), "ok", "missing" or "wrong".
@@ -31,7 +31,9 @@ void add_video_routes(httplib::Server& server, ServerContext& ctx);
 // Helpers the route files share: a JSON answer, an OpenAI error answer, and a generated video
 // read back whole (false when missing or over 2 GiB).
 void send_api_json(httplib::Response& res, int status, const nlohmann::ordered_json& body);
-void send_api_error(httplib::Response& res, int status, std::string_view message,
+void send_api_error(httplib::Response& res,
+                    int status,
+                    std::string_view message,
                     std::string_view param = {});
 bool read_output(const std::filesystem::path& path, std::string& out);
 

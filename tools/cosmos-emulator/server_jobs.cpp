@@ -6,8 +6,9 @@
 #include <random>
 #include <system_error>
 
-#include <fmt/format.h>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include "gpu_locks.hpp"
 #include "log.hpp"
@@ -50,7 +51,8 @@ double generation_seconds(const EmulatorConfig& c, const VideoParams& p) {
 }
 
 [[noreturn]] void crash() {
-    server_log("ERROR", "multiproc_executor.py:527",
+    server_log("ERROR",
+               "multiproc_executor.py:527",
                "Worker proc DiffusionWorker-0 died unexpectedly, shutting down executor.");
     print_stderr(
         "Traceback (most recent call last):\n"
@@ -166,7 +168,8 @@ void JobStore::finish(const std::shared_ptr<VideoJob>& job, std::optional<JobErr
     }
     m_changed.notify_all();
     if (job->error) {
-        server_log("ERROR", "video_api.py:212",
+        server_log("ERROR",
+                   "video_api.py:212",
                    fmt::format("Video job {} failed: {}", job->id, job->error->message));
     } else {
         server_log("INFO", "video_api.py:205", fmt::format("Video job {} completed", job->id));
@@ -193,25 +196,31 @@ void JobStore::run(const std::shared_ptr<VideoJob>& job) {
 bool JobStore::generate(const std::shared_ptr<VideoJob>& job) {
     const VideoParams& p = job->params;
     const double total = generation_seconds(m_config, p);
-    server_log("INFO", "diffusion_engine.py:141",
-               fmt::format("Generating {} ({} frames, {}x{}, {} steps)", job->id, p.num_frames,
-                           p.width, p.height, p.steps));
+    server_log("INFO",
+               "diffusion_engine.py:141",
+               fmt::format("Generating {} ({} frames, {}x{}, {} steps)",
+                           job->id,
+                           p.num_frames,
+                           p.width,
+                           p.height,
+                           p.steps));
     const auto start = std::chrono::steady_clock::now();
     bool failure_due = m_config.fail == FailMode::crash || m_config.fail == FailMode::oom;
     while (true) {
         if (cancelled(*job)) {
             return false;
         }
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count();
+        double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (failure_due && elapsed >= total / 2) {
             if (m_config.fail == FailMode::crash) {
                 crash();
             }
             const double total_gib = m_config.gpu_memory_gb * 0.93;
-            finish(job, JobError{"generation_failed",
-                                 "torch.OutOfMemoryError: " +
-                                     cuda_oom_message(0, total_gib, 0.31, 0, 0, total_gib - 0.31)});
+            finish(job,
+                   JobError{"generation_failed",
+                            "torch.OutOfMemoryError: " +
+                                cuda_oom_message(0, total_gib, 0.31, 0, 0, total_gib - 0.31)});
             return false;
         }
         {
@@ -223,8 +232,8 @@ bool JobStore::generate(const std::shared_ptr<VideoJob>& job) {
         }
         std::this_thread::sleep_for(k_slice);
     }
-    RenderRequest request{job->input, p.width, p.height, p.num_frames, p.fps, p.seed, p.prompt,
-                          job->output()};
+    RenderRequest request{
+        job->input, p.width, p.height, p.num_frames, p.fps, p.seed, p.prompt, job->output()};
     core::Status rendered = render_video(request, [&] { return cancelled(*job); });
     if (!rendered) {
         if (rendered.error().code != core::ErrorCode::interrupted) {

@@ -96,8 +96,8 @@ core::Result<ChatRequest> parse_request(const nlohmann::json& body) {
 // The prompt to rewrite: the first quoted passage, else the text after the first colon, else
 // the whole text.
 std::string original_prompt(const std::string& text) {
-    for (auto [open, close] : {std::pair<std::string_view, std::string_view>{"\"", "\""},
-                               {"\u201c", "\u201d"}}) {
+    for (auto [open, close] :
+         {std::pair<std::string_view, std::string_view>{"\"", "\""}, {"\u201c", "\u201d"}}) {
         auto a = text.find(open);
         if (a != std::string::npos) {
             auto b = text.find(close, a + open.size());
@@ -125,13 +125,18 @@ std::string caption(const std::vector<VideoFacts>& videos) {
     std::string out;
     for (std::size_t i = 0; i < videos.size(); ++i) {
         const VideoFacts& v = videos[i];
-        out += fmt::format("{}The video{} has {} frames at {}x{} ({:.0f} fps, {:.1f} seconds). "
-                           "The scene is dominated by {} tones, with {} motion between frames.",
-                           i == 0 ? "" : " ",
-                           videos.size() > 1 ? fmt::format(" {}", i + 1) : "",
-                           v.frames, v.width, v.height, v.fps,
-                           v.fps > 0 ? double(v.frames) / v.fps : 0.0, v.colour,
-                           motion_words(v.change));
+        out += fmt::format(
+            "{}The video{} has {} frames at {}x{} ({:.0f} fps, {:.1f} seconds). "
+            "The scene is dominated by {} tones, with {} motion between frames.",
+            i == 0 ? "" : " ",
+            videos.size() > 1 ? fmt::format(" {}", i + 1) : "",
+            v.frames,
+            v.width,
+            v.height,
+            v.fps,
+            v.fps > 0 ? double(v.frames) / v.fps : 0.0,
+            v.colour,
+            motion_words(v.change));
     }
     return out;
 }
@@ -147,11 +152,16 @@ std::string plausibility(const std::vector<VideoFacts>& videos) {
         "<think>\nThe video has {} frames at {}x{}, mostly {}. The mean change between "
         "consecutive frames is {:.2f} of 255, which reads as {} motion. {}\n</think>\n"
         "Score: {}\nReason: {}",
-        v.frames, v.width, v.height, v.colour, v.change, motion_words(v.change),
+        v.frames,
+        v.width,
+        v.height,
+        v.colour,
+        v.change,
+        motion_words(v.change),
         score >= 4 ? "Objects keep their shape and move continuously."
                    : "Content jumps between frames in ways real objects do not.",
         score,
-        score >= 4 ? "motion is smooth and continuous, consistent with real physics."
+        score >= 4   ? "motion is smooth and continuous, consistent with real physics."
         : score == 3 ? "motion is mostly continuous with some abrupt changes."
                      : "frames change abruptly; objects appear and vanish without physical cause.");
 }
@@ -192,7 +202,8 @@ int count_words(const std::string& s) {
     return n;
 }
 
-nlohmann::ordered_json completion(const ReasonerContext& ctx, std::string answer,
+nlohmann::ordered_json completion(const ReasonerContext& ctx,
+                                  std::string answer,
                                   const ChatRequest& req) {
     bool cut = truncate_words(answer, req.max_tokens);
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -203,9 +214,10 @@ nlohmann::ordered_json completion(const ReasonerContext& ctx, std::string answer
         {"index", 0}, {"message", message}, {"finish_reason", cut ? "length" : "stop"}};
     return {{"id", fmt::format("chatcmpl-{:016x}{:016x}", rng(), rng())},
             {"object", "chat.completion"},
-            {"created", std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count()},
+            {"created",
+             std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count()},
             {"model", ctx.model},
             {"choices", nlohmann::ordered_json::array({choice})},
             {"usage",
@@ -218,7 +230,8 @@ core::Result<std::vector<VideoFacts>> analyse_all(const ReasonerContext& ctx,
                                                   const ChatRequest& req) {
     std::vector<VideoFacts> facts;
     for (const std::string& url : req.video_urls) {
-        COSMOS_TRY(ResolvedVideo video, resolve_video_url(url, ctx.allowed_media_path, ctx.scratch));
+        COSMOS_TRY(ResolvedVideo video,
+                   resolve_video_url(url, ctx.allowed_media_path, ctx.scratch));
         auto f = analyse_video(video.path);
         if (video.temporary) {
             std::error_code ec;
@@ -260,8 +273,10 @@ ChatOutcome answer_chat(const ReasonerContext& ctx, const std::string& text) {
     ChatOutcome out;
     auto body = nlohmann::json::parse(text, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
-        return error_outcome(out, core::Error{core::ErrorCode::invalid_input,
-                                              "the request body is not a JSON object", ""});
+        return error_outcome(
+            out,
+            core::Error{
+                core::ErrorCode::invalid_input, "the request body is not a JSON object", ""});
     }
     if (auto m = body.find("model"); m != body.end() && m->is_string() && *m != ctx.model) {
         out.status = 404;
@@ -281,15 +296,16 @@ ChatOutcome answer_chat(const ReasonerContext& ctx, const std::string& text) {
     }
     const std::string& block = ctx.config.block_prompt;
     out.blocked = !block.empty() && req->text.find(block) != std::string::npos;
-    std::string answer = out.blocked                 ? std::string(k_refusal)
-                         : out.task == "enhance"     ? enhance(req->user_text)
-                         : out.task == "caption"     ? caption(*facts)
-                         : out.task == "plausibility" ? plausibility(*facts)
-                                                      : fmt::format(
-                                                            "This is the emulated {}. I can rewrite "
-                                                            "prompts, caption videos and judge "
-                                                            "their physical plausibility.",
-                                                            ctx.model);
+    std::string answer = out.blocked             ? std::string(k_refusal)
+                         : out.task == "enhance" ? enhance(req->user_text)
+                         : out.task == "caption" ? caption(*facts)
+                         : out.task == "plausibility"
+                             ? plausibility(*facts)
+                             : fmt::format(
+                                   "This is the emulated {}. I can rewrite "
+                                   "prompts, caption videos and judge "
+                                   "their physical plausibility.",
+                                   ctx.model);
     out.body = completion(ctx, std::move(answer), *req);
     return out;
 }

@@ -35,7 +35,8 @@ void resize_into(const media::Frame& src, media::Frame& dst, int shift_x) {
             int sx = ((x + shift_x) % dst.width) * src.width / dst.width;
             auto s = (static_cast<std::size_t>(sy) * src.width + sx) * 3;
             auto d = (static_cast<std::size_t>(y) * dst.width + x) * 3;
-            std::copy_n(src.rgb.begin() + static_cast<std::ptrdiff_t>(s), 3,
+            std::copy_n(src.rgb.begin() + static_cast<std::ptrdiff_t>(s),
+                        3,
                         dst.rgb.begin() + static_cast<std::ptrdiff_t>(d));
         }
     }
@@ -69,8 +70,8 @@ core::Unexpected render_error(std::string_view what, const core::Error& e) {
 struct FrameSource {
     const RenderRequest& r;
     media::VideoReader reader;
-    media::Frame still;      // the image (image-to-video)
-    media::Frame current;    // the last decoded input frame (video-to-video)
+    media::Frame still;    // the image (image-to-video)
+    media::Frame current;  // the last decoded input frame (video-to-video)
     std::int64_t decoded = -1;
     std::uint64_t hash = 0;
 
@@ -120,17 +121,19 @@ struct FrameSource {
     }
 };
 
-core::Status encode(const RenderRequest& r, const fs::path& path,
+core::Status encode(const RenderRequest& r,
+                    const fs::path& path,
                     const std::function<bool()>& cancelled) {
     FrameSource source{r, {}, {}, {}, -1, 0};
     COSMOS_CHECK(source.open());
     media::VideoWriter writer;
-    COSMOS_CHECK(writer.open(path, media::WriterOptions{.width = r.width,
-                                                        .height = r.height,
-                                                        .fps = r.fps,
-                                                        .crf = 23,
-                                                        .preset = "ultrafast",
-                                                        .threads = 2}));
+    COSMOS_CHECK(writer.open(path,
+                             media::WriterOptions{.width = r.width,
+                                                  .height = r.height,
+                                                  .fps = r.fps,
+                                                  .crf = 23,
+                                                  .preset = "ultrafast",
+                                                  .threads = 2}));
     media::Frame frame = media::make_frame(r.width, r.height);
     for (std::int64_t i = 0; i < r.num_frames; ++i) {
         if (cancelled()) {
@@ -186,13 +189,16 @@ core::Result<InputReference> save_input_reference(const fs::path& dir,
         std::ofstream out(in.path, std::ios::binary | std::ios::trunc);
         out.write(content.data(), static_cast<std::streamsize>(content.size()));
         if (!out.flush()) {
-            return core::fail(core::ErrorCode::io, "cannot save input_reference in " + dir.string());
+            return core::fail(core::ErrorCode::io,
+                              "cannot save input_reference in " + dir.string());
         }
     }
     auto refuse = [&](const core::Error& e) {
         return core::fail(core::ErrorCode::invalid_input,
-                          fmt::format("input_reference '{}' is not a readable {}: {}", filename,
-                                      image ? "image" : "video", e.message),
+                          fmt::format("input_reference '{}' is not a readable {}: {}",
+                                      filename,
+                                      image ? "image" : "video",
+                                      e.message),
                           "input_reference");
     };
     if (image) {

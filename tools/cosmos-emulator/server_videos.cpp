@@ -46,21 +46,27 @@ nlohmann::ordered_json input_json(const InputReference& in) {
     if (in.kind == InputReference::Kind::none) {
         return nullptr;
     }
-    return {{"filename", in.filename}, {"bytes", in.bytes}, {"frames", in.frames},
-            {"width", in.width}, {"height", in.height}};
+    return {{"filename", in.filename},
+            {"bytes", in.bytes},
+            {"frames", in.frames},
+            {"width", in.width},
+            {"height", in.height}};
 }
 
 // Validates the request and queues its job (`queued`: its API object then); answers the error
 // itself and returns null on failure.
-std::shared_ptr<VideoJob> create_job(const httplib::Request& req, httplib::Response& res,
-                                     ServerContext& ctx, nlohmann::ordered_json& queued) {
+std::shared_ptr<VideoJob> create_job(const httplib::Request& req,
+                                     httplib::Response& res,
+                                     ServerContext& ctx,
+                                     nlohmann::ordered_json& queued) {
     Upload upload;
     auto fields = collect_form(req, upload);
     if (!fields) {
         send_api_error(res, 400, fields.error().message, fields.error().hint);
         return nullptr;
     }
-    if (auto m = fields->find("model"); m != fields->end() && m->second != ctx.options.served_name) {
+    if (auto m = fields->find("model");
+        m != fields->end() && m->second != ctx.options.served_name) {
         send_api_error(res, 404, fmt::format("The model `{}` does not exist.", m->second), "model");
         return nullptr;
     }
@@ -76,13 +82,15 @@ std::shared_ptr<VideoJob> create_job(const httplib::Request& req, httplib::Respo
     }
     std::shared_ptr<VideoJob> j = *job;
     if (upload.part != nullptr) {
-        auto in = save_input_reference(j->dir, upload.part->filename, upload.part->content_type,
-                                       upload.part->content);
+        auto in = save_input_reference(
+            j->dir, upload.part->filename, upload.part->content_type, upload.part->content);
         if (!in) {
             std::error_code ec;
             std::filesystem::remove_all(j->dir, ec);
-            send_api_error(res, in.error().code == core::ErrorCode::invalid_input ? 400 : 500,
-                           in.error().message, in.error().hint);
+            send_api_error(res,
+                           in.error().code == core::ErrorCode::invalid_input ? 400 : 500,
+                           in.error().message,
+                           in.error().hint);
             return nullptr;
         }
         j->input = *in;
@@ -90,11 +98,12 @@ std::shared_ptr<VideoJob> create_job(const httplib::Request& req, httplib::Respo
     j->params = std::move(*params);
     apply_input_defaults(j->params, j->input);
     queued = ctx.jobs.submit(j);
-    ctx.log.write("video_job", {{"id", j->id},
-                                {"form", *fields},
-                                {"input_reference", input_json(j->input)},
-                                {"extra_params", j->params.extra_params},
-                                {"seed", j->params.seed}});
+    ctx.log.write("video_job",
+                  {{"id", j->id},
+                   {"form", *fields},
+                   {"input_reference", input_json(j->input)},
+                   {"extra_params", j->params.extra_params},
+                   {"seed", j->params.seed}});
     return j;
 }
 
@@ -138,9 +147,10 @@ void content(const httplib::Request& req, httplib::Response& res, ServerContext&
         return not_found(res, id);
     }
     if (out->first != "completed") {
-        return send_api_error(
-            res, 409, fmt::format("Video {} is not completed (status: {})", id, out->first),
-            "video_id");
+        return send_api_error(res,
+                              409,
+                              fmt::format("Video {} is not completed (status: {})", id, out->first),
+                              "video_id");
     }
     std::string body;
     if (!read_output(out->second, body)) {
@@ -162,26 +172,25 @@ void add_video_routes(httplib::Server& server, ServerContext& ctx) {
     server.Get("/v1/videos", [&ctx](const httplib::Request&, httplib::Response& res) {
         send_api_json(res, 200, ctx.jobs.list());
     });
-    server.Get(R"(/v1/videos/([^/]+)/content)",
+    server.Get(
+        R"(/v1/videos/([^/]+)/content)",
+        [&ctx](const httplib::Request& req, httplib::Response& res) { content(req, res, ctx); });
+    server.Get(R"(/v1/videos/([^/]+))",
                [&ctx](const httplib::Request& req, httplib::Response& res) {
-                   content(req, res, ctx);
+                   const std::string id = req.matches[1];
+                   if (auto job = ctx.jobs.describe(id)) {
+                       return send_api_json(res, 200, *job);
+                   }
+                   not_found(res, id);
                });
-    server.Get(R"(/v1/videos/([^/]+))", [&ctx](const httplib::Request& req,
-                                               httplib::Response& res) {
-        const std::string id = req.matches[1];
-        if (auto job = ctx.jobs.describe(id)) {
-            return send_api_json(res, 200, *job);
-        }
-        not_found(res, id);
-    });
-    server.Delete(R"(/v1/videos/([^/]+))", [&ctx](const httplib::Request& req,
-                                                  httplib::Response& res) {
-        const std::string id = req.matches[1];
-        if (!ctx.jobs.remove(id)) {
-            return not_found(res, id);
-        }
-        send_api_json(res, 200, {{"id", id}, {"object", "video.deleted"}, {"deleted", true}});
-    });
+    server.Delete(
+        R"(/v1/videos/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+            const std::string id = req.matches[1];
+            if (!ctx.jobs.remove(id)) {
+                return not_found(res, id);
+            }
+            send_api_json(res, 200, {{"id", id}, {"object", "video.deleted"}, {"deleted", true}});
+        });
 }
 
 }  // namespace cosmos::emulator

@@ -124,8 +124,7 @@ TEST(EmulatorInstall, InstalledTorchrunRunsTheEmulatorEndToEnd) {
     // The Cosmos 3 servers' wrappers reach the emulator's vllm / sglang modes (an unknown flag
     // is refused before anything loads, as the real CLIs do).
     output.clear();
-    EXPECT_EQ(run_in(root, "bin/vllm serve nvidia/Cosmos3-Nano --omni --no-such-flag", output),
-              2);
+    EXPECT_EQ(run_in(root, "bin/vllm serve nvidia/Cosmos3-Nano --omni --no-such-flag", output), 2);
     EXPECT_NE(output.find("vllm serve: error: unrecognized arguments: --no-such-flag"),
               std::string::npos)
         << output;
