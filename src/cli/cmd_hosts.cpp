@@ -361,14 +361,12 @@ core::Status check_trust_plan(const config::HostConfig& h,
             "{}{} {} (line {})", old.empty() ? "" : ", ", k.type, k.fingerprint, k.line);
     }
     std::cerr << fmt::format(
-        "WARNING: {} ({}) recorded key: {}
-        now offered
-        : {} {} ",
-          file.string(),
-          h.name,
-          old,
-          key.type,
-          key.fingerprint);
+        "WARNING: the key of {} changed.\n  recorded in {}: {}\n  offered now: {} {}\n",
+        h.name,
+        file.string(),
+        old,
+        key.type,
+        key.fingerprint);
     if (!a.replace) {
         return fail(ErrorCode::auth_failed,
                     fmt::format("host {} offers the {} key {}, but {} records {} for it: the "

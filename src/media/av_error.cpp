@@ -14,9 +14,25 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-// Used only here: libav's log routing.
-COSMOS_AV_FUNCTION(avutil, av_log_format_line)
-COSMOS_AV_FUNCTION(avutil, av_log_set_callback)
+// Used only here, for libav's log routing; looked up on first use as av_lazy.hpp's functions.
+namespace cosmos::media::av {
+namespace {
+
+void av_log_set_callback(void (*callback)(void*, int, const char*, va_list)) {
+    static const auto fn =
+        function<decltype(&::av_log_set_callback)>(Library::avutil, "av_log_set_callback");
+    fn(callback);
+}
+
+void av_log_format_line(
+    void* avcl, int level, const char* format, va_list args, char* line, int size, int* prefix) {
+    static const auto fn =
+        function<decltype(&::av_log_format_line)>(Library::avutil, "av_log_format_line");
+    fn(avcl, level, format, args, line, size, prefix);
+}
+
+}  // namespace
+}  // namespace cosmos::media::av
 
 namespace cosmos::media {
 
