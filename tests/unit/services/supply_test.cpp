@@ -54,12 +54,14 @@ TEST(ImagePinning, ConfigDefaultsAndPerHostImages) {
     EXPECT_EQ(problems[0].message.rfind(path.string() + ":4: [docker]: image 'cosmos:latest'", 0),
               0u)
         << problems[0].message;
-    auto host = config::parse_config(
-        "[hosts.a]\nruntime = \"docker\"\ncosmos_dir = \"/x\"\nimage = \"cosmos\"\n", path);
+    const std::string host_text =
+        "[hosts.a]\nruntime = \"docker\"\ncosmos_dir = \"/x\"\nimage = \"cosmos\"\n";
+    auto host_path = dir.write("h.toml", host_text);
+    auto host = config::parse_config(host_text, host_path);
     ASSERT_TRUE(host) << host.error().message;
     auto host_problems = config::unpinned_images(*host);
     ASSERT_EQ(host_problems.size(), 1u);
-    EXPECT_EQ(host_problems[0].message.rfind(path.string() + ":4: [hosts.a]", 0), 0u)
+    EXPECT_EQ(host_problems[0].message.rfind(host_path.string() + ":4: [hosts.a]", 0), 0u)
         << host_problems[0].message;
 
     auto bad = config::parse_config("[docker]\nimage = \"x:v1\"\nmystery = 1\n", path);
