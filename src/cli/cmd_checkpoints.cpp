@@ -3,12 +3,12 @@
 
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "core/read_file.hpp"
 #include "services/checkpoints.hpp"
 
 namespace cosmos::cli {
@@ -139,14 +139,8 @@ void add_verify(CLI::App& parent, Context& ctx) {
                 COSMOS_TRY(auto target, target_of(*app, a->target));
                 std::string text;
                 if (!a->manifest.empty()) {
-                    std::ifstream in(a->manifest, std::ios::binary);
-                    if (!in) {
-                        return fail(ErrorCode::not_found,
-                                    fmt::format("manifest {} does not exist", a->manifest));
-                    }
-                    std::ostringstream s;
-                    s << in.rdbuf();
-                    text = s.str();
+                    COSMOS_TRY(text,
+                               core::read_file(a->manifest, core::kManifestFileMax, "manifest"));
                     if (text.empty()) {
                         return fail(ErrorCode::invalid_input,
                                     fmt::format("manifest {} is empty", a->manifest));

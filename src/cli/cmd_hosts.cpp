@@ -16,6 +16,7 @@
 #include "core/names.hpp"
 #include "services/host_clean.hpp"
 #include "services/hosts.hpp"
+#include "transport/known_hosts.hpp"
 #include "transport/ssh_shell.hpp"
 
 namespace cosmos::cli {
@@ -326,73 +327,147 @@ void add_remove(CLI::App& parent, Context& ctx) {
     });
 }
 
+struct TrustArgs {
+    std::string name;
+    bool yes = false;
+    bool replace = false;
+};
+
+// Says what trusting `key` changes and refuses what needs a flag; `changed` says the host's
+// recorded keys will be replaced.
+core::Status check_trust_plan(const config::HostConfig& h,
+                              const transport::HostKey& key,
+                              const transport::TrustPlan& plan,
+                              const std::filesystem::path& file,
+                              const TrustArgs& a) {
+    using State = transport::TrustPlan::State;
+    if (plan.state == State::revoked) {
+        return fail(ErrorCode::auth_failed,
+                    fmt::format("host {} offers the {} key {}, which line {} of {} marks "
+                                "@revoked: it is never trusted",
+                                h.name,
+                                key.type,
+                                key.fingerprint,
+                                plan.revoked_line,
+                                file.string()),
+                    "ask the host's administrator for its new key");
+    }
+    if (plan.state != State::changed) {
+        return {};
+    }
+    std::string old;
+    for (const auto& k : plan.old_keys) {
+        old += fmt::format(
+            "{}{} {} (line {})", old.empty() ? "" : ", ", k.type, k.fingerprint, k.line);
+    }
+    std::cerr << fmt::format(
+        "WARNING: the key of {} changed.\n  recorded in {}: {}\n  offered now: {} {}\n",
+        h.name,
+        file.string(),
+        old,
+        key.type,
+        key.fingerprint);
+    if (!a.replace) {
+        return fail(ErrorCode::auth_failed,
+                    fmt::format("host {} offers the {} key {}, but {} records {} for it: the "
+                                "host key changed (reinstalled host, or someone intercepting)",
+                                h.name,
+                                key.type,
+                                key.fingerprint,
+                                file.string(),
+                                old),
+                    fmt::format("confirm the new fingerprint with the host's administrator, then "
+                                "run: cosmos hosts trust {} --replace",
+                                h.name));
+    }
+    return {};
+}
+
+core::Status confirm_trust(const config::HostConfig& h, const TrustArgs& a, bool replacing) {
+    if (a.yes) {
+        return {};
+    }
+    if (!::isatty(STDIN_FILENO)) {
+        return fail(ErrorCode::invalid_input,
+                    "not trusting the key: no terminal to confirm on",
+                    fmt::format("check the fingerprint, then run: cosmos hosts trust {}{} --yes",
+                                h.name,
+                                replacing ? " --replace" : ""));
+    }
+    std::cerr << (replacing ? "Replace the recorded key with it? [y/N] " : "Trust it? [y/N] ")
+              << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") {
+        return fail(ErrorCode::interrupted, "not trusted");
+    }
+    return {};
+}
+
+core::Status run_trust(Context& ctx, const TrustArgs& a) {
+    COSMOS_TRY(auto cfg, ctx.load_config());
+    COSMOS_TRY(auto h, config::find_host(cfg, a.name));
+    if (h.kind != core::HostKind::ssh) {
+        return fail(
+            ErrorCode::invalid_input,
+            fmt::format("host {} is a {} host: only ssh hosts have host keys", h.name, h.kind));
+    }
+    auto target = backends::ssh_target_for(h);
+    COSMOS_TRY(auto key, transport::fetch_host_key(target));
+    auto file = transport::known_hosts_path(target);
+    std::cerr << fmt::format("host {} ({}:{}) offers this {} key:\n  {}\n",
+                             h.name,
+                             h.ssh.address,
+                             h.ssh.port,
+                             key.type,
+                             key.fingerprint);
+    COSMOS_TRY(auto plan, transport::plan_trust(target, key));
+    COSMOS_CHECK(check_trust_plan(h, key, plan, file, a));
+    using State = transport::TrustPlan::State;
+    bool replacing = plan.state == State::changed;
+    if (plan.state != State::trusted) {
+        COSMOS_CHECK(confirm_trust(h, a, replacing));
+        COSMOS_CHECK(transport::trust_host_key(target, key, a.replace));
+    }
+    std::string action = plan.state == State::trusted ? "already trusted"
+                         : replacing                  ? "replaced"
+                                                      : "trusted";
+    if (ctx.out.json) {
+        nlohmann::ordered_json replaced = nlohmann::ordered_json::array();
+        for (const auto& k : plan.old_keys) {
+            replaced.push_back({{"type", k.type}, {"fingerprint", k.fingerprint}});
+        }
+        ctx.out.print_json({{"host", h.name},
+                            {"type", key.type},
+                            {"fingerprint", key.fingerprint},
+                            {"known_hosts", file.string()},
+                            {"action", action},
+                            {"replaced", replaced}});
+    } else {
+        ctx.out.print_line(fmt::format(
+            "{} {} key {} of {} in {}", action, key.type, key.fingerprint, h.name, file.string()));
+    }
+    return {};
+}
+
 void add_trust(CLI::App& parent, Context& ctx) {
-    struct Args {
-        std::string name;
-        bool yes = false;
-    };
-    auto a = std::make_shared<Args>();
+    auto a = std::make_shared<TrustArgs>();
     auto* cmd = parent.add_subcommand(
         "trust",
         "Fetch a host's SSH key, show its fingerprint and, once confirmed, add it to "
         "~/.ssh/known_hosts (the file OpenSSH uses, so `ssh` trusts it too). Compare the "
-        "fingerprint with the one the host's owner gives you (ssh-keygen -lf on the host).");
+        "fingerprint with the one the host's owner gives you (ssh-keygen -lf on the host). A "
+        "host whose recorded key changed needs --replace; a key marked @revoked is refused.");
     cmd->add_option("NAME", a->name, "Host name")->required();
     cmd->add_flag(
         "-y,--yes", a->yes, "Trust without asking (scripts; check the fingerprint yourself)");
+    cmd->add_flag("--replace",
+                  a->replace,
+                  "The host's key changed (reinstalled): replace the recorded key's lines with "
+                  "the new key (both fingerprints are shown; other lines are kept)");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
-            return ctx.guard([&]() -> core::Status {
-                COSMOS_TRY(auto cfg, ctx.load_config());
-                COSMOS_TRY(auto h, config::find_host(cfg, a->name));
-                if (h.kind != core::HostKind::ssh) {
-                    return fail(
-                        ErrorCode::invalid_input,
-                        fmt::format(
-                            "host {} is a {} host: only ssh hosts have host keys", h.name, h.kind));
-                }
-                auto target = backends::ssh_target_for(h);
-                COSMOS_TRY(auto key, transport::fetch_host_key(target));
-                std::string where = fmt::format("{}:{}", h.ssh.address, h.ssh.port);
-                std::cerr << fmt::format("host {} ({}) offers this {} key:\n  {}\n",
-                                         h.name,
-                                         where,
-                                         key.type,
-                                         key.fingerprint);
-                if (!a->yes) {
-                    if (!::isatty(STDIN_FILENO)) {
-                        return fail(
-                            ErrorCode::invalid_input,
-                            "not trusting the key: no terminal to confirm on",
-                            fmt::format(
-                                "check the fingerprint, then run: cosmos hosts trust {} --yes",
-                                h.name));
-                    }
-                    std::cerr << "Trust it? [y/N] " << std::flush;
-                    std::string answer;
-                    std::getline(std::cin, answer);
-                    if (answer != "y" && answer != "Y" && answer != "yes") {
-                        return fail(ErrorCode::interrupted, "not trusted");
-                    }
-                }
-                if (auto s = transport::trust_host_key(target, key); !s) {
-                    return s;
-                }
-                auto file = transport::known_hosts_path(target);
-                if (ctx.out.json) {
-                    ctx.out.print_json({{"host", h.name},
-                                        {"type", key.type},
-                                        {"fingerprint", key.fingerprint},
-                                        {"known_hosts", file.string()}});
-                } else {
-                    ctx.out.print_line(fmt::format("trusted {} key {} of {} in {}",
-                                                   key.type,
-                                                   key.fingerprint,
-                                                   h.name,
-                                                   file.string()));
-                }
-                return {};
-            });
+            return ctx.guard([&]() -> core::Status { return run_trust(ctx, *a); });
         };
     });
 }

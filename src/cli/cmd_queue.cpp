@@ -12,6 +12,7 @@
 
 #include "cli/context.hpp"
 #include "core/clock.hpp"
+#include "core/decimal.hpp"
 #include "services/queue.hpp"
 #include "services/worker.hpp"
 #include "store/queue_store.hpp"
@@ -30,11 +31,9 @@ namespace {
 CLI::Validator seconds_between(double lo, double hi) {
     return CLI::Validator(
         [lo, hi](std::string& text) -> std::string {
-            errno = 0;
-            char* end = nullptr;
-            double v = std::strtod(text.c_str(), &end);
-            if (end == text.c_str() || *end != '\0' || errno != 0 || !std::isfinite(v) || v < lo ||
-                v > hi) {
+            auto parsed = core::parse_decimal(text, "seconds");
+            double v = parsed.value_or(0.0);
+            if (!parsed || v < lo || v > hi) {
                 return fmt::format("'{}' is not a number of seconds from {} to {}", text, lo, hi);
             }
             return {};

@@ -1,15 +1,14 @@
 // `cosmos setup image|checkpoints`: prepare a host — build the Cosmos image with a versioned
 // tag, download the checkpoints with the Hugging Face token — streaming the output of both.
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
 #include "core/clock.hpp"
+#include "core/read_file.hpp"
 #include "services/setup.hpp"
 
 namespace cosmos::cli {
@@ -118,14 +117,8 @@ void add_setup_checkpoints(CLI::App& parent, Context& ctx) {
                     o.model = a->model;
                 }
                 if (!a->manifest.empty()) {
-                    std::ifstream in(a->manifest, std::ios::binary);
-                    if (!in) {
-                        return fail(ErrorCode::not_found,
-                                    fmt::format("manifest {} does not exist", a->manifest));
-                    }
-                    std::ostringstream s;
-                    s << in.rdbuf();
-                    o.manifest_text = s.str();
+                    COSMOS_TRY(o.manifest_text,
+                               core::read_file(a->manifest, core::kManifestFileMax, "manifest"));
                 }
                 o.jobs = a->jobs;
                 o.on_line = [&ctx](std::string_view line) { ctx.out.note(line); };

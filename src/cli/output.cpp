@@ -1,5 +1,6 @@
 #include "cli/output.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/terminal_safe.hpp"
 #include "core/redact.hpp"
 
 namespace cosmos::cli {
@@ -30,23 +32,66 @@ void Output::print_json(const nlohmann::ordered_json& j) const {
     std::cout.flush();
 }
 
+namespace {
+
+// Length of the SGR sequence (ESC [ digits and ';' m: colour, bold) at `i`, else 0.
+std::size_t sgr_length(std::string_view text, std::size_t i) {
+    if (i + 2 >= text.size() || text[i + 1] != '[') {
+        return 0;
+    }
+    std::size_t j = i + 2;
+    while (j < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[j])) != 0 || text[j] == ';')) {
+        ++j;
+    }
+    return j < text.size() && text[j] == 'm' ? j - i + 1 : 0;
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto u = static_cast<unsigned char>(text[i]);
+        if (u == 0x1b) {
+            if (std::size_t n = sgr_length(text, i); n > 0) {
+                out.append(text.substr(i, n));
+                i += n - 1;
+                continue;
+            }
+        }
+        if ((u < 0x20 && u != '\n' && u != '\t') || u == 0x7f) {
+            out += fmt::format("\\x{:02x}", u);
+        } else if (u == 0xc2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[i + 1]));
+            ++i;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
 void Output::print_line(std::string_view line) const {
-    std::cout << line << '\n';
+    std::cout << terminal_safe(line) << '\n';
     std::cout.flush();
 }
 
 void Output::note(std::string_view line) const {
     if (!quiet) {
-        std::cerr << core::redact(line) << '\n';
+        std::cerr << terminal_safe(core::redact(line)) << '\n';
     }
 }
 
 int Output::report_error(const core::Error& e) const {
     std::string message = core::redact(e.message);
     std::string hint = core::redact(e.hint);
-    std::cerr << style("cosmos:", "1;31") << ' ' << message << '\n';
+    std::cerr << style("cosmos:", "1;31") << ' ' << terminal_safe(message) << '\n';
     if (!hint.empty()) {
-        std::cerr << style("hint:", "1") << ' ' << hint << '\n';
+        std::cerr << style("hint:", "1") << ' ' << terminal_safe(hint) << '\n';
     }
     if (json) {
         nlohmann::ordered_json j;
@@ -115,7 +160,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
         while (!line.empty() && line.back() == ' ') {
             line.pop_back();
         }
-        std::cout << line << '\n';
+        std::cout << terminal_safe(line) << '\n';
     }
     std::cout.flush();
 }

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/decimal.hpp"
+
 namespace cosmos::cli {
 
 using core::ErrorCode;
@@ -112,14 +114,8 @@ core::Result<services::RunOptions> RunOptionsBinding::options() const {
             return fail(ErrorCode::invalid_input,
                         fmt::format("--weight '{}' must look like MODALITY=NUMBER", w));
         }
-        std::string value = w.substr(eq + 1);
-        errno = 0;
-        char* end = nullptr;
-        double d = std::strtod(value.c_str(), &end);
-        if (end == value.c_str() || *end != '\0' || errno != 0) {
-            return fail(ErrorCode::invalid_input,
-                        fmt::format("--weight '{}': '{}' is not a number", w, value));
-        }
+        COSMOS_TRY(double d,
+                   core::parse_decimal(w.substr(eq + 1), fmt::format("--weight '{}'", w)));
         o.weight[w.substr(0, eq)] = d;
     }
     if (m_steps_opt->count() > 0) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/decimal.hpp"
 #include "model/upscale_command.hpp"
 
 namespace cosmos::cli {
@@ -37,13 +38,8 @@ core::Result<std::optional<double>> upscale_weight(const std::vector<std::string
     if (given.empty() || given.front().empty()) {
         return std::optional<double>(model::k_default_upscale_weight);
     }
-    try {
-        std::size_t used = 0;
-        double w = std::stod(given.front(), &used);
-        if (used == given.front().size()) {
-            return std::optional<double>(w);
-        }
-    } catch (const std::exception&) {
+    if (auto w = core::parse_decimal(given.front(), "--upscale")) {
+        return std::optional<double>(*w);
     }
     return fail(ErrorCode::invalid_input,
                 fmt::format("--upscale '{}' is not a number", given.front()),

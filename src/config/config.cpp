@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "config/config_detail.hpp"
+#include "config/toml_detail.hpp"
+#include "core/read_file.hpp"
 
 namespace cosmos::config {
 
@@ -177,7 +179,8 @@ core::Result<Config> load_config(const LoadOptions& options) {
     std::error_code ec;
     fs::path hosts_file = detail::user_config_dir() / "hosts.toml";
     if (fs::is_regular_file(hosts_file, ec)) {
-        COSMOS_TRY(std::string hosts_text, detail::read_text_file(hosts_file));
+        COSMOS_TRY(std::string hosts_text,
+                   detail::read_text_file(hosts_file, "hosts file", core::kConfigFileMax));
         COSMOS_TRY(managed, parse_hosts_file(hosts_text, hosts_file));
     }
     if (!found) {
@@ -187,7 +190,8 @@ core::Result<Config> load_config(const LoadOptions& options) {
     if (ec) {
         path = *found;
     }
-    COSMOS_TRY(std::string text, detail::read_text_file(path));
+    COSMOS_TRY(std::string text,
+               detail::read_text_file(path, "configuration file", core::kConfigFileMax));
     return parse_config(text, path, managed);
 }
 
@@ -243,17 +247,42 @@ std::optional<core::Error> image_pin_problem(const std::string& image, const std
                     repo)};
 }
 
+namespace {
+
+// "FILE:LINE: [SECTION]" for the `image` key of `section` ("docker", or "hosts" + `host`) in
+// `file`, as every config error names its place; "FILE: [SECTION]" when the line can't be found.
+std::string image_location(const fs::path& file,
+                           const std::string& section,
+                           const std::string& host) {
+    std::string label =
+        host.empty() ? fmt::format("[{}]", section) : fmt::format("[{}.{}]", section, host);
+    int line = 0;
+    auto text = detail::read_text_file(file, "configuration file", core::kConfigFileMax);
+    auto root = text ? detail::parse_toml(*text, file) : core::Result<toml::table>(toml::table());
+    if (root) {
+        const toml::node* node = host.empty() ? (*root)[section]["image"].node()
+                                              : (*root)[section][host]["image"].node();
+        line = node != nullptr ? detail::line_of(*node) : 0;
+    }
+    return fmt::format("{}: {}", detail::location(file, line), label);
+}
+
+}  // namespace
+
 std::vector<core::Error> unpinned_images(const Config& config) {
     std::vector<core::Error> out;
     if (!config.docker.image.empty()) {
-        if (auto e = image_pin_problem(config.docker.image, "[docker]")) {
+        if (auto e = image_pin_problem(config.docker.image,
+                                       image_location(config.source, "docker", ""))) {
             out.push_back(std::move(*e));
         }
     }
     for (const auto& [name, host] : config.hosts) {
         if (host.runtime == core::RuntimeKind::docker && !host.container.image.empty() &&
             host.container.image != config.docker.image) {
-            if (auto e = image_pin_problem(host.container.image, fmt::format("[hosts.{}]", name))) {
+            const fs::path& file = host.managed ? config.hosts_file : config.source;
+            if (auto e =
+                    image_pin_problem(host.container.image, image_location(file, "hosts", name))) {
                 out.push_back(std::move(*e));
             }
         }

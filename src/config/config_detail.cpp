@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/read_file.hpp"
 #include "core/redact.hpp"
 
 namespace cosmos::config::detail {
@@ -78,33 +79,10 @@ std::optional<std::string> env_value(const char* name) {
     return std::string(v);
 }
 
-core::Result<std::string> read_text_file(const fs::path& path) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-        return core::fail(core::ErrorCode::io,
-                          fmt::format("file {} is a directory", path.string()));
-    }
-    // Configuration, hosts, template and model files are small; anything larger is a mistake.
-    constexpr std::uintmax_t k_max_bytes = std::uintmax_t{4} * 1024 * 1024;
-    if (auto size = fs::file_size(path, ec); !ec && size > k_max_bytes) {
-        return core::fail(core::ErrorCode::io,
-                          fmt::format("file {} is {} bytes; configuration files are at most {}",
-                                      path.string(),
-                                      size,
-                                      k_max_bytes));
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return core::fail(
-            core::ErrorCode::io,
-            fmt::format("cannot read file {}: {}", path.string(), std::strerror(errno)));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-        return core::fail(core::ErrorCode::io, fmt::format("cannot read file {}", path.string()));
-    }
-    return text.str();
+core::Result<std::string> read_text_file(const fs::path& path,
+                                         std::string_view what,
+                                         std::uint64_t max_bytes) {
+    return core::read_file(path, max_bytes, what);
 }
 
 fs::path home_dir() {

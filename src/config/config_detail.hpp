@@ -2,6 +2,7 @@
 // Private to src/config: helpers shared by config.cpp, config_parse.cpp, config_render.cpp and
 // templates.cpp. Nothing outside src/config includes this header; it never includes toml++.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -45,8 +46,11 @@ std::string join(const std::vector<std::string>& items);
 // Returns the value of environment variable `name`, or std::nullopt when unset or empty.
 std::optional<std::string> env_value(const char* name);
 
-// Returns the contents of the file at `path`; fails with io when it cannot be read.
-core::Result<std::string> read_text_file(const std::filesystem::path& path);
+// Returns the contents of the file at `path` (core::read_file: a regular file of at most
+// `max_bytes`); `what` names it in errors ("configuration file").
+core::Result<std::string> read_text_file(const std::filesystem::path& path,
+                                         std::string_view what,
+                                         std::uint64_t max_bytes);
 
 // Returns $HOME (or the passwd entry's home when $HOME is unset).
 std::filesystem::path home_dir();

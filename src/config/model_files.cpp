@@ -39,12 +39,8 @@ public:
                                         fmt::format("'{}' is a model family's name", m.name),
                                         "name the file after your model, e.g. warehouse.toml");
         }
-        std::error_code ec;
-        if (fs::file_size(m_file, ec) > k_max_model_file_bytes) {
-            return detail::config_error(
-                m_file, 0, fmt::format("larger than {} bytes", k_max_model_file_bytes));
-        }
-        COSMOS_TRY(std::string text, detail::read_text_file(m_file));
+        COSMOS_TRY(std::string text,
+                   detail::read_text_file(m_file, "model file", k_max_model_file_bytes));
         m.sha256 = core::sha256_hex(text);
         COSMOS_TRY(toml::table root, detail::parse_toml(text, m_file));
         for (auto&& [key, node] : root) {
@@ -260,7 +256,8 @@ core::Result<std::vector<UserModel>> load_user_models(const fs::path& dir) {
     }
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        if (entry.path().extension() == ".toml" && entry.is_regular_file(ec)) {
+        // Any kind of entry: reading one that is not a regular file says so.
+        if (entry.path().extension() == ".toml") {
             files.push_back(entry.path());
         }
     }

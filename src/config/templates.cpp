@@ -13,6 +13,7 @@
 #include "config/template_text.hpp"
 #include "config/toml_detail.hpp"
 #include "core/names.hpp"
+#include "core/read_file.hpp"
 
 namespace cosmos::config {
 
@@ -73,7 +74,8 @@ public:
             return detail::config_error(
                 m_file, 0, "template file name: " + s.error().message, s.error().hint);
         }
-        COSMOS_TRY(std::string text, detail::read_text_file(m_file));
+        COSMOS_TRY(std::string text,
+                   detail::read_text_file(m_file, "template file", core::kTemplateFileMax));
         COSMOS_TRY(toml::table root, detail::parse_toml(text, m_file));
         std::vector<std::pair<const toml::key*, const toml::node*>> entries;
         for (auto&& [key, node] : root) {
@@ -214,7 +216,8 @@ core::Result<std::vector<PromptTemplate>> list_templates(const fs::path& templat
     if (!templates_dir.empty() && fs::is_directory(templates_dir, ec)) {
         std::vector<fs::path> files;
         for (const auto& entry : fs::directory_iterator(templates_dir, ec)) {
-            if (entry.path().extension() == ".toml" && entry.is_regular_file(ec)) {
+            // Any kind of entry: reading one that is not a regular file says so.
+            if (entry.path().extension() == ".toml") {
                 files.push_back(entry.path());
             }
         }

@@ -9,7 +9,7 @@ namespace cosmos::media {
 // Returns av_strerror's text for `code` (a negative AVERROR value).
 std::string av_error_text(int code);
 
-// Limits libav's own stderr chatter (x264 statistics, probe notes) to errors; idempotent.
+// Sends libav's log lines to cosmos's debug log instead of stderr (one clear error); idempotent.
 void quiet_libav_logging();
 
 }  // namespace cosmos::media

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "core/read_file.hpp"
 #include "media/av_lazy.hpp"
 
 extern "C" {
@@ -138,24 +139,19 @@ core::Status ImageDecoder::Impl::decode(const fs::path& path) {
     if (codec == nullptr) {
         return bad_image(path, "unsupported file type (png, jpg, exr, tif, bmp)");
     }
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) {
-        std::error_code ec;
-        if (!fs::exists(path, ec)) {
+    auto data = core::read_file(path, core::kImageFileMax, "image");
+    if (!data) {
+        if (data.error().code == ErrorCode::not_found) {
             return fail(ErrorCode::not_found, fmt::format("image not found: {}", path.string()));
         }
-        return fail(ErrorCode::io, fmt::format("cannot read {}", path.string()));
+        return fail(std::move(data).error());
     }
-    auto size = static_cast<std::size_t>(in.tellg());
+    const std::size_t size = data->size();
     if (size == 0) {
         return bad_image(path, "empty file");
     }
-    bytes.resize(size + AV_INPUT_BUFFER_PADDING_SIZE);
-    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(size), bytes.end(), std::uint8_t{0});
-    in.seekg(0);
-    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) {
-        return fail(ErrorCode::io, fmt::format("cannot read {}", path.string()));
-    }
+    bytes.assign(data->begin(), data->end());
+    bytes.resize(size + AV_INPUT_BUFFER_PADDING_SIZE, std::uint8_t{0});
     CodecPtr& ctx = decoders[id];
     if (!ctx) {
         ctx.reset(av::avcodec_alloc_context3(codec));

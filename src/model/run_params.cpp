@@ -136,10 +136,14 @@ Status validate(const RunParams& p) {
 }
 
 nlohmann::json to_json(const RunParams& p) {
-    nlohmann::json j{{"weights", p.weights},
+    std::map<std::string, double> weights;
+    for (const auto& [m, w] : p.weights) {
+        weights[m] = w + 0.0;  // -0 is written 0
+    }
+    nlohmann::json j{{"weights", weights},
                      {"num_steps", p.num_steps},
-                     {"guidance", p.guidance},
-                     {"sigma_max", p.sigma_max},
+                     {"guidance", p.guidance + 0.0},
+                     {"sigma_max", p.sigma_max + 0.0},
                      {"fps", p.fps},
                      {"seed", p.seed},
                      {"blur_strength", p.blur_strength},

@@ -77,8 +77,8 @@ core::Result<nlohmann::ordered_json> build_transfer_spec(const SpecInput& in) {
         spec["input_video_path"] = *in.input_video;
     }
     spec["num_steps"] = p.num_steps;
-    spec["guidance"] = p.guidance;
-    spec["sigma_max"] = p.sigma_max;
+    spec["guidance"] = p.guidance + 0.0;  // + 0.0: -0 is written 0
+    spec["sigma_max"] = p.sigma_max + 0.0;
     spec["seed"] = p.seed;
     spec["fps"] = p.fps;
     if (has("vis")) {
@@ -89,7 +89,7 @@ core::Result<nlohmann::ordered_json> build_transfer_spec(const SpecInput& in) {
     }
     for (const auto& m : active) {
         nlohmann::ordered_json control;
-        control["control_weight"] = p.weights.at(m);
+        control["control_weight"] = p.weights.at(m) + 0.0;
         if (auto it = in.controls.find(m); it != in.controls.end()) {
             control["input_control"] = it->second;
         }
@@ -101,7 +101,7 @@ core::Result<nlohmann::ordered_json> build_transfer_spec(const SpecInput& in) {
 nlohmann::ordered_json build_upscale_spec(const std::string& input_video, double weight) {
     nlohmann::ordered_json spec;
     spec["input_video_path"] = input_video;
-    spec["upscale"] = nlohmann::ordered_json{{"control_weight", weight}};
+    spec["upscale"] = nlohmann::ordered_json{{"control_weight", weight + 0.0}};
     return spec;
 }
 

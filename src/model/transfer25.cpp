@@ -138,7 +138,7 @@ Status check_scalars(const RunParams& p) {
 
 nlohmann::ordered_json control_object(const SpecInput& in, const std::string& m, double w) {
     nlohmann::ordered_json c;
-    c["control_weight"] = w;
+    c["control_weight"] = w + 0.0;  // -0 is written 0
     if (auto it = in.controls.find(m); it != in.controls.end()) {
         c["control_path"] = it->second;
     }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -12,6 +11,7 @@
 #include "backends/ssh_target.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/read_file.hpp"
 #include "model/model_log.hpp"
 #include "scheduler/batch.hpp"
 #include "scheduler/outcome.hpp"
@@ -513,10 +513,7 @@ core::Result<std::string> read_run_log(const App& app, const std::string& run_id
             ErrorCode::not_found,
             fmt::format("run {} has no log yet ({})", run_id, store::to_string(run.status)));
     }
-    std::ifstream in(local, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return core::read_file(local, core::kLogFileMax, "run log");
 }
 
 }  // namespace cosmos::scheduler

@@ -1,14 +1,13 @@
 #include "scheduler/run_spec.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/names.hpp"
+#include "core/read_file.hpp"
 #include "media/scaled_clip.hpp"
 #include "model/enhance_command.hpp"
 #include "model/upscale_command.hpp"
@@ -92,10 +91,11 @@ core::Result<store::PromptRecord> adopt_enhanced_prompt(const App& app,
         return fail(ErrorCode::not_found,
                     fmt::format("run {}: prompt {} is gone", run.id, run.prompt_id));
     }
-    std::ifstream in(app.run_dir(run.id) / "run.log", std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto upsampled = model::parse_upsampled_prompt(text.str());
+    auto text = core::read_file(app.run_dir(run.id) / "run.log", core::kLogFileMax, "run log");
+    if (!text && text.error().code != ErrorCode::not_found) {
+        return fail(std::move(text).error());
+    }
+    auto upsampled = model::parse_upsampled_prompt(text ? *text : std::string());
     if (!upsampled) {
         return fail(
             ErrorCode::remote_failed,

@@ -5,15 +5,14 @@
 #include "services/batch_file.hpp"
 
 #include <cstdint>
-#include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
+#include "core/read_file.hpp"
 #include "model/upscale_command.hpp"
 
 namespace cosmos::services {
@@ -301,17 +300,15 @@ core::Result<std::vector<SubmitEntry>> read_batch_file(const std::filesystem::pa
                     fmt::format("{}: a batch file is .json or .toml", file.string()),
                     "name the file runs.json or runs.toml (docs/submit.md)");
     }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        std::error_code ec;
-        bool exists = std::filesystem::exists(file, ec);
-        return fail(exists ? ErrorCode::io : ErrorCode::not_found,
-                    fmt::format("{} batch file {}", exists ? "cannot read" : "no", file.string()));
+    auto text = core::read_file(file, core::kBatchFileMax, "batch file");
+    if (!text) {
+        if (text.error().code == ErrorCode::not_found) {
+            return fail(ErrorCode::not_found, fmt::format("no batch file {}", file.string()));
+        }
+        return fail(std::move(text).error());
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return ext == ".json" ? parse_batch_json(text.str(), file.string())
-                          : parse_batch_toml(text.str(), file.string());
+    return ext == ".json" ? parse_batch_json(*text, file.string())
+                          : parse_batch_toml(*text, file.string());
 }
 
 }  // namespace cosmos::services

@@ -3,7 +3,6 @@
 #include "services/checkpoints.hpp"
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/read_file.hpp"
 #include "core/sha256.hpp"
 #include "scheduler/job.hpp"
 
@@ -45,14 +45,16 @@ core::Status write_atomic(const fs::path& path, const std::string& text) {
     return {};
 }
 
+// Returns the saved state or manifest at `path`, or std::nullopt when there is none.
 core::Result<std::optional<std::string>> read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return std::optional<std::string>();
+    auto text = core::read_file(path, core::kManifestFileMax, "checkpoint manifest");
+    if (!text) {
+        if (text.error().code == ErrorCode::not_found) {
+            return std::optional<std::string>();
+        }
+        return fail(std::move(text).error());
     }
-    std::ostringstream s;
-    s << in.rdbuf();
-    return std::optional<std::string>(s.str());
+    return std::optional<std::string>(*std::move(text));
 }
 
 nlohmann::json state_json(const VerifyState& st) {

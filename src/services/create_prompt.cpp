@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/names.hpp"
+#include "services/prompt_checks.hpp"
 #include "store/prompt_store.hpp"
 
 namespace cosmos::services {
@@ -13,9 +14,7 @@ namespace cosmos::services {
 using core::ErrorCode;
 using core::fail;
 
-namespace {
-
-core::Status check_text(const std::string& text, const char* what) {
+core::Status check_prompt_text(std::string_view text, std::string_view what) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         return fail(ErrorCode::invalid_input, fmt::format("the {} is empty", what));
     }
@@ -26,15 +25,26 @@ core::Status check_text(const std::string& text, const char* what) {
                                 text.size(),
                                 k_max_prompt_chars));
     }
-    for (char c : text) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto u = static_cast<unsigned char>(text[i]);
+        if ((u < 0x20 && u != '\n' && u != '\t' && u != '\r') || u == 0x7f) {
             return fail(ErrorCode::invalid_input,
                         fmt::format("the {} contains the control character \\x{:02x}", what, u));
+        }
+        // U+0080..U+009F (C1 controls, such as CSI) in UTF-8: 0xC2 0x80..0x9F.
+        if (u == 0xc2 && i + 1 < text.size()) {
+            auto next = static_cast<unsigned char>(text[i + 1]);
+            if (next >= 0x80 && next <= 0x9f) {
+                return fail(
+                    ErrorCode::invalid_input,
+                    fmt::format("the {} contains the control character U+{:04X}", what, next));
+            }
         }
     }
     return {};
 }
+
+namespace {
 
 core::Result<std::string> resolve_text(const App& app,
                                        const CreatePromptRequest& req,
@@ -60,13 +70,13 @@ core::Result<std::string> resolve_text(const App& app,
 core::Result<PromptDraft> draft_prompt(const App& app, const CreatePromptRequest& req) {
     std::string template_negative;
     COSMOS_TRY(std::string text, resolve_text(app, req, template_negative));
-    if (auto s = check_text(text, "prompt text"); !s) {
+    if (auto s = check_prompt_text(text, "prompt text"); !s) {
         return fail(s.error());
     }
     std::string negative = req.negative.value_or(
         template_negative.empty() ? app.config.run.negative_prompt : template_negative);
     if (req.negative) {
-        if (auto s = check_text(negative, "negative prompt"); !s) {
+        if (auto s = check_prompt_text(negative, "negative prompt"); !s) {
             return fail(s.error());
         }
     }

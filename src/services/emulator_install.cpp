@@ -5,12 +5,12 @@
 #include <fstream>
 #include <functional>
 #include <optional>
-#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
 
 #include "core/embedded_scripts.hpp"
+#include "core/read_file.hpp"
 #include "core/sha256.hpp"
 
 namespace cosmos::services {
@@ -45,14 +45,14 @@ core::Unexpected io_error(const fs::path& path, std::string_view what, std::stri
                       "check the permissions and free space of the emulator directory");
 }
 
+// Returns what the installed file holds, or std::nullopt when it can't be read (then it is
+// written anew).
 std::optional<std::string> read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    auto text = core::read_file(path, core::kManifestFileMax, "emulator file");
+    if (!text) {
         return std::nullopt;
     }
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return *std::move(text);
 }
 
 // Writes `content` to `path` unless it already holds exactly that; sets the mode.

@@ -3,13 +3,12 @@
 #include "services/hf_token.hpp"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <sys/stat.h>
 
 #include <fmt/format.h>
 
+#include "core/read_file.hpp"
 #include "core/redact.hpp"
 
 namespace cosmos::services {
@@ -32,16 +31,10 @@ core::Result<std::string> read_token_file(const std::filesystem::path& path) {
                                 st.st_mode & 07777),
                     fmt::format("chmod 600 {}", path.string()));
     }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    std::string token = s.str();
+    COSMOS_TRY(std::string token, core::read_file(path, core::kSecretFileMax, "token file"));
     while (!token.empty() &&
            (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
         token.pop_back();
-    }
-    if (!in && !in.eof()) {
-        return fail(ErrorCode::io, fmt::format("cannot read token file {}", path.string()));
     }
     core::register_secret(token);
     if (token.empty() || token.find_first_of("\r\n") != std::string::npos) {

@@ -42,7 +42,8 @@ std::vector<fs::path> files_of(const fs::path& root, legacy::Batch& batch) {
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         std::error_code file_ec;
-        if (it->is_regular_file(file_ec) && has_json_extension(it->path())) {
+        // Not only regular files: one that is not (a FIFO, say) is reported, not passed over.
+        if (has_json_extension(it->path()) && !it->is_directory(file_ec)) {
             files.push_back(it->path());
         }
     }
@@ -77,7 +78,18 @@ core::Result<ImportItem> import_prompt(const store::Database& db,
         item.reason = k_already;
         return item;
     }
-    if (auto s = store::insert_prompt(db, c.record); !s) {
+    legacy::Candidate<store::PromptRecord> kept = c;
+    if (kept.record.parent_id) {
+        COSMOS_TRY(auto parent, store::get_prompt(db, *kept.record.parent_id));
+        if (!parent) {
+            kept.notes.push_back(fmt::format(
+                "its parent prompt {} is in neither the store nor this import: the link is left "
+                "out",
+                *kept.record.parent_id));
+            kept.record.parent_id.reset();
+        }
+    }
+    if (auto s = store::insert_prompt(db, kept.record); !s) {
         if (s.error().code != ErrorCode::conflict) {
             return fail(s.error());
         }
@@ -85,7 +97,7 @@ core::Result<ImportItem> import_prompt(const store::Database& db,
         return item;
     }
     item.action = "imported";
-    item.reason = join_notes(c.notes);
+    item.reason = join_notes(kept.notes);
     return item;
 }
 
@@ -109,7 +121,17 @@ core::Result<ImportItem> import_run(const store::Database& db,
                                 c.record.prompt_id);
         return item;
     }
-    if (auto s = store::insert_run(db, c.record); !s) {
+    legacy::Candidate<store::RunRecord> kept = c;
+    if (kept.record.parent_run_id) {
+        COSMOS_TRY(auto parent, store::get_run(db, *kept.record.parent_run_id));
+        if (!parent) {
+            kept.notes.push_back(fmt::format(
+                "its parent run {} is in neither the store nor this import: the link is left out",
+                *kept.record.parent_run_id));
+            kept.record.parent_run_id.reset();
+        }
+    }
+    if (auto s = store::insert_run(db, kept.record); !s) {
         if (s.error().code != ErrorCode::conflict) {
             return fail(s.error());
         }
@@ -117,8 +139,41 @@ core::Result<ImportItem> import_run(const store::Database& db,
         return item;
     }
     item.action = "imported";
-    item.reason = join_notes(c.notes);
+    item.reason = join_notes(kept.notes);
     return item;
+}
+
+// Returns `items` reordered so that an item whose parent is in `items` comes after it (the
+// store's parent links must name a row already written); otherwise in their order.
+template <class Record, class Parent>
+std::vector<const legacy::Candidate<Record>*> parents_first(
+    const std::vector<legacy::Candidate<Record>>& items, Parent parent_of) {
+    std::set<std::string> pending;
+    for (const auto& c : items) {
+        pending.insert(c.record.id);
+    }
+    std::vector<const legacy::Candidate<Record>*> out;
+    while (out.size() < items.size()) {
+        std::size_t before = out.size();
+        for (const auto& c : items) {
+            const auto& parent = parent_of(c.record);
+            bool waits = parent && *parent != c.record.id && pending.count(*parent) != 0;
+            if (pending.count(c.record.id) != 0 && !waits) {
+                out.push_back(&c);
+            }
+        }
+        for (std::size_t i = before; i < out.size(); ++i) {
+            pending.erase(out[i]->record.id);
+        }
+        if (out.size() == before) {  // a cycle: the rest in their order
+            for (const auto& c : items) {
+                if (pending.count(c.record.id) != 0) {
+                    out.push_back(&c);
+                }
+            }
+        }
+    }
+    return out;
 }
 
 core::Status write_batch(const store::Database& db,
@@ -130,8 +185,11 @@ core::Status write_batch(const store::Database& db,
             skipped_prompts.insert(item.id);
         }
     }
-    for (const auto& c : batch.prompts) {
-        COSMOS_TRY(auto item, import_prompt(db, c));
+    auto prompt_parent = [](const store::PromptRecord& p) -> const auto& {
+        return p.parent_id;
+    };
+    for (const auto* c : parents_first(batch.prompts, prompt_parent)) {
+        COSMOS_TRY(auto item, import_prompt(db, *c));
         if (item.action == "imported") {
             ++report.imported_prompts;
         } else if (item.reason != k_already) {
@@ -139,8 +197,11 @@ core::Status write_batch(const store::Database& db,
         }
         report.items.push_back(std::move(item));
     }
-    for (const auto& c : batch.runs) {
-        COSMOS_TRY(auto item, import_run(db, c, skipped_prompts));
+    auto run_parent = [](const store::RunRecord& r) -> const auto& {
+        return r.parent_run_id;
+    };
+    for (const auto* c : parents_first(batch.runs, run_parent)) {
+        COSMOS_TRY(auto item, import_run(db, *c, skipped_prompts));
         if (item.action == "imported") {
             ++report.imported_runs;
         }

@@ -1,11 +1,15 @@
 #include "services/input_set.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "media/probe.hpp"
 #include "model/modality.hpp"
+#include "services/prompt_checks.hpp"
 
 namespace cosmos::services {
 
@@ -145,6 +149,75 @@ core::Result<InputSet> scan_input_set(const fs::path& dir) {
 
 core::Result<InputSet> scan_input_set_any_length(const fs::path& dir) {
     return scan(dir, false);
+}
+
+namespace {
+
+// Top folders of the system that no input set lives in.
+bool is_system_folder(std::string_view first) {
+    static constexpr std::array<std::string_view, 16> k_system = {"bin",
+                                                                  "boot",
+                                                                  "dev",
+                                                                  "etc",
+                                                                  "lib",
+                                                                  "lib32",
+                                                                  "lib64",
+                                                                  "libx32",
+                                                                  "proc",
+                                                                  "root",
+                                                                  "run",
+                                                                  "sbin",
+                                                                  "sys",
+                                                                  "usr",
+                                                                  "var",
+                                                                  "snap"};
+    return std::find(k_system.begin(), k_system.end(), first) != k_system.end();
+}
+
+core::Status bad_input_path(std::string_view path, std::string_view what, std::string_view why) {
+    std::string shown;
+    for (char c : path) {  // never echo a control character
+        auto u = static_cast<unsigned char>(c);
+        shown += u < 0x20 || u == 0x7f ? fmt::format("\\x{:02x}", u) : std::string(1, c);
+    }
+    return fail(ErrorCode::invalid_input,
+                fmt::format("{} '{}' {}", what, shown, why),
+                "an input video is a .mp4 file in a folder of its own (docs/import.md)");
+}
+
+}  // namespace
+
+core::Status check_input_video_path(std::string_view path, std::string_view what) {
+    if (path.empty()) {
+        return bad_input_path(path, what, "is empty");
+    }
+    for (char c : path) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            return bad_input_path(path, what, "contains a control character");
+        }
+    }
+    fs::path p{std::string(path)};
+    if (p.extension() != ".mp4") {
+        return bad_input_path(path, what, "is not a .mp4 video");
+    }
+    std::vector<std::string> parts;
+    for (const auto& part : p.relative_path()) {
+        parts.push_back(part.string());
+    }
+    for (const auto& part : parts) {
+        if (part.empty() || part == "." || part == ".." || part.front() == '.') {
+            return bad_input_path(
+                path, what, "has a '.', '..' or hidden segment: it must name its folder plainly");
+        }
+    }
+    if (p.is_absolute() && (parts.size() < 2 || is_system_folder(parts.front()))) {
+        return bad_input_path(path,
+                              what,
+                              fmt::format("is in {}, a system folder: that is no input folder",
+                                          p.parent_path().string()));
+    }
+    return {};
 }
 
 }  // namespace cosmos::services

@@ -1,7 +1,7 @@
 #include "services/legacy_database.hpp"
 
+#include <algorithm>
 #include <array>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -12,6 +12,8 @@
 
 #include "core/ids.hpp"
 #include "core/kinds.hpp"
+#include "core/read_file.hpp"
+#include "model/upscale_command.hpp"
 #include "store/database.hpp"
 
 namespace cosmos::services::legacy {
@@ -44,7 +46,9 @@ const TableRead k_runs{"runs",
                         "execution_config",
                         "outputs",
                         "log_path",
-                        "error_message"},
+                        "error_message",
+                        "metadata",
+                        "rating"},
                        3};
 
 // Prepares the SELECT of `read`; fails with invalid_input when the table or a required column
@@ -136,7 +140,7 @@ core::Status read_inputs(const json& inputs,
             continue;
         }
         if (is_video_key(item.key())) {
-            p.input_video = forward_slashes(*path);
+            COSMOS_CHECK(set_input_video(p, *path, fmt::format("inputs.{}", item.key())));
         } else if (auto s = add_control(p.controls, item.key(), *path); !s) {
             return fail(ErrorCode::invalid_input, fmt::format("inputs: {}", s.error().message));
         }
@@ -145,6 +149,51 @@ core::Status read_inputs(const json& inputs,
         p.input_dir = std::filesystem::path(*p.input_video).parent_path().string();
     } else if (!p.controls.empty()) {
         p.input_dir = std::filesystem::path(p.controls.begin()->second).parent_path().string();
+    }
+    return {};
+}
+
+// Keys of a prompt's parameters that are read (name, negative prompt, the run parameters its
+// runs inherit, the parent link); any other is noted as left out.
+bool is_read_prompt_key(std::string_view key) {
+    static const std::set<std::string, std::less<>> k_read = {"name",
+                                                              "negative_prompt",
+                                                              "num_steps",
+                                                              "guidance",
+                                                              "guidance_scale",
+                                                              "cfg_scale",
+                                                              "sigma_max",
+                                                              "fps",
+                                                              "seed",
+                                                              "blur_strength",
+                                                              "canny_threshold",
+                                                              "num_gpus",
+                                                              "weights",
+                                                              "control_weights",
+                                                              "parent_prompt_id",
+                                                              "parent_id",
+                                                              "enhanced_from"};
+    return k_read.count(key) != 0 || control_modality(key).has_value();
+}
+
+// The prompt an enhanced prompt was made from: parameters.parent_prompt_id (or parent_id,
+// enhanced_from). Every parameter cosmos has no place for is noted.
+core::Status read_prompt_lineage(const json& parameters,
+                                 store::PromptRecord& p,
+                                 std::vector<std::string>& notes) {
+    for (const char* key : {"parent_prompt_id", "parent_id", "enhanced_from"}) {
+        COSMOS_TRY(auto parent, string_field(parameters, key, "parameters"));
+        if (parent && !parent->empty() && !p.parent_id) {
+            COSMOS_CHECK(check_id(*parent, core::IdKind::prompt, "parameters." + std::string(key)));
+            p.parent_id = *parent;
+        }
+    }
+    for (const auto& item : parameters.items()) {
+        if (!is_read_prompt_key(item.key())) {
+            notes.push_back(fmt::format("parameters.{} = {} left out: cosmos has no place for it",
+                                        item.key(),
+                                        item.value().dump()));
+        }
     }
     return {};
 }
@@ -174,9 +223,11 @@ core::Result<Candidate<store::PromptRecord>> prompt_from_row(const store::Statem
     p.name = choose_name(name, p.prompt, c.notes);
     COSMOS_TRY(auto negative, string_field(parameters, "negative_prompt", "parameters"));
     p.negative_prompt = negative && !negative->empty() ? *negative : defaults.negative_prompt;
+    COSMOS_CHECK(check_imported_text(p, negative && !negative->empty()));
     if (auto s = read_inputs(inputs, p, c.notes); !s) {
         return fail(s.error());
     }
+    COSMOS_CHECK(read_prompt_lineage(parameters, p, c.notes));
     p.created_at = created_at_from(st.opt_text(2), c.notes);
     p.source = "import:" + source;
     return c;
@@ -260,6 +311,85 @@ core::Status read_run_state(const store::Statement& st, Candidate<store::RunReco
     return {};
 }
 
+// Notes every key of `obj` but those in `read`: what cosmos has no place for is said, never
+// dropped silently.
+void note_left_out(const json& obj,
+                   std::string_view where,
+                   std::initializer_list<std::string_view> read,
+                   std::vector<std::string>& notes) {
+    for (const auto& item : obj.items()) {
+        if (std::find(read.begin(), read.end(), item.key()) == read.end()) {
+            notes.push_back(fmt::format("{}.{} = {} left out: cosmos has no place for it",
+                                        where,
+                                        item.key(),
+                                        item.value().dump()));
+        }
+    }
+}
+
+// The upscale weight: weights.upscale, or execution_config.control_weight / upscale_weight
+// (removed from `weights`, which keeps the control weights).
+core::Result<std::optional<double>> upscale_weight_of(const json& config, json& weights) {
+    COSMOS_TRY(auto w, number_field(weights, "upscale", "execution_config.weights"));
+    weights.erase("upscale");
+    for (const char* key : {"control_weight", "upscale_weight"}) {
+        if (!w) {
+            COSMOS_TRY(w, number_field(config, key, "execution_config"));
+        }
+    }
+    return w;
+}
+
+// An upscale run keeps its upscale weight as cosmos's own do (its only weight); a transfer run
+// has no place for one.
+core::Status keep_upscale_weight(std::optional<double> upscale, Candidate<store::RunRecord>& c) {
+    store::RunRecord& r = c.record;
+    if (r.kind != core::RunKind::upscale) {
+        if (upscale) {
+            c.notes.push_back(fmt::format(
+                "upscale weight {} left out: a transfer run has control weights only", *upscale));
+        }
+        return {};
+    }
+    if (!r.params.weights.empty()) {
+        std::string names;
+        for (const auto& [m, w] : r.params.weights) {
+            names += fmt::format("{}{} {}", names.empty() ? "" : ", ", m, w);
+        }
+        c.notes.push_back(fmt::format(
+            "control weights {} left out: an upscale run has its upscale weight only", names));
+    }
+    r.params.weights.clear();
+    if (upscale) {
+        COSMOS_CHECK(model::check_upscale_weight(*upscale));
+        r.params.weights["upscale"] = *upscale;
+    }
+    return {};
+}
+
+// The run an upscale run upscaled (parent_run_id or source_run_id); a guiding prompt, which
+// cosmos has no place for (it upscales with the parent run's prompt), is noted.
+core::Status read_run_lineage(const json& config, Candidate<store::RunRecord>& c) {
+    for (const char* key : {"parent_run_id", "source_run_id"}) {
+        COSMOS_TRY(auto parent, string_field(config, key, "execution_config"));
+        if (parent && !parent->empty() && !c.record.parent_run_id) {
+            COSMOS_CHECK(
+                check_id(*parent, core::IdKind::run, "execution_config." + std::string(key)));
+            c.record.parent_run_id = *parent;
+        }
+    }
+    for (const char* key : {"prompt", "guiding_prompt", "upscale_prompt"}) {
+        COSMOS_TRY(auto text, string_field(config, key, "execution_config"));
+        if (text && !text->empty()) {
+            c.notes.push_back(fmt::format(
+                "guiding prompt execution_config.{} left out: cosmos upscales with the parent "
+                "run's prompt",
+                key));
+        }
+    }
+    return {};
+}
+
 core::Result<Candidate<store::RunRecord>> run_from_row(const store::Statement& st,
                                                        const std::string& source,
                                                        const std::map<std::string, json>& prompts) {
@@ -282,15 +412,14 @@ core::Result<Candidate<store::RunRecord>> run_from_row(const store::Statement& s
     if (weights.empty()) {
         weights = weights_of(prompt_params);
     }
-    if (weights.contains("upscale")) {  // our runs keep transfer weights only
-        c.notes.push_back(fmt::format("upscale weight {} left out", weights["upscale"].dump()));
-        weights.erase("upscale");
-    }
+    COSMOS_TRY(auto upscale, upscale_weight_of(config, weights));
     COSMOS_TRY(r.params,
                run_params_from(weights,
                                parameters_of(prompt_params, config),
                                "execution_config.weights",
                                "execution_config"));
+    COSMOS_CHECK(keep_upscale_weight(upscale, c));
+    COSMOS_CHECK(read_run_lineage(config, c));
     COSMOS_TRY(auto outputs, json_column(st, 9, "outputs"));
     for (const char* key : {"output_video", "output_path", "result_video"}) {
         COSMOS_TRY(auto path, string_field(outputs, key, "outputs"));
@@ -301,26 +430,28 @@ core::Result<Candidate<store::RunRecord>> run_from_row(const store::Statement& s
     if (auto log = st.opt_text(10); log && !log->empty()) {
         r.log_path = forward_slashes(*log);
     }
+    note_left_out(outputs, "outputs", {"output_video", "output_path", "result_video"}, c.notes);
+    COSMOS_TRY(auto metadata, json_column(st, 12, "metadata"));
+    note_left_out(metadata, "metadata", {}, c.notes);
+    if (auto rating = st.opt_text(13); rating && !rating->empty()) {
+        c.notes.push_back(fmt::format("rating {} left out: cosmos keeps no ratings", *rating));
+    }
     r.source = "import:" + source;
     return c;
 }
 
-// Reads every row of `read` with `map`, adding candidates or skipped items to `out`.
+// Reads every row of `st` (the SELECT of `read`) with `map`, adding candidates or skipped items
+// to `out`.
 template <class Record, class Map>
-void read_table(const store::Database& db,
+void read_table(store::Statement& st,
                 const TableRead& read,
                 const std::string& source,
                 std::string_view kind,
                 std::vector<Candidate<Record>>& out,
                 Batch& batch,
                 Map map) {
-    auto st = select_rows(db, read);
-    if (!st) {
-        batch.skip(source, "", "file", st.error().message);
-        return;
-    }
     for (;;) {
-        auto row = st->step();
+        auto row = st.step();
         if (!row) {
             batch.skip(source,
                        "",
@@ -331,12 +462,40 @@ void read_table(const store::Database& db,
         if (!*row) {
             return;
         }
-        if (auto c = map(*st)) {
+        if (auto c = map(st)) {
             out.push_back(*std::move(c));
         } else {
-            batch.skip(source, st->text(0), std::string(kind), c.error().message);
+            batch.skip(source, st.text(0), std::string(kind), c.error().message);
         }
     }
+}
+
+// A cosmos store also has prompts and runs tables, of another shape: importing it as the
+// Python tool's would lose its runs' weights and seeds, so it is refused whole.
+core::Status refuse_cosmos_database(const store::Database& db) {
+    COSMOS_TRY(auto st,
+               db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                          "('run_events', 'jobs', 'job_runs')"));
+    COSMOS_TRY(bool found, st.step());
+    if (found) {
+        return fail(ErrorCode::invalid_input,
+                    "a cosmos database, not the Python tool's: nothing of it is imported (its "
+                    "runs would lose their weights and seeds)",
+                    "to use that store, point COSMOS_DATA_DIR at its folder");
+    }
+    return {};
+}
+
+struct Selects {
+    store::Statement prompts;
+    store::Statement runs;
+};
+
+core::Result<Selects> select_tables(const store::Database& db) {
+    COSMOS_CHECK(refuse_cosmos_database(db));
+    COSMOS_TRY(auto prompts, select_rows(db, k_prompts));
+    COSMOS_TRY(auto runs, select_rows(db, k_runs));
+    return Selects{std::move(prompts), std::move(runs)};
 }
 
 }  // namespace
@@ -344,10 +503,9 @@ void read_table(const store::Database& db,
 bool is_sqlite_file(const std::filesystem::path& file) {
     static constexpr std::array<char, 16> k_header = {
         'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
-    std::array<char, 16> head{};
-    std::ifstream in(file, std::ios::binary);
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    return in.gcount() == static_cast<std::streamsize>(head.size()) && head == k_header;
+    // Not readable or not a regular file: the spec reader says why.
+    auto head = core::read_file_head(file, k_header.size(), "import file");
+    return head && std::equal(head->begin(), head->end(), k_header.begin(), k_header.end());
 }
 
 void read_legacy_database(const std::filesystem::path& file,
@@ -359,17 +517,29 @@ void read_legacy_database(const std::filesystem::path& file,
         batch.skip(source, "", "file", db.error().message);
         return;
     }
+    // Both tables must be the tool's before a row is read: all of the file, or none of it.
+    auto selects = select_tables(*db);
+    if (!selects) {
+        batch.skip(source, "", "file", selects.error().message);
+        return;
+    }
     // Each prompt's parameters, which its runs inherit.
     std::map<std::string, json> prompt_params;
+    read_table(selects->prompts,
+               k_prompts,
+               source,
+               "prompt",
+               batch.prompts,
+               batch,
+               [&](const store::Statement& st) {
+                   auto params = json_column(st, 4, "parameters");
+                   prompt_params[st.text(0)] = params ? *params : json::object();
+                   return prompt_from_row(st, source, defaults);
+               });
     read_table(
-        *db, k_prompts, source, "prompt", batch.prompts, batch, [&](const store::Statement& st) {
-            auto params = json_column(st, 4, "parameters");
-            prompt_params[st.text(0)] = params ? *params : json::object();
-            return prompt_from_row(st, source, defaults);
+        selects->runs, k_runs, source, "run", batch.runs, batch, [&](const store::Statement& st) {
+            return run_from_row(st, source, prompt_params);
         });
-    read_table(*db, k_runs, source, "run", batch.runs, batch, [&](const store::Statement& st) {
-        return run_from_row(st, source, prompt_params);
-    });
 }
 
 }  // namespace cosmos::services::legacy

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/names.hpp"
 #include "model/modality.hpp"
+#include "services/prompt_checks.hpp"
 
 namespace cosmos::services::legacy {
 
@@ -74,6 +75,21 @@ std::string choose_name(const std::optional<std::string>& given,
     return sanitised;
 }
 
+core::Status check_imported_text(const store::PromptRecord& p, bool negative_given) {
+    COSMOS_CHECK(check_prompt_text(p.prompt, "prompt text"));
+    if (negative_given) {
+        COSMOS_CHECK(check_prompt_text(p.negative_prompt, "negative prompt"));
+    }
+    return {};
+}
+
+core::Status set_input_video(store::PromptRecord& p, std::string_view path, std::string_view what) {
+    std::string video = forward_slashes(path);
+    COSMOS_CHECK(check_input_video_path(video, what));
+    p.input_video = std::move(video);
+    return {};
+}
+
 core::Result<json> parse_json(std::string_view text) {
     try {
         return json::parse(text);
@@ -102,6 +118,7 @@ core::Status add_control(std::map<std::string, std::string>& controls,
                     "controls: depth, seg (or segmentation), edge, vis, keypoint, hdmap, lidar");
     }
     std::string p = forward_slashes(path);
+    COSMOS_CHECK(check_input_video_path(p, fmt::format("the {} control video", key)));
     auto [it, inserted] = controls.emplace(*modality, p);
     if (!inserted && it->second != p) {
         return fail(

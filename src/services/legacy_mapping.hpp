@@ -53,6 +53,14 @@ std::string choose_name(const std::optional<std::string>& given,
                         std::string_view text,
                         std::vector<std::string>& notes);
 
+// Checks an imported prompt's text (and its negative prompt when the file gave one) exactly as
+// `cosmos create prompt` does (check_prompt_text); fails with invalid_input.
+core::Status check_imported_text(const store::PromptRecord& p, bool negative_given);
+
+// Sets `p`'s input video to `path` ('\' turned into '/') once check_input_video_path accepts
+// it; fails with invalid_input naming `what` ("input_video_path") and why.
+core::Status set_input_video(store::PromptRecord& p, std::string_view path, std::string_view what);
+
 // Parses `text` as JSON; fails with invalid_input giving the position ("parse error at line 8,
 // column 1: ...").
 core::Result<nlohmann::json> parse_json(std::string_view text);

@@ -1,13 +1,12 @@
 #include "services/legacy_spec.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/ids.hpp"
+#include "core/read_file.hpp"
 
 namespace cosmos::services::legacy {
 
@@ -18,7 +17,6 @@ using nlohmann::json;
 namespace {
 
 // Spec files are a few kilobytes; anything far larger is not one (and is not read whole).
-constexpr std::uintmax_t k_max_spec_bytes = 16U << 20U;
 
 bool has_prefix(const json& j, std::string_view prefix) {
     auto it = j.find("id");
@@ -72,6 +70,31 @@ core::Status read_controls(const json& j, store::PromptRecord& p) {
     return {};
 }
 
+// An enhanced (upsampled) prompt's parent: parent_prompt_id when the spec has it. The tool's
+// specs mostly keep only the parent's text, which cosmos has no place for: that is noted.
+core::Status read_spec_lineage(const json& j, Candidate<store::PromptRecord>& c) {
+    COSMOS_TRY(auto parent, string_field(j, "parent_prompt_id", ""));
+    if (parent && !parent->empty()) {
+        if (!core::is_valid_id(core::IdKind::prompt, *parent)) {
+            return fail(ErrorCode::invalid_input,
+                        fmt::format("parent_prompt_id '{}' is not a valid prompt id", *parent));
+        }
+        c.record.parent_id = *parent;
+    }
+    COSMOS_TRY(auto parent_text, string_field(j, "parent_prompt_text", ""));
+    if (parent_text && !parent_text->empty() && !c.record.parent_id) {
+        c.notes.emplace_back(
+            "parent_prompt_text left out: cosmos links an enhanced prompt to its parent by id, "
+            "and the spec names none");
+    }
+    auto upsampled = j.find("is_upsampled");
+    if (upsampled != j.end() && upsampled->is_boolean() && upsampled->get<bool>() &&
+        !c.record.parent_id) {
+        c.notes.emplace_back("is_upsampled: an enhanced prompt imported without its parent link");
+    }
+    return {};
+}
+
 core::Result<Candidate<store::PromptRecord>> prompt_from_spec(const json& j,
                                                               const std::string& source,
                                                               const ImportDefaults& defaults) {
@@ -88,9 +111,10 @@ core::Result<Candidate<store::PromptRecord>> prompt_from_spec(const json& j,
     p.name = choose_name(name, p.prompt, c.notes);
     COSMOS_TRY(auto negative, string_field(j, "negative_prompt", ""));
     p.negative_prompt = negative && !negative->empty() ? *negative : defaults.negative_prompt;
+    COSMOS_CHECK(check_imported_text(p, negative && !negative->empty()));
     COSMOS_TRY(auto video, string_field(j, "input_video_path", ""));
     if (video && !video->empty()) {
-        p.input_video = forward_slashes(*video);
+        COSMOS_CHECK(set_input_video(p, *video, "input_video_path"));
     }
     if (auto s = read_controls(j, p); !s) {
         return fail(s.error());
@@ -100,6 +124,7 @@ core::Result<Candidate<store::PromptRecord>> prompt_from_spec(const json& j,
     } else if (!p.controls.empty()) {
         p.input_dir = std::filesystem::path(p.controls.begin()->second).parent_path().string();
     }
+    COSMOS_CHECK(read_spec_lineage(j, c));
     COSMOS_TRY(auto timestamp, string_field(j, "timestamp", ""));
     p.created_at = created_at_from(timestamp, c.notes);
     p.source = "import:" + source;
@@ -142,28 +167,6 @@ core::Result<Candidate<store::RunRecord>> run_from_spec(const json& j, const std
     return c;
 }
 
-// Reads `file` whole; fails with io saying why.
-core::Result<std::string> read_text(const std::filesystem::path& file) {
-    std::error_code ec;
-    auto size = std::filesystem::file_size(file, ec);
-    if (ec) {
-        return fail(ErrorCode::io, fmt::format("cannot read {}: {}", file.string(), ec.message()));
-    }
-    if (size > k_max_spec_bytes) {
-        return fail(
-            ErrorCode::invalid_input,
-            fmt::format(
-                "{} has {} bytes: too large for a prompt or run spec", file.string(), size));
-    }
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) {
-        return fail(ErrorCode::io, fmt::format("cannot read {}", file.string()));
-    }
-    return text.str();
-}
-
 }  // namespace
 
 SpecKind classify_spec(const json& j) {
@@ -190,7 +193,7 @@ void read_spec_file(const std::filesystem::path& file,
                     const ImportDefaults& defaults,
                     Batch& batch) {
     const std::string source = file.string();
-    auto text = read_text(file);
+    auto text = core::read_file(file, core::kImportFileMax, "import file");
     if (!text) {
         batch.skip(source, "", "file", text.error().message);
         return;

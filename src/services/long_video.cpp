@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/read_file.hpp"
 #include "media/probe.hpp"
 #include "services/input_set.hpp"
 #include "services/prepare.hpp"
@@ -129,12 +130,15 @@ core::Result<ChunkResult> chunk_input(const ChunkRequest& req) {
 }
 
 core::Result<ChunkResult> read_chunk_manifest(const fs::path& manifest) {
-    std::ifstream in(manifest);
-    if (!in) {
-        return fail(ErrorCode::not_found,
-                    fmt::format("chunk manifest {} not found", manifest.string()));
+    auto text = core::read_file(manifest, core::kManifestFileMax, "chunk manifest");
+    if (!text) {
+        if (text.error().code == ErrorCode::not_found) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("chunk manifest {} not found", manifest.string()));
+        }
+        return fail(std::move(text).error());
     }
-    auto j = nlohmann::json::parse(in, nullptr, false);
+    auto j = nlohmann::json::parse(*text, nullptr, false);
     auto bad = [&](std::string_view why) {
         return fail(
             ErrorCode::invalid_input,

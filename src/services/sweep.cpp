@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/decimal.hpp"
+
 namespace cosmos::services {
 
 using core::ErrorCode;
@@ -18,13 +20,7 @@ using core::fail;
 namespace {
 
 core::Result<double> parse_number(std::string_view what, const std::string& text) {
-    errno = 0;
-    char* end = nullptr;
-    double d = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || errno != 0) {
-        return fail(ErrorCode::invalid_input, fmt::format("{}: '{}' is not a number", what, text));
-    }
-    return d;
+    return core::parse_decimal(text, what);
 }
 
 core::Result<std::int64_t> parse_int(std::string_view flag, std::string_view text) {

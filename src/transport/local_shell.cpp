@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/read_file.hpp"
 #include "transport/local_process.hpp"
 
 extern char** environ;
@@ -329,17 +330,10 @@ core::Status LocalShell::write_file(const std::string& remote, std::string_view 
 
 core::Result<std::string> LocalShell::read_file(const std::string& remote,
                                                 std::uint64_t max_bytes) {
-    std::error_code ec;
-    auto size = fs::file_size(remote, ec);
-    if (ec) {
+    auto text = core::read_file(remote, max_bytes, "file");
+    if (!text && text.error().code == ErrorCode::not_found) {
         return fail(ErrorCode::not_found, fmt::format("{} does not exist", remote));
     }
-    if (size > max_bytes) {
-        return fail(ErrorCode::invalid_input,
-                    fmt::format("{} is larger than {} bytes", remote, max_bytes));
-    }
-    std::ifstream in(remote, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return text;
 }
 

@@ -3,6 +3,7 @@
 #include "transport/sftp_transfer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -43,6 +44,7 @@ enum : std::uint8_t {
     FXP_DATA = 103,
     FXP_ATTRS = 105,
     FXP_EXTENDED = 200,
+    FXP_EXTENDED_REPLY = 201,
 };
 enum : std::uint32_t { FXF_READ = 1, FXF_WRITE = 2, FXF_CREAT = 8, FXF_TRUNC = 0x10 };
 enum : std::uint32_t { FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3 };
@@ -366,6 +368,45 @@ public:
         return simple(std::move(pkt), id, "syncing", path);
     }
 
+    // Bytes an unprivileged user may still write on the file system of `path`
+    // (statvfs@openssh.com); nullopt when the server does not tell.
+    std::optional<std::uint64_t> free_bytes(const std::string& path) {
+        if (!has_ext("statvfs@openssh.com")) {
+            return std::nullopt;
+        }
+        auto id = new_id();
+        auto pkt = begin(FXP_EXTENDED, id);
+        put_str(pkt, "statvfs@openssh.com");
+        put_str(pkt, path);
+        auto p = call(std::move(pkt), id);
+        if (!p || p->type != FXP_EXTENDED_REPLY) {
+            return std::nullopt;
+        }
+        Reader r{p->body};
+        std::array<std::uint64_t, 5> f{};  // bsize, frsize, blocks, bfree, bavail
+        for (auto& v : f) {
+            v = r.u64();
+        }
+        return r.ok ? std::optional<std::uint64_t>(f[1] * f[4]) : std::nullopt;
+    }
+
+    // A write to `path` failed: when its file system has less room than the `needed` bytes
+    // still to write, says so ("no space left"); otherwise `e`.
+    core::Error write_error(core::Error e, const std::string& path, std::uint64_t needed) {
+        auto free = free_bytes(path);
+        if (!free || *free >= needed) {
+            return e;
+        }
+        return core::make_error(ErrorCode::io,
+                                fmt::format("no space left on {}:{} ({} bytes free, {} needed)",
+                                            m_conn.target().name,
+                                            path,
+                                            *free,
+                                            needed),
+                                "free space on the host (cosmos hosts clean), or set a work_dir "
+                                "on a larger disk");
+    }
+
     // Renames `from` over `to`: atomically with posix-rename@openssh.com, else remove + rename.
     core::Status rename(const std::string& from, const std::string& to) {
         auto id = new_id();
@@ -552,7 +593,9 @@ core::Status upload_attempt(Connection& conn,
         while (p) {
             auto it = inflight.find(p->id);
             if (it != inflight.end()) {
-                COSMOS_SSH_CHECK(raw->expect_ok(*p, "writing", part));
+                if (auto ok = raw->expect_ok(*p, "writing", part); !ok) {
+                    return fail(raw->write_error(ok.error(), part, size - it->second.offset));
+                }
                 st.sent += it->second.len;
                 inflight.erase(it);
             }

@@ -8,6 +8,7 @@
 #include <libssh/server.h>  // ssh_send_keepalive (a client call despite the header)
 
 #include "core/log.hpp"
+#include "transport/known_hosts.hpp"
 
 namespace cosmos::transport::detail {
 
@@ -139,6 +140,15 @@ core::Status check_host_key(const SshTarget& t, ssh_session s) {
     std::string fp = key_fingerprint(key.get());
     std::string hint =
         fmt::format("check the fingerprint, then run: cosmos hosts trust {}", t.name);
+    // libssh skips marker lines: a @revoked key is refused here, as OpenSSH does.
+    char* b64 = nullptr;
+    if (ssh_pki_export_pubkey_base64(key.get(), &b64) != SSH_OK || b64 == nullptr) {
+        return fail(ErrorCode::auth_failed,
+                    fmt::format("cannot encode the host key of {}", host_label(t)));
+    }
+    std::string key_b64 = b64;
+    ssh_string_free_char(b64);
+    COSMOS_CHECK(check_not_revoked(known_hosts_path(t), key_b64, host_label(t)));
     switch (ssh_session_is_known_server(s)) {
         case SSH_KNOWN_HOSTS_OK:
             return {};
@@ -153,8 +163,7 @@ core::Status check_host_key(const SshTarget& t, ssh_session s) {
                                     fp,
                                     kh),
                         fmt::format("confirm the new fingerprint with the host's administrator, "
-                                    "remove the old line from {}, then run: cosmos hosts trust {}",
-                                    kh,
+                                    "then run: cosmos hosts trust {} --replace",
                                     t.name));
         case SSH_KNOWN_HOSTS_NOT_FOUND:
         case SSH_KNOWN_HOSTS_UNKNOWN:

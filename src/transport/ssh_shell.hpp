@@ -46,9 +46,9 @@ struct HostKey {
 // against known_hosts (for `cosmos hosts trust`). Fails with host_unreachable.
 core::Result<HostKey> fetch_host_key(const SshTarget& target);
 
-// Appends `key` to the target's known_hosts file (creating ~/.ssh with mode 0700 and the file
-// with 0600 when missing), unless that exact line is already there. The line uses the
-// "[addr]:port" form for ports other than 22, so OpenSSH's ssh accepts the same file.
+// As trust_host_key(target, key, false) (transport/known_hosts.hpp): records a new key, refuses
+// (auth_failed) a changed or @revoked one. The line uses the "[addr]:port" form for ports other
+// than 22 (plain addr on 22), so OpenSSH's ssh accepts the same file.
 core::Status trust_host_key(const SshTarget& target, const HostKey& key);
 
 // The known_hosts file used for `target` (its known_hosts, or $HOME/.ssh/known_hosts).

@@ -2,11 +2,9 @@
 
 #include "web/assets.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 
+#include "core/read_file.hpp"
 #include "web/http_util.hpp"
 
 namespace cosmos::web {
@@ -65,13 +63,12 @@ std::optional<Asset> find_asset(std::string_view rel, const std::string& disk_di
     }
     Asset a;
     if (!disk_dir.empty()) {
-        std::ifstream in(std::filesystem::path(disk_dir) / std::string(rel), std::ios::binary);
-        if (!in) {
+        auto body = core::read_file(
+            std::filesystem::path(disk_dir) / std::string(rel), core::kSpecFileMax, "UI asset");
+        if (!body) {
             return std::nullopt;
         }
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        a.body = ss.str();
+        a.body = *std::move(body);
     } else {
         bool found = false;
         for (const auto& e : embedded_assets()) {

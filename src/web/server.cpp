@@ -15,6 +15,7 @@
 
 #include "core/guard.hpp"
 #include "core/log.hpp"
+#include "core/read_file.hpp"
 #include "web/assets.hpp"
 #include "web/http_util.hpp"
 #include "web/routes.hpp"
@@ -34,9 +35,12 @@ constexpr const char* k_csrf_cookie = "cosmos_csrf";
 core::Result<std::string> load_or_create_token(const fs::path& path) {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
-    if (std::ifstream in(path); in) {
-        std::string token;
-        std::getline(in, token);
+    auto text = core::read_file(path, core::kSecretFileMax, "UI token file");
+    if (!text && text.error().code != ErrorCode::not_found) {
+        return fail(std::move(text).error());
+    }
+    if (text) {
+        std::string token = text->substr(0, text->find('\n'));
         while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
             token.pop_back();
         }

@@ -80,3 +80,128 @@ def test_import_missing_path_fails_and_writes_nothing(cosmos, tmp_path):
     r = cosmos.run("import", tmp_path / "nope", check=False)
     assert r.returncode == 4
     assert cosmos.json("list", "prompts") == []
+
+
+def write_spec(path, **fields):
+    spec = {"id": "ps_0123456789ab", "prompt": "A calm lake", "name": "lake",
+            "input_video_path": "inputs/videos/lake/color.mp4",
+            "control_inputs": {"depth": "inputs/videos/lake/depth.mp4"}}
+    spec.update(fields)
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def reason_of(report, source_part):
+    items = [i for i in report["items"] if source_part in i["source"]]
+    assert len(items) == 1, report
+    return items[0]
+
+
+def test_imported_prompt_text_is_checked_like_a_created_one(cosmos, tmp_path):
+    escape = write_spec(tmp_path / "escape.json", id="ps_00000000000a",
+                        prompt="a lake\x1b]0;owned\x07\x1b[2J")
+    long = write_spec(tmp_path / "long.json", id="ps_00000000000b", prompt="x" * 1_000_000)
+    negative = write_spec(tmp_path / "negative.json", id="ps_00000000000c",
+                          negative_prompt="blurry\x1b[1A")
+    report = cosmos.json("import", escape, long, negative)
+    assert report["imported_prompts"] == 0, report
+    assert "prompt text contains the control character \\x1b" in reason_of(report, "escape")["reason"]
+    assert "at most 10000 are accepted" in reason_of(report, "long")["reason"]
+    assert "negative prompt contains the control character" in reason_of(report, "negative")["reason"]
+
+
+def test_printers_escape_control_characters_from_the_store(cosmos, tmp_path):
+    cosmos.json("import", write_spec(tmp_path / "ok.json"))
+    con = sqlite3.connect(cosmos.data_dir / "cosmos.db")
+    con.execute("UPDATE prompts SET prompt = ?, name = ? WHERE id = 'ps_0123456789ab'",
+                ("lake\x1b]0;owned\x07\x1b[2J\r\u009b31m", "la\x1bke"))
+    con.commit()
+    con.close()
+    for args in (("show", "ps_0123456789ab"), ("list", "prompts"), ("search", "lake")):
+        out = cosmos.run(*args).stdout
+        assert "\x1b" not in out and "\x07" not in out and "\r" not in out, (args, out)
+        assert "\u009b" not in out, (args, out)
+    assert "\\x1b]0;owned\\x07\\x1b[2J" in cosmos.run("show", "ps_0123456789ab").stdout
+
+
+def test_imported_input_paths_are_checked(cosmos, tmp_path):
+    cases = {
+        "shadow": ({"input_video_path": "/etc/shadow"}, "is not a .mp4 video"),
+        "etc": ({"input_video_path": "/etc/color.mp4"}, "a system folder"),
+        "root": ({"input_video_path": "/color.mp4"}, "a system folder"),
+        "dotdot": ({"input_video_path": "../../../home/u/color.mp4"}, "'..'"),
+        "ssh": ({"control_inputs": {"depth": "/home/u/.ssh/depth.mp4"}}, "hidden segment"),
+        "newline": ({"input_video_path": "in/lake\n/color.mp4"}, "control character"),
+    }
+    files = [write_spec(tmp_path / f"{name}.json", id=f"ps_{i:012x}", **fields)
+             for i, (name, (fields, _)) in enumerate(cases.items())]
+    report = cosmos.json("import", *files)
+    assert report["imported_prompts"] == 0, report
+    for name, (_, why) in cases.items():
+        assert why in reason_of(report, f"{name}.json")["reason"], (name, report)
+    assert cosmos.json("list", "prompts") == []
+
+
+def test_a_cosmos_database_is_refused_whole(cosmos, cosmos_bin, tmp_path):
+    from conftest import Cosmos
+    other = Cosmos(cosmos_bin, tmp_path / "other")
+    other.json("import", FIXTURES)  # a cosmos store with prompts and a run
+    cosmos.json("import", os.path.join(FIXTURES, "inputs", "prompts"))  # the same prompts only
+    report = cosmos.json("import", other.data_dir / "cosmos.db")
+    assert report["imported_prompts"] == 0 and report["imported_runs"] == 0, report
+    assert any("a cosmos database, not the Python tool's" in i["reason"]
+               for i in report["items"]), report
+    assert cosmos.json("list", "runs") == []
+
+
+def make_lineage_db(path):
+    con = sqlite3.connect(path)
+    con.executescript("""
+    CREATE TABLE prompts (id VARCHAR PRIMARY KEY, model_type VARCHAR NOT NULL, prompt_text TEXT NOT NULL,
+                          created_at DATETIME, inputs JSON NOT NULL, parameters JSON NOT NULL);
+    CREATE TABLE runs (id VARCHAR PRIMARY KEY, prompt_id VARCHAR NOT NULL REFERENCES prompts(id),
+                       model_type VARCHAR NOT NULL, status VARCHAR NOT NULL, created_at DATETIME,
+                       updated_at DATETIME, started_at DATETIME, completed_at DATETIME,
+                       execution_config JSON NOT NULL, outputs JSON NOT NULL, metadata JSON NOT NULL,
+                       log_path VARCHAR(500), error_message TEXT, rating INTEGER);
+    """)
+    video = json.dumps({"video": "inputs/videos/v/color.mp4"})
+    # The enhanced prompt sorts before its parent: the import must write the parent first.
+    con.execute("INSERT INTO prompts VALUES (?,?,?,?,?,?)", (
+        "ps_1111", "enhance", "A richly detailed harbour at dawn", "2025-03-01 10:00:00", video,
+        json.dumps({"name": "harbour_enhanced", "parent_prompt_id": "ps_9999",
+                    "enhancement_model": "pixtral"})))
+    con.execute("INSERT INTO prompts VALUES (?,?,?,?,?,?)", (
+        "ps_9999", "transfer", "A harbour at dawn", "2025-03-01 09:00:00", video,
+        json.dumps({"name": "harbour"})))
+    con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+        "rs_2222", "ps_9999", "transfer", "completed", "2025-03-01 10:05:00", None, None, None,
+        json.dumps({"weights": {"depth": 0.5}}), json.dumps({"output_path": "out/a.mp4"}),
+        json.dumps({"rating_note": "sharp"}), None, None, 4))
+    con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+        "rs_1111", "ps_9999", "upscale", "completed", "2025-03-01 11:00:00", None, None, None,
+        json.dumps({"parent_run_id": "rs_2222", "control_weight": 0.7, "prompt": "crisp"}),
+        json.dumps({"output_path": "out/a_4k.mp4"}), json.dumps({}), None, None, None))
+    con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+        "rs_3333", "ps_9999", "enhance", "completed", "2025-03-01 09:30:00", None, None, None,
+        json.dumps({}), json.dumps({"enhanced_text": "A richly detailed harbour at dawn"}),
+        json.dumps({}), None, None, None))
+    con.commit()
+    con.close()
+
+
+def test_database_lineage_is_kept_or_reported(cosmos, tmp_path):
+    db = tmp_path / "tool.db"
+    make_lineage_db(db)
+    report = cosmos.json("import", db)
+    assert report["imported_prompts"] == 2 and report["imported_runs"] == 3, report
+    assert cosmos.json("show", "ps_1111")["parent_id"] == "ps_9999"
+    upscale = cosmos.json("show", "rs_1111")
+    assert upscale["parent_run_id"] == "rs_2222"
+    assert upscale["params"]["weights"] == {"upscale": 0.7}
+    reasons = {i["id"]: i["reason"] for i in report["items"]}
+    assert "guiding prompt execution_config.prompt left out" in reasons["rs_1111"]
+    assert "outputs.enhanced_text" in reasons["rs_3333"] and "left out" in reasons["rs_3333"]
+    assert "rating 4 left out" in reasons["rs_2222"]
+    assert "metadata.rating_note" in reasons["rs_2222"]
+    assert "parameters.enhancement_model" in reasons["ps_1111"]

@@ -151,10 +151,11 @@ TEST_F(LegacyDatabase, MapsTheDatabasesRuns) {
     EXPECT_EQ(running->error, "imported while running; its outcome is unknown");
     EXPECT_EQ(running->params.num_steps, 10);  // execution_config beats the prompt's 20
     EXPECT_EQ(running->params.guidance, 5.5);  // the prompt's cfg_scale
-    EXPECT_EQ(running->params.weights.at("edge"), 0.5);
-    EXPECT_EQ(running->params.weights.count("upscale"), 0U);
+    // An upscale run keeps its upscale weight as cosmos's own do (its only weight); the control
+    // weights it also had are noted as left out.
+    EXPECT_EQ(running->params.weights, (std::map<std::string, double>{{"upscale", 0.4}}));
     EXPECT_TRUE(contains(find_item(report, "rs_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2")->reason,
-                         "upscale weight 0.4 left out"));
+                         "control weights edge 0.5, vis 0.5 left out"));
 
     auto failed = run("rs_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3");
     ASSERT_TRUE(failed.has_value());
@@ -194,6 +195,7 @@ TEST_F(LegacyDatabase, SkipsADatabaseThatIsNotThePythonTools) {
     EXPECT_EQ(report.imported_prompts + report.imported_runs, 0);
     ASSERT_FALSE(report.items.empty());
     EXPECT_EQ(report.items[0].kind, "file");
-    EXPECT_TRUE(contains(report.items[0].reason, "not a database of the Python tool"))
+    // Our own store is refused whole, by name: its runs would lose their weights and seeds.
+    EXPECT_TRUE(contains(report.items[0].reason, "a cosmos database, not the Python tool's"))
         << report.items[0].reason;
 }

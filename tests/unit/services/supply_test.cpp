@@ -50,7 +50,19 @@ TEST(ImagePinning, ConfigDefaultsAndPerHostImages) {
     EXPECT_EQ(c->hosts.at("b").container.image, "cosmos:v2");
     auto problems = config::unpinned_images(*c);
     ASSERT_EQ(problems.size(), 1u);
-    EXPECT_NE(problems[0].message.find("[docker]"), std::string::npos);
+    // Named FILE:LINE as every config error is: the line of the image key.
+    EXPECT_EQ(problems[0].message.rfind(path.string() + ":4: [docker]: image 'cosmos:latest'", 0),
+              0u)
+        << problems[0].message;
+    const std::string host_text =
+        "[hosts.a]\nruntime = \"docker\"\ncosmos_dir = \"/x\"\nimage = \"cosmos\"\n";
+    auto host_path = dir.write("h.toml", host_text);
+    auto host = config::parse_config(host_text, host_path);
+    ASSERT_TRUE(host) << host.error().message;
+    auto host_problems = config::unpinned_images(*host);
+    ASSERT_EQ(host_problems.size(), 1u);
+    EXPECT_EQ(host_problems[0].message.rfind(host_path.string() + ":4: [hosts.a]", 0), 0u)
+        << host_problems[0].message;
 
     auto bad = config::parse_config("[docker]\nimage = \"x:v1\"\nmystery = 1\n", path);
     ASSERT_FALSE(bad);
