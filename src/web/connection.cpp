@@ -136,7 +136,7 @@ std::optional<std::string> read_request(Conn& c,
     RequestReader reader(limits);
     auto deadline = deadline_of(reader, keep_alive);
     bool sent_continue = false;
-    std::array<char, 16 * 1024> buf{};
+    std::array<char, std::size_t{16} * 1024> buf{};
     for (;;) {
         if (!c.pending.empty()) {
             bool started = reader.started();

@@ -14,9 +14,9 @@
 namespace cosmos::web {
 
 struct RequestLimits {
-    std::size_t max_header_bytes = 32 * 1024;  // request line + headers
+    std::size_t max_header_bytes = std::size_t{32} * 1024;  // request line + headers
     std::size_t max_headers = 100;
-    std::size_t max_body = 8 * 1024 * 1024;
+    std::size_t max_body = std::size_t{8} * 1024 * 1024;
 };
 
 class RequestReader {
