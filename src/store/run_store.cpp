@@ -204,6 +204,9 @@ std::string run_query_where(const RunQuery& q) {
     if (q.until) {
         where += " AND created_at < ?7";
     }
+    if (q.with_output) {
+        where += " AND coalesce(output_video, '') != ''";
+    }
     if (q.text) {
         where +=
             " AND (instr(id, ?8) > 0 OR instr(prompt_id, ?8) > 0 OR "

@@ -18,6 +18,7 @@ struct RunQuery {
     std::optional<std::string> since;  // created_at >= since (ISO 8601, a prefix like 2026-11-30)
     std::optional<std::string> until;  // created_at < until
     std::optional<std::string> text;   // id, prompt id, host or error contains it
+    bool with_output = false;          // only runs with an output video recorded
     int limit = 50;
     int offset = 0;
 };

@@ -85,8 +85,70 @@ fs::path log_path_of(const services::App& app, const store::RunRecord& r) {
     return app.run_dir(r.id) / "run.log";
 }
 
+// A video's name inside its input set's folder ("color.mp4"); empty when it lies outside.
+std::string name_in_set(const store::PromptRecord& p, const std::string& path) {
+    fs::path rel = fs::path(path).lexically_normal().lexically_relative(
+        fs::path(p.input_dir).lexically_normal());
+    std::string name = rel.generic_string();
+    return is_safe_relative_path(name) ? name : std::string();
+}
+
 std::string input_url(const store::PromptRecord& p, const std::string& path) {
-    return fmt::format("/api/inputs/{}/files/{}", p.id, fs::path(path).filename().string());
+    std::string name = name_in_set(p, path);
+    return fmt::format(
+        "/api/inputs/{}/files/{}", p.id, name.empty() ? fs::path(path).filename().string() : name);
+}
+
+// What /api/inputs/{prompt}/files/ serves of an input set: the videos it defines (color,
+// controls, masks) and their previews (previews/<stem>.thumb.png and .sheet.png, where
+// `cosmos prepare` leaves them); nothing else of the folder.
+std::set<std::string> served_input_files(const store::PromptRecord& p) {
+    std::vector<std::string> videos;
+    if (p.input_video) {
+        videos.push_back(*p.input_video);
+    }
+    for (const auto& m : {p.controls, p.masks}) {
+        for (const auto& [modality, path] : m) {
+            videos.push_back(path);
+        }
+    }
+    std::set<std::string> out;
+    for (const auto& v : videos) {
+        if (std::string name = name_in_set(p, v); !name.empty()) {
+            std::string stem = fs::path(name).stem().string();
+            out.insert(name);
+            out.insert(fmt::format("previews/{}.thumb.png", stem));
+            out.insert(fmt::format("previews/{}.sheet.png", stem));
+        }
+    }
+    return out;
+}
+
+// The file `name` (decoded; `raw` as the request spelled it) of prompt `p`'s input set.
+core::Result<fs::path> input_file(const store::PromptRecord& p,
+                                  const std::string& name,
+                                  std::string_view raw) {
+    auto refused = [&] {
+        return fail(
+            ErrorCode::not_found,
+            fmt::format("'{}' is not a video or preview of input set {}", name, p.input_dir),
+            "only the input set's color, control and mask videos and their previews "
+            "are served");
+    };
+    std::string lower_raw(raw);
+    for (char& c : lower_raw) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    bool hidden = name.empty() || name.front() == '.' || name.find("/.") != std::string::npos;
+    if (hidden || lower_raw.find("%2f") != std::string::npos ||
+        lower_raw.find("%5c") != std::string::npos || !served_input_files(p).count(name)) {
+        return refused();
+    }
+    auto path = resolve_inside(p.input_dir, name);  // a symlink leading out is refused
+    if (!path) {
+        return refused();
+    }
+    return *path;
 }
 
 J run_outputs(const services::App& app, const store::RunRecord& r) {
@@ -260,13 +322,14 @@ core::Result<Reply> gallery(const httplib::Request& req, services::App& app) {
     COSMOS_TRY(auto page, page_of(req));
     store::RunQuery q;
     q.status = store::RunStatus::succeeded;
+    q.with_output = true;  // what the gallery shows: total and pages count the same runs
     q.limit = page.limit;
     q.offset = page.offset;
     std::vector<store::RunRecord> runs;
     std::int64_t total = 0;
     if (std::string id = query(req, "run"); !id.empty()) {
         COSMOS_TRY(auto r, require_run(app, id));  // one run's item (deep link)
-        if (r.status == store::RunStatus::succeeded) {
+        if (r.status == store::RunStatus::succeeded && r.output_video && !r.output_video->empty()) {
             runs.push_back(r);
         }
         total = static_cast<std::int64_t>(runs.size());
@@ -276,9 +339,6 @@ core::Result<Reply> gallery(const httplib::Request& req, services::App& app) {
     }
     J items = J::array();
     for (const auto& r : runs) {
-        if (!r.output_video) {
-            continue;
-        }
         COSMOS_TRY(auto p, store::get_prompt(app.db, r.prompt_id));
         J in = nullptr;
         if (p && p->input_video) {
@@ -447,7 +507,14 @@ void add_read_routes(UiServer::Impl& s) {
                            httplib::Response& res,
                            services::App& app) -> core::Status {
                    COSMOS_TRY(auto p, require_prompt(app, req.matches[1].str()));
-                   COSMOS_TRY(auto path, resolve_inside(p.input_dir, req.matches[2].str()));
+                   std::string_view target(req.target);
+                   auto files = target.find("/files/");
+                   COSMOS_TRY(
+                       auto path,
+                       input_file(p,
+                                  req.matches[2].str(),
+                                  files == std::string_view::npos ? std::string_view()
+                                                                  : target.substr(files + 7)));
                    send_file(req, res, path);
                    return {};
                }));

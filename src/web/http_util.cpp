@@ -228,8 +228,32 @@ core::Result<std::int64_t> parse_query_int(std::string_view name,
 }
 
 bool is_loopback_address(std::string_view address) {
-    return address == "localhost" || address == "::1" || address == "[::1]" ||
-           address.substr(0, 4) == "127.";
+    if (address == "localhost" || address == "::1" || address == "[::1]") {
+        return true;
+    }
+    // Exactly four decimal octets, the first 127 ("127.0.0.1.evil.example" is a name).
+    int octets = 0;
+    bool first_is_127 = false;
+    while (!address.empty()) {
+        auto dot = address.find('.');
+        std::string_view part = address.substr(0, dot);
+        unsigned value = 0;
+        auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || part.size() > 3 || ec != std::errc() ||
+            p != part.data() + part.size() || value > 255) {
+            return false;
+        }
+        first_is_127 = octets == 0 ? value == 127 : first_is_127;
+        ++octets;
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        address.remove_prefix(dot + 1);
+        if (address.empty()) {
+            return false;
+        }
+    }
+    return octets == 4 && first_is_127;
 }
 
 int http_status_for(ErrorCode code) {

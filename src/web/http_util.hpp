@@ -64,7 +64,7 @@ core::Result<std::int64_t> parse_query_int(std::string_view name,
                                            std::int64_t min,
                                            std::int64_t max);
 
-// True for loopback addresses ("127.0.0.1", "127.x.y.z", "::1", "localhost").
+// True for loopback addresses: "127.x.y.z" (exactly four octets), "::1", "[::1]", "localhost".
 bool is_loopback_address(std::string_view address);
 
 // The HTTP status for a core error (400, 401, 403, 404, 409, 500...).

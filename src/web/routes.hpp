@@ -3,6 +3,7 @@
 // keep every handler thin (borrow an App, parse the JSON body, render a result or an error).
 // Included only by src/web/*.cpp (it pulls in httplib).
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/result.hpp"
 #include "services/app.hpp"
 #include "web/app_pool.hpp"
+#include "web/connection.hpp"
 #include "web/events.hpp"
 #include "web/host_monitor.hpp"
 #include "web/server.hpp"
@@ -28,7 +30,8 @@ struct UiServer::Impl {
     std::unique_ptr<AppPool> pool;
     std::unique_ptr<EventHub> events;
     std::unique_ptr<HostMonitor> hosts;
-    httplib::Server http;
+    GuardedServer http;
+    std::atomic<int> open_streams{0};
     std::thread listener;
     int port = 0;
     bool stopped = false;

@@ -18,6 +18,7 @@
 #include "core/read_file.hpp"
 #include "web/assets.hpp"
 #include "web/http_util.hpp"
+#include "web/origin.hpp"
 #include "web/routes.hpp"
 
 namespace cosmos::web {
@@ -30,6 +31,8 @@ namespace {
 
 constexpr const char* k_token_cookie = "cosmos_token";
 constexpr const char* k_csrf_cookie = "cosmos_csrf";
+// Event streams open at once; one more is refused with 503 and Retry-After.
+constexpr int k_max_streams = 500;
 
 // Reads the token file, or writes a new random token there (mode 0600) on first start.
 core::Result<std::string> load_or_create_token(const fs::path& path) {
@@ -64,12 +67,43 @@ core::Result<std::string> load_or_create_token(const fs::path& path) {
     return token;
 }
 
-std::string host_of(std::string_view host_header) {
-    if (!host_header.empty() && host_header.front() == '[') {
-        auto end = host_header.find(']');
-        return std::string(host_header.substr(0, end == std::string_view::npos ? end : end + 1));
+void refuse(httplib::Response& res,
+            int status,
+            std::string_view code,
+            std::string message,
+            std::string hint) {
+    send_error(res,
+               core::make_error(ErrorCode::auth_failed, std::move(message), std::move(hint)),
+               status,
+               code);
+}
+
+// The Host header: exactly one, well formed; on a server without a token (loopback) only a
+// loopback name with the server's port (no DNS rebinding from a web page). Returns the
+// authority the request names, nothing when it answered a refusal.
+std::optional<Authority> checked_host(const UiServer::Impl& s,
+                                      const httplib::Request& req,
+                                      httplib::Response& res) {
+    auto host = req.get_header_value_count("Host") == 1
+                    ? parse_host_header(req.get_header_value("Host"))
+                    : std::nullopt;
+    if (!host) {
+        send_error(res,
+                   core::make_error(ErrorCode::invalid_input,
+                                    "the request needs exactly one well-formed Host header",
+                                    "send 'Host: NAME:PORT' as HTTP/1.1 requires"),
+                   400);
+        return std::nullopt;
     }
-    return std::string(host_header.substr(0, host_header.find(':')));
+    if (s.token.empty() && !is_allowed_loopback_host(*host, s.options.bind, s.port)) {
+        refuse(res,
+               403,
+               "forbidden",
+               fmt::format("this server answers only to localhost:{0} / 127.0.0.1:{0}", s.port),
+               "start it with --bind to serve other names (a token is then required)");
+        return std::nullopt;
+    }
+    return host;
 }
 
 void send_page(const UiServer::Impl& s,
@@ -144,15 +178,8 @@ httplib::Server::HandlerResponse guard(UiServer::Impl& s,
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'");
-    // Without a token only loopback names may reach us (no DNS rebinding from a web page).
-    if (s.token.empty() && !is_loopback_address(host_of(req.get_header_value("Host")))) {
-        send_error(res,
-                   core::make_error(
-                       ErrorCode::auth_failed,
-                       "this server answers only to localhost / 127.0.0.1",
-                       "start it with --bind to serve other names (a token is then required)"),
-                   403,
-                   "forbidden");
+    auto host = checked_host(s, req, res);
+    if (!host) {
         return httplib::Server::HandlerResponse::Handled;
     }
     if (!authorized(s, req, res)) {
@@ -161,6 +188,14 @@ httplib::Server::HandlerResponse guard(UiServer::Impl& s,
     bool changes_state = req.method == "POST" || req.method == "PUT" || req.method == "DELETE" ||
                          req.method == "PATCH";
     if (changes_state) {
+        if (auto why = cross_origin_refusal(*host,
+                                            req.get_header_value("Origin"),
+                                            req.get_header_value("Referer"),
+                                            req.get_header_value("Sec-Fetch-Site"));
+            !why.empty()) {
+            refuse(res, 403, "cross_origin", why, "use the pages this server serves");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         if (!csrf_ok(req.get_header_value("Cookie"), req.get_header_value("X-Cosmos-CSRF"))) {
             send_error(
                 res,
@@ -196,6 +231,20 @@ void add_event_route(UiServer::Impl& s) {
         if (std::string r = query(req, "run"); !r.empty()) {
             run = r;
         }
+        if (s.open_streams.fetch_add(1) >= k_max_streams) {
+            s.open_streams.fetch_sub(1);
+            res.set_header("Retry-After", "5");
+            send_error(
+                res,
+                core::make_error(ErrorCode::interrupted,
+                                 fmt::format("{} event streams are open already", k_max_streams),
+                                 "close another tab of this UI, or retry later"),
+                503,
+                "busy");
+            return;
+        }
+        // Gives the stream's slot back when httplib drops the provider (stream ended).
+        auto slot = std::shared_ptr<void>(nullptr, [&s](void*) { s.open_streams.fetch_sub(1); });
         auto sub = s.events->subscribe(run);
         res.set_header("Cache-Control", "no-cache");
         res.set_header("X-Accel-Buffering", "no");
@@ -228,7 +277,7 @@ void add_event_route(UiServer::Impl& s) {
                 *last_write = now;
                 return sink.write(out.data(), out.size());
             },
-            [hub, sub](bool) { hub->unsubscribe(sub); });
+            [hub, sub, slot](bool) { hub->unsubscribe(sub); });
     });
 }
 
@@ -367,18 +416,18 @@ core::Result<std::unique_ptr<UiServer>> UiServer::start(const config::Config& co
     s.hosts = std::make_unique<HostMonitor>(config, std::chrono::seconds(options.host_probe_s));
     s.hosts->start();
 
-    int threads = std::max(8, options.threads);
-    s.http.new_task_queue = [threads] {
-        return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-    };
+    // Each open event stream holds a thread: the pool has room for the most streams allowed
+    // on top of the request threads, made only when needed.
+    auto threads = static_cast<std::size_t>(std::max(8, options.threads) + k_max_streams);
+    s.http.new_task_queue = [threads] { return new ElasticPool(threads); };
     // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second server
     // bind the same port and share its connections instead of failing.
     s.http.set_socket_options([](socket_t sock) {
         int yes = 1;
         ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
-    s.http.set_keep_alive_timeout(5);
-    s.http.set_payload_max_length(8 * 1024 * 1024);
+    s.http.keep_alive = std::chrono::seconds(5);
+    s.http.set_payload_max_length(s.http.limits.max_body);
     s.http.set_pre_routing_handler(
         [&s](const httplib::Request& req, httplib::Response& res) { return guard(s, req, res); });
     s.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -18,7 +18,7 @@ struct UiOptions {
     std::string bind = "127.0.0.1";
     int port = 8765;         // 0: any free port
     std::string assets_dir;  // serve web/ from this folder instead of the embedded copy
-    int threads = 64;        // request threads; each open event stream holds one
+    int threads = 64;        // request threads; event streams (up to 500) have threads of their own
     int poll_ms = 20;        // how often the event watcher looks at the database and logs
     int host_probe_s = 10;   // how often hosts are probed (ssh, nvidia-smi) for /api/hosts
 };
