@@ -8,7 +8,22 @@ endif()
 
 add_library(cosmos_settings INTERFACE)
 target_compile_features(cosmos_settings INTERFACE cxx_std_20)
+# COSMOS_FUZZ=ON (clang only) adds libFuzzer's coverage instrumentation to every object and builds
+# the targets under fuzz/; it implies AddressSanitizer + UndefinedBehaviorSanitizer, so one such
+# build dir also runs the unit and integration tests under those sanitizers (docs/testing.md).
+if(COSMOS_FUZZ AND NOT COSMOS_SANITIZE)
+  set(COSMOS_SANITIZE "address,undefined" CACHE STRING "" FORCE)
+endif()
 if(COSMOS_SANITIZE)
-  target_compile_options(cosmos_settings INTERFACE -fsanitize=${COSMOS_SANITIZE} -fno-omit-frame-pointer)
-  target_link_options(cosmos_settings INTERFACE -fsanitize=${COSMOS_SANITIZE})
+  # UBSan findings abort (a test fails) instead of printing and going on.
+  target_compile_options(cosmos_settings INTERFACE -fsanitize=${COSMOS_SANITIZE}
+                         -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(cosmos_settings INTERFACE -fsanitize=${COSMOS_SANITIZE}
+                      -fno-sanitize-recover=all)
+endif()
+if(COSMOS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "COSMOS_FUZZ=ON needs clang (libFuzzer): CXX=clang++ cmake ...")
+  endif()
+  target_compile_options(cosmos_settings INTERFACE -fsanitize=fuzzer-no-link)
 endif()
