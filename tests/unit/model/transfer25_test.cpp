@@ -206,7 +206,7 @@ TEST(Transfer25, ChunksAndProgressFromItsLog) {
 }
 
 TEST(Transfer25, ACounterTooLargeForAnIntIsNoProgressBar) {
-    // stoi threw std::out_of_range out of the log watcher (found by fuzz/model_log.cpp).
+    // stoi threw std::out_of_range out of the log watcher (found writing fuzz/model_log.cpp).
     ProgressTracker t(2, LogDialect::transfer2_5);
     EXPECT_FALSE(t.feed("Generating samples: 100%|###| 99999999999/99999999999 [00:03<00:00]"));
     EXPECT_EQ(t.completed_chunks(), 0);

@@ -136,7 +136,7 @@ TEST(ModelLog, ExceptionLinesAreTheTracebacksLastLineOnly) {
 
 TEST(ModelLog, VeryLongLinesAreReadWithoutOverflowingTheStack) {
     // std::regex recursed once per character: a 100 KB exception message or tqdm line crashed
-    // the watcher with a stack overflow (found by fuzz/model_log.cpp).
+    // the watcher with a stack overflow (found writing fuzz/model_log.cpp).
     const std::string tail(100'000, 'x');
     ProgressTracker t(1);
     EXPECT_TRUE(t.feed("ValueError: " + tail));
