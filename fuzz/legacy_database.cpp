@@ -19,6 +19,7 @@
 namespace {
 
 constexpr const char* k_schema = R"sql(
+PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
 CREATE TABLE prompts (id VARCHAR, model_type VARCHAR, prompt_text TEXT, created_at DATETIME,
     inputs JSON, parameters JSON, PRIMARY KEY (id));
 CREATE TABLE runs (id VARCHAR, prompt_id VARCHAR, model_type VARCHAR, status VARCHAR,
