@@ -21,11 +21,19 @@ print_timings() {
 }
 trap print_timings EXIT
 # step NAME CMD...: runs CMD, records its wall time (a failing step is recorded, then fails).
+# CMD runs in a subshell with errexit on: under `CMD || rc=$?` bash would ignore errexit in
+# the functions below, and a failing first command would go unnoticed.
 step() {
-  local name="$1" start=$SECONDS rc=0
+  local name="$1" start=$SECONDS rc
   shift
   echo "test.sh: == $name"
-  "$@" || rc=$?
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
   timings+=("$(printf '%-12s %5d%s' "$name" $((SECONDS - start)) "$([ $rc -eq 0 ] || echo ' FAILED')")")
   return $rc
 }
