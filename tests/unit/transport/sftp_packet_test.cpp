@@ -48,7 +48,8 @@ TEST(SftpPacket, RefusesLengthsOutOfRangeAndShortFields) {
     std::size_t pos = 0;
     EXPECT_FALSE(take_packet(u32(4) + "abcd", pos));
     EXPECT_FALSE(take_packet(u32(1u << 25) + "x", pos));
-    Reader r{u32(10) + "abc"};
+    const std::string short_field = u32(10) + "abc";
+    Reader r{short_field};
     EXPECT_EQ(r.str(), "");
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(version_extensions(u32(4) + "a@b." + u32(1) + "1" + u32(3) + "c@d" + u32(0)),
