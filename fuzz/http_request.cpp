@@ -30,10 +30,19 @@ std::string_view next_line(std::string_view& text) {
     return line;
 }
 
+fs::path g_root;  // removed at exit
+
+void remove_root() {
+    std::error_code ec;
+    fs::remove_all(g_root, ec);
+}
+
 // A run folder: a file, a subfolder with a file, and a symlink out of it.
 fs::path make_base() {
-    fs::path root = fs::path(fs::exists("/dev/shm") ? "/dev/shm" : "/tmp") /
-                    ("cosmos-fuzz-http-" + std::to_string(::getpid()));
+    g_root = fs::path(fs::exists("/dev/shm") ? "/dev/shm" : "/tmp") /
+             ("cosmos-fuzz-http-" + std::to_string(::getpid()));
+    std::atexit(remove_root);
+    const fs::path& root = g_root;
     fs::create_directories(root / "run" / "sub");
     std::ofstream(root / "run" / "output.mp4") << "video";
     std::ofstream(root / "run" / "sub" / "log.txt") << "log";
