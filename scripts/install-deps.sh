@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(
   # toolchain, and the house rules' checkers (scripts/lint.sh)
   build-essential cmake pkg-config git ca-certificates ccache clang-format clang-tidy shellcheck
+  # the fuzzers and the ASan/UBSan build (scripts/fuzz.sh): clang 14, its runtimes (libFuzzer,
+  # the sanitizers) and llvm-symbolizer for readable sanitizer stacks
+  clang libclang-rt-dev llvm
   # libraries
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev
   libssh-dev libssl-dev libtomlplusplus-dev

@@ -19,7 +19,7 @@ failed=()
 
 cpp_files() {
   git ls-files -- 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'tools/*.cpp' 'tools/*.hpp' \
-    'bench/*.cpp' 'bench/*.hpp'
+    'bench/*.cpp' 'bench/*.hpp' 'fuzz/*.cpp'
 }
 
 check_format() {

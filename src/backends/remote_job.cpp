@@ -1,6 +1,8 @@
 #include "backends/remote_job.hpp"
 
+#include <charconv>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -821,6 +823,22 @@ std::vector<GpuStatus> parse_gpu_query(const std::string& csv) {
     return out;
 }
 
+std::optional<std::uint64_t> parse_df_available(const std::string& out) {
+    std::istringstream in(out);
+    std::string fs_name, blocks, used, avail;
+    std::uint64_t kib = 0;
+    if (!(in >> fs_name >> blocks >> used >> avail)) {
+        return std::nullopt;
+    }
+    // Digits only: stoull took "-1" (a full file system on some) for 2^64-1 KiB free.
+    auto [end, ec] = std::from_chars(avail.data(), avail.data() + avail.size(), kib);
+    if (ec != std::errc() || end != avail.data() + avail.size() ||
+        kib > std::numeric_limits<std::uint64_t>::max() / 1024) {
+        return std::nullopt;
+    }
+    return kib * 1024;
+}
+
 HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& job_ids) {
     HostStatus st;
     auto start = Clock::now();
@@ -864,13 +882,8 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
                                    "sh",
                                    host.work_dir});
         df && df->exit_code == 0) {
-        std::istringstream in(df->out);
-        std::string fs_name, blocks, used, avail;
-        if (in >> fs_name >> blocks >> used >> avail) {
-            try {
-                st.free_bytes = std::stoull(avail) * 1024;
-            } catch (const std::exception&) {
-            }
+        if (auto free = parse_df_available(df->out)) {
+            st.free_bytes = *free;
         }
     }
     for (const auto& id : job_ids) {

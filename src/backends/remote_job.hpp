@@ -232,4 +232,8 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
 // --format=csv,noheader,nounits` output.
 std::vector<GpuStatus> parse_gpu_query(const std::string& csv);
 
+// The free bytes of `df -Pk DIR | tail -n 1` output (its fourth field, in KiB); nullopt when
+// the line has no such number.
+std::optional<std::uint64_t> parse_df_available(const std::string& out);
+
 }  // namespace cosmos::backends

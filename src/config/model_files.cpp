@@ -27,6 +27,12 @@ public:
     explicit ModelFile(fs::path file) : m_file(std::move(file)) {}
 
     core::Result<UserModel> read() {
+        COSMOS_TRY(std::string text,
+                   detail::read_text_file(m_file, "model file", k_max_model_file_bytes));
+        return parse(text);
+    }
+
+    core::Result<UserModel> parse(const std::string& text) {
         m.name = m_file.stem().string();
         m.file = m_file;
         if (auto s = core::validate_name(m.name); !s) {
@@ -39,8 +45,6 @@ public:
                                         fmt::format("'{}' is a model family's name", m.name),
                                         "name the file after your model, e.g. warehouse.toml");
         }
-        COSMOS_TRY(std::string text,
-                   detail::read_text_file(m_file, "model file", k_max_model_file_bytes));
         m.sha256 = core::sha256_hex(text);
         COSMOS_TRY(toml::table root, detail::parse_toml(text, m_file));
         for (auto&& [key, node] : root) {
@@ -243,6 +247,10 @@ private:
 };
 
 }  // namespace
+
+core::Result<UserModel> parse_user_model(const std::string& text, const fs::path& file) {
+    return ModelFile(file).parse(text);
+}
 
 fs::path models_dir(const fs::path& config_dir) {
     return config_dir / "models";

@@ -59,6 +59,11 @@ inline constexpr std::uintmax_t k_max_model_file_bytes = std::uintmax_t{64} * 10
 // one (extra flags start with '-').
 core::Result<std::vector<UserModel>> load_user_models(const std::filesystem::path& dir);
 
+// Parses `text` as the model file `file` (its stem is the model's name; nothing is read from
+// disk): what load_user_models does for each file once it is read.
+core::Result<UserModel> parse_user_model(const std::string& text,
+                                         const std::filesystem::path& file);
+
 // The model file directory of a config dir: <config_dir>/models.
 std::filesystem::path models_dir(const std::filesystem::path& config_dir);
 

@@ -1,7 +1,10 @@
 #include "model/model_log.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace cosmos::model {
 
@@ -37,16 +40,65 @@ LogLine parse_log_line(std::string_view line) {
 
 namespace {
 
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// The int of `digits`; nullopt when it is too large for one.
+std::optional<int> to_int(std::string_view digits) {
+    int v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    return ec == std::errc() && end == digits.data() + digits.size() ? std::optional(v)
+                                                                     : std::nullopt;
+}
+
 // The last tqdm counter `k/N [` of a line that may hold several bar redraws ('\r'-separated).
-std::optional<std::pair<int, int>> last_tqdm_count(const std::string& line) {
-    static const std::regex k_count(R"((\d+)/(\d+) \[)");
+// Scanned by hand: std::regex recurses per character and overflowed the stack on a line of
+// ~30 KB; a counter too large for an int is no bar of ours (stoi threw out of the watcher).
+std::optional<std::pair<int, int>> last_tqdm_count(std::string_view line) {
     std::optional<std::pair<int, int>> last;
-    for (auto it = std::sregex_iterator(line.begin(), line.end(), k_count);
-         it != std::sregex_iterator();
-         ++it) {
-        last = std::pair{std::stoi((*it)[1].str()), std::stoi((*it)[2].str())};
+    for (auto slash = line.find('/'); slash != std::string_view::npos;
+         slash = line.find('/', slash + 1)) {
+        std::size_t begin = slash;
+        while (begin > 0 && is_digit(line[begin - 1])) {
+            --begin;
+        }
+        std::size_t end = slash + 1;
+        while (end < line.size() && is_digit(line[end])) {
+            ++end;
+        }
+        if (begin == slash || end == slash + 1 || line.substr(end, 2) != " [") {
+            continue;
+        }
+        auto k = to_int(line.substr(begin, slash - begin));
+        auto n = to_int(line.substr(slash + 1, end - slash - 1));
+        if (k && n) {
+            last = std::pair{*k, *n};
+        }
     }
     return last;
+}
+
+// The last line of a Python traceback: "SomeError: message" (a dotted name ending in Error or
+// Exception after at least one character, ": ", then the rest of the line).
+bool is_exception_line(std::string_view m) {
+    auto colon = m.find(": ");
+    if (colon == std::string_view::npos) {
+        return false;
+    }
+    std::string_view name = m.substr(0, colon);
+    auto word = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+    if (name.empty() || !word(name.front())) {
+        return false;
+    }
+    for (char c : name) {
+        if (!word(c) && !is_digit(c) && c != '.') {
+            return false;
+        }
+    }
+    bool named = (name.size() > 5 && name.ends_with("Error")) ||
+                 (name.size() > 9 && name.ends_with("Exception"));
+    return named && m.find_first_of("\r\n", colon) == std::string_view::npos;
 }
 
 }  // namespace
@@ -100,10 +152,7 @@ bool ProgressTracker::feed(std::string_view raw) {
             "or more GPUs)";
         return true;
     }
-    // The last line of a Python traceback: "SomeError: message".
-    static const std::regex k_exception(R"(^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception)): (.*)$)");
-    std::smatch match;
-    if (l.level.empty() && std::regex_match(m, match, k_exception)) {
+    if (l.level.empty() && is_exception_line(m)) {
         // torchrun's ChildFailedError only wraps the worker's failure: keep the worker's own
         // exception line (the root cause) when there is one, and never replace a CUDA OOM.
         bool wrapper = m.find("ChildFailedError") != std::string::npos;

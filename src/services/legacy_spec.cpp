@@ -198,7 +198,14 @@ void read_spec_file(const std::filesystem::path& file,
         batch.skip(source, "", "file", text.error().message);
         return;
     }
-    auto parsed = parse_json(*text);
+    read_spec_text(*text, source, defaults, batch);
+}
+
+void read_spec_text(std::string_view text,
+                    const std::string& source,
+                    const ImportDefaults& defaults,
+                    Batch& batch) {
+    auto parsed = parse_json(text);
     if (!parsed) {
         batch.skip(source,
                    "",

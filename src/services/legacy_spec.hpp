@@ -3,6 +3,7 @@
 // read into import candidates (docs/import.md).
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
@@ -22,6 +23,12 @@ SpecKind classify_spec(const nlohmann::json& j);
 // saying why not (unreadable, malformed JSON with its position, not a spec, a missing or bad
 // field). Records get the source "import:<file>".
 void read_spec_file(const std::filesystem::path& file,
+                    const ImportDefaults& defaults,
+                    Batch& batch);
+
+// What read_spec_file does once the file is read: `text` parsed as the spec `source` says.
+void read_spec_text(std::string_view text,
+                    const std::string& source,
                     const ImportDefaults& defaults,
                     Batch& batch);
 

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "transport/sftp_packet.hpp"
 #include "transport/ssh_connection.hpp"
 
 namespace cosmos::transport::detail {
@@ -25,6 +26,36 @@ using core::ErrorCode;
 using core::fail;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
+
+core::Result<std::optional<Packet>> take_packet(std::string_view in, std::size_t& pos) {
+    if (in.size() - pos < 4) {
+        return std::optional<Packet>();
+    }
+    std::uint32_t len = get_u32(in.data() + pos);
+    if (len < 5 || len > (1u << 24)) {
+        return fail(ErrorCode::remote_failed, "malformed SFTP packet from the server");
+    }
+    if (in.size() - pos < 4 + std::size_t{len}) {
+        return std::optional<Packet>();
+    }
+    Packet p;
+    p.type = static_cast<std::uint8_t>(in[pos + 4]);
+    p.id = get_u32(in.data() + pos + 5);
+    p.body.assign(in.substr(pos + 9, len - 5));
+    pos += 4 + len;
+    return std::optional<Packet>(std::move(p));
+}
+
+std::vector<std::string> version_extensions(std::string_view body) {
+    std::vector<std::string> names;
+    Reader r{body};
+    while (r.ok && r.pos < r.s.size()) {
+        std::string name(r.str());
+        r.str();
+        names.push_back(name);
+    }
+    return names;
+}
 
 namespace {
 
@@ -68,48 +99,6 @@ void put_str(std::string& b, std::string_view s) {
     put_u32(b, static_cast<std::uint32_t>(s.size()));
     b.append(s);
 }
-std::uint32_t get_u32(const char* p) {
-    const auto* u = reinterpret_cast<const unsigned char*>(p);
-    return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) |
-           std::uint32_t{u[3]};
-}
-
-// Bounds-checked reading of a packet's fields; `ok` turns false on a short packet.
-struct Reader {
-    std::string_view s;
-    std::size_t pos = 0;
-    bool ok = true;
-    std::uint32_t u32() {
-        if (s.size() - pos < 4) {
-            ok = false;
-            return 0;
-        }
-        auto v = get_u32(s.data() + pos);
-        pos += 4;
-        return v;
-    }
-    std::uint64_t u64() {
-        std::uint64_t hi = u32();
-        return (hi << 32) | u32();
-    }
-    std::string_view str() {
-        std::uint32_t n = u32();
-        if (!ok || s.size() - pos < n) {
-            ok = false;
-            return {};
-        }
-        auto v = s.substr(pos, n);
-        pos += n;
-        return v;
-    }
-};
-
-struct Packet {
-    std::uint8_t type = 0;
-    std::uint32_t id = 0;
-    std::string body;  // after the id
-};
-
 struct Fd {
     int fd = -1;
     explicit Fd(int f) : fd(f) {}
@@ -163,12 +152,7 @@ public:
             return fail(ErrorCode::remote_failed, "the SFTP server answered INIT with no VERSION");
         }
         // v.id holds the version; the body is (name, data) extension pairs.
-        Reader r{v.body};
-        while (r.ok && r.pos < r.s.size()) {
-            std::string name(r.str());
-            r.str();
-            raw->m_ext.push_back(name);
-        }
+        raw->m_ext = version_extensions(v.body);
         return raw;
     }
 
@@ -206,23 +190,13 @@ public:
     // One complete packet within `timeout_ms` (0: only what is already here), or nullopt.
     core::Result<std::optional<Packet>> next(int timeout_ms) {
         for (;;) {
-            if (m_in.size() - m_pos >= 4) {
-                std::uint32_t len = get_u32(m_in.data() + m_pos);
-                if (len < 5 || len > (1u << 24)) {
-                    return fail(ErrorCode::remote_failed, "malformed SFTP packet from the server");
+            COSMOS_TRY(auto p, take_packet(m_in, m_pos));
+            if (p) {
+                if (m_pos == m_in.size()) {
+                    m_in.clear();
+                    m_pos = 0;
                 }
-                if (m_in.size() - m_pos >= 4 + std::size_t{len}) {
-                    Packet p;
-                    p.type = static_cast<std::uint8_t>(m_in[m_pos + 4]);
-                    p.id = get_u32(m_in.data() + m_pos + 5);
-                    p.body.assign(m_in, m_pos + 9, len - 5);
-                    m_pos += 4 + len;
-                    if (m_pos == m_in.size()) {
-                        m_in.clear();
-                        m_pos = 0;
-                    }
-                    return std::optional<Packet>(std::move(p));
-                }
+                return p;
             }
             if (m_pos > 0) {
                 m_in.erase(0, m_pos);

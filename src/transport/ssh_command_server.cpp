@@ -57,6 +57,16 @@ std::string server_command_line(const std::vector<std::string>& argv) {
     return line;
 }
 
+std::optional<CommandHeader> parse_command_header(const std::string& line, std::size_t max_bytes) {
+    CommandHeader h;
+    if (std::sscanf(
+            line.c_str(), "cosmos-cmd %d %zu %zu", &h.exit_code, &h.out_bytes, &h.err_bytes) != 3 ||
+        h.out_bytes > max_bytes || h.err_bytes > max_bytes) {
+        return std::nullopt;
+    }
+    return h;
+}
+
 CommandServer::~CommandServer() {
     std::lock_guard<std::mutex> busy(m_busy);
     std::lock_guard<std::mutex> lk(m_conn->mutex());
@@ -229,14 +239,13 @@ std::optional<core::Result<CommandResult>> CommandServer::run(const std::vector<
     if (!header) {
         return failed(header.error());
     }
-    int rc = 0;
-    std::size_t out_bytes = 0, err_bytes = 0;
-    if (std::sscanf(header->c_str(), "cosmos-cmd %d %zu %zu", &rc, &out_bytes, &err_bytes) != 3 ||
-        out_bytes > k_max_output || err_bytes > k_max_output) {
+    auto sizes = parse_command_header(*header, k_max_output);
+    if (!sizes) {
         return failed(core::Error{ErrorCode::remote_failed,
                                   "the command server answered '" + header->substr(0, 80) + "'",
                                   {}});
     }
+    auto [rc, out_bytes, err_bytes] = *sizes;
     if (auto s = fill(lk, out_bytes + err_bytes, deadline); !s) {
         return failed(s.error());
     }

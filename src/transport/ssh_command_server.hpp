@@ -30,6 +30,15 @@ namespace cosmos::transport::detail {
 // The one command line the server reads for `argv`.
 std::string server_command_line(const std::vector<std::string>& argv);
 
+// The server's "cosmos-cmd RC OUT_BYTES ERR_BYTES" line; nullopt when it is not one or a size
+// exceeds `max_bytes`.
+struct CommandHeader {
+    int exit_code = 0;
+    std::size_t out_bytes = 0;
+    std::size_t err_bytes = 0;
+};
+std::optional<CommandHeader> parse_command_header(const std::string& line, std::size_t max_bytes);
+
 class CommandServer {
 public:
     explicit CommandServer(std::shared_ptr<Connection> conn) : m_conn(std::move(conn)) {}

@@ -53,6 +53,23 @@ TEST(Redact, RegisteredSecretsAndTokenPatternsNeverShow) {
     EXPECT_EQ(redact("nothing secret here"), "nothing secret here");
 }
 
+TEST(Redact, EachPatternsEdges) {
+    EXPECT_EQ(redact("hf_1234567 is short"), "hf_1234567 is short");
+    EXPECT_EQ(redact("SECRET_KEY=abc def API_KEYS=\"q\" PASSWORD= x"),
+              "SECRET_KEY=*** def API_KEYS=\"q\" PASSWORD= x");
+    EXPECT_EQ(redact("TOKEN_A=x'y Bearer  z Bearer a/b=c d"),
+              "TOKEN_A=***'y Bearer  z Bearer *** d");
+}
+
+TEST(Redact, ALongTokenOrValueDoesNotOverflowTheStack) {
+    // std::regex recursed once per character: a job's log line with a ~100 KB token, value or
+    // bearer token crashed cosmos (found reviewing std::regex uses after the model log's).
+    const std::string blob(200'000, 'a');
+    EXPECT_EQ(redact("hf_" + blob + " end"), "*** end");
+    EXPECT_EQ(redact("MY_TOKEN=" + blob), "MY_TOKEN=***");
+    EXPECT_EQ(redact("Bearer " + blob), "Bearer ***");
+}
+
 TEST(Clock, IsoRoundTripAndOffsets) {
     auto ms = ms_from_iso("2025-09-01T10:00:00.250Z");
     EXPECT_EQ(iso_from_ms(ms), "2025-09-01T10:00:00.250Z");

@@ -204,3 +204,12 @@ TEST(Transfer25, ChunksAndProgressFromItsLog) {
     EXPECT_EQ(t.saved_video(), "/w/outputs/output.mp4");
     EXPECT_EQ(t.fraction(), 1.0);
 }
+
+TEST(Transfer25, ACounterTooLargeForAnIntIsNoProgressBar) {
+    // stoi threw std::out_of_range out of the log watcher (found writing fuzz/model_log.cpp).
+    ProgressTracker t(2, LogDialect::transfer2_5);
+    EXPECT_FALSE(t.feed("Generating samples: 100%|###| 99999999999/99999999999 [00:03<00:00]"));
+    EXPECT_EQ(t.completed_chunks(), 0);
+    EXPECT_TRUE(t.feed("Generating samples: 99999999999/9 [00:01]\r 35/35 [00:03<00:00]"));
+    EXPECT_EQ(t.completed_chunks(), 1);
+}

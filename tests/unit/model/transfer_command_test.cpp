@@ -1,5 +1,7 @@
 #include "model/transfer_command.hpp"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "model/model_log.hpp"
@@ -109,4 +111,39 @@ TEST(ModelLog, TracksProgressOutputsAndErrors) {
     ProgressTracker only_wrapper(1);
     only_wrapper.feed("torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ");
     EXPECT_TRUE(only_wrapper.error_line().has_value());
+}
+
+TEST(ModelLog, ExceptionLinesAreTheTracebacksLastLineOnly) {
+    for (const char* line : {"ValueError: bad value",
+                             "torch.cuda.OutOfMemoryError: ",
+                             "my_pkg.LoaderException: no file"}) {
+        ProgressTracker t(1);
+        EXPECT_TRUE(t.feed(line)) << line;
+        EXPECT_EQ(t.error_line().value_or(""), line);
+    }
+    for (const char* line : {"Error: no name before it",
+                             "Exception: neither",
+                             "  ValueError: indented",
+                             "Value Error: spaced",
+                             "ValueError:no space",
+                             "3Error: digit first",
+                             "ValueError: a\rb"}) {
+        ProgressTracker t(1);
+        EXPECT_FALSE(t.feed(line)) << line;
+        EXPECT_FALSE(t.error_line().has_value()) << line;
+    }
+}
+
+TEST(ModelLog, VeryLongLinesAreReadWithoutOverflowingTheStack) {
+    // std::regex recursed once per character: a 100 KB exception message or tqdm line crashed
+    // the watcher with a stack overflow (found writing fuzz/model_log.cpp).
+    const std::string tail(100'000, 'x');
+    ProgressTracker t(1);
+    EXPECT_TRUE(t.feed("ValueError: " + tail));
+    EXPECT_EQ(t.error_line()->size(), 12 + tail.size());
+    ProgressTracker bar(1, LogDialect::transfer2_5);
+    EXPECT_FALSE(bar.feed("Generating samples: " + std::string(100'000, '1') + "/" +
+                          std::string(100'000, '2') + " ["));
+    EXPECT_TRUE(bar.feed("Generating samples: " + tail + " 35/35 [00:03<00:00]"));
+    EXPECT_EQ(bar.completed_chunks(), 1);
 }
