@@ -112,6 +112,35 @@ core::Result<Probe> probe(Shell& shell,
     return p;
 }
 
+// The quick proof, over SFTP and without a command on the host (whose first one per connection
+// starts a login shell: 0.1-3 s): the cached file's size and mtime (seconds: what SFTP v3
+// reports) equal those its stamp recorded when it was last proven, and the stamp was written in
+// a later second than that mtime (so any write since would show a new mtime second). False:
+// input-cache.sh decides (full stamp with inode and ns, else sha256sum).
+core::Result<bool> stamp_holds(Shell& shell,
+                               const std::string& cache_dir,
+                               const std::string& name,
+                               std::uint64_t size) {
+    COSMOS_TRY(auto info, shell.stat(cache_dir + "/" + name));
+    if (!info || info->is_dir || info->size != size) {
+        return false;
+    }
+    const std::string stamp = cache_dir + ".stamps/" + name;
+    auto stamp_info = shell.stat(stamp);
+    if (!stamp_info || !*stamp_info || (*stamp_info)->mtime <= info->mtime) {
+        return false;
+    }
+    auto text = shell.read_file(stamp, 4096);
+    if (!text) {
+        return false;  // none (never proven, or an older cosmos), or unreadable: the full check
+    }
+    std::istringstream fields(*text);
+    std::uint64_t stamp_size = 0;
+    std::int64_t stamp_mtime = 0;
+    fields >> stamp_size >> stamp_mtime;
+    return !fields.fail() && stamp_size == size && stamp_mtime == info->mtime;
+}
+
 // One stage_file call.
 struct Staging {
     Shell& shell;
@@ -194,6 +223,17 @@ core::Status send(Staging& s, const Probe& p, const ProgressFn& progress) {
     return {};
 }
 
+StagedFile proven_by_stamp(Staging& s, const std::string& sha, const ProgressFn& progress) {
+    core::log(core::LogLevel::debug, "staging: {}{} is cached and stamped", sha, s.ext);
+    s.out.sha256 = sha;
+    s.out.proof = "stamp";
+    s.out.remote_path = s.cache_dir + "/" + sha + s.ext;
+    if (progress) {
+        progress(TransferProgress{s.out.size, s.out.size});
+    }
+    return s.out;
+}
+
 }  // namespace
 
 std::string incoming_name(const fs::path& local) {
@@ -225,6 +265,12 @@ core::Result<StagedFile> stage_file(Shell& shell,
     std::string known = local_hashes()->lookup(s.abs, s.stamp).value_or("");
     const std::string part = s.incoming + ".part";
     auto name = [&] { return known.empty() ? known : known + s.ext; };
+    if (!known.empty()) {
+        COSMOS_TRY(bool holds, stamp_holds(shell, cache_dir, name(), s.out.size));
+        if (holds) {
+            return proven_by_stamp(s, known, progress);
+        }
+    }
     COSMOS_TRY(auto p, probe(shell, cache_dir, name(), s.out.size, part));
     if (known.empty() && p.entry == "same-size") {  // it may be there: worth a local read
         COSMOS_TRY(known, hash_now(s));
@@ -237,10 +283,14 @@ core::Result<StagedFile> stage_file(Shell& shell,
                   shell.describe());
         s.out.repaired = true;
     }
+    if (p.entry == "stamped") {
+        return proven_by_stamp(s, known, progress);
+    }
     if (p.proven()) {
-        core::log(core::LogLevel::debug, "staging: {} {} on {}", name(), p.entry, shell.describe());
+        core::log(
+            core::LogLevel::debug, "staging: {} hashed again on {}", name(), shell.describe());
         s.out.sha256 = known;
-        s.out.proof = p.entry == "stamped" ? "stamp" : "host-hash";
+        s.out.proof = "host-hash";
         if (progress) {
             progress(TransferProgress{s.out.size, s.out.size});
         }

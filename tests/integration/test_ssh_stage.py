@@ -181,8 +181,8 @@ def test_a_cache_file_corrupted_after_it_was_stored_is_repaired(cosmos, sshd, tm
     cached.write_bytes(data)  # same size, same inode: only its mtime tells
     proc = cosmos.run("--config", cfg, "--json", "stage", "--host", "gpu1", src)
     [entry] = json.loads(proc.stdout)
-    assert entry["repaired"] is True and entry["uploaded_bytes"] == src.stat().st_size
     assert sha256(cached) == sha256(src)
+    assert entry["repaired"] is True and entry["uploaded_bytes"] == src.stat().st_size
     assert "did not match its hash" in proc.stderr
     # Proven again: the next staging trusts the new stamp without re-reading anything.
     [third] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The host side of the input cache (src/transport/staging.cpp, docs/ssh.md "The input cache").
 # A cache file is used only once proven to hash to its name; the proof is kept as a stamp,
-# CACHE_DIR.stamps/NAME, holding the file's "size inode mtime" when it was proven, so a later
-# check is one stat while the file is untouched and a new sha256sum once it is not.
+# CACHE_DIR.stamps/NAME, holding the file's "size mtime-seconds inode full-mtime" when it was
+# proven. cosmos compares the first two over SFTP (no command); this script, when that fails,
+# compares all four and otherwise runs sha256sum.
 #   sh -c SCRIPT cosmos-cache probe CACHE_DIR NAME SIZE PART
 #     entry stamped | verified | missing | bad   (NAME given; bad: wrong size or content, removed)
 #     entry same-size | none   (NAME empty: does any cached file have SIZE bytes?)
@@ -10,7 +11,7 @@
 #   sh -c SCRIPT cosmos-cache commit CACHE_DIR FROM NAME
 #     renames FROM (written and hashed by this upload) to NAME and stamps it: "committed"
 set -u
-stamp_of() { stat -c '%s %i %y' -- "$1"; }
+stamp_of() { stat -c '%s %Y %i %y' -- "$1"; }
 # write_stamp DIR NAME TEXT: atomically, so a reader sees a whole stamp or none.
 write_stamp() {
     mkdir -p -- "$1" && printf '%s\n' "$3" >"$1/.$2.$$" && mv -f -- "$1/.$2.$$" "$1/$2"
