@@ -9,7 +9,8 @@
 #     entry same-size | none   (NAME empty: does any cached file have SIZE bytes?)
 #     part none | part BYTES SHA256 | part BYTES long   (the .part an upload would resume)
 #   sh -c SCRIPT cosmos-cache commit CACHE_DIR FROM NAME
-#     renames FROM (written and hashed by this upload) to NAME and stamps it: "committed"
+#     renames FROM (written and hashed by this upload) to NAME, sets its mtime a second back and
+#     stamps it: "committed"
 set -u
 stamp_of() { stat -c '%s %Y %i %y' -- "$1"; }
 # write_stamp DIR NAME TEXT: atomically, so a reader sees a whole stamp or none.
@@ -52,6 +53,9 @@ case ${1:-} in
 probe) probe "$2" "$3" "$4" "$5" ;;
 commit)
     mv -f -- "$3" "$2/$4" || exit 1
+    # Its mtime a second before the stamp's: any later write then shows a new mtime second,
+    # which the quick check over SFTP (whole seconds only) can see.
+    touch -m -d "@$(($(date +%s) - 1))" -- "$2/$4" || exit 1
     write_stamp "$2.stamps" "$4" "$(stamp_of "$2/$4")" || exit 1
     echo committed ;;
 *) echo "usage: probe|commit ..." >&2; exit 2 ;;
