@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/embedded_scripts.hpp"
+#include "core/file_stamp.hpp"
 #include "core/sha256.hpp"
 #include "model/checkpoint_manifest.hpp"
 
@@ -205,8 +206,7 @@ std::vector<ListedFile> list_local(const fs::path& root, std::error_code& ec) {
         ListedFile f;
         f.path = it->path().lexically_relative(root).generic_string();
         f.size = static_cast<std::uint64_t>(st.st_size);
-        f.mtime_ns =
-            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+        f.mtime_ns = core::mtime_ns_of(st);
         out.push_back(std::move(f));
     }
     return out;

@@ -25,6 +25,7 @@ struct StageOptions {
 
 core::Status stage(const Context& ctx, const StageOptions& opt) {
     COSMOS_TRY(auto cfg, ctx.load_config());
+    transport::set_local_hash_cache(cfg.paths.data_dir / "staging" / "local-hashes.json");
     auto it = cfg.hosts.find(opt.host);
     if (it == cfg.hosts.end()) {
         return fail(ErrorCode::not_found,
@@ -55,6 +56,10 @@ core::Status stage(const Context& ctx, const StageOptions& opt) {
                        {"remote_path", staged.remote_path},
                        {"size", staged.size},
                        {"uploaded_bytes", staged.uploaded_bytes},
+                       {"hashed_bytes", staged.hashed_bytes},
+                       {"read_bytes", staged.read_bytes},
+                       {"proof", staged.proof},
+                       {"repaired", staged.repaired},
                        {"seconds", seconds}});
         rows.push_back({file,
                         staged.sha256,

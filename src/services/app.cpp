@@ -1,5 +1,7 @@
 #include "services/app.hpp"
 
+#include "transport/staging.hpp"
+
 namespace cosmos::services {
 
 std::filesystem::path database_path(const config::Config& config) {
@@ -9,6 +11,8 @@ std::filesystem::path database_path(const config::Config& config) {
 core::Result<App> open_app(const config::LoadOptions& options) {
     COSMOS_TRY(auto config, config::load_config(options));
     COSMOS_TRY(auto db, store::Database::open(database_path(config)));
+    // Staging remembers the hashes of local inputs across processes (transport/staging.hpp).
+    transport::set_local_hash_cache(config.paths.data_dir / "staging" / "local-hashes.json");
     return App{std::move(config), std::move(db)};
 }
 

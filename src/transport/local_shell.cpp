@@ -63,7 +63,8 @@ int exit_status(int status) {
 core::Result<std::uint64_t> copy_file(const fs::path& from,
                                       const fs::path& to,
                                       const ProgressFn& progress,
-                                      const std::atomic<bool>* cancel) {
+                                      const std::atomic<bool>* cancel,
+                                      UploadDigest* digest = nullptr) {
     std::error_code ec;
     auto total = fs::file_size(from, ec);
     if (ec) {
@@ -74,7 +75,13 @@ core::Result<std::uint64_t> copy_file(const fs::path& from,
     part += ".part";
     std::uint64_t done = 0;
     if (auto have = fs::file_size(part, ec); !ec && have <= total) {
-        done = have;
+        done = digest != nullptr ? std::min(have, digest->trusted_part) : have;
+        if (done < have) {
+            fs::resize_file(part, done, ec);  // an unproven tail is copied again
+        }
+    }
+    if (digest != nullptr) {
+        COSMOS_CHECK(core::sha256_feed_file(digest->sha, from, done));
     }
     std::ifstream in(from, std::ios::binary);
     std::ofstream out(part, std::ios::binary | (done > 0 ? std::ios::app : std::ios::trunc));
@@ -95,6 +102,9 @@ core::Result<std::uint64_t> copy_file(const fs::path& from,
             break;
         }
         out.write(buf.data(), static_cast<std::streamsize>(n));
+        if (digest != nullptr) {
+            digest->sha.update_at(done, buf.data(), n);
+        }
         if (!out) {
             return fail(ErrorCode::io,
                         fmt::format("writing {} failed (disk full?)", part.string()));
@@ -274,6 +284,13 @@ core::Result<std::uint64_t> LocalShell::upload(const fs::path& local,
                                                const std::string& remote,
                                                const ProgressFn& progress) {
     return copy_file(local, remote, progress, cancel_flag());
+}
+
+core::Result<std::uint64_t> LocalShell::upload_hashed(const fs::path& local,
+                                                      const std::string& remote,
+                                                      UploadDigest& digest,
+                                                      const ProgressFn& progress) {
+    return copy_file(local, remote, progress, cancel_flag(), &digest);
 }
 
 core::Result<std::uint64_t> LocalShell::download(const std::string& remote,

@@ -25,6 +25,10 @@ public:
     core::Result<std::uint64_t> upload(const std::filesystem::path& local,
                                        const std::string& remote,
                                        const ProgressFn& progress = {}) override;
+    core::Result<std::uint64_t> upload_hashed(const std::filesystem::path& local,
+                                              const std::string& remote,
+                                              UploadDigest& digest,
+                                              const ProgressFn& progress = {}) override;
     core::Result<std::uint64_t> download(const std::string& remote,
                                          const std::filesystem::path& local,
                                          const ProgressFn& progress = {}) override;

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -509,10 +512,103 @@ core::Error interrupted(std::string_view what, const std::string& path) {
                             "the .part file is kept: the next transfer of this file resumes it");
 }
 
+// Hashes the chunks an upload sends on a thread of its own, in order, so SHA-256 overlaps the
+// encryption and sending of the next chunks. Chunks are whole WRITE packets handed over after
+// sending (no copy); at most k_requests_in_flight wait.
+class HashWorker {
+public:
+    explicit HashWorker(core::Sha256Stream& sha) : m_sha(sha), m_thread([this] { loop(); }) {}
+    ~HashWorker() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_cv.notify_all();
+        m_thread.join();
+    }
+    HashWorker(const HashWorker&) = delete;
+    HashWorker& operator=(const HashWorker&) = delete;
+
+    // Queues pkt[at..] (file bytes from `offset`); waits while the queue is full.
+    void push(std::string&& pkt, std::size_t at, std::uint64_t offset) {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_queue.size() < std::size_t{k_requests_in_flight}; });
+        m_queue.push_back({std::move(pkt), at, offset});
+        m_cv.notify_all();
+    }
+
+    // Waits until every queued chunk is hashed; false when one left a gap (a bug).
+    bool drain() {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_queue.empty() && !m_busy; });
+        return !m_gap;
+    }
+
+private:
+    struct Chunk {
+        std::string pkt;
+        std::size_t at = 0;
+        std::uint64_t offset = 0;
+    };
+
+    void loop() {
+        std::unique_lock lock(m_mutex);
+        for (;;) {
+            m_cv.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+            if (m_queue.empty()) {
+                return;
+            }
+            Chunk c = std::move(m_queue.front());
+            m_queue.pop_front();
+            m_busy = true;
+            m_cv.notify_all();
+            lock.unlock();
+            bool ok = m_sha.update_at(c.offset, c.pkt.data() + c.at, c.pkt.size() - c.at);
+            lock.lock();
+            m_gap = m_gap || !ok;
+            m_busy = false;
+            m_cv.notify_all();
+        }
+    }
+
+    core::Sha256Stream& m_sha;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<Chunk> m_queue;
+    bool m_busy = false;
+    bool m_stop = false;
+    bool m_gap = false;
+    std::thread m_thread;  // last: starts once the rest is ready
+};
+
 struct UploadState {
     std::optional<std::uint64_t> confirmed;  // from an earlier, interrupted attempt
     std::uint64_t sent = 0;                  // bytes acknowledged by the server, all attempts
+    UploadDigest* digest = nullptr;          // hashes what is read (Shell::upload_hashed)
+    std::unique_ptr<HashWorker> hasher;      // with digest
+    const fs::path* local = nullptr;
 };
+
+// Where the first attempt starts: the end of the .part, but no further than the part of it
+// proven to match (when hashing). Later attempts resume what this process confirmed.
+std::uint64_t resume_point(const UploadState& st, std::uint64_t have) {
+    if (st.confirmed) {
+        return std::min(have, *st.confirmed);
+    }
+    return st.digest != nullptr ? std::min(have, st.digest->trusted_part) : have;
+}
+
+// Before an attempt sends from `next`: the bytes before it that were not read for sending (a
+// resumed prefix) are hashed here, once the chunks of earlier attempts are.
+core::Status hash_up_to(UploadState& st, std::uint64_t next) {
+    if (st.digest == nullptr) {
+        return {};
+    }
+    if (!st.hasher->drain()) {
+        return fail(ErrorCode::internal, "upload hashing skipped bytes");
+    }
+    return core::sha256_feed_file(st.digest->sha, *st.local, next);
+}
 
 core::Status upload_attempt(Connection& conn,
                             int fd,
@@ -526,7 +622,7 @@ core::Status upload_attempt(Connection& conn,
     COSMOS_TRY(auto raw, RawSftp::start(conn));
     COSMOS_TRY(std::string handle, raw->open(part, FXF_WRITE | FXF_CREAT, 0644));
     COSMOS_TRY(std::uint64_t have, raw->fstat_size(handle, part));
-    std::uint64_t next = std::min(have, st.confirmed.value_or(have));
+    std::uint64_t next = resume_point(st, have);
     if (have > size) {  // not a prefix of this file: start over
         COSMOS_SSH_CHECK(raw->close(handle, part));
         COSMOS_TRY(handle, raw->open(part, FXF_WRITE | FXF_CREAT | FXF_TRUNC, 0644));
@@ -535,6 +631,7 @@ core::Status upload_attempt(Connection& conn,
     if (next > 0) {
         core::log(core::LogLevel::debug, "ssh: resuming {} at byte {}", part, next);
     }
+    COSMOS_SSH_CHECK(hash_up_to(st, next));
     st.confirmed = next;
     std::map<std::uint32_t, Request> inflight;
     std::string pkt;
@@ -557,6 +654,9 @@ core::Status upload_attempt(Connection& conn,
                             "the local file shrank or became unreadable during the upload");
             }
             COSMOS_SSH_CHECK(raw->send(pkt));
+            if (st.hasher) {
+                st.hasher->push(std::move(pkt), at, next);
+            }
             inflight[id] = {next, len};
             next += len;
         }
@@ -746,7 +846,8 @@ core::Result<std::uint64_t> sftp_upload(Connection& conn,
                                         const fs::path& local,
                                         const std::string& remote,
                                         const ProgressFn& progress,
-                                        const std::atomic<bool>* cancel) {
+                                        const std::atomic<bool>* cancel,
+                                        UploadDigest* digest) {
     Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat sb {};
     if (fd.fd < 0 || ::fstat(fd.fd, &sb) != 0) {
@@ -760,12 +861,20 @@ core::Result<std::uint64_t> sftp_upload(Connection& conn,
     ::posix_fadvise(fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     auto size = static_cast<std::uint64_t>(sb.st_size);
     UploadState st;
+    st.digest = digest;
+    st.local = &local;
+    if (digest != nullptr) {
+        st.hasher = std::make_unique<HashWorker>(digest->sha);
+    }
     Throttle throttle(progress);
     auto done = with_resume(
         conn,
         "upload of " + local.string(),
         [&] { return st.confirmed.has_value(); },
         [&] { return upload_attempt(conn, fd.fd, size, remote, st, throttle, cancel); });
+    if (done && st.hasher) {
+        done = hash_up_to(st, size);  // all chunks hashed (and nothing is missing)
+    }
     if (!done) {
         return fail(std::move(done).error());
     }

@@ -25,12 +25,15 @@ inline constexpr std::uint32_t k_chunk_bytes = 64 * 1024;
 inline constexpr int k_requests_in_flight = 32;
 
 // Copies `local` to `remote` (see Shell::upload). Takes the connection's mutex itself. Stops
-// with ErrorCode::interrupted when `cancel` (may be null) becomes true.
+// with ErrorCode::interrupted when `cancel` (may be null) becomes true. With `digest` (see
+// Shell::upload_hashed) each chunk read for sending is hashed too, and an existing .part is
+// resumed no further than digest->trusted_part.
 core::Result<std::uint64_t> sftp_upload(Connection& conn,
                                         const std::filesystem::path& local,
                                         const std::string& remote,
                                         const ProgressFn& progress,
-                                        const std::atomic<bool>* cancel = nullptr);
+                                        const std::atomic<bool>* cancel = nullptr,
+                                        UploadDigest* digest = nullptr);
 
 // Copies `remote` to `local` (see Shell::download). Takes the connection's mutex itself.
 core::Result<std::uint64_t> sftp_download(Connection& conn,

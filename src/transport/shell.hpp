@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/sha256.hpp"
 
 namespace cosmos::transport {
 
@@ -44,6 +45,12 @@ struct TransferProgress {
 };
 
 using ProgressFn = std::function<void(const TransferProgress&)>;
+
+// The hashing side of Shell::upload_hashed.
+struct UploadDigest {
+    core::Sha256Stream sha;          // fed the file in order: has seen its first sha.bytes()
+    std::uint64_t trusted_part = 0;  // bytes of an existing .part proven to match the file
+};
 using OutputLineFn = std::function<void(std::string_view line)>;
 
 class Shell {
@@ -79,6 +86,16 @@ public:
     virtual core::Result<std::uint64_t> upload(const std::filesystem::path& local,
                                                const std::string& remote,
                                                const ProgressFn& progress = {}) = 0;
+
+    // upload() that also feeds every byte of `local` to digest.sha as it is read for sending (one
+    // read of the file serves the copy and its hash), and resumes an existing .part only up to
+    // digest.trusted_part: what lies beyond is sent again. On success digest.sha has seen the
+    // whole file. The default (shells without transfers of their own, e.g. test stand-ins)
+    // hashes in a pass of its own and then calls upload().
+    virtual core::Result<std::uint64_t> upload_hashed(const std::filesystem::path& local,
+                                                      const std::string& remote,
+                                                      UploadDigest& digest,
+                                                      const ProgressFn& progress = {});
 
     // Copies `remote` to a local file the same way (local .part, resume, rename at the end).
     // Returns the bytes actually received.

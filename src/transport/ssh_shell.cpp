@@ -233,6 +233,13 @@ public:
         return detail::sftp_upload(*m_conn, local, remote, progress, cancel_flag());
     }
 
+    core::Result<std::uint64_t> upload_hashed(const std::filesystem::path& local,
+                                              const std::string& remote,
+                                              UploadDigest& digest,
+                                              const ProgressFn& progress) override {
+        return detail::sftp_upload(*m_conn, local, remote, progress, cancel_flag(), &digest);
+    }
+
     core::Result<std::uint64_t> download(const std::string& remote,
                                          const std::filesystem::path& local,
                                          const ProgressFn& progress) override {

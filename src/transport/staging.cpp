@@ -1,15 +1,17 @@
 #include "transport/staging.hpp"
 
 #include <cctype>
-#include <map>
+#include <charconv>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <system_error>
-#include <tuple>
-
-#include <sys/stat.h>
 
 #include <fmt/format.h>
 
+#include "core/embedded_scripts.hpp"
+#include "core/file_stamp.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 
@@ -34,34 +36,217 @@ std::string cache_extension(const fs::path& local) {
 
 namespace {
 
-// The SHA-256 of `local`, remembered for this process by (device, inode, size, mtime): a sweep
-// stages the same input set for every run, and hashing it again each time was most of the
-// per-run staging cost. A file changed in place gets a new mtime (or size), so a new hash.
-core::Result<std::string> content_hash(const fs::path& local) {
-    struct ::stat st {};
-    if (::stat(local.c_str(), &st) != 0) {
-        return core::sha256_file(local);
+std::string absolute_path(const fs::path& local) {
+    std::error_code ec;
+    return fs::absolute(local, ec).lexically_normal().string();
+}
+
+std::mutex g_hashes_mutex;
+std::shared_ptr<core::HashCacheFile> g_hashes;
+
+std::shared_ptr<core::HashCacheFile> local_hashes() {
+    std::lock_guard lock(g_hashes_mutex);
+    if (!g_hashes) {
+        g_hashes = std::make_shared<core::HashCacheFile>(fs::path());
     }
-    using Key = std::tuple<dev_t, ino_t, off_t, std::int64_t, std::int64_t>;
-    Key key{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
-    static std::mutex mutex;
-    static std::map<Key, std::string> known;
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (auto it = known.find(key); it != known.end()) {
-            return it->second;
+    return g_hashes;
+}
+
+// What input-cache.sh probe saw on the host.
+struct Probe {
+    std::string entry;                        // stamped verified missing bad same-size none
+    std::optional<std::uint64_t> part_bytes;  // a .part is there
+    std::string part_sha256;                  // its hash (empty: longer than the file)
+    bool proven() const { return entry == "stamped" || entry == "verified"; }
+};
+
+core::Result<CommandResult> run_script(Shell& shell, std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        "sh", "-c", std::string(scripts::k_input_cache), "cosmos-cache"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandOptions options;
+    options.timeout = std::chrono::hours(2);  // sha256sum of a large file on a slow disk
+    COSMOS_TRY(auto r, shell.run(argv, options));
+    if (r.exit_code != 0) {
+        return fail(ErrorCode::remote_failed,
+                    fmt::format("the input cache on {} failed ({} exited with {}): {}",
+                                shell.describe(),
+                                args.front(),
+                                r.exit_code,
+                                r.err),
+                    "check that the host's work_dir is writable and has sha256sum and stat");
+    }
+    return r;
+}
+
+core::Result<Probe> probe(Shell& shell,
+                          const std::string& cache_dir,
+                          const std::string& name,
+                          std::uint64_t size,
+                          const std::string& part) {
+    COSMOS_TRY(auto r, run_script(shell, {"probe", cache_dir, name, std::to_string(size), part}));
+    Probe p;
+    bool bad = false;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        std::string kind, a, b;
+        fields >> kind >> a >> b;
+        if (kind == "entry") {
+            p.entry = a;
+        } else if (kind == "part" && a != "none") {
+            std::uint64_t n = 0;
+            auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), n);
+            bad = bad || ec != std::errc() || end != a.data() + a.size();
+            p.part_bytes = n;
+            p.part_sha256 = b == "long" ? "" : b;
+            bad = bad || (b != "long" && b.size() != 64);
         }
     }
-    COSMOS_TRY(auto hash, core::sha256_file(local));
-    std::lock_guard<std::mutex> lock(mutex);
-    if (known.size() > 4096) {
-        known.clear();  // a bound, not an LRU: a long-lived worker hashes again now and then
+    if (p.entry.empty() || bad) {
+        return fail(
+            ErrorCode::remote_failed,
+            fmt::format(
+                "unexpected answer from the input cache on {}: {}", shell.describe(), r.out));
     }
-    known.emplace(key, hash);
-    return hash;
+    return p;
+}
+
+// The quick proof, over SFTP and without a command on the host (whose first one per connection
+// starts a login shell: 0.1-3 s): the cached file's size and mtime (seconds: what SFTP v3
+// reports) equal those its stamp recorded when it was last proven, and the stamp was written in
+// a later second than that mtime (so any write since would show a new mtime second). False:
+// input-cache.sh decides (full stamp with inode and ns, else sha256sum).
+core::Result<bool> stamp_holds(Shell& shell,
+                               const std::string& cache_dir,
+                               const std::string& name,
+                               std::uint64_t size) {
+    COSMOS_TRY(auto info, shell.stat(cache_dir + "/" + name));
+    if (!info || info->is_dir || info->size != size) {
+        return false;
+    }
+    const std::string stamp = cache_dir + ".stamps/" + name;
+    auto stamp_info = shell.stat(stamp);
+    if (!stamp_info || !*stamp_info || (*stamp_info)->mtime <= info->mtime) {
+        return false;
+    }
+    auto text = shell.read_file(stamp, 4096);
+    if (!text) {
+        return false;  // none (never proven, or an older cosmos), or unreadable: the full check
+    }
+    std::istringstream fields(*text);
+    std::uint64_t stamp_size = 0;
+    std::int64_t stamp_mtime = 0;
+    fields >> stamp_size >> stamp_mtime;
+    return !fields.fail() && stamp_size == size && stamp_mtime == info->mtime;
+}
+
+// One stage_file call.
+struct Staging {
+    Shell& shell;
+    const fs::path& local;
+    const std::string& cache_dir;
+    std::string abs;
+    std::string ext;
+    std::string incoming;  // <cache_dir>/.incoming-<id><ext>
+    core::FileStamp stamp;
+    StagedFile out;
+};
+
+// Hashes the local file in a pass of its own (only when the host may already hold it).
+core::Result<std::string> hash_now(Staging& s) {
+    COSMOS_TRY(auto sha, core::sha256_file(s.local));
+    s.out.hashed_bytes += s.stamp.size;
+    s.out.read_bytes += s.stamp.size;
+    COSMOS_TRY(auto after, core::stamp_file(s.local));
+    if (after == s.stamp) {
+        core::warn_on_error(local_hashes()->remember(s.abs, s.stamp, sha),
+                            "staging: keeping the local hash");
+    }
+    return sha;
+}
+
+// Proves a .part the upload would resume: the host's hash of it against the same prefix of
+// the local file (read into `digest`, so the upload does not read it again).
+core::Status check_part(Staging& s, const Probe& p, UploadDigest& digest) {
+    if (!p.part_bytes || p.part_sha256.empty()) {
+        return {};
+    }
+    COSMOS_CHECK(core::sha256_feed_file(digest.sha, s.local, *p.part_bytes));
+    if (digest.sha.hex() == p.part_sha256) {
+        digest.trusted_part = *p.part_bytes;
+        return {};
+    }
+    core::log(core::LogLevel::warn,
+              "staging: discarding {}.part on {}: its {} bytes differ from {}; sending it afresh",
+              s.incoming,
+              s.shell.describe(),
+              *p.part_bytes,
+              s.local.string());
+    s.out.repaired = true;
+    return {};
+}
+
+// Sends the file to its incoming name, hashing it on the way, and renames it to its hash.
+core::Status send(Staging& s, const Probe& p, const ProgressFn& progress) {
+    UploadDigest digest;
+    COSMOS_CHECK(check_part(s, p, digest));
+    COSMOS_CHECK(s.shell.make_dirs(s.cache_dir));
+    auto sent = s.shell.upload_hashed(s.local, s.incoming, digest, progress);
+    std::uint64_t fed = digest.sha.bytes();
+    std::string sha = digest.sha.finish();
+    if (!sent) {
+        // Two stagings of the same file at once (queue workers on one host) share the .part:
+        // whoever renames it first wins, and the other's rename finds nothing. The cache entry
+        // is then complete (and proven by the winner), which is all this call promises.
+        if (fed != s.stamp.size) {
+            return fail(sent.error());
+        }
+        auto now = probe(s.shell, s.cache_dir, sha + s.ext, s.stamp.size, "");
+        if (!now || !now->proven()) {
+            return fail(sent.error());
+        }
+        core::log(core::LogLevel::debug, "staging: {} was completed by a concurrent upload", sha);
+    } else {
+        COSMOS_CHECK(run_script(s.shell, {"commit", s.cache_dir, s.incoming, sha + s.ext}));
+        s.out.uploaded_bytes = *sent;
+    }
+    s.out.hashed_bytes += s.stamp.size;  // the resumed prefix and what was sent
+    s.out.read_bytes += s.stamp.size;
+    s.out.sha256 = sha;
+    s.out.proof = "sent";
+    COSMOS_TRY(auto after, core::stamp_file(s.local));
+    if (after == s.stamp) {
+        core::warn_on_error(local_hashes()->remember(s.abs, s.stamp, sha),
+                            "staging: keeping the local hash");
+    }
+    return {};
+}
+
+StagedFile proven_by_stamp(Staging& s, const std::string& sha, const ProgressFn& progress) {
+    core::log(core::LogLevel::debug, "staging: {}{} is cached and stamped", sha, s.ext);
+    s.out.sha256 = sha;
+    s.out.proof = "stamp";
+    s.out.remote_path = s.cache_dir + "/" + sha + s.ext;
+    if (progress) {
+        progress(TransferProgress{s.out.size, s.out.size});
+    }
+    return s.out;
 }
 
 }  // namespace
+
+std::string incoming_name(const fs::path& local) {
+    return ".incoming-" + core::sha256_hex(absolute_path(local)).substr(0, 32) +
+           cache_extension(local);
+}
+
+void set_local_hash_cache(const fs::path& file) {
+    std::lock_guard lock(g_hashes_mutex);
+    if (!g_hashes || g_hashes->file() != file) {
+        g_hashes = std::make_shared<core::HashCacheFile>(file);
+    }
+}
 
 core::Result<StagedFile> stage_file(Shell& shell,
                                     const fs::path& local,
@@ -72,40 +257,54 @@ core::Result<StagedFile> stage_file(Shell& shell,
         return fail(ErrorCode::not_found,
                     fmt::format("{} is not a file that can be staged", local.string()));
     }
-    StagedFile out;
-    out.size = fs::file_size(local, ec);
-    if (ec) {
-        return fail(ErrorCode::io, fmt::format("cannot read {}: {}", local.string(), ec.message()));
+    Staging s{shell, local, cache_dir, absolute_path(local), cache_extension(local), {}, {}, {}};
+    s.incoming = cache_dir + "/" + incoming_name(local);
+    COSMOS_TRY(s.stamp, core::stamp_file(local));
+    s.out.size = s.stamp.size;
+    // The hash, when the local hash cache knows it (empty: not yet known).
+    std::string known = local_hashes()->lookup(s.abs, s.stamp).value_or("");
+    const std::string part = s.incoming + ".part";
+    auto name = [&] { return known.empty() ? known : known + s.ext; };
+    if (!known.empty()) {
+        COSMOS_TRY(bool holds, stamp_holds(shell, cache_dir, name(), s.out.size));
+        if (holds) {
+            return proven_by_stamp(s, known, progress);
+        }
     }
-    COSMOS_TRY(out.sha256, content_hash(local));
-    out.remote_path = cache_dir + "/" + out.sha256 + cache_extension(local);
-    COSMOS_TRY(auto existing, shell.stat(out.remote_path));
-    if (existing && !existing->is_dir && existing->size == out.size) {
-        core::log(core::LogLevel::debug, "staging: {} already cached", out.remote_path);
+    COSMOS_TRY(auto p, probe(shell, cache_dir, name(), s.out.size, part));
+    if (known.empty() && p.entry == "same-size") {  // it may be there: worth a local read
+        COSMOS_TRY(known, hash_now(s));
+        COSMOS_TRY(p, probe(shell, cache_dir, name(), s.out.size, part));
+    }
+    if (p.entry == "bad") {
+        core::log(core::LogLevel::warn,
+                  "staging: the cached copy of {} on {} did not match its hash; sending it again",
+                  local.string(),
+                  shell.describe());
+        s.out.repaired = true;
+    }
+    if (p.entry == "stamped") {
+        return proven_by_stamp(s, known, progress);
+    }
+    if (p.proven()) {
+        core::log(
+            core::LogLevel::debug, "staging: {} hashed again on {}", name(), shell.describe());
+        s.out.sha256 = known;
+        s.out.proof = "host-hash";
         if (progress) {
-            progress(TransferProgress{out.size, out.size});
+            progress(TransferProgress{s.out.size, s.out.size});
         }
-        return out;
-    }
-    if (auto st = shell.make_dirs(cache_dir); !st) {
-        return fail(std::move(st).error());
-    }
-    auto uploaded = shell.upload(local, out.remote_path, progress);
-    if (!uploaded) {
-        // Two stagings of the same content at once (queue workers on one host) share the .part
-        // file: whoever renames it first wins, and the other's rename finds nothing. The cache
-        // entry is then complete, which is all this call promises.
-        auto now = shell.stat(out.remote_path);
-        if (now && *now && !(*now)->is_dir && (*now)->size == out.size) {
-            core::log(core::LogLevel::debug,
-                      "staging: {} was completed by a concurrent upload",
-                      out.remote_path);
-            return out;
+    } else {
+        COSMOS_CHECK(send(s, p, progress));
+        if (!known.empty() && known != s.out.sha256) {
+            core::log(core::LogLevel::warn,
+                      "staging: {} changed without its size, times or inode changing; staged "
+                      "its current content",
+                      local.string());
         }
-        return fail(uploaded.error());
     }
-    out.uploaded_bytes = *uploaded;
-    return out;
+    s.out.remote_path = cache_dir + "/" + s.out.sha256 + s.ext;
+    return s.out;
 }
 
 }  // namespace cosmos::transport

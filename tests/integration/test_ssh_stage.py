@@ -3,6 +3,7 @@ fingerprint, content-addressed caching (second stage sends nothing), hostile fil
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,113 @@ def test_changed_host_key_is_refused(cosmos, tmp_path):
         assert "man-in-the-middle" in proc.stderr
         assert server.fingerprint() in proc.stderr
         assert "cosmos hosts trust gpu1" in proc.stderr
+
+
+# The input cache proves what it uses (docs/ssh.md, "The input cache").
+
+def staged_setup(cosmos, sshd, tmp_path, size=3 << 20):
+    work = tmp_path / "work"
+    cfg = write_ssh_config(cosmos, sshd, work)
+    trust(cosmos, sshd)
+    src = tmp_path / "color.mp4"
+    src.write_bytes(os.urandom(size))
+    return work, cfg, src
+
+
+def incoming_part(work, src):
+    # <cache>/.incoming-<32 hex of sha256(absolute path)><ext>.part (transport/staging.hpp)
+    key = hashlib.sha256(str(Path(src).absolute()).encode()).hexdigest()[:32]
+    return work / "cache" / f".incoming-{key}.mp4.part"
+
+
+def test_a_corrupt_part_of_full_length_is_not_trusted(cosmos, sshd, tmp_path):
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path)
+    want = sha256(src)
+    bad = bytearray(src.read_bytes())
+    bad[1000:1010] = b"X" * 10  # right length, wrong bytes: what a torn earlier upload leaves
+    (work / "cache").mkdir(parents=True)
+    # Wherever an upload would resume from: the name of the content and the incoming name.
+    (work / "cache" / f"{want}.mp4.part").write_bytes(bad)
+    incoming_part(work, src).write_bytes(bad)
+    proc = cosmos.run("--config", cfg, "--json", "stage", "--host", "gpu1", src)
+    [entry] = json.loads(proc.stdout)
+    assert entry["remote_path"] == f"{work}/cache/{want}.mp4"
+    assert sha256(entry["remote_path"]) == want
+    assert entry["uploaded_bytes"] == src.stat().st_size and entry["repaired"] is True
+    assert "discarding" in proc.stderr and str(src) in proc.stderr
+    # A good prefix is kept: an interrupted upload resumes it (only the rest is sent).
+    os.remove(entry["remote_path"])
+    incoming_part(work, src).write_bytes(src.read_bytes()[: 1 << 20])
+    [again] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    assert again["uploaded_bytes"] == (3 << 20) - (1 << 20) and again["repaired"] is False
+    assert sha256(again["remote_path"]) == want
+
+
+def test_a_cache_file_corrupted_after_it_was_stored_is_repaired(cosmos, sshd, tmp_path):
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path)
+    [first] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    cached = Path(first["remote_path"])
+    data = bytearray(cached.read_bytes())
+    data[-5:] = b"ZZZZZ"
+    time.sleep(0.05)  # a later mtime than the upload's, on any file system's clock tick
+    cached.write_bytes(data)  # same size, same inode: only its mtime tells
+    proc = cosmos.run("--config", cfg, "--json", "stage", "--host", "gpu1", src)
+    [entry] = json.loads(proc.stdout)
+    assert sha256(cached) == sha256(src)
+    assert entry["repaired"] is True and entry["uploaded_bytes"] == src.stat().st_size
+    assert "did not match its hash" in proc.stderr
+    # Proven again: the next staging trusts the new stamp without re-reading anything.
+    [third] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    assert (third["proof"], third["uploaded_bytes"], third["read_bytes"]) == ("stamp", 0, 0)
+
+
+def test_a_truncated_cache_file_is_replaced_and_reported(cosmos, sshd, tmp_path):
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path)
+    [first] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    with open(first["remote_path"], "r+b") as f:
+        f.truncate(1 << 20)
+    [entry] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    assert entry["repaired"] is True and entry["proof"] == "sent"
+    assert sha256(entry["remote_path"]) == sha256(src)
+
+
+def test_an_unstamped_cache_file_is_hashed_on_the_host_once(cosmos, sshd, tmp_path):
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path)
+    [first] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    for stamp in (work / "cache.stamps").iterdir():
+        stamp.unlink()  # e.g. a cache filled by an older cosmos
+    [second] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    assert (second["proof"], second["uploaded_bytes"]) == ("host-hash", 0)
+    [third] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    assert third["proof"] == "stamp"
+
+
+def test_restaging_unchanged_inputs_reads_no_local_file(cosmos, sshd, tmp_path):
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path)
+    other = tmp_path / "depth.mp4"
+    other.write_bytes(os.urandom(1 << 20))
+    first = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src, other)
+    assert [r["read_bytes"] for r in first] == [3 << 20, 1 << 20]  # one read: hash while sending
+    second = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src, other)
+    assert [(r["hashed_bytes"], r["read_bytes"], r["uploaded_bytes"]) for r in second] == \
+        [(0, 0, 0), (0, 0, 0)]
+    assert [r["sha256"] for r in second] == [sha256(src), sha256(other)]
+    assert (cosmos.data_dir / "staging" / "local-hashes.json").is_file()
+
+
+def test_a_file_rewritten_in_place_with_its_mtime_restored_is_hashed_again(cosmos, sshd,
+                                                                           tmp_path):
+    # The limit of a stat-based cache: the size and mtime are the same as when it was hashed.
+    # The ctime (which no user can set) still moves, and the local hash cache keys on it.
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path)
+    cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    st = src.stat()
+    data = bytearray(src.read_bytes())
+    data[:4] = b"EDIT"
+    with open(src, "r+b") as f:
+        f.write(data)
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert src.stat().st_mtime_ns == st.st_mtime_ns and src.stat().st_size == st.st_size
+    [entry] = cosmos.json("--config", cfg, "stage", "--host", "gpu1", src)
+    assert entry["sha256"] == sha256(src) and entry["hashed_bytes"] >= st.st_size
+    assert sha256(entry["remote_path"]) == sha256(src)

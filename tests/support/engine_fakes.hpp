@@ -79,6 +79,12 @@ public:
                                        const transport::ProgressFn& progress) override {
         return m_local.upload(local, remote, progress);
     }
+    core::Result<std::uint64_t> upload_hashed(const std::filesystem::path& local,
+                                              const std::string& remote,
+                                              transport::UploadDigest& digest,
+                                              const transport::ProgressFn& progress) override {
+        return m_local.upload_hashed(local, remote, digest, progress);
+    }
     core::Result<std::uint64_t> download(const std::string& remote,
                                          const std::filesystem::path& local,
                                          const transport::ProgressFn& progress) override {

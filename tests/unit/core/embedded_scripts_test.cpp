@@ -51,6 +51,7 @@ const Embedded k_embedded[] = {
     {"src/services/scripts/setup-build-image.sh", scripts::k_setup_build_image},
     {"src/services/scripts/setup-download-checkpoints.sh", scripts::k_setup_download_checkpoints},
     {"src/transport/scripts/command-server.sh", scripts::k_command_server},
+    {"src/transport/scripts/input-cache.sh", scripts::k_input_cache},
 };
 
 std::string read_file(const fs::path& path) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <sys/stat.h>
 
@@ -78,6 +79,27 @@ TEST_F(LocalShellTest, UploadCopiesThroughPartAndResumes) {
     EXPECT_EQ(last, 3u << 20);
     EXPECT_FALSE(fs::exists(path("dst.bin.part")));
     EXPECT_EQ(fs::file_size(path("dst.bin")), data.size());
+}
+
+TEST_F(LocalShellTest, HashedUploadResumesOnlyTheTrustedPartAndHashesEverything) {
+    std::string data(3 << 20, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<char>(i * 7 + i / 4099);
+    }
+    { std::ofstream(path("src.bin"), std::ios::binary) << data; }
+    std::string part = data.substr(0, 2 << 20);
+    part[(1 << 20) + 5] ^= 1;  // wrong after the first MiB
+    { std::ofstream(path("dst.bin.part"), std::ios::binary) << part; }
+    UploadDigest digest;
+    digest.trusted_part = 1 << 20;
+    auto sent = shell.upload_hashed(path("src.bin"), path("dst.bin"), digest);
+    ASSERT_TRUE(sent) << sent.error().message;
+    EXPECT_EQ(*sent, 2u << 20);  // the untrusted second MiB was copied again
+    EXPECT_EQ(digest.sha.bytes(), data.size());
+    EXPECT_EQ(digest.sha.finish(), core::sha256_hex(data));
+    std::ifstream in(path("dst.bin"), std::ios::binary);
+    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(got == data);
 }
 
 TEST_F(LocalShellTest, StreamDeliversLinesAndExitCode) {

@@ -77,27 +77,61 @@ TEST_F(StagingTest, SendsOnceThenNothing) {
     EXPECT_EQ(last_done, 3u << 20);
 }
 
-TEST_F(StagingTest, ResumesAPartialCopyAndReplacesAWrongSize) {
+TEST_F(StagingTest, ResumesAProvenPartialCopyAndReplacesAWrongSize) {
     auto local = make_file("depth.mp4", 2 << 20);
     std::string sha = *core::sha256_file(local);
     fs::create_directories(m_cache);
     std::string target = m_cache + "/" + sha + ".mp4";
+    std::string part = m_cache + "/" + incoming_name(local) + ".part";
     {
         std::ifstream in(local, std::ios::binary);
         std::string head(1 << 20, '\0');
         in.read(head.data(), static_cast<std::streamsize>(head.size()));
-        std::ofstream(target + ".part", std::ios::binary) << head;
+        std::ofstream(part, std::ios::binary) << head;
     }
     auto r = stage_file(*m_shell, local, m_cache);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->uploaded_bytes, 1u << 20);
+    EXPECT_EQ(r->read_bytes, 2u << 20);  // the prefix for its proof, the rest for sending
+    EXPECT_FALSE(r->repaired);
     EXPECT_EQ(*core::sha256_file(target), sha);
 
     std::ofstream(target, std::ios::trunc) << "short";  // damaged: wrong size
     auto again = stage_file(*m_shell, local, m_cache);
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(again->uploaded_bytes, 2u << 20);
+    EXPECT_TRUE(again->repaired);
     EXPECT_EQ(*core::sha256_file(target), sha);
+}
+
+TEST_F(StagingTest, AWrongPartIsSentAfresh) {
+    auto local = make_file("wrong.mp4", 1 << 20);
+    std::string sha = *core::sha256_file(local);
+    fs::create_directories(m_cache);
+    std::string part = m_cache + "/" + incoming_name(local) + ".part";
+    std::ofstream(part, std::ios::binary) << std::string(1 << 20, 'x');  // full length, wrong
+    auto r = stage_file(*m_shell, local, m_cache);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->uploaded_bytes, 1u << 20);
+    EXPECT_TRUE(r->repaired);
+    EXPECT_EQ(r->proof, "sent");
+    EXPECT_EQ(*core::sha256_file(m_cache + "/" + sha + ".mp4"), sha);
+    EXPECT_FALSE(fs::exists(part));
+}
+
+TEST_F(StagingTest, ACachedCopyIsProvenByItsStampThenByTheHost) {
+    auto local = make_file("stamp.mp4", 1 << 20);
+    std::string sha = *core::sha256_file(local);
+    ASSERT_TRUE(stage_file(*m_shell, local, m_cache));
+    auto hit = stage_file(*m_shell, local, m_cache);
+    ASSERT_TRUE(hit) << hit.error().message;
+    EXPECT_EQ(hit->proof, "stamp");
+    EXPECT_EQ(hit->read_bytes, 0u);  // the hash came from the local hash cache
+    fs::remove(m_cache + ".stamps/" + sha + ".mp4");
+    auto rehashed = stage_file(*m_shell, local, m_cache);
+    ASSERT_TRUE(rehashed) << rehashed.error().message;
+    EXPECT_EQ(rehashed->proof, "host-hash");
+    EXPECT_EQ(rehashed->uploaded_bytes, 0u);
 }
 
 TEST_F(StagingTest, MissingLocalFileIsNotFound) {
