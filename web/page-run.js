@@ -61,6 +61,7 @@ export function render(main, { params }) {
     ui.timings = h('div');
     ui.events = h('div');
     ui.spec = h('div');
+    ui.review = h('div');
     fill(page,
       h('div', { class: 'page-head' },
         h('h1', {}, 'Run ', h('span', { class: 'mono' }, run.id)), ui.status,
@@ -76,6 +77,7 @@ export function render(main, { params }) {
           h('section', { class: 'card', 'aria-labelledby': 'h-log' }, log.head, log.box)),
         h('div', { class: 'col-side' },
           h('section', { class: 'card', 'aria-labelledby': 'h-params' }, h('h2', { id: 'h-params' }, 'Parameters'), ui.params),
+          ui.review,
           h('section', { class: 'card', 'aria-labelledby': 'h-timings' }, h('h2', { id: 'h-timings' }, 'Timings'), ui.timings),
           h('section', { class: 'card', 'aria-labelledby': 'h-events' }, h('h2', { id: 'h-events' }, 'Events'), ui.events),
           h('section', { class: 'card' }, h('details', {}, h('summary', {}, h('h2', { class: 'inline' }, 'Spec sent to the model')), ui.spec)))));
@@ -100,7 +102,17 @@ export function render(main, { params }) {
     fill(ui.params, paramsTable(r));
     fill(ui.timings, timingsTable(r));
     fill(ui.events, eventsList(r.events || []));
+    fill(ui.review, r.review ? reviewCard(r.review) : null);
     fill(ui.spec, h('pre', { class: 'code' }, r.spec ? JSON.stringify(r.spec, null, 2) : 'no spec recorded'));
+  }
+
+  // The Reasoner's physical-plausibility judgement (`cosmos review RUN`).
+  function reviewCard(rv) {
+    const score = rv.score === null || rv.score === undefined ? '?' : `${rv.score} / 5`;
+    return h('section', { class: 'card', 'aria-labelledby': 'h-review', id: 'review' },
+      h('h2', { id: 'h-review' }, 'Review'),
+      h('p', {}, h('strong', {}, 'Plausibility ', score), rv.host ? ` (Reasoner on ${rv.host})` : ''),
+      rv.reason ? h('p', { class: 'small-text' }, rv.reason) : null);
   }
 
   async function cancel() {

@@ -112,6 +112,7 @@ int run(int argc, char** argv) {
     add_config_commands(app, ctx);
     add_demo_commands(app, ctx);
     add_models_commands(app, ctx);
+    add_reasoner_commands(app, ctx);
     add_stage_command(app, ctx);
     add_hosts_commands(app, ctx);
     add_remote_commands(app, ctx);

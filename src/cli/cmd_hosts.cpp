@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "cli/context.hpp"
 #include "cli/progress_bar.hpp"
 #include "core/names.hpp"
+#include "core/secret_file.hpp"
 #include "services/host_clean.hpp"
 #include "services/hosts.hpp"
 #include "transport/known_hosts.hpp"
@@ -49,7 +51,67 @@ struct AddArgs {
     std::string shared_dir;
     int max_in_flight = 8;
     int cpus_per_task = 0;
+    // model servers: http hosts (--url) and servers cosmos runs on ssh hosts (--serve)
+    std::string url;
+    std::string api_key_file;
+    std::string protocol = "vllm-omni";
+    std::string role = "generator";
+    std::string model;
+    bool serve = false;
+    std::string serve_command;  // words separated by spaces
+    int max_concurrent = 2;
+    int idle_stop_s = 1800;
 };
+
+// The server settings of an http host or of a host that serves (--serve).
+core::Status server_from(const AddArgs& a, config::HostConfig& h) {
+    bool http = h.kind == core::HostKind::http;
+    if (http && a.url.empty()) {
+        return fail(ErrorCode::invalid_input,
+                    "an http host needs --url",
+                    "e.g. cosmos hosts add c3 --kind http --url http://10.0.0.5:8000 "
+                    "--api-key-file ~/.config/cosmos/c3.key");
+    }
+    if (!http && (!a.url.empty() || !a.api_key_file.empty())) {
+        return fail(ErrorCode::invalid_input,
+                    "--url and --api-key-file are for http hosts",
+                    "add --kind http, or use --serve to let cosmos run the server on an ssh host");
+    }
+    if (a.serve && h.kind != core::HostKind::ssh) {
+        return fail(ErrorCode::invalid_input,
+                    "--serve applies to ssh hosts (cosmos runs the server there)");
+    }
+    if (!a.serve && !http && (!a.serve_command.empty() || !a.model.empty())) {
+        return fail(ErrorCode::invalid_input,
+                    "--server-command and --model need --serve or --kind http");
+    }
+    h.server.enabled = a.serve;
+    h.server.url = a.url;
+    h.server.protocol = a.protocol;
+    h.server.role = a.role;
+    h.server.model = a.model;
+    std::istringstream words(a.serve_command);
+    for (std::string w; words >> w;) {
+        h.server.command.push_back(w);
+    }
+    h.server.max_concurrent = a.max_concurrent;
+    h.server.idle_stop_s = a.idle_stop_s;
+    if (a.serve && h.server.model.empty()) {
+        h.server.model = "nvidia/Cosmos3-Nano";
+    }
+    if (!a.api_key_file.empty()) {
+        std::error_code ec;
+        h.server.api_key_file = std::filesystem::absolute(a.api_key_file, ec);
+        // The key file's rules (0600, one line) are checked now, not at the first run.
+        COSMOS_TRY(auto key, core::read_secret_file(h.server.api_key_file, "API key file"));
+        (void)key;
+    }
+    if (http) {
+        h.cosmos_dir.clear();
+        h.work_dir.clear();
+    }
+    return {};
+}
 
 core::Result<config::HostConfig> host_from(const AddArgs& a) {
     if (auto s = core::validate_name(a.name); !s) {
@@ -122,6 +184,7 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     if (!a.shm_size.empty()) {
         h.container.shm_size = a.shm_size;
     }
+    COSMOS_CHECK(server_from(a, h));
     for (const auto& kv : a.env) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) {
@@ -160,8 +223,11 @@ void add_add(CLI::App& parent, Context& ctx) {
         "(--kind ssh, the default) or a Slurm cluster (--kind slurm, docs/slurm.md). An SSH "
         "host's key must be trusted before the first run: `cosmos hosts trust NAME`.");
     cmd->add_option("NAME", a->name, "Host name used in --host NAME")->required();
-    cmd->add_option("--kind", a->kind, "ssh (a GPU machine) or slurm (a cluster's GPU partition)")
-        ->check(CLI::IsMember({"ssh", "slurm"}))
+    cmd->add_option("--kind",
+                    a->kind,
+                    "ssh (a GPU machine), slurm (a cluster's GPU partition) or http (a model "
+                    "server someone else runs)")
+        ->check(CLI::IsMember({"ssh", "slurm", "http"}))
         ->capture_default_str();
     cmd->add_option("--address",
                     a->address,
@@ -203,6 +269,37 @@ void add_add(CLI::App& parent, Context& ctx) {
     cmd->add_option(
         "--gpus-per-node", a->gpus, "slurm: GPUs of one node (the most one run may use)");
     cmd->add_option("--cpus-per-task", a->cpus_per_task, "slurm: --cpus-per-task of each job");
+    cmd->add_option("--url", a->url, "http: the model server's address, http://HOST:PORT");
+    cmd->add_option("--api-key-file",
+                    a->api_key_file,
+                    "http: a file (mode 0600) holding the server's API key (sent as a Bearer "
+                    "token; never logged or stored)");
+    cmd->add_option("--protocol", a->protocol, "http/--serve: vllm-omni (default) or sglang")
+        ->check(CLI::IsMember({"vllm-omni", "sglang"}));
+    cmd->add_option("--role",
+                    a->role,
+                    "http/--serve: generator (the Videos API, default) or reasoner (chat API)")
+        ->check(CLI::IsMember({"generator", "reasoner"}));
+    cmd->add_option("--model", a->model, "http/--serve: the served model (nvidia/Cosmos3-Nano)");
+    cmd->add_flag("--serve",
+                  a->serve,
+                  "ssh: cosmos runs a model server on the host (started on need, kept warm, "
+                  "stopped when idle; docs/serving.md)");
+    cmd->add_option("--server-command",
+                    a->serve_command,
+                    "--serve: the server's command line, words separated by spaces ({model} and "
+                    "{port} are filled in; default: the protocol's; a word with spaces needs the "
+                    "config's `command` array)");
+    cmd->add_option("--max-concurrent",
+                    a->max_concurrent,
+                    "http/--serve: requests cosmos keeps in flight on the server at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    cmd->add_option("--idle-stop",
+                    a->idle_stop_s,
+                    "--serve: seconds without requests before the server is stopped")
+        ->capture_default_str()
+        ->check(CLI::Range(10, 604800));
     cmd->add_flag("--replace", a->replace, "Overwrite a host of that name in the hosts file");
     cmd->footer(
         "Examples:\n"
@@ -214,7 +311,9 @@ void add_add(CLI::App& parent, Context& ctx) {
         "      --cosmos-dir /shared/cosmos-transfer1 --gpus-per-node 8 --time 2:00:00\n"
         "  cosmos hosts add cluster2 --kind slurm --partition a100 --shared-dir /shared/cosmos \\\n"
         "      --cosmos-dir /shared/cosmos-transfer1 --runtime apptainer --image "
-        "/shared/cosmos-1.0.sif");
+        "/shared/cosmos-1.0.sif\n"
+        "  cosmos hosts add c3 --kind http --url http://10.0.0.5:8000 --api-key-file ~/c3.key\n"
+        "  cosmos hosts add c3box --address gpu2.example.com --user me --serve --idle-stop 900");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
             return ctx.guard([&]() -> core::Status {
@@ -224,7 +323,14 @@ void add_add(CLI::App& parent, Context& ctx) {
                 if (ctx.out.json) {
                     ctx.out.print_json(services::host_json(added));
                 } else {
-                    if (added.kind == core::HostKind::slurm) {
+                    if (added.kind == core::HostKind::http) {
+                        ctx.out.print_line(fmt::format("added http host {} ({}, {}) to {}",
+                                                       added.name,
+                                                       added.server.url,
+                                                       added.server.protocol,
+                                                       cfg.hosts_file.string()));
+                        ctx.out.note(fmt::format("next: cosmos status {}", added.name));
+                    } else if (added.kind == core::HostKind::slurm) {
                         ctx.out.print_line(fmt::format(
                             "added slurm host {} (partition {}, {}) to {}",
                             added.name,

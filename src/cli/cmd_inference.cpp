@@ -18,6 +18,7 @@
 #include "services/enhance.hpp"
 #include "services/execute_run.hpp"
 #include "services/queue.hpp"
+#include "services/reasoner.hpp"
 #include "services/submit.hpp"
 #include "services/upscale.hpp"
 #include "services/views.hpp"
@@ -183,10 +184,36 @@ core::Result<std::vector<store::RunRecord>> create_and_execute(Context& ctx,
     return execute_all(ctx, *app, runs, host, detach, supply);
 }
 
+// prompt-enhance --model cosmos3: one chat request per prompt to the Reasoner.
+int enhance_with_reasoner(Context& ctx,
+                          const std::vector<std::string>& prompts,
+                          const std::string& host) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    int code = ctx.guard([&]() -> core::Status {
+        COSMOS_TRY(auto* app, ctx.app());
+        for (const auto& id : prompts) {
+            COSMOS_TRY(
+                auto p,
+                services::reasoner_enhance(
+                    *app, id, host.empty() ? std::nullopt : std::optional<std::string>(host)));
+            arr.push_back({{"parent", id}, {"prompt", services::prompt_json(p)}});
+            if (!ctx.out.json) {
+                ctx.out.print_line(fmt::format("{}\t{}\t{}", id, p.id, p.prompt));
+            }
+        }
+        return {};
+    });
+    if (ctx.out.json && code == 0) {
+        ctx.out.print_json(arr);
+    }
+    return code;
+}
+
 void add_enhance_command(CLI::App& parent, Context& ctx) {
     struct Args {
         std::vector<std::string> prompts;
         std::string host;
+        std::string model = "transfer1";
         bool offload = false;
         SupplyFlags supply;
     };
@@ -197,7 +224,16 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
         "`enhance` run per prompt, shown a downscaled clip of the prompt's video; each result "
         "becomes a new prompt over the same inputs whose parent is the original");
     cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to enhance")->required();
-    cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
+    cmd->add_option("--host",
+                    a->host,
+                    "Host to run on (default: [run] host; with --model cosmos3: the host with "
+                    "role reasoner)");
+    cmd->add_option("--model",
+                    a->model,
+                    "transfer1 (Pixtral-12B upsampler, an enhance run) or cosmos3 (the Cosmos 3 "
+                    "Reasoner: one chat request, no run)")
+        ->check(CLI::IsMember({"transfer1", "cosmos3"}))
+        ->capture_default_str();
     cmd->add_flag("--offload",
                   a->offload,
                   "Pass --offload_prompt_upsampler (load, run, unload: less GPU memory, slower)");
@@ -205,9 +241,13 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
     cmd->footer(
         "Examples:\n  cosmos prompt-enhance ps_1a2b3c\n"
         "  cosmos prompt-enhance ps_1a2b3c ps_4d5e6f --host gpu1 --json\n"
+        "  cosmos prompt-enhance ps_1a2b3c --model cosmos3\n"
         "The new prompts are listed by `cosmos list prompts`; run them with cosmos inference.");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
+            if (a->model == "cosmos3") {
+                return enhance_with_reasoner(ctx, a->prompts, a->host);
+            }
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
                 auto create = [&a](services::App& app, const std::string& id) {

@@ -11,6 +11,7 @@
 #include "scheduler/run_spec.hpp"
 #include "services/create_run.hpp"
 #include "services/previews.hpp"
+#include "services/reasoner.hpp"
 #include "services/views.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
@@ -168,6 +169,8 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
                                   : nlohmann::ordered_json(nullptr);
         j["spec"] = r->spec ? nlohmann::ordered_json::parse(*r->spec, nullptr, false)
                             : nlohmann::ordered_json(nullptr);
+        auto review = services::stored_review(app, r->id);
+        j["review"] = review ? *review : nlohmann::ordered_json(nullptr);
         ctx.out.print_json(j);
         return {};
     }
@@ -205,6 +208,13 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
     }
     ctx.out.print_line(fmt::format(
         "output    {}\nlog       {}", r->output_video.value_or("-"), r->log_path.value_or("-")));
+    if (auto review = services::stored_review(app, r->id)) {
+        ctx.out.print_line(
+            fmt::format("review    plausibility {} ({}): {}",
+                        (*review)["score"].is_null() ? std::string("?") : (*review)["score"].dump(),
+                        review->value("host", std::string("?")),
+                        review->value("reason", std::string())));
+    }
     print_previews(ctx, previews);
     return {};
 }

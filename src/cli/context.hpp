@@ -55,6 +55,7 @@ void add_import_command(CLI::App& app, Context& ctx);
 void add_config_commands(CLI::App& app, Context& ctx);       // config show|check, templates
 void add_demo_commands(CLI::App& app, Context& ctx);         // demo, emulator install
 void add_models_commands(CLI::App& app, Context& ctx);       // models list|show
+void add_reasoner_commands(CLI::App& app, Context& ctx);     // caption, review (Cosmos 3)
 void add_stage_command(CLI::App& app, Context& ctx);         // stage (inputs into a host's cache)
 void add_hosts_commands(CLI::App& app, Context& ctx);        // hosts add|list|show|remove|trust
 void add_remote_commands(CLI::App& app, Context& ctx);       // logs, kill, status

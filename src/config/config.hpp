@@ -54,6 +54,26 @@ struct SlurmSettings {
     bool operator==(const SlurmSettings&) const = default;
 };
 
+// A model server (served families: docs/models/cosmos3.md, docs/serving.md). On an http host
+// (someone else runs it) `url` and `api_key_file`; on an ssh host a [hosts.NAME.serve] table
+// makes cosmos run it (`enabled`): `model`, `command` (argv; {model} and {port} are filled in),
+// and when to stop it. `protocol` says which engine serves (vllm-omni or sglang), `role` which
+// surface (the generator's Videos API or the Reasoner's chat API), `max_concurrent` how many
+// requests cosmos keeps in flight on it at once.
+struct ServerSettings {
+    bool enabled = false;                // ssh hosts: cosmos runs the server
+    std::string url;                     // http hosts: http://HOST:PORT (no path)
+    std::filesystem::path api_key_file;  // http hosts: mode 0600; its key goes as a Bearer token
+    std::string protocol = "vllm-omni";  // vllm-omni | sglang
+    std::string role = "generator";      // generator | reasoner
+    std::string model;                   // served model; ssh default nvidia/Cosmos3-Nano
+    std::vector<std::string> command;    // ssh: the server's argv; empty: the protocol's default
+    int max_concurrent = 2;
+    int idle_stop_s = 1800;        // ssh: stop the server after this many seconds without requests
+    int startup_timeout_s = 1800;  // ssh: give up on a server not ready by then
+    bool operator==(const ServerSettings&) const = default;
+};
+
 // One [hosts.NAME] table: what every host has, then the settings of its kind (ssh: ssh; slurm:
 // slurm, and ssh when it reaches its login node over ssh) and of its runtime (container). The
 // loader refuses settings that do not apply to the host's kind or runtime.
@@ -73,12 +93,17 @@ struct HostConfig {
     SshSettings ssh;
     ContainerSettings container;
     SlurmSettings slurm;
+    ServerSettings server;  // http hosts, and ssh hosts with a [hosts.NAME.serve] table
     bool emulated = false;  // true for the embedded default host: the emulator is auto-installed
     int line = 0;           // where the [hosts.NAME] table starts in the config file (0: default)
     bool managed = false;   // read from the hosts file that `cosmos hosts add|remove` edits
     // Runs refuse to start until `cosmos checkpoints verify` passed on this host (otherwise only
     // a failed or stale verify blocks runs; see docs/supply-chain.md).
     bool require_verified = false;
+
+    // True when runs here are requests to a model server (an http host, or a host whose
+    // server cosmos runs) rather than model processes.
+    bool serves() const { return kind == core::HostKind::http || server.enabled; }
 };
 
 // [docker]: defaults for hosts of the docker runtime.

@@ -359,6 +359,34 @@ Status read_env(const Reader& r,
     return {};
 }
 
+// [hosts.NAME.serve]: cosmos runs a model server on this (ssh) host.
+Status read_serve(const Reader& r, const toml::node& n, const std::string& section, HostConfig& h) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, section, "serve"));
+    const std::string sub = fmt::format("[hosts.{}.serve]", h.name);
+    ServerSettings& s = h.server;
+    s.enabled = true;
+    std::vector<Field> fields = {
+        string_field(r, sub, "model", check_not_empty, s.model),
+        string_field(r, sub, "protocol", check_protocol, s.protocol),
+        string_field(r, sub, "role", check_role, s.role),
+        {"command",
+         [&](const toml::node& v) -> Status {
+             COSMOS_TRY(s.command, r.strings_of(v, sub, "command"));
+             if (s.command.empty()) {
+                 return detail::config_error(r.file(),
+                                             line_of(v),
+                                             fmt::format("{} command is empty", sub),
+                                             "remove it to use the protocol's default command");
+             }
+             return {};
+         }},
+        integer_field(r, sub, "max_concurrent", check_max_concurrent, s.max_concurrent),
+        integer_field(r, sub, "idle_stop_s", check_idle_seconds, s.idle_stop_s),
+        integer_field(r, sub, "startup_timeout_s", check_startup_timeout, s.startup_timeout_s),
+    };
+    return r.read_fields(*table, sub, fields);
+}
+
 core::Result<HostConfig> read_host(const Reader& r,
                                    const toml::key& name,
                                    const toml::node& node,
@@ -382,6 +410,13 @@ core::Result<HostConfig> read_host(const Reader& r,
         string_field(r, section, "torchrun", check_not_empty, h.torchrun),
         {"env", [&](const toml::node& n) { return read_env(r, n, section, h); }},
         {"checkouts", [&](const toml::node& n) { return read_checkouts(r, n, section, h); }},
+        {"serve", [&](const toml::node& n) { return read_serve(r, n, section, h); }},
+        string_field(r, section, "url", check_server_url, h.server.url),
+        path_field(r, section, "api_key_file", h.server.api_key_file),
+        string_field(r, section, "protocol", check_protocol, h.server.protocol),
+        string_field(r, section, "role", check_role, h.server.role),
+        string_field(r, section, "model", check_not_empty, h.server.model),
+        integer_field(r, section, "max_concurrent", check_max_concurrent, h.server.max_concurrent),
         string_field(r, section, "address", check_address, h.ssh.address),
         integer_field(r, section, "port", check_port, h.ssh.port),
         string_field(r, section, "user", check_user, h.ssh.user),

@@ -114,6 +114,48 @@ void render_run(std::string& out, const RunDefaults& run) {
     }
 }
 
+// An http host's server settings (the key file's path, never the key).
+void render_http(std::string& out, const HostConfig& h) {
+    if (h.kind != core::HostKind::http) {
+        return;
+    }
+    const ServerSettings d;
+    line(out, "url", quote(h.server.url));
+    if (!h.server.api_key_file.empty()) {
+        line(out, "api_key_file", quote(h.server.api_key_file.string()));
+    }
+    line(out, "protocol", quote(h.server.protocol));
+    if (h.server.role != d.role) {
+        line(out, "role", quote(h.server.role));
+    }
+    if (!h.server.model.empty()) {
+        line(out, "model", quote(h.server.model));
+    }
+    line(out, "max_concurrent", fmt::format("{}", h.server.max_concurrent));
+}
+
+// [hosts.NAME.serve]: the server cosmos runs on an ssh host.
+void render_serve(std::string& out, const HostConfig& h) {
+    if (!h.server.enabled) {
+        return;
+    }
+    const ServerSettings& s = h.server;
+    out += fmt::format("\n[hosts.{}.serve]\n", key(h.name));
+    line(out, "model", quote(s.model));
+    line(out, "protocol", quote(s.protocol));
+    line(out, "role", quote(s.role));
+    if (!s.command.empty()) {
+        std::vector<std::string> argv;
+        for (const auto& a : s.command) {
+            argv.push_back(quote(a));
+        }
+        line(out, "command", fmt::format("[{}]", detail::join(argv)));
+    }
+    line(out, "max_concurrent", fmt::format("{}", s.max_concurrent));
+    line(out, "idle_stop_s", fmt::format("{}", s.idle_stop_s));
+    line(out, "startup_timeout_s", fmt::format("{}", s.startup_timeout_s));
+}
+
 void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     const HostConfig defaults;
     out += fmt::format("\n[hosts.{}]\n", key(h.name));
@@ -162,6 +204,7 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
         }
         line(out, "docker_args", fmt::format("[{}]", detail::join(args)));
     }
+    render_http(out, h);
     if (h.emulated) {
         out += "emulated = true  # the emulator is installed into cosmos_dir automatically\n";
     }
@@ -174,6 +217,7 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
             line(out, quote(std::string(model::to_string(family))), quote(path.string()));
         }
     }
+    render_serve(out, h);
     if (!h.env.empty()) {
         out += fmt::format("\n[hosts.{}.env]\n", key(h.name));
         for (const auto& [name, value] : h.env) {

@@ -52,9 +52,9 @@ Status check_chars(std::string_view key, std::string_view v, std::string_view ex
 }  // namespace
 
 Status check_kind(std::string_view key, std::string_view v) {
-    if (!is_one_of(v, {"local", "ssh", "slurm"})) {
+    if (!is_one_of(v, {"local", "ssh", "slurm", "http"})) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("{} '{}' is not one of local, ssh, slurm", key, v));
+                    fmt::format("{} '{}' is not one of local, ssh, slurm, http", key, v));
     }
     return {};
 }
@@ -158,6 +158,63 @@ Status check_cpus_per_task(std::int64_t v) {
     return {};
 }
 
+Status check_server_url(std::string_view key, std::string_view v) {
+    // http only: a server cosmos reaches in plain HTTP is on a trusted network or loopback (an
+    // https endpoint would need a TLS client; docs/serving.md).
+    constexpr std::string_view scheme = "http://";
+    std::string_view rest = v.substr(0, scheme.size()) == scheme ? v.substr(scheme.size()) : "";
+    while (!rest.empty() && rest.back() == '/') {
+        rest.remove_suffix(1);
+    }
+    bool ok = !rest.empty() && rest.find_first_of("/?#@ \t") == std::string_view::npos;
+    if (!ok) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not an http://HOST[:PORT] address", key, v),
+                    "e.g. url = \"http://10.0.0.5:8000\" (no path: cosmos adds /v1/...)");
+    }
+    return check_chars(key, rest, ".-:[]");
+}
+
+Status check_protocol(std::string_view key, std::string_view v) {
+    if (!is_one_of(v, {"vllm-omni", "sglang"})) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not one of vllm-omni, sglang", key, v));
+    }
+    return {};
+}
+
+Status check_role(std::string_view key, std::string_view v) {
+    if (!is_one_of(v, {"generator", "reasoner"})) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("{} '{}' is not one of generator, reasoner", key, v));
+    }
+    return {};
+}
+
+Status check_max_concurrent(std::int64_t v) {
+    if (v < 1 || v > 256) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("max_concurrent {} is out of range (1-256)", v));
+    }
+    return {};
+}
+
+Status check_idle_seconds(std::int64_t v) {
+    if (v < 10 || v > 604800) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("idle_stop_s {} is out of range (10-604800, a week)", v));
+    }
+    return {};
+}
+
+Status check_startup_timeout(std::int64_t v) {
+    if (v < 10 || v > 86400) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("startup_timeout_s {} is out of range (10-86400)", v));
+    }
+    return {};
+}
+
 namespace {
 
 // The keys of a settings group that differ from their defaults, in config-file order.
@@ -205,6 +262,22 @@ std::vector<std::string> set_keys(const SlurmSettings& s) {
     return keys;
 }
 
+std::vector<std::string> set_keys(const ServerSettings& s) {
+    const ServerSettings d;
+    std::vector<std::string> keys;
+    for (auto [key, set] : {std::pair{"url", s.url != d.url},
+                            std::pair{"api_key_file", s.api_key_file != d.api_key_file},
+                            std::pair{"protocol", s.protocol != d.protocol},
+                            std::pair{"role", s.role != d.role},
+                            std::pair{"model", s.model != d.model},
+                            std::pair{"max_concurrent", s.max_concurrent != d.max_concurrent}}) {
+        if (set) {
+            keys.emplace_back(key);
+        }
+    }
+    return keys;
+}
+
 // Refuses settings that do not apply to the host's kind or runtime (a `partition` on an ssh
 // host, an `image` on a native one): they would be ignored, and the user meant something else.
 Status check_settings_apply(const HostConfig& host, const fs::path& file) {
@@ -217,6 +290,14 @@ Status check_settings_apply(const HostConfig& host, const fs::path& file) {
     if (stray.empty() && host.kind != core::HostKind::slurm) {
         stray = set_keys(host.slurm);
         owner = "slurm hosts";
+    }
+    if (stray.empty() && host.kind != core::HostKind::http && !host.server.enabled) {
+        stray = set_keys(host.server);
+        owner = "http hosts (or a [hosts.NAME.serve] table)";
+    }
+    if (stray.empty() && host.kind == core::HostKind::http) {
+        stray = set_keys(host.ssh);
+        owner = "ssh and slurm hosts";
     }
     if (stray.empty() && host.runtime != core::RuntimeKind::docker) {
         stray = set_keys(host.container, host.runtime == core::RuntimeKind::apptainer);
@@ -237,14 +318,63 @@ Status check_settings_apply(const HostConfig& host, const fs::path& file) {
                     fmt::join(stray, ", "),
                     owner,
                     owner == "the docker runtime" ? "s" : ""),
-        "remove it, or set the host's kind (local, ssh, slurm) or runtime (native, docker, "
+        "remove it, or set the host's kind (local, ssh, slurm, http) or runtime (native, docker, "
         "apptainer) it was meant for");
+}
+
+}  // namespace
+
+namespace {
+
+Status finish_server(HostConfig& host, const fs::path& file, const fs::path& base_dir) {
+    if (host.kind == core::HostKind::http) {
+        if (host.server.url.empty()) {
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}] is an http host and needs url", host.name),
+                "add url = \"http://HOST:PORT\" (the model server's address)");
+        }
+        if (host.runtime != core::RuntimeKind::native) {
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}] is an http host: cosmos runs nothing there, so it has no "
+                            "runtime",
+                            host.name),
+                "remove runtime");
+        }
+        while (!host.server.url.empty() && host.server.url.back() == '/') {
+            host.server.url.pop_back();
+        }
+    }
+    if (host.server.enabled) {
+        if (host.kind != core::HostKind::ssh) {
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}.serve]: cosmos runs model servers on ssh hosts only (this "
+                            "is a {} host)",
+                            host.name,
+                            host.kind),
+                "point an http host at a server you run yourself, or make the host an ssh host");
+        }
+        if (host.server.model.empty()) {
+            host.server.model = "nvidia/Cosmos3-Nano";
+        }
+    }
+    if (!host.server.api_key_file.empty()) {
+        host.server.api_key_file =
+            detail::resolve_path(host.server.api_key_file.string(), base_dir);
+    }
+    return {};
 }
 
 }  // namespace
 
 Status finish_host(HostConfig& host, const fs::path& file, const fs::path& base_dir) {
     COSMOS_CHECK(check_settings_apply(host, file));
+    COSMOS_CHECK(finish_server(host, file, base_dir));
     if (host.kind == core::HostKind::ssh && (host.ssh.address.empty() || host.ssh.user.empty())) {
         std::string missing = host.ssh.address.empty() && host.ssh.user.empty() ? "address and user"
                               : host.ssh.address.empty()                        ? "address"

@@ -26,6 +26,13 @@ core::Status check_slurm_name(std::string_view key, std::string_view v);  // [A-
 core::Status check_slurm_time(std::string_view key, std::string_view v);  // "30", "1:00:00", "2-00"
 core::Status check_max_in_flight(std::int64_t v);                         // 1..10000
 core::Status check_cpus_per_task(std::int64_t v);                         // 1..4096
+// Model servers (ServerSettings).
+core::Status check_server_url(std::string_view key, std::string_view v);  // http://host[:port]
+core::Status check_protocol(std::string_view key, std::string_view v);    // vllm-omni | sglang
+core::Status check_role(std::string_view key, std::string_view v);        // generator | reasoner
+core::Status check_max_concurrent(std::int64_t v);                        // 1..256
+core::Status check_idle_seconds(std::int64_t v);                          // 10..604800
+core::Status check_startup_timeout(std::int64_t v);                       // 10..86400
 
 // Completes a host read from `file`: fails with config (naming host.line) when an ssh host lacks
 // address or user, a slurm host lacks partition or work_dir (or has an address without a user),

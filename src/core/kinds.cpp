@@ -7,8 +7,10 @@ namespace cosmos::core {
 
 namespace {
 
-constexpr std::array<std::pair<HostKind, std::string_view>, 3> k_hosts{
-    {{HostKind::local, "local"}, {HostKind::ssh, "ssh"}, {HostKind::slurm, "slurm"}}};
+constexpr std::array<std::pair<HostKind, std::string_view>, 4> k_hosts{{{HostKind::local, "local"},
+                                                                        {HostKind::ssh, "ssh"},
+                                                                        {HostKind::slurm, "slurm"},
+                                                                        {HostKind::http, "http"}}};
 constexpr std::array<std::pair<RuntimeKind, std::string_view>, 3> k_runtimes{
     {{RuntimeKind::native, "native"},
      {RuntimeKind::docker, "docker"},

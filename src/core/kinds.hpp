@@ -11,8 +11,9 @@
 
 namespace cosmos::core {
 
-// Where jobs run: this machine, an SSH host, a Slurm cluster.
-enum class HostKind { local, ssh, slurm };
+// Where jobs run: this machine, an SSH host, a Slurm cluster, or a model server someone else
+// runs, reached over HTTP (served models only: docs/models/cosmos3.md).
+enum class HostKind { local, ssh, slurm, http };
 
 // How the model runs on a host: in the host's Python environment, in a docker container, in an
 // apptainer image.

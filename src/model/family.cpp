@@ -1,5 +1,6 @@
 #include "model/family.hpp"
 
+#include "model/cosmos3.hpp"
 #include "model/enhance_command.hpp"
 #include "model/transfer25.hpp"
 
@@ -9,6 +10,8 @@ std::string_view to_string(Family family) {
     switch (family) {
         case Family::transfer2_5:
             return "transfer2.5";
+        case Family::cosmos3:
+            return "cosmos3";
         case Family::transfer1:
             break;
     }
@@ -36,6 +39,7 @@ public:
         return "7B; vis/edge/depth/seg/keypoint/hdmap/lidar controls; prompt upsampler and 4K "
                "upscaler";
     }
+    bool served() const override { return false; }
     bool runs(core::RunKind) const override { return true; }
 
     std::optional<RunParams> own_defaults(std::string_view) const override { return std::nullopt; }
@@ -142,6 +146,7 @@ public:
         return "2B; edge/depth/seg/vis controls with spatiotemporal masks, native long videos, "
                "a distilled 4-step edge model";
     }
+    bool served() const override { return false; }
     bool runs(core::RunKind kind) const override { return kind == core::RunKind::transfer; }
 
     std::optional<RunParams> own_defaults(std::string_view variant) const override {
@@ -223,12 +228,65 @@ public:
     }
 };
 
+// Cosmos 3 (docs/models/cosmos3.md): served by vLLM-Omni or SGLang; a run is one request to the
+// Videos API (video-to-video from the prompt's color video). Requests are never batched into
+// one load: the server is loaded once and takes several requests at once instead.
+class Cosmos3 final : public ModelFamily {
+public:
+    Family family() const override { return Family::cosmos3; }
+    std::string display_name() const override { return "Cosmos 3"; }
+    std::string summary() const override {
+        return "served (vLLM-Omni or SGLang): video-to-video requests to a warm server; its "
+               "Reasoner enhances prompts, captions renders and reviews outputs";
+    }
+    bool served() const override { return true; }
+    bool runs(core::RunKind kind) const override { return kind == core::RunKind::transfer; }
+    std::optional<RunParams> own_defaults(std::string_view) const override {
+        return cosmos3_defaults();
+    }
+    core::Status check_params(const RunParams& params) const override {
+        return check_cosmos3_params(params);
+    }
+    std::string entry_point() const override { return {}; }
+    core::Result<nlohmann::ordered_json> spec(const SpecInput& in) const override {
+        return build_cosmos3_spec(in);
+    }
+    LaunchCommand command(const HostLayout&,
+                          const JobShape&,
+                          const nlohmann::ordered_json&) const override {
+        return {};
+    }
+    int chunks(std::int64_t, const RunParams&) const override { return 1; }
+    ProgressTracker log_reader(int expected) const override {
+        return ProgressTracker(expected, LogDialect::transfer1);
+    }
+    std::string output_video(std::optional<int>) const override { return "output.mp4"; }
+    std::optional<std::string> output_text(std::optional<int>) const override {
+        return std::nullopt;
+    }
+    std::optional<std::string> batch_key(const BatchFacts&) const override { return std::nullopt; }
+    core::Result<nlohmann::ordered_json> batch_spec(const std::vector<BatchFacts>&) const override {
+        return core::fail(core::ErrorCode::invalid_input,
+                          "Cosmos 3 runs are requests to a warm server: they are not batched");
+    }
+    nlohmann::ordered_json batch_line(const nlohmann::ordered_json& spec, int) const override {
+        return spec;
+    }
+    nlohmann::ordered_json effective_spec(const nlohmann::ordered_json&,
+                                          const nlohmann::ordered_json& line) const override {
+        return line;
+    }
+};
+
 }  // namespace
 
 const ModelFamily& model_family(Family family) {
     static const Transfer1 k_transfer1;
     static const Transfer25 k_transfer25;
+    static const Cosmos3 k_cosmos3;
     switch (family) {
+        case Family::cosmos3:
+            return k_cosmos3;
         case Family::transfer2_5:
             return k_transfer25;
         case Family::transfer1:

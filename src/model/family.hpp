@@ -10,7 +10,10 @@
 //   - where a run's (or a batch line's) video lands under the job's outputs/;
 //   - which runs may share one model load (the batch key) and the batch file's spec and lines.
 // Cosmos-Transfer1 (`transfer1`, docs/models/transfer1.md) and Cosmos-Transfer2.5
-// (`transfer2.5`, docs/models/transfer2.5.md) are the families. Every prompt and run records its
+// (`transfer2.5`, docs/models/transfer2.5.md) are script families; Cosmos 3 (`cosmos3`,
+// docs/models/cosmos3.md) is served: its runs are requests to a model server (src/serving), so
+// the script-only members below (entry point, command, log reader, batches) are never asked of
+// it. Every prompt and run records its
 // family (store: the `model` column).
 
 #include <cstdint>
@@ -31,10 +34,10 @@
 
 namespace cosmos::model {
 
-enum class Family { transfer1, transfer2_5 };
+enum class Family { transfer1, transfer2_5, cosmos3 };
 
 // Every family, in the order `cosmos models list` shows them.
-inline constexpr Family k_families[] = {Family::transfer1, Family::transfer2_5};
+inline constexpr Family k_families[] = {Family::transfer1, Family::transfer2_5, Family::cosmos3};
 
 std::string_view to_string(Family family);
 std::optional<Family> parse_family(std::string_view name);
@@ -71,6 +74,9 @@ public:
     // Defaults the family sets itself (Transfer2.5's guidance 3, seed 2025...); nothing when the
     // [run] table's defaults are the family's (Transfer1).
     virtual std::optional<RunParams> own_defaults(std::string_view variant) const = 0;
+    // True when the model runs as a server that takes requests (the job runner sends a request
+    // instead of launching a command; docs/serving.md).
+    virtual bool served() const = 0;
     // Whether it has runs of this kind (Transfer2.5 has no prompt upsampler nor upscaler).
     virtual bool runs(core::RunKind kind) const = 0;
     // Checks parameters against the family's rules; fails with invalid_input naming the rule.

@@ -8,6 +8,7 @@
 //   blur_strength (with vis), canny_threshold (with edge);
 // - without an input video sigma_max must be >= 80 and every modality needs input_control.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,10 @@ struct SpecInput {
     std::map<std::string, std::string> controls;  // modality -> path as the model will see it
     std::map<std::string, std::string> masks;     // modality -> its mask video (Transfer2.5)
     RunParams params;
+    // The input video's size and frame count (served models default to them; 0 when unknown).
+    int width = 0;
+    int height = 0;
+    std::int64_t frames = 0;
 };
 
 // Checks `in` against the model contract's rules; fails with invalid_input saying which rule.

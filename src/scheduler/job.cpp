@@ -17,6 +17,7 @@
 #include "scheduler/outcome.hpp"
 #include "scheduler/record.hpp"
 #include "scheduler/run_spec.hpp"
+#include "scheduler/served_job.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
@@ -365,6 +366,9 @@ core::Result<store::RunRecord> attach_run(const App& app,
     if (store::is_terminal(run.status)) {
         return run;
     }
+    if (run.runtime == k_served_runtime) {
+        return attach_served_run(app, run, host_config, options);
+    }
     if (run.batch_id) {
         // One model process serves the whole batch: follow it, and every line ends with it.
         BatchOptions batch;
@@ -473,6 +477,9 @@ core::Result<store::RunRecord> kill_run(const App& app, const std::string& run_i
         return cancel_batch_run(app, run_id);
     }
     COSMOS_TRY(auto found, running_remote(app, run_id));
+    if (run.runtime == k_served_runtime) {
+        return kill_served_run(app, run, found.second);
+    }
     COSMOS_TRY(auto host, open_host(found.second));
     auto request = backends::job_request(host, run_id);
     if (auto s = backends::kill_job(host, request); !s) {
@@ -500,7 +507,8 @@ core::Result<std::string> read_run_log(const App& app, const std::string& run_id
     COSMOS_TRY(auto run, store::require_run(app.db, run_id));
     fs::path local = app.run_dir(run_id) / "run.log";
     std::error_code ec;
-    bool remote_live = run.status == store::RunStatus::running && run.remote_dir.has_value();
+    bool remote_live = run.status == store::RunStatus::running && run.remote_dir.has_value() &&
+                       run.runtime != k_served_runtime;  // a request's log is written here
     if (remote_live) {
         COSMOS_TRY(auto found, running_remote(app, run_id));
         COSMOS_TRY(auto host, open_host(found.second));

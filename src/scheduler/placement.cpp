@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace cosmos::scheduler {
 
 int slots_of(const HostCapacity& host, const store::JobRecord& job) {
@@ -29,7 +31,8 @@ const HostCapacity* place(const store::JobRecord& job,
     const HostCapacity* best = nullptr;
     std::pair<std::int64_t, int> best_score{-1, -1};
     for (const auto& h : hosts) {
-        if (job.want_host && *job.want_host != h.name) {
+        if ((job.want_host && *job.want_host != h.name) ||
+            h.serves != is_served_key(job.batch_key)) {
             continue;
         }
         auto u = used.find(h.name);
@@ -232,6 +235,36 @@ std::optional<ClaimPlan> plan_claim(const QueueSnapshot& view,
         return plan;
     }
     return std::nullopt;
+}
+
+std::string served_key(model::Family family) {
+    return fmt::format("served:{}", model::to_string(family));
+}
+
+bool is_served_key(const std::optional<std::string>& key) {
+    return key && key->rfind("served:", 0) == 0;
+}
+
+core::Status check_host_runs(const config::HostConfig& host, model::Family family) {
+    bool served = model::model_family(family).served();
+    if (served == host.serves()) {
+        return {};
+    }
+    if (served) {
+        return core::fail(core::ErrorCode::invalid_input,
+                          fmt::format("host {} runs model scripts; {} runs are requests to a model "
+                                      "server",
+                                      host.name,
+                                      model::model_family(family).display_name()),
+                          "pick an http host (cosmos hosts add NAME --kind http --url URL) or an "
+                          "ssh host with a [hosts.NAME.serve] table (docs/serving.md)");
+    }
+    return core::fail(core::ErrorCode::invalid_input,
+                      fmt::format("host {} serves a model over HTTP; {} runs need a host that runs "
+                                  "its scripts",
+                                  host.name,
+                                  model::model_family(family).display_name()),
+                      "pick a local, ssh or slurm host with --host");
 }
 
 }  // namespace cosmos::scheduler

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "model/family.hpp"
 #include "store/queue_store.hpp"
 
 namespace cosmos::scheduler {
@@ -30,7 +33,19 @@ struct HostCapacity {
     // The host's scheduler can hold a job until another succeeded (Slurm's afterok): a job whose
     // dependency runs here now may be claimed onto this host at once instead of after it.
     bool chains = false;
+    // Runs here are requests to a model server (an http host, or one whose server cosmos runs):
+    // only served runs go here, and served runs go nowhere else.
+    bool serves = false;
 };
+
+// The batch key that marks a served run's queue job ("served:<family>"): served runs never share
+// a load, and placement sends them to hosts that serve only.
+std::string served_key(model::Family family);
+bool is_served_key(const std::optional<std::string>& key);
+
+// Fails with invalid_input when `host` cannot run runs of `family` (a script family on a host
+// that serves, a served family on one that does not), saying where such runs go.
+core::Status check_host_runs(const config::HostConfig& host, model::Family family);
 
 struct ClaimPlan {
     std::string host;

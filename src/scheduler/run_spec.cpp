@@ -31,6 +31,9 @@ core::Result<nlohmann::ordered_json> local_spec(const store::PromptRecord& promp
     in.controls = prompt.controls;
     in.masks = prompt.masks;
     in.params = run.params;
+    in.width = prompt.video.width;
+    in.height = prompt.video.height;
+    in.frames = prompt.video.frames;
     return model::model_family(run.model).spec(in);
 }
 

@@ -57,6 +57,9 @@ std::map<std::string, double> default_weights(const config::RunDefaults& d,
                                               const store::PromptRecord& prompt,
                                               model::Family family) {
     std::map<std::string, double> weights;
+    if (family == model::Family::cosmos3) {
+        return weights;  // video-to-video: no control weights
+    }
     if (family == model::Family::transfer1) {
         for (const auto& [m, w] : d.weights) {
             bool available = model::is_computed_from_input(m) || prompt.controls.count(m) != 0;

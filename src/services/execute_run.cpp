@@ -9,7 +9,9 @@
 #include "model/family.hpp"
 #include "scheduler/batch.hpp"
 #include "scheduler/job.hpp"
+#include "scheduler/placement.hpp"
 #include "scheduler/run_spec.hpp"
+#include "scheduler/served_job.hpp"
 #include "services/checkpoints.hpp"
 #include "services/create_run.hpp"
 #include "services/emulator_install.hpp"
@@ -31,6 +33,9 @@ core::Status ensure_host_ready(const config::HostConfig& host) {
     std::vector<std::string> missing;
     for (model::Family f : model::k_families) {
         const auto& family = model::model_family(f);
+        if (family.served()) {
+            continue;  // a server, not a script under the checkout
+        }
         auto it = host.checkouts.find(f);
         fs::path checkout = it == host.checkouts.end() ? host.cosmos_dir : it->second;
         if (!fs::exists(checkout / family.entry_point(), ec)) {
@@ -127,7 +132,10 @@ core::Result<store::RunRecord> execute_run(const App& app,
                                 host.name,
                                 host.gpus));
     }
-    if (auto s = check_supply_chain(app, *run, host, options); !s) {
+    COSMOS_CHECK(scheduler::check_host_runs(host, run->model));
+    bool served = model::model_family(run->model).served();
+    // The supply chain (image pin, checkpoint verify, HF token) is the server's own business.
+    if (auto s = served ? core::Status{} : check_supply_chain(app, *run, host, options); !s) {
         return fail(s.error());
     }
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
@@ -165,6 +173,9 @@ core::Result<store::RunRecord> execute_run(const App& app,
     remote.attach.mirror_log = true;
     remote.attach.on_model_end = options.on_model_end;
     remote.attach.requeue_transient = options.requeue_transient;
+    if (served) {
+        return scheduler::execute_served_run(app, *run, host, spec, remote);
+    }
     return scheduler::execute_remote_run(app, *run, *prompt, host, spec, remote);
 }
 

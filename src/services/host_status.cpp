@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/model_server.hpp"
 #include "backends/remote_job.hpp"
 #include "backends/slurm_runtime.hpp"
 #include "scheduler/job.hpp"
@@ -101,6 +102,53 @@ J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>&
 
 }  // namespace
 
+namespace {
+
+// An http host: whether its server answers, what it serves, the jobs it holds.
+J http_status_json(const config::HostConfig& h, const std::vector<std::string>& ids) {
+    auto start = std::chrono::steady_clock::now();
+    J out{{"host", h.name},
+          {"kind", h.kind},
+          {"address", h.server.url},
+          {"protocol", h.server.protocol},
+          {"role", h.server.role},
+          {"reachable", false},
+          {"error", nullptr},
+          {"latency_ms", 0},
+          {"models", J::array()},
+          {"jobs_in_flight", nullptr},
+          {"max_concurrent", h.server.max_concurrent},
+          {"gpus", J::array()},
+          {"running", ids}};
+    auto lease = backends::open_server(h);
+    core::Status health =
+        lease ? backends::check_health(lease->endpoint) : core::Status(core::fail(lease.error()));
+    out["latency_ms"] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!health) {
+        out["error"] = health.error().message;
+        return out;
+    }
+    out["reachable"] = true;
+    if (auto models = backends::served_models(lease->endpoint)) {
+        out["models"] = *models;
+    } else {
+        out["error"] = models.error().message;
+    }
+    if (h.server.role == "generator") {
+        if (auto jobs = backends::list_videos(lease->endpoint)) {
+            int in_flight = 0;
+            for (const auto& j : *jobs) {
+                in_flight += j.terminal() ? 0 : 1;
+            }
+            out["jobs_in_flight"] = in_flight;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig& h) {
     store::RunQuery q;
     q.status = store::RunStatus::running;
@@ -114,6 +162,9 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
     }
     if (h.kind == core::HostKind::slurm) {
         return slurm_status_json(h, ids);
+    }
+    if (h.kind == core::HostKind::http) {
+        return http_status_json(h, ids);
     }
     backends::HostStatus st;
     std::string address = "local";
@@ -143,16 +194,25 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
                         {"memory_used_mib", g.memory_used_mib},
                         {"memory_total_mib", g.memory_total_mib}});
     }
-    return J{{"host", h.name},
-             {"kind", h.kind},
-             {"address", address},
-             {"reachable", st.reachable},
-             {"error", opt_text(st.error)},
-             {"latency_ms", st.latency_ms},
-             {"gpus", gpus},
-             {"gpu_error", opt_text(st.gpu_error)},
-             {"free_bytes", st.free_bytes ? J(*st.free_bytes) : J(nullptr)},
-             {"running", st.jobs}};
+    J out{{"host", h.name},
+          {"kind", h.kind},
+          {"address", address},
+          {"reachable", st.reachable},
+          {"error", opt_text(st.error)},
+          {"latency_ms", st.latency_ms},
+          {"gpus", gpus},
+          {"gpu_error", opt_text(st.gpu_error)},
+          {"free_bytes", st.free_bytes ? J(*st.free_bytes) : J(nullptr)},
+          {"running", st.jobs}};
+    if (h.server.enabled && st.reachable) {
+        auto server = backends::server_state(h);
+        out["server"] = server ? J{{"running", server->running},
+                                   {"model", h.server.model},
+                                   {"protocol", h.server.protocol},
+                                   {"detail", server->detail}}
+                               : J{{"running", false}, {"detail", server.error().message}};
+    }
+    return out;
 }
 
 }  // namespace cosmos::services

@@ -155,6 +155,22 @@ nlohmann::ordered_json host_json(const config::HostConfig& host) {
         j["max_in_flight"] = host.slurm.max_in_flight;
         j["cpus_per_task"] = host.slurm.cpus_per_task;
     }
+    if (host.serves()) {
+        const auto& sv = host.server;
+        nlohmann::ordered_json server = {{"protocol", sv.protocol},
+                                         {"role", sv.role},
+                                         {"model", sv.model},
+                                         {"max_concurrent", sv.max_concurrent}};
+        if (host.kind == core::HostKind::http) {
+            server["url"] = sv.url;
+            server["api_key_file"] = sv.api_key_file.string();  // the path, never the key
+        } else {
+            server["managed"] = true;
+            server["idle_stop_s"] = sv.idle_stop_s;
+            server["command"] = sv.command;
+        }
+        j["server"] = server;
+    }
     j["env"] = env;
     j["origin"] = host_origin(host);
     return j;

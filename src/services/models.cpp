@@ -25,6 +25,21 @@ nlohmann::ordered_json family_json(model::Family f) {
 nlohmann::ordered_json family_detail(model::Family f) {
     auto j = family_json(f);
     const auto& family = model::model_family(f);
+    if (family.served()) {
+        j["served"] = true;
+        j["endpoints"] = {"POST /v1/videos",
+                          "GET /v1/videos/{id}",
+                          "GET /v1/videos/{id}/content",
+                          "DELETE /v1/videos/{id}",
+                          "POST /v1/chat/completions (Reasoner)"};
+        j["defaults"] = {{"guidance", 7.0}, {"seed", 1}, {"num_steps", 35}, {"fps", 24}};
+        j["rules"] = {"num_frames: 5-300 (default: the input's frames)",
+                      "fps: 10, 16, 24 or 30",
+                      "resolution: 256 (320x192), 480 (832x480), 720 (1280x720); default: the "
+                      "input's size when it is one, else the nearest",
+                      "runs go to http hosts or ssh hosts with a [hosts.NAME.serve] table"};
+        return j;
+    }
     j["entry_point"] = family.entry_point();
     if (f == model::Family::transfer2_5) {
         auto d = model::transfer25_defaults();

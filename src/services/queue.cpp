@@ -10,6 +10,7 @@
 #include "model/batch_file.hpp"
 #include "model/family.hpp"
 #include "scheduler/job.hpp"
+#include "scheduler/placement.hpp"
 #include "scheduler/run_spec.hpp"
 #include "services/upscale.hpp"
 #include "store/prompt_store.hpp"
@@ -50,6 +51,7 @@ core::Result<store::JobRecord> enqueue_run(const App& app,
     int most = 0;
     if (options.host) {
         COSMOS_TRY(auto host, config::find_host(app.config, *options.host));
+        COSMOS_CHECK(scheduler::check_host_runs(host, run->model));
         most = host.gpus;
     } else {
         for (const auto& [name, h] : app.config.hosts) {
@@ -75,7 +77,11 @@ core::Result<store::JobRecord> enqueue_run(const App& app,
     req.run_id = run_id;
     req.priority = options.priority;
     req.gpus = run->params.num_gpus;
-    req.batch_key = batch_key_of(app, *run);
+    // A served run's key marks it for hosts that serve (scheduler/placement); it never shares a
+    // load with other runs: the server is loaded once and takes requests.
+    bool served = model::model_family(run->model).served();
+    req.batch_key = served ? std::optional<std::string>(scheduler::served_key(run->model))
+                           : batch_key_of(app, *run);
     req.want_host = options.host;
     req.depends_on = options.depends_on;
     req.max_attempts = options.max_attempts;

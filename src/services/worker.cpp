@@ -23,7 +23,9 @@
 #include "scheduler/batch.hpp"
 #include "scheduler/claim.hpp"
 #include "scheduler/job.hpp"
+#include "scheduler/placement.hpp"
 #include "scheduler/prestage.hpp"
+#include "scheduler/served_job.hpp"
 #include "services/execute_run.hpp"
 #include "services/queue.hpp"
 #include "store/queue_store.hpp"
@@ -322,6 +324,9 @@ private:
             return {};
         }
         std::string why = "staging again after its worker died";
+        if (run.remote_dir && run.runtime == scheduler::k_served_runtime) {
+            return {};  // a request the server accepted: followed again (scheduler/served_job)
+        }
         if (run.remote_dir) {
             COSMOS_TRY(bool absent, never_started(host, run.batch_id.value_or(run.id)));
             if (!absent) {
@@ -457,7 +462,9 @@ public:
         }
         std::vector<std::string> serving;
         for (const auto& h : hosts) {
-            serving.push_back(h.name);
+            if (!h.serves) {  // a request uploads its input itself
+                serving.push_back(h.name);
+            }
         }
         auto jobs = store::list_jobs(app.db, 0);
         if (serving.empty() || !jobs) {
@@ -472,7 +479,8 @@ public:
         Plan plan;
         int planned = 0;
         for (const auto& j : *jobs) {
-            if (j.state != store::JobState::queued || j.paused || m_seen.count(j.run_id) != 0) {
+            if (j.state != store::JobState::queued || j.paused || m_seen.count(j.run_id) != 0 ||
+                scheduler::is_served_key(j.batch_key)) {
                 continue;
             }
             if (planned >= limit) {
@@ -689,7 +697,12 @@ private:
             }
             // A slurm host's capacity is the Slurm jobs kept in flight, whatever their GPU
             // counts: Slurm itself places them on nodes.
+            // A host that serves takes up to max_concurrent requests at once, never batched.
             bool slurm = h.kind == core::HostKind::slurm;
+            if (h.serves()) {
+                hosts.push_back({name, h.server.max_concurrent, false, true, false, true});
+                continue;
+            }
             hosts.push_back({name,
                              slurm ? h.slurm.max_in_flight : h.gpus,
                              m_options.max_batch > 1,

@@ -13,6 +13,7 @@
 #include "services/models.hpp"
 #include "services/previews.hpp"
 #include "services/queue.hpp"
+#include "services/reasoner.hpp"
 #include "services/views.hpp"
 #include "store/prompt_store.hpp"
 #include "store/queue_store.hpp"
@@ -315,6 +316,8 @@ core::Result<Reply> show_run(const httplib::Request& req, services::App& app) {
     j["preview_url"] = r.output_video ? J(fmt::format("/api/runs/{}/preview", r.id)) : J(nullptr);
     j["job"] = job ? services::job_json(*job, r, std::nullopt) : J(nullptr);
     j["log_url"] = fmt::format("/api/runs/{}/log", r.id);
+    auto review = services::stored_review(app, r.id);
+    j["review"] = review ? *review : J(nullptr);
     return Reply{200, j};
 }
 

@@ -54,7 +54,7 @@ def loads(cosmos):
 
 def test_models_list_names_the_families_and_a_user_model(cosmos):
     names = [m["name"] for m in cosmos.json("models", "list")]
-    assert names == ["transfer1", "transfer2.5"]
+    assert names == ["transfer1", "transfer2.5", "cosmos3"]
     models = cosmos.home / ".config" / "cosmos" / "models"
     models.mkdir(parents=True)
     (models / "warehouse.toml").write_text(

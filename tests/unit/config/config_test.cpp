@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "unit/config/config_test_support.hpp"
@@ -421,4 +422,68 @@ TEST_F(ConfigTest, DefaultNegativePromptIsTransferPyDefault) {
     EXPECT_NE(text.find("of poor CG quality. There are many subtitles in the footage."),
               std::string::npos);
     EXPECT_EQ(Config{}.run.negative_prompt, text);
+}
+
+TEST_F(ConfigTest, HttpHostsNeedAUrlAndTakeOnlyServerSettings) {
+    auto ok = parse(R"(
+[hosts.c3]
+kind = "http"
+url = "http://10.0.0.5:8000/"
+api_key_file = "c3.key"
+protocol = "sglang"
+role = "reasoner"
+max_concurrent = 4
+)");
+    ASSERT_TRUE(ok) << ok.error().message;
+    const auto& h = ok->hosts.at("c3");
+    EXPECT_TRUE(h.serves());
+    EXPECT_EQ(h.server.url, "http://10.0.0.5:8000");
+    EXPECT_TRUE(h.server.api_key_file.is_absolute());
+    EXPECT_EQ(h.server.protocol, "sglang");
+    EXPECT_EQ(h.server.max_concurrent, 4);
+    EXPECT_NE(error_of("[hosts.c3]\nkind = \"http\"\n").find("needs url"), std::string::npos);
+    for (const char* bad : {"https://x:1", "http://", "http://a/path", "http://u@a:1", "x:1"}) {
+        EXPECT_NE(error_of(fmt::format("[hosts.c3]\nkind = \"http\"\nurl = \"{}\"\n", bad))
+                      .find("is not an http://HOST[:PORT] address"),
+                  std::string::npos)
+            << bad;
+    }
+    EXPECT_NE(error_of("[hosts.c3]\nkind = \"http\"\nurl = \"http://a:1\"\naddress = \"b\"\n")
+                  .find("sets address"),
+              std::string::npos);
+    EXPECT_NE(error_of("[hosts.c3]\nkind = \"http\"\nurl = \"http://a:1\"\nprotocol = \"tgi\"\n")
+                  .find("not one of vllm-omni, sglang"),
+              std::string::npos);
+    EXPECT_NE(error_of("[hosts.box]\nkind = \"ssh\"\naddress = \"a\"\nuser = \"u\"\nurl = "
+                       "\"http://a:1\"\n")
+                  .find("which only http hosts"),
+              std::string::npos);
+}
+
+TEST_F(ConfigTest, AServeTableMakesAnSshHostServe) {
+    auto ok = parse(R"(
+[hosts.box]
+kind = "ssh"
+address = "gpu2"
+user = "me"
+
+[hosts.box.serve]
+command = ["vllm", "serve", "{model}", "--port", "{port}"]
+idle_stop_s = 60
+)");
+    ASSERT_TRUE(ok) << ok.error().message;
+    const auto& h = ok->hosts.at("box");
+    EXPECT_TRUE(h.serves());
+    EXPECT_EQ(h.server.model, "nvidia/Cosmos3-Nano");
+    EXPECT_EQ(h.server.idle_stop_s, 60);
+    EXPECT_NE(error_of("[hosts.l]\nkind = \"local\"\n[hosts.l.serve]\n").find("ssh hosts only"),
+              std::string::npos);
+    EXPECT_NE(error_of("[hosts.b]\nkind = \"ssh\"\naddress = \"a\"\nuser = \"u\"\n[hosts.b.serve]\n"
+                       "idle_stop_s = 5\n")
+                  .find("idle_stop_s 5 is out of range"),
+              std::string::npos);
+    EXPECT_NE(error_of("[hosts.b]\nkind = \"ssh\"\naddress = \"a\"\nuser = \"u\"\n[hosts.b.serve]\n"
+                       "command = []\n")
+                  .find("command is empty"),
+              std::string::npos);
 }

@@ -1,0 +1,361 @@
+#include "backends/model_server.hpp"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "backends/remote_job.hpp"
+#include "backends/ssh_target.hpp"
+#include "core/embedded_scripts.hpp"
+#include "core/log.hpp"
+#include "core/names.hpp"
+#include "core/redact.hpp"
+#include "core/secret_file.hpp"
+#include "core/sha256.hpp"
+#include "core/shell_quote.hpp"
+#include "transport/ssh_forward.hpp"
+
+namespace cosmos::backends {
+
+using core::ErrorCode;
+using core::fail;
+
+namespace {
+
+std::string random_hex(std::size_t bytes) {
+    std::random_device rd;
+    std::string out;
+    for (std::size_t i = 0; i < bytes; ++i) {
+        out += fmt::format("{:02x}", rd() & 0xffU);
+    }
+    return out;
+}
+
+// The server's state directory on the host: one per role and model.
+std::string state_dir(const RemoteHost& host) {
+    const auto& s = host.config.server;
+    std::string digest = core::sha256_hex(s.model + "\n" + s.protocol).substr(0, 12);
+    return fmt::format("{}/servers/{}-{}", host.work_dir, s.role, digest);
+}
+
+core::Result<RemoteHost> open_ssh_host(const config::HostConfig& host) {
+    COSMOS_TRY(auto shell, shell_for(host));
+    return open_remote_host(host, std::move(shell));
+}
+
+std::string script_path(const std::string& dir) {
+    return dir + "/model-server.sh";
+}
+
+core::Result<std::string> run_script(const RemoteHost& host,
+                                     const std::string& dir,
+                                     std::vector<std::string> args) {
+    std::vector<std::string> argv = {"sh", script_path(dir)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    COSMOS_TRY(auto r, host.shell->run(argv));
+    if (r.exit_code != 0) {
+        return fail(ErrorCode::remote_failed,
+                    fmt::format("host {}: model-server.sh {} failed (exit {}): {}",
+                                host.config.name,
+                                args.empty() ? "" : args.front(),
+                                r.exit_code,
+                                core::redact(r.err.substr(0, 300))));
+    }
+    while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) {
+        r.out.pop_back();
+    }
+    return r.out;
+}
+
+core::Result<std::string> log_tail(const RemoteHost& host, const std::string& dir) {
+    COSMOS_TRY(auto text, host.shell->read_file(dir + "/server.log", 8u << 20));
+    std::size_t keep = 1500;
+    return core::redact(text.size() > keep ? text.substr(text.size() - keep) : text);
+}
+
+// Forwards shared by the leases of one process: one per host and port.
+std::shared_ptr<transport::SshForward> shared_forward(const config::HostConfig& host,
+                                                      int port,
+                                                      core::Status& error) {
+    static std::mutex mutex;
+    static std::map<std::string, std::weak_ptr<transport::SshForward>> forwards;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::string key = fmt::format("{}:{}", host.name, port);
+    if (auto f = forwards[key].lock()) {
+        return f;
+    }
+    auto opened = transport::SshForward::open(ssh_target_for(host), "127.0.0.1", port);
+    if (!opened) {
+        error = fail(opened.error());
+        return nullptr;
+    }
+    std::shared_ptr<transport::SshForward> f = std::move(*opened);
+    forwards[key] = f;
+    return f;
+}
+
+// Starts the supervisor with a fresh port, key and environment unless another process started
+// one meanwhile (the script decides under a lock); the port and key in use are read afterwards.
+core::Status start_server(const RemoteHost& host, const std::string& dir) {
+    COSMOS_CHECK(host.shell->make_dirs(dir));
+    COSMOS_CHECK(host.shell->write_file(script_path(dir), scripts::k_model_server, 0700));
+    std::mt19937 rng(std::random_device{}());
+    int port = std::uniform_int_distribution<int>(20000, 59999)(rng);
+    std::string key = random_hex(24);
+    core::register_secret(key);
+    if (host.config.server.protocol == "vllm-omni") {
+        COSMOS_CHECK(host.shell->write_file(dir + "/key.new", key + "\n", 0600));
+    }
+    COSMOS_CHECK(host.shell->write_file(dir + "/port.new", fmt::format("{}\n", port), 0644));
+    std::string env;  // the host's environment for the server; secrets stay in this 0600 file
+    for (const auto& [k, v] : host.config.env) {
+        env += fmt::format("export {}={}\n", k, core::shell_quote(v));
+    }
+    COSMOS_CHECK(host.shell->write_file(dir + "/env.new", env, 0600));
+    std::vector<std::string> args = {
+        "start", dir, fmt::format("{}", host.config.server.idle_stop_s), "--"};
+    for (auto& a : server_command(host.config.server, port)) {
+        args.push_back(std::move(a));
+    }
+    COSMOS_TRY(auto out, run_script(host, dir, args));
+    core::log(core::LogLevel::info,
+              "host {}: {} model server for {} ({})",
+              host.config.name,
+              out == "running" ? "found a" : "started a",
+              host.config.server.model,
+              host.config.server.protocol);
+    return {};
+}
+
+core::Result<int> read_port(const RemoteHost& host, const std::string& dir) {
+    COSMOS_TRY(auto text, host.shell->read_file(dir + "/port", 64));
+    try {
+        return std::stoi(text);
+    } catch (const std::exception&) {
+        return fail(ErrorCode::remote_failed,
+                    fmt::format("host {}: {}/port is unreadable", host.config.name, dir));
+    }
+}
+
+core::Result<std::string> read_key(const RemoteHost& host, const std::string& dir) {
+    if (host.config.server.protocol != "vllm-omni") {
+        return std::string();
+    }
+    COSMOS_TRY(auto key, host.shell->read_file(dir + "/key", 4096));
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) {
+        key.pop_back();
+    }
+    core::register_secret(key);
+    return key;
+}
+
+// Waits until the server answers /health, failing early when it ended.
+core::Status wait_ready(const RemoteHost& host, const std::string& dir, const Endpoint& e) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::seconds(host.config.server.startup_timeout_s);
+    for (int i = 0;; ++i) {
+        if (check_health(e)) {
+            return {};
+        }
+        if (i % 3 == 2) {
+            COSMOS_TRY(auto st, run_script(host, dir, {"status", dir}));
+            if (st.rfind("running", 0) != 0) {
+                auto tail = log_tail(host, dir);
+                return fail(ErrorCode::remote_failed,
+                            fmt::format("host {}: the model server ended before it was ready ({})",
+                                        host.config.name,
+                                        st.size() > 7 ? st.substr(7) : st),
+                            tail ? fmt::format("its log ends:\n{}", *tail)
+                                 : std::string("see server.log in ") + dir);
+            }
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            return fail(
+                ErrorCode::timeout,
+                fmt::format("host {}: the model server was not ready within {} s",
+                            host.config.name,
+                            host.config.server.startup_timeout_s),
+                fmt::format("see {}/server.log on the host, or raise startup_timeout_s", dir));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
+core::Result<ServerLease> open_managed(const config::HostConfig& cfg) {
+    COSMOS_TRY(auto host, open_ssh_host(cfg));
+    std::string dir = state_dir(host);
+    ServerLease lease;
+    lease.host = cfg.name;
+    lease.state_dir = dir;
+    lease.shell = host.shell;
+    int port = 0;
+    auto st = host.shell->stat(dir + "/model-server.sh");
+    std::string status = "absent";
+    if (st && *st) {
+        COSMOS_TRY(status, run_script(host, dir, {"status", dir}));
+    }
+    if (status.rfind("running", 0) != 0) {
+        COSMOS_CHECK(start_server(host, dir));
+        lease.started = true;
+    }
+    COSMOS_TRY(port, read_port(host, dir));
+    COSMOS_TRY(lease.endpoint.api_key, read_key(host, dir));
+    core::Status forward_error;
+    auto forward = shared_forward(cfg, port, forward_error);
+    if (!forward) {
+        return fail(forward_error.error());
+    }
+    lease.forward = forward;
+    lease.endpoint.url = forward->local_url();
+    lease.endpoint.where =
+        fmt::format("host {} (its server on port {}, through SSH)", cfg.name, port);
+    COSMOS_CHECK(wait_ready(host, dir, lease.endpoint));
+    return lease;
+}
+
+}  // namespace
+
+std::vector<std::string> server_command(const config::ServerSettings& s, int port) {
+    std::vector<std::string> argv = s.command;
+    if (argv.empty() && s.protocol == "sglang") {
+        argv = {"sglang",
+                "serve",
+                "--model-path",
+                "{model}",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}"};
+    } else if (argv.empty() && s.role == "reasoner") {
+        argv = {"vllm",
+                "serve",
+                "{model}",
+                "--hf-overrides",
+                R"({"architectures": ["Cosmos3ReasonerForConditionalGeneration"]})",
+                "--allowed-local-media-path",
+                "/",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}"};
+    } else if (argv.empty()) {
+        argv = {"vllm",
+                "serve",
+                "{model}",
+                "--omni",
+                "--model-class-name",
+                "Cosmos3OmniDiffusersPipeline",
+                "--allowed-local-media-path",
+                "/",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}"};
+    }
+    for (auto& a : argv) {
+        for (auto [token, value] : {std::pair{std::string("{model}"), s.model},
+                                    std::pair{std::string("{port}"), std::to_string(port)}}) {
+            for (auto at = a.find(token); at != std::string::npos; at = a.find(token)) {
+                a.replace(at, token.size(), value);
+            }
+        }
+    }
+    return argv;
+}
+
+core::Result<ServerLease> open_server(const config::HostConfig& host) {
+    if (host.kind == core::HostKind::http) {
+        ServerLease lease;
+        lease.host = host.name;
+        lease.endpoint.url = host.server.url;
+        lease.endpoint.where = fmt::format("host {} ({})", host.name, host.server.url);
+        if (!host.server.api_key_file.empty()) {
+            COSMOS_TRY(lease.endpoint.api_key,
+                       core::read_secret_file(host.server.api_key_file, "API key file"));
+        }
+        return lease;
+    }
+    if (!host.server.enabled) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("host {} serves no model: it runs model scripts", host.name),
+                    "send served runs (--model cosmos3) to an http host, or add a "
+                    "[hosts.NAME.serve] table to an ssh host (docs/serving.md)");
+    }
+    return open_managed(host);
+}
+
+core::Status mark_request(const ServerLease& lease, const std::string& run_id, bool begin) {
+    if (lease.state_dir.empty()) {
+        return {};
+    }
+    COSMOS_TRY(auto r,
+               lease.shell->run({"sh",
+                                 script_path(lease.state_dir),
+                                 begin ? "begin" : "end",
+                                 lease.state_dir,
+                                 run_id}));
+    (void)r;
+    return {};
+}
+
+core::Result<bool> server_gone(const ServerLease& lease) {
+    if (lease.state_dir.empty()) {
+        return false;
+    }
+    COSMOS_TRY(auto r,
+               lease.shell->run({"sh", script_path(lease.state_dir), "status", lease.state_dir}));
+    return r.out.rfind("running", 0) != 0;
+}
+
+core::Result<ServerState> server_state(const config::HostConfig& cfg) {
+    ServerState state;
+    if (cfg.kind == core::HostKind::http) {
+        auto lease = open_server(cfg);
+        if (!lease) {
+            return fail(lease.error());
+        }
+        auto health = check_health(lease->endpoint);
+        state.running = static_cast<bool>(health);
+        if (!health) {
+            state.detail = health.error().message;
+            return state;
+        }
+        COSMOS_TRY(auto models, served_models(lease->endpoint));
+        state.detail = fmt::format("{}", fmt::join(models, ", "));
+        return state;
+    }
+    COSMOS_TRY(auto host, open_ssh_host(cfg));
+    std::string dir = state_dir(host);
+    COSMOS_TRY(auto st, host.shell->stat(script_path(dir)));
+    if (!st) {
+        state.detail = "never started";
+        return state;
+    }
+    COSMOS_TRY(auto status, run_script(host, dir, {"status", dir}));
+    state.running = status.rfind("running", 0) == 0;
+    state.detail =
+        state.running ? cfg.server.model : status.substr(std::min<std::size_t>(7, status.size()));
+    auto tail = log_tail(host, dir);
+    if (tail) {
+        state.log_tail = *tail;
+    }
+    return state;
+}
+
+core::Status stop_server(const config::HostConfig& cfg) {
+    COSMOS_TRY(auto host, open_ssh_host(cfg));
+    std::string dir = state_dir(host);
+    COSMOS_TRY(auto st, host.shell->stat(script_path(dir)));
+    if (!st) {
+        return {};
+    }
+    COSMOS_TRY(auto out, run_script(host, dir, {"stop", dir}));
+    (void)out;
+    return {};
+}
+
+}  // namespace cosmos::backends
