@@ -26,6 +26,7 @@ struct Embedded {
 const Embedded k_embedded[] = {
     {"src/backends/scripts/checkpoint-hash.sh", scripts::k_checkpoint_hash},
     {"src/backends/scripts/checkpoint-list.sh", scripts::k_checkpoint_list},
+    {"src/backends/scripts/model-server.sh", scripts::k_model_server},
     {"src/backends/scripts/slurm-array-task.sh", scripts::k_slurm_array_task},
     {"src/backends/scripts/slurm-docker-entry.sh", scripts::k_slurm_docker_entry},
     {"src/backends/scripts/slurm-docker-job.sh", scripts::k_slurm_docker_job},
