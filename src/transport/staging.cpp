@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -248,10 +249,27 @@ void set_local_hash_cache(const fs::path& file) {
     }
 }
 
-core::Result<StagedFile> stage_file(Shell& shell,
-                                    const fs::path& local,
-                                    const std::string& cache_dir,
-                                    const ProgressFn& progress) {
+namespace {
+
+// One staging of a local file into one host's cache at a time in this process: two worker
+// threads staging the same input (two batches of one shot) would otherwise write one .part
+// together and race on its commit. The second finds the first's proven entry.
+std::shared_ptr<std::mutex> staging_lock(const std::string& key) {
+    static std::mutex guard;
+    static std::map<std::string, std::weak_ptr<std::mutex>> locks;
+    std::lock_guard<std::mutex> lock(guard);
+    auto found = locks[key].lock();
+    if (!found) {
+        found = std::make_shared<std::mutex>();
+        locks[key] = found;
+    }
+    return found;
+}
+
+core::Result<StagedFile> stage_file_locked(Shell& shell,
+                                           const fs::path& local,
+                                           const std::string& cache_dir,
+                                           const ProgressFn& progress) {
     std::error_code ec;
     if (!fs::is_regular_file(local, ec)) {
         return fail(ErrorCode::not_found,
@@ -305,6 +323,17 @@ core::Result<StagedFile> stage_file(Shell& shell,
     }
     s.out.remote_path = cache_dir + "/" + s.out.sha256 + s.ext;
     return s.out;
+}
+
+}  // namespace
+
+core::Result<StagedFile> stage_file(Shell& shell,
+                                    const fs::path& local,
+                                    const std::string& cache_dir,
+                                    const ProgressFn& progress) {
+    auto mutex = staging_lock(shell.describe() + "\n" + cache_dir + "\n" + absolute_path(local));
+    std::lock_guard<std::mutex> lock(*mutex);
+    return stage_file_locked(shell, local, cache_dir, progress);
 }
 
 }  // namespace cosmos::transport

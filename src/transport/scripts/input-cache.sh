@@ -10,7 +10,8 @@
 #     part none | part BYTES SHA256 | part BYTES long   (the .part an upload would resume)
 #   sh -c SCRIPT cosmos-cache commit CACHE_DIR FROM NAME
 #     renames FROM (written and hashed by this upload) to NAME, sets its mtime a second back and
-#     stamps it: "committed"
+#     stamps it: "committed" (also when a concurrent staging of the same file committed NAME
+#     first and it proves to hash to its name)
 set -u
 stamp_of() { stat -c '%s %Y %i %y' -- "$1"; }
 # write_stamp DIR NAME TEXT: atomically, so a reader sees a whole stamp or none.
@@ -52,7 +53,18 @@ probe() {  # DIR NAME SIZE PART
 case ${1:-} in
 probe) probe "$2" "$3" "$4" "$5" ;;
 commit)
-    mv -f -- "$3" "$2/$4" || exit 1
+    if ! mv -f -- "$3" "$2/$4" 2>/dev/null; then
+        # Another staging of the same file (a second worker thread) committed it first: it is
+        # used once proven like any entry.
+        if [ -e "$3" ] || [ ! -f "$2/$4" ]; then
+            echo "cannot rename $3 to $2/$4" >&2
+            exit 1
+        fi
+        size=$(stat -c %s -- "$2/$4") || exit 1
+        entry "$2" "$4" "$size" >/dev/null || exit 1
+        echo committed
+        exit 0
+    fi
     # Its mtime a second before the stamp's: any later write then shows a new mtime second,
     # which the quick check over SFTP (whole seconds only) can see.
     touch -m -d "@$(($(date +%s) - 1))" -- "$2/$4" || exit 1
