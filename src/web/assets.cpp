@@ -26,34 +26,30 @@ std::string content_type_for(std::string_view name) {
     auto dot = name.rfind('.');
     std::string_view ext =
         dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
-    if (ext == "html")
-        return "text/html; charset=utf-8";
-    if (ext == "js" || ext == "mjs")
-        return "text/javascript; charset=utf-8";
-    if (ext == "css")
-        return "text/css; charset=utf-8";
-    if (ext == "json")
-        return "application/json";
-    if (ext == "svg")
-        return "image/svg+xml";
-    if (ext == "png")
-        return "image/png";
-    if (ext == "jpg" || ext == "jpeg")
-        return "image/jpeg";
-    if (ext == "gif")
-        return "image/gif";
-    if (ext == "webp")
-        return "image/webp";
-    if (ext == "ico")
-        return "image/x-icon";
-    if (ext == "mp4")
-        return "video/mp4";
-    if (ext == "webm")
-        return "video/webm";
-    if (ext == "txt" || ext == "log")
-        return "text/plain; charset=utf-8";
-    if (ext == "woff2")
-        return "font/woff2";
+    static constexpr std::pair<std::string_view, std::string_view> k_types[] = {
+        {"html", "text/html; charset=utf-8"},
+        {"js", "text/javascript; charset=utf-8"},
+        {"mjs", "text/javascript; charset=utf-8"},
+        {"css", "text/css; charset=utf-8"},
+        {"json", "application/json"},
+        {"svg", "image/svg+xml"},
+        {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},
+        {"webp", "image/webp"},
+        {"ico", "image/x-icon"},
+        {"mp4", "video/mp4"},
+        {"webm", "video/webm"},
+        {"txt", "text/plain; charset=utf-8"},
+        {"log", "text/plain; charset=utf-8"},
+        {"woff2", "font/woff2"},
+    };
+    for (const auto& [e, type] : k_types) {
+        if (ext == e) {
+            return std::string(type);
+        }
+    }
     return "application/octet-stream";
 }
 
