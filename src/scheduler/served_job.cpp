@@ -1,5 +1,6 @@
 #include "scheduler/served_job.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -20,7 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto k_poll = std::chrono::milliseconds(500);
+// Status polls start quick (a short request's end is seen within ~0.1 s) and slow down to one a
+// second for long ones.
+constexpr auto k_first_poll = std::chrono::milliseconds(100);
+constexpr auto k_max_poll = std::chrono::milliseconds(1000);
 
 // Appends one line to the run's log (its run dir: `cosmos logs` reads it).
 void log_line(const App& app, const std::string& run_id, const std::string& line) {
@@ -96,6 +100,7 @@ core::Result<Followed> follow(const App& app,
     std::string last_status;
     int last_percent = -1;
     int failures = 0;
+    auto poll = k_first_poll;
     for (;;) {
         if (options.stop != nullptr && options.stop->load()) {
             return Followed{{job_id, last_status}, true, false};
@@ -114,7 +119,7 @@ core::Result<Followed> follow(const App& app,
             if (++failures > 30) {
                 return fail(job.error());
             }
-            std::this_thread::sleep_for(k_poll * 2);
+            std::this_thread::sleep_for(k_max_poll);
             continue;
         }
         failures = 0;
@@ -132,7 +137,8 @@ core::Result<Followed> follow(const App& app,
         if (job->terminal()) {
             return Followed{*job, false, false};
         }
-        std::this_thread::sleep_for(k_poll);
+        std::this_thread::sleep_for(poll);
+        poll = std::min(k_max_poll, poll * 3 / 2);
     }
 }
 
