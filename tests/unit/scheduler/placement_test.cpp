@@ -66,6 +66,29 @@ TEST(Placement, SlotsAreJobsOnASlurmPartition) {
     EXPECT_EQ(slots_of(host("gpu", 8), job("a", 8)), 8);
 }
 
+TEST(Placement, ServedRunsGoOnlyToHostsThatServeAndNeverShareALoad) {
+    auto server = host("c3", 2, false);
+    server.serves = true;
+    server.slots_are_jobs = true;
+    std::vector<HostCapacity> hosts{host("gpu", 8), server};
+    auto served = job("s", 1, served_key(model::Family::cosmos3));
+    EXPECT_TRUE(is_served_key(served.batch_key));
+    EXPECT_FALSE(is_served_key(std::string("tb1:0123")));
+    EXPECT_EQ(place(served, hosts, {}, {})->name, "c3");
+    EXPECT_EQ(place(job("t", 1, "tb1:0123"), hosts, {}, {})->name, "gpu");
+    served.want_host = "gpu";
+    EXPECT_EQ(place(served, hosts, {}, {}), nullptr);
+    // Two requests in flight fill the server's max_concurrent of 2.
+    EXPECT_EQ(place(job("s2", 1, served_key(model::Family::cosmos3)), hosts, {{"c3", {0, 1}}}, {}),
+              nullptr);
+    QueueSnapshot view;
+    view.candidates = {job("a", 1, served_key(model::Family::cosmos3)),
+                       job("b", 1, served_key(model::Family::cosmos3))};
+    auto plan = plan_claim(view, {server}, 16);
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(plan->job_ids, std::vector<std::string>{"a"});  // one request per claim
+}
+
 TEST(Placement, DependenciesChainOnlyOntoAHostThatChains) {
     auto cluster = host("cluster", 8);
     cluster.chains = true;
