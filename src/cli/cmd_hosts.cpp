@@ -379,6 +379,10 @@ void add_list(CLI::App& parent, Context& ctx) {
                     if (h.kind == core::HostKind::slurm) {
                         where = fmt::format(
                             "{} partition {}", where == "-" ? "local" : where, h.slurm.partition);
+                    } else if (h.kind == core::HostKind::http) {
+                        where = fmt::format("{} ({})", h.server.url, h.server.role);
+                    } else if (h.server.enabled) {
+                        where += fmt::format(" serves {}", h.server.model);
                     }
                     rows.push_back({name,
                                     std::string(core::to_string(h.kind)),
