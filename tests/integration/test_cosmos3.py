@@ -83,7 +83,7 @@ def served(cosmos, emulator_bin, tmp_path):
                "--api-key-file", key_file(cosmos))
     cosmos.server, cosmos.record = server, record
     yield cosmos
-    server.stop()
+    cosmos.server.stop()  # the one running now (a test may have replaced it)
 
 
 def no_key_in(root: Path, key=KEY):
@@ -161,8 +161,13 @@ def test_queued_runs_go_through_the_worker_and_kill_deletes(served, input_set):
     ids = [q["run"] for q in queued]
     cosmos.run("worker", "--host", "c3", "--exit-when-idle", "--poll", "0.1", timeout=300)
     assert [cosmos.json("show", i)["status"] for i in ids] == ["succeeded", "succeeded"]
-    # A slow request, killed while the worker follows it.
-    slow = cosmos.json("inference", pid, *C3, "--queue", "--host", "c3",
+    # A slow request (a server whose steps take long: about 20 s at 720p), killed while the
+    # worker follows it.
+    cosmos.server.stop()
+    cosmos.server = Server(cosmos.root, cosmos.record, env={"COSMOS_EMULATOR_STEP_SECONDS": "20"})
+    cosmos.run("hosts", "add", "c3", "--kind", "http", "--url", cosmos.server.url,
+               "--api-key-file", key_file(cosmos), "--replace")
+    slow = cosmos.json("inference", pid, *C3, "--queue", "--host", "c3", "--resolution", "720",
                        "--steps", "100")[0]["run"]
     worker = subprocess.Popen([cosmos.binary, "worker", "--host", "c3", "--poll", "0.1"],
                               env=cosmos.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -243,6 +248,7 @@ def test_a_server_cosmos_runs_serves_many_runs_on_one_load(cosmos, emulator_bin,
             "--key", sshd.user_key, "--work-dir", cosmos.root / "remote-work", "--serve",
             "--idle-stop", "12", "--max-concurrent", "2",
             "--env", f"COSMOS_EMULATOR_RECORD={record}", "--env", "COSMOS_EMULATOR_TIME_SCALE=0.02",
+            "--env", "COSMOS_EMULATOR_STEP_SECONDS=20",
             "--env", f"COSMOS_EMULATOR_GPU_DIR={cosmos.root / 'gpus'}",
             f"--server-command={cmd}"]
     cosmos.run(*args)
@@ -257,8 +263,9 @@ def test_a_server_cosmos_runs_serves_many_runs_on_one_load(cosmos, emulator_bin,
     assert cosmos.json("status", "box")[0]["server"]["running"]
     # Killed under a request: started again, the request sent once more.
     state = next((cosmos.root / "remote-work" / "servers").iterdir())
-    slow = cosmos.json("inference", pid, *C3, "--host", "box", "--steps", "60",
-                       "--detach")[0]["id"]
+    # (About 8 s at 720p and 100 steps: the kill lands while it generates.)
+    slow = cosmos.json("inference", pid, *C3, "--host", "box", "--steps", "100",
+                       "--resolution", "720", "--detach")[0]["id"]
     deadline = time.time() + 60
     while len(events(record, "video_job")) < 11:
         assert time.time() < deadline
