@@ -132,12 +132,15 @@ core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
         return std::optional<ChainedUpscale>();
     }
     COSMOS_TRY(auto parent, store::get_run(app.db, *run.parent_run_id));
-    if (!parent || parent->status != store::RunStatus::running || parent->host != host.name) {
+    if (!parent || parent->status != store::RunStatus::running) {
         return std::optional<ChainedUpscale>();
     }
-    // The parent's job dir follows from its claim: its batch's when it shares one, else its own.
+    // The parent's host and job dir follow from its claim (its batch's dir when it shares one,
+    // else its own): the run row names its host only once it launched, and a parent still
+    // staging is as chainable as one already running.
     COSMOS_TRY(auto job, store::job_for_run(app.db, parent->id));
-    if (!job || job->state != store::JobState::running) {
+    if (!job || job->state != store::JobState::running ||
+        job->host.value_or(parent->host.value_or("")) != host.name) {
         return std::optional<ChainedUpscale>();
     }
     COSMOS_TRY(auto remote, open_host(host));
