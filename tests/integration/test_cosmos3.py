@@ -281,4 +281,7 @@ def test_a_server_cosmos_runs_serves_many_runs_on_one_load(cosmos, emulator_bin,
     while cosmos.json("status", "box")[0]["server"]["running"]:
         assert time.time() < deadline, "the server was not stopped when idle"
         time.sleep(1)
+    while not (state / "ended").exists():  # the supervisor writes it once the server is gone
+        assert time.time() < deadline, "the supervisor never said why the server ended"
+        time.sleep(0.5)
     assert "without requests" in (state / "ended").read_text()
