@@ -230,31 +230,21 @@ std::vector<std::string> server_command(const config::ServerSettings& s, int por
                 "127.0.0.1",
                 "--port",
                 "{port}"};
-    } else if (argv.empty() && s.role == "reasoner") {
-        argv = {"vllm",
-                "serve",
-                "{model}",
-                "--hf-overrides",
-                R"({"architectures": ["Cosmos3ReasonerForConditionalGeneration"]})",
-                "--allowed-local-media-path",
-                "/",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}"};
     } else if (argv.empty()) {
-        argv = {"vllm",
-                "serve",
-                "{model}",
-                "--omni",
-                "--model-class-name",
-                "Cosmos3OmniDiffusersPipeline",
-                "--allowed-local-media-path",
-                "/",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}"};
+        // vLLM: the Reasoner's architecture override, or the omni generator pipeline.
+        argv = {"vllm", "serve", "{model}"};
+        std::vector<std::string> role =
+            s.role == "reasoner"
+                ? std::vector<std::string>{"--hf-overrides",
+                                           R"({"architectures": )"
+                                           R"(["Cosmos3ReasonerForConditionalGeneration"]})"}
+                : std::vector<std::string>{
+                      "--omni", "--model-class-name", "Cosmos3OmniDiffusersPipeline"};
+        argv.insert(argv.end(), role.begin(), role.end());
+        for (const char* a :
+             {"--allowed-local-media-path", "/", "--host", "127.0.0.1", "--port", "{port}"}) {
+            argv.emplace_back(a);
+        }
     }
     for (auto& a : argv) {
         for (auto [token, value] : {std::pair{std::string("{model}"), s.model},

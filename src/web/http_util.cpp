@@ -14,8 +14,6 @@ namespace fs = std::filesystem;
 using core::ErrorCode;
 using core::fail;
 
-namespace {
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);
@@ -25,6 +23,8 @@ std::string_view trim(std::string_view s) {
     }
     return s;
 }
+
+namespace {
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
     if (s.empty()) {

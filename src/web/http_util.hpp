@@ -17,6 +17,9 @@
 
 namespace cosmos::web {
 
+// `s` without leading and trailing spaces and tabs (HTTP header values).
+std::string_view trim(std::string_view s);
+
 // True when `rel` is a relative path of plain names: not empty, no leading '/', no '\\' or NUL,
 // and no empty, "." or ".." segment.
 bool is_safe_relative_path(std::string_view rel);

@@ -9,21 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "web/http_util.hpp"
+
 namespace cosmos::web {
 
 namespace {
 
 constexpr std::size_t k_max_chunk_line = 4096;
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
