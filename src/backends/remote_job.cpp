@@ -7,14 +7,11 @@
 #include <sstream>
 #include <thread>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "backends/model_launch.hpp"
 #include "backends/slurm_runtime.hpp"
+#include "core/file_lock.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "model/family.hpp"
@@ -617,29 +614,6 @@ core::Status kill_job(const RemoteHost& host,
 
 namespace {
 
-// An exclusive lock on a file, released when it goes out of scope.
-class FileLock {
-public:
-    explicit FileLock(const fs::path& path)
-        : m_fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
-        if (m_fd >= 0) {
-            while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
-            }
-        }
-    }
-    ~FileLock() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-    bool ok() const { return m_fd >= 0; }
-
-private:
-    int m_fd;
-};
-
 // Downloads every file under `remote_dir` (one level of subfolders: batch outputs live in
 // video_<i>/) into `local_dir`, skipping files already complete locally.
 core::Status collect_dir(const RemoteHost& host,
@@ -754,7 +728,7 @@ core::Result<Collected> collect_job(const RemoteHost& host,
     auto start = Clock::now();
     std::error_code ec;
     fs::create_directories(local_run_dir, ec);
-    FileLock lock(local_run_dir / ".collect.lock");
+    core::FileLock lock(local_run_dir / ".collect.lock");
     Collected out;
     // The log first: it explains a failure even if the outputs cannot be fetched.
     std::string remote_log = host.runtime->log_path(request);

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/embedded_scripts.hpp"
+#include "core/file_lock.hpp"
 #include "core/file_stamp.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
@@ -44,6 +45,24 @@ std::string absolute_path(const fs::path& local) {
 
 std::mutex g_hashes_mutex;
 std::shared_ptr<core::HashCacheFile> g_hashes;
+
+// Where the cross-process staging locks live: beside the local hash cache (empty: none set,
+// as in unit tests, and this process's own lock is all there is).
+fs::path local_lock_dir() {
+    fs::path file;
+    {
+        std::lock_guard lock(g_hashes_mutex);
+        if (g_hashes) {
+            file = g_hashes->file();
+        }
+    }
+    if (file.empty()) {
+        return {};
+    }
+    std::error_code ec;
+    fs::create_directories(file.parent_path() / "locks", ec);
+    return ec ? fs::path() : file.parent_path() / "locks";
+}
 
 std::shared_ptr<core::HashCacheFile> local_hashes() {
     std::lock_guard lock(g_hashes_mutex);
@@ -331,8 +350,15 @@ core::Result<StagedFile> stage_file(Shell& shell,
                                     const fs::path& local,
                                     const std::string& cache_dir,
                                     const ProgressFn& progress) {
-    auto mutex = staging_lock(shell.describe() + "\n" + cache_dir + "\n" + absolute_path(local));
+    const std::string key = shell.describe() + "\n" + cache_dir + "\n" + absolute_path(local);
+    auto mutex = staging_lock(key);
     std::lock_guard<std::mutex> lock(*mutex);
+    // Other cosmos processes on this machine (two `cosmos inference` at once, the CLI beside a
+    // worker) share the host's .part and cache entry the same way: a lock file orders them.
+    std::optional<core::FileLock> across;
+    if (auto dir = local_lock_dir(); !dir.empty()) {
+        across.emplace(dir / (core::sha256_hex(key).substr(0, 32) + ".lock"));
+    }
     return stage_file_locked(shell, local, cache_dir, progress);
 }
 

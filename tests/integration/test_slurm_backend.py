@@ -196,13 +196,16 @@ def test_crash_fails_with_its_log_and_time_limit_fails_with_timeout(slurm, input
         crashed = slurm.run("inference", pid, "--host", "crashy", check=False)
         assert crashed.returncode != 0
         runs = slurm.json("list", "runs")
-        crash_run = next(r for r in runs if r["host"] == "crashy")
+        crash_run = next((r for r in runs if r["host"] == "crashy"), None)
+        assert crash_run is not None, (runs, crashed.stdout, crashed.stderr)
         assert crash_run["status"] == "failed", crash_run
         assert "model failed" in crash_run["error"], crash_run
         log = (slurm.data_dir / "runs" / crash_run["id"] / "run.log").read_text()
         assert "Traceback" in log
         out, err = slow.communicate(timeout=240)
-        timed = next(r for r in slurm.json("list", "runs") if r["host"] == "short")
+        runs = slurm.json("list", "runs")
+        timed = next((r for r in runs if r["host"] == "short"), None)
+        assert timed is not None, (runs, out, err)
         assert timed["status"] == "failed", (timed, err)
         assert "TIMEOUT" in timed["error"], timed
         assert (slurm.data_dir / "runs" / timed["id"] / "run.log").is_file()

@@ -3,6 +3,7 @@ fingerprint, content-addressed caching (second stage sends nothing), hostile fil
 import hashlib
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -146,6 +147,25 @@ def incoming_part(work, src):
     # <cache>/.incoming-<32 hex of sha256(absolute path)><ext>.part (transport/staging.hpp)
     key = hashlib.sha256(str(Path(src).absolute()).encode()).hexdigest()[:32]
     return work / "cache" / f".incoming-{key}.mp4.part"
+
+
+def test_concurrent_processes_staging_one_file_send_it_once(cosmos, sshd, tmp_path):
+    # Two `cosmos inference` (or the CLI beside a worker) staging one shot to one host share the
+    # host's .part and cache entry: every process succeeds, the file goes over the wire once,
+    # and what is cached hashes to its name.
+    work, cfg, src = staged_setup(cosmos, sshd, tmp_path, size=8 << 20)
+    argv = [str(cosmos.binary), "--config", str(cfg), "--json", "stage", "--host", "gpu1", str(src)]
+    procs = [subprocess.Popen(argv, env=dict(cosmos.env), cwd=cosmos.root, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err
+    entries = [json.loads(out)[0] for out, _ in results]
+    assert sum(e["uploaded_bytes"] for e in entries) == src.stat().st_size, entries
+    want = sha256(src)
+    assert {e["remote_path"] for e in entries} == {f"{work}/cache/{want}.mp4"}
+    assert sha256(work / "cache" / f"{want}.mp4") == want
+    assert not [n for n in os.listdir(work / "cache") if n.endswith(".part")]
 
 
 def test_a_corrupt_part_of_full_length_is_not_trusted(cosmos, sshd, tmp_path):

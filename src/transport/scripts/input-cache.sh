@@ -44,10 +44,13 @@ probe() {  # DIR NAME SIZE PART
     else
         echo "entry none"
     fi
-    if [ ! -f "$4" ]; then echo "part none"; return 0; fi
-    have=$(stat -c %s -- "$4") || exit 1
+    # A concurrent staging of the same file (another cosmos process) may rename the .part to
+    # its cache name at any moment: a .part gone between these steps is "none", never an error.
+    have=$(stat -c %s -- "$4" 2>/dev/null) || { echo "part none"; return 0; }
     if [ "$have" -gt "$3" ]; then echo "part $have long"; return 0; fi
-    echo "part $have $(hash_of "$4")"
+    sum=$(sha256sum <"$4" 2>/dev/null | cut -c1-64)
+    if [ ${#sum} -ne 64 ]; then echo "part none"; return 0; fi
+    echo "part $have $sum"
 }
 
 case ${1:-} in
