@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "backends/remote_job.hpp"
+#include "backends/slurm_job.hpp"
 #include "backends/ssh_target.hpp"
 #include "core/embedded_scripts.hpp"
 #include "core/log.hpp"
@@ -21,6 +22,7 @@
 
 namespace cosmos::backends {
 
+namespace fs = std::filesystem;
 using core::ErrorCode;
 using core::fail;
 
@@ -40,6 +42,10 @@ std::string state_dir(const RemoteHost& host) {
     const auto& s = host.config.server;
     std::string digest = core::sha256_hex(s.model + "\n" + s.protocol).substr(0, 12);
     return fmt::format("{}/servers/{}-{}", host.work_dir, s.role, digest);
+}
+
+bool on_slurm(const RemoteHost& host) {
+    return host.config.kind == core::HostKind::slurm;
 }
 
 core::Result<RemoteHost> open_ssh_host(const config::HostConfig& host) {
@@ -71,24 +77,30 @@ core::Result<std::string> run_script(const RemoteHost& host,
     return r.out;
 }
 
+// The end of the server's log (on Slurm, the job's output when the server never started).
 core::Result<std::string> log_tail(const RemoteHost& host, const std::string& dir) {
-    COSMOS_TRY(auto text, host.shell->read_file(dir + "/server.log", 8u << 20));
+    auto server_log = host.shell->read_file(dir + "/server.log", 8u << 20);
+    if (!server_log && on_slurm(host)) {
+        server_log = host.shell->read_file(dir + "/slurm.out", 8u << 20);
+    }
+    COSMOS_TRY(auto text, std::move(server_log));
     std::size_t keep = 1500;
     return core::redact(text.size() > keep ? text.substr(text.size() - keep) : text);
 }
 
-// Forwards shared by the leases of one process: one per host and port.
+// Forwards shared by the leases of one process: one per host, address and port.
 std::shared_ptr<transport::SshForward> shared_forward(const config::HostConfig& host,
+                                                      const std::string& address,
                                                       int port,
                                                       core::Status& error) {
     static std::mutex mutex;
     static std::map<std::string, std::weak_ptr<transport::SshForward>> forwards;
     std::lock_guard<std::mutex> lock(mutex);
-    std::string key = fmt::format("{}:{}", host.name, port);
+    std::string key = fmt::format("{}\n{}:{}", host.name, address, port);
     if (auto f = forwards[key].lock()) {
         return f;
     }
-    auto opened = transport::SshForward::open(ssh_target_for(host), "127.0.0.1", port);
+    auto opened = transport::SshForward::open(ssh_target_for(host), address, port);
     if (!opened) {
         error = fail(opened.error());
         return nullptr;
@@ -98,36 +110,77 @@ std::shared_ptr<transport::SshForward> shared_forward(const config::HostConfig& 
     return f;
 }
 
-// Starts the supervisor with a fresh port, key and environment unless another process started
-// one meanwhile (the script decides under a lock); the port and key in use are read afterwards.
+// The Slurm job that runs the supervisor on a compute node: the host's partition, account, time
+// limit and GPUs; its output next to the server's log.
+core::Result<std::string> server_job_script(const RemoteHost& host,
+                                            const std::string& dir,
+                                            const std::vector<std::string>& command) {
+    const auto& cfg = host.config;
+    SlurmJobSpec job;
+    job.job_name = "cosmos-server-" + fs::path(dir).filename().string();
+    job.partition = cfg.slurm.partition;
+    if (!cfg.slurm.account.empty()) {
+        job.account = cfg.slurm.account;
+    }
+    if (!cfg.slurm.time_limit.empty()) {
+        job.time_limit = cfg.slurm.time_limit;
+    }
+    if (cfg.slurm.cpus_per_task > 0) {
+        job.cpus_per_task = cfg.slurm.cpus_per_task;
+    }
+    job.gpus = cfg.gpus;
+    job.output_path = dir + "/slurm.out";
+    job.work_dir = dir;
+    job.exit_code_path = dir + "/exit_code";
+    job.command = {
+        "sh", script_path(dir), "supervise", dir, fmt::format("{}", cfg.server.idle_stop_s), "--"};
+    job.command.insert(job.command.end(), command.begin(), command.end());
+    return slurm_batch_script(job);
+}
+
+// Starts the supervisor (on Slurm: submits its job) with a fresh port, key and environment
+// unless another process started one meanwhile: this start's files carry a token of its own and
+// the script moves them into place under its lock only when it starts the server. The port and
+// key in use are read afterwards.
 core::Status start_server(const RemoteHost& host, const std::string& dir) {
     COSMOS_CHECK(host.shell->make_dirs(dir));
     COSMOS_CHECK(host.shell->write_file(script_path(dir), scripts::k_model_server, 0700));
     std::mt19937 rng(std::random_device{}());
     int port = std::uniform_int_distribution<int>(20000, 59999)(rng);
+    std::string token = random_hex(8);
+    auto own = [&](const char* name) { return fmt::format("{}/{}.{}", dir, name, token); };
     std::string key = random_hex(24);
     core::register_secret(key);
-    if (host.config.server.protocol == "vllm-omni") {
-        COSMOS_CHECK(host.shell->write_file(dir + "/key.new", key + "\n", 0600));
+    const auto& server = host.config.server;
+    if (server.protocol == "vllm-omni") {
+        COSMOS_CHECK(host.shell->write_file(own("key"), key + "\n", 0600));
     }
-    COSMOS_CHECK(host.shell->write_file(dir + "/port.new", fmt::format("{}\n", port), 0644));
+    COSMOS_CHECK(host.shell->write_file(own("port"), fmt::format("{}\n", port), 0644));
     std::string env;  // the host's environment for the server; secrets stay in this 0600 file
     for (const auto& [k, v] : host.config.env) {
         env += fmt::format("export {}={}\n", k, core::shell_quote(v));
     }
-    COSMOS_CHECK(host.shell->write_file(dir + "/env.new", env, 0600));
-    std::vector<std::string> args = {
-        "start", dir, fmt::format("{}", host.config.server.idle_stop_s), "--"};
-    for (auto& a : server_command(host.config.server, port)) {
-        args.push_back(std::move(a));
+    COSMOS_CHECK(host.shell->write_file(own("env"), env, 0600));
+    // On a compute node the server listens on the node's addresses: cosmos reaches it from the
+    // login node (or this machine), never through the node's loopback.
+    auto command = server_command(server, port, on_slurm(host) ? "0.0.0.0" : "127.0.0.1");
+    std::vector<std::string> args;
+    if (on_slurm(host)) {
+        COSMOS_TRY(auto script, server_job_script(host, dir, command));
+        COSMOS_CHECK(host.shell->write_file(own("server.sbatch"), script, 0644));
+        args = {"submit", dir, token};
+    } else {
+        args = {"start", dir, fmt::format("{}", server.idle_stop_s), token, "--"};
+        args.insert(args.end(), command.begin(), command.end());
     }
     COSMOS_TRY(auto out, run_script(host, dir, args));
     core::log(core::LogLevel::info,
-              "host {}: {} model server for {} ({})",
+              "host {}: {} model server for {} ({}{})",
               host.config.name,
               out == "running" ? "found a" : "started a",
-              host.config.server.model,
-              host.config.server.protocol);
+              server.model,
+              server.protocol,
+              on_slurm(host) ? ", a Slurm job" : "");
     return {};
 }
 
@@ -153,10 +206,75 @@ core::Result<std::string> read_key(const RemoteHost& host, const std::string& di
     return key;
 }
 
+using Deadline = std::chrono::steady_clock::time_point;
+
+core::Error ended_early(const RemoteHost& host, const std::string& dir, const std::string& st) {
+    auto tail = log_tail(host, dir);
+    return core::Error{ErrorCode::remote_failed,
+                       fmt::format("host {}: the model server ended before it was ready ({})",
+                                   host.config.name,
+                                   st.size() > 7 ? st.substr(7) : st),
+                       tail ? fmt::format("its log ends:\n{}", *tail)
+                            : std::string("see server.log in ") + dir};
+}
+
+core::Error not_ready(const RemoteHost& host, const std::string& dir, const char* what) {
+    return core::Error{
+        ErrorCode::timeout,
+        fmt::format("host {}: the model server {} within {} s",
+                    host.config.name,
+                    what,
+                    host.config.server.startup_timeout_s),
+        fmt::format("see {}/server.log on the host, or raise startup_timeout_s", dir)};
+}
+
+// On Slurm: waits until the server's job runs and says on which node, and returns the address
+// Slurm reaches that node at.
+core::Result<std::string> wait_for_node(const RemoteHost& host,
+                                        const std::string& dir,
+                                        Deadline deadline) {
+    bool told = false;
+    for (;;) {
+        COSMOS_TRY(auto st, run_script(host, dir, {"status", dir}));
+        if (st.rfind("running", 0) != 0) {
+            return fail(ended_early(host, dir, st));
+        }
+        auto node = st == "running" ? host.shell->read_file(dir + "/node", 256)
+                                    : core::Result<std::string>(std::string());
+        if (node && !node->empty()) {
+            std::string name = node->substr(0, node->find_first_of("\r\n"));
+            COSMOS_TRY(auto shown, host.shell->run(scontrol_show_node_argv(name)));
+            std::string address = parse_node_address(shown.out);
+            if (address.empty()) {
+                address = parse_node_address("NodeAddr=" + name);
+            }
+            if (address.empty()) {
+                return fail(ErrorCode::remote_failed,
+                            fmt::format("host {}: the server job runs on node '{}', which Slurm "
+                                        "gives no usable address",
+                                        host.config.name,
+                                        core::redact(name.substr(0, 100))));
+            }
+            return address;
+        }
+        if (!told && st != "running") {
+            core::log(core::LogLevel::info,
+                      "host {}: the model server's Slurm job waits in the queue",
+                      host.config.name);
+            told = true;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            return fail(not_ready(host, dir, "job did not start"));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
 // Waits until the server answers /health, failing early when it ended.
-core::Status wait_ready(const RemoteHost& host, const std::string& dir, const Endpoint& e) {
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::seconds(host.config.server.startup_timeout_s);
+core::Status wait_ready(const RemoteHost& host,
+                        const std::string& dir,
+                        const Endpoint& e,
+                        Deadline deadline) {
     for (int i = 0;; ++i) {
         if (check_health(e)) {
             return {};
@@ -164,22 +282,11 @@ core::Status wait_ready(const RemoteHost& host, const std::string& dir, const En
         if (i % 3 == 2) {
             COSMOS_TRY(auto st, run_script(host, dir, {"status", dir}));
             if (st.rfind("running", 0) != 0) {
-                auto tail = log_tail(host, dir);
-                return fail(ErrorCode::remote_failed,
-                            fmt::format("host {}: the model server ended before it was ready ({})",
-                                        host.config.name,
-                                        st.size() > 7 ? st.substr(7) : st),
-                            tail ? fmt::format("its log ends:\n{}", *tail)
-                                 : std::string("see server.log in ") + dir);
+                return fail(ended_early(host, dir, st));
             }
         }
         if (std::chrono::steady_clock::now() > deadline) {
-            return fail(
-                ErrorCode::timeout,
-                fmt::format("host {}: the model server was not ready within {} s",
-                            host.config.name,
-                            host.config.server.startup_timeout_s),
-                fmt::format("see {}/server.log on the host, or raise startup_timeout_s", dir));
+            return fail(not_ready(host, dir, "was not ready"));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -202,24 +309,47 @@ core::Result<ServerLease> open_managed(const config::HostConfig& cfg) {
         COSMOS_CHECK(start_server(host, dir));
         lease.started = true;
     }
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::seconds(cfg.server.startup_timeout_s);
     COSMOS_TRY(port, read_port(host, dir));
     COSMOS_TRY(lease.endpoint.api_key, read_key(host, dir));
-    core::Status forward_error;
-    auto forward = shared_forward(cfg, port, forward_error);
-    if (!forward) {
-        return fail(forward_error.error());
+    std::string address = "127.0.0.1";
+    if (on_slurm(host)) {
+        COSMOS_TRY(address, wait_for_node(host, dir, deadline));
     }
-    lease.forward = forward;
-    lease.endpoint.url = forward->local_url();
-    lease.endpoint.where =
-        fmt::format("host {} (its server on port {}, through SSH)", cfg.name, port);
-    COSMOS_CHECK(wait_ready(host, dir, lease.endpoint));
+    if (on_slurm(host) && cfg.ssh.address.empty()) {
+        // sbatch runs on this machine: the node is on its network.
+        bool v6 = address.find(':') != std::string::npos;
+        lease.endpoint.url =
+            fmt::format("http://{}{}{}:{}", v6 ? "[" : "", address, v6 ? "]" : "", port);
+        lease.endpoint.where = fmt::format(
+            "host {} (its server, a Slurm job, on {} port {})", cfg.name, address, port);
+    } else {
+        core::Status forward_error;
+        auto forward = shared_forward(cfg, address, port, forward_error);
+        if (!forward) {
+            return fail(forward_error.error());
+        }
+        lease.forward = forward;
+        lease.endpoint.url = forward->local_url();
+        lease.endpoint.where =
+            on_slurm(host)
+                ? fmt::format(
+                      "host {} (its server, a Slurm job, on {} port {}, through the login node)",
+                      cfg.name,
+                      address,
+                      port)
+                : fmt::format("host {} (its server on port {}, through SSH)", cfg.name, port);
+    }
+    COSMOS_CHECK(wait_ready(host, dir, lease.endpoint, deadline));
     return lease;
 }
 
 }  // namespace
 
-std::vector<std::string> server_command(const config::ServerSettings& s, int port) {
+std::vector<std::string> server_command(const config::ServerSettings& s,
+                                        int port,
+                                        const std::string& bind) {
     std::vector<std::string> argv = s.command;
     if (argv.empty() && s.protocol == "sglang") {
         argv = {"sglang",
@@ -227,7 +357,7 @@ std::vector<std::string> server_command(const config::ServerSettings& s, int por
                 "--model-path",
                 "{model}",
                 "--host",
-                "127.0.0.1",
+                "{host}",
                 "--port",
                 "{port}"};
     } else if (argv.empty()) {
@@ -242,13 +372,14 @@ std::vector<std::string> server_command(const config::ServerSettings& s, int por
                       "--omni", "--model-class-name", "Cosmos3OmniDiffusersPipeline"};
         argv.insert(argv.end(), role.begin(), role.end());
         for (const char* a :
-             {"--allowed-local-media-path", "/", "--host", "127.0.0.1", "--port", "{port}"}) {
+             {"--allowed-local-media-path", "/", "--host", "{host}", "--port", "{port}"}) {
             argv.emplace_back(a);
         }
     }
     for (auto& a : argv) {
         for (auto [token, value] : {std::pair{std::string("{model}"), s.model},
-                                    std::pair{std::string("{port}"), std::to_string(port)}}) {
+                                    std::pair{std::string("{port}"), std::to_string(port)},
+                                    std::pair{std::string("{host}"), bind}}) {
             for (auto at = a.find(token); at != std::string::npos; at = a.find(token)) {
                 a.replace(at, token.size(), value);
             }
@@ -327,8 +458,9 @@ core::Result<ServerState> server_state(const config::HostConfig& cfg) {
     }
     COSMOS_TRY(auto status, run_script(host, dir, {"status", dir}));
     state.running = status.rfind("running", 0) == 0;
-    state.detail =
-        state.running ? cfg.server.model : status.substr(std::min<std::size_t>(7, status.size()));
+    state.detail = status == "running pending" ? cfg.server.model + " (its Slurm job is pending)"
+                   : state.running ? cfg.server.model
+                                   : status.substr(std::min<std::size_t>(7, status.size()));
     auto tail = log_tail(host, dir);
     if (tail) {
         state.log_tail = *tail;

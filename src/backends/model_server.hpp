@@ -1,6 +1,7 @@
 #pragma once
 // Model servers (docs/serving.md): where a served model's requests go. An http host points at a
-// server someone else runs; an ssh host with a [hosts.NAME.serve] table has one cosmos runs:
+// server someone else runs; an ssh or slurm host with a [hosts.NAME.serve] table has one cosmos
+// runs (on Slurm as a job that holds its GPUs, reached at its node's address):
 // started on first need (scripts/model-server.sh supervises it on the host and stops it after
 // its idle time), waited for until it answers, reused while it lives (by any cosmos process: its
 // state is on the host, under <work_dir>/servers/), started again when it died, and reached only
@@ -51,7 +52,9 @@ core::Result<ServerState> server_state(const config::HostConfig& host);
 core::Status stop_server(const config::HostConfig& host);
 
 // The argv cosmos runs on `host` to serve (its [hosts.NAME.serve] command, else the protocol's
-// default), with {model} and {port} filled in.
-std::vector<std::string> server_command(const config::ServerSettings& s, int port);
+// default), with {model}, {port} and {host} (the address to listen on: `bind`) filled in.
+std::vector<std::string> server_command(const config::ServerSettings& s,
+                                        int port,
+                                        const std::string& bind = "127.0.0.1");
 
 }  // namespace cosmos::backends

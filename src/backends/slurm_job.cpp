@@ -712,4 +712,28 @@ std::vector<SlurmQueueEntry> parse_squeue_partition(std::string_view text) {
     return out;
 }
 
+std::vector<std::string> scontrol_show_node_argv(const std::string& name) {
+    return {"scontrol", "show", "node", name};
+}
+
+std::string parse_node_address(std::string_view text) {
+    constexpr std::string_view key = "NodeAddr=";
+    for (std::size_t at = text.find(key); at != std::string_view::npos;
+         at = text.find(key, at + 1)) {
+        if (at > 0 && text[at - 1] != ' ' && text[at - 1] != '\n' && text[at - 1] != '\t') {
+            continue;
+        }
+        std::size_t begin = at + key.size();
+        std::size_t end = text.find_first_of(" \t\r\n", begin);
+        std::string_view value =
+            text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
+        // An address: a host name or IP, nothing a URL or a shell could misread.
+        bool ok = !value.empty() && value != "(null)" &&
+                  value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789.-:_") == std::string_view::npos;
+        return ok ? std::string(value) : std::string();
+    }
+    return {};
+}
+
 }  // namespace cosmos::backends

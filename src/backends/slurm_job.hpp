@@ -184,6 +184,13 @@ struct SlurmQueueEntry {
 
 std::vector<std::string> squeue_partition_argv(const std::string& partition);
 
+// {"scontrol", "show", "node", name}
+std::vector<std::string> scontrol_show_node_argv(const std::string& name);
+
+// The address Slurm reaches a node at (NodeAddr=) in `scontrol show node` output; empty when
+// it says none. Used to reach a server a job runs on that node.
+std::string parse_node_address(std::string_view text);
+
 // The entries of `squeue_partition_argv` output whose job name starts with "cosmos-".
 std::vector<SlurmQueueEntry> parse_squeue_partition(std::string_view text);
 

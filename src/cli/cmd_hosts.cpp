@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "backends/model_server.hpp"
 #include "backends/ssh_target.hpp"
 #include "cli/context.hpp"
 #include "cli/progress_bar.hpp"
@@ -77,9 +78,10 @@ core::Status server_from(const AddArgs& a, config::HostConfig& h) {
                     "--url and --api-key-file are for http hosts",
                     "add --kind http, or use --serve to let cosmos run the server on an ssh host");
     }
-    if (a.serve && h.kind != core::HostKind::ssh) {
+    if (a.serve && h.kind != core::HostKind::ssh && h.kind != core::HostKind::slurm) {
         return fail(ErrorCode::invalid_input,
-                    "--serve applies to ssh hosts (cosmos runs the server there)");
+                    "--serve applies to ssh and slurm hosts (cosmos runs the server there; on "
+                    "slurm as a job holding the host's GPUs)");
     }
     if (!a.serve && !http && (!a.serve_command.empty() || !a.model.empty())) {
         return fail(ErrorCode::invalid_input,
@@ -171,7 +173,7 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
                         "a directory this machine and every compute node mount, e.g. --shared-dir "
                         "/shared/cosmos");
         }
-        if (a.cosmos_dir.empty()) {
+        if (a.cosmos_dir.empty() && !a.serve) {  // a server needs no checkout
             return fail(ErrorCode::invalid_input,
                         "a slurm host needs --cosmos-dir",
                         "the Cosmos-Transfer1 checkout on the shared file system");
@@ -283,13 +285,14 @@ void add_add(CLI::App& parent, Context& ctx) {
     cmd->add_option("--model", a->model, "http/--serve: the served model (nvidia/Cosmos3-Nano)");
     cmd->add_flag("--serve",
                   a->serve,
-                  "ssh: cosmos runs a model server on the host (started on need, kept warm, "
-                  "stopped when idle; docs/serving.md)");
+                  "ssh/slurm: cosmos runs a model server on the host (on slurm a job holding "
+                  "the host's GPUs; started on need, kept warm, stopped when idle; "
+                  "docs/serving.md)");
     cmd->add_option("--server-command",
                     a->serve_command,
-                    "--serve: the server's command line, words separated by spaces ({model} and "
-                    "{port} are filled in; default: the protocol's; a word with spaces needs the "
-                    "config's `command` array)");
+                    "--serve: the server's command line, words separated by spaces ({model}, "
+                    "{port} and {host}, the address to listen on, are filled in; default: the "
+                    "protocol's; a word with spaces needs the config's `command` array)");
     cmd->add_option("--max-concurrent",
                     a->max_concurrent,
                     "http/--serve: requests cosmos keeps in flight on the server at once")
@@ -668,6 +671,41 @@ void add_clean(CLI::App& parent, Context& ctx) {
     });
 }
 
+void add_stop_server(CLI::App& parent, Context& ctx) {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = parent.add_subcommand(
+        "stop-server",
+        "Stop the model server cosmos runs on a host now, instead of after its idle time (on "
+        "slurm: cancel its job, freeing the GPUs). The next run for the host starts it again.");
+    cmd->add_option("NAME", *name, "Host name (an ssh or slurm host with --serve)")->required();
+    cmd->footer(
+        "A request in flight when the server stops is sent once more to the next server "
+        "(docs/serving.md, \"Restart\").");
+    cmd->callback([&ctx, name] {
+        ctx.action = [&ctx, name] {
+            return ctx.guard([&]() -> core::Status {
+                COSMOS_TRY(auto cfg, ctx.load_config());
+                COSMOS_TRY(auto h, config::find_host(cfg, *name));
+                if (!h.server.enabled) {
+                    return core::fail(
+                        core::ErrorCode::invalid_input,
+                        fmt::format("host {} has no server cosmos runs", h.name),
+                        h.kind == core::HostKind::http
+                            ? "an http host's server is run by someone else"
+                            : "only hosts added with --serve (a [hosts.NAME.serve] table) have one");
+                }
+                COSMOS_CHECK(backends::stop_server(h));
+                if (ctx.out.json) {
+                    ctx.out.print_json({{"host", h.name}, {"stopped", true}});
+                } else {
+                    ctx.out.print_line(fmt::format("stopped the model server of host {}", h.name));
+                }
+                return {};
+            });
+        };
+    });
+}
+
 }  // namespace
 
 void add_hosts_commands(CLI::App& parent, Context& ctx) {
@@ -680,6 +718,7 @@ void add_hosts_commands(CLI::App& parent, Context& ctx) {
     add_remove(*hosts, ctx);
     add_trust(*hosts, ctx);
     add_clean(*hosts, ctx);
+    add_stop_server(*hosts, ctx);
 }
 
 }  // namespace cosmos::cli

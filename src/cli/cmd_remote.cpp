@@ -124,6 +124,31 @@ std::string human_bytes(std::uint64_t b) {
     return fmt::format("{:.1f} {}", v, units[u]);
 }
 
+// The model server lines of `cosmos status`: the one cosmos runs on the host (--serve), or what
+// an http host's server serves.
+void print_server(Context& ctx, const nlohmann::ordered_json& j) {
+    if (j.contains("server")) {
+        const auto& s = j["server"];
+        std::string detail = s["detail"].is_string() ? s["detail"].get<std::string>() : "";
+        ctx.out.print_line(s["running"].get<bool>()
+                               ? fmt::format("  model server: running, {} ({})",
+                                             detail,
+                                             s.value("protocol", std::string()))
+                               : fmt::format("  model server: not running ({})", detail));
+    }
+    if (j.contains("models") && j["reachable"].get<bool>()) {
+        std::vector<std::string> models = j["models"].get<std::vector<std::string>>();
+        ctx.out.print_line(fmt::format(
+            "  model server ({}, {}): serves {}{}",
+            j["protocol"].get<std::string>(),
+            j["role"].get<std::string>(),
+            models.empty() ? std::string("nothing listed") : fmt::format("{}", fmt::join(models, ", ")),
+            j["jobs_in_flight"].is_number()
+                ? fmt::format("; {} job(s) in flight", j["jobs_in_flight"].get<int>())
+                : std::string()));
+    }
+}
+
 // Prints `cosmos status` of one slurm host from its services::host_status_json.
 void print_slurm_status(Context& ctx, const nlohmann::ordered_json& j) {
     std::string host = j["host"].get<std::string>();
@@ -168,6 +193,7 @@ void print_slurm_status(Context& ctx, const nlohmann::ordered_json& j) {
                                        q["state"].get<std::string>(),
                                        reason == "None" ? std::string() : " (" + reason + ")"));
     }
+    print_server(ctx, j);
 }
 
 void add_status(CLI::App& parent, Context& ctx) {
@@ -240,6 +266,7 @@ void add_status(CLI::App& parent, Context& ctx) {
                                                        g["memory_used_mib"].get<std::int64_t>(),
                                                        g["memory_total_mib"].get<std::int64_t>()));
                     }
+                    print_server(ctx, j);
                 }
                 if (!all_ok) {
                     return fail(ErrorCode::host_unreachable, "some hosts are unreachable");

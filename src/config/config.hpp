@@ -55,8 +55,9 @@ struct SlurmSettings {
 };
 
 // A model server (served families: docs/models/cosmos3.md, docs/serving.md). On an http host
-// (someone else runs it) `url` and `api_key_file`; on an ssh host a [hosts.NAME.serve] table
-// makes cosmos run it (`enabled`): `model`, `command` (argv; {model} and {port} are filled in),
+// (someone else runs it) `url` and `api_key_file`; on an ssh or slurm host a [hosts.NAME.serve]
+// table makes cosmos run it (`enabled`; on slurm as a job): `model`, `command` (argv; {model},
+// {port} and {host}, the address to listen on, are filled in),
 // and when to stop it. `protocol` says which engine serves (vllm-omni or sglang), `role` which
 // surface (the generator's Videos API or the Reasoner's chat API), `max_concurrent` how many
 // requests cosmos keeps in flight on it at once.

@@ -349,15 +349,16 @@ Status finish_server(HostConfig& host, const fs::path& file, const fs::path& bas
         }
     }
     if (host.server.enabled) {
-        if (host.kind != core::HostKind::ssh) {
+        if (host.kind != core::HostKind::ssh && host.kind != core::HostKind::slurm) {
             return detail::config_error(
                 file,
                 host.line,
-                fmt::format("[hosts.{}.serve]: cosmos runs model servers on ssh hosts only (this "
-                            "is a {} host)",
+                fmt::format("[hosts.{}.serve]: cosmos runs model servers on ssh and slurm hosts "
+                            "only (this is a {} host)",
                             host.name,
                             host.kind),
-                "point an http host at a server you run yourself, or make the host an ssh host");
+                "point an http host at a server you run yourself, or make the host an ssh or "
+                "slurm host");
         }
         if (host.server.model.empty()) {
             host.server.model = "nvidia/Cosmos3-Nano";

@@ -57,6 +57,16 @@ backends::HostStatus local_status(const config::HostConfig& h) {
     return st;
 }
 
+// The server cosmos runs on a host (--serve): running, or why not.
+J server_json(const config::HostConfig& h) {
+    auto server = backends::server_state(h);
+    return server ? J{{"running", server->running},
+                      {"model", h.server.model},
+                      {"protocol", h.server.protocol},
+                      {"detail", server->detail}}
+                  : J{{"running", false}, {"detail", server.error().message}};
+}
+
 // A slurm host: its partition's nodes and GPUs and our jobs in it (backends::slurm_host_status),
 // with the common keys ("reachable", "gpus" empty, "running") so the hosts page reads it too.
 J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>& running) {
@@ -79,7 +89,7 @@ J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>&
                         {"state", q.state},
                         {"reason", q.reason}});
     }
-    return J{
+    J out{
         {"host", h.name},
         {"kind", h.kind},
         {"address",
@@ -98,6 +108,10 @@ J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>&
         {"gpus_free", st.gpus_free},
         {"max_in_flight", h.slurm.max_in_flight},
         {"jobs", jobs}};
+    if (h.server.enabled && st.reachable) {
+        out["server"] = server_json(h);  // its job is among `jobs` (cosmos-server-...)
+    }
+    return out;
 }
 
 }  // namespace
@@ -205,12 +219,7 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
           {"free_bytes", st.free_bytes ? J(*st.free_bytes) : J(nullptr)},
           {"running", st.jobs}};
     if (h.server.enabled && st.reachable) {
-        auto server = backends::server_state(h);
-        out["server"] = server ? J{{"running", server->running},
-                                   {"model", h.server.model},
-                                   {"protocol", h.server.protocol},
-                                   {"detail", server->detail}}
-                               : J{{"running", false}, {"detail", server.error().message}};
+        out["server"] = server_json(h);
     }
     return out;
 }

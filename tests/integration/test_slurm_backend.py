@@ -424,3 +424,57 @@ def test_the_same_run_leaves_the_same_record_on_local_ssh_and_slurm_hosts(slurm,
     for host in ("box", "cluster"):
         assert normalized(records[host]) == local, host
     assert {r["host"] for r in records.values()} == {"local", "box", "cluster"}
+
+
+def test_a_server_on_slurm_is_a_job_holding_its_gpus_and_runs_are_requests(slurm, input_set):
+    # `--serve` on a slurm host: the model server is one Slurm job (the host's GPUs), reached at
+    # its node's address; queued Cosmos 3 runs are requests to it (one model load), and it ends
+    # (its job with it) after its idle time or when stopped.
+    emu = slurm.root / "cosmos-transfer1"
+    cmd = f"{emu}/bin/vllm serve {{model}} --omni --host {{host}} --port {{port}}"
+    slurm.run("hosts", "add", "c3", "--kind", "slurm", "--partition", "debug",
+              "--shared-dir", slurm.root / "shared", "--gpus-per-node", "2", "--serve",
+              "--idle-stop", "10", "--max-concurrent", "2", f"--server-command={cmd}",
+              "--env", f"COSMOS_EMULATOR_RECORD={slurm.record}",
+              "--env", "COSMOS_EMULATOR_TIME_SCALE=0.02",
+              "--env", "COSMOS_EMULATOR_SERVER_LOAD_SECONDS=1")
+    pid = slurm.json("create", "prompt", "a harbour at dusk", input_set)["id"]
+    queued = slurm.json("inference", *([pid] * 4), "--model", "cosmos3", "--queue", "--host", "c3")
+    slurm.run("worker", "--host", "c3", "--exit-when-idle", "--poll", "0.1", timeout=300)
+    runs = [slurm.json("show", q["run"]) for q in queued]
+    assert [r["status"] for r in runs] == ["succeeded"] * 4, [(r["status"], r["error"]) for r in runs]
+    for r in runs:
+        assert ffprobe(r["output_video"])["frames"] == 25
+    loads = [e for e in map(json.loads, slurm.record.read_text().splitlines())
+             if e.get("event") == "model_load"]
+    assert len(loads) == 1, loads
+    state = next((slurm.root / "shared" / "servers").iterdir())
+    job = (state / "job").read_text().strip()
+    shown = subprocess.run(["scontrol", "show", "job", job], env=slurm.env, capture_output=True,
+                           text=True, timeout=30).stdout
+    assert "JobState=RUNNING" in shown and "gpu:2" in shown, shown
+    [status] = slurm.json("status", "c3")
+    assert status["server"]["running"], status
+    assert any(j["name"].startswith("cosmos-server-") for j in status["jobs"]), status
+    assert "model server: running, nvidia/Cosmos3-Nano" in slurm.run("status", "c3").stdout
+    # Idle: the supervisor stops the server and the job ends, freeing the GPUs.
+    deadline = time.monotonic() + 90
+    while "without requests" not in ((state / "ended").read_text() if (state / "ended").exists() else ""):
+        assert time.monotonic() < deadline, (state / "server.log").read_text()[-1000:]
+        time.sleep(0.5)
+    while subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], env=slurm.env,
+                         capture_output=True, text=True, timeout=30).stdout.strip() not in ("", "COMPLETED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    # The next run starts a new job; `hosts stop-server` cancels it at once.
+    again = slurm.json("inference", pid, "--model", "cosmos3", "--host", "c3")[0]
+    assert again["status"] == "succeeded", again
+    job2 = (state / "job").read_text().strip()
+    assert job2 != job
+    assert slurm.json("hosts", "stop-server", "c3") == {"host": "c3", "stopped": True}
+    deadline = time.monotonic() + 60
+    while subprocess.run(["squeue", "-h", "-j", job2, "-o", "%T"], env=slurm.env,
+                         capture_output=True, text=True, timeout=30).stdout.strip() not in ("", "CANCELLED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert slurm.json("status", "c3")[0]["server"]["running"] is False

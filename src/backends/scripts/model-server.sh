@@ -1,26 +1,56 @@
 #!/bin/sh
-# A model server cosmos runs on this host (docs/serving.md), kept in one state directory:
-#   model-server.sh start DIR IDLE_S -- CMD...   start the supervisor (detached) unless one runs
-#   model-server.sh status DIR                    "running" / "absent REASON"
-#   model-server.sh begin DIR RUN_ID              a request starts (the server is not idle)
-#   model-server.sh end DIR RUN_ID                a request ended
-#   model-server.sh stop DIR                      stop the server now
-#   model-server.sh supervise DIR IDLE_S -- CMD.. (internal) run CMD, stop it when idle
+# A model server cosmos runs on this host, or as a Slurm job (docs/serving.md), kept in one state
+# directory:
+#   model-server.sh start DIR IDLE TOKEN -- CMD...  start the supervisor (detached) unless one runs
+#   model-server.sh submit DIR TOKEN                 the same on Slurm: sbatch DIR/server.sbatch
+#   model-server.sh status DIR                       "running" / "running pending" / "absent REASON"
+#   model-server.sh begin DIR RUN_ID                 a request starts (the server is not idle)
+#   model-server.sh end DIR RUN_ID                   a request ended
+#   model-server.sh stop DIR                         stop the server now
+#   model-server.sh supervise DIR IDLE -- CMD...     (internal, or a Slurm job's body) run CMD,
+#                                                    stop it when idle
 # DIR holds: pid (the supervisor), server.pid, server.log, key (0600, read into VLLM_API_KEY),
-# env (0600: the host's [hosts.NAME.env], exported to the server),
-# last_used (epoch seconds), inflight/RUN_ID (requests in flight), ended (why it last ended).
+# env (0600: the host's [hosts.NAME.env], exported to the server), port,
+# last_used (epoch seconds), inflight/RUN_ID (requests in flight), ended (why it last ended);
+# on Slurm job (the job id) and node (where it runs; the job writes it) instead of pid.
+# cosmos writes port, key, env (and server.sbatch) as NAME.TOKEN: the start that wins the lock
+# moves its own into place, so a server and its port always come from one start.
 set -u
 op=$1
 dir=$2
 shift 2
 now() { date +%s; }
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
-case $op in
-start)
-    # port.new, key.new and env.new (written by cosmos) become the server's unless one runs;
-    # a lock makes two starts at once start one server.
-    idle=$1
-    shift 2
+# The Slurm job's state (squeue -t all: RUNNING, PENDING, COMPLETED...), empty when Slurm has
+# forgotten it.
+job_state() {
+    squeue -h -t all -j "$1" -o %T 2>/dev/null | head -n 1
+}
+# running / running pending / absent REASON
+state() {
+    job=$(cat "$dir/job" 2>/dev/null)
+    if [ -n "$job" ]; then
+        st=$(job_state "$job")
+        if [ ! -f "$dir/ended" ]; then
+            case $st in
+            RUNNING) echo running; return ;;
+            PENDING | CONFIGURING | REQUEUED | RESIZING | SUSPENDED)
+                echo "running pending"; return ;;
+            esac
+        fi
+        echo "absent $(cat "$dir/ended" 2>/dev/null || echo "the Slurm job $job ended (${st:-gone})")"
+        return
+    fi
+    # A live supervisor whose server is not started yet counts as running (it is starting).
+    server=$(cat "$dir/server.pid" 2>/dev/null)
+    if alive "$(cat "$dir/pid" 2>/dev/null)" && { [ -z "$server" ] || alive "$server"; }; then
+        echo running
+    else
+        echo "absent $(cat "$dir/ended" 2>/dev/null || echo 'never started')"
+    fi
+}
+# Takes the start lock, a mkdir (two starts at once start one server).
+lock() {
     mkdir -p "$dir/inflight" || exit 1
     i=0
     until mkdir "$dir/start.lock" 2>/dev/null; do
@@ -30,21 +60,40 @@ start)
         fi
         sleep 0.1
     done
-    if alive "$(cat "$dir/pid" 2>/dev/null)"; then
-        rm -f "$dir/port.new" "$dir/key.new" "$dir/env.new"
+}
+# Moves this start's files (NAME.TOKEN) into place, or drops them when a server runs.
+take() {  # TOKEN KEEP
+    for f in port key env server.sbatch; do
+        if [ -f "$dir/$f.$1" ]; then
+            if [ "$2" = yes ]; then mv -f "$dir/$f.$1" "$dir/$f"; else rm -f "$dir/$f.$1"; fi
+        fi
+    done
+}
+case $op in
+start | submit)
+    # port.TOKEN, key.TOKEN and env.TOKEN (written by cosmos) become the server's unless one runs.
+    if [ "$op" = start ]; then idle=$1 token=$2; shift 3; else token=$1; fi
+    lock
+    if [ "$(state | cut -d' ' -f1)" = running ]; then
+        take "$token" no
         rmdir "$dir/start.lock"
         echo running
         exit 0
     fi
-    for f in port key env; do
-        if [ -f "$dir/$f.new" ]; then
-            mv -f "$dir/$f.new" "$dir/$f"
-        fi
-    done
-    rm -f "$dir/ended" "$dir/server.pid"
+    take "$token" yes
+    rm -f "$dir/ended" "$dir/server.pid" "$dir/pid" "$dir/job" "$dir/node"
     now > "$dir/last_used"
-    setsid nohup sh "$0" supervise "$dir" "$idle" -- "$@" </dev/null >/dev/null 2>&1 &
-    echo "$!" > "$dir/pid"
+    if [ "$op" = submit ]; then
+        if ! out=$(sbatch --parsable "$dir/server.sbatch" 2>&1); then
+            rmdir "$dir/start.lock"
+            echo "sbatch refused the server job: $out" >&2
+            exit 1
+        fi
+        echo "${out%%;*}" > "$dir/job"
+    else
+        setsid nohup sh "$0" supervise "$dir" "$idle" -- "$@" </dev/null >/dev/null 2>&1 &
+        echo "$!" > "$dir/pid"
+    fi
     rmdir "$dir/start.lock"
     echo started
     ;;
@@ -52,6 +101,10 @@ supervise)
     idle=$1
     shift 2
     cd "$dir" || exit 1
+    if [ -n "${SLURM_JOB_ID:-}" ]; then
+        # Where cosmos reaches the server (it asks Slurm for this node's address).
+        printf '%s\n' "${SLURMD_NODENAME:-$(hostname)}" > node.tmp && mv -f node.tmp node
+    fi
     if [ -f env ]; then
         # shellcheck disable=SC1091
         . ./env
@@ -92,13 +145,7 @@ supervise)
     rm -f pid server.pid
     ;;
 status)
-    # A live supervisor whose server is not started yet counts as running (it is starting).
-    server=$(cat "$dir/server.pid" 2>/dev/null)
-    if alive "$(cat "$dir/pid" 2>/dev/null)" && { [ -z "$server" ] || alive "$server"; }; then
-        echo running
-    else
-        echo "absent $(cat "$dir/ended" 2>/dev/null || echo 'never started')"
-    fi
+    state
     ;;
 begin)
     mkdir -p "$dir/inflight" && now > "$dir/inflight/$1" && now > "$dir/last_used"
@@ -108,6 +155,15 @@ end)
     now > "$dir/last_used"
     ;;
 stop)
+    job=$(cat "$dir/job" 2>/dev/null)
+    if [ -n "$job" ]; then
+        # The job's supervisor writes why it ended when it gets SIGTERM; a pending job never
+        # ran, so this says it first.
+        [ -f "$dir/ended" ] || echo "stopped by request" > "$dir/ended"
+        scancel "$job" 2>/dev/null
+        echo stopped
+        exit 0
+    fi
     pid=$(cat "$dir/pid" 2>/dev/null)
     if alive "$pid"; then
         kill -TERM "$pid"

@@ -259,6 +259,20 @@ TEST(SlurmStatus, SinfoNodesAndGpuCounts) {
     EXPECT_EQ(jobs[1].reason, "Resources");
 }
 
+// A server job's node address, as Slurm 22.05 prints it; nothing that could bend a URL.
+TEST(SlurmParsers, NodeAddressComesFromScontrolShowNode) {
+    EXPECT_EQ(parse_node_address("NodeName=vm Arch=x86_64 CoresPerSocket=1 \n"
+                                 "   CPUAlloc=1 CPUEfctv=8 CPUTot=8 CPULoad=0.41\n"
+                                 "   NodeAddr=10.1.2.3 NodeHostName=vm Version=22.05.8\n"),
+              "10.1.2.3");
+    EXPECT_EQ(parse_node_address("NodeName=n1 NodeAddr=n1.cluster NodeHostName=n1"), "n1.cluster");
+    EXPECT_EQ(parse_node_address("NodeName=n1 XNodeAddr=evil NodeHostName=n1"), "");
+    EXPECT_EQ(parse_node_address("NodeName=n1 NodeAddr=a/b@c NodeHostName=n1"), "");
+    EXPECT_EQ(parse_node_address("Node n1 not found"), "");
+    EXPECT_EQ(scontrol_show_node_argv("n1"),
+              (std::vector<std::string>{"scontrol", "show", "node", "n1"}));
+}
+
 }  // namespace
 }  // namespace cosmos::backends
 
