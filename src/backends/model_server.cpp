@@ -210,12 +210,12 @@ using Deadline = std::chrono::steady_clock::time_point;
 
 core::Error ended_early(const RemoteHost& host, const std::string& dir, const std::string& st) {
     auto tail = log_tail(host, dir);
-    return core::Error{ErrorCode::remote_failed,
-                       fmt::format("host {}: the model server ended before it was ready ({})",
-                                   host.config.name,
-                                   st.size() > 7 ? st.substr(7) : st),
-                       tail ? fmt::format("its log ends:\n{}", *tail)
-                            : std::string("see server.log in ") + dir};
+    return core::Error{
+        ErrorCode::remote_failed,
+        fmt::format("host {}: the model server ended before it was ready ({})",
+                    host.config.name,
+                    st.size() > 7 ? st.substr(7) : st),
+        tail ? fmt::format("its log ends:\n{}", *tail) : std::string("see server.log in ") + dir};
 }
 
 core::Error not_ready(const RemoteHost& host, const std::string& dir, const char* what) {
@@ -309,8 +309,8 @@ core::Result<ServerLease> open_managed(const config::HostConfig& cfg) {
         COSMOS_CHECK(start_server(host, dir));
         lease.started = true;
     }
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::seconds(cfg.server.startup_timeout_s);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(cfg.server.startup_timeout_s);
     COSMOS_TRY(port, read_port(host, dir));
     COSMOS_TRY(lease.endpoint.api_key, read_key(host, dir));
     std::string address = "127.0.0.1";
@@ -352,14 +352,8 @@ std::vector<std::string> server_command(const config::ServerSettings& s,
                                         const std::string& bind) {
     std::vector<std::string> argv = s.command;
     if (argv.empty() && s.protocol == "sglang") {
-        argv = {"sglang",
-                "serve",
-                "--model-path",
-                "{model}",
-                "--host",
-                "{host}",
-                "--port",
-                "{port}"};
+        argv = {
+            "sglang", "serve", "--model-path", "{model}", "--host", "{host}", "--port", "{port}"};
     } else if (argv.empty()) {
         // vLLM: the Reasoner's architecture override, or the omni generator pipeline.
         argv = {"vllm", "serve", "{model}"};
@@ -459,7 +453,7 @@ core::Result<ServerState> server_state(const config::HostConfig& cfg) {
     COSMOS_TRY(auto status, run_script(host, dir, {"status", dir}));
     state.running = status.rfind("running", 0) == 0;
     state.detail = status == "running pending" ? cfg.server.model + " (its Slurm job is pending)"
-                   : state.running ? cfg.server.model
+                   : state.running             ? cfg.server.model
                                    : status.substr(std::min<std::size_t>(7, status.size()));
     auto tail = log_tail(host, dir);
     if (tail) {

@@ -725,12 +725,13 @@ std::string parse_node_address(std::string_view text) {
         }
         std::size_t begin = at + key.size();
         std::size_t end = text.find_first_of(" \t\r\n", begin);
-        std::string_view value =
-            text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
+        std::string_view value = text.substr(
+            begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
         // An address: a host name or IP, nothing a URL or a shell could misread.
         bool ok = !value.empty() && value != "(null)" &&
-                  value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                          "0123456789.-:_") == std::string_view::npos;
+                  value.find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789.-:_") == std::string_view::npos;
         return ok ? std::string(value) : std::string();
     }
     return {};

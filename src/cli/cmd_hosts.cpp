@@ -687,12 +687,12 @@ void add_stop_server(CLI::App& parent, Context& ctx) {
                 COSMOS_TRY(auto cfg, ctx.load_config());
                 COSMOS_TRY(auto h, config::find_host(cfg, *name));
                 if (!h.server.enabled) {
-                    return core::fail(
-                        core::ErrorCode::invalid_input,
-                        fmt::format("host {} has no server cosmos runs", h.name),
-                        h.kind == core::HostKind::http
-                            ? "an http host's server is run by someone else"
-                            : "only hosts added with --serve (a [hosts.NAME.serve] table) have one");
+                    return core::fail(core::ErrorCode::invalid_input,
+                                      fmt::format("host {} has no server cosmos runs", h.name),
+                                      h.kind == core::HostKind::http
+                                          ? "an http host's server is run by someone else"
+                                          : "only hosts added with --serve (a [hosts.NAME.serve] "
+                                            "table) have one");
                 }
                 COSMOS_CHECK(backends::stop_server(h));
                 if (ctx.out.json) {

@@ -138,14 +138,15 @@ void print_server(Context& ctx, const nlohmann::ordered_json& j) {
     }
     if (j.contains("models") && j["reachable"].get<bool>()) {
         std::vector<std::string> models = j["models"].get<std::vector<std::string>>();
-        ctx.out.print_line(fmt::format(
-            "  model server ({}, {}): serves {}{}",
-            j["protocol"].get<std::string>(),
-            j["role"].get<std::string>(),
-            models.empty() ? std::string("nothing listed") : fmt::format("{}", fmt::join(models, ", ")),
-            j["jobs_in_flight"].is_number()
-                ? fmt::format("; {} job(s) in flight", j["jobs_in_flight"].get<int>())
-                : std::string()));
+        ctx.out.print_line(
+            fmt::format("  model server ({}, {}): serves {}{}",
+                        j["protocol"].get<std::string>(),
+                        j["role"].get<std::string>(),
+                        models.empty() ? std::string("nothing listed")
+                                       : fmt::format("{}", fmt::join(models, ", ")),
+                        j["jobs_in_flight"].is_number()
+                            ? fmt::format("; {} job(s) in flight", j["jobs_in_flight"].get<int>())
+                            : std::string()));
     }
 }
 

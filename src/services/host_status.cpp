@@ -89,25 +89,24 @@ J slurm_status_json(const config::HostConfig& h, const std::vector<std::string>&
                         {"state", q.state},
                         {"reason", q.reason}});
     }
-    J out{
-        {"host", h.name},
-        {"kind", h.kind},
-        {"address",
-         h.ssh.address.empty() ? std::string("local")
-                               : fmt::format("{}@{}:{}", h.ssh.user, h.ssh.address, h.ssh.port)},
-        {"reachable", st.reachable},
-        {"error", opt_text(st.error)},
-        {"latency_ms", st.latency_ms},
-        {"gpus", J::array()},
-        {"gpu_error", nullptr},
-        {"free_bytes", nullptr},
-        {"running", running},
-        {"partition", h.slurm.partition},
-        {"nodes", nodes},
-        {"gpus_total", st.gpus_total},
-        {"gpus_free", st.gpus_free},
-        {"max_in_flight", h.slurm.max_in_flight},
-        {"jobs", jobs}};
+    J out{{"host", h.name},
+          {"kind", h.kind},
+          {"address",
+           h.ssh.address.empty() ? std::string("local")
+                                 : fmt::format("{}@{}:{}", h.ssh.user, h.ssh.address, h.ssh.port)},
+          {"reachable", st.reachable},
+          {"error", opt_text(st.error)},
+          {"latency_ms", st.latency_ms},
+          {"gpus", J::array()},
+          {"gpu_error", nullptr},
+          {"free_bytes", nullptr},
+          {"running", running},
+          {"partition", h.slurm.partition},
+          {"nodes", nodes},
+          {"gpus_total", st.gpus_total},
+          {"gpus_free", st.gpus_free},
+          {"max_in_flight", h.slurm.max_in_flight},
+          {"jobs", jobs}};
     if (h.server.enabled && st.reachable) {
         out["server"] = server_json(h);  // its job is among `jobs` (cosmos-server-...)
     }
