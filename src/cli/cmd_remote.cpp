@@ -1,7 +1,9 @@
 // `cosmos logs RUN_ID [-f]`, `cosmos kill RUN_ID`, `cosmos status [HOST]`: watching, stopping and
 // checking work on the hosts.
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -44,6 +46,20 @@ void add_logs(CLI::App& parent, Context& ctx) {
                 COSMOS_TRY(auto run, store::get_run(app->db, a->run_id));
                 if (!run) {
                     return fail(ErrorCode::not_found, fmt::format("no run {}", a->run_id));
+                }
+                // A run still being staged or sent has no job to follow yet: wait for it
+                // (Ctrl-C stops waiting), rather than print a log that is not there yet.
+                for (bool told = false; a->follow && run->status == store::RunStatus::running &&
+                                        !run->remote_dir && !g_interrupted;) {
+                    if (!told) {
+                        ctx.out.note(fmt::format("run {} is being launched; waiting", run->id));
+                        told = true;
+                    }
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                    COSMOS_TRY(run, store::get_run(app->db, a->run_id));
+                    if (!run) {
+                        return fail(ErrorCode::not_found, fmt::format("no run {}", a->run_id));
+                    }
                 }
                 if (a->follow && run->status == store::RunStatus::running && run->remote_dir) {
                     // Lines go to stdout (they are what was asked for); progress stays on stderr.

@@ -285,3 +285,46 @@ def test_a_server_cosmos_runs_serves_many_runs_on_one_load(cosmos, emulator_bin,
         assert time.time() < deadline, "the supervisor never said why the server ended"
         time.sleep(0.5)
     assert "without requests" in (state / "ended").read_text()
+
+
+def test_a_server_restarted_before_its_old_supervisor_noticed_stays_up(tmp_path):
+    # model-server.sh on its own: a server that died is started again at once by the next run,
+    # usually before its old supervisor (which looks once a second) noticed the death. The old
+    # supervisor must then leave the new server's pid and state alone.
+    source = Path(os.environ.get("COSMOS_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+    script = source / "src" / "backends" / "scripts" / "model-server.sh"
+    d = tmp_path / "srv"
+    d.mkdir()
+
+    def sh(*args):
+        return subprocess.run(["sh", str(script), *map(str, args)], capture_output=True,
+                              text=True, timeout=60).stdout.strip()
+
+    def start(token):
+        (d / f"port.{token}").write_text(f"{token}\n")
+        return sh("start", d, 3600, token, "--", "sleep", "300")
+
+    def server_pid():
+        deadline = time.time() + 10
+        while not (d / "server.pid").exists():
+            assert time.time() < deadline
+            time.sleep(0.05)
+        return int((d / "server.pid").read_text())
+
+    assert start("1001") == "started" and (d / "port").read_text() == "1001\n"
+    assert start("1002") == "running" and (d / "port").read_text() == "1001\n"
+    assert not (d / "port.1002").exists()  # a start that found a server leaves nothing behind
+    os.kill(server_pid(), signal.SIGKILL)
+    deadline = time.time() + 10
+    while not sh("status", d).startswith("absent"):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert start("1003") == "started" and (d / "port").read_text() == "1003\n"
+    time.sleep(2.5)  # the old supervisor has seen its server end by now
+    assert sh("status", d) == "running"
+    assert not (d / "ended").exists()
+    new_server = server_pid()
+    sh("stop", d)
+    assert "stopped by request" in (d / "ended").read_text()
+    with pytest.raises(ProcessLookupError):
+        os.kill(new_server, 0)

@@ -126,7 +126,19 @@ supervise)
         kill -KILL "$child" 2>/dev/null
         wait "$child" 2>/dev/null
     }
-    trap 'stop_child; echo "stopped by request" > ended; rm -f pid server.pid; exit 0' TERM INT
+    # Says why the server ended, unless a newer start already took over the directory (a
+    # server that died is started again at once, maybe before this supervisor noticed): its
+    # pid, or on Slurm its job, is no longer this one's then.
+    finish() {
+        if [ -n "${SLURM_JOB_ID:-}" ]; then
+            [ "$(cat job 2>/dev/null)" = "$SLURM_JOB_ID" ] || return 0
+        else
+            [ "$(cat pid 2>/dev/null)" = "$$" ] || return 0
+        fi
+        echo "$1" > ended
+        rm -f pid server.pid
+    }
+    trap 'stop_child; finish "stopped by request"; exit 0' TERM INT
     while alive "$child"; do
         sleep 1
         find inflight -type f -mmin +1440 -exec rm -f {} + 2>/dev/null
@@ -134,15 +146,13 @@ supervise)
         last=$(cat last_used 2>/dev/null || now)
         if [ -z "$busy" ] && [ $(($(now) - last)) -ge "$idle" ]; then
             stop_child
-            echo "stopped after ${idle} s without requests" > ended
-            rm -f pid server.pid
+            finish "stopped after ${idle} s without requests"
             exit 0
         fi
     done
     wait "$child"
     code=$?
-    echo "the server exited with code $code" > ended
-    rm -f pid server.pid
+    finish "the server exited with code $code"
     ;;
 status)
     state
