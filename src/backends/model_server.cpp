@@ -387,6 +387,7 @@ core::Result<ServerLease> open_server(const config::HostConfig& host) {
         ServerLease lease;
         lease.host = host.name;
         lease.endpoint.url = host.server.url;
+        lease.endpoint.ca_file = host.server.ca_file.string();
         lease.endpoint.where = fmt::format("host {} ({})", host.name, host.server.url);
         if (!host.server.api_key_file.empty()) {
             COSMOS_TRY(lease.endpoint.api_key,

@@ -24,6 +24,12 @@ constexpr std::size_t k_max_json = 16 << 20;
 
 httplib::Client client(const Endpoint& e, int read_timeout_s = 60) {
     httplib::Client c(e.url);
+    if (e.url.rfind("https://", 0) == 0) {
+        c.enable_server_certificate_verification(true);
+        if (!e.ca_file.empty()) {
+            c.set_ca_cert_path(e.ca_file.c_str());
+        }
+    }
     c.set_connection_timeout(10, 0);
     c.set_read_timeout(read_timeout_s, 0);
     c.set_write_timeout(60, 0);
@@ -35,6 +41,28 @@ httplib::Client client(const Endpoint& e, int read_timeout_s = 60) {
 }
 
 core::Unexpected unreachable(const Endpoint& e, httplib::Error err) {
+    if (err == httplib::Error::SSLServerVerification) {
+        return fail(ErrorCode::auth_failed,
+                    fmt::format("the model server of {} offered a certificate that could not be "
+                                "verified{} (a private CA: give its certificate with --ca-file)",
+                                e.where,
+                                e.ca_file.empty() ? " with the system's CA certificates"
+                                                  : " with " + e.ca_file),
+                    "if the server uses a private CA, give its certificate: cosmos hosts add "
+                    "NAME ... --ca-file CA.pem (ca_file in the config)");
+    }
+    if (err == httplib::Error::SSLLoadingCerts) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("cannot load the CA certificates {} for the model server of {}",
+                                e.ca_file.empty() ? std::string("of the system") : e.ca_file,
+                                e.where),
+                    "ca_file must be PEM certificates");
+    }
+    if (err == httplib::Error::SSLConnection) {
+        return fail(ErrorCode::host_unreachable,
+                    fmt::format("cannot open a TLS connection to the model server of {}", e.where),
+                    "check that the url's scheme matches the server (http:// or https://)");
+    }
     return fail(
         ErrorCode::host_unreachable,
         fmt::format("cannot reach the model server of {}: {}", e.where, httplib::to_string(err)),

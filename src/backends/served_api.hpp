@@ -18,7 +18,8 @@
 namespace cosmos::backends {
 
 struct Endpoint {
-    std::string url;      // http://HOST:PORT (for a server cosmos runs: the local forward)
+    std::string url;      // http(s)://HOST:PORT (for a server cosmos runs: the local forward)
+    std::string ca_file;  // https: CA certificates to verify the server with; empty: the system's
     std::string api_key;  // empty: none
     std::string where;    // for messages: "host c3 (http://10.0.0.5:8000)"
 };

@@ -55,6 +55,7 @@ struct AddArgs {
     // model servers: http hosts (--url) and servers cosmos runs on ssh hosts (--serve)
     std::string url;
     std::string api_key_file;
+    std::string ca_file;
     std::string protocol = "vllm-omni";
     std::string role = "generator";
     std::string model;
@@ -73,7 +74,7 @@ core::Status server_from(const AddArgs& a, config::HostConfig& h) {
                     "e.g. cosmos hosts add c3 --kind http --url http://10.0.0.5:8000 "
                     "--api-key-file ~/.config/cosmos/c3.key");
     }
-    if (!http && (!a.url.empty() || !a.api_key_file.empty())) {
+    if (!http && (!a.url.empty() || !a.api_key_file.empty() || !a.ca_file.empty())) {
         return fail(ErrorCode::invalid_input,
                     "--url and --api-key-file are for http hosts",
                     "add --kind http, or use --serve to let cosmos run the server on an ssh host");
@@ -100,6 +101,17 @@ core::Status server_from(const AddArgs& a, config::HostConfig& h) {
     h.server.idle_stop_s = a.idle_stop_s;
     if (a.serve && h.server.model.empty()) {
         h.server.model = "nvidia/Cosmos3-Nano";
+    }
+    if (!a.ca_file.empty()) {
+        if (a.url.rfind("https://", 0) != 0) {
+            return fail(ErrorCode::invalid_input, "--ca-file applies to https:// urls only");
+        }
+        std::error_code ec;
+        h.server.ca_file = std::filesystem::absolute(a.ca_file, ec);
+        if (!std::filesystem::is_regular_file(h.server.ca_file, ec)) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("--ca-file {}: no such file", h.server.ca_file.string()));
+        }
     }
     if (!a.api_key_file.empty()) {
         std::error_code ec;
@@ -271,7 +283,14 @@ void add_add(CLI::App& parent, Context& ctx) {
     cmd->add_option(
         "--gpus-per-node", a->gpus, "slurm: GPUs of one node (the most one run may use)");
     cmd->add_option("--cpus-per-task", a->cpus_per_task, "slurm: --cpus-per-task of each job");
-    cmd->add_option("--url", a->url, "http: the model server's address, http://HOST:PORT");
+    cmd->add_option("--url",
+                    a->url,
+                    "http: the model server's address, http://HOST:PORT or https://HOST:PORT "
+                    "(its certificate is verified)");
+    cmd->add_option("--ca-file",
+                    a->ca_file,
+                    "http: CA certificates (PEM) to verify an https server with, e.g. a private "
+                    "CA's; default: the system's");
     cmd->add_option("--api-key-file",
                     a->api_key_file,
                     "http: a file (mode 0600) holding the server's API key (sent as a Bearer "

@@ -63,8 +63,10 @@ struct SlurmSettings {
 // requests cosmos keeps in flight on it at once.
 struct ServerSettings {
     bool enabled = false;                // ssh hosts: cosmos runs the server
-    std::string url;                     // http hosts: http://HOST:PORT (no path)
+    std::string url;                     // http hosts: http(s)://HOST:PORT (no path)
     std::filesystem::path api_key_file;  // http hosts: mode 0600; its key goes as a Bearer token
+    std::filesystem::path ca_file;       // https urls: CA certificates (PEM) to trust; else the
+                                         // system's
     std::string protocol = "vllm-omni";  // vllm-omni | sglang
     std::string role = "generator";      // generator | reasoner
     std::string model;                   // served model; ssh default nvidia/Cosmos3-Nano

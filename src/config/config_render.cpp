@@ -124,6 +124,9 @@ void render_http(std::string& out, const HostConfig& h) {
     if (!h.server.api_key_file.empty()) {
         line(out, "api_key_file", quote(h.server.api_key_file.string()));
     }
+    if (!h.server.ca_file.empty()) {
+        line(out, "ca_file", quote(h.server.ca_file.string()));
+    }
     line(out, "protocol", quote(h.server.protocol));
     if (h.server.role != d.role) {
         line(out, "role", quote(h.server.role));

@@ -159,17 +159,21 @@ Status check_cpus_per_task(std::int64_t v) {
 }
 
 Status check_server_url(std::string_view key, std::string_view v) {
-    // http only: a server cosmos reaches in plain HTTP is on a trusted network or loopback (an
-    // https endpoint would need a TLS client; docs/serving.md).
-    constexpr std::string_view scheme = "http://";
-    std::string_view rest = v.substr(0, scheme.size()) == scheme ? v.substr(scheme.size()) : "";
+    // http:// (a trusted network, loopback, a tunnel) or https:// (the server's certificate is
+    // verified; docs/serving.md).
+    std::string_view rest;
+    for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+        if (v.substr(0, scheme.size()) == scheme) {
+            rest = v.substr(scheme.size());
+        }
+    }
     while (!rest.empty() && rest.back() == '/') {
         rest.remove_suffix(1);
     }
     bool ok = !rest.empty() && rest.find_first_of("/?#@ \t") == std::string_view::npos;
     if (!ok) {
         return fail(ErrorCode::invalid_input,
-                    fmt::format("{} '{}' is not an http://HOST[:PORT] address", key, v),
+                    fmt::format("{} '{}' is not an http(s)://HOST[:PORT] address", key, v),
                     "e.g. url = \"http://10.0.0.5:8000\" (no path: cosmos adds /v1/...)");
     }
     return check_chars(key, rest, ".-:[]");
@@ -267,6 +271,7 @@ std::vector<std::string> set_keys(const ServerSettings& s) {
     std::vector<std::string> keys;
     for (auto [key, set] : {std::pair{"url", s.url != d.url},
                             std::pair{"api_key_file", s.api_key_file != d.api_key_file},
+                            std::pair{"ca_file", s.ca_file != d.ca_file},
                             std::pair{"protocol", s.protocol != d.protocol},
                             std::pair{"role", s.role != d.role},
                             std::pair{"model", s.model != d.model},
@@ -367,6 +372,16 @@ Status finish_server(HostConfig& host, const fs::path& file, const fs::path& bas
     if (!host.server.api_key_file.empty()) {
         host.server.api_key_file =
             detail::resolve_path(host.server.api_key_file.string(), base_dir);
+    }
+    if (!host.server.ca_file.empty()) {
+        if (host.server.url.rfind("https://", 0) != 0) {
+            return detail::config_error(
+                file,
+                host.line,
+                fmt::format("[hosts.{}] ca_file applies to https urls only", host.name),
+                "remove ca_file, or use an https:// url");
+        }
+        host.server.ca_file = detail::resolve_path(host.server.ca_file.string(), base_dir);
     }
     return {};
 }

@@ -164,6 +164,9 @@ nlohmann::ordered_json host_json(const config::HostConfig& host) {
         if (host.kind == core::HostKind::http) {
             server["url"] = sv.url;
             server["api_key_file"] = sv.api_key_file.string();  // the path, never the key
+            if (!sv.ca_file.empty()) {
+                server["ca_file"] = sv.ca_file.string();
+            }
         } else {
             server["managed"] = true;
             server["idle_stop_s"] = sv.idle_stop_s;

@@ -24,9 +24,11 @@ KEY = "c3-test-key-5f2d7a9e41b8c36d"
 class Server:
     """One emulated model server process (generator or reasoner) on 127.0.0.1:<free port>."""
 
-    def __init__(self, root: Path, record: Path, reasoner=False, key=KEY, env=None):
+    def __init__(self, root: Path, record: Path, reasoner=False, key=KEY, env=None, tls=None):
         args = [EMULATOR_BIN, "vllm", "serve", "nvidia/Cosmos3-Nano", "--port", "0",
                 "--allowed-local-media-path", "/"]
+        if tls:
+            args += ["--ssl-certfile", tls[0], "--ssl-keyfile", tls[1]]
         args += (["--hf-overrides",
                   '{"architectures": ["Cosmos3ReasonerForConditionalGeneration"]}']
                  if reasoner else ["--omni"])
@@ -38,15 +40,16 @@ class Server:
         full.update(env or {})
         self.log = open(root / ("reasoner.log" if reasoner else "server.log"), "w+")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=full)
+        self.scheme = "https" if tls else "http"
         self.port = self._wait_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
 
     def _wait_port(self):
         deadline = time.time() + 60
         while time.time() < deadline:
             self.log.seek(0)
             text = self.log.read()
-            m = re.search(r"running on http://127\.0\.0\.1:(\d+)", text)
+            m = re.search(r"running on https?://127\.0\.0\.1:(\d+)", text)
             if m and "Application startup complete" in text:
                 return int(m.group(1))
             if self.proc.poll() is not None:
@@ -328,3 +331,54 @@ def test_a_server_restarted_before_its_old_supervisor_noticed_stays_up(tmp_path)
     assert "stopped by request" in (d / "ended").read_text()
     with pytest.raises(ProcessLookupError):
         os.kill(new_server, 0)
+
+
+def self_signed(tmp_path, name):
+    """A CA-less self-signed certificate for 127.0.0.1 (subjectAltName IP), made by openssl."""
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_an_https_endpoint_is_verified_against_its_ca(cosmos, emulator_bin, tmp_path, input_set):
+    cert, tls_key = self_signed(tmp_path, "server")
+    record = tmp_path / "record.jsonl"
+    server = Server(tmp_path, record, tls=(cert, tls_key))
+    try:
+        assert server.url.startswith("https://")
+        pid = cosmos.json("create", "prompt", "A harbour", input_set, *C3)["id"]
+        # Not trusted by the system's CAs: refused before any request, with the fix.
+        cosmos.run("hosts", "add", "c3", "--kind", "http", "--url", server.url,
+                   "--api-key-file", key_file(cosmos))
+        proc = cosmos.run("inference", pid, *C3, "--host", "c3", check=False)
+        assert proc.returncode != 0
+        out = proc.stdout + proc.stderr
+        assert "could not be verified" in out and "--ca-file" in out, out
+        assert not events(record, "video_job")
+        # A different CA is no better.
+        other, _ = self_signed(tmp_path, "other")
+        cosmos.run("hosts", "remove", "c3")
+        cosmos.run("hosts", "add", "c3", "--kind", "http", "--url", server.url,
+                   "--api-key-file", key_file(cosmos), "--ca-file", other)
+        assert cosmos.run("inference", pid, *C3, "--host", "c3", check=False).returncode != 0
+        # Its own CA: the run goes through, key and all, over TLS.
+        cosmos.run("hosts", "remove", "c3")
+        cosmos.run("hosts", "add", "c3", "--kind", "http", "--url", server.url,
+                   "--api-key-file", key_file(cosmos), "--ca-file", cert)
+        [run] = cosmos.json("inference", pid, *C3, "--host", "c3")
+        assert run["status"] == "succeeded", run
+        assert ffprobe(run["output_video"])["frames"] == 25
+        assert all(r["auth"] == "ok" for r in events(record, "request") if r["path"].startswith("/v1"))
+        [status] = cosmos.json("status", "c3")
+        assert status["reachable"] and "nvidia/Cosmos3-Nano" in status["models"], status
+        # The plain-HTTP scheme against a TLS server is a clear error too.
+        cosmos.run("hosts", "remove", "c3")
+        cosmos.run("hosts", "add", "c3", "--kind", "http", "--url",
+                   server.url.replace("https://", "http://"), "--api-key-file", key_file(cosmos))
+        proc = cosmos.run("inference", pid, *C3, "--host", "c3", check=False)
+        assert proc.returncode != 0 and "model server" in proc.stdout + proc.stderr, proc
+        no_key_in(cosmos.root)
+    finally:
+        server.stop()

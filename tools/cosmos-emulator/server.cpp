@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 #include <thread>
 
@@ -124,7 +125,8 @@ std::string url_host(const std::string& host) {
 }
 
 void announce(const ServerOptions& o, int port) {
-    const std::string url = fmt::format("http://{}:{}", url_host(o.host), port);
+    const std::string url = fmt::format(
+        "{}://{}:{}", o.ssl_certfile.empty() ? "http" : "https", url_host(o.host), port);
     server_log("INFO", "api_server.py:1971", fmt::format("Starting vLLM API server 0 on {}", url));
     uvicorn_log("INFO", fmt::format("Started server process [{}]", ::getpid()));
     uvicorn_log("INFO", "Waiting for application startup.");
@@ -138,7 +140,19 @@ int serve(const ServerOptions& o,
           const GpuHold& gpus,
           const fs::path& state) {
     JobStore jobs(config, state, o.served_name);
-    httplib::Server server;
+    std::unique_ptr<httplib::Server> tls;
+    if (!o.ssl_certfile.empty()) {
+        tls = std::make_unique<httplib::SSLServer>(o.ssl_certfile.c_str(), o.ssl_keyfile.c_str());
+        if (!tls->is_valid()) {
+            uvicorn_log("ERROR",
+                        fmt::format("ssl.SSLError: cannot load the certificate {} and key {}",
+                                    o.ssl_certfile,
+                                    o.ssl_keyfile));
+            return 1;
+        }
+    }
+    httplib::Server plain;
+    httplib::Server& server = tls ? *tls : plain;
     ServerContext ctx{o, config, log, jobs, state};
     setup_routes(server, ctx);
     int port = o.port;

@@ -84,6 +84,8 @@ const FlagTable& vllm_flags() {
          "--port",
          "--host",
          "--api-key",
+         "--ssl-certfile",
+         "--ssl-keyfile",
          "--allowed-local-media-path",
          "--model-class-name",
          "--hf-overrides",
@@ -120,6 +122,8 @@ const FlagTable& sglang_flags() {
                                   "--port",
                                   "--host",
                                   "--api-key",
+                                  "--ssl-certfile",
+                                  "--ssl-keyfile",
                                   "--num-gpus",
                                   "--tp-size",
                                   "--served-model-name",
@@ -193,6 +197,15 @@ core::Status common_values(const RawArgs& raw, ServerOptions& out) {
     }
     if (auto it = raw.values.find("--served-model-name"); it != raw.values.end()) {
         out.served_name = it->second;
+    }
+    if (auto it = raw.values.find("--ssl-certfile"); it != raw.values.end()) {
+        out.ssl_certfile = it->second;
+    }
+    if (auto it = raw.values.find("--ssl-keyfile"); it != raw.values.end()) {
+        out.ssl_keyfile = it->second;
+    }
+    if (out.ssl_certfile.empty() != out.ssl_keyfile.empty()) {
+        return arg_error("argument --ssl-certfile/--ssl-keyfile: both are needed to serve HTTPS");
     }
     return {};
 }

@@ -24,6 +24,8 @@ struct ServerOptions {
     std::string api_key;             // empty: no authentication
     std::string allowed_media_path;  // --allowed-local-media-path; empty: no file:// URLs
     int gpus = 1;                    // --tensor-parallel-size / --num-gpus
+    std::string ssl_certfile;        // --ssl-certfile and --ssl-keyfile: serve HTTPS
+    std::string ssl_keyfile;
 };
 
 // "vllm" or "sglang".

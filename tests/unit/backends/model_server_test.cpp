@@ -53,4 +53,11 @@ TEST(ModelServer, DefaultCommandsPerProtocolAndRole) {
         server_command(s, 9),
         (std::vector<std::string>{
             "/opt/bin/vllm", "serve", "nvidia/Cosmos3-Nano", "--port=9", "xnvidia/Cosmos3-Nanoy"}));
+    // A Slurm job's server listens on the node's addresses ({host}), the defaults too.
+    s.command = {"vllm", "serve", "{model}", "--host", "{host}", "--port", "{port}"};
+    EXPECT_EQ(server_command(s, 9, "0.0.0.0"),
+              (std::vector<std::string>{
+                  "vllm", "serve", "nvidia/Cosmos3-Nano", "--host", "0.0.0.0", "--port", "9"}));
+    s.command.clear();
+    EXPECT_EQ(server_command(s, 9, "0.0.0.0").at(5), "0.0.0.0");
 }

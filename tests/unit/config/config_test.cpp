@@ -442,12 +442,23 @@ max_concurrent = 4
     EXPECT_EQ(h.server.protocol, "sglang");
     EXPECT_EQ(h.server.max_concurrent, 4);
     EXPECT_NE(error_of("[hosts.c3]\nkind = \"http\"\n").find("needs url"), std::string::npos);
-    for (const char* bad : {"https://x:1", "http://", "http://a/path", "http://u@a:1", "x:1"}) {
+    for (const char* bad :
+         {"ftp://x:1", "http://", "https://", "http://a/path", "http://u@a:1", "x:1"}) {
         EXPECT_NE(error_of(fmt::format("[hosts.c3]\nkind = \"http\"\nurl = \"{}\"\n", bad))
-                      .find("is not an http://HOST[:PORT] address"),
+                      .find("is not an http(s)://HOST[:PORT] address"),
                   std::string::npos)
             << bad;
     }
+    // https: verified, against the system's CAs or a ca_file (which only https takes).
+    auto tls = parse(
+        "[hosts.c3]\nkind = \"http\"\nurl = \"https://c3.example:443\"\n"
+        "ca_file = \"ca.pem\"\n");
+    ASSERT_TRUE(tls) << tls.error().message;
+    EXPECT_EQ(tls->hosts.at("c3").server.url, "https://c3.example:443");
+    EXPECT_TRUE(tls->hosts.at("c3").server.ca_file.is_absolute());
+    EXPECT_NE(error_of("[hosts.c3]\nkind = \"http\"\nurl = \"http://a:1\"\nca_file = \"c\"\n")
+                  .find("ca_file applies to https urls only"),
+              std::string::npos);
     EXPECT_NE(error_of("[hosts.c3]\nkind = \"http\"\nurl = \"http://a:1\"\naddress = \"b\"\n")
                   .find("sets address"),
               std::string::npos);
@@ -476,8 +487,16 @@ idle_stop_s = 60
     EXPECT_TRUE(h.serves());
     EXPECT_EQ(h.server.model, "nvidia/Cosmos3-Nano");
     EXPECT_EQ(h.server.idle_stop_s, 60);
-    EXPECT_NE(error_of("[hosts.l]\nkind = \"local\"\n[hosts.l.serve]\n").find("ssh hosts only"),
+    EXPECT_NE(error_of("[hosts.l]\nkind = \"local\"\n[hosts.l.serve]\n")
+                  .find("on ssh and slurm hosts only"),
               std::string::npos);
+    // On slurm: the server is a job; it needs no model checkout.
+    auto slurm = parse(
+        "[hosts.c]\nkind = \"slurm\"\npartition = \"gpu\"\nwork_dir = "
+        "\"/shared/c\"\ngpus = 8\n[hosts.c.serve]\nidle_stop_s = 600\n");
+    ASSERT_TRUE(slurm) << slurm.error().message;
+    EXPECT_TRUE(slurm->hosts.at("c").serves());
+    EXPECT_EQ(slurm->hosts.at("c").server.model, "nvidia/Cosmos3-Nano");
     EXPECT_NE(error_of("[hosts.b]\nkind = \"ssh\"\naddress = \"a\"\nuser = \"u\"\n[hosts.b.serve]\n"
                        "idle_stop_s = 5\n")
                   .find("idle_stop_s 5 is out of range"),
