@@ -18,6 +18,7 @@
 #include "core/secret_file.hpp"
 #include "core/sha256.hpp"
 #include "core/shell_quote.hpp"
+#include "runtime/runtime.hpp"
 #include "transport/ssh_forward.hpp"
 
 namespace cosmos::backends {
@@ -138,6 +139,54 @@ core::Result<std::string> server_job_script(const RemoteHost& host,
     return slurm_batch_script(job);
 }
 
+// The server command as the host's runtime runs it: natively, or (docker) in `docker run` of the
+// host's image through the container wrapper the Slurm docker runtime uses (it stops the
+// container when the supervisor or Slurm ends it, --rm removes it, and it gives the container
+// the GPUs Slurm allocated, else the host's docker_gpus). The container shares the host's
+// network, so the server's port is where a native one's would be; the key and the host's
+// environment reach it by name (-e NAME), never as values on a command line.
+core::Result<std::vector<std::string>> in_runtime(const RemoteHost& host,
+                                                  const std::string& dir,
+                                                  const std::string& token,
+                                                  std::vector<std::string> command) {
+    const auto& c = host.runtime_options;
+    if (c.kind == core::RuntimeKind::native) {
+        return command;
+    }
+    if (c.kind != core::RuntimeKind::docker) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("host {}: cosmos runs model servers natively or in docker, not "
+                                "in {}",
+                                host.config.name,
+                                c.kind),
+                    "set the host's runtime to native or docker (or give a `command` that "
+                    "starts the container itself)");
+    }
+    COSMOS_CHECK(host.shell->write_file(
+        dir + "/cosmos-docker.sh", std::string(scripts::k_slurm_docker_job), 0700));
+    auto cli = runtime::docker_cli(c);
+    std::vector<std::string> argv{
+        "bash",
+        dir + "/cosmos-docker.sh",
+        fmt::format("cosmos-server-{}-{}", fs::path(dir).filename().string(), token),
+        c.gpus_flag,
+        std::to_string(cli.size())};
+    argv.insert(argv.end(), cli.begin(), cli.end());
+    argv.insert(argv.end(), {"--network=host", "--shm-size", c.shm_size});
+    if (host.config.server.protocol == "vllm-omni") {
+        argv.insert(argv.end(), {"-e", "VLLM_API_KEY"});
+    }
+    for (const auto& [k, v] : host.config.env) {
+        if (runtime::is_env_name(k)) {
+            argv.insert(argv.end(), {"-e", k});
+        }
+    }
+    argv.insert(argv.end(), c.extra_docker_args.begin(), c.extra_docker_args.end());
+    argv.push_back(c.image);
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+}
+
 // Starts the supervisor (on Slurm: submits its job) with a fresh port, key and environment
 // unless another process started one meanwhile: this start's files carry a token of its own and
 // the script moves them into place under its lock only when it starts the server. The port and
@@ -163,7 +212,11 @@ core::Status start_server(const RemoteHost& host, const std::string& dir) {
     COSMOS_CHECK(host.shell->write_file(own("env"), env, 0600));
     // On a compute node the server listens on the node's addresses: cosmos reaches it from the
     // login node (or this machine), never through the node's loopback.
-    auto command = server_command(server, port, on_slurm(host) ? "0.0.0.0" : "127.0.0.1");
+    COSMOS_TRY(auto command,
+               in_runtime(host,
+                          dir,
+                          token,
+                          server_command(server, port, on_slurm(host) ? "0.0.0.0" : "127.0.0.1")));
     std::vector<std::string> args;
     if (on_slurm(host)) {
         COSMOS_TRY(auto script, server_job_script(host, dir, command));

@@ -478,3 +478,34 @@ def test_a_server_on_slurm_is_a_job_holding_its_gpus_and_runs_are_requests(slurm
         assert time.monotonic() < deadline
         time.sleep(0.5)
     assert slurm.json("status", "c3")[0]["server"]["running"] is False
+
+
+def test_a_server_in_docker_on_slurm_runs_in_the_hosts_image(slurm, input_set, engine):
+    # runtime docker + --serve: the server runs in `docker run` of the host's image (inside the
+    # Slurm job), shares the node's network, and its container is removed when it stops.
+    slurm.env.update(engine.env())
+    emu = slurm.root / "cosmos-transfer1"
+    cmd = f"{emu}/bin/vllm serve {{model}} --omni --host {{host}} --port {{port}}"
+    slurm.run("hosts", "add", "c3d", "--kind", "slurm", "--partition", "debug",
+              "--shared-dir", slurm.root / "shared", "--gpus-per-node", "1", "--serve",
+              "--runtime", "docker", "--image", "cosmos-emulator-test:1",
+              f"--server-command={cmd}",
+              "--env", f"COSMOS_EMULATOR_RECORD={slurm.record}",
+              "--env", "COSMOS_EMULATOR_TIME_SCALE=0.02",
+              "--env", "COSMOS_EMULATOR_SERVER_LOAD_SECONDS=1")
+    hosts = slurm.home / ".config" / "cosmos" / "hosts.toml"
+    hosts.write_text(hosts.read_text().replace(
+        "[hosts.c3d]\n", f'[hosts.c3d]\ndocker_gpus = ""\ndocker_args = ["-v", "{slurm.root}:{slurm.root}"]\n', 1))
+    pid = slurm.json("create", "prompt", "a harbour in a container", input_set)["id"]
+    runs = [slurm.json("inference", pid, "--model", "cosmos3", "--host", "c3d")[0] for _ in range(2)]
+    assert [r["status"] for r in runs] == ["succeeded"] * 2, runs
+    loads = [e for e in map(json.loads, slurm.record.read_text().splitlines())
+             if e.get("event") == "model_load"]
+    assert len(loads) == 1, loads
+    [name] = [n for n in engine.containers() if n.startswith("cosmos-server-")]
+    assert slurm.json("status", "c3d")[0]["server"]["running"]
+    slurm.json("hosts", "stop-server", "c3d")
+    deadline = time.monotonic() + 60
+    while name in engine.containers():
+        assert time.monotonic() < deadline, "the server's container outlived its job"
+        time.sleep(0.5)
