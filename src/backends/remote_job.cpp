@@ -14,6 +14,7 @@
 #include "core/file_lock.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/temp_name.hpp"
 #include "model/family.hpp"
 #include "model/model_log.hpp"
 #include "transport/staging.hpp"
@@ -681,8 +682,7 @@ std::string normalized_log(std::string_view raw) {
 
 core::Status write_normalized_log(const fs::path& raw, const fs::path& out) {
     std::ifstream in(raw, std::ios::binary);
-    fs::path tmp = out;
-    tmp += ".tmp";
+    fs::path tmp = core::temp_sibling(out.string());
     std::ofstream dst(tmp, std::ios::binary | std::ios::trunc);
     if (!in || !dst) {
         return fail(ErrorCode::io, fmt::format("cannot write {}", out.string()));

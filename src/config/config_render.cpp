@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "config/config_detail.hpp"
 #include "core/redact.hpp"
+#include "core/temp_name.hpp"
 
 namespace cosmos::config {
 
@@ -278,8 +279,7 @@ core::Status save_hosts_file(const std::filesystem::path& path,
             core::ErrorCode::io,
             fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
     }
-    std::filesystem::path tmp = path;
-    tmp += fmt::format(".tmp{}", ::getpid());
+    std::filesystem::path tmp = core::temp_sibling(path.string());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         return core::fail(core::ErrorCode::io,

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
+#include "core/temp_name.hpp"
 
 namespace cosmos::core {
 
@@ -126,8 +127,7 @@ Status HashCacheFile::remember(const std::string& path,
     }
     std::error_code ec;
     fs::create_directories(m_file.parent_path(), ec);
-    fs::path tmp = m_file;
-    tmp += fmt::format(".tmp{}", ::getpid());
+    fs::path tmp = temp_sibling(m_file.string());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << nlohmann::json{{"version", 1}, {"files", files}}.dump() << "\n";

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/read_file.hpp"
 #include "core/sha256.hpp"
+#include "core/temp_name.hpp"
 #include "scheduler/job.hpp"
 
 namespace cosmos::services {
@@ -29,8 +30,7 @@ fs::path state_dir(const App& app) {
 core::Status write_atomic(const fs::path& path, const std::string& text) {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
-    fs::path tmp = path;
-    tmp += fmt::format(".tmp{}", ::getpid());
+    fs::path tmp = core::temp_sibling(path.string());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << text;

@@ -11,6 +11,7 @@
 #include "core/ids.hpp"
 #include "core/names.hpp"
 #include "core/read_file.hpp"
+#include "core/temp_name.hpp"
 #include "media/probe.hpp"
 #include "media/scaled_clip.hpp"
 #include "services/input_set.hpp"
@@ -232,14 +233,15 @@ core::Result<nlohmann::ordered_json> reasoner_review(const App& app,
     review["at"] = core::now_iso();
     fs::path file = app.run_dir(run_id) / "review.json";
     fs::create_directories(file.parent_path(), ec);
+    fs::path part = core::temp_sibling(file.string());
     {
-        std::ofstream out(file.string() + ".tmp", std::ios::trunc);
+        std::ofstream out(part, std::ios::trunc);
         out << review.dump(2) << "\n";
         if (!out.flush()) {
             return fail(ErrorCode::io, fmt::format("cannot write {}", file.string()));
         }
     }
-    fs::rename(file.string() + ".tmp", file, ec);
+    fs::rename(part, file, ec);
     if (ec) {
         return fail(ErrorCode::io, fmt::format("cannot write {}: {}", file.string(), ec.message()));
     }

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/read_file.hpp"
+#include "core/temp_name.hpp"
 #include "transport/known_hosts_file.hpp"
 #include "transport/ssh_connection.hpp"
 #include "transport/ssh_shell.hpp"
@@ -108,8 +109,7 @@ core::Status ensure_ssh_dir(const fs::path& dir) {
 core::Status write_atomically(const fs::path& file, const std::string& text) {
     struct stat st {};
     mode_t mode = ::stat(file.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0600;
-    fs::path tmp = file;
-    tmp += fmt::format(".cosmos-{}.tmp", ::getpid());
+    fs::path tmp = core::temp_sibling(file.string());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0) {
         return fail(ErrorCode::io,

@@ -16,6 +16,7 @@
 
 #include "core/clock.hpp"
 #include "core/read_file.hpp"
+#include "core/temp_name.hpp"
 #include "transport/local_process.hpp"
 
 extern char** environ;
@@ -315,7 +316,7 @@ core::Result<std::uint64_t> LocalShell::download(const std::string& remote,
 }
 
 core::Status LocalShell::write_file(const std::string& remote, std::string_view content, int mode) {
-    std::string tmp = fmt::format("{}.tmp.{}", remote, ::getpid());
+    std::string tmp = core::temp_sibling(remote);
     int fd =
         ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) {

@@ -22,6 +22,7 @@
 
 #include "core/log.hpp"
 #include "core/shell_quote.hpp"
+#include "core/temp_name.hpp"
 #include "transport/sftp_transfer.hpp"
 #include "transport/ssh_command_server.hpp"
 #include "transport/ssh_connection.hpp"
@@ -102,13 +103,6 @@ void split_lines(std::string& buf, std::vector<std::string>& out) {
 std::string short_command(const std::vector<std::string>& argv) {
     std::string s = core::shell_join(argv);
     return s.size() > 80 ? s.substr(0, 77) + "..." : s;
-}
-
-std::string random_suffix() {
-    static std::mutex m;
-    static std::mt19937_64 rng{std::random_device{}()};
-    std::lock_guard<std::mutex> lk(m);
-    return fmt::format("{:016x}", rng());
 }
 
 class SshShell final : public Shell {
@@ -249,7 +243,7 @@ public:
     core::Status write_file(const std::string& remote,
                             std::string_view content,
                             int mode) override {
-        const std::string tmp = remote + ".tmp-" + random_suffix();
+        const std::string tmp = core::temp_sibling(remote);
         auto r = with_sftp<bool>([&](sftp_session sftp) -> core::Result<bool> {
             {
                 detail::SftpFilePtr f(

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -65,6 +67,31 @@ TEST_F(LocalShellTest, FilesAreWrittenAtomicallyWithTheirMode) {
     ASSERT_TRUE(names);
     EXPECT_EQ(*names, std::vector<std::string>{"secret.env"});
     EXPECT_FALSE(shell.read_file(path("a/b/secret.env"), 4));  // larger than allowed
+}
+
+TEST_F(LocalShellTest, ThreadsWritingOneFileAtOnceAllSucceedAndLeaveNoTemporaries) {
+    // A worker's jobs write the same script into one server folder at once: each write's
+    // temporary must be its own, or one rename takes the other's file away.
+    ASSERT_TRUE(shell.make_dirs(path("srv")));
+    std::vector<std::thread> threads;
+    std::vector<int> ok(16, 0);
+    for (std::size_t t = 0; t < ok.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20; ++i) {
+                auto st = shell.write_file(path("srv/model-server.sh"), "#!/bin/sh\n", 0700);
+                ok[t] += st ? 1 : 0;
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    for (int n : ok) {
+        EXPECT_EQ(n, 20);
+    }
+    auto names = shell.list_dir(path("srv"));
+    ASSERT_TRUE(names);
+    EXPECT_EQ(*names, std::vector<std::string>{"model-server.sh"});
 }
 
 TEST_F(LocalShellTest, UploadCopiesThroughPartAndResumes) {
