@@ -11,6 +11,7 @@
 
 #include "backends/model_launch.hpp"
 #include "backends/slurm_runtime.hpp"
+#include "core/failpoint.hpp"
 #include "core/file_lock.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -323,6 +324,7 @@ core::Result<StagedInputs> stage_inputs(const RemoteHost& host,
         COSMOS_TRY(auto file,
                    transport::stage_file(*host.shell, local, host.cache_dir(), on_progress));
         out.uploaded_bytes += file.uploaded_bytes;
+        core::failpoint("stage");
         std::string dst = job_dir + "/inputs/" + name;
         out.links.push_back(file.remote_path);
         out.links.push_back(dst);
@@ -655,6 +657,7 @@ core::Status collect_dir(const RemoteHost& host,
         COSMOS_TRY(auto bytes, host.shell->download(remote, local));
         out.downloaded_bytes += bytes;
         out.files.push_back(local.string());
+        core::failpoint("collect");
     }
     return {};
 }

@@ -12,6 +12,7 @@
 #include "backends/model_launch.hpp"
 #include "backends/remote_job.hpp"
 #include "core/clock.hpp"
+#include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "model/batch_file.hpp"
 #include "model/family.hpp"
@@ -158,6 +159,7 @@ core::Result<BatchResult> finish_batch(const App& app,
             continue;
         }
         COSMOS_CHECK(record_line(app, run, output, base, blame_taken, sink, result));
+        core::failpoint("split");
     }
     return result;
 }
@@ -371,6 +373,7 @@ core::Result<BatchResult> execute_batch(const App& app,
         result.runs.insert(result.runs.end(), runs.begin(), runs.end());
         return result;
     }
+    core::failpoint("launch");
     COSMOS_CHECK(mark_lines(
         app,
         lines,
@@ -405,6 +408,7 @@ core::Result<BatchResult> attach_batch(const App& app,
     std::vector<double> shown(runs.size(), -1);
     auto emit = [&](const backends::JobEvent& e) {
         if (const auto* p = std::get_if<backends::Progress>(&e)) {
+            core::failpoint("watch");
             // The batch's chunks are its lines' chunks one after another (batch size 1).
             int before = 0;
             for (int i = 0; i < n; ++i) {

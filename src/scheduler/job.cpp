@@ -10,6 +10,7 @@
 #include "backends/model_launch.hpp"
 #include "backends/ssh_target.hpp"
 #include "core/clock.hpp"
+#include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "core/read_file.hpp"
 #include "model/model_log.hpp"
@@ -345,6 +346,7 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
                             "backends::collect_job");
         return store::fail_run(app.db, run.id, s.error().message);
     }
+    core::failpoint("launch");
     COSMOS_CHECK(store::transition_run(app.db,
                                        run.id,
                                        store::RunStatus::running,
@@ -389,6 +391,7 @@ core::Result<store::RunRecord> attach_run(const App& app,
         if (const auto* p = std::get_if<backends::Progress>(&e)) {
             core::warn_on_error(store::record_progress(app.db, run_id, p->fraction),
                                 "store::record_progress");
+            core::failpoint("watch");
         }
         if (options.sink) {
             options.sink(e);
