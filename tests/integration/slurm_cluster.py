@@ -229,6 +229,14 @@ PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE St
             self.stop()
             raise
 
+    def restart_controller(self, down_seconds: float = 2.0) -> None:
+        """Stops slurmctld (SIGTERM: it saves its state, as an administrator's restart does) and
+        starts it again after `down_seconds`; jobs go on running under slurmd meanwhile, and
+        every Slurm command fails until the controller is back."""
+        self._kill("slurmctld")
+        time.sleep(down_seconds)
+        self._spawn("slurmctld", [_which("slurmctld"), "-D", "-i", "-f", str(self.conf)])
+
     def _tail(self, path: Path, lines: int = 20) -> str:
         try:
             return "".join(Path(path).read_text(errors="replace").splitlines(True)[-lines:])

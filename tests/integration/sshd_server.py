@@ -112,11 +112,19 @@ LogLevel VERBOSE
             return
         children = _descendants(self._proc.pid)
         self._proc.send_signal(signal.SIGTERM)
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # The sessions' processes get SIGTERM first and a moment to clean up: the user's login
+        # files may run tools that hold a lock while they run (pyenv's rehash does, from
+        # ~/.bashrc), and killing those outright would leave every later login waiting on it.
+        for sig, grace in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 0)):
+            for pid in children:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.time() + grace
+            while grace and time.time() < deadline and any(
+                    Path(f"/proc/{pid}").exists() for pid in children):
+                time.sleep(0.05)
         self._proc.wait(timeout=10)
         self._proc = None
 

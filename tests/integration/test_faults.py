@@ -8,6 +8,7 @@ environment names them, so the killed process dies exactly there, as a crash or 
 leave it."""
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,40 @@ def test_a_worker_killed_anywhere_loses_and_repeats_nothing(cosmos, emulator_bin
     finished = cosmos.json("queue", "--finished", "100")["jobs"]
     assert sorted(j["run"] for j in finished) == sorted(runs)
     assert all(j["state"] == "done" and j["attempts"] == 1 for j in finished), finished
+
+
+@needs_sshd
+def test_an_sshd_restart_while_runs_are_watched_loses_and_repeats_nothing(cosmos, emulator_bin,
+                                                                         servers, input_set):
+    # Both hosts' sshd go away while a worker follows four runs (its connections drop, new ones
+    # are refused) and come back 3 s later: the worker reconnects and collects, and every run
+    # succeeds having executed once.
+    runs, record = setup_queue(cosmos, servers, input_set, 2, "0.1")
+    log = cosmos.root / "worker.log"
+    with open(log, "w") as out:  # a file, not a pipe nobody reads until the end
+        worker = subprocess.Popen([cosmos.binary, *worker_args(1)], env=dict(cosmos.env),
+                                  cwd=cosmos.root, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while not all(cosmos.json("show", r).get("remote_dir") for r in runs):
+            assert time.time() < deadline and worker.poll() is None, [
+                (cosmos.json("show", r)["status"], cosmos.json("show", r).get("remote_dir"))
+                for r in runs]
+            time.sleep(0.2)
+        for server in servers:
+            server.stop()
+        states = [(cosmos.json("show", r)["status"], cosmos.json("show", r)["progress"]) for r in runs]
+        assert all(st == "running" for st, _ in states), states
+        time.sleep(3)
+        for server in servers:
+            server.start()
+        worker.wait(timeout=300)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    err = log.read_text()
+    counts, _, shown = executions(cosmos, runs, record)
+    for run_id in runs:
+        assert shown[run_id]["status"] == "succeeded", (shown[run_id]["error"], err)
+        assert counts.get(run_id) == 1, (run_id, counts, err)

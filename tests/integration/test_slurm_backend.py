@@ -244,6 +244,37 @@ def test_job_requeued_by_slurm_after_it_finished_is_not_run_again(slurm, input_s
     assert slurm.json("show", run["id"])["status"] == "succeeded"
 
 
+def test_a_controller_restart_mid_run_loses_and_repeats_nothing(slurm, input_set, cluster):
+    # slurmctld goes away while a worker follows two jobs (every squeue/sacct fails meanwhile)
+    # and comes back: the jobs ran on under slurmd, the worker waits instead of failing them,
+    # and each run succeeds having executed once.
+    slurm.add_host("cluster", scale="0.1")
+    pid = slurm.json("create", "prompt", "a harbour at night", input_set)["id"]
+    runs = [q["run"] for q in slurm.json("inference", pid, pid, "--weight", "depth=0.5",
+                                         "--weight", "seg=0", "--weight", "edge=0",
+                                         "--weight", "vis=0", "--queue")]
+    runs += [q["run"] for q in slurm.json("inference", pid, "--weight", "seg=0.5", "--queue")]
+    worker = subprocess.Popen([slurm.binary, "worker", "--host", "cluster", "--poll", "0.1",
+                               "--max-batch", "1", "--exit-when-idle"], env=dict(slurm.env),
+                              cwd=slurm.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        for run in runs:
+            wait_status(slurm, run, {"running"}, proc=worker)
+        cluster.restart_controller(3)
+        # still in flight after the outage: the restart happened mid-run
+        assert all(slurm.json("show", r)["status"] == "running" for r in runs)
+        _, err = worker.communicate(timeout=300)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    for run in runs:
+        shown = slurm.json("show", run)
+        assert shown["status"] == "succeeded", (shown["status"], shown["error"], err)
+        assert len([x for x in model_loads(slurm.record) if x["key"] == run]) == 1, err
+
+
 def test_upscale_is_chained_to_its_transfer_with_afterok(slurm, input_set):
     """The upscale of a queued transfer is submitted while the transfer still runs, held by
     Slurm until it succeeded (--dependency=afterok), and reads its video from the shared dir.
