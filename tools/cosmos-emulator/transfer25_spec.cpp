@@ -494,8 +494,9 @@ std::optional<Json> validate_control(const std::string& key, const Json& v, Vali
         }
     }
     for (const auto& [name, value] : v.items()) {
+        const std::string& field = name;  // clang 14 does not capture structured bindings
         bool known = std::any_of(
-            fields.begin(), fields.end(), [&](const FieldDef& f) { return f.name == name; });
+            fields.begin(), fields.end(), [&](const FieldDef& f) { return f.name == field; });
         if (known) {
             continue;
         }
