@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -35,7 +36,10 @@ std::optional<std::int64_t> parse_mtime(std::string_view s) {
     std::string_view whole = s.substr(0, dot);
     std::int64_t sec = 0;
     auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), sec);
-    if (ec != std::errc() || p != whole.data() + whole.size()) {
+    // Past the year 2262 seconds do not fit in int64 nanoseconds: not a real mtime.
+    constexpr std::int64_t k_max_sec = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+    if (ec != std::errc() || p != whole.data() + whole.size() || sec < -k_max_sec ||
+        sec > k_max_sec) {
         return std::nullopt;
     }
     std::int64_t ns = 0;

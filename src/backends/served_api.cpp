@@ -134,10 +134,17 @@ core::Result<nlohmann::json> json_of(const Endpoint& e,
     return j;
 }
 
+// A text field of a server's answer ("" when missing or not text: `value` would throw json's
+// type_error on `"id": 5`, and a server's answer must not be able to end cosmos).
+std::string text_field(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 VideoJob job_of(const nlohmann::json& j) {
     VideoJob job;
-    job.id = j.value("id", std::string());
-    job.status = j.value("status", std::string());
+    job.id = text_field(j, "id");
+    job.status = text_field(j, "status");
     if (j.contains("progress") && j["progress"].is_number()) {
         // A percentage, as OpenAI's Videos API gives it.
         job.progress = std::clamp(j["progress"].get<double>() / 100.0, 0.0, 1.0);
@@ -145,7 +152,9 @@ VideoJob job_of(const nlohmann::json& j) {
     if (j.contains("error") && !j["error"].is_null()) {
         const auto& err = j["error"];
         if (err.is_object()) {
-            job.error = err.value("message", err.dump());
+            job.error = err.contains("message") && err["message"].is_string()
+                            ? err["message"].get<std::string>()
+                            : err.dump();
             if (err.contains("code") && err["code"].is_string()) {
                 job.error_code = err["code"].get<std::string>();
             }
@@ -200,7 +209,7 @@ core::Result<std::string> create_video(const Endpoint& e, const nlohmann::ordere
     }
     auto c = client(e, 300);  // the upload, then the server's answer
     COSMOS_TRY(auto j, json_of(e, c.Post("/v1/videos", items), "the video request"));
-    std::string id = j.value("id", std::string());
+    std::string id = text_field(j, "id");
     if (id.empty()) {
         return fail(
             ErrorCode::remote_failed,
@@ -300,8 +309,8 @@ core::Result<std::string> chat(const Endpoint& e,
                        c.Post("/v1/chat/completions", body.dump(), "application/json"),
                        "the chat request"));
     if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty() ||
-        !j["choices"][0].contains("message") ||
-        !j["choices"][0]["message"].value("content", nlohmann::json()).is_string()) {
+        !j["choices"][0].contains("message") || !j["choices"][0]["message"].is_object() ||
+        text_field(j["choices"][0]["message"], "content").empty()) {
         return fail(ErrorCode::remote_failed,
                     fmt::format("the Reasoner of {} answered without a message", e.where));
     }

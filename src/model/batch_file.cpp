@@ -66,7 +66,15 @@ std::optional<std::string> batch_key(const BatchFacts& facts) {
 
 nlohmann::ordered_json batch_line(const nlohmann::ordered_json& spec) {
     nlohmann::ordered_json line = nlohmann::ordered_json::object();
-    line["prompt"] = spec.value("prompt", std::string());
+    // A spec that is not an object, or a prompt that is not text, gives an empty line rather
+    // than a json type_error (`value` throws on both).
+    if (!spec.is_object()) {
+        line["prompt"] = "";
+        return line;
+    }
+    auto prompt = spec.find("prompt");
+    line["prompt"] =
+        prompt != spec.end() && prompt->is_string() ? prompt->get<std::string>() : std::string();
     if (spec.contains("input_video_path") && spec["input_video_path"].is_string()) {
         line["visual_input"] = spec["input_video_path"];
     }

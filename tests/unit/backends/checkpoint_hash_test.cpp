@@ -29,6 +29,10 @@ TEST(CheckpointHash, ParsesFindAndSha256sumOutput) {
     EXPECT_EQ((*listed)[0].mtime_ns, 1'700'000'000'500'000'000);
     EXPECT_EQ((*listed)[1].path, "d\n");  // a newline in a name survives
     EXPECT_FALSE(backends::parse_find_listing(std::string("x y", 3)));
+    // Found by fuzz_remote_outputs: seconds whose nanoseconds overflow int64 (signed overflow,
+    // undefined) are refused, either sign.
+    EXPECT_FALSE(backends::parse_find_listing(std::string("1 1000000100000000.5 a\0", 23)));
+    EXPECT_FALSE(backends::parse_find_listing(std::string("1 -1000000100000000 a\0", 22)));
 
     std::string sums = std::string(64, 'a') + "  a/b c" + std::string(1, '\0') +
                        std::string(64, 'b') + "  d\n" + std::string(1, '\0');

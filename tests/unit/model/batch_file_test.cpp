@@ -72,6 +72,15 @@ TEST(BatchFile, LineCarriesPromptVideoAndPerModalityOverrides) {
     EXPECT_FALSE(line.contains("negative_prompt"));
 }
 
+TEST(BatchFile, LineOfASpecThatIsNotAnObjectOrHasNoTextPromptIsEmpty) {
+    // Found by fuzz_batch_file: `value("prompt", ...)` threw json's type_error on these.
+    for (const char* text :
+         {"7", "\"x\"", "[1,2]", "null", R"({"prompt": 3})", R"({"prompt": ["a"]})"}) {
+        auto line = batch_line(nlohmann::ordered_json::parse(text));
+        EXPECT_EQ(line["prompt"], "") << text;
+    }
+}
+
 TEST(BatchFile, SpecRefusesToMixIncompatibleRuns) {
     auto ok = batch_spec({facts({{"depth", 0.6}}), facts({{"depth", 0.1}}, "b")});
     ASSERT_TRUE(ok.has_value());
