@@ -221,7 +221,7 @@ core::Result<std::vector<SubmitEntry>> parse_batch_json(std::string_view text,
     json doc;
     try {
         doc = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a 1e400
         return fail(ErrorCode::invalid_input,
                     fmt::format("{}: not valid JSON: {}", name, e.what()));
     }
