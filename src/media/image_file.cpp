@@ -204,6 +204,8 @@ core::Status ImageDecoder::read_rgb(const fs::path& path, Frame& out) {
     const AVFrame& decoded = *m_impl->frame;
     out.width = decoded.width;
     out.height = decoded.height;
+    out.rgb.reserve(static_cast<std::size_t>(out.width) * out.height * 3 +
+                    k_sws_padding);  // read by sws_scale in place
     out.rgb.resize(static_cast<std::size_t>(out.width) * out.height * 3);
     if (decoded.format == AV_PIX_FMT_RGB24 && decoded.linesize[0] >= out.width * 3) {
         for (int y = 0; y < out.height; ++y) {

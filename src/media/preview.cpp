@@ -47,7 +47,8 @@ Frame scaled(const Frame& src, int w, int h) {
     if (sws == nullptr) {
         return out;
     }
-    const std::uint8_t* in[4] = {src.rgb.data(), nullptr, nullptr, nullptr};
+    std::vector<std::uint8_t> scratch;
+    const std::uint8_t* in[4] = {sws_source(src, scratch), nullptr, nullptr, nullptr};
     int in_stride[4] = {src.width * 3, 0, 0, 0};
     std::uint8_t* dst[4] = {out.rgb.data(), nullptr, nullptr, nullptr};
     int dst_stride[4] = {w * 3, 0, 0, 0};

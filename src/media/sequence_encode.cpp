@@ -157,6 +157,8 @@ struct DepthMap {
 void depth_to_gray(const ScalarImage& img, const DepthMap& map, Frame& f) {
     f.width = img.width;
     f.height = img.height;
+    f.rgb.reserve(static_cast<std::size_t>(img.width) * img.height * 3 +
+                  k_sws_padding);  // read by sws_scale in place
     f.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
     double span = map.hi - map.lo;
     double scale = span > 0 ? 1.0 / span : 0.0;

@@ -23,6 +23,7 @@ struct VideoWriter::Impl {
     AVCodecContext* encoder = nullptr;
     AVStream* stream = nullptr;
     SwsContext* sws = nullptr;
+    std::vector<std::uint8_t> scratch;  // a padded copy of a frame for sws_scale (frame.hpp)
     AVFrame* picture = nullptr;
     AVPacket* packet = nullptr;
     std::int64_t next_pts = 0;
@@ -242,7 +243,7 @@ core::Status VideoWriter::write_frame(const Frame& frame) {
                                      nullptr,
                                      nullptr,
                                      nullptr);
-    const uint8_t* src[4] = {frame.rgb.data(), nullptr, nullptr, nullptr};
+    const uint8_t* src[4] = {sws_source(frame, w.scratch), nullptr, nullptr, nullptr};
     int src_stride[4] = {frame.width * 3, 0, 0, 0};
     av::sws_scale(w.sws, src, src_stride, 0, frame.height, w.picture->data, w.picture->linesize);
     w.picture->pts = w.next_pts++;
