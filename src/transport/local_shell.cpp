@@ -1,6 +1,8 @@
 #include "transport/local_shell.hpp"
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -366,6 +368,27 @@ core::Result<std::vector<std::string>> LocalShell::list_dir(const std::string& r
         names.push_back(entry.path().filename().string());
     }
     return names;
+}
+
+core::Status LocalShell::replace_file(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        int err = errno;
+        return fail(err == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                    fmt::format("cannot rename {} to {}: {}", from, to, std::strerror(err)));
+    }
+    return {};
+}
+
+core::Status LocalShell::set_mtime(const std::string& path, std::int64_t seconds) {
+    std::array<struct timespec, 2> times{};
+    times[0].tv_sec = static_cast<time_t>(seconds);
+    times[1].tv_sec = static_cast<time_t>(seconds);
+    if (::utimensat(AT_FDCWD, path.c_str(), times.data(), 0) != 0) {
+        int err = errno;
+        return fail(err == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                    fmt::format("cannot set the time of {}: {}", path, std::strerror(err)));
+    }
+    return {};
 }
 
 std::shared_ptr<Shell> local_shell() {

@@ -38,6 +38,8 @@ public:
     core::Result<std::string> read_file(const std::string& remote,
                                         std::uint64_t max_bytes = 16u << 20) override;
     core::Result<std::vector<std::string>> list_dir(const std::string& remote) override;
+    core::Status replace_file(const std::string& from, const std::string& to) override;
+    core::Status set_mtime(const std::string& path, std::int64_t seconds) override;
 };
 
 std::shared_ptr<Shell> local_shell();

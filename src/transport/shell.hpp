@@ -39,6 +39,12 @@ struct FileInfo {
     bool is_dir = false;
 };
 
+// One entry of Shell::list_dir_info.
+struct DirEntry {
+    std::string name;
+    FileInfo info;
+};
+
 struct TransferProgress {
     std::uint64_t done = 0;   // bytes of this file on the destination so far (resumed bytes count)
     std::uint64_t total = 0;  // size of the file
@@ -116,6 +122,19 @@ public:
 
     // Lists the names (not paths) in a directory; not_found when it does not exist.
     virtual core::Result<std::vector<std::string>> list_dir(const std::string& remote) = 0;
+
+    // list_dir with each entry's metadata (sorted by name), in one listing where the transport
+    // has one (SFTP's readdir carries sizes and times). The default stats each name; an entry
+    // gone between the listing and its stat is left out.
+    virtual core::Result<std::vector<DirEntry>> list_dir_info(const std::string& remote);
+
+    // Renames `from` to `to` atomically, replacing `to` when it exists; not_found when `from`
+    // does not exist. The default runs `mv -f`.
+    virtual core::Status replace_file(const std::string& from, const std::string& to);
+
+    // Sets the modification (and access) time of `path`, in seconds since the epoch. The
+    // default runs `touch`.
+    virtual core::Status set_mtime(const std::string& path, std::int64_t seconds);
 
     // Makes upload() and download() stop with ErrorCode::interrupted soon after *flag becomes
     // true (Ctrl-C), keeping their .part so a later call resumes it. Set it before use; the

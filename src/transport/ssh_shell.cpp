@@ -339,6 +339,62 @@ public:
             });
     }
 
+    core::Result<std::vector<DirEntry>> list_dir_info(const std::string& remote) override {
+        return with_sftp<std::vector<DirEntry>>(
+            [&](sftp_session sftp) -> core::Result<std::vector<DirEntry>> {
+                detail::SftpDirPtr dir(sftp_opendir(sftp, remote.c_str()));
+                if (!dir) {
+                    return fail(m_conn->sftp_error("listing", remote));
+                }
+                std::vector<DirEntry> entries;
+                for (;;) {
+                    detail::SftpAttrPtr a(sftp_readdir(sftp, dir.get()));
+                    if (!a) {
+                        break;
+                    }
+                    std::string name = a->name != nullptr ? a->name : "";
+                    if (name == "." || name == ".." || name.empty()) {
+                        continue;
+                    }
+                    DirEntry e{std::move(name), {}};
+                    e.info.size = a->size;
+                    e.info.mtime = static_cast<std::int64_t>(a->mtime);
+                    e.info.is_dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+                    entries.push_back(std::move(e));
+                }
+                if (sftp_dir_eof(dir.get()) == 0) {
+                    return fail(m_conn->sftp_error("listing", remote));
+                }
+                std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+                    return a.name < b.name;
+                });
+                return entries;
+            });
+    }
+
+    core::Status replace_file(const std::string& from, const std::string& to) override {
+        // Not retried after a reconnect: a rename that went through before the connection
+        // dropped would be reported as not_found the second time.
+        std::lock_guard lock(m_conn->mutex());
+        return detail::sftp_replace(*m_conn, from, to);
+    }
+
+    core::Status set_mtime(const std::string& path, std::int64_t seconds) override {
+        auto r = with_sftp<bool>([&](sftp_session sftp) -> core::Result<bool> {
+            std::array<struct timeval, 2> times{};
+            times[0].tv_sec = static_cast<time_t>(seconds);
+            times[1].tv_sec = static_cast<time_t>(seconds);
+            if (sftp_utimes(sftp, path.c_str(), times.data()) != SSH_OK) {
+                return fail(m_conn->sftp_error("setting the time of", path));
+            }
+            return true;
+        });
+        if (!r) {
+            return fail(std::move(r).error());
+        }
+        return {};
+    }
+
 private:
     static bool is_dir(sftp_session sftp, const std::string& path) {
         detail::SftpAttrPtr a(sftp_stat(sftp, path.c_str()));

@@ -161,6 +161,97 @@ core::Result<bool> stamp_holds(Shell& shell,
     return !fields.fail() && stamp_size == size && stamp_mtime == info->mtime;
 }
 
+// The probe over SFTP alone, when it can answer without hashing on the host (no command, so no
+// login shell or command server for a file the host has never seen: the common case of fresh
+// inputs). nullopt: a cached entry or a .part needs the host's sha256sum (input-cache.sh).
+core::Result<std::optional<Probe>> quick_probe(Shell& shell,
+                                               const std::string& cache_dir,
+                                               const std::string& name,
+                                               std::uint64_t size,
+                                               const std::string& part) {
+    Probe p;
+    if (!name.empty()) {
+        COSMOS_TRY(auto entry, shell.stat(cache_dir + "/" + name));
+        if (entry) {
+            return std::optional<Probe>();  // there, unproven: only its hash can say
+        }
+        p.entry = "missing";
+    } else {
+        auto listed = shell.list_dir_info(cache_dir);
+        if (!listed && listed.error().code != ErrorCode::not_found) {
+            return fail(std::move(listed).error());
+        }
+        p.entry = "none";
+        for (const auto& e : listed ? *listed : std::vector<DirEntry>{}) {
+            bool candidate = !e.info.is_dir && e.info.size == size && !e.name.starts_with('.') &&
+                             !e.name.ends_with(".part");
+            if (candidate) {
+                p.entry = "same-size";
+                return std::optional<Probe>(p);
+            }
+        }
+    }
+    COSMOS_TRY(auto resumable, shell.stat(part));
+    if (resumable && resumable->size <= size) {
+        return std::optional<Probe>();  // a .part to resume: the host hashes it
+    }
+    if (resumable) {
+        p.part_bytes = resumable->size;  // longer than the file: never resumed
+    }
+    return std::optional<Probe>(p);
+}
+
+// The quick proof when the hash is known, then the SFTP probe, then input-cache.sh.
+core::Result<Probe> probe_entry(Shell& shell,
+                                const std::string& cache_dir,
+                                const std::string& name,
+                                std::uint64_t size,
+                                const std::string& part) {
+    if (!name.empty()) {
+        COSMOS_TRY(bool holds, stamp_holds(shell, cache_dir, name, size));
+        if (holds) {
+            Probe p;
+            p.entry = "stamped";
+            return p;
+        }
+    }
+    COSMOS_TRY(auto quick, quick_probe(shell, cache_dir, name, size, part));
+    if (quick) {
+        return *quick;
+    }
+    return probe(shell, cache_dir, name, size, part);
+}
+
+// Renames the uploaded file to its cache name and stamps it as proven, over SFTP: its mtime is
+// set a second back from the host's own clock (the upload's last write), so the stamp, written
+// after, is in a later second and any later write shows a new mtime second. The stamp holds
+// "SIZE MTIME", which stamp_holds() reads; input-cache.sh, which compares its fuller stamp,
+// hashes such an entry once when it is asked and stamps it its way. A rename that fails (a
+// concurrent staging of the same file committed it first) goes to input-cache.sh's commit, which
+// proves the entry the other staging left.
+core::Status commit_entry(Shell& shell,
+                          const std::string& cache_dir,
+                          const std::string& incoming,
+                          const std::string& name) {
+    const std::string target = cache_dir + "/" + name;
+    if (!shell.replace_file(incoming, target)) {
+        COSMOS_CHECK(run_script(shell, {"commit", cache_dir, incoming, name}));
+        return {};
+    }
+    COSMOS_TRY(auto info, shell.stat(target));
+    if (!info) {
+        return fail(
+            ErrorCode::remote_failed,
+            fmt::format("{} on {} was gone right after its upload", target, shell.describe()));
+    }
+    const std::int64_t back = info->mtime - 1;
+    COSMOS_CHECK(shell.set_mtime(target, back));
+    COSMOS_CHECK(shell.make_dirs(cache_dir + ".stamps"));
+    COSMOS_CHECK(
+        shell.write_file(cache_dir + ".stamps/" + name, fmt::format("{} {}\n", info->size, back)));
+    return {};
+}
+
 // One stage_file call.
 struct Staging {
     Shell& shell;
@@ -228,7 +319,7 @@ core::Status send(Staging& s, const Probe& p, const ProgressFn& progress) {
         }
         core::log(core::LogLevel::debug, "staging: {} was completed by a concurrent upload", sha);
     } else {
-        COSMOS_CHECK(run_script(s.shell, {"commit", s.cache_dir, s.incoming, sha + s.ext}));
+        COSMOS_CHECK(commit_entry(s.shell, s.cache_dir, s.incoming, sha + s.ext));
         s.out.uploaded_bytes = *sent;
     }
     s.out.hashed_bytes += s.stamp.size;  // the resumed prefix and what was sent
@@ -302,16 +393,10 @@ core::Result<StagedFile> stage_file_locked(Shell& shell,
     std::string known = local_hashes()->lookup(s.abs, s.stamp).value_or("");
     const std::string part = s.incoming + ".part";
     auto name = [&] { return known.empty() ? known : known + s.ext; };
-    if (!known.empty()) {
-        COSMOS_TRY(bool holds, stamp_holds(shell, cache_dir, name(), s.out.size));
-        if (holds) {
-            return proven_by_stamp(s, known, progress);
-        }
-    }
-    COSMOS_TRY(auto p, probe(shell, cache_dir, name(), s.out.size, part));
+    COSMOS_TRY(auto p, probe_entry(shell, cache_dir, name(), s.out.size, part));
     if (known.empty() && p.entry == "same-size") {  // it may be there: worth a local read
         COSMOS_TRY(known, hash_now(s));
-        COSMOS_TRY(p, probe(shell, cache_dir, name(), s.out.size, part));
+        COSMOS_TRY(p, probe_entry(shell, cache_dir, name(), s.out.size, part));
     }
     if (p.entry == "bad") {
         core::log(core::LogLevel::warn,

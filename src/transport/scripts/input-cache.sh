@@ -3,7 +3,9 @@
 # A cache file is used only once proven to hash to its name; the proof is kept as a stamp,
 # CACHE_DIR.stamps/NAME, holding the file's "size mtime-seconds inode full-mtime" when it was
 # proven. cosmos compares the first two over SFTP (no command); this script, when that fails,
-# compares all four and otherwise runs sha256sum.
+# compares all four and otherwise runs sha256sum. cosmos commits a fresh upload over SFTP and
+# writes only "size mtime-seconds" (SFTP has no inode or nanoseconds): such a stamp never equals
+# this script's, so an entry it is asked about is hashed once and stamped fully.
 #   sh -c SCRIPT cosmos-cache probe CACHE_DIR NAME SIZE PART
 #     entry stamped | verified | missing | bad   (NAME given; bad: wrong size or content, removed)
 #     entry same-size | none   (NAME empty: does any cached file have SIZE bytes?)

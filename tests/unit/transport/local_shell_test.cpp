@@ -69,6 +69,72 @@ TEST_F(LocalShellTest, FilesAreWrittenAtomicallyWithTheirMode) {
     EXPECT_FALSE(shell.read_file(path("a/b/secret.env"), 4));  // larger than allowed
 }
 
+// replace_file, set_mtime and list_dir_info: LocalShell's own, and Shell's defaults (which run
+// mv, touch and stat through run()) on a shell that only forwards the basics.
+TEST_F(LocalShellTest, RenamesSetsTimesAndListsWithSizes) {
+    struct Basic final : Shell {
+        LocalShell& inner;
+        explicit Basic(LocalShell& s) : inner(s) {}
+        std::string describe() const override { return "basic"; }
+        core::Result<CommandResult> run(const std::vector<std::string>& argv,
+                                        const CommandOptions& options) override {
+            return inner.run(argv, options);
+        }
+        core::Result<int> stream(const std::vector<std::string>& argv,
+                                 const OutputLineFn& on_line,
+                                 const std::atomic<bool>* stop) override {
+            return inner.stream(argv, on_line, stop);
+        }
+        core::Result<std::optional<FileInfo>> stat(const std::string& p) override {
+            return inner.stat(p);
+        }
+        core::Status make_dirs(const std::string& p) override { return inner.make_dirs(p); }
+        core::Result<std::uint64_t> upload(const fs::path& l,
+                                           const std::string& r,
+                                           const ProgressFn& pr) override {
+            return inner.upload(l, r, pr);
+        }
+        core::Result<std::uint64_t> download(const std::string& r,
+                                             const fs::path& l,
+                                             const ProgressFn& pr) override {
+            return inner.download(r, l, pr);
+        }
+        core::Status write_file(const std::string& r, std::string_view c, int m) override {
+            return inner.write_file(r, c, m);
+        }
+        core::Result<std::string> read_file(const std::string& r, std::uint64_t max) override {
+            return inner.read_file(r, max);
+        }
+        core::Result<std::vector<std::string>> list_dir(const std::string& r) override {
+            return inner.list_dir(r);
+        }
+    };
+    Basic basic(shell);
+    for (Shell* s : std::vector<Shell*>{&shell, &basic}) {
+        SCOPED_TRACE(s->describe());
+        ASSERT_TRUE(s->make_dirs(path("d")));
+        ASSERT_TRUE(s->write_file(path("d/-from"), "12345"));
+        ASSERT_TRUE(s->write_file(path("d/to"), "old"));
+        ASSERT_TRUE(s->replace_file(path("d/-from"), path("d/to")));
+        EXPECT_EQ(*s->read_file(path("d/to")), "12345");
+        auto gone = s->replace_file(path("d/-from"), path("d/to"));
+        ASSERT_FALSE(gone);
+        EXPECT_EQ(gone.error().code, core::ErrorCode::not_found);
+        ASSERT_TRUE(s->set_mtime(path("d/to"), 1'000'000'000));
+        EXPECT_EQ((*s->stat(path("d/to")))->mtime, 1'000'000'000);
+        ASSERT_TRUE(s->make_dirs(path("d/sub")));
+        auto entries = s->list_dir_info(path("d"));
+        ASSERT_TRUE(entries);
+        ASSERT_EQ(entries->size(), 2u);
+        EXPECT_EQ((*entries)[0].name, "sub");
+        EXPECT_TRUE((*entries)[0].info.is_dir);
+        EXPECT_EQ((*entries)[1].name, "to");
+        EXPECT_EQ((*entries)[1].info.size, 5u);
+        EXPECT_FALSE(s->list_dir_info(path("none")));
+        fs::remove_all(path("d"));
+    }
+}
+
 TEST_F(LocalShellTest, ThreadsWritingOneFileAtOnceAllSucceedAndLeaveNoTemporaries) {
     // A worker's jobs write the same script into one server folder at once: each write's
     // temporary must be its own, or one rename takes the other's file away.

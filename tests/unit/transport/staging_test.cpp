@@ -2,7 +2,10 @@
 
 #include "transport/staging.hpp"
 
+#include <chrono>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -15,6 +18,77 @@ namespace cosmos::transport {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The SSH shell, counting the commands run on the host (everything else passes through).
+class CountingShell final : public Shell {
+public:
+    explicit CountingShell(std::shared_ptr<Shell> inner) : m_inner(std::move(inner)) {}
+    int commands = 0;
+
+    std::string describe() const override { return m_inner->describe(); }
+    core::Result<CommandResult> run(const std::vector<std::string>& argv,
+                                    const CommandOptions& options) override {
+        ++commands;
+        return m_inner->run(argv, options);
+    }
+    core::Result<int> stream(const std::vector<std::string>& argv,
+                             const OutputLineFn& on_line,
+                             const std::atomic<bool>* stop) override {
+        ++commands;
+        return m_inner->stream(argv, on_line, stop);
+    }
+    core::Result<std::optional<FileInfo>> stat(const std::string& path) override {
+        return m_inner->stat(path);
+    }
+    core::Status make_dirs(const std::string& path) override { return m_inner->make_dirs(path); }
+    core::Result<std::uint64_t> upload(const fs::path& local,
+                                       const std::string& remote,
+                                       const ProgressFn& progress) override {
+        return m_inner->upload(local, remote, progress);
+    }
+    core::Result<std::uint64_t> upload_hashed(const fs::path& local,
+                                              const std::string& remote,
+                                              UploadDigest& digest,
+                                              const ProgressFn& progress) override {
+        return m_inner->upload_hashed(local, remote, digest, progress);
+    }
+    core::Result<std::uint64_t> download(const std::string& remote,
+                                         const fs::path& local,
+                                         const ProgressFn& progress) override {
+        return m_inner->download(remote, local, progress);
+    }
+    core::Status write_file(const std::string& remote,
+                            std::string_view content,
+                            int mode) override {
+        return m_inner->write_file(remote, content, mode);
+    }
+    core::Result<std::string> read_file(const std::string& remote,
+                                        std::uint64_t max_bytes) override {
+        return m_inner->read_file(remote, max_bytes);
+    }
+    core::Result<std::vector<std::string>> list_dir(const std::string& remote) override {
+        return m_inner->list_dir(remote);
+    }
+    core::Result<std::vector<DirEntry>> list_dir_info(const std::string& remote) override {
+        return m_inner->list_dir_info(remote);
+    }
+    core::Status replace_file(const std::string& from, const std::string& to) override {
+        return m_inner->replace_file(from, to);
+    }
+    core::Status set_mtime(const std::string& path, std::int64_t seconds) override {
+        return m_inner->set_mtime(path, seconds);
+    }
+
+private:
+    std::shared_ptr<Shell> m_inner;
+};
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 
 TEST(CacheExtension, KeepsOnlyPlainExtensions) {
     EXPECT_EQ(cache_extension("a/b/color.mp4"), ".mp4");
@@ -132,6 +206,88 @@ TEST_F(StagingTest, ACachedCopyIsProvenByItsStampThenByTheHost) {
     ASSERT_TRUE(rehashed) << rehashed.error().message;
     EXPECT_EQ(rehashed->proof, "host-hash");
     EXPECT_EQ(rehashed->uploaded_bytes, 0u);
+}
+
+// A file the host has never seen is probed, sent, committed and stamped over SFTP alone: no
+// command, so no login shell on the host (its rc files cost 0.1-3 s).
+TEST_F(StagingTest, FreshFilesNeedNoCommandOnTheHost) {
+    CountingShell shell(m_shell);
+    auto a = make_file("a.mp4", 1 << 20);
+    auto b = make_file("b.mp4", (1 << 20) + 7);  // a cache that is no longer empty
+    auto first = stage_file(shell, a, m_cache);
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = stage_file(shell, b, m_cache);
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(shell.commands, 0);
+    EXPECT_EQ(second->proof, "sent");
+    EXPECT_EQ(second->read_bytes, (1u << 20) + 7);  // one read: hashed while sent
+    EXPECT_EQ(*core::sha256_file(second->remote_path), *core::sha256_file(b));
+
+    // The stamp: size and mtime, the file's mtime a second before the stamp was written.
+    const std::string name = second->sha256 + ".mp4";
+    std::istringstream stamp(read_text(m_cache + ".stamps/" + name));
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+    stamp >> size >> mtime;
+    EXPECT_EQ(size, (1u << 20) + 7);
+    auto file_mtime = fs::last_write_time(m_cache + "/" + name);
+    auto stamp_mtime = fs::last_write_time(m_cache + ".stamps/" + name);
+    EXPECT_LT(file_mtime, stamp_mtime);
+    auto info = *m_shell->stat(m_cache + "/" + name);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->mtime, mtime);
+
+    auto again = stage_file(shell, b, m_cache);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->proof, "stamp");
+    EXPECT_EQ(shell.commands, 0);
+}
+
+// A file of the same size as a cached one may be that one: it is hashed locally first, and
+// when it is not there it is sent, still without a command.
+TEST_F(StagingTest, ASameSizeFileIsHashedFirstAndSentWithoutACommand) {
+    CountingShell shell(m_shell);
+    auto a = make_file("one.mp4", 1 << 20);
+    auto b = m_tmp.write("local/two.mp4", std::string(1 << 20, 'z'));
+    ASSERT_TRUE(stage_file(shell, a, m_cache));
+    auto r = stage_file(shell, b, m_cache);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->uploaded_bytes, 1u << 20);
+    EXPECT_EQ(r->read_bytes, 2u << 20);  // the hash first (it might have been there), then sent
+    EXPECT_EQ(shell.commands, 0);
+}
+
+// The host side's check cannot match an SFTP stamp (no inode, no ns): asked about such an
+// entry, it hashes it once and writes its own stamp. A changed entry is found bad and repaired.
+TEST_F(StagingTest, AnSftpStampIsCheckedByTheHostWhenTheQuickCheckFails) {
+    CountingShell shell(m_shell);
+    auto local = make_file("checked.mp4", 1 << 20);
+    auto first = stage_file(shell, local, m_cache);
+    ASSERT_TRUE(first) << first.error().message;
+    const std::string cached = first->remote_path;
+    fs::last_write_time(cached, fs::last_write_time(cached) + std::chrono::hours(1));
+    auto rehashed = stage_file(shell, local, m_cache);
+    ASSERT_TRUE(rehashed) << rehashed.error().message;
+    EXPECT_EQ(rehashed->proof, "host-hash");
+    EXPECT_EQ(shell.commands, 1);
+    std::istringstream fields(read_text(m_cache + ".stamps/" + first->sha256 + ".mp4"));
+    std::vector<std::string> words;
+    for (std::string w; fields >> w;) {
+        words.push_back(w);
+    }
+    EXPECT_GT(words.size(), 2u);  // the host's full stamp now
+
+    {
+        std::fstream f(cached, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(100);
+        f << "corrupt";
+    }
+    fs::last_write_time(cached, fs::last_write_time(cached) + std::chrono::hours(1));
+    auto repaired = stage_file(shell, local, m_cache);
+    ASSERT_TRUE(repaired) << repaired.error().message;
+    EXPECT_TRUE(repaired->repaired);
+    EXPECT_EQ(repaired->uploaded_bytes, 1u << 20);
+    EXPECT_EQ(*core::sha256_file(cached), first->sha256);
 }
 
 TEST_F(StagingTest, MissingLocalFileIsNotFound) {
