@@ -757,6 +757,15 @@ core::Result<Collected> collect_job(const RemoteHost& host,
     return out;
 }
 
+std::optional<std::string> disk_full_note(const RemoteHost& host,
+                                          const runtime::LaunchRequest& request) {
+    auto free = host.shell->free_bytes(request.job_dir);
+    if (!free || !*free || **free >= k_disk_full_bytes) {
+        return std::nullopt;
+    }
+    return fmt::format("{} bytes free in {}", **free, host.work_dir);
+}
+
 core::Status cleanup_job(const RemoteHost& host, const runtime::LaunchRequest& request) {
     COSMOS_TRY(auto r, host.shell->run(host.runtime->cleanup_command(request)));
     return require_ok(r, fmt::format("cleaning up run {}", request.job_id), host);

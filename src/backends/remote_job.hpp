@@ -198,6 +198,13 @@ core::Result<Collected> collect_job(const RemoteHost& host,
                                     const runtime::LaunchRequest& request,
                                     const std::filesystem::path& local_run_dir);
 
+// A failed job's job dir is on a full disk (less than k_disk_full_bytes free): "N bytes free in
+// DIR", for the run's error (a model that cannot write its video, its log or its exit code ends
+// without saying why). nullopt when there is room or the host does not tell.
+inline constexpr std::uint64_t k_disk_full_bytes = 64ull << 20;
+std::optional<std::string> disk_full_note(const RemoteHost& host,
+                                          const runtime::LaunchRequest& request);
+
 // Removes what the runtime left (stopped container); the job dir stays for inspection.
 core::Status cleanup_job(const RemoteHost& host, const runtime::LaunchRequest& request);
 

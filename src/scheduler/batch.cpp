@@ -135,6 +135,8 @@ core::Result<BatchResult> finish_batch(const App& app,
                                 batch_id,
                                 collected.error().message));
     }
+    bool clean_end = state.state == runtime::ProcessState::exited && state.exit_code == 0;
+    auto disk_full = clean_end ? std::nullopt : backends::disk_full_note(host, request);
     core::warn_on_error(backends::cleanup_job(host, request), "backends::cleanup_job");
     COSMOS_TRY(auto chunks, line_chunks(app, runs));
     auto tracker = scan_log(dir / "run.log",
@@ -142,6 +144,7 @@ core::Result<BatchResult> finish_batch(const App& app,
                                 .log_reader(std::accumulate(chunks.begin(), chunks.end(), 0)));
     auto base = scheduler::outcome_facts(state, tracker, host.config.name);
     base.cancelled = cancelled;
+    base.disk_full = disk_full;
     double run_seconds = core::seconds_since_iso(runs.front().started_at);
     double share = 1.0 / static_cast<double>(runs.size());
     bool blame_taken = false;

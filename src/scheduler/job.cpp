@@ -81,6 +81,9 @@ core::Result<store::RunRecord> finish_run(const App& app,
         app.db,
         run.id,
         store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds}));
+    bool clean_end = state.state == runtime::ProcessState::exited && state.exit_code == 0 &&
+                     collected->output_video.has_value();
+    auto disk_full = clean_end ? std::nullopt : backends::disk_full_note(host, request);
     if (auto s = backends::cleanup_job(host, request); !s) {
         core::log(core::LogLevel::warn, "{}", s.error().message);
     }
@@ -96,6 +99,7 @@ core::Result<store::RunRecord> finish_run(const App& app,
     facts.expects_video = run.kind != core::RunKind::enhance;
     facts.waited_for = run.parent_run_id;
     facts.requeue_transient = requeue_transient;
+    facts.disk_full = disk_full;
     auto outcome = scheduler::decide_outcome(facts);
     COSMOS_TRY(auto now, store::require_run(app.db, run.id));
     if (store::is_terminal(now.status)) {

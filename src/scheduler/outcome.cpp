@@ -51,7 +51,28 @@ std::string no_video(const OutcomeFacts& f) {
 
 }  // namespace
 
+namespace {
+
+Outcome decide(const OutcomeFacts& f);
+
+}  // namespace
+
 Outcome decide_outcome(const OutcomeFacts& f) {
+    Outcome out = decide(f);
+    if (out.verdict == Verdict::failed && f.disk_full) {
+        out.error += fmt::format(
+            "; the disk on {} is full ({}): free space there (cosmos hosts clean {}) or set a "
+            "work_dir on a larger disk",
+            f.host,
+            *f.disk_full,
+            f.host);
+    }
+    return out;
+}
+
+namespace {
+
+Outcome decide(const OutcomeFacts& f) {
     if (f.cancelled) {
         return {Verdict::cancelled, "cancelled"};
     }
@@ -83,5 +104,7 @@ Outcome decide_outcome(const OutcomeFacts& f) {
     }
     return {Verdict::succeeded, {}};
 }
+
+}  // namespace
 
 }  // namespace cosmos::scheduler

@@ -29,6 +29,9 @@ struct OutcomeFacts {
     std::optional<int> batch_line;
     bool blame_taken = false;
     bool requeue_transient = false;  // a worker owns the run: a transient end requeues it
+    // The host's disk was full when the job ended ("N bytes free in DIR"): said in the error of a
+    // failed run, since the model could not write its error, video or exit code.
+    std::optional<std::string> disk_full;
 };
 
 enum class Verdict {

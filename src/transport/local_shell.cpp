@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +390,16 @@ core::Status LocalShell::set_mtime(const std::string& path, std::int64_t seconds
                     fmt::format("cannot set the time of {}: {}", path, std::strerror(err)));
     }
     return {};
+}
+
+core::Result<std::optional<std::uint64_t>> LocalShell::free_bytes(const std::string& path) {
+    struct statvfs vfs {};
+    if (::statvfs(path.c_str(), &vfs) != 0) {
+        int err = errno;
+        return fail(err == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                    fmt::format("cannot see the free space of {}: {}", path, std::strerror(err)));
+    }
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize);
 }
 
 std::shared_ptr<Shell> local_shell() {

@@ -40,6 +40,7 @@ public:
     core::Result<std::vector<std::string>> list_dir(const std::string& remote) override;
     core::Status replace_file(const std::string& from, const std::string& to) override;
     core::Status set_mtime(const std::string& path, std::int64_t seconds) override;
+    core::Result<std::optional<std::uint64_t>> free_bytes(const std::string& path) override;
 };
 
 std::shared_ptr<Shell> local_shell();

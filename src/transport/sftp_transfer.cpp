@@ -842,6 +842,12 @@ core::Status sftp_replace(Connection& conn, const std::string& from, const std::
     return raw->rename(from, to);
 }
 
+core::Result<std::optional<std::uint64_t>> sftp_free_bytes(Connection& conn,
+                                                           const std::string& path) {
+    COSMOS_TRY(auto raw, RawSftp::start(conn));
+    return raw->free_bytes(path);
+}
+
 core::Result<std::uint64_t> sftp_upload(Connection& conn,
                                         const fs::path& local,
                                         const std::string& remote,

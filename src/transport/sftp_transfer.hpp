@@ -46,4 +46,9 @@ core::Result<std::uint64_t> sftp_download(Connection& conn,
 // get remove + rename). libssh 0.10's sftp_rename refuses an existing target.
 core::Status sftp_replace(Connection& conn, const std::string& from, const std::string& to);
 
+// [lock held] Bytes an unprivileged user may still write on the file system of `path`
+// (statvfs@openssh.com); nullopt when the server does not offer it.
+core::Result<std::optional<std::uint64_t>> sftp_free_bytes(Connection& conn,
+                                                           const std::string& path);
+
 }  // namespace cosmos::transport::detail

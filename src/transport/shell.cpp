@@ -1,6 +1,7 @@
 #include "transport/shell.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -68,6 +69,23 @@ core::Status Shell::set_mtime(const std::string& path, std::int64_t seconds) {
                 "cannot set the time of {} on {}: {}", path, describe(), tail_trimmed(r.err)));
     }
     return {};
+}
+
+core::Result<std::optional<std::uint64_t>> Shell::free_bytes(const std::string& path) {
+    COSMOS_TRY(auto r, run({"df", "-Pk", "--", path}));
+    // "Filesystem 1024-blocks Used Available Capacity Mounted on", then one line of numbers.
+    std::istringstream lines(r.out);
+    std::string header, line;
+    if (r.exit_code != 0 || !std::getline(lines, header) || !std::getline(lines, line)) {
+        return std::optional<std::uint64_t>();
+    }
+    std::istringstream fields(line);
+    std::string fs_name;
+    std::uint64_t blocks = 0, used = 0, avail = 0;
+    if (!(fields >> fs_name >> blocks >> used >> avail)) {
+        return std::optional<std::uint64_t>();
+    }
+    return std::optional<std::uint64_t>(avail * 1024);
 }
 
 }  // namespace cosmos::transport

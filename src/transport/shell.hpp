@@ -136,6 +136,10 @@ public:
     // default runs `touch`.
     virtual core::Status set_mtime(const std::string& path, std::int64_t seconds);
 
+    // Bytes an unprivileged user may still write on the file system holding `path`; nullopt
+    // when the host does not say (an SFTP server without statvfs). The default runs `df -Pk`.
+    virtual core::Result<std::optional<std::uint64_t>> free_bytes(const std::string& path);
+
     // Makes upload() and download() stop with ErrorCode::interrupted soon after *flag becomes
     // true (Ctrl-C), keeping their .part so a later call resumes it. Set it before use; the
     // flag must outlive the Shell's transfers. Implementations without long transfers may

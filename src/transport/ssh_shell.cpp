@@ -379,6 +379,11 @@ public:
         return detail::sftp_replace(*m_conn, from, to);
     }
 
+    core::Result<std::optional<std::uint64_t>> free_bytes(const std::string& path) override {
+        std::lock_guard lock(m_conn->mutex());
+        return detail::sftp_free_bytes(*m_conn, path);
+    }
+
     core::Status set_mtime(const std::string& path, std::int64_t seconds) override {
         auto r = with_sftp<bool>([&](sftp_session sftp) -> core::Result<bool> {
             std::array<struct timeval, 2> times{};

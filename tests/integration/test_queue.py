@@ -20,13 +20,13 @@ needs_sshd = pytest.mark.skipif(not sshd_available(), reason="sshd not installed
 HOSTS = ["--host", "gpu0", "--host", "gpu1"]
 
 
-def add_host(cosmos, server, name, record, scale):
+def add_host(cosmos, server, name, record, scale, work_dir=None):
     emu = cosmos.root / "remote-cosmos"
     if not emu.exists():
         cosmos.run("emulator", "install", emu)
     args = ["hosts", "add", name, "--address", f"127.0.0.1:{server.port}",
             "--user", server.user, "--key", server.user_key, "--gpus", 2,
-            "--cosmos-dir", emu, "--work-dir", cosmos.root / f"work-{name}",
+            "--cosmos-dir", emu, "--work-dir", work_dir or cosmos.root / f"work-{name}",
             "--torchrun", f"{emu}/bin/torchrun"]
     # Each host is its own machine: its own GPU locks in the shared emulator checkout.
     env = {"COSMOS_EMULATOR_TIME_SCALE": scale, "COSMOS_EMULATOR_STRICT": "1",

@@ -3,9 +3,11 @@ only SFTP's "Failure (status 4)". The host's work_dir is a 1 MiB tmpfs (needs mo
 skipped without them)."""
 import os
 import subprocess
+import time
 
 import pytest
 
+from conftest import model_loads
 from sshd_server import SshServer, sshd_available
 
 pytestmark = pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
@@ -42,3 +44,56 @@ def test_upload_to_a_full_disk_says_no_space(cosmos, tmp_path, small_disk):
         assert "status 4" not in proc.stderr
     finally:
         sshd.stop()
+
+
+def fill(directory):
+    """Writes zeros into `directory` until its file system refuses more."""
+    chunk = b"\0" * (64 << 10)
+    with open(directory / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(chunk)
+                f.flush()
+        except OSError:
+            pass
+
+
+def test_a_disk_filling_while_the_model_writes_says_so_and_loses_nothing(cosmos, tmp_path,
+                                                                          small_disk, input_set):
+    # The host's work_dir fills up while the model runs: the run fails with the reason (the
+    # disk, with what is free) rather than only the model's exit code, the job's log comes home,
+    # and once space is freed the same shot runs again and succeeds (each run executed once).
+    from test_queue import add_host  # noqa: E402  (the queue tests' remote host set-up)
+
+    sshd = SshServer(tmp_path / "sshd").start()
+    try:
+        record = cosmos.root / "record.jsonl"
+        work = small_disk / "work"
+        add_host(cosmos, sshd, "gpu1", record, "0.2", work_dir=work)
+        pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+        out = (cosmos.root / "run.out").open("w")
+        run = subprocess.Popen([cosmos.binary, "--json", "inference", pid, "--host", "gpu1"],
+                               env=dict(cosmos.env), cwd=cosmos.root, stdout=out,
+                               stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while True:  # the model is running once its job dir shows it
+            runs = cosmos.json("list", "runs")
+            if runs and runs[0]["status"] == "running" and list(work.glob("jobs/*/run.log")):
+                break
+            assert time.time() < deadline and run.poll() is None, (runs, out.name)
+            time.sleep(0.1)
+        rid = runs[0]["id"]
+        fill(small_disk)
+        assert run.wait(timeout=300) != 0
+        shown = cosmos.json("show", rid)
+        assert shown["status"] == "failed", shown
+        assert "disk" in shown["error"] and "bytes free" in shown["error"], shown["error"]
+        assert str(work) in shown["error"], shown["error"]
+        assert (cosmos.data_dir / "runs" / rid / "run.log").exists()
+        (small_disk / "filler").unlink()
+        again = cosmos.json("inference", pid, "--host", "gpu1", timeout=300)
+        assert again[0]["status"] == "succeeded", again
+    finally:
+        sshd.stop()
+    loads = model_loads(record)
+    assert [load["exit"] != 0 for load in loads] == [True, False], loads

@@ -49,6 +49,22 @@ TEST(DecideOutcome, Table) {
         {"exit 1, no error line", exited(1, false), Verdict::failed, "exited with code 1"},
         {"exit 1 but a video (single run)", exited(1, true), Verdict::failed, "exited with code 1"},
         {"killed by SIGKILL", exited(137, false), Verdict::failed, "exited with code 137"},
+        {"gone without exit code on a full disk",
+         with(exited(-1, false),
+              [](OutcomeFacts& f) {
+                  f.state = ProcessState::absent;
+                  f.disk_full = "12 bytes free in /scratch/w";
+              }),
+         Verdict::failed,
+         "gone without an exit code; the disk on gpu1 is full (12 bytes free in /scratch/w)"},
+        {"a model error on a full disk",
+         with(exited(1, false),
+              [](OutcomeFacts& f) {
+                  f.model_error = "OSError: [Errno 28] No space left on device";
+                  f.disk_full = "0 bytes free in /w";
+              }),
+         Verdict::failed,
+         "No space left on device; the disk on gpu1 is full (0 bytes free in /w)"},
         {"gone without exit code",
          with(exited(-1, false), [](OutcomeFacts& f) { f.state = ProcessState::absent; }),
          Verdict::failed,

@@ -69,7 +69,7 @@ TEST_F(LocalShellTest, FilesAreWrittenAtomicallyWithTheirMode) {
     EXPECT_FALSE(shell.read_file(path("a/b/secret.env"), 4));  // larger than allowed
 }
 
-// replace_file, set_mtime and list_dir_info: LocalShell's own, and Shell's defaults (which run
+// replace_file, set_mtime, list_dir_info and free_bytes: LocalShell's own, and Shell's defaults (which run
 // mv, touch and stat through run()) on a shell that only forwards the basics.
 TEST_F(LocalShellTest, RenamesSetsTimesAndListsWithSizes) {
     struct Basic final : Shell {
@@ -131,6 +131,10 @@ TEST_F(LocalShellTest, RenamesSetsTimesAndListsWithSizes) {
         EXPECT_EQ((*entries)[1].name, "to");
         EXPECT_EQ((*entries)[1].info.size, 5u);
         EXPECT_FALSE(s->list_dir_info(path("none")));
+        auto free = s->free_bytes(path("d"));
+        ASSERT_TRUE(free) << free.error().message;
+        ASSERT_TRUE(*free);
+        EXPECT_GT(**free, 0u);
         fs::remove_all(path("d"));
     }
 }
