@@ -5,9 +5,12 @@
 # started here are stopped on exit. Prints how long each step took, also when one fails.
 # Extra args go to both ctest runs of build/.
 #   COSMOS_FUZZ_SECONDS      seconds each fuzz target runs (default 20; 0 skips the fuzz step)
-#   COSMOS_SANITIZERS=1      also runs the fuzz, asan and tsan steps (three more builds: about
-#                            40 min more on 2 cold cores, so not part of the default run yet;
-#                            docs/testing.md)
+#   COSMOS_SANITIZERS        the fuzz, asan and tsan steps after the plain tests (docs/testing.md):
+#                            auto (default) runs them when the compiler cache is warm (the plain
+#                            build took under COSMOS_COLD_BUILD_SECONDS, default 300) and says
+#                            loudly that it skipped them otherwise (two more cold builds, ~30 min
+#                            on 2 cores, would take the run past its 45-minute budget); 1 always;
+#                            0 never
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -90,13 +93,29 @@ run_tsan() {
 }
 
 step deps bash scripts/install-deps.sh
+build_start=$SECONDS
 step build bash scripts/build.sh -DCOSMOS_WERROR=ON -DCOSMOS_BUILD_TESTS=ON
+build_seconds=$((SECONDS - build_start))
 # The house rules (formatting, no discarded Result, docs/cli.md, shellcheck, clang-tidy on the
 # sources changed since .ci/tidy-base) before the tests: a rule broken fails the run.
 step lint bash scripts/lint.sh
 step unit ctest_in build -L unit "$@"
 step integration ctest_in build -L integration "$@"
-if [ "${COSMOS_SANITIZERS:-0}" != 0 ]; then
+sanitizers="${COSMOS_SANITIZERS:-auto}"
+if [ "$sanitizers" = auto ]; then
+  if [ "$build_seconds" -lt "${COSMOS_COLD_BUILD_SECONDS:-300}" ]; then
+    sanitizers=1
+  else
+    sanitizers=0
+    echo "test.sh: ************************************************************************"
+    echo "test.sh: SKIPPED the fuzz, asan and tsan steps: the plain build took ${build_seconds} s,"
+    echo "test.sh: so the compiler cache is cold and their two builds would take ~30 min more."
+    echo "test.sh: Run them with: COSMOS_SANITIZERS=1 bash scripts/test.sh"
+    echo "test.sh: ************************************************************************"
+    timings+=("$(printf '%-12s %5s' sanitizers 'SKIPPED (cold cache)')")
+  fi
+fi
+if [ "$sanitizers" != 0 ]; then
   fuzz_seconds="${COSMOS_FUZZ_SECONDS:-20}"
   step asan-build build_asan
   if [ "$fuzz_seconds" != 0 ]; then
