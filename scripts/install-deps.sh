@@ -23,6 +23,8 @@ packages=(
   slurmctld slurmd slurm-client munge
   # headless browser for the web UI's end-to-end tests and screenshots (tests/e2e)
   chromium
+  # a real Prometheus that scrapes /metrics in tests/integration/test_metrics.py
+  prometheus
 )
 
 missing=()

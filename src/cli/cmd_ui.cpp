@@ -23,6 +23,12 @@ void add_ui_options(CLI::App& cmd, UiFlags& flags) {
                    "Address to listen on; anything but loopback requires the token kept in "
                    "<data_dir>/ui-token")
         ->capture_default_str();
+    cmd.add_option("--probe-every",
+                   flags.host_probe_s,
+                   "Seconds between probes of the hosts (reachability, GPU utilisation and memory "
+                   "from nvidia-smi) while the Hosts page or /metrics is being read")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
 }
 
 core::Result<std::unique_ptr<web::UiServer>> start_ui(Context& ctx, const UiFlags& flags) {
@@ -30,6 +36,7 @@ core::Result<std::unique_ptr<web::UiServer>> start_ui(Context& ctx, const UiFlag
     web::UiOptions opts;
     opts.bind = flags.bind;
     opts.port = flags.port;
+    opts.host_probe_s = flags.host_probe_s;
     if (const char* dir = std::getenv("COSMOS_UI_ASSETS"); dir && *dir) {
         opts.assets_dir = dir;
     }
@@ -64,7 +71,8 @@ void add_ui_command(CLI::App& app, Context& ctx) {
         "TOKEN'.\n"
         "COSMOS_UI_ASSETS=DIR serves the pages from DIR instead of the copy built in.\n"
         "The API the pages use is JSON under /api/ (e.g. curl http://127.0.0.1:8765/api/runs),\n"
-        "live events (run, log, job, output) stream from /api/events; see docs/api.md.\n\n"
+        "live events (run, log, job, output) stream from /api/events; see docs/api.md.\n"
+        "Prometheus metrics are served at /metrics (docs/metrics.md), behind the same token.\n\n"
         "Examples:\n  cosmos ui\n  cosmos ui --port 9000\n  cosmos ui --bind 0.0.0.0 --port 8765\n"
         "  cosmos serve --port 8765        # the UI plus a worker for the queue");
     cmd->callback([&ctx, flags] {

@@ -71,6 +71,7 @@ void add_ui_command(CLI::App& app, Context& ctx);  // ui (the web UI; serve take
 struct UiFlags {
     int port = 8765;
     std::string bind = "127.0.0.1";
+    int host_probe_s = 10;
 };
 void add_ui_options(CLI::App& cmd, UiFlags& flags);
 // Starts the UI server for `flags` and prints where it listens (stderr; --json: stdout).

@@ -69,7 +69,8 @@ void send_file(const httplib::Request& req,
                const std::filesystem::path& path);
 
 // Route groups (api_*.cpp).
-void add_read_routes(UiServer::Impl& s);   // prompts, runs, inputs, gallery, hosts, files
-void add_write_routes(UiServer::Impl& s);  // create, launch, cancel, queue control, spec preview
+void add_read_routes(UiServer::Impl& s);    // prompts, runs, inputs, gallery, hosts, files
+void add_write_routes(UiServer::Impl& s);   // create, launch, cancel, queue control, spec preview
+void add_metrics_route(UiServer::Impl& s);  // GET /metrics (Prometheus)
 
 }  // namespace cosmos::web

@@ -456,6 +456,7 @@ core::Result<std::unique_ptr<UiServer>> UiServer::start(const config::Config& co
     add_event_route(s);
     add_read_routes(s);
     add_write_routes(s);
+    add_metrics_route(s);
     add_page_routes(s);
 
     std::string bind = options.bind == "localhost" ? "127.0.0.1" : options.bind;

@@ -662,7 +662,8 @@ def test_multi_gpu_run_holds_each_of_its_gpus(checkout, small_spec):
     first = Holder(checkout, small_spec, "2,3", nproc=2, extra_env=env).start()
     try:
         rows = smi_rows(checkout, env)
-        assert {i: rows[i][0] for i in rows} == {0: 0, 1: 0, 2: 100, 3: 100}
+        assert {i: rows[i][0] for i in rows if i < 2} == {0: 0, 1: 0}
+        assert all(88 <= rows[i][0] <= 99 for i in (2, 3)), rows  # busy, varying like a real one
         assert rows[2][1] == 73403 and rows[2][1] + rows[2][2] == 81559
         assert rows[0][1:] == (0, 81559)
         # The run on "0,3" gets GPU 0 but not 3, its second device: CUDA ordinal 1 is full.
@@ -681,7 +682,7 @@ def test_multi_gpu_run_holds_each_of_its_gpus(checkout, small_spec):
 
 def test_gpus_are_free_again_after_kill_9(checkout, small_spec):
     first = Holder(checkout, small_spec, "0").start()
-    assert smi_rows(checkout)[0][0] == 100
+    assert 88 <= smi_rows(checkout)[0][0] <= 99
     os.kill(first.proc.pid, signal.SIGKILL)
     code, _ = first.finish()
     assert code == -signal.SIGKILL
@@ -788,7 +789,8 @@ def test_cosmos_status_shows_the_run_holding_a_gpu(cosmos, emulator_bin, tmp_pat
         first = Holder(checkout, spec, "1").start()
         try:
             gpus = cosmos.json("status", "h")[0]["gpus"]
-            assert [(g["index"], g["utilization_percent"]) for g in gpus][:2] == [(0, 0), (1, 100)]
+            assert [g["index"] for g in gpus][:2] == [0, 1] and gpus[0]["utilization_percent"] == 0
+            assert 88 <= gpus[1]["utilization_percent"] <= 99, gpus
             assert gpus[1]["memory_used_mib"] == 73403 and gpus[0]["memory_used_mib"] == 0
             assert (emu / ".emulator/gpus/gpu1.lock").is_file()
         finally:

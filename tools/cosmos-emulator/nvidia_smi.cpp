@@ -1,6 +1,7 @@
 #include "nvidia_smi.hpp"
 
 #include <cmath>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -58,9 +59,19 @@ std::optional<std::string> field(
     if (f == "memory.free") {
         return fmt::format("{}{}", total - used, mib);
     }
+    // A held GPU works at 88-99 %, varying from second to second like a real diffusion loop
+    // (denoising steps, then VAE decode); an idle one reads 0 %, ~70 W and 34 C.
+    const int wobble = busy ? static_cast<int>((std::time(nullptr) * 7 + i * 3) % 12) : 0;
     if (f == "utilization.gpu") {
-        const char* pct = busy ? "100" : "0";
-        return units ? fmt::format("{} %", pct) : std::string(pct);
+        std::string pct = std::to_string(busy ? 88 + wobble : 0);
+        return units ? pct + " %" : pct;
+    }
+    if (f == "power.draw") {
+        double watts = busy ? 520.0 + 15.0 * wobble : 71.5;
+        return units ? fmt::format("{:.2f} W", watts) : fmt::format("{:.2f}", watts);
+    }
+    if (f == "temperature.gpu") {
+        return std::to_string(busy ? 62 + wobble : 34);
     }
     if (f == "driver_version") {
         return std::string(k_driver);
@@ -77,6 +88,9 @@ std::string header(const std::string& f, bool units) {
     }
     if (f.starts_with("memory.")) {
         return f + " [MiB]";
+    }
+    if (f == "power.draw") {
+        return f + " [W]";
     }
     return f == "utilization.gpu" ? f + " [%]" : f;
 }

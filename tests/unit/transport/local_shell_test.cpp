@@ -69,8 +69,8 @@ TEST_F(LocalShellTest, FilesAreWrittenAtomicallyWithTheirMode) {
     EXPECT_FALSE(shell.read_file(path("a/b/secret.env"), 4));  // larger than allowed
 }
 
-// replace_file, set_mtime, list_dir_info and free_bytes: LocalShell's own, and Shell's defaults (which run
-// mv, touch and stat through run()) on a shell that only forwards the basics.
+// replace_file, set_mtime, list_dir_info and free_bytes: LocalShell's own, and Shell's defaults
+// (which run mv, touch and stat through run()) on a shell that only forwards the basics.
 TEST_F(LocalShellTest, RenamesSetsTimesAndListsWithSizes) {
     struct Basic final : Shell {
         LocalShell& inner;
