@@ -122,6 +122,7 @@ int run(int argc, char** argv) {
     add_submit_commands(app, ctx);
     add_media_commands(app, ctx);
     add_ui_command(app, ctx);
+    add_cost_command(app, ctx);
 
     try {
         app.parse(argc, argv);

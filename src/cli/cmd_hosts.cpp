@@ -15,6 +15,7 @@
 #include "backends/ssh_target.hpp"
 #include "cli/context.hpp"
 #include "cli/progress_bar.hpp"
+#include "config/host_checks.hpp"
 #include "core/names.hpp"
 #include "core/secret_file.hpp"
 #include "services/host_clean.hpp"
@@ -37,6 +38,7 @@ struct AddArgs {
     std::string kind = "ssh";  // checked by CLI11 against the kinds hosts add makes
     std::string runtime = "native";
     int gpus = 1;
+    std::optional<double> price;
     std::string cosmos_dir;
     std::string checkpoint_dir;
     std::string work_dir;
@@ -139,6 +141,10 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     h.kind = core::parse_host_kind(a.kind).value_or(core::HostKind::ssh);
     h.runtime = core::parse_runtime_kind(a.runtime).value_or(core::RuntimeKind::native);
     h.gpus = a.gpus;
+    if (a.price) {
+        COSMOS_CHECK(config::check_price(*a.price));
+        h.price_per_gpu_hour = a.price;
+    }
     if (h.kind == core::HostKind::ssh && (a.address.empty() || a.user.empty())) {
         return fail(ErrorCode::invalid_input,
                     "an ssh host needs --address and --user",
@@ -256,6 +262,11 @@ void add_add(CLI::App& parent, Context& ctx) {
         ->check(CLI::IsMember({"native", "docker", "apptainer"}))
         ->capture_default_str();
     cmd->add_option("--gpus", a->gpus, "GPUs the host offers")->capture_default_str();
+    cmd->add_option("--price-per-gpu-hour",
+                    a->price,
+                    "What one GPU of the host costs per hour: runs record it with their "
+                    "GPU-seconds and `cosmos cost` reports money (docs/cost.md)")
+        ->type_name("PRICE");
     cmd->add_option("--cosmos-dir",
                     a->cosmos_dir,
                     "Cosmos-Transfer1 checkout on the host (default ~/cosmos-transfer1)");

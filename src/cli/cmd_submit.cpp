@@ -11,6 +11,7 @@
 #include "cli/context.hpp"
 #include "cli/run_options.hpp"
 #include "cli/submit_output.hpp"
+#include "core/ids.hpp"
 #include "model/upscale_command.hpp"
 #include "services/batch_file.hpp"
 #include "services/submit.hpp"
@@ -24,15 +25,25 @@ using core::fail;
 namespace {
 
 // Creates and queues `entries`, or in a dry run only validates and prints them.
-core::Status submit(Context& ctx, const std::vector<services::SubmitEntry>& entries, bool dry_run) {
+// A sweep's runs are tagged with a new sweep id (cosmos cost --by sweep).
+core::Status submit(Context& ctx,
+                    const std::vector<services::SubmitEntry>& entries,
+                    bool dry_run,
+                    bool sweep) {
     COSMOS_TRY(auto* app, ctx.app());
     if (dry_run) {
         COSMOS_TRY(auto plan, services::plan_runs(*app, entries));
-        print_planned(ctx, plan);
+        COSMOS_TRY(auto estimate, services::estimate_plan(*app, plan));
+        print_planned(ctx, plan, estimate);
         return {};
     }
-    COSMOS_TRY(auto queued, services::submit_runs(*app, entries));
+    const std::string sweep_id = sweep ? core::new_id(core::IdKind::sweep) : std::string();
+    COSMOS_TRY(auto queued, services::submit_runs(*app, entries, sweep_id));
     print_queued(ctx, queued);
+    if (sweep) {
+        ctx.out.note(
+            fmt::format("sweep {}: its cost once it ran: cosmos cost --by sweep", sweep_id));
+    }
     return {};
 }
 
@@ -75,7 +86,10 @@ void add_sweep_command(CLI::App& parent, Context& ctx) {
                    ->expected(0, 1)
                    // given without a weight: CLI11 records this (else it records nothing)
                    ->default_str(fmt::format("{}", model::k_default_upscale_weight));
-    cmd->add_flag("--dry-run", a->dry_run, "Print the runs the sweep would queue; create nothing");
+    cmd->add_flag("--dry-run",
+                  a->dry_run,
+                  "Print the runs the sweep would queue and its estimated GPU-hours and cost "
+                  "(from similar finished runs); create nothing");
     cmd->add_option("--max", a->max_runs, "Refuse a sweep of more runs than this")
         ->capture_default_str();
     cmd->add_flag("--yes", a->yes, "No limit on the number of runs");
@@ -105,7 +119,7 @@ void add_sweep_command(CLI::App& parent, Context& ctx) {
                 req.queue.priority = a->priority;
                 COSMOS_TRY(req.upscale, upscale_weight(a->upscale, upscale_given));
                 COSMOS_TRY(auto entries, services::expand_sweep(req, a->yes ? 0 : a->max_runs));
-                return submit(ctx, entries, a->dry_run);
+                return submit(ctx, entries, a->dry_run, true);
             });
         };
     });
@@ -136,7 +150,7 @@ void add_batch_command(CLI::App& parent, Context& ctx) {
                 if (entries.empty()) {
                     return fail(ErrorCode::invalid_input, fmt::format("{} lists no runs", a->file));
                 }
-                return submit(ctx, entries, a->dry_run);
+                return submit(ctx, entries, a->dry_run, false);
             });
         };
     });

@@ -64,8 +64,11 @@ void add_setup_commands(CLI::App& app, Context& ctx);        // setup image|chec
 void add_queue_commands(CLI::App& app, Context& ctx);   // queue [pause|resume|cancel|move], worker
 void add_submit_commands(CLI::App& app, Context& ctx);  // sweep, batch
 void add_media_commands(CLI::App& app,
-                        Context& ctx);             // prepare, interpolate, chunk, stitch, long-run
-void add_ui_command(CLI::App& app, Context& ctx);  // ui (the web UI; serve takes its flags)
+                        Context& ctx);  // prepare, interpolate, chunk, stitch, long-run
+void add_ui_command(CLI::App& app, Context& ctx);
+void add_cost_command(
+    CLI::App& app,
+    Context& ctx);  // cost (GPU-hours and money)  // ui (the web UI; serve takes its flags)
 
 // The web UI flags shared by `cosmos ui` and `cosmos serve` (cmd_ui.cpp).
 struct UiFlags {

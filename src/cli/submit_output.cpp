@@ -74,13 +74,22 @@ void print_queued(const Context& ctx, const std::vector<services::QueuedRun>& qu
                     upscales > 0 ? fmt::format(" ({} upscale)", upscales) : ""));
 }
 
-void print_planned(const Context& ctx, const std::vector<services::PlannedRun>& plan) {
+void print_planned(const Context& ctx,
+                   const std::vector<services::PlannedRun>& plan,
+                   const services::PlanEstimate& estimate) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     std::size_t upscales = 0;
-    for (const auto& p : plan) {
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        const auto& p = plan[i];
         upscales += p.entry.upscale ? 1 : 0;
         if (ctx.out.json) {
-            arr.push_back(services::planned_json(p));
+            auto j = services::planned_json(p);
+            auto gpu_s = i < estimate.per_run.size() ? estimate.per_run[i] : std::nullopt;
+            j["estimated_gpu_seconds"] = gpu_s ? nlohmann::ordered_json(*gpu_s) : nullptr;
+            j["estimated_cost"] = gpu_s && estimate.price
+                                      ? nlohmann::ordered_json(*gpu_s / 3600.0 * *estimate.price)
+                                      : nullptr;
+            arr.push_back(std::move(j));
             continue;
         }
         std::string up =
@@ -96,6 +105,26 @@ void print_planned(const Context& ctx, const std::vector<services::PlannedRun>& 
     ctx.out.note(fmt::format("dry run: would queue {} run(s){}; nothing was created",
                              plan.size() + upscales,
                              upscales > 0 ? fmt::format(" ({} upscale)", upscales) : ""));
+    if (estimate.known == 0) {
+        ctx.out.note(
+            "estimate: no finished run like these yet (same model, GPUs, steps and "
+            "frames): no estimate");
+        return;
+    }
+    std::string money = estimate.price
+                            ? fmt::format(", about {:.2f} at {} per GPU-hour",
+                                          estimate.gpu_seconds / 3600.0 * *estimate.price,
+                                          *estimate.price)
+                            : std::string(" (no single price per GPU-hour for these hosts)");
+    ctx.out.note(
+        fmt::format("estimate: {:.3f} GPU-hours for {} of the {} transfer run(s){}, from "
+                    "the history of similar runs{}",
+                    estimate.gpu_seconds / 3600.0,
+                    estimate.known,
+                    plan.size(),
+                    money,
+                    estimate.unknown > 0 ? fmt::format("; {} without history", estimate.unknown)
+                                         : std::string()));
 }
 
 }  // namespace cosmos::cli

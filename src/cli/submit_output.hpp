@@ -24,6 +24,10 @@ core::Result<std::optional<double>> upscale_weight(const std::vector<std::string
 void print_queued(const Context& ctx, const std::vector<services::QueuedRun>& queued);
 
 // Prints what a dry run would queue (services::planned_json) and notes that nothing was created.
-void print_planned(const Context& ctx, const std::vector<services::PlannedRun>& plan);
+// A dry run: what would be queued, with each run's estimated GPU-seconds and cost (--json) and
+// the plan's total (stderr).
+void print_planned(const Context& ctx,
+                   const std::vector<services::PlannedRun>& plan,
+                   const services::PlanEstimate& estimate);
 
 }  // namespace cosmos::cli

@@ -103,6 +103,9 @@ struct HostConfig {
     // Runs refuse to start until `cosmos checkpoints verify` passed on this host (otherwise only
     // a failed or stale verify blocks runs; see docs/supply-chain.md).
     bool require_verified = false;
+    // What one GPU of this host costs per hour (in the config's currency): runs record it with
+    // their GPU-seconds, so `cosmos cost` reports money; unset: GPU-hours only.
+    std::optional<double> price_per_gpu_hour;
 
     // True when runs here are requests to a model server (an http host, or a host whose
     // server cosmos runs) rather than model processes.

@@ -447,6 +447,14 @@ core::Result<HostConfig> read_host(const Reader& r,
              COSMOS_TRY(h.require_verified, r.exact<bool>(n, section, "require_verified"));
              return {};
          }},
+        {"price_per_gpu_hour",
+         [&](const toml::node& n) -> Status {
+             double price = 0;
+             COSMOS_CHECK(
+                 number_field(r, section, "price_per_gpu_hour", check_price, price).read(n));
+             h.price_per_gpu_hour = price;
+             return {};
+         }},
     };
     if (auto s = r.read_fields(*table, section, fields); !s) {
         return core::fail(std::move(s).error());

@@ -215,6 +215,9 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     if (h.require_verified) {
         out += "require_verified = true\n";
     }
+    if (h.price_per_gpu_hour) {
+        line(out, "price_per_gpu_hour", fmt::format("{}", *h.price_per_gpu_hour));
+    }
     if (!h.checkouts.empty()) {
         out += fmt::format("\n[hosts.{}.checkouts]\n", key(h.name));
         for (const auto& [family, path] : h.checkouts) {

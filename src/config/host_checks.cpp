@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -71,6 +72,16 @@ Status check_gpus(std::int64_t v) {
     if (v < 1 || v > 1024) {
         return fail(ErrorCode::invalid_input,
                     fmt::format("gpus {} is out of range 1-1024 (GPUs the host offers)", v));
+    }
+    return {};
+}
+
+Status check_price(double v) {
+    if (!std::isfinite(v) || v < 0 || v > 100000) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("price_per_gpu_hour {} is out of range 0-100000 (what one GPU "
+                                "costs per hour)",
+                                v));
     }
     return {};
 }

@@ -16,6 +16,8 @@ std::string_view id_prefix(IdKind kind) {
             return "job_";
         case IdKind::batch:
             return "bat_";
+        case IdKind::sweep:
+            return "sw_";
     }
     return "";
 }

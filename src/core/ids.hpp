@@ -7,7 +7,7 @@
 
 namespace cosmos::core {
 
-enum class IdKind { prompt, run, job, batch };
+enum class IdKind { prompt, run, job, batch, sweep };
 
 // Returns a new random id of `kind`, e.g. "rs_3f9a0c1b2d4e5f60".
 std::string new_id(IdKind kind);

@@ -152,11 +152,16 @@ core::Result<BatchResult> finish_batch(const App& app,
     for (const auto& before : runs) {
         COSMOS_TRY(auto run, store::require_run(app.db, before.id));
         auto output = link_line_outputs(app, dir, run);
+        // Each line's share of the one model load: the batch's GPU time split evenly.
         COSMOS_CHECK(store::record_costs(
             app.db,
             run.id,
-            store::CostRecord{
-                std::nullopt, std::nullopt, run_seconds, collected->download_seconds * share}));
+            store::CostRecord{std::nullopt,
+                              std::nullopt,
+                              run_seconds,
+                              collected->download_seconds * share,
+                              run_seconds * runs.front().params.num_gpus * share,
+                              host.config.price_per_gpu_hour}));
         if (store::is_terminal(run.status)) {
             result.runs.push_back(run);  // cancelled on its own while the batch ran
             continue;

@@ -77,10 +77,15 @@ core::Result<store::RunRecord> finish_run(const App& app,
                                 collected.error().message),
                     fmt::format("retry with: cosmos logs -f {}", run.id));
     }
-    COSMOS_CHECK(store::record_costs(
-        app.db,
-        run.id,
-        store::CostRecord{std::nullopt, std::nullopt, run_seconds, collected->download_seconds}));
+    // The GPUs it held, for as long as its model ran (docs/cost.md).
+    COSMOS_CHECK(store::record_costs(app.db,
+                                     run.id,
+                                     store::CostRecord{std::nullopt,
+                                                       std::nullopt,
+                                                       run_seconds,
+                                                       collected->download_seconds,
+                                                       run_seconds * run.params.num_gpus,
+                                                       host.config.price_per_gpu_hour}));
     bool clean_end = state.state == runtime::ProcessState::exited && state.exit_code == 0 &&
                      collected->output_video.has_value();
     auto disk_full = clean_end ? std::nullopt : backends::disk_full_note(host, request);

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "model/upscale_command.hpp"
 #include "services/upscale.hpp"
+#include "store/cost_store.hpp"
 #include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
@@ -128,7 +130,8 @@ core::Result<std::vector<PlannedRun>> plan_runs(const App& app,
 }
 
 core::Result<std::vector<QueuedRun>> submit_runs(const App& app,
-                                                 const std::vector<SubmitEntry>& entries) {
+                                                 const std::vector<SubmitEntry>& entries,
+                                                 const std::string& sweep_id) {
     COSMOS_TRY(auto plan, plan_runs(app, entries));
     std::vector<QueuedRun> queued;
     auto s = app.db.transaction([&]() -> core::Status {
@@ -153,12 +156,62 @@ core::Result<std::vector<QueuedRun>> submit_runs(const App& app,
                 return fail(with_origin(std::move(r).error(), p.entry.origin));
             }
         }
-        return {};
+        if (sweep_id.empty()) {
+            return {};
+        }
+        std::vector<std::string> ids;
+        for (const auto& q : queued) {
+            ids.push_back(q.run.id);
+        }
+        return store::tag_sweep(app.db, sweep_id, ids);
     });
     if (!s) {
         return fail(std::move(s).error());
     }
     return queued;
+}
+
+core::Result<PlanEstimate> estimate_plan(const App& app, const std::vector<PlannedRun>& plan) {
+    PlanEstimate e;
+    std::set<double> prices;
+    for (const auto& [name, h] : app.config.hosts) {
+        if (h.price_per_gpu_hour) {
+            prices.insert(*h.price_per_gpu_hour);
+        }
+    }
+    const auto& first_host =
+        plan.empty() ? std::optional<std::string>() : plan.front().entry.queue.host;
+    bool one_host = first_host.has_value();
+    for (const auto& p : plan) {
+        one_host = one_host && p.entry.queue.host == first_host;
+        COSMOS_TRY(auto prompt, store::get_prompt(app.db, p.prompt_id));
+        if (!prompt) {
+            ++e.unknown;
+            e.per_run.emplace_back();
+            continue;
+        }
+        COSMOS_TRY(auto found,
+                   store::estimate_gpu_seconds(app.db,
+                                               std::string(model::to_string(prompt->model)),
+                                               p.params.num_gpus,
+                                               p.params.num_steps,
+                                               prompt->video.frames));
+        if (found) {
+            e.gpu_seconds += found->gpu_seconds;
+            ++e.known;
+            e.per_run.emplace_back(found->gpu_seconds);
+        } else {
+            ++e.unknown;
+            e.per_run.emplace_back();
+        }
+    }
+    if (one_host) {
+        auto host = config::find_host(app.config, *first_host);
+        e.price = host ? host->price_per_gpu_hour : std::nullopt;
+    } else if (prices.size() == 1) {
+        e.price = *prices.begin();
+    }
+    return e;
 }
 
 core::Result<std::vector<QueuedRun>> queue_upscale_runs(

@@ -54,9 +54,23 @@ core::Result<std::vector<PlannedRun>> plan_runs(const App& app,
 
 // plan_runs, then creates and queues every run (each upscale run right after its transfer run,
 // depending on it) in one transaction: on any failure nothing is created. Returns the queued
-// runs in order.
+// runs in order. With `sweep_id`, every run created is tagged with it (cosmos cost --by sweep).
 core::Result<std::vector<QueuedRun>> submit_runs(const App& app,
-                                                 const std::vector<SubmitEntry>& entries);
+                                                 const std::vector<SubmitEntry>& entries,
+                                                 const std::string& sweep_id = {});
+
+// What a plan will cost, learned from the history of similar finished runs (same model, GPU
+// count, steps and input frames: store::estimate_gpu_seconds). Runs without such history are
+// counted in `unknown` and left out of the sums.
+struct PlanEstimate {
+    double gpu_seconds = 0;       // of the runs with history
+    std::int64_t known = 0;       // runs with history
+    std::int64_t unknown = 0;     // runs without
+    std::optional<double> price;  // per GPU-hour: the planned host's, or the one all priced
+                                  // hosts share; nullopt when it is not one price
+    std::vector<std::optional<double>> per_run;  // GPU-seconds of each planned run, in order
+};
+core::Result<PlanEstimate> estimate_plan(const App& app, const std::vector<PlannedRun>& plan);
 
 // Creates an upscale run of each of `parent_run_ids` (pending, queued, running or succeeded
 // transfer runs) and queues it, depending on its parent unless that one already succeeded; all

@@ -66,6 +66,12 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["durations"] = {{"upload_s", opt(r.upload_seconds)},
                       {"run_s", opt(r.run_seconds)},
                       {"download_s", opt(r.download_seconds)}};
+    j["sweep_id"] = opt(r.sweep_id);
+    j["gpu_seconds"] = opt(r.gpu_seconds);
+    j["gpu_price_per_hour"] = opt(r.gpu_price_per_hour);
+    j["cost"] = r.gpu_seconds && r.gpu_price_per_hour
+                    ? nlohmann::ordered_json(*r.gpu_seconds / 3600.0 * *r.gpu_price_per_hour)
+                    : nlohmann::ordered_json();
     return j;
 }
 

@@ -79,6 +79,9 @@ struct RunRecord {
     std::optional<double> upload_seconds;
     std::optional<double> run_seconds;
     std::optional<double> download_seconds;
+    std::optional<double> gpu_seconds;         // GPUs held x seconds (its share of a batch)
+    std::optional<double> gpu_price_per_hour;  // its host's price then (docs/cost.md)
+    std::optional<std::string> sweep_id;       // the sweep that queued it
 };
 
 struct RunEvent {

@@ -57,7 +57,8 @@ constexpr const char* k_select_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
     "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
-    "run_seconds, download_seconds, batch_id, batch_index, model, model_name, model_hash";
+    "run_seconds, download_seconds, batch_id, batch_index, model, model_name, model_hash, "
+    "gpu_seconds, gpu_price_per_hour, sweep_id";
 
 std::optional<double> opt_real(const Statement& st, int col) {
     return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
@@ -101,6 +102,9 @@ RunRecord read_run(const Statement& st) {
     r.model = model::parse_family(st.text(29)).value_or(model::Family::transfer1);
     r.model_name = st.opt_text(30);
     r.model_hash = st.opt_text(31);
+    r.gpu_seconds = opt_real(st, 32);
+    r.gpu_price_per_hour = opt_real(st, 33);
+    r.sweep_id = st.opt_text(34);
     if (!st.is_null(28)) {
         r.batch_index = static_cast<int>(st.int64(28));
     }
@@ -376,7 +380,9 @@ core::Status record_costs(const Database& db, const std::string& id, const CostR
                db.prepare("UPDATE runs SET uploaded_bytes = COALESCE(?, uploaded_bytes), "
                           "upload_seconds = COALESCE(?, upload_seconds), "
                           "run_seconds = COALESCE(?, run_seconds), "
-                          "download_seconds = COALESCE(?, download_seconds) WHERE id = ?"));
+                          "download_seconds = COALESCE(?, download_seconds), "
+                          "gpu_seconds = COALESCE(?, gpu_seconds), "
+                          "gpu_price_per_hour = COALESCE(?, gpu_price_per_hour) WHERE id = ?"));
     auto bind_real = [&st](int i, const std::optional<double>& v) {
         if (v) {
             st.bind(i, *v);
@@ -388,7 +394,9 @@ core::Status record_costs(const Database& db, const std::string& id, const CostR
     bind_real(2, c.upload_seconds);
     bind_real(3, c.run_seconds);
     bind_real(4, c.download_seconds);
-    st.bind(5, id);
+    bind_real(5, c.gpu_seconds);
+    bind_real(6, c.gpu_price_per_hour);
+    st.bind(7, id);
     return st.run();
 }
 

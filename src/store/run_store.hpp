@@ -101,6 +101,8 @@ struct CostRecord {
     std::optional<double> upload_seconds;
     std::optional<double> run_seconds;
     std::optional<double> download_seconds;
+    std::optional<double> gpu_seconds;         // GPUs held x seconds (a batch: its share)
+    std::optional<double> gpu_price_per_hour;  // the host's price then (docs/cost.md)
 };
 // Records what run `id` cost; fields left empty keep their stored value.
 core::Status record_costs(const Database& db, const std::string& id, const CostRecord& c);

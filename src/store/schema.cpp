@@ -176,8 +176,17 @@ ALTER TABLE runs ADD COLUMN model_name TEXT;
 ALTER TABLE runs ADD COLUMN model_hash TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 6> k_migrations = {
-    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6};
+// v7: what a run cost: the GPU-seconds it held (its share of a batch's model load included) and
+// the price per GPU-hour its host declared then; the sweep that queued it (docs/cost.md).
+constexpr std::string_view k_v7 = R"sql(
+ALTER TABLE runs ADD COLUMN gpu_seconds REAL;
+ALTER TABLE runs ADD COLUMN gpu_price_per_hour REAL;
+ALTER TABLE runs ADD COLUMN sweep_id TEXT;
+CREATE INDEX runs_by_sweep ON runs(sweep_id);
+)sql";
+
+constexpr std::array<std::string_view, 7> k_migrations = {
+    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6, k_v7};
 
 }  // namespace
 
