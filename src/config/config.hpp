@@ -106,6 +106,13 @@ struct HostConfig {
     // What one GPU of this host costs per hour (in the config's currency): runs record it with
     // their GPU-seconds, so `cosmos cost` reports money; unset: GPU-hours only.
     std::optional<double> price_per_gpu_hour;
+    // Stopping an idle machine (docs/cost.md "Idle hosts"): after idle_stop_after_s seconds with
+    // no work on it and nothing queued, a worker runs stop_command (argv, on this machine: the
+    // cloud provider's CLI); a stopped host gets work again once start_command (if any) ran and
+    // the host answers.
+    int idle_stop_after_s = 0;  // 0: never
+    std::vector<std::string> stop_command;
+    std::vector<std::string> start_command;
 
     // True when runs here are requests to a model server (an http host, or a host whose
     // server cosmos runs) rather than model processes.

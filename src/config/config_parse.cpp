@@ -447,6 +447,17 @@ core::Result<HostConfig> read_host(const Reader& r,
              COSMOS_TRY(h.require_verified, r.exact<bool>(n, section, "require_verified"));
              return {};
          }},
+        integer_field(r, section, "idle_stop_after", check_idle_stop, h.idle_stop_after_s),
+        {"stop_command",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(h.stop_command, r.strings_of(n, section, "stop_command"));
+             return {};
+         }},
+        {"start_command",
+         [&](const toml::node& n) -> Status {
+             COSMOS_TRY(h.start_command, r.strings_of(n, section, "start_command"));
+             return {};
+         }},
         {"price_per_gpu_hour",
          [&](const toml::node& n) -> Status {
              double price = 0;
@@ -461,6 +472,15 @@ core::Result<HostConfig> read_host(const Reader& r,
     }
     if (h.container.image.empty() && h.runtime == core::RuntimeKind::docker) {
         h.container.image = default_image;
+    }
+    if (h.idle_stop_after_s > 0 && h.stop_command.empty()) {
+        return core::fail(core::ErrorCode::config,
+                          fmt::format("{}:{}: {} sets idle_stop_after but no stop_command",
+                                      r.file().string(),
+                                      h.line,
+                                      section),
+                          "add stop_command = [\"your-cloud-cli\", \"stop\", \"...\"], or remove "
+                          "idle_stop_after");
     }
     if (auto s = finish_host(h, r.file(), r.base_dir()); !s) {
         return core::fail(std::move(s).error());

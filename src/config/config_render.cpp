@@ -215,6 +215,19 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     if (h.require_verified) {
         out += "require_verified = true\n";
     }
+    if (h.idle_stop_after_s > 0) {
+        line(out, "idle_stop_after", fmt::format("{}", h.idle_stop_after_s));
+    }
+    for (const auto& [key, argv] : {std::pair{"stop_command", &h.stop_command},
+                                    std::pair{"start_command", &h.start_command}}) {
+        if (!argv->empty()) {
+            std::vector<std::string> args;
+            for (const auto& a : *argv) {
+                args.push_back(quote(a));
+            }
+            line(out, key, fmt::format("[{}]", detail::join(args)));
+        }
+    }
     if (h.price_per_gpu_hour) {
         line(out, "price_per_gpu_hour", fmt::format("{}", *h.price_per_gpu_hour));
     }

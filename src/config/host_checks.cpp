@@ -86,6 +86,16 @@ Status check_price(double v) {
     return {};
 }
 
+Status check_idle_stop(std::int64_t v) {
+    if (v < 1 || v > 30 * 24 * 3600) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("idle_stop_after {} is out of range 1-2592000 (seconds without "
+                                "work before stop_command runs)",
+                                v));
+    }
+    return {};
+}
+
 Status check_port(std::int64_t v) {
     if (v < 1 || v > 65535) {
         return fail(ErrorCode::invalid_input, fmt::format("port {} is out of range 1-65535", v));

@@ -27,6 +27,7 @@
 #include "scheduler/prestage.hpp"
 #include "scheduler/served_job.hpp"
 #include "services/execute_run.hpp"
+#include "services/idle_hosts.hpp"
 #include "services/queue.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
@@ -591,12 +592,27 @@ namespace {
 // The worker's main loop: reap finished job threads, renew their leases, claim what fits the
 // free GPUs (expired leases first), pre-stage what comes next, sleep until a poll or until a job
 // releases GPUs.
+// The hosts a worker serves: those it was given, else every configured one.
+std::vector<std::string> served_hosts(const App& app, const WorkerOptions& options) {
+    if (!options.hosts.empty()) {
+        return options.hosts;
+    }
+    std::vector<std::string> all;
+    for (const auto& [name, h] : app.config.hosts) {
+        all.push_back(name);
+    }
+    return all;
+}
+
 class WorkerLoop {
 public:
     WorkerLoop(const App& app, const WorkerOptions& options)
         : m_app(app),
           m_options(options),
-          m_shared{options, options.owner.empty() ? default_owner() : options.owner, {}} {}
+          m_shared{options, options.owner.empty() ? default_owner() : options.owner, {}},
+          m_idle(app, served_hosts(app, options), [this](const std::string& line) {
+              m_shared.note(line);
+          }) {}
 
     // Whatever ends the loop (an error of the store included), the threads working runs finish
     // first: a joinable std::thread destroyed would abort the process.
@@ -687,12 +703,13 @@ private:
     // The hosts this worker may use now (not routed around), with their capacity.
     core::Result<std::vector<scheduler::HostCapacity>> usable_hosts(std::int64_t now) const {
         COSMOS_TRY(auto down, store::unhealthy_hosts(m_app.db, now));
+        COSMOS_TRY(auto stopped, m_idle.stopped());
         const auto& wanted = m_options.hosts;
         std::vector<scheduler::HostCapacity> hosts;
         for (const auto& [name, h] : m_app.config.hosts) {
             if ((!wanted.empty() &&
                  std::find(wanted.begin(), wanted.end(), name) == wanted.end()) ||
-                down.count(name) > 0) {
+                down.count(name) > 0 || stopped.count(name) > 0) {
                 continue;
             }
             // A slurm host's capacity is the Slurm jobs kept in flight, whatever their GPU
@@ -715,6 +732,15 @@ private:
     // Claims what fits (expired leases first), pre-stages what comes next; true when the
     // worker should exit (--exit-when-idle and nothing left).
     core::Result<bool> claim(std::int64_t now) {
+        std::set<std::string> busy;
+        for (const auto& a : m_active) {
+            for (const auto& job : a->jobs) {
+                if (job.host) {
+                    busy.insert(*job.host);
+                }
+            }
+        }
+        COSMOS_CHECK(m_idle.tick(now, busy));
         COSMOS_TRY(auto hosts, usable_hosts(now));
         for (;;) {
             COSMOS_TRY(
@@ -752,6 +778,7 @@ private:
     std::vector<std::unique_ptr<Active>> m_active;
     Prestager m_prestager;
     std::int64_t m_last_renew = 0;
+    IdleHosts m_idle;  // after m_shared, which its notes go to
 };
 
 }  // namespace

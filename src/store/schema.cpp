@@ -177,12 +177,18 @@ ALTER TABLE runs ADD COLUMN model_hash TEXT;
 )sql";
 
 // v7: what a run cost: the GPU-seconds it held (its share of a batch's model load included) and
-// the price per GPU-hour its host declared then; the sweep that queued it (docs/cost.md).
+// the price per GPU-hour its host declared then; the sweep that queued it (docs/cost.md). Hosts
+// a worker stopped after their idle time (stop_command), until started again.
 constexpr std::string_view k_v7 = R"sql(
 ALTER TABLE runs ADD COLUMN gpu_seconds REAL;
 ALTER TABLE runs ADD COLUMN gpu_price_per_hour REAL;
 ALTER TABLE runs ADD COLUMN sweep_id TEXT;
 CREATE INDEX runs_by_sweep ON runs(sweep_id);
+CREATE TABLE host_power (
+    host       TEXT PRIMARY KEY,
+    stopped_at TEXT NOT NULL,
+    detail     TEXT
+);
 )sql";
 
 constexpr std::array<std::string_view, 7> k_migrations = {
