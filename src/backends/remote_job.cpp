@@ -418,8 +418,19 @@ core::Status launch_job(const RemoteHost& host, const runtime::LaunchRequest& re
         return host.submit(host, request);  // e.g. Slurm: one array for jobs submitted together
     }
     COSMOS_TRY(auto r, host.shell->run(host.runtime->launch_command(request)));
-    return require_ok(
+    auto started = require_ok(
         r, fmt::format("starting run {} ({} runtime)", request.job_id, host.runtime->name()), host);
+    if (!started) {
+        // A launcher that cannot write its pid or log on a full disk only says it did not start.
+        if (auto full = disk_full_note(host, request)) {
+            auto e = std::move(started).error();
+            e.message += fmt::format("; the disk on {} is full ({})", host.config.name, *full);
+            e.hint = "free space there (cosmos hosts clean " + host.config.name +
+                     ") or set a work_dir on a larger disk";
+            return core::fail(std::move(e));
+        }
+    }
+    return started;
 }
 
 core::Result<runtime::Observed> observe_job(const RemoteHost& host,
