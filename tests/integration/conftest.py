@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,15 @@ def pytest_sessionfinish(session, exitstatus):
     ran = _outcomes["passed"] + _outcomes["failed"]
     if exitstatus == 0 and ran == 0 and _outcomes["skipped"] > 0:
         session.exitstatus = 125
+
+
+def wait_for(what, probe, timeout=120, every=0.2):
+    """Polls `probe` until it returns something true (returned), failing with `what` after
+    `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        got = probe()
+        if got:
+            return got
+        assert time.time() < deadline, what
+        time.sleep(every)

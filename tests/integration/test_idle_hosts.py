@@ -5,17 +5,7 @@ file, standing in for a cloud provider's CLI; the host is the local one with the
 import subprocess
 import time
 
-from conftest import write_config
-
-
-def wait_for(what, probe, timeout=120):
-    deadline = time.time() + timeout
-    while True:
-        got = probe()
-        if got:
-            return got
-        assert time.time() < deadline, what
-        time.sleep(0.2)
+from conftest import wait_for, write_config
 
 
 def test_an_idle_host_is_stopped_once_and_started_again_for_new_work(emulated, input_set,

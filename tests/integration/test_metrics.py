@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import write_config
+from conftest import wait_for, write_config
 from test_web_api import Ui
 
 pytestmark = pytest.mark.skipif(shutil.which("prometheus") is None,
@@ -69,16 +69,6 @@ class Prometheus:
         self.proc.terminate()
         self.proc.wait(timeout=30)
         self.log.close()
-
-
-def wait_for(what, probe, timeout=120):
-    deadline = time.time() + timeout
-    while True:
-        got = probe()
-        if got:
-            return got
-        assert time.time() < deadline, what
-        time.sleep(0.5)
 
 
 def test_prometheus_scrapes_runs_and_gpu_utilisation_during_a_queue_run(emulated, input_set,
