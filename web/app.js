@@ -13,6 +13,7 @@ import * as run from './page-run.js';
 import * as queue from './page-queue.js';
 import * as gallery from './page-gallery.js';
 import * as hosts from './page-hosts.js';
+import * as alerts from './page-alerts.js';
 
 const ROUTES = [
   { re: /^\/$/, page: runs, nav: '/runs', title: 'Runs' },
@@ -24,6 +25,7 @@ const ROUTES = [
   { re: /^\/gallery\/?$/, page: gallery, nav: '/gallery', title: 'Gallery' },
   { re: /^\/gallery\/([^/]+)\/?$/, page: gallery, nav: '/gallery', title: 'Compare' },
   { re: /^\/hosts\/?$/, page: hosts, nav: '/hosts', title: 'Hosts' },
+  { re: /^\/alerts\/?$/, page: alerts, nav: '/alerts', title: 'Alerts' },
 ];
 
 let cleanup = null;

@@ -317,4 +317,37 @@ core::Result<std::string> chat(const Endpoint& e,
     return j["choices"][0]["message"]["content"].get<std::string>();
 }
 
+core::Status post_body(const Endpoint& e,
+                       const std::string& path,
+                       const std::string& body,
+                       const std::string& content_type,
+                       int timeout_s) {
+    auto c = client(e, timeout_s);
+    c.set_connection_timeout(timeout_s, 0);
+    c.set_write_timeout(timeout_s, 0);
+    auto r = c.Post(path, body, content_type);
+    if (!r) {
+        if (r.error() == httplib::Error::SSLServerVerification) {
+            return fail(ErrorCode::auth_failed,
+                        fmt::format("{} offered a certificate that could not be verified", e.where),
+                        "if it uses a private CA, give its certificate with ca_file");
+        }
+        return fail(ErrorCode::host_unreachable,
+                    fmt::format("cannot reach {}: {}", e.where, httplib::to_string(r.error())));
+    }
+    int s = r->status;
+    if (s >= 200 && s < 300) {
+        return {};
+    }
+    std::string answer = core::redact(r->body.substr(0, 200));
+    for (char& ch : answer) {
+        if (ch == '\n' || ch == '\r') {
+            ch = ' ';
+        }
+    }
+    return fail(
+        s == 401 || s == 403 ? ErrorCode::auth_failed : ErrorCode::remote_failed,
+        fmt::format("{} answered HTTP {}{}{}", e.where, s, answer.empty() ? "" : ": ", answer));
+}
+
 }  // namespace cosmos::backends

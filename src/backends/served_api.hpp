@@ -58,6 +58,18 @@ core::Result<std::uint64_t> download_video(const Endpoint& e,
 // DELETE /v1/videos/{id}: aborts the job and removes it; a job already gone is no error.
 core::Status delete_video(const Endpoint& e, const std::string& id);
 
+// POST `body` (of `content_type`) to `path` on e.url (http(s)://HOST[:PORT]) with the same
+// client rules (https verified against e.ca_file or the system's CAs, the Bearer key if any)
+// and `timeout_s` per connect and read: for callers that are no model server (alert webhooks).
+// Ok for a 2xx answer; errors name e.where, never the url: host_unreachable (no connection),
+// auth_failed (an unverifiable certificate, 401, 403), remote_failed (any other status, with
+// the start of the answer, redacted).
+core::Status post_body(const Endpoint& e,
+                       const std::string& path,
+                       const std::string& body,
+                       const std::string& content_type,
+                       int timeout_s);
+
 // POST /v1/chat/completions: the answer's text.
 core::Result<std::string> chat(const Endpoint& e,
                                const std::string& model,

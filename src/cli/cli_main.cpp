@@ -123,6 +123,7 @@ int run(int argc, char** argv) {
     add_media_commands(app, ctx);
     add_ui_command(app, ctx);
     add_cost_command(app, ctx);
+    add_alerts_command(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -7,6 +7,7 @@
 
 #include "cli/context.hpp"
 #include "config/templates.hpp"
+#include "services/alerts.hpp"
 #include "services/hf_token.hpp"
 
 namespace cosmos::cli {
@@ -67,6 +68,8 @@ void add_config(CLI::App& parent, Context& ctx) {
                         return core::fail(std::move(e));
                     }
                 }
+                // Alert sinks' url_file: mode 0600, one line, an http(s) URL (docs/alerts.md).
+                COSMOS_CHECK(services::check_alert_sinks(cfg));
                 std::string source =
                     cfg.source.empty() ? std::string("embedded defaults") : cfg.source.string();
                 if (ctx.out.json) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/kinds.hpp"
@@ -156,6 +157,54 @@ struct Paths {
     std::filesystem::path config_dir;  // user templates live in <config_dir>/templates
 };
 
+// [[alerts]] and [alert_sinks.NAME] (docs/alerts.md): rules that watch runs, hosts and the
+// queue, and where their alerts go.
+enum class AlertCondition {
+    run_failed,
+    run_stuck,
+    host_unreachable,
+    queue_stalled,
+    gpu_idle,
+    disk_low
+};
+enum class AlertSinkKind { webhook, slack, command };
+
+std::string_view alert_condition_name(AlertCondition c);
+std::optional<AlertCondition> parse_alert_condition(std::string_view name);
+std::string_view alert_sink_kind_name(AlertSinkKind k);
+std::optional<AlertSinkKind> parse_alert_sink_kind(std::string_view name);
+
+// One [[alerts]] table: a condition with its parameters and the sinks its alerts go to.
+struct AlertRule {
+    std::string name;
+    AlertCondition when = AlertCondition::run_failed;
+    double for_minutes = 0;          // run_stuck, queue_stalled, gpu_idle, host_unreachable
+    std::vector<std::string> hosts;  // only these hosts (empty: all); not for queue_stalled
+    double min_free_gb = 50;         // disk_low: GiB free on the host's work dir
+    double below_percent = 5;        // gpu_idle: utilisation under this counts as idle
+    int probe_every_s = 300;         // host_unreachable, disk_low: seconds between probes
+    std::vector<std::string> sinks;  // [alert_sinks.NAME] names
+    std::vector<std::string> keys;   // the keys the table set (to refuse those that do not apply)
+    int line = 0;
+};
+
+// One [alert_sinks.NAME] table. A webhook or slack sink posts to `url` (non-secret, e.g. a
+// local receiver) or to the URL in `url_file` (mode 0600: the URL is a credential, read when
+// sending and never shown); a command sink runs `argv` on this machine with the alert on stdin.
+struct AlertSink {
+    std::string name;
+    AlertSinkKind kind = AlertSinkKind::webhook;
+    std::string url;
+    std::filesystem::path url_file;
+    std::filesystem::path ca_file;  // https: CA certificates (PEM) to trust; else the system's
+    std::vector<std::string> argv;
+    int timeout_s = 10;             // one attempt
+    int max_attempts = 8;           // then the delivery is given up (and logged)
+    int retry_after_s = 10;         // first backoff; doubling, at most an hour
+    std::vector<std::string> keys;  // the keys the table set
+    int line = 0;
+};
+
 struct Config {
     std::filesystem::path source;  // the file loaded; empty when running on embedded defaults
     // The hosts file `cosmos hosts add|remove` manages: <config_dir>/hosts.toml. Its [hosts.NAME]
@@ -167,6 +216,8 @@ struct Config {
     std::map<std::string, HostConfig> hosts;  // never empty: `local` is added when none is given
     DockerDefaults docker;
     HuggingFace huggingface;
+    std::vector<AlertRule> alerts;                 // [[alerts]], in file order
+    std::map<std::string, AlertSink> alert_sinks;  // [alert_sinks.NAME]
 };
 
 // Why `image` is not pinned (no tag, or the `latest` tag), with how to pin it; nullopt when it

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "config/alert_checks.hpp"
 #include "config/config.hpp"
 #include "config/config_detail.hpp"
 #include "config/host_checks.hpp"
@@ -498,6 +499,113 @@ Status read_hosts(const Reader& r, const toml::node& n, Config& config, detail::
     return {};
 }
 
+// Wraps each field so that the keys the table set are recorded in `keys` (alert rules and sinks
+// refuse keys that do not apply to their condition or kind once it is known).
+std::vector<Field> recording(std::vector<Field> fields, std::vector<std::string>& keys) {
+    for (auto& f : fields) {
+        f.read = [read = std::move(f.read), key = f.key, &keys](const toml::node& n) -> Status {
+            keys.emplace_back(key);
+            return read(n);
+        };
+    }
+    return fields;
+}
+
+// One [[alerts]] table.
+Status read_alert_rule(const Reader& r, const toml::node& n, Config& config) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, "the top level", "alerts"));
+    constexpr std::string_view s = "[[alerts]]";
+    AlertRule rule;
+    rule.line = std::max(line_of(n), 1);
+    std::int64_t probe_every = rule.probe_every_s;
+    std::vector<Field> fields = {
+        string_field(r, s, "name", check_alert_name, rule.name),
+        {"when",
+         [&](const toml::node& v) -> Status {
+             std::string name;
+             COSMOS_CHECK(string_field(r, s, "when", check_alert_condition, name).read(v));
+             rule.when = *parse_alert_condition(name);
+             return {};
+         }},
+        number_field(r, s, "for_minutes", check_for_minutes, rule.for_minutes),
+        {"hosts",
+         [&](const toml::node& v) -> Status {
+             COSMOS_TRY(rule.hosts, r.strings_of(v, s, "hosts"));
+             return {};
+         }},
+        number_field(r, s, "min_free_gb", check_min_free_gb, rule.min_free_gb),
+        number_field(r, s, "below_percent", check_below_percent, rule.below_percent),
+        integer_field(r, s, "probe_every", check_probe_every, probe_every),
+        {"sinks",
+         [&](const toml::node& v) -> Status {
+             COSMOS_TRY(rule.sinks, r.strings_of(v, s, "sinks"));
+             return {};
+         }},
+    };
+    COSMOS_CHECK(r.read_fields(*table, s, recording(std::move(fields), rule.keys)));
+    rule.probe_every_s = static_cast<int>(probe_every);
+    config.alerts.push_back(std::move(rule));
+    return {};
+}
+
+Status read_alerts(const Reader& r, const toml::node& n, Config& config) {
+    const auto* array = n.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+        return detail::wrong_type_error(r.file(),
+                                        line_of(n),
+                                        "the top level",
+                                        "alerts",
+                                        "an array of tables ([[alerts]])",
+                                        type_name(n));
+    }
+    for (const auto& item : *array) {
+        COSMOS_CHECK(read_alert_rule(r, item, config));
+    }
+    return {};
+}
+
+// [alert_sinks.NAME] tables.
+Status read_alert_sinks(const Reader& r, const toml::node& n, Config& config) {
+    COSMOS_TRY(const toml::table* table, r.table_of(n, "the top level", "alert_sinks"));
+    for (auto&& [name, node] : *table) {
+        std::string context = fmt::format("alert sink name '{}'", name.str());
+        COSMOS_CHECK(r.checked(line_of(name, node), "", check_alert_name(context, name.str())));
+        COSMOS_TRY(const toml::table* t, r.table_of(node, "[alert_sinks]", name.str()));
+        const std::string s = fmt::format("[alert_sinks.{}]", name.str());
+        AlertSink sink;
+        sink.name = std::string(name.str());
+        sink.line = line_of(node) > 0 ? line_of(node) : std::max(line_of(name, node), 1);
+        std::int64_t timeout = sink.timeout_s, attempts = sink.max_attempts,
+                     retry = sink.retry_after_s;
+        std::vector<Field> fields = {
+            {"kind",
+             [&](const toml::node& v) -> Status {
+                 std::string kind;
+                 COSMOS_CHECK(string_field(r, s, "kind", check_alert_sink_kind, kind).read(v));
+                 sink.kind = *parse_alert_sink_kind(kind);
+                 return {};
+             }},
+            string_field(r, s, "url", check_alert_url, sink.url),
+            path_field(r, s, "url_file", sink.url_file),
+            path_field(r, s, "ca_file", sink.ca_file),
+            {"argv",
+             [&](const toml::node& v) -> Status {
+                 COSMOS_TRY(sink.argv, r.strings_of(v, s, "argv"));
+                 return {};
+             }},
+            integer_field(r, s, "timeout", check_sink_timeout, timeout),
+            integer_field(r, s, "max_attempts", check_max_attempts, attempts),
+            integer_field(r, s, "retry_after", check_retry_after, retry),
+        };
+        COSMOS_CHECK(r.read_fields(*t, s, recording(std::move(fields), sink.keys)));
+        sink.timeout_s = static_cast<int>(timeout);
+        sink.max_attempts = static_cast<int>(attempts);
+        sink.retry_after_s = static_cast<int>(retry);
+        config.alert_sinks[sink.name] = std::move(sink);
+    }
+    return {};
+}
+
 Status read_document(const Reader& r,
                      const toml::table& root,
                      Config& config,
@@ -546,6 +654,8 @@ Status read_document(const Reader& r,
              return read_run(r, *run, config.run, facts);
          }},
         {"hosts", [&](const toml::node& n) { return read_hosts(r, n, config, facts); }},
+        {"alerts", [&](const toml::node& n) { return read_alerts(r, n, config); }},
+        {"alert_sinks", [&](const toml::node& n) { return read_alert_sinks(r, n, config); }},
     };
     return r.read_fields(root, "the top level", fields);
 }
@@ -577,6 +687,9 @@ core::Result<Config> parse_config(const std::string& text,
         return core::fail(std::move(s).error());
     }
     if (auto s = detail::finish_config(config, facts, managed); !s) {
+        return core::fail(std::move(s).error());
+    }
+    if (auto s = finish_alerts(config, path, reader.base_dir()); !s) {
         return core::fail(std::move(s).error());
     }
     return config;

@@ -26,6 +26,7 @@
 #include "scheduler/placement.hpp"
 #include "scheduler/prestage.hpp"
 #include "scheduler/served_job.hpp"
+#include "services/alerts.hpp"
 #include "services/execute_run.hpp"
 #include "services/idle_hosts.hpp"
 #include "services/queue.hpp"
@@ -610,9 +611,10 @@ public:
         : m_app(app),
           m_options(options),
           m_shared{options, options.owner.empty() ? default_owner() : options.owner, {}},
-          m_idle(app, served_hosts(app, options), [this](const std::string& line) {
-              m_shared.note(line);
-          }) {}
+          m_idle(app,
+                 served_hosts(app, options),
+                 [this](const std::string& line) { m_shared.note(line); }),
+          m_alerts(app.config, [this](const std::string& line) { m_shared.note(line); }) {}
 
     // Whatever ends the loop (an error of the store included), the threads working runs finish
     // first: a joinable std::thread destroyed would abort the process.
@@ -741,6 +743,7 @@ private:
             }
         }
         COSMOS_CHECK(m_idle.tick(now, busy));
+        m_alerts.tick();  // evaluates and delivers on its own thread (docs/alerts.md)
         COSMOS_TRY(auto hosts, usable_hosts(now));
         for (;;) {
             COSMOS_TRY(
@@ -779,6 +782,8 @@ private:
     Prestager m_prestager;
     std::int64_t m_last_renew = 0;
     IdleHosts m_idle;  // after m_shared, which its notes go to
+    // Last: destroyed first, so a pass in flight ends before m_shared goes.
+    AlertTicker m_alerts;
 };
 
 }  // namespace

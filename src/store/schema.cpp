@@ -191,8 +191,93 @@ CREATE TABLE host_power (
 );
 )sql";
 
-constexpr std::array<std::string_view, 7> k_migrations = {
-    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6, k_v7};
+// v8: GPU usage over time (docs/metrics.md "GPU samples"). nvidia-smi's samples per host and GPU:
+// raw rows (span_s 0) while recent, merged into 60 s and then 3600 s buckets as they age (n
+// samples each; means and peaks survive the merge), dropped after 30 days. A run records which
+// GPUs it held (a comma list of indices) and, once it ends, its mean and peak utilisation and
+// peak memory over that time, so they outlive the samples.
+constexpr std::string_view k_v8 = R"sql(
+CREATE TABLE gpu_samples (
+    host          TEXT NOT NULL,
+    gpu           INTEGER NOT NULL,
+    span_s        INTEGER NOT NULL,
+    t_ms          INTEGER NOT NULL,
+    n             INTEGER NOT NULL,
+    util_mean     REAL NOT NULL,
+    util_max      REAL NOT NULL,
+    mem_mean_mib  REAL NOT NULL,
+    mem_max_mib   REAL NOT NULL,
+    mem_total_mib REAL NOT NULL,
+    power_mean_w  REAL,
+    power_max_w   REAL,
+    temp_max_c    REAL,
+    PRIMARY KEY (host, span_s, t_ms, gpu)
+) WITHOUT ROWID;
+ALTER TABLE runs ADD COLUMN gpu_ids TEXT;
+ALTER TABLE runs ADD COLUMN gpu_util_mean REAL;
+ALTER TABLE runs ADD COLUMN gpu_util_peak REAL;
+ALTER TABLE runs ADD COLUMN gpu_mem_peak_mib REAL;
+)sql";
+
+// v9: alerts (docs/alerts.md). One row per alert: a (rule, subject) fires once, so at most one
+// firing row per pair (and one event row: a failed run is an event that never resolves); a
+// delivery per sink and status (firing, resolved) with its attempts and backoff, claimed for a
+// while by the process sending it. What the evaluator remembers between passes, in the database
+// so that every process (workers, cosmos serve) agrees: when each rule began watching (failed
+// runs before it are not alerted), the last progress seen of each running run, and the last
+// probe of each host.
+constexpr std::string_view k_v9 = R"sql(
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY,
+    rule        TEXT NOT NULL,
+    condition   TEXT NOT NULL,
+    subject     TEXT NOT NULL,             -- a run id, a host name or 'queue'
+    state       TEXT NOT NULL,             -- firing | resolved | event
+    host        TEXT,
+    run_id      TEXT,
+    summary     TEXT NOT NULL,
+    fired_at    TEXT NOT NULL,
+    resolved_at TEXT
+);
+CREATE UNIQUE INDEX alerts_firing ON alerts(rule, subject) WHERE state = 'firing';
+CREATE UNIQUE INDEX alerts_event ON alerts(rule, subject) WHERE state = 'event';
+CREATE INDEX alerts_by_time ON alerts(fired_at);
+CREATE TABLE alert_deliveries (
+    id               INTEGER PRIMARY KEY,
+    alert_id         INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+    sink             TEXT NOT NULL,
+    status           TEXT NOT NULL,        -- firing | resolved
+    state            TEXT NOT NULL,        -- pending | delivered | failed
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_at_ms       INTEGER NOT NULL,
+    claimed_until_ms INTEGER,
+    last_error       TEXT,
+    delivered_at     TEXT,
+    UNIQUE (alert_id, sink, status)
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_at_ms);
+CREATE TABLE alert_rules (
+    rule  TEXT PRIMARY KEY,
+    since TEXT NOT NULL
+);
+CREATE TABLE alert_progress (
+    run_id     TEXT PRIMARY KEY,
+    progress   REAL NOT NULL,
+    changed_ms INTEGER NOT NULL
+);
+CREATE TABLE alert_probes (
+    host                 TEXT PRIMARY KEY,
+    probed_ms            INTEGER NOT NULL DEFAULT 0,
+    claimed_until_ms     INTEGER,
+    reachable            INTEGER,
+    unreachable_since_ms INTEGER,
+    free_bytes           INTEGER,
+    error                TEXT
+);
+)sql";
+
+constexpr std::array<std::string_view, 9> k_migrations = {
+    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6, k_v7, k_v8, k_v9};
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "services/alerts.hpp"
 #include "services/app.hpp"
 #include "web/app_pool.hpp"
 #include "web/connection.hpp"
@@ -30,6 +31,7 @@ struct UiServer::Impl {
     std::unique_ptr<AppPool> pool;
     std::unique_ptr<EventHub> events;
     std::unique_ptr<HostMonitor> hosts;
+    std::unique_ptr<services::AlertTicker> alerts;  // evaluates [[alerts]] (docs/alerts.md)
     GuardedServer http;
     std::atomic<int> open_streams{0};
     std::thread listener;
@@ -72,5 +74,6 @@ void send_file(const httplib::Request& req,
 void add_read_routes(UiServer::Impl& s);    // prompts, runs, inputs, gallery, hosts, files
 void add_write_routes(UiServer::Impl& s);   // create, launch, cancel, queue control, spec preview
 void add_metrics_route(UiServer::Impl& s);  // GET /metrics (Prometheus)
+void add_alert_routes(UiServer::Impl& s);   // GET /api/alerts
 
 }  // namespace cosmos::web

@@ -415,6 +415,8 @@ core::Result<std::unique_ptr<UiServer>> UiServer::start(const config::Config& co
     }
     s.hosts = std::make_unique<HostMonitor>(config, std::chrono::seconds(options.host_probe_s));
     s.hosts->start();
+    s.alerts = std::make_unique<services::AlertTicker>(
+        config, [](const std::string& line) { core::log(core::LogLevel::info, "{}", line); });
 
     // Each open event stream holds a thread: the pool has room for the most streams allowed
     // on top of the request threads, made only when needed.
@@ -457,6 +459,7 @@ core::Result<std::unique_ptr<UiServer>> UiServer::start(const config::Config& co
     add_read_routes(s);
     add_write_routes(s);
     add_metrics_route(s);
+    add_alert_routes(s);
     add_page_routes(s);
 
     std::string bind = options.bind == "localhost" ? "127.0.0.1" : options.bind;
@@ -480,6 +483,7 @@ core::Result<std::unique_ptr<UiServer>> UiServer::start(const config::Config& co
     }
     s.listener = std::thread(
         [&s] { core::guarded("the web server", [&s] { s.http.listen_after_bind(); }); });
+    s.alerts->start();
     return std::unique_ptr<UiServer>(new UiServer(std::move(impl)));
 }
 
@@ -514,6 +518,7 @@ void UiServer::stop() {
         m->listener.join();
     }
     m->hosts->stop();
+    m->alerts->stop();
 }
 
 }  // namespace cosmos::web
