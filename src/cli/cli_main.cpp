@@ -124,6 +124,7 @@ int run(int argc, char** argv) {
     add_ui_command(app, ctx);
     add_cost_command(app, ctx);
     add_alerts_command(app, ctx);
+    add_doctor_command(app, ctx);
 
     try {
         app.parse(argc, argv);
