@@ -25,6 +25,8 @@ packages=(
   chromium
   # a real Prometheus that scrapes /metrics in tests/integration/test_metrics.py
   prometheus
+  # the shells whose completion scripts tests/integration/test_completion.py checks
+  zsh fish
 )
 
 missing=()

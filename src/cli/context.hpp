@@ -69,8 +69,9 @@ void add_ui_command(CLI::App& app, Context& ctx);
 void add_cost_command(
     CLI::App& app,
     Context& ctx);  // cost (GPU-hours and money)  // ui (the web UI; serve takes its flags)
-void add_alerts_command(CLI::App& app, Context& ctx);  // alerts list|test|check
-void add_doctor_command(CLI::App& app, Context& ctx);  // doctor [HOST]
+void add_alerts_command(CLI::App& app, Context& ctx);       // alerts list|test|check
+void add_completion_commands(CLI::App& app, Context& ctx);  // completion, __complete (hidden)
+void add_doctor_command(CLI::App& app, Context& ctx);       // doctor [HOST]
 
 // The web UI flags shared by `cosmos ui` and `cosmos serve` (cmd_ui.cpp).
 struct UiFlags {
