@@ -552,7 +552,7 @@ core::Status AlertEngine::deliver(const App& app, std::int64_t now_ms, AlertPass
 
 core::Result<AlertPass> AlertEngine::check(const App& app, std::int64_t now_ms) {
     COSMOS_TRY(auto pass, evaluate(app, now_ms));
-    COSMOS_CHECK(deliver(app, core::now_ms(), pass));
+    COSMOS_CHECK(deliver(app, std::max(now_ms, core::now_ms()), pass));
     return pass;
 }
 
