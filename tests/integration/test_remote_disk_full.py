@@ -46,16 +46,16 @@ def test_upload_to_a_full_disk_says_no_space(cosmos, tmp_path, small_disk):
         sshd.stop()
 
 
-def fill(directory):
-    """Writes zeros into `directory` until its file system refuses more."""
+def fill(f):
+    """Writes zeros into the open file `f` until its file system refuses more. The file is
+    opened before the run starts: creating it on a disk the model has already filled would fail."""
     chunk = b"\0" * (64 << 10)
-    with open(directory / "filler", "wb") as f:
-        try:
-            while True:
-                f.write(chunk)
-                f.flush()
-        except OSError:
-            pass
+    try:
+        while True:
+            f.write(chunk)
+            f.flush()
+    except OSError:
+        pass
 
 
 def test_a_disk_filling_while_the_model_writes_says_so_and_loses_nothing(cosmos, tmp_path,
@@ -71,6 +71,7 @@ def test_a_disk_filling_while_the_model_writes_says_so_and_loses_nothing(cosmos,
         work = small_disk / "work"
         add_host(cosmos, sshd, "gpu1", record, "0.2", work_dir=work)
         pid = cosmos.json("create", "prompt", "harbour", input_set)["id"]
+        filler = (small_disk / "filler").open("wb", buffering=0)
         out = (cosmos.root / "run.out").open("w")
         run = subprocess.Popen([cosmos.binary, "--json", "inference", pid, "--host", "gpu1"],
                                env=dict(cosmos.env), cwd=cosmos.root, stdout=out,
@@ -83,13 +84,14 @@ def test_a_disk_filling_while_the_model_writes_says_so_and_loses_nothing(cosmos,
             assert time.time() < deadline and run.poll() is None, (runs, out.name)
             time.sleep(0.1)
         rid = runs[0]["id"]
-        fill(small_disk)
+        fill(filler)
         assert run.wait(timeout=300) != 0
         shown = cosmos.json("show", rid)
         assert shown["status"] == "failed", shown
         assert "disk" in shown["error"] and "bytes free" in shown["error"], shown["error"]
         assert str(work) in shown["error"], shown["error"]
         assert (cosmos.data_dir / "runs" / rid / "run.log").exists()
+        filler.close()
         (small_disk / "filler").unlink()
         again = cosmos.json("inference", pid, "--host", "gpu1", timeout=300)
         assert again[0]["status"] == "succeeded", again
