@@ -617,6 +617,45 @@ def small_spec(checkout):
     return checkout.spec({"input_video_path": video, "edge": {}})
 
 
+def test_nvidia_smi_loops_and_follows_the_gpu_locks(checkout, small_spec):
+    # -lms 200: a round every 0.2 s, header once, until its output is closed; a GPU reads busy
+    # from the round after a run took its lock, idle again once the run ended.
+    smi = subprocess.Popen([str(checkout.root / "bin/nvidia-smi"),
+                            "--query-gpu=index,utilization.gpu,memory.used", "--format=csv",
+                            "-lms", "200"], env=checkout.env({"COSMOS_EMULATOR_GPUS": "2"}),
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert smi.stdout.readline() == "index, utilization.gpu [%], memory.used [MiB]\n"
+        first = [smi.stdout.readline().strip() for _ in range(2)]
+        assert first == ["0, 0 %, 0 MiB", "1, 0 %, 0 MiB"], first
+        holder = Holder(checkout, small_spec, "1", load="2").start()
+        busy = None
+        for _ in range(50):
+            row = smi.stdout.readline().strip()
+            assert not row.startswith("index"), row  # the header is not repeated
+            if row.startswith("1, ") and row != "1, 0 %, 0 MiB":
+                busy = row
+                break
+        assert busy and 88 <= int(busy.split(", ")[1].split()[0]) <= 99, busy
+        assert holder.finish()[0] == 0
+        for _ in range(50):
+            if smi.stdout.readline().strip() == "1, 0 %, 0 MiB":
+                break
+        else:
+            raise AssertionError("GPU 1 never read idle again")
+    finally:
+        smi.stdout.close()  # its next write fails: it ends, as nvidia-smi does on a closed pipe
+        smi.wait(timeout=10)  # raises when it keeps running
+    for bad in (["-l", "0"], ["-l", "x"], ["-lms"]):
+        proc = subprocess.run([str(checkout.root / "bin/nvidia-smi"), "--query-gpu=index",
+                               "--format=csv", *bad], env=checkout.env(), capture_output=True,
+                              text=True)
+        assert proc.returncode == 2 and "Invalid value" in proc.stderr, (bad, proc.stderr)
+    proc = subprocess.run([str(checkout.root / "bin/nvidia-smi"), "-l", "1"], env=checkout.env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stdout
+
+
 def test_second_run_on_a_held_gpu_fails_with_out_of_memory(checkout, small_spec):
     first = Holder(checkout, small_spec, "1", load="4").start()
     second = checkout.torchrun("--controlnet_specs", small_spec, "--video_save_folder", "outputs/b",

@@ -1,10 +1,13 @@
 #include "nvidia_smi.hpp"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -21,7 +24,17 @@ constexpr std::string_view k_driver = "570.124.06";
 struct Query {
     std::vector<std::string> fields;
     bool csv = false, header = true, units = true, list = false, query = false;
+    long loop_ms = 0;  // -l N / -lms N: query again every so often until killed
 };
+
+// A loop interval as nvidia-smi takes it: a positive whole number.
+std::optional<long> loop_value(const std::string& v) {
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    long n = std::stol(v);
+    return n > 0 ? std::optional<long>(n) : std::nullopt;
+}
 
 std::vector<std::string> split(const std::string& text, char sep) {
     std::vector<std::string> out;
@@ -43,6 +56,17 @@ std::optional<std::string> field(
     const long used = busy ? gpu_memory_held_mib(c) : 0;
     if (f == "index") {
         return std::to_string(i);
+    }
+    if (f == "timestamp") {  // nvidia-smi's form: 2026/12/07 17:52:29.123
+        auto now = std::chrono::system_clock::now();
+        std::time_t secs = std::chrono::system_clock::to_time_t(now);
+        auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+        std::tm local{};
+        localtime_r(&secs, &local);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y/%m/%d %H:%M:%S", &local);
+        return fmt::format("{}.{:03d}", buf, static_cast<int>(ms.count()));
     }
     if (f == "name" || f == "gpu_name") {
         return std::string(k_name);
@@ -106,6 +130,22 @@ std::optional<std::string> parse(const std::vector<std::string>& args, Query& q)
             q.list = true;
             continue;
         }
+        if (name == "-l" || name == "--loop" || name == "-lms" || name == "--loop-ms") {
+            if (eq != std::string::npos) {
+                value = a.substr(eq + 1);
+            } else if (i + 1 < args.size()) {
+                value = args[++i];
+            }
+            auto n = loop_value(value);
+            if (!n) {
+                return fmt::format(
+                    "Invalid value \"{}\" for {}. Please run 'nvidia-smi -h' for help.",
+                    value,
+                    name);
+            }
+            q.loop_ms = name == "-l" || name == "--loop" ? *n * 1000 : *n;
+            continue;
+        }
         if (name != "--query-gpu" && name != "--format") {
             return fmt::format(
                 "Invalid combination of input arguments. Please run "
@@ -137,6 +177,9 @@ std::optional<std::string> parse(const std::vector<std::string>& args, Query& q)
     if (q.query && !q.csv) {
         return std::string("--format=csv is required with --query-gpu.");
     }
+    if (q.loop_ms > 0 && !q.query) {
+        return std::string("-l and -lms are taken here only with --query-gpu.");
+    }
     return std::nullopt;
 }
 
@@ -148,23 +191,30 @@ int print_query(const Query& q, const EmulatorConfig& c) {
             return 2;
         }
     }
-    if (q.header) {
+    if (q.header) {  // once, also when looping (as nvidia-smi does)
         std::vector<std::string> names;
         for (const std::string& f : q.fields) {
             names.push_back(header(f, q.units));
         }
         out += fmt::format("{}\n", fmt::join(names, ", "));
     }
-    for (int i = 0; i < c.gpus; ++i) {
-        const bool busy = gpu_holder(c.gpu_lock_dir, i).has_value();
-        std::vector<std::string> values;
-        for (const std::string& f : q.fields) {
-            values.push_back(*field(f, i, busy, c, q.units));
+    for (;;) {
+        // A GPU is busy while a run holds its lock, so the values follow the load.
+        for (int i = 0; i < c.gpus; ++i) {
+            const bool busy = gpu_holder(c.gpu_lock_dir, i).has_value();
+            std::vector<std::string> values;
+            for (const std::string& f : q.fields) {
+                values.push_back(*field(f, i, busy, c, q.units));
+            }
+            out += fmt::format("{}\n", fmt::join(values, ", "));
         }
-        out += fmt::format("{}\n", fmt::join(values, ", "));
+        print_stdout(out);  // a closed pipe ends the loop (SIGPIPE), as for nvidia-smi
+        out.clear();
+        if (q.loop_ms <= 0 || std::ferror(stdout) != 0) {
+            return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(q.loop_ms));
     }
-    print_stdout(out);
-    return 0;
 }
 
 }  // namespace
