@@ -82,6 +82,12 @@ struct RunRecord {
     std::optional<double> gpu_seconds;         // GPUs held x seconds (its share of a batch)
     std::optional<double> gpu_price_per_hour;  // its host's price then (docs/cost.md)
     std::optional<std::string> sweep_id;       // the sweep that queued it
+    // GPU usage (schema v8, docs/metrics.md): the GPUs it held on its host ("0,1"), and once it
+    // ended its mean and peak utilisation (percent) and peak memory from the host's samples.
+    std::optional<std::string> gpu_ids;
+    std::optional<double> gpu_util_mean;
+    std::optional<double> gpu_util_peak;
+    std::optional<double> gpu_mem_peak_mib;
 };
 
 struct RunEvent {

@@ -58,7 +58,8 @@ constexpr const char* k_select_columns =
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
     "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
     "run_seconds, download_seconds, batch_id, batch_index, model, model_name, model_hash, "
-    "gpu_seconds, gpu_price_per_hour, sweep_id";
+    "gpu_seconds, gpu_price_per_hour, sweep_id, gpu_ids, gpu_util_mean, gpu_util_peak, "
+    "gpu_mem_peak_mib";
 
 std::optional<double> opt_real(const Statement& st, int col) {
     return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
@@ -105,6 +106,10 @@ RunRecord read_run(const Statement& st) {
     r.gpu_seconds = opt_real(st, 32);
     r.gpu_price_per_hour = opt_real(st, 33);
     r.sweep_id = st.opt_text(34);
+    r.gpu_ids = st.opt_text(35);
+    r.gpu_util_mean = opt_real(st, 36);
+    r.gpu_util_peak = opt_real(st, 37);
+    r.gpu_mem_peak_mib = opt_real(st, 38);
     if (!st.is_null(28)) {
         r.batch_index = static_cast<int>(st.int64(28));
     }
@@ -397,6 +402,24 @@ core::Status record_costs(const Database& db, const std::string& id, const CostR
     bind_real(5, c.gpu_seconds);
     bind_real(6, c.gpu_price_per_hour);
     st.bind(7, id);
+    return st.run();
+}
+
+core::Status record_gpu_ids(const Database& db, const std::string& id, const std::string& ids) {
+    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET gpu_ids = ? WHERE id = ?"));
+    st.bind(1, ids).bind(2, id);
+    return st.run();
+}
+
+core::Status record_gpu_usage(const Database& db,
+                              const std::string& id,
+                              double util_mean,
+                              double util_peak,
+                              double mem_peak_mib) {
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE runs SET gpu_util_mean = ?, gpu_util_peak = ?, "
+                          "gpu_mem_peak_mib = ? WHERE id = ?"));
+    st.bind(1, util_mean).bind(2, util_peak).bind(3, mem_peak_mib).bind(4, id);
     return st.run();
 }
 

@@ -109,6 +109,16 @@ core::Status record_costs(const Database& db, const std::string& id, const CostR
 
 core::Status record_progress(const Database& db, const std::string& id, double progress);
 
+// The GPUs run `id` holds on its host ("0,1"), recorded when it is launched.
+core::Status record_gpu_ids(const Database& db, const std::string& id, const std::string& ids);
+
+// Its mean and peak GPU utilisation (percent) and peak memory, recorded once it ended.
+core::Status record_gpu_usage(const Database& db,
+                              const std::string& id,
+                              double util_mean,
+                              double util_peak,
+                              double mem_peak_mib);
+
 // Appends an event with `detail` to run `id` without changing its status (e.g. "checkpoint
 // verify skipped (--skip-verify)").
 core::Status add_run_note(const Database& db, const std::string& id, const std::string& detail);
