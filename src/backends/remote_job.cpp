@@ -786,6 +786,21 @@ core::Status cleanup_job(const RemoteHost& host, const runtime::LaunchRequest& r
 
 namespace cosmos::backends {
 
+std::vector<std::string> nvidia_smi_argv(const std::string& cosmos_dir,
+                                         const std::vector<std::string>& args) {
+    // $1 is the Cosmos dir, the rest nvidia-smi's arguments.
+    std::vector<std::string> argv = {
+        "sh",
+        "-c",
+        "d=$1; shift; if command -v nvidia-smi >/dev/null 2>&1; then exec nvidia-smi \"$@\"; "
+        "elif [ -x \"$d/bin/nvidia-smi\" ]; then exec \"$d/bin/nvidia-smi\" \"$@\"; "
+        "else echo 'nvidia-smi: not found' >&2; exit 127; fi",
+        "sh",
+        cosmos_dir};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
 std::vector<GpuStatus> parse_gpu_query(const std::string& csv) {
     std::vector<GpuStatus> out;
     std::istringstream in(csv);
@@ -849,18 +864,7 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
     const std::vector<std::string> query = {
         "--query-gpu=index,name,utilization.gpu,memory.used,memory.total",
         "--format=csv,noheader,nounits"};
-    // A constant script: the emulator layout's bin/nvidia-smi is the fallback when the host has
-    // none in PATH ($1 is the Cosmos dir, the rest nvidia-smi's arguments).
-    std::vector<std::string> argv = {
-        "sh",
-        "-c",
-        "d=$1; shift; if command -v nvidia-smi >/dev/null 2>&1; then exec nvidia-smi \"$@\"; "
-        "elif [ -x \"$d/bin/nvidia-smi\" ]; then exec \"$d/bin/nvidia-smi\" \"$@\"; "
-        "else echo 'nvidia-smi: not found' >&2; exit 127; fi",
-        "sh",
-        host.cosmos_dir};
-    argv.insert(argv.end(), query.begin(), query.end());
-    if (auto smi = host.shell->run(argv); !smi) {
+    if (auto smi = host.shell->run(nvidia_smi_argv(host.cosmos_dir, query)); !smi) {
         st.gpu_error = smi.error().message;
     } else if (smi->exit_code != 0) {
         st.gpu_error =

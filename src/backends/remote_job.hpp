@@ -239,6 +239,12 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
 // --format=csv,noheader,nounits` output.
 std::vector<GpuStatus> parse_gpu_query(const std::string& csv);
 
+// The argv that runs nvidia-smi with `args` on a host (through its Shell): the one in PATH, else
+// the emulator layout's bin/nvidia-smi in `cosmos_dir`; exit 127 with "nvidia-smi: not found"
+// when there is neither. A constant script: the arguments travel as its own arguments.
+std::vector<std::string> nvidia_smi_argv(const std::string& cosmos_dir,
+                                         const std::vector<std::string>& args);
+
 // The free bytes of `df -Pk DIR | tail -n 1` output (its fourth field, in KiB); nullopt when
 // the line has no such number.
 std::optional<std::uint64_t> parse_df_available(const std::string& out);

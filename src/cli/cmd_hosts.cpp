@@ -39,6 +39,7 @@ struct AddArgs {
     std::string runtime = "native";
     int gpus = 1;
     std::optional<double> price;
+    std::optional<int> sample_every;
     std::string cosmos_dir;
     std::string checkpoint_dir;
     std::string work_dir;
@@ -144,6 +145,10 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
     if (a.price) {
         COSMOS_CHECK(config::check_price(*a.price));
         h.price_per_gpu_hour = a.price;
+    }
+    if (a.sample_every) {
+        COSMOS_CHECK(config::check_gpu_sample_every(*a.sample_every));
+        h.gpu_sample_every_s = *a.sample_every;
     }
     if (h.kind == core::HostKind::ssh && (a.address.empty() || a.user.empty())) {
         return fail(ErrorCode::invalid_input,
@@ -267,6 +272,11 @@ void add_add(CLI::App& parent, Context& ctx) {
                     "What one GPU of the host costs per hour: runs record it with their "
                     "GPU-seconds and `cosmos cost` reports money (docs/cost.md)")
         ->type_name("PRICE");
+    cmd->add_option("--gpu-sample-every",
+                    a->sample_every,
+                    "Seconds between GPU samples (one nvidia-smi stream) while the host has work; "
+                    "0: none (default 5; docs/metrics.md)")
+        ->type_name("SECONDS");
     cmd->add_option("--cosmos-dir",
                     a->cosmos_dir,
                     "Cosmos-Transfer1 checkout on the host (default ~/cosmos-transfer1)");

@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "scheduler/run_spec.hpp"
 #include "services/create_run.hpp"
+#include "services/host_status.hpp"
 #include "services/previews.hpp"
 #include "services/reasoner.hpp"
 #include "services/views.hpp"
@@ -155,10 +156,11 @@ core::Status show_prompt(const Context& ctx, const services::App& app, const std
 }
 
 core::Status show_run(const Context& ctx, const services::App& app, const std::string& id) {
-    COSMOS_TRY(auto r, store::get_run(app.db, id));
-    if (!r) {
+    COSMOS_TRY(auto found, store::get_run(app.db, id));
+    if (!found) {
         return fail(ErrorCode::not_found, fmt::format("no run {}", id));
     }
+    auto r = std::optional<store::RunRecord>(services::with_live_gpu_usage(app, *found));
     COSMOS_TRY(auto events, store::run_events(app.db, id));
     auto previews = previews_json(services::run_previews(app, *r));
     if (ctx.out.json) {
@@ -205,6 +207,24 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
     }
     if (r->error) {
         ctx.out.print_line(fmt::format("error     {}", *r->error));
+    }
+    if (r->gpu_util_mean) {
+        ctx.out.print_line(
+            fmt::format("gpu       {}: utilisation mean {:.0f}%, peak {:.0f}%; "
+                        "memory peak {:.0f} MiB{}",
+                        r->gpu_ids.value_or("all"),
+                        *r->gpu_util_mean,
+                        r->gpu_util_peak.value_or(0),
+                        r->gpu_mem_peak_mib.value_or(0),
+                        r->status == store::RunStatus::running ? " (so far)" : ""));
+    }
+    if (r->gpu_seconds) {
+        ctx.out.print_line(fmt::format(
+            "gpu time  {:.3f} GPU-hours{}",
+            *r->gpu_seconds / 3600.0,
+            r->gpu_price_per_hour
+                ? fmt::format(", cost {:.2f}", *r->gpu_seconds / 3600.0 * *r->gpu_price_per_hour)
+                : std::string()));
     }
     ctx.out.print_line(fmt::format(
         "output    {}\nlog       {}", r->output_video.value_or("-"), r->log_path.value_or("-")));

@@ -112,6 +112,9 @@ struct HostConfig {
     // cloud provider's CLI); a stopped host gets work again once start_command (if any) ran and
     // the host answers.
     int idle_stop_after_s = 0;  // 0: never
+    // Seconds between GPU samples while the host has work (docs/metrics.md "GPU samples"): one
+    // `nvidia-smi -l` stream per host; 0: not sampled.
+    int gpu_sample_every_s = 5;
     std::vector<std::string> stop_command;
     std::vector<std::string> start_command;
 

@@ -449,6 +449,7 @@ core::Result<HostConfig> read_host(const Reader& r,
              return {};
          }},
         integer_field(r, section, "idle_stop_after", check_idle_stop, h.idle_stop_after_s),
+        integer_field(r, section, "gpu_sample_every", check_gpu_sample_every, h.gpu_sample_every_s),
         {"stop_command",
          [&](const toml::node& n) -> Status {
              COSMOS_TRY(h.stop_command, r.strings_of(n, section, "stop_command"));

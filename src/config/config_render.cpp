@@ -215,6 +215,9 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     if (h.require_verified) {
         out += "require_verified = true\n";
     }
+    if (h.gpu_sample_every_s != 5) {
+        line(out, "gpu_sample_every", fmt::format("{}", h.gpu_sample_every_s));
+    }
     if (h.idle_stop_after_s > 0) {
         line(out, "idle_stop_after", fmt::format("{}", h.idle_stop_after_s));
     }

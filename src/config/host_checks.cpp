@@ -86,6 +86,16 @@ Status check_price(double v) {
     return {};
 }
 
+Status check_gpu_sample_every(std::int64_t v) {
+    if (v < 0 || v > 3600) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("gpu_sample_every {} is out of range 0-3600 (seconds between GPU "
+                                "samples while the host has work; 0: none)",
+                                v));
+    }
+    return {};
+}
+
 Status check_idle_stop(std::int64_t v) {
     if (v < 1 || v > 30 * 24 * 3600) {
         return fail(ErrorCode::invalid_input,

@@ -15,9 +15,10 @@ namespace cosmos::config {
 core::Status check_kind(std::string_view key, std::string_view v);     // local | ssh | slurm
 core::Status check_runtime(std::string_view key, std::string_view v);  // native|docker|apptainer
 core::Status check_gpus(std::int64_t v);                               // 1..1024
-core::Status check_price(double v);            // a price per GPU-hour: finite, 0..100000
-core::Status check_idle_stop(std::int64_t v);  // seconds: 1..30 days
-core::Status check_port(std::int64_t v);       // 1..65535
+core::Status check_price(double v);                   // a price per GPU-hour: finite, 0..100000
+core::Status check_idle_stop(std::int64_t v);         // seconds: 1..30 days
+core::Status check_gpu_sample_every(std::int64_t v);  // seconds: 0..3600 (0: off)
+core::Status check_port(std::int64_t v);              // 1..65535
 core::Status check_not_empty(std::string_view key, std::string_view v);
 core::Status check_address(std::string_view key, std::string_view v);  // host name or IP
 core::Status check_user(std::string_view key, std::string_view v);     // [A-Za-z0-9._-]

@@ -17,6 +17,7 @@
 #include "model/batch_file.hpp"
 #include "model/family.hpp"
 #include "model/model_log.hpp"
+#include "scheduler/gpu_sampling.hpp"
 #include "scheduler/job.hpp"
 #include "scheduler/outcome.hpp"
 #include "scheduler/record.hpp"
@@ -373,6 +374,10 @@ core::Result<BatchResult> execute_batch(const App& app,
         return fail(staged.error());
     }
     COSMOS_CHECK(record_batch_launch(app, batch_id, lines, host, *staged));
+    for (const auto& l : lines) {
+        COSMOS_CHECK(
+            store::record_gpu_ids(app.db, l.run.id, held_gpus(job.gpu_ids, l.run.params.num_gpus)));
+    }
     if (auto s = launch_with_reconnect(host, staged->request); !s) {
         core::warn_on_error(backends::collect_job(host, staged->request, job.local_run_dir),
                             "backends::collect_job");

@@ -15,6 +15,7 @@
 #include "core/read_file.hpp"
 #include "model/model_log.hpp"
 #include "scheduler/batch.hpp"
+#include "scheduler/gpu_sampling.hpp"
 #include "scheduler/outcome.hpp"
 #include "scheduler/record.hpp"
 #include "scheduler/run_spec.hpp"
@@ -349,6 +350,8 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
         return store::fail_run(app.db, run.id, staged.error().message);
     }
     COSMOS_CHECK(record_single_launch(app, run.id, host, *staged, job.local_run_dir));
+    COSMOS_CHECK(
+        store::record_gpu_ids(app.db, run.id, held_gpus(job.gpu_ids, run.params.num_gpus)));
     if (auto s = launch_with_reconnect(host, staged->request); !s) {
         // Whatever the launcher wrote explains why: bring it home with the failure.
         core::warn_on_error(backends::collect_job(host, staged->request, job.local_run_dir),
@@ -369,6 +372,32 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
     return attach_run(app, run.id, options.attach);
 }
 
+namespace {
+
+// Records the mean and peak GPU usage of `run` (every line of its batch) once it ended.
+void record_usage_of_ended(const App& app, const store::RunRecord& run) {
+    std::vector<store::RunRecord> runs;
+    if (run.batch_id) {
+        if (auto lines = store::batch_runs(app.db, *run.batch_id)) {
+            runs = std::move(*lines);
+        }
+    } else if (auto now = store::get_run(app.db, run.id); now && *now) {
+        runs.push_back(**now);
+    }
+    for (const auto& r : runs) {
+        if (store::is_terminal(r.status) && !r.gpu_util_mean) {
+            core::warn_on_error(record_run_gpu_usage(app, r), "record_run_gpu_usage");
+        }
+    }
+}
+
+core::Result<store::RunRecord> attach_sampled(const App& app,
+                                              const store::RunRecord& run,
+                                              const config::HostConfig& host_config,
+                                              const AttachOptions& options);
+
+}  // namespace
+
 core::Result<store::RunRecord> attach_run(const App& app,
                                           const std::string& run_id,
                                           const AttachOptions& options) {
@@ -377,6 +406,20 @@ core::Result<store::RunRecord> attach_run(const App& app,
     if (store::is_terminal(run.status)) {
         return run;
     }
+    // The host's GPUs are sampled while the run is followed (gpu_sampling.hpp).
+    auto sampling = sample_gpus(app, host_config);
+    auto ended = attach_sampled(app, run, host_config, options);
+    record_usage_of_ended(app, run);
+    return ended;
+}
+
+namespace {
+
+core::Result<store::RunRecord> attach_sampled(const App& app,
+                                              const store::RunRecord& run,
+                                              const config::HostConfig& host_config,
+                                              const AttachOptions& options) {
+    const std::string& run_id = run.id;
     if (run.runtime == k_served_runtime) {
         return attach_served_run(app, run, host_config, options);
     }
@@ -430,6 +473,8 @@ core::Result<store::RunRecord> attach_run(const App& app,
     return finish_run(
         app, run, host, watched->final_state, options.sink, false, options.requeue_transient);
 }
+
+}  // namespace
 
 namespace {
 

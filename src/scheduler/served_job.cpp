@@ -63,6 +63,16 @@ core::Result<std::string> send(const App& app,
     return id;
 }
 
+// The requests running on `host`'s server now (this one included): at least 1.
+std::int64_t sharing(const App& app, const config::HostConfig& host) {
+    store::RunQuery q;
+    q.status = store::RunStatus::running;
+    q.host = host.name;
+    q.limit = 10000;
+    auto running = store::list_runs(app.db, q);
+    return running ? std::max<std::int64_t>(1, static_cast<std::int64_t>(running->size())) : 1;
+}
+
 core::Status record_request(const App& app,
                             const store::RunRecord& run,
                             const config::HostConfig& host,
@@ -145,6 +155,7 @@ core::Result<Followed> follow(const App& app,
 // Records how a followed request ended: its video downloaded, or its error.
 core::Result<store::RunRecord> finish(const App& app,
                                       const store::RunRecord& run,
+                                      const config::HostConfig& host,
                                       const backends::ServerLease& lease,
                                       const backends::VideoJob& job,
                                       const AttachOptions& options) {
@@ -163,11 +174,18 @@ core::Result<store::RunRecord> finish(const App& app,
         }
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        // Its share of the server's GPUs: the time it took x the GPUs the server holds, shared
+        // with the requests in flight with it (docs/cost.md).
+        double run_seconds = core::seconds_since_iso(run.started_at);
         COSMOS_CHECK(store::record_costs(
             app.db,
             run.id,
-            store::CostRecord{
-                std::nullopt, std::nullopt, core::seconds_since_iso(run.started_at), seconds}));
+            store::CostRecord{std::nullopt,
+                              std::nullopt,
+                              run_seconds,
+                              seconds,
+                              run_seconds * host.gpus / static_cast<double>(sharing(app, host)),
+                              host.price_per_gpu_hour}));
         outcome = {Verdict::succeeded, ""};
         output = video.string();
         log_line(app, run.id, fmt::format("job {}: downloaded {} bytes", job.id, *got));
@@ -247,7 +265,7 @@ core::Result<store::RunRecord> follow_to_end(const App& app,
             if (options.on_model_end) {
                 options.on_model_end();
             }
-            return finish(app, run, lease, followed.job, options);
+            return finish(app, run, host, lease, followed.job, options);
         }
         if (spec == nullptr || attempt > 0 || lease.state_dir.empty()) {
             std::string why =

@@ -2,15 +2,20 @@
 
 #include "services/host_status.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "backends/model_server.hpp"
 #include "backends/remote_job.hpp"
 #include "backends/slurm_runtime.hpp"
+#include "core/clock.hpp"
 #include "scheduler/job.hpp"
+#include "store/gpu_samples.hpp"
+#include "store/host_power.hpp"
 #include "store/run_store.hpp"
 #include "transport/local_process.hpp"
 
@@ -173,6 +178,25 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
             ids.push_back(r.id);
         }
     }
+    // A machine a worker stopped as idle is not probed (a stopped cloud instance would only
+    // time out): it is started again when runs wait for it (docs/cost.md "Idle hosts").
+    if (auto stopped = store::stopped_hosts(app.db); stopped && stopped->contains(h.name)) {
+        return J{{"host", h.name},
+                 {"kind", h.kind},
+                 {"address", h.ssh.address.empty() ? std::string("local") : h.ssh.address},
+                 {"reachable", false},
+                 {"stopped_at", stopped->at(h.name)},
+                 {"error",
+                  fmt::format("stopped by a worker at {} after {} s without work (its "
+                              "stop_command ran); a worker starts it again when runs wait",
+                              stopped->at(h.name),
+                              h.idle_stop_after_s)},
+                 {"latency_ms", 0},
+                 {"gpus", J::array()},
+                 {"gpu_error", nullptr},
+                 {"free_bytes", nullptr},
+                 {"running", ids}};
+    }
     if (h.kind == core::HostKind::slurm) {
         return slurm_status_json(h, ids);
     }
@@ -221,6 +245,82 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
         out["server"] = server_json(h);
     }
     return out;
+}
+
+store::RunRecord with_live_gpu_usage(const App& app, store::RunRecord run) {
+    if (run.status != store::RunStatus::running || !run.host || !run.started_at ||
+        run.gpu_util_mean) {
+        return run;
+    }
+    std::int64_t from = core::ms_from_iso(*run.started_at);
+    if (from < 0) {
+        return run;
+    }
+    auto usage = store::gpu_usage(
+        app.db, *run.host, store::parse_gpu_ids(run.gpu_ids.value_or("")), from, core::now_ms());
+    if (usage && usage->samples > 0) {
+        run.gpu_util_mean = usage->util_mean;
+        run.gpu_util_peak = usage->util_peak;
+        run.gpu_mem_peak_mib = usage->mem_peak_mib;
+    }
+    return run;
+}
+
+core::Result<nlohmann::ordered_json> gpu_history_json(const App& app,
+                                                      const std::string& host,
+                                                      std::int64_t from_ms,
+                                                      std::int64_t to_ms,
+                                                      int max_points) {
+    COSMOS_TRY(auto rows, store::gpu_sample_rows(app.db, host, from_ms, to_ms));
+    max_points = std::clamp(max_points, 1, 2000);
+    // Equal steps of whole seconds, no finer than the coarsest row merged in them.
+    std::int64_t step_ms = std::max<std::int64_t>(1000, (to_ms - from_ms) / max_points);
+    step_ms = (step_ms + 999) / 1000 * 1000;
+    struct Bin {
+        std::int64_t n = 0;
+        double util = 0, util_max = 0, mem = 0, mem_total = 0;
+        double power = 0;
+        std::int64_t power_n = 0;
+        std::optional<double> temp;
+    };
+    std::map<int, std::map<std::int64_t, Bin>> bins;  // gpu -> bin start -> bin
+    for (const auto& r : rows) {
+        std::int64_t at = from_ms + std::max<std::int64_t>(0, r.t_ms - from_ms) / step_ms * step_ms;
+        Bin& b = bins[r.gpu][at];
+        b.n += r.n;
+        b.util += r.util_mean * static_cast<double>(r.n);
+        b.util_max = std::max(b.util_max, r.util_max);
+        b.mem += r.mem_mean_mib * static_cast<double>(r.n);
+        b.mem_total = std::max(b.mem_total, r.mem_total_mib);
+        if (r.power_mean_w) {
+            b.power += *r.power_mean_w * static_cast<double>(r.n);
+            b.power_n += r.n;
+        }
+        if (r.temp_max_c) {
+            b.temp = std::max(b.temp.value_or(*r.temp_max_c), *r.temp_max_c);
+        }
+    }
+    J gpus = J::array();
+    for (const auto& [gpu, series] : bins) {
+        J points = J::array();
+        for (const auto& [at, b] : series) {
+            auto n = static_cast<double>(b.n);
+            points.push_back(
+                J::array({at,
+                          b.util / n,
+                          b.util_max,
+                          b.mem / n,
+                          b.mem_total,
+                          b.power_n > 0 ? J(b.power / static_cast<double>(b.power_n)) : J(nullptr),
+                          b.temp ? J(*b.temp) : J(nullptr)}));
+        }
+        gpus.push_back({{"gpu", gpu}, {"points", points}});
+    }
+    return J{{"host", host},
+             {"from_ms", from_ms},
+             {"to_ms", to_ms},
+             {"step_s", step_ms / 1000},
+             {"gpus", gpus}};
 }
 
 }  // namespace cosmos::services

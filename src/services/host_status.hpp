@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "services/app.hpp"
+#include "store/records.hpp"
 
 namespace cosmos::services {
 
@@ -18,5 +19,19 @@ namespace cosmos::services {
 // "gpus_free", "max_in_flight" and "jobs": [{"slurm_job_id", "name", "state", "reason"}] (its
 // "gpus" stay empty: nvidia-smi on the login node would say nothing about the nodes).
 nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig& host);
+
+// `run` with its GPU usage so far when it is still running (its host's samples of the GPUs it
+// holds, from its start until now); an ended run already records it. Never fails.
+store::RunRecord with_live_gpu_usage(const App& app, store::RunRecord run);
+
+// `host`'s GPU samples over [from_ms, to_ms] for charts: {"host", "from_ms", "to_ms", "step_s",
+// "gpus": [{"gpu", "points": [[t_ms, util_mean, util_max, mem_mean_mib, mem_total_mib,
+// power_mean_w|null, temp_max_c|null], ...]}]}, at most `max_points` points per GPU (merged
+// into equal steps, keeping means and peaks).
+core::Result<nlohmann::ordered_json> gpu_history_json(const App& app,
+                                                      const std::string& host,
+                                                      std::int64_t from_ms,
+                                                      std::int64_t to_ms,
+                                                      int max_points);
 
 }  // namespace cosmos::services

@@ -1,6 +1,7 @@
 #include "services/views.hpp"
 
 #include "model/run_params.hpp"
+#include "store/gpu_samples.hpp"
 
 namespace cosmos::services {
 
@@ -72,6 +73,14 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["cost"] = r.gpu_seconds && r.gpu_price_per_hour
                     ? nlohmann::ordered_json(*r.gpu_seconds / 3600.0 * *r.gpu_price_per_hour)
                     : nlohmann::ordered_json();
+    nlohmann::ordered_json ids = nullptr;
+    if (r.gpu_ids) {
+        ids = store::parse_gpu_ids(*r.gpu_ids);
+    }
+    j["gpu"] = {{"ids", ids},
+                {"util_mean_percent", opt(r.gpu_util_mean)},
+                {"util_peak_percent", opt(r.gpu_util_peak)},
+                {"mem_peak_mib", opt(r.gpu_mem_peak_mib)}};
     return j;
 }
 

@@ -2,19 +2,24 @@
 // files, output, previews), gallery and hosts. Each parses the request, calls the store or a
 // service and renders the CLI's JSON shapes (services/views).
 
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <limits>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "services/host_status.hpp"
 #include "services/hosts.hpp"
 #include "services/models.hpp"
 #include "services/previews.hpp"
 #include "services/queue.hpp"
 #include "services/reasoner.hpp"
 #include "services/views.hpp"
+#include "store/gpu_samples.hpp"
 #include "store/prompt_store.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
@@ -298,7 +303,8 @@ core::Result<Reply> list_runs(const httplib::Request& req, services::App& app) {
 }
 
 core::Result<Reply> show_run(const httplib::Request& req, services::App& app) {
-    COSMOS_TRY(auto r, require_run(app, req.matches[1].str()));
+    COSMOS_TRY(auto found, require_run(app, req.matches[1].str()));
+    auto r = services::with_live_gpu_usage(app, found);
     COSMOS_TRY(auto events, store::run_events(app.db, r.id));
     COSMOS_TRY(auto job, store::job_for_run(app.db, r.id));
     J j = services::run_json(r);
@@ -316,8 +322,66 @@ core::Result<Reply> show_run(const httplib::Request& req, services::App& app) {
     j["preview_url"] = r.output_video ? J(fmt::format("/api/runs/{}/preview", r.id)) : J(nullptr);
     j["job"] = job ? services::job_json(*job, r, std::nullopt) : J(nullptr);
     j["log_url"] = fmt::format("/api/runs/{}/log", r.id);
+    j["gpu_history_url"] = fmt::format("/api/runs/{}/gpu", r.id);
     auto review = services::stored_review(app, r.id);
     j["review"] = review ? *review : J(nullptr);
+    return Reply{200, j};
+}
+
+// An integer query parameter in [lo, hi], `fallback` when absent.
+core::Result<int> int_query(
+    const httplib::Request& req, const std::string& name, int fallback, int lo, int hi) {
+    std::string v = query(req, name);
+    if (v.empty()) {
+        return fallback;
+    }
+    int n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < lo || n > hi) {
+        return core::fail(core::ErrorCode::invalid_input,
+                          fmt::format("{} must be a whole number from {} to {}", name, lo, hi));
+    }
+    return n;
+}
+
+// GET /api/hosts/{name}/gpu?minutes=60&points=120: the host's GPU samples for a chart.
+core::Result<Reply> host_gpu_history(const httplib::Request& req, services::App& app) {
+    std::string name = req.matches[1].str();
+    if (!app.config.hosts.contains(name)) {
+        return core::fail(core::ErrorCode::not_found, fmt::format("no host {}", name));
+    }
+    COSMOS_TRY(int minutes, int_query(req, "minutes", 60, 1, 30 * 24 * 60));
+    COSMOS_TRY(int points, int_query(req, "points", 120, 1, 2000));
+    std::int64_t to = core::now_ms();
+    COSMOS_TRY(auto j,
+               services::gpu_history_json(
+                   app, name, to - static_cast<std::int64_t>(minutes) * 60'000, to, points));
+    return Reply{200, j};
+}
+
+// GET /api/runs/{id}/gpu?points=120: the GPUs a run held, over its run time (until now while it
+// runs).
+core::Result<Reply> run_gpu_history(const httplib::Request& req, services::App& app) {
+    COSMOS_TRY(auto r, require_run(app, req.matches[1].str()));
+    COSMOS_TRY(int points, int_query(req, "points", 120, 1, 2000));
+    std::int64_t from = r.started_at ? core::ms_from_iso(*r.started_at) : -1;
+    std::int64_t to = r.finished_at ? core::ms_from_iso(*r.finished_at) : core::now_ms();
+    if (!r.host || from < 0 || to < from) {
+        return Reply{
+            200, {{"run", r.id}, {"host", r.host ? J(*r.host) : J(nullptr)}, {"gpus", J::array()}}};
+    }
+    COSMOS_TRY(auto j, services::gpu_history_json(app, *r.host, from, to, points));
+    if (r.gpu_ids) {
+        auto held = store::parse_gpu_ids(*r.gpu_ids);
+        J kept = J::array();
+        for (const auto& g : j["gpus"]) {
+            if (std::find(held.begin(), held.end(), g["gpu"].get<int>()) != held.end()) {
+                kept.push_back(g);
+            }
+        }
+        j["gpus"] = kept;
+    }
+    j["run"] = r.id;
     return Reply{200, j};
 }
 
@@ -376,6 +440,8 @@ void add_read_routes(UiServer::Impl& s) {
     s.http.Get("/api/inputs", api(s, list_inputs));
     s.http.Get("/api/runs", api(s, list_runs));
     s.http.Get(R"(/api/runs/([^/]+))", api(s, show_run));
+    s.http.Get(R"(/api/runs/([^/]+)/gpu)", api(s, run_gpu_history));
+    s.http.Get(R"(/api/hosts/([^/]+)/gpu)", api(s, host_gpu_history));
     s.http.Get("/api/gallery", api(s, gallery));
     s.http.Get("/api/hosts",
                api(s, [&s](const httplib::Request&, services::App& app) -> core::Result<Reply> {

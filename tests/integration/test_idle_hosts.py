@@ -28,6 +28,11 @@ def test_an_idle_host_is_stopped_once_and_started_again_for_new_work(emulated, i
         wait_for("the first run", lambda: cosmos.json("show", first)["status"] == "succeeded")
         assert power.read_text() == ""  # it had work: not stopped
         wait_for("the idle stop", lambda: power.read_text() == "stop\n", timeout=60)
+        # `cosmos status` says it is stopped and why, without probing the machine.
+        status = cosmos.json("status", "local")
+        status = status[0] if isinstance(status, list) else status
+        assert status["reachable"] is False and status["stopped_at"], status
+        assert "stopped by a worker" in status["error"], status
         time.sleep(4)  # idle twice as long again: stopped once, not again
         assert power.read_text() == "stop\n", power.read_text()
         second = cosmos.json("inference", pid, "--queue")[0]["run"]
