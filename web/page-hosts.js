@@ -3,6 +3,7 @@
 // refreshed every 5 s and on run changes.
 
 import { get } from './api.js';
+import { gpuChart } from './chart.js';
 import { debounce, errorBox, fill, fmtBytes, fmtTime, h, loading } from './dom.js';
 import * as sse from './sse.js';
 
@@ -39,7 +40,17 @@ function slurmView(x) {
       : h('p', { class: 'muted small-text' }, 'none in the cluster'));
 }
 
-function hostCard(x) {
+// The last hour of a sampled host's GPUs (local and ssh hosts), loaded into `box`.
+async function loadChart(name, box, signal) {
+  try {
+    const history = await get(`/api/hosts/${encodeURIComponent(name)}/gpu`, { minutes: 60, points: 120 }, { signal });
+    fill(box, h('h3', {}, 'Last hour'), gpuChart(history, { label: `GPU utilisation of ${name}, last hour` }));
+  } catch (e) {
+    if (e.name !== 'AbortError') fill(box, h('p', { class: 'muted small-text' }, `No GPU history: ${e.message}`));
+  }
+}
+
+function hostCard(x, charts) {
   const gpus = gpuList(x);
   const count = typeof x.gpus === 'number' ? x.gpus : (x.gpu_count ?? gpus?.length);
   const reach = x.reachable === undefined || x.reachable === null ? h('span', { class: 'badge s-pending' }, 'probing')
@@ -63,6 +74,7 @@ function hostCard(x) {
         `${((g.memory_used_mib ?? 0) / 1024).toFixed(1)} / ${((g.memory_total_mib ?? 0) / 1024).toFixed(1)} GiB`))))
       : h('p', { class: 'muted small-text' }, 'No GPU figures (yet).'),
     x.free_bytes ? h('p', { class: 'muted small-text' }, `${fmtBytes(x.free_bytes)} free in the work dir`) : null,
+    x.kind === 'local' || x.kind === 'ssh' ? charts(x.name) : null,
     h('div', { class: 'running' }, h('span', { class: 'label' }, 'Running: '),
       (x.running || []).length ? (x.running || []).map((id) => h('a', { href: `/runs/${encodeURIComponent(id)}`, class: 'chip mono' }, id))
         : h('span', { class: 'muted' }, 'nothing')));
@@ -71,13 +83,25 @@ function hostCard(x) {
 export function render(main) {
   const list = h('div', {}, loading());
   let controller = null;
+  // Charts are fetched at most every 30 s per host and kept across the 5 s refreshes.
+  const chartBoxes = new Map();
+  const chartLoaded = new Map();
+  const charts = (name) => {
+    if (!chartBoxes.has(name)) chartBoxes.set(name, h('div', { class: 'host-chart', dataset: { host: name } }));
+    const box = chartBoxes.get(name);
+    if (!chartLoaded.has(name) || Date.now() - chartLoaded.get(name) > 30000) {
+      chartLoaded.set(name, Date.now());
+      loadChart(name, box, controller?.signal);
+    }
+    return box;
+  };
   async function load() {
     controller?.abort();
     controller = new AbortController();
     try {
       const data = await get('/api/hosts', {}, { signal: controller.signal });
       const items = data.items || [];
-      fill(list, items.length ? h('ul', { class: 'hosts' }, items.map(hostCard))
+      fill(list, items.length ? h('ul', { class: 'hosts' }, items.map((x) => hostCard(x, charts)))
         : h('p', { class: 'empty' }, 'No hosts configured. Add one with `cosmos hosts add`.'));
     } catch (e) {
       if (e.name !== 'AbortError') fill(list, errorBox(e, 'Could not load hosts'));

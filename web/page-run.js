@@ -8,6 +8,7 @@ import {
   TERMINAL, basename, elapsed, errorBox, fill, fmtBytes, fmtDuration, fmtTime, h, loading,
   progressBar, setProgress, statusBadge, toast, toastError,
 } from './dom.js';
+import { gpuChart } from './chart.js';
 import { rerunForm } from './rerun.js';
 import * as sse from './sse.js';
 
@@ -62,6 +63,7 @@ export function render(main, { params }) {
     ui.events = h('div');
     ui.spec = h('div');
     ui.review = h('div');
+    ui.gpu = h('div');
     fill(page,
       h('div', { class: 'page-head' },
         h('h1', {}, 'Run ', h('span', { class: 'mono' }, run.id)), ui.status,
@@ -79,6 +81,7 @@ export function render(main, { params }) {
           h('section', { class: 'card', 'aria-labelledby': 'h-params' }, h('h2', { id: 'h-params' }, 'Parameters'), ui.params),
           ui.review,
           h('section', { class: 'card', 'aria-labelledby': 'h-timings' }, h('h2', { id: 'h-timings' }, 'Timings'), ui.timings),
+          h('section', { class: 'card', 'aria-labelledby': 'h-gpu' }, h('h2', { id: 'h-gpu' }, 'GPU use'), ui.gpu),
           h('section', { class: 'card', 'aria-labelledby': 'h-events' }, h('h2', { id: 'h-events' }, 'Events'), ui.events),
           h('section', { class: 'card' }, h('details', {}, h('summary', {}, h('h2', { class: 'inline' }, 'Spec sent to the model')), ui.spec)))));
     log.start();
@@ -103,7 +106,31 @@ export function render(main, { params }) {
     fill(ui.timings, timingsTable(r));
     fill(ui.events, eventsList(r.events || []));
     fill(ui.review, r.review ? reviewCard(r.review) : null);
+    gpuView(r);
     fill(ui.spec, h('pre', { class: 'code' }, r.spec ? JSON.stringify(r.spec, null, 2) : 'no spec recorded'));
+  }
+
+  // The GPUs it held: mean and peak (so far, while it runs), GPU-hours and cost, and a chart.
+  async function gpuView(r) {
+    const g = r.gpu || {};
+    const rows = kv([
+      ['GPUs', g.ids ? g.ids.join(', ') : null],
+      ['Utilisation', g.util_mean_percent === null || g.util_mean_percent === undefined ? null
+        : `mean ${Math.round(g.util_mean_percent)}%, peak ${Math.round(g.util_peak_percent)}%${TERMINAL.has(r.status) ? '' : ' (so far)'}`],
+      ['Memory peak', g.mem_peak_mib ? `${(g.mem_peak_mib / 1024).toFixed(1)} GiB` : null],
+      ['GPU-hours', r.gpu_seconds ? (r.gpu_seconds / 3600).toFixed(3) : null],
+      ['Cost', r.cost === null || r.cost === undefined ? null : r.cost.toFixed(2)],
+    ]);
+    if (!r.gpu_history_url || !r.started_at) {
+      fill(ui.gpu, rows);
+      return;
+    }
+    try {
+      const history = await get(r.gpu_history_url, { points: 90 });
+      fill(ui.gpu, rows, gpuChart(history, { label: `GPU utilisation of run ${r.id}` }));
+    } catch (e) {
+      fill(ui.gpu, rows, h('p', { class: 'muted small-text' }, `No GPU history: ${e.message}`));
+    }
   }
 
   // The Reasoner's physical-plausibility judgement (`cosmos review RUN`).

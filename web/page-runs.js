@@ -111,7 +111,7 @@ export function render(main, { query }) {
 function table(items, rows) {
   if (!items.length) return h('p', { class: 'empty' }, 'No runs match. Launch one from the Prompts page.');
   return h('table', { class: 'data' },
-    h('thead', {}, h('tr', {}, ['Run', 'Status', 'Progress', 'Prompt', 'Model', 'Host', 'Weights', 'Created', 'Duration']
+    h('thead', {}, h('tr', {}, ['Run', 'Status', 'Progress', 'Prompt', 'Model', 'Host', 'Weights', 'Created', 'Duration', 'GPU-h', 'Cost']
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, items.map((r) => {
       const status = h('td', {}, statusBadge(r.status));
@@ -128,6 +128,9 @@ function table(items, rows) {
         h('td', {}, r.host || '—'),
         h('td', { class: 'mono small-text' }, fmtWeights(r.params?.weights)),
         h('td', { class: 'nowrap' }, fmtTime(r.created_at)),
-        duration);
+        duration,
+        h('td', { class: 'mono nowrap', title: r.gpu?.util_mean_percent ? `GPU utilisation mean ${Math.round(r.gpu.util_mean_percent)}%` : '' },
+          r.gpu_seconds ? (r.gpu_seconds / 3600).toFixed(3) : '—'),
+        h('td', { class: 'mono nowrap' }, r.cost === null || r.cost === undefined ? '—' : r.cost.toFixed(2)));
     })));
 }

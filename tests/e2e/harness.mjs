@@ -65,7 +65,7 @@ export class Home {
     const host = (name, extra) => {
       const env = { COSMOS_EMULATOR_TIME_SCALE: timeScale, COSMOS_EMULATOR_STRICT: '1', COSMOS_EMULATOR_GPUS: '2', ...emulatorEnv, ...extra };
       const envToml = Object.entries(env).map(([k, v]) => `${k} = "${v}"`).join(', ');
-      return `[hosts.${name}]\nkind = "local"\ngpus = 2\ncosmos_dir = "${emu}"\n`
+      return `[hosts.${name}]\nkind = "local"\ngpus = 2\ncosmos_dir = "${emu}"\ngpu_sample_every = 1\n`
         + `torchrun = "${emu}/bin/torchrun"\nenv = { ${envToml} }\n`;
     };
     this.config = join(this.root, 'cosmos.toml');

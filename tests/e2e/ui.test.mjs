@@ -101,6 +101,22 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
     // The output plays on the run page.
     await page.locator('video.player').waitFor();
 
+    step('the run page and the Hosts page chart the GPU it held');
+    const shown = await api(`/api/runs/${runId}`);
+    assert.deepEqual(shown.gpu.ids, [0]);
+    const gpuCard = page.locator('section', { has: page.locator('#h-gpu') });
+    await gpuCard.locator('td', { hasText: /^0$/ }).waitFor();
+    const runHistory = await api(shown.gpu_history_url);
+    const sampled = runHistory.gpus.some((g) => g.points.length > 0);
+    // Samples drawn as one line per GPU; none: the note says so instead of an empty chart.
+    await gpuCard.locator(sampled ? 'svg.gpu-chart path.series[data-gpu="0"]' : 'p.gpu-chart-empty').waitFor();
+    await page.getByRole('link', { name: 'Hosts', exact: true }).click();
+    const hostChart = page.locator('.host-chart[data-host="local"]');
+    await hostChart.locator('svg.gpu-chart, p.gpu-chart-empty').first().waitFor();
+    const hostHistory = await api('/api/hosts/local/gpu?minutes=60&points=120');
+    assert.equal(await hostChart.locator('svg.gpu-chart path.series').count(),
+      hostHistory.gpus.filter((g) => g.points.length).length);
+
     step('the output plays in the gallery');
     await page.getByRole('link', { name: 'Gallery', exact: true }).click();
     const card = page.locator(`li.gallery-item[data-run="${runId}"]`);
