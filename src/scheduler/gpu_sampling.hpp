@@ -43,8 +43,9 @@ private:
 // gpu_sample_every = 0).
 std::optional<GpuSamplingLease> sample_gpus(const App& app, const config::HostConfig& host);
 
-// Writes what `host`'s sampler has buffered now (before a run's usage is read).
-void flush_gpu_samples(const App& app, const std::string& host);
+// Writes what `host`'s sampler (of the database `db`) has buffered now, before a run's usage is
+// read.
+void flush_gpu_samples(const store::Database& db, const std::string& host);
 
 // The fields each sample asks nvidia-smi for, in order, and one line of its csv,noheader,nounits
 // output read at `t_ms` ("0, 97, 60000, 81559, 612.50, 71"); nullopt for a line that is not a
@@ -57,8 +58,9 @@ std::optional<store::GpuSample> parse_gpu_sample(std::string_view line,
 // "0,1" for the GPUs a job was given, or 0..num_gpus-1 when it was given none.
 std::string held_gpus(const std::vector<int>& gpu_ids, int num_gpus);
 
-// Records run `run`'s mean and peak GPU utilisation and peak memory over its run time, from its
-// host's samples of the GPUs it held; nothing when nothing was sampled.
-core::Status record_run_gpu_usage(const App& app, const store::RunRecord& run);
+// Records run `run`'s mean and peak GPU utilisation and peak memory over its run time (until
+// now when it has not ended), from its host's samples of the GPUs it held; nothing when nothing
+// was sampled. Called as it ends (scheduler::record_end).
+core::Status record_run_gpu_usage(const store::Database& db, const store::RunRecord& run);
 
 }  // namespace cosmos::scheduler

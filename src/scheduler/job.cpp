@@ -374,23 +374,6 @@ core::Result<store::RunRecord> execute_remote_run(const App& app,
 
 namespace {
 
-// Records the mean and peak GPU usage of `run` (every line of its batch) once it ended.
-void record_usage_of_ended(const App& app, const store::RunRecord& run) {
-    std::vector<store::RunRecord> runs;
-    if (run.batch_id) {
-        if (auto lines = store::batch_runs(app.db, *run.batch_id)) {
-            runs = std::move(*lines);
-        }
-    } else if (auto now = store::get_run(app.db, run.id); now && *now) {
-        runs.push_back(**now);
-    }
-    for (const auto& r : runs) {
-        if (store::is_terminal(r.status) && !r.gpu_util_mean) {
-            core::warn_on_error(record_run_gpu_usage(app, r), "record_run_gpu_usage");
-        }
-    }
-}
-
 core::Result<store::RunRecord> attach_sampled(const App& app,
                                               const store::RunRecord& run,
                                               const config::HostConfig& host_config,
@@ -408,9 +391,7 @@ core::Result<store::RunRecord> attach_run(const App& app,
     }
     // The host's GPUs are sampled while the run is followed (gpu_sampling.hpp).
     auto sampling = sample_gpus(app, host_config);
-    auto ended = attach_sampled(app, run, host_config, options);
-    record_usage_of_ended(app, run);
-    return ended;
+    return attach_sampled(app, run, host_config, options);
 }
 
 namespace {

@@ -1,5 +1,7 @@
 #include "scheduler/record.hpp"
 
+#include "core/log.hpp"
+#include "scheduler/gpu_sampling.hpp"
 #include "store/run_store.hpp"
 
 namespace cosmos::scheduler {
@@ -60,6 +62,8 @@ core::Result<bool> record_end(const store::Database& db,
     if (store::is_terminal(run.status)) {
         return false;
     }
+    // Its GPU use over its run time, before it is seen ended (gpu_sampling.hpp).
+    core::warn_on_error(record_run_gpu_usage(db, run), "record_run_gpu_usage");
     bool succeeded = outcome.verdict == Verdict::succeeded;
     store::OutcomeRecord rec{exit_code >= 0 ? std::optional<std::int64_t>(exit_code) : std::nullopt,
                              succeeded ? std::nullopt : std::optional<std::string>(outcome.error),

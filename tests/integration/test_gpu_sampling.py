@@ -63,7 +63,7 @@ def samples(cosmos, host):
 def sampled(emulated):
     cosmos = emulated
     cosmos.config = write_config(cosmos, cosmos.emulator_dir,
-                                 extra_env={"COSMOS_EMULATOR_TIME_SCALE": "0.3",
+                                 extra_env={"COSMOS_EMULATOR_TIME_SCALE": "0.6",
                                             "COSMOS_EMULATOR_GPUS": "2"},
                                  extra="gpu_sample_every = 1")
     return cosmos
@@ -82,9 +82,12 @@ def test_a_run_records_the_usage_of_the_gpus_it_held_from_one_stream(sampled, in
                     ["util_mean_percent"] is not None and cosmos.json("show", run["id"]))
     assert live["status"] == "running" and live["gpu"]["ids"] == [0], live["gpu"]
     text = cosmos.run("show", run["id"]).stdout
-    assert "gpu       0: utilisation mean" in text and "(so far)" in text, text
+    assert "gpu       0: utilisation mean" in text, text
+    if "status    running" in text:  # (a loaded machine may have finished it meanwhile)
+        assert "(so far)" in text, text
     time.sleep(2.5)
-    assert sampler_pids() == first
+    if proc.poll() is None:  # still running: still the same one stream
+        assert sampler_pids() == first
     assert proc.wait(timeout=300) == 0, open(log).read()
 
     shown = cosmos.json("show", run["id"])

@@ -2,17 +2,18 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "gpu_locks.hpp"
 #include "log.hpp"
+#include "pacing.hpp"
 
 namespace cosmos::emulator {
 
@@ -213,7 +214,14 @@ int print_query(const Query& q, const EmulatorConfig& c) {
         if (q.loop_ms <= 0 || std::ferror(stdout) != 0) {
             return 0;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(q.loop_ms));
+        // SIGTERM / SIGINT end the loop at once, by the signal, as they end nvidia-smi (the
+        // emulator's own handlers only note them).
+        if (!sleep_for(static_cast<double>(q.loop_ms) / 1000.0)) {
+            int sig = interrupted_signal();
+            std::signal(sig, SIG_DFL);
+            std::raise(sig);
+            return 128 + sig;
+        }
     }
 }
 

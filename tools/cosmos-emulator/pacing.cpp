@@ -27,6 +27,10 @@ void install_signal_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
+int interrupted_signal() {
+    return static_cast<int>(g_signal);
+}
+
 core::Status check_interrupted() {
     if (g_signal != 0) {
         return interrupted_by(g_signal);

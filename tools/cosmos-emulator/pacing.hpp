@@ -8,6 +8,9 @@ namespace cosmos::emulator {
 // Routes SIGINT and SIGTERM to a flag that the functions below check.
 void install_signal_handlers();
 
+// The signal (SIGINT or SIGTERM) that arrived, 0 when none.
+int interrupted_signal();
+
 // Fails with interrupted_by(signal) once SIGINT or SIGTERM has arrived.
 core::Status check_interrupted();
 
