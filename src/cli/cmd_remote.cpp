@@ -249,9 +249,16 @@ void add_status(CLI::App& parent, Context& ctx) {
                     }
                     nlohmann::ordered_json j = services::host_status_json(*app, h);
                     bool reachable = j["reachable"].get<bool>();
-                    all_ok = all_ok && reachable;
+                    // Stopped as idle on purpose (its stop_command ran): a state, not a fault.
+                    bool stopped = j.contains("stopped_at");
+                    all_ok = all_ok && (reachable || stopped);
                     arr.push_back(j);
                     if (ctx.out.json) {
+                        continue;
+                    }
+                    if (stopped) {
+                        ctx.out.print_line(
+                            fmt::format("{}: stopped: {}", h.name, j["error"].get<std::string>()));
                         continue;
                     }
                     if (!reachable) {
