@@ -34,7 +34,6 @@ using core::fail;
 namespace {
 
 constexpr std::int64_t k_claim_ms = 5 * 60 * 1000;  // a delivery pass holds its rows this long
-constexpr std::int64_t k_event_window_ms = 24LL * 3600 * 1000;
 constexpr double k_gib = 1024.0 * 1024.0 * 1024.0;
 
 std::string instance_name() {
@@ -488,10 +487,11 @@ core::Status AlertEngine::deliver(const App& app, std::int64_t now_ms, AlertPass
             }
             continue;
         }
-        threads.emplace_back([&due, &outcomes, &indices, s = &sink->second] {
+        // A pointer, not the structured binding itself: clang refuses to capture bindings.
+        threads.emplace_back([&due, &outcomes, indices = &indices, s = &sink->second] {
             core::guarded("an alert delivery", [&] {
                 bool down = false;
-                for (auto i : indices) {
+                for (auto i : *indices) {
                     if (down) {
                         outcomes[i].tried = false;  // after a sink did not answer: next pass
                         continue;
