@@ -1,6 +1,11 @@
 #include "cli/cli_main.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <signal.h>
 
@@ -56,6 +61,120 @@ constexpr const char* k_description =
     "Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 conflict, 6 config,\n"
     "7 host unreachable, 8 auth, 9 timeout, 10 model/remote failed, 11 I/O, 130 interrupted\n"
     "(docs/errors.md).";
+
+// Edit distance between two words (insertions, deletions, substitutions).
+std::size_t distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t up = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+std::vector<CLI::App*> subcommands_of(CLI::App* app) {
+    return app->get_subcommands([](CLI::App*) { return true; });
+}
+
+// The option named `token` ("--config", "-q", "--config=x") of `app` or a command above it.
+const CLI::Option* option_named(CLI::App* app, const std::string& token) {
+    std::string name = token.substr(0, token.find('='));
+    for (CLI::App* at = app; at != nullptr; at = at->get_parent()) {
+        if (const CLI::Option* opt = at->get_option_no_throw(name)) {
+            return opt;
+        }
+    }
+    return nullptr;
+}
+
+struct UnknownCommand {
+    CLI::App* parent = nullptr;  // the command the word was given to
+    std::string word;
+};
+
+// The first word of argv given where a command name was expected that names none (`cosmos
+// verfy`, `cosmos hosts lst`); nullopt when every command word is known (the error is another).
+std::optional<UnknownCommand> unknown_command(CLI::App& app, int argc, char** argv) {
+    CLI::App* at = &app;
+    for (int i = 1; i < argc; ++i) {
+        std::string token = argv[i];
+        if (token == "--") {
+            return std::nullopt;
+        }
+        if (token.size() > 1 && token[0] == '-') {
+            const CLI::Option* opt = option_named(at, token);
+            if (opt != nullptr && opt->get_items_expected_min() > 0 &&
+                token.find('=') == std::string::npos) {
+                ++i;  // its value
+            }
+            continue;
+        }
+        auto subs = subcommands_of(at);
+        if (subs.empty()) {
+            return std::nullopt;  // a command that takes words of its own
+        }
+        auto found = std::find_if(
+            subs.begin(), subs.end(), [&](CLI::App* s) { return s->check_name(token); });
+        if (found == subs.end()) {
+            return UnknownCommand{at, token};
+        }
+        at = *found;
+    }
+    return std::nullopt;
+}
+
+// Up to three commands (full paths under `parent`, nested ones included) whose last word is
+// close to `word`: a small edit distance, or one containing the other.
+std::vector<std::string> closest_commands(CLI::App* parent, const std::string& word) {
+    std::vector<std::pair<std::size_t, std::string>> scored;
+    std::function<void(CLI::App*, const std::string&, int)> walk =
+        [&](CLI::App* app, const std::string& path, int depth) {
+            for (CLI::App* s : subcommands_of(app)) {
+                const std::string& name = s->get_name();
+                if (name.empty() || name.starts_with("__")) {
+                    continue;  // hidden helpers (completion)
+                }
+                std::string full = path.empty() ? name : path + " " + name;
+                std::size_t d = distance(word, name);
+                bool contains = word.size() >= 3 && (name.find(word) != std::string::npos ||
+                                                     word.find(name) != std::string::npos);
+                if (d <= std::max<std::size_t>(2, word.size() / 3) || contains) {
+                    scored.emplace_back(contains ? std::min<std::size_t>(d, 1) + depth : d + depth,
+                                        full);
+                }
+                if (depth < 1) {
+                    walk(s, full, depth + 1);
+                }
+            }
+        };
+    walk(parent, "", 0);
+    std::sort(scored.begin(), scored.end());
+    std::vector<std::string> out;
+    for (const auto& [score, path] : scored) {
+        if (out.size() < 3) {
+            out.push_back(path);
+        }
+    }
+    return out;
+}
+
+// "cosmos hosts" for the hosts command, "cosmos" for the top.
+std::string command_path(const CLI::App* app) {
+    std::string path;
+    for (; app != nullptr; app = app->get_parent()) {
+        path = app->get_parent() == nullptr ? "cosmos" + path : " " + app->get_name() + path;
+    }
+    return path;
+}
 
 }  // namespace
 
@@ -133,6 +252,38 @@ int run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) {
             return app.exit(e);  // --help, --version
+        }
+        // A command word that names no command: say which, and what was probably meant.
+        if (auto unknown = unknown_command(app, argc, argv)) {
+            std::string where = command_path(unknown->parent);
+            auto near = closest_commands(unknown->parent, unknown->word);
+            std::string message = fmt::format(
+                "unknown command `{}`{}",
+                unknown->word,
+                unknown->parent == &app ? std::string() : fmt::format(" for `{}`", where));
+            std::string hint =
+                near.empty() ? fmt::format("see `{} --help` for the commands", where)
+                             : fmt::format(
+                                   "did you mean {}? (`{} --help` lists the commands)",
+                                   [&] {
+                                       std::string list;
+                                       for (std::size_t i = 0; i < near.size(); ++i) {
+                                           list += fmt::format(
+                                               "{}`{} {}`", i == 0 ? "" : " or ", where, near[i]);
+                                       }
+                                       return list;
+                                   }(),
+                                   where);
+            std::cerr << "cosmos: " << message << "\nhint: " << hint << "\n";
+            if (ctx.json) {
+                std::cout << nlohmann::ordered_json{{"error",
+                                                     {{"code", "usage"},
+                                                      {"message", message},
+                                                      {"hint", hint}}}}
+                                 .dump(2)
+                          << '\n';
+            }
+            return 2;
         }
         // Usage errors: one documented exit code (2) and the same one-line shape as every error.
         std::cerr << "cosmos: " << e.what() << "\nhint: see `cosmos "

@@ -29,6 +29,8 @@ struct PromptArgs {
     CLI::Option* model_opt = nullptr;
 };
 
+core::Status fill_options(const PromptArgs& a, services::CreatePromptRequest& req);
+
 core::Result<services::CreatePromptRequest> prompt_request(const PromptArgs& a) {
     services::CreatePromptRequest req;
     if (!a.template_name.empty()) {
@@ -48,6 +50,32 @@ core::Result<services::CreatePromptRequest> prompt_request(const PromptArgs& a) 
                     "expected TEXT INPUT_DIR (or INPUT_DIR with --template)",
                     "example: cosmos create prompt \"a rainy street at night\" renders/shot010");
     }
+    COSMOS_CHECK(fill_options(a, req));
+    return req;
+}
+
+// What -i starts from: the template and its values, a folder, name, negative prompt, model.
+core::Result<services::CreatePromptRequest> wizard_base(const PromptArgs& a) {
+    services::CreatePromptRequest req;
+    if (!a.template_name.empty()) {
+        req.template_name = a.template_name;
+    }
+    if (a.positional.size() > 2 || (a.positional.size() == 2 && !a.template_name.empty())) {
+        return fail(ErrorCode::invalid_input,
+                    "with -i give at most TEXT and INPUT_DIR (INPUT_DIR with --template); the "
+                    "rest is asked");
+    }
+    if (a.positional.size() == 2) {
+        req.text = a.positional[0];
+        req.input_dir = a.positional[1];
+    } else if (a.positional.size() == 1) {
+        req.input_dir = a.positional[0];
+    }
+    COSMOS_CHECK(fill_options(a, req));
+    return req;
+}
+
+core::Status fill_options(const PromptArgs& a, services::CreatePromptRequest& req) {
     for (const auto& kv : a.set) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) {
@@ -67,7 +95,7 @@ core::Result<services::CreatePromptRequest> prompt_request(const PromptArgs& a) 
     if (a.model_opt->count() > 0) {
         req.model = a.model;
     }
-    return req;
+    return {};
 }
 
 void print_created_prompt(const Context& ctx, const store::PromptRecord& p) {
@@ -126,15 +154,24 @@ void add_create_prompt(CLI::App& create, Context& ctx) {
     cmd->footer(
         "Examples:\n"
         "  cosmos create prompt \"a foggy harbour at dawn, photoreal\" renders/harbour\n"
-        "  cosmos create prompt --template weather --set weather=snow renders/harbour\n"
+        "  cosmos create prompt --template weather --set subject=\"a harbour at dawn\" "
+        "--set weather=snow renders/harbour\n"
         "  cosmos create prompt -i");
     cmd->callback([&ctx, args] {
         ctx.action = [&ctx, args] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto* app, ctx.app());
                 if (args->interactive) {
-                    COSMOS_TRY(auto p, run_prompt_wizard(*app, ctx.out, std::cin));
-                    print_created_prompt(ctx, p);
+                    COSMOS_TRY(auto base, wizard_base(*args));
+                    COSMOS_TRY(auto p, run_prompt_wizard(*app, ctx.out, std::cin, base));
+                    if (!p) {
+                        ctx.out.note("not saved");
+                        if (ctx.out.json) {
+                            ctx.out.print_json({{"saved", false}});
+                        }
+                        return {};
+                    }
+                    print_created_prompt(ctx, *p);
                     return {};
                 }
                 COSMOS_TRY(auto req, prompt_request(*args));

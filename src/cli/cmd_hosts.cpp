@@ -206,6 +206,12 @@ core::Result<config::HostConfig> host_from(const AddArgs& a) {
         h.torchrun = a.torchrun;
     }
     h.container.image = a.image;
+    // The same rule `config check` applies: refused here rather than after it was saved.
+    if (h.runtime == core::RuntimeKind::docker && !a.image.empty()) {
+        if (auto e = config::image_pin_problem(a.image, "--image")) {
+            return fail(ErrorCode::invalid_input, e->message, e->hint);
+        }
+    }
     if (!a.shm_size.empty()) {
         h.container.shm_size = a.shm_size;
     }

@@ -190,13 +190,17 @@ core::Status run_prepare(Context& ctx, const PrepareArgs& a) {
                         r.ignored.size(),
                         r.ignored.front()));
     }
-    ctx.out.print_line(fmt::format("input set {}  ({} frames, {}x{}, {} fps, {:.1f}s)",
-                                   r.output_dir.string(),
-                                   r.video.frames,
-                                   r.video.width,
-                                   r.video.height,
-                                   r.video.fps,
-                                   r.seconds));
+    // The clip's own length, then how long preparing it took (not to be read as the clip's).
+    ctx.out.print_line(
+        fmt::format("input set {}  ({} frames, {}x{}, {} fps, {:.2f} s of video; "
+                    "prepared in {:.1f} s)",
+                    r.output_dir.string(),
+                    r.video.frames,
+                    r.video.width,
+                    r.video.height,
+                    r.video.fps,
+                    r.video.fps > 0 ? r.video.frames / r.video.fps : 0.0,
+                    r.seconds));
     for (const auto& f : r.files) {
         ctx.out.print_line(fmt::format(
             "  {:<18} {:<6} {} frames  from {}", f.file, f.modality, f.frames, f.source));

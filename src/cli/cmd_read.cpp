@@ -318,19 +318,22 @@ void add_show(CLI::App& parent, Context& ctx) {
 }
 
 void add_search(CLI::App& parent, Context& ctx) {
-    auto text = std::make_shared<std::string>();
+    auto words = std::make_shared<std::vector<std::string>>();
     auto limit = std::make_shared<int>(50);
     auto* cmd = parent.add_subcommand(
         "search",
         "Find prompts whose name or text contain every word (prefixes match), and "
         "their runs");
-    cmd->add_option("TEXT", *text, "Words to look for")->required();
+    cmd->add_option(
+           "WORDS", *words, "Words to look for (quoted or not: `cosmos search rainy harbour`)")
+        ->required();
     cmd->add_option("--limit", *limit, "At most this many prompts")->check(CLI::Range(1, 1000));
-    cmd->callback([&ctx, text, limit] {
-        ctx.action = [&ctx, text, limit] {
+    cmd->callback([&ctx, words, limit] {
+        ctx.action = [&ctx, words, limit] {
             return ctx.guard([&]() -> core::Status {
                 COSMOS_TRY(auto* app, ctx.app());
-                COSMOS_TRY(auto prompts, store::search_prompts(app->db, *text, *limit));
+                const std::string text = fmt::format("{}", fmt::join(*words, " "));
+                COSMOS_TRY(auto prompts, store::search_prompts(app->db, text, *limit));
                 std::vector<std::string> ids;
                 for (const auto& p : prompts) {
                     ids.push_back(p.id);

@@ -68,13 +68,20 @@ void show_preview(const services::App& app, const Output& out, const services::P
 
 }  // namespace
 
-core::Result<store::PromptRecord> run_prompt_wizard(const services::App& app,
-                                                    const Output& out,
-                                                    std::istream& in) {
-    services::CreatePromptRequest req;
-    COSMOS_TRY(req.text, ask(in, "Prompt text"));
+core::Result<std::optional<store::PromptRecord>> run_prompt_wizard(
+    const services::App& app,
+    const Output& out,
+    std::istream& in,
+    services::CreatePromptRequest base) {
+    services::CreatePromptRequest req = std::move(base);
+    if (req.template_name) {
+        std::cerr << fmt::format("Text from template {}\n", *req.template_name);
+    } else {
+        COSMOS_TRY(req.text, ask(in, "Prompt text", req.text));
+    }
+    const std::string offered = req.input_dir.string();
     for (int attempt = 0;; ++attempt) {
-        COSMOS_TRY(std::string dir, ask(in, "Input folder (color.mp4 + control videos)"));
+        COSMOS_TRY(std::string dir, ask(in, "Input folder (color.mp4 + control videos)", offered));
         req.input_dir = dir;
         auto draft = services::draft_prompt(app, req);
         if (draft) {
@@ -101,12 +108,12 @@ core::Result<store::PromptRecord> run_prompt_wizard(const services::App& app,
     show_preview(app, out, draft);
     COSMOS_TRY(std::string yes, ask(in, "Save this prompt? (y/n)", "y"));
     if (yes != "y" && yes != "Y" && yes != "yes") {
-        return fail(ErrorCode::invalid_input, "not saved");
+        return std::optional<store::PromptRecord>();  // declined: a choice, not an error
     }
     if (auto s = store::insert_prompt(app.db, draft.record); !s) {
         return fail(s.error());
     }
-    return std::move(draft.record);
+    return std::optional<store::PromptRecord>(std::move(draft.record));
 }
 
 }  // namespace cosmos::cli

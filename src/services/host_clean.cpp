@@ -52,7 +52,9 @@ core::Result<std::string> keep_reason(const App& app, const std::string& name) {
         if (!store::is_terminal(r.status)) {
             return fmt::format("run {} is {}", r.id, store::to_string(r.status));
         }
-        if (r.status == store::RunStatus::succeeded &&
+        // A prompt-enhance run makes no video: what it made (the new prompt) is in the
+        // database, so its job dir holds nothing that is not home.
+        if (r.status == store::RunStatus::succeeded && r.kind != core::RunKind::enhance &&
             (!r.output_video || !fs::exists(*r.output_video))) {
             return fmt::format(
                 "the output of run {} is not home (the host's copy may be the only one)", r.id);

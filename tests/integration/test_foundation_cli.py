@@ -1,7 +1,10 @@
 """The foundation's CLI flows against the real binary, a real SQLite file and real FFmpeg."""
 import json
+import os
+import shlex
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +157,10 @@ def test_list_show_search_and_json_everywhere(cosmos, input_set):
     assert cosmos.json("list", "runs", "--status", "succeeded") == []
     found = cosmos.json("search", "harb")
     assert [p["id"] for p in found["prompts"]] == [a]
+    # Several words, quoted or not: every word must match.
+    assert [p["id"] for p in cosmos.json("search", "foggy", "harb")["prompts"]] == [a]
+    assert [p["id"] for p in cosmos.json("search", "foggy harb")["prompts"]] == [a]
+    assert cosmos.json("search", "foggy", "street")["prompts"] == []
     assert len(found["runs"]) == 1
     text = cosmos.run("list", "prompts").stdout
     assert text.splitlines()[0].split()[:2] == ["ID", "NAME"]
@@ -199,6 +206,19 @@ def test_interactive_wizard_previews_spec_and_saves(cosmos, input_set, tmp_path)
     r = cosmos.run("create", "prompt", "-i", input="only text\n", check=False)
     assert r.returncode == 3
     assert len(cosmos.json("list", "prompts")) == 1
+    # Declining to save is a choice, not an error: exit 0, "not saved", nothing written.
+    r = cosmos.run("create", "prompt", "-i", "--json",
+                   input="\n".join(["a road", str(input_set), "", "", "n"]) + "\n")
+    assert json.loads(r.stdout) == {"saved": False} and "not saved" in r.stderr, r.stderr
+    assert len(cosmos.json("list", "prompts")) == 1
+    # -i with --template: the template makes the text (not asked), the folder is offered.
+    r = cosmos.run("create", "prompt", "-i", "--json", "--template", "weather",
+                   "--set", "subject=a mountain road", "--set", "weather=snow", input_set,
+                   input="\n\n\ny\n")
+    assert "Text from template weather" in r.stderr and "Prompt text" not in r.stderr, r.stderr
+    shown = cosmos.json("show", json.loads(r.stdout)["id"])
+    assert shown["prompt"].startswith("a mountain road, the same scene in snow"), shown["prompt"]
+    assert shown["template"] == "weather"
 
 
 def test_delete_asks_and_never_touches_inputs(emulated, input_set):
@@ -217,6 +237,36 @@ def test_delete_asks_and_never_touches_inputs(emulated, input_set):
     assert cosmos.json("list", "prompts") == []
     r = cosmos.run("delete", "ps_nothere", check=False)
     assert r.returncode == 4
+
+
+@pytest.mark.parametrize("args, unknown, suggested", [
+    (["batch-inference", "x"], "batch-inference", "cosmos inference"),
+    (["verify"], "verify", "cosmos checkpoints verify"),
+    (["hosts", "lst"], "lst", "cosmos hosts list"),
+    (["--json", "--config", "x.toml", "qeue"], "qeue", "cosmos queue"),
+    (["frobnicate"], "frobnicate", None),
+])
+def test_an_unknown_command_is_named_with_the_closest_ones(cosmos, args, unknown, suggested):
+    r = cosmos.run(*args, check=False)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(f"cosmos: unknown command `{unknown}`"), r.stderr
+    assert "A subcommand is required" not in r.stderr
+    if suggested:
+        assert f"did you mean `{suggested}`" in r.stderr or f"`{suggested}`" in r.stderr, r.stderr
+    else:
+        assert "--help` for the commands" in r.stderr, r.stderr
+
+
+def test_the_readme_template_example_works(cosmos, input_set):
+    readme = (Path(os.environ["COSMOS_SOURCE_DIR"]) / "README.md").read_text()
+    line = next(l for l in readme.splitlines() if l.startswith("cosmos create prompt --template"))
+    argv = shlex.split(line)[1:]
+    argv[-1] = str(input_set)  # the example's folder
+    pid = cosmos.json(*argv)["id"]
+    assert "snow" in cosmos.json("show", pid)["prompt"]
+    help_text = cosmos.run("create", "prompt", "--help").stdout
+    example = next(l.strip() for l in help_text.splitlines() if "--template weather" in l)
+    assert shlex.split(example)[1:-1] == argv[:-1], (example, line)
 
 
 def test_usage_errors_exit_2_with_one_line(cosmos, input_set):

@@ -319,13 +319,19 @@ def test_hosts_clean_frees_what_finished_runs_left_and_keeps_the_rest(remote, in
     old = time.time() - 3600
     for p in cached:
         os.utime(p, (old, old))
+    # A prompt-enhance run makes a prompt, not a video: its job dir may go like a finished run's.
+    enhanced = cosmos.json("prompt-enhance", pid, "--host", "loop")[0]["run"]
+    assert enhanced["status"] == "succeeded" and (work / "jobs" / enhanced["id"]).is_dir()
 
     # Nothing is old enough yet.
     report = cosmos.json("hosts", "clean", "loop")
-    assert report["removed"] == [] and len(report["kept"]) == 4, report
+    assert report["removed"] == [] and len(report["kept"]) == 5, report
+    assert {Path(e["path"]).name: e["reason"] for e in report["kept"]}[enhanced["id"]].startswith(
+        "changed within the last"), report
     # --dry-run lists, removes nothing.
     dry = cosmos.json("hosts", "clean", "loop", "--older-than", "0", "--dry-run")
-    assert [e["path"] for e in dry["removed"]] == [str(work / "jobs" / done["id"])], dry
+    assert sorted(e["path"] for e in dry["removed"]) == sorted(
+        str(work / "jobs" / r["id"]) for r in (done, enhanced)), dry
     assert (work / "jobs" / done["id"]).is_dir()
     reasons = {Path(e["path"]).name: e["reason"] for e in dry["kept"]}
     assert "is queued" in reasons[queued]

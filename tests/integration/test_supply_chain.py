@@ -157,6 +157,20 @@ def test_latest_image_is_refused_with_pinning_hint(cosmos, input_set, emulator_b
     assert cosmos.run("config", "check", env=pinned).returncode == 0
 
 
+@pytest.mark.parametrize("image", ["nvcr.io/me/cosmos:latest", "nvcr.io/me/cosmos",
+                                   "nvcr.io/me/cosmos@sha256:abc"])
+def test_hosts_add_refuses_what_config_check_would(cosmos, image):
+    # An unpinned image is refused when the host is added, not saved and refused later.
+    proc = cosmos.run("hosts", "add", "d", "--address", "127.0.0.1", "--user", "u",
+                      "--runtime", "docker", "--image", image, check=False)
+    assert proc.returncode == 3 and "--image" in proc.stderr and "pin it" in proc.stderr, \
+        proc.stderr
+    assert "d" not in [h["name"] for h in cosmos.json("hosts", "list")]
+    ok = cosmos.run("hosts", "add", "d", "--address", "127.0.0.1", "--user", "u",
+                    "--runtime", "docker", "--image", "nvcr.io/me/cosmos:1.2.3")
+    assert ok.returncode == 0 and cosmos.run("config", "check").returncode == 0
+
+
 def test_token_file_must_be_private(cosmos):
     token = cosmos.root / "hf_token"
     token.write_text("hf_supplyTestToken0644abc\n")
