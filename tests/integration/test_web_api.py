@@ -345,6 +345,9 @@ def test_run_launched_through_the_api_streams_and_succeeds(web, input_set):
     finally:
         serve.stop()
         events.close()
+    # Read again once the worker is done with it: the run ends (succeeded) a moment before its
+    # worker marks the queue job done.
+    shown = ui.json("GET", f"/api/runs/{rid}")
     logs = [d for e, d, _ in events.all if e == "log" and d["run_id"] == rid]
     assert logs, [e for e, _, _ in events.all]
     statuses = [d["status"] for e, d, _ in events.all if e == "run" and d["id"] == rid]
