@@ -18,8 +18,9 @@ from test_web_api import Ui
 QUERY = "--query-gpu=index,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu"
 
 
-def sampler_pids():
-    """Processes running nvidia-smi with the sampler's query (the emulator's or a real one)."""
+def sampler_pids(root):
+    """Processes running nvidia-smi with the sampler's query from this test's emulator (under
+    `root`: other tests may sample their own hosts at the same time)."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -29,7 +30,8 @@ def sampler_pids():
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if QUERY.encode() in argv and b"-l" in argv:
+        if QUERY.encode() in argv and b"-l" in argv and any(str(root).encode() in a
+                                                             for a in argv):
             pids.append(int(entry))
     return pids
 
@@ -71,12 +73,12 @@ def sampled(emulated):
 
 def test_a_run_records_the_usage_of_the_gpus_it_held_from_one_stream(sampled, input_set):
     cosmos = sampled
-    assert sampler_pids() == []
+    assert sampler_pids(cosmos.root) == []
     pid = cosmos.json("create", "prompt", "harbour at dawn", input_set)["id"]
     proc, log = start_run(cosmos, pid)  # one GPU of the host's two
     run = running_run(cosmos, proc, log)
     # One stream for the host, the same process for the whole run (not one per sample).
-    first = wait_for("the sampler", lambda: sampler_pids())
+    first = wait_for("the sampler", lambda: sampler_pids(cosmos.root))
     assert len(first) == 1, first
     live = wait_for("usage so far", lambda: cosmos.json("show", run["id"])["gpu"]
                     ["util_mean_percent"] is not None and cosmos.json("show", run["id"]))
@@ -87,7 +89,7 @@ def test_a_run_records_the_usage_of_the_gpus_it_held_from_one_stream(sampled, in
         assert "(so far)" in text, text
     time.sleep(2.5)
     if proc.poll() is None:  # still running: still the same one stream
-        assert sampler_pids() == first
+        assert sampler_pids(cosmos.root) == first
     assert proc.wait(timeout=300) == 0, open(log).read()
 
     shown = cosmos.json("show", run["id"])
@@ -104,7 +106,7 @@ def test_a_run_records_the_usage_of_the_gpus_it_held_from_one_stream(sampled, in
     assert all(r[4] == 0 and r[3] == 1 for r in rows), rows
     assert len([r for r in rows if r[0] == 0]) >= 3, rows
     # The stream ended with the work.
-    wait_for("the sampler gone", lambda: sampler_pids() == [], 15)
+    wait_for("the sampler gone", lambda: sampler_pids(cosmos.root) == [], 15)
     assert "gpu       0: utilisation mean" in cosmos.run("show", run["id"]).stdout
     assert "(so far)" not in cosmos.run("show", run["id"]).stdout
 
@@ -145,7 +147,7 @@ def test_an_ssh_host_is_sampled_through_its_connection_and_charted(cosmos, tmp_p
         pid = cosmos.json("create", "prompt", "harbour at dawn", input_set)["id"]
         proc, log = start_run(cosmos, pid, "--host", "gpu1", "--num-gpus", "2")
         run = running_run(cosmos, proc, log)
-        assert len(wait_for("the sampler", lambda: sampler_pids())) == 1
+        assert len(wait_for("the sampler", lambda: sampler_pids(cosmos.root))) == 1
         assert proc.wait(timeout=300) == 0, open(log).read()
         gpu = cosmos.json("show", run["id"])["gpu"]
         assert gpu["ids"] == [0, 1] and 88 <= gpu["util_peak_percent"] <= 99, gpu
@@ -154,7 +156,7 @@ def test_an_ssh_host_is_sampled_through_its_connection_and_charted(cosmos, tmp_p
         rows = samples(cosmos, "gpu1")
         assert {0, 1} <= {r[0] for r in rows}, rows
         assert all(r[1] == 0 for r in rows if r[0] >= 2), rows
-        wait_for("the sampler gone", lambda: sampler_pids() == [], 15)
+        wait_for("the sampler gone", lambda: sampler_pids(cosmos.root) == [], 15)
 
         ui = Ui(cosmos, "ui", "--port", "0")
         history = ui.json("GET", "/api/hosts/gpu1/gpu?minutes=10&points=60")
