@@ -105,18 +105,6 @@ def test_a_token_file_readable_by_others_fails_with_chmod(emulated, tmp_path):
     assert check(report, "huggingface", "token file")["status"] == "ok"
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def test_a_nearly_full_work_dir_fails(emulated, small_disk):
     write_config(emulated, emulated.emulator_dir, extra=f'work_dir = "{small_disk}"')
     code, report = doctor(emulated)

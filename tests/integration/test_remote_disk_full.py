@@ -13,18 +13,6 @@ from sshd_server import SshServer, sshd_available
 pytestmark = pytest.mark.skipif(not sshd_available(), reason="sshd not installed")
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def test_upload_to_a_full_disk_says_no_space(cosmos, tmp_path, small_disk):
     sshd = SshServer(tmp_path / "sshd").start()
     try:
