@@ -12,16 +12,21 @@
 #include "cli/run_printer.hpp"
 #include "cli/submit_output.hpp"
 #include "core/log.hpp"
+#include "core/shell_quote.hpp"
 #include "model/upscale_command.hpp"
 #include "scheduler/run_spec.hpp"
+#include "services/create_prompt.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
 #include "services/execute_run.hpp"
+#include "services/launch.hpp"
+#include "services/prompts_file.hpp"
 #include "services/queue.hpp"
 #include "services/reasoner.hpp"
 #include "services/submit.hpp"
 #include "services/upscale.hpp"
 #include "services/views.hpp"
+#include "store/prompt_store.hpp"
 #include "store/run_store.hpp"
 
 namespace cosmos::cli {
@@ -66,6 +71,138 @@ int report_runs(Context& ctx,
         return core::exit_code_for(ErrorCode::remote_failed);
     }
     return code;
+}
+
+// A run planned by --dry-run (not stored) and the prompt it is of (maybe not stored either: a
+// prompts file's text line).
+struct PlannedRun {
+    store::PromptRecord prompt;
+    store::RunRecord run;
+};
+
+// Plans (without storing) the run of each stored run's prompt.
+core::Result<PlannedRun> with_prompt(const services::App& app, store::RunRecord run) {
+    COSMOS_TRY(auto prompt, store::get_prompt(app.db, run.prompt_id));
+    if (!prompt) {
+        return fail(ErrorCode::not_found, fmt::format("no prompt {}", run.prompt_id));
+    }
+    return PlannedRun{std::move(*prompt), std::move(run)};
+}
+
+// --dry-run: prints what each planned run would launch on `host_name` (else [run] host): the
+// exact command and spec; nothing is created, written or started. `then`, when given, says what
+// would follow each run (an upscale of its output).
+core::Status print_dry_run(Context& ctx,
+                           const services::App& app,
+                           const std::vector<PlannedRun>& planned,
+                           const std::string& host_name,
+                           std::string_view verb,
+                           const std::optional<std::string>& then = std::nullopt) {
+    COSMOS_TRY(auto host,
+               config::find_host(app.config, host_name.empty() ? app.config.run.host : host_name));
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto& [prompt, run] : planned) {
+        COSMOS_TRY(auto preview, services::preview_run(app, prompt, run, &host));
+        nlohmann::ordered_json j{
+            {"kind", fmt::format("{}", run.kind)},
+            {"prompt_id",
+             run.prompt_id.empty() ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(run.prompt_id)},
+            {"prompt", prompt.prompt},
+            {"parent_run_id",
+             run.parent_run_id ? nlohmann::ordered_json(*run.parent_run_id) : nullptr},
+            {"model", std::string(model::to_string(run.model))}};
+        for (auto& [k, v] : preview.items()) {
+            j[k] = v;
+        }
+        if (then) {
+            j["then"] = *then;
+        }
+        if (!ctx.out.json) {
+            ctx.out.print_line(fmt::format("would {} {} run of {}{} ({}) on {}",
+                                           verb,
+                                           run.kind,
+                                           run.prompt_id.empty() ? "a new prompt" : run.prompt_id,
+                                           run.parent_run_id ? " from " + *run.parent_run_id : "",
+                                           model::model_family(run.model).display_name(),
+                                           host.name));
+            std::vector<std::string> argv;
+            for (const auto& a : preview["command"]) {
+                argv.push_back(a.get<std::string>());
+            }
+            ctx.out.print_line("  command: " + core::shell_join(argv));
+            ctx.out.print_line("  spec: " + preview["spec"].dump());
+            if (then) {
+                ctx.out.print_line("  then: " + *then);
+            }
+        }
+        arr.push_back(std::move(j));
+    }
+    if (ctx.out.json) {
+        ctx.out.print_json(arr);
+    } else {
+        ctx.out.note(fmt::format("dry run: {} run(s) planned, nothing created", planned.size()));
+    }
+    return {};
+}
+
+// A prompt `inference` runs: a stored one, or a prompts file's text line to store first.
+struct WantedPrompt {
+    store::PromptRecord prompt;  // a text line's: drafted, id and prompt_id empty
+    std::optional<services::CreatePromptRequest> create;
+};
+
+// The prompts `ids` and `prompts_file` name, in order, all checked; a text line is drafted over
+// the input set `inputs` (required then) without storing anything.
+core::Result<std::vector<WantedPrompt>> wanted_prompts(const services::App& app,
+                                                       const std::vector<std::string>& ids,
+                                                       const std::string& prompts_file,
+                                                       const std::string& inputs) {
+    std::vector<WantedPrompt> wanted;
+    auto stored = [&](const std::string& id, const std::string& where) -> core::Status {
+        COSMOS_TRY(auto p, store::get_prompt(app.db, id));
+        if (!p) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("{}no prompt {}", where, id),
+                        "cosmos list prompts");
+        }
+        wanted.push_back({std::move(*p), std::nullopt});
+        return {};
+    };
+    for (const auto& id : ids) {
+        COSMOS_CHECK(stored(id, ""));
+    }
+    if (!prompts_file.empty()) {
+        COSMOS_TRY(auto lines, services::read_prompts_file(prompts_file));
+        for (const auto& line : lines) {
+            std::string where = fmt::format("{}:{}: ", prompts_file, line.line);
+            if (line.id) {
+                COSMOS_CHECK(stored(*line.id, where));
+                continue;
+            }
+            if (inputs.empty()) {
+                return fail(ErrorCode::invalid_input,
+                            where + "a prompt's text, but no --inputs DIR to make it over",
+                            "give --inputs DIR (an input set folder), or put prompt ids in "
+                            "the file");
+            }
+            services::CreatePromptRequest req;
+            req.text = line.text;
+            req.input_dir = inputs;
+            auto draft = services::draft_prompt(app, req);
+            if (!draft) {
+                return fail(draft.error().code, where + draft.error().message, draft.error().hint);
+            }
+            draft->record.id.clear();
+            wanted.push_back({std::move(draft->record), std::move(req)});
+        }
+    }
+    if (wanted.empty()) {
+        return fail(ErrorCode::invalid_input,
+                    "no prompts to run",
+                    "give PROMPT_IDS or --prompts-file FILE");
+    }
+    return wanted;
 }
 
 // The supply-chain overrides every run command takes (recorded on each run they affect).
@@ -184,10 +321,26 @@ core::Result<std::vector<store::RunRecord>> create_and_execute(Context& ctx,
     return execute_all(ctx, *app, runs, host, detach, supply);
 }
 
+// --overwrite: enhanced prompt `child` takes its parent's place (store::swap_enhanced_prompt);
+// returns the parent's id's record, now holding the enhanced text.
+core::Result<store::PromptRecord> overwrite_with(const services::App& app,
+                                                 const store::PromptRecord& child) {
+    if (!child.parent_id) {
+        return fail(ErrorCode::internal, fmt::format("prompt {} names no parent", child.id));
+    }
+    COSMOS_CHECK(store::swap_enhanced_prompt(app.db, *child.parent_id, child.id));
+    COSMOS_TRY(auto now, store::get_prompt(app.db, *child.parent_id));
+    if (!now) {
+        return fail(ErrorCode::not_found, fmt::format("no prompt {}", *child.parent_id));
+    }
+    return *now;
+}
+
 // prompt-enhance --model cosmos3: one chat request per prompt to the Reasoner.
 int enhance_with_reasoner(Context& ctx,
                           const std::vector<std::string>& prompts,
-                          const std::string& host) {
+                          const std::string& host,
+                          bool overwrite) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     int code = ctx.guard([&]() -> core::Status {
         COSMOS_TRY(auto* app, ctx.app());
@@ -196,6 +349,9 @@ int enhance_with_reasoner(Context& ctx,
                 auto p,
                 services::reasoner_enhance(
                     *app, id, host.empty() ? std::nullopt : std::optional<std::string>(host)));
+            if (overwrite) {
+                COSMOS_TRY(p, overwrite_with(*app, p));
+            }
             arr.push_back({{"parent", id}, {"prompt", services::prompt_json(p)}});
             if (!ctx.out.json) {
                 ctx.out.print_line(fmt::format("{}\t{}\t{}", id, p.id, p.prompt));
@@ -216,6 +372,8 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
         std::string model = "transfer1";
         bool offload = false;
         SupplyFlags supply;
+        bool overwrite = false;
+        bool dry_run = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
@@ -237,16 +395,54 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
     cmd->add_flag("--offload",
                   a->offload,
                   "Pass --offload_prompt_upsampler (load, run, unload: less GPU memory, slower)");
+    cmd->add_flag("--overwrite",
+                  a->overwrite,
+                  "Replace each prompt's text in place: its id gets the enhanced text, and its "
+                  "old text (with the runs that ran it) moves to a new prompt, `NAME_original`, "
+                  "which becomes its parent");
+    cmd->add_flag("--dry-run",
+                  a->dry_run,
+                  "Print what would run (the exact command and upsampler input per prompt) and "
+                  "create, write and start nothing");
     add_supply_flags(cmd, a->supply);
     cmd->footer(
         "Examples:\n  cosmos prompt-enhance ps_1a2b3c\n"
+        "  cosmos prompt-enhance ps_1a2b3c --overwrite   # ps_1a2b3c now holds the new text\n"
         "  cosmos prompt-enhance ps_1a2b3c ps_4d5e6f --host gpu1 --json\n"
         "  cosmos prompt-enhance ps_1a2b3c --model cosmos3\n"
         "The new prompts are listed by `cosmos list prompts`; run them with cosmos inference.");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
+            if (a->dry_run && a->model == "cosmos3") {
+                return ctx.guard([&]() -> core::Status {
+                    return fail(ErrorCode::invalid_input,
+                                "--dry-run runs no model, and --model cosmos3 runs no job: "
+                                "there is no command to show",
+                                "`cosmos reasoner status` shows the Reasoner it would ask");
+                });
+            }
+            if (a->dry_run) {
+                return ctx.guard([&]() -> core::Status {
+                    COSMOS_TRY(auto* app, ctx.app());
+                    std::vector<PlannedRun> planned;
+                    for (const auto& id : a->prompts) {
+                        COSMOS_TRY(auto run, services::plan_enhance_run(*app, id, a->offload));
+                        COSMOS_TRY(auto p, with_prompt(*app, std::move(run)));
+                        planned.push_back(std::move(p));
+                    }
+                    return print_dry_run(
+                        ctx,
+                        *app,
+                        planned,
+                        a->host,
+                        "start",
+                        a->overwrite ? std::optional<std::string>(
+                                           "its prompt's text replaced by the result (--overwrite)")
+                                     : std::nullopt);
+                });
+            }
             if (a->model == "cosmos3") {
-                return enhance_with_reasoner(ctx, a->prompts, a->host);
+                return enhance_with_reasoner(ctx, a->prompts, a->host, a->overwrite);
             }
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
@@ -267,6 +463,15 @@ void add_enhance_command(CLI::App& parent, Context& ctx) {
                                  ? scheduler::enhanced_prompt_of(**ctx.app(), r.id)
                                  : core::Result<std::optional<store::PromptRecord>>(std::nullopt);
                 std::optional<store::PromptRecord> prompt = child ? *child : std::nullopt;
+                if (prompt && a->overwrite) {
+                    auto swapped = overwrite_with(**ctx.app(), *prompt);
+                    if (!swapped) {
+                        ctx.out.report_error(swapped.error());
+                        prompt.reset();
+                    } else {
+                        prompt = *swapped;
+                    }
+                }
                 failed += prompt ? 0 : 1;
                 arr.push_back(
                     {{"run", services::run_json(r)},
@@ -302,6 +507,8 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         int priority = 0;
         std::optional<int> num_gpus;
         SupplyFlags supply;
+        std::string prompt;
+        bool dry_run = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
@@ -318,6 +525,14 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
     cmd->add_option("--host", a->host, "Host to run on (default: [run] host)");
     cmd->add_option(
         "--num-gpus", a->num_gpus, "GPUs per run (1, 2, 4 or 8; default: the parent's)");
+    cmd->add_option("--prompt",
+                    a->prompt,
+                    "The upscaler's guiding prompt (default: the model's own default text)")
+        ->type_name("TEXT");
+    cmd->add_flag("--dry-run",
+                  a->dry_run,
+                  "Print what would run (the exact command and upscaler spec per run) and "
+                  "create, write and start nothing");
     cmd->add_flag("--detach", a->detach, "Return once started (cosmos logs -f follows)");
     cmd->add_flag("--queue",
                   a->queue,
@@ -330,9 +545,26 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
         "Examples:\n  cosmos upscale rs_1a2b3c\n  cosmos upscale rs_1a2b3c --weight 0.7 --host "
         "gpu1\n"
         "  cosmos upscale rs_1a2b3c --queue           # runs after rs_1a2b3c succeeded\n"
+        "  cosmos upscale rs_1a2b3c --prompt \"crisp detail, film grain\" --dry-run\n"
         "  cosmos inference ps_1a2b --upscale 0.5   # transfer, then upscale its output");
     cmd->callback([&ctx, a] {
         ctx.action = [&ctx, a] {
+            services::UpscaleOptions up{a->weight, a->num_gpus, a->prompt};
+            if (a->dry_run) {
+                return ctx.guard([&]() -> core::Status {
+                    COSMOS_TRY(auto* app, ctx.app());
+                    std::vector<PlannedRun> planned;
+                    auto parent_output = a->queue ? services::ParentOutput::may_come_later
+                                                  : services::ParentOutput::required;
+                    for (const auto& id : a->runs) {
+                        COSMOS_TRY(auto run,
+                                   services::plan_upscale_run(*app, id, up, parent_output));
+                        COSMOS_TRY(auto p, with_prompt(*app, std::move(run)));
+                        planned.push_back(std::move(p));
+                    }
+                    return print_dry_run(ctx, *app, planned, a->host, a->queue ? "queue" : "start");
+                });
+            }
             if (a->queue) {
                 return ctx.guard([&]() -> core::Status {
                     if (a->detach) {
@@ -345,17 +577,16 @@ void add_upscale_command(CLI::App& parent, Context& ctx) {
                     if (!a->host.empty()) {
                         q.host = a->host;
                     }
-                    COSMOS_TRY(
-                        auto queued,
-                        services::queue_upscale_runs(*app, a->runs, a->weight, a->num_gpus, q));
+                    COSMOS_TRY(auto queued, services::queue_upscale_runs(*app, a->runs, up, q));
                     print_queued(ctx, queued);
                     return {};
                 });
             }
             std::vector<store::RunRecord> finished;
             int code = ctx.guard([&]() -> core::Status {
-                auto create = [&a](services::App& app, const std::string& id) {
-                    return services::create_upscale_run(app, id, a->weight, a->num_gpus);
+                auto create = [&up](services::App& app, const std::string& id) {
+                    return services::create_upscale_run(
+                        app, id, up, services::ParentOutput::required);
                 };
                 COSMOS_TRY(finished,
                            create_and_execute(ctx, a->runs, create, a->host, a->detach, a->supply));
@@ -467,13 +698,30 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         RunOptionsBinding binding;
         SupplyFlags supply;
         int max_batch = 8;
+        std::string prompts_file;
+        std::string inputs;
+        bool dry_run = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
         "inference",
         "Run Cosmos-Transfer1 on prompts: create one run per prompt with the given parameters and "
         "execute them, streaming the log. Outputs and logs land in <data_dir>/runs/<run_id>/.");
-    cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to run")->required();
+    cmd->add_option("PROMPT_IDS", a->prompts, "Prompts to run (or --prompts-file)");
+    cmd->add_option("--prompts-file",
+                    a->prompts_file,
+                    "Also run the prompts a file lists, one per line: a prompt id, or a prompt's "
+                    "text (a new prompt over --inputs); blank lines and '#' lines are skipped")
+        ->type_name("FILE");
+    cmd->add_option("--inputs",
+                    a->inputs,
+                    "With --prompts-file: the input set folder (as `cosmos create prompt` takes) "
+                    "of the prompts its text lines create")
+        ->type_name("DIR");
+    cmd->add_flag("--dry-run",
+                  a->dry_run,
+                  "Print what would run (the exact command and spec per run, on the host it "
+                  "would use) and create, write and start nothing");
     add_host_and_detach(cmd, a->host, a->detach);
     cmd->add_flag("--queue",
                   a->queue,
@@ -498,6 +746,7 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
         "  cosmos inference ps_1a2b3c --host gpu1 --detach   # then: cosmos logs -f RUN_ID\n"
         "  cosmos inference ps_1a2b3c ps_4d5e6f --queue      # then: cosmos worker\n"
         "  cosmos inference ps_1a2b3c --upscale --queue      # upscale queued after the run\n"
+        "  cosmos inference --prompts-file shots.txt --inputs renders/shot_010 --dry-run\n"
         "Exit code 10 when a run failed (its error and log are in `cosmos show RUN_ID`).");
     cmd->callback([&ctx, a, up] {
         bool upscale_given = up->count() > 0;
@@ -521,6 +770,34 @@ void add_inference_command(CLI::App& parent, Context& ctx) {
                 if (!a->host.empty()) {
                     COSMOS_TRY(auto h, config::find_host(app->config, a->host));
                     (void)h;
+                }
+                // Every prompt and run checked before anything is stored: a bad line or id
+                // creates nothing.
+                COSMOS_TRY(auto wanted,
+                           wanted_prompts(*app, a->prompts, a->prompts_file, a->inputs));
+                std::vector<PlannedRun> planned;
+                for (const auto& w : wanted) {
+                    COSMOS_TRY(auto run, services::plan_run(*app, w.prompt, opts));
+                    planned.push_back({w.prompt, std::move(run)});
+                }
+                if (a->dry_run) {
+                    queued_only = true;  // nothing ran: nothing to report after the plan
+                    std::optional<std::string> then;
+                    if (upscale) {
+                        then = fmt::format("an upscale run of its output (weight {})", *upscale);
+                    }
+                    return print_dry_run(
+                        ctx, *app, planned, a->host, a->queue ? "queue" : "start", then);
+                }
+                a->prompts.clear();
+                for (const auto& w : wanted) {
+                    if (!w.create) {
+                        a->prompts.push_back(w.prompt.id);
+                        continue;
+                    }
+                    COSMOS_TRY(auto made, services::create_prompt(*app, *w.create));
+                    ctx.out.note(fmt::format("created prompt {} ({})", made.id, made.name));
+                    a->prompts.push_back(made.id);
                 }
                 if (a->queue) {
                     // All validated first, then created and queued in one transaction; with

@@ -109,10 +109,53 @@ struct PrepareArgs {
     std::string render_dir, output, name, preset = "veryfast", depth_near = "auto";
     std::string depth_range, edge_threshold, prompt;
     int fps = 24, crf = 18;
-    bool edge = false, force = false;
+    bool edge = false, force = false, dry_run = false;
     CLI::Option* name_opt = nullptr;
     CLI::Option* prompt_opt = nullptr;
 };
+
+// prepare --dry-run: the input set that would be written.
+core::Status print_prepare_plan(Context& ctx, const services::PrepareResult& r) {
+    if (ctx.out.json) {
+        nlohmann::ordered_json j;
+        j["dry_run"] = true;
+        j["input_dir"] = r.output_dir.string();
+        j["name"] = r.name;
+        j["frames"] = r.video.frames;
+        j["fps"] = r.video.fps;
+        j["width"] = r.video.width;
+        j["height"] = r.video.height;
+        j["files"] = nlohmann::ordered_json::array();
+        for (const auto& f : r.files) {
+            j["files"].push_back({{"file", (r.output_dir / f.file).string()},
+                                  {"modality", f.modality},
+                                  {"source", f.source},
+                                  {"frames", f.frames}});
+        }
+        j["warnings"] = r.warnings;
+        j["ignored"] = r.ignored;
+        ctx.out.print_json(j);
+        return {};
+    }
+    for (const auto& w : r.warnings) {
+        ctx.out.note(fmt::format("warning: {}", w));
+    }
+    ctx.out.print_line(
+        fmt::format("would write input set {}  ({} frames, {}x{}, {} fps, {:.2f} s "
+                    "of video)",
+                    r.output_dir.string(),
+                    r.video.frames,
+                    r.video.width,
+                    r.video.height,
+                    r.video.fps,
+                    r.video.fps > 0 ? r.video.frames / r.video.fps : 0.0));
+    for (const auto& f : r.files) {
+        ctx.out.print_line(fmt::format(
+            "  {:<18} {:<6} {} frames  from {}", f.file, f.modality, f.frames, f.source));
+    }
+    ctx.out.note("dry run: nothing written");
+    return {};
+}
 
 core::Status run_prepare(Context& ctx, const PrepareArgs& a) {
     services::PrepareRequest req;
@@ -128,6 +171,7 @@ core::Status run_prepare(Context& ctx, const PrepareArgs& a) {
     req.preset = a.preset;
     req.make_edge = a.edge;
     req.force = a.force;
+    req.dry_run = a.dry_run;
     req.depth.near = a.depth_near == "bright" ? media::DepthNear::bright
                      : a.depth_near == "dark" ? media::DepthNear::dark
                                               : media::DepthNear::auto_detect;
@@ -148,6 +192,10 @@ core::Status run_prepare(Context& ctx, const PrepareArgs& a) {
     const services::App* app = nullptr;
     if (req.prompt_text || !req.output_dir) {
         COSMOS_TRY(app, ctx.app());
+    }
+    if (req.dry_run) {
+        COSMOS_TRY(auto r, services::prepare_render(app, req));
+        return print_prepare_plan(ctx, r);
     }
     ProgressLine progress(ctx.out, "prepare");
     req.progress = progress.callback();
@@ -268,6 +316,10 @@ void add_prepare(CLI::App& parent, Context& ctx) {
                                     "Also create a prompt with this text on the new input set")
                         ->type_name("TEXT");
     cmd->add_flag("--force", a->force, "Replace an input set already in the output folder");
+    cmd->add_flag("--dry-run",
+                  a->dry_run,
+                  "Scan and check the frames and print the input set that would be written "
+                  "(files, frames, size); encode and write nothing");
     cmd->footer(
         "Naming: frames are <modality><sep><number>.<ext> (color.0001.png, depth_12.exr, "
         "shot3-segmentation.00042.png)\nor sit in a folder named after the modality "
@@ -276,6 +328,7 @@ void add_prepare(CLI::App& parent, Context& ctx) {
         "lidar.\nGaps, duplicate numbers, frames missing from a pass and frames of another "
         "size are refused, naming the files.\n\nExamples:\n"
         "  cosmos prepare renders/shot010 --fps 24 --edge\n"
+        "  cosmos prepare renders/shot010 --dry-run   # check the frames, write nothing\n"
         "  cosmos prepare renders/shot010 -o inputs/shot010 --depth-near dark --depth-range "
         "0.5:80\n"
         "  cosmos prepare renders/shot010 --create-prompt \"a foggy harbour at dawn\"\n"

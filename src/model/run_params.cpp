@@ -177,6 +177,9 @@ nlohmann::json to_json(const RunParams& p) {
     if (!p.extra_flags.empty()) {
         j["extra_flags"] = p.extra_flags;
     }
+    if (!p.upscale_prompt.empty()) {
+        j["upscale_prompt"] = p.upscale_prompt;
+    }
     return j;
 }
 
@@ -208,6 +211,7 @@ core::Result<RunParams> run_params_from_json(const nlohmann::json& j) {
         p.checkpoint_path = j.value("checkpoint_path", std::string());
         p.experiment = j.value("experiment", std::string());
         p.extra_flags = j.value("extra_flags", std::vector<std::string>{});
+        p.upscale_prompt = j.value("upscale_prompt", std::string());
         return p;
     } catch (const nlohmann::json::exception& e) {
         return fail(ErrorCode::invalid_input, fmt::format("bad run parameters: {}", e.what()));

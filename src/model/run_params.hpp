@@ -42,6 +42,9 @@ struct RunParams {
     std::string checkpoint_path;
     std::string experiment;
     std::vector<std::string> extra_flags;
+    // Upscale runs only: the upscaler's guiding prompt (`cosmos upscale --prompt`); empty: the
+    // model's default text. Stored only when set.
+    std::string upscale_prompt;
 };
 
 // Ranges (those the Python tool validated; num_gpus from transfer.py).

@@ -98,8 +98,13 @@ core::Result<nlohmann::ordered_json> build_transfer_spec(const SpecInput& in) {
     return spec;
 }
 
-nlohmann::ordered_json build_upscale_spec(const std::string& input_video, double weight) {
+nlohmann::ordered_json build_upscale_spec(const std::string& input_video,
+                                          double weight,
+                                          const std::string& prompt) {
     nlohmann::ordered_json spec;
+    if (!prompt.empty()) {
+        spec["prompt"] = prompt;
+    }
     spec["input_video_path"] = input_video;
     spec["upscale"] = nlohmann::ordered_json{{"control_weight", weight + 0.0}};
     return spec;

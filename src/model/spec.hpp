@@ -40,8 +40,11 @@ core::Status check_spec_input(const SpecInput& in);
 core::Result<nlohmann::ordered_json> build_transfer_spec(const SpecInput& in);
 
 // Returns the spec of the 4K upscaler applied to `input_video` with `weight`
-// (docs/models/transfer1.md: "Upscaler spec").
-nlohmann::ordered_json build_upscale_spec(const std::string& input_video, double weight);
+// (docs/models/transfer1.md: "Upscaler spec"), guided by `prompt` when one is given (a top-level
+// "prompt", which overrides the model's default --prompt text).
+nlohmann::ordered_json build_upscale_spec(const std::string& input_video,
+                                          double weight,
+                                          const std::string& prompt = {});
 
 // Returns the modalities `in` would send (weight > 0), in spec order.
 std::vector<std::string> active_modalities(const RunParams& params);

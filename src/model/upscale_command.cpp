@@ -27,7 +27,7 @@ core::Result<nlohmann::ordered_json> build_upscale_run_spec(const UpscaleInput& 
         return core::fail(core::ErrorCode::invalid_input,
                           "an upscale run needs the finished run's output video");
     }
-    return build_upscale_spec(in.input_video, in.weight);
+    return build_upscale_spec(in.input_video, in.weight, in.prompt);
 }
 
 LaunchCommand upscale_command(TransferCommandInput in) {

@@ -23,6 +23,7 @@ inline constexpr const char* k_upscale_save_name = "output";
 struct UpscaleInput {
     std::string input_video;  // the finished run's output.mp4, as the model process sees it
     double weight = k_default_upscale_weight;
+    std::string prompt;  // the upscaler's guiding prompt; empty: the model's default text
 };
 
 // Fails with invalid_input unless `weight` is a finite number >= 0 (the model contract's rule for

@@ -57,7 +57,8 @@ std::string source_of(const std::string& run_id) {
 
 core::Result<nlohmann::ordered_json> enhance_spec(const App& app,
                                                   const store::PromptRecord& prompt,
-                                                  const store::RunRecord& run) {
+                                                  const store::RunRecord& run,
+                                                  SpecFiles files) {
     auto source = enhance_source_video(prompt);
     if (!source) {
         return fail(ErrorCode::invalid_input,
@@ -65,7 +66,7 @@ core::Result<nlohmann::ordered_json> enhance_spec(const App& app,
     }
     fs::path clip = app.run_dir(run.id) / "inputs" / "upsampler_input.mp4";
     std::error_code ec;
-    if (!fs::is_regular_file(clip, ec)) {
+    if (files == SpecFiles::write && !fs::is_regular_file(clip, ec)) {
         fs::create_directories(clip.parent_path(), ec);
         auto size = model::upsampler_frame_size(prompt.video.width, prompt.video.height);
         media::ClipOptions options;
@@ -151,15 +152,18 @@ core::Result<std::optional<ChainedUpscale>> chained_upscale(const App& app,
         family.output_video(job->batch_id ? job->batch_index.value_or(0) : std::optional<int>());
     auto it = run.params.weights.find("upscale");
     double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
-    COSMOS_TRY(auto spec, model::build_upscale_run_spec(model::UpscaleInput{video, weight}));
+    COSMOS_TRY(auto spec,
+               model::build_upscale_run_spec(
+                   model::UpscaleInput{video, weight, run.params.upscale_prompt}));
     return std::optional<ChainedUpscale>(ChainedUpscale{std::move(spec), job_dir});
 }
 
 core::Result<nlohmann::ordered_json> run_spec(const App& app,
                                               const store::PromptRecord& prompt,
-                                              const store::RunRecord& run) {
+                                              const store::RunRecord& run,
+                                              SpecFiles files) {
     if (run.kind == core::RunKind::enhance) {
-        return enhance_spec(app, prompt, run);
+        return enhance_spec(app, prompt, run, files);
     }
     if (run.kind != core::RunKind::upscale) {
         return local_spec(prompt, run);
@@ -174,6 +178,15 @@ core::Result<nlohmann::ordered_json> run_spec(const App& app,
             ErrorCode::not_found,
             fmt::format("upscale run {}: its parent run {} is gone", run.id, *run.parent_run_id));
     }
+    auto it = run.params.weights.find("upscale");
+    double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
+    bool unfinished =
+        parent->status == store::RunStatus::queued || parent->status == store::RunStatus::running;
+    if (files == SpecFiles::name_only && unfinished) {
+        // A dry run of an upscale queued behind its run: the output is named, not there yet.
+        return model::build_upscale_run_spec(model::UpscaleInput{
+            fmt::format("<output of {}>", parent->id), weight, run.params.upscale_prompt});
+    }
     if (parent->status != store::RunStatus::succeeded || !parent->output_video) {
         return fail(
             ErrorCode::conflict,
@@ -185,9 +198,8 @@ core::Result<nlohmann::ordered_json> run_spec(const App& app,
             "an upscale runs after its transfer run succeeded; queue it behind that run "
             "(cosmos upscale RUN_ID --queue)");
     }
-    auto it = run.params.weights.find("upscale");
-    double weight = it == run.params.weights.end() ? model::k_default_upscale_weight : it->second;
-    return model::build_upscale_run_spec(model::UpscaleInput{*parent->output_video, weight});
+    return model::build_upscale_run_spec(
+        model::UpscaleInput{*parent->output_video, weight, run.params.upscale_prompt});
 }
 
 std::optional<int> num_steps_flag(const store::RunRecord& run) {

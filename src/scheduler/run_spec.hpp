@@ -24,13 +24,18 @@ namespace cosmos::scheduler {
 core::Result<nlohmann::ordered_json> local_spec(const store::PromptRecord& prompt,
                                                 const store::RunRecord& run);
 
+// Whether building a run's spec may write the files it names (the enhance run's clip): a dry
+// run (`--dry-run`) only names them.
+enum class SpecFiles { write, name_only };
+
 // Returns the spec a run sends, with local absolute paths: a transfer spec from its prompt, the
 // upsampler's input for an enhance run, or the upscaler spec over its parent's output. Fails with
 // conflict for an upscale run whose parent has no output video (not succeeded yet, failed, or
 // its output deleted).
 core::Result<nlohmann::ordered_json> run_spec(const App& app,
                                               const store::PromptRecord& prompt,
-                                              const store::RunRecord& run);
+                                              const store::RunRecord& run,
+                                              SpecFiles files = SpecFiles::write);
 
 // Returns the --num_steps flag a run of this kind is launched with (the upscaler's 10).
 std::optional<int> num_steps_flag(const store::RunRecord& run);
@@ -57,10 +62,12 @@ core::Status check_inputs_exist(const store::PromptRecord& prompt);
 std::optional<std::string> enhance_source_video(const store::PromptRecord& prompt);
 
 // The enhance run's record of what it sends: {"prompt", "input_video" (the downscaled clip in
-// the run dir, written here when missing), "offload_prompt_upsampler"}.
+// the run dir, written here when missing unless `files` is name_only),
+// "offload_prompt_upsampler"}.
 core::Result<nlohmann::ordered_json> enhance_spec(const App& app,
                                                   const store::PromptRecord& prompt,
-                                                  const store::RunRecord& run);
+                                                  const store::RunRecord& run,
+                                                  SpecFiles files = SpecFiles::write);
 
 // Reads the upsampled prompt from a finished enhance run's log and stores it as a new prompt
 // (child of the run's prompt). Fails with remote_failed when the log holds no upsampled prompt.

@@ -22,9 +22,9 @@ using core::ErrorCode;
 using core::fail;
 namespace fs = std::filesystem;
 
-core::Result<store::RunRecord> create_enhance_run(const App& app,
-                                                  const std::string& prompt_id,
-                                                  bool offload) {
+core::Result<store::RunRecord> plan_enhance_run(const App& app,
+                                                const std::string& prompt_id,
+                                                bool offload) {
     COSMOS_TRY(auto prompt, store::get_prompt(app.db, prompt_id));
     if (!prompt) {
         return fail(ErrorCode::not_found, fmt::format("no prompt {}", prompt_id));
@@ -54,6 +54,13 @@ core::Result<store::RunRecord> create_enhance_run(const App& app,
     }
     run.created_at = core::now_iso();
     run.updated_at = run.created_at;
+    return run;
+}
+
+core::Result<store::RunRecord> create_enhance_run(const App& app,
+                                                  const std::string& prompt_id,
+                                                  bool offload) {
+    COSMOS_TRY(auto run, plan_enhance_run(app, prompt_id, offload));
     if (auto s = store::insert_run(app.db, run); !s) {
         return fail(s.error());
     }

@@ -16,6 +16,11 @@
 
 namespace cosmos::services {
 
+// The enhance run create_enhance_run would store, not stored (`cosmos prompt-enhance --dry-run`).
+core::Result<store::RunRecord> plan_enhance_run(const App& app,
+                                                const std::string& prompt_id,
+                                                bool offload);
+
 // Creates a pending enhance run of `prompt_id` (one GPU; `offload` adds
 // --offload_prompt_upsampler). Fails with not_found for an unknown prompt and invalid_input when
 // the prompt has no video to show the upsampler.

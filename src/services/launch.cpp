@@ -161,12 +161,34 @@ core::Result<LaunchRequest> launch_request_from_json(const nlohmann::json& body)
     return req;
 }
 
+core::Result<nlohmann::ordered_json> preview_run(const App& app,
+                                                 const store::PromptRecord& prompt,
+                                                 const store::RunRecord& run,
+                                                 const config::HostConfig* host) {
+    COSMOS_TRY(auto spec, scheduler::run_spec(app, prompt, run, scheduler::SpecFiles::name_only));
+    nlohmann::ordered_json command = nullptr;
+    if (host) {
+        // The command builder the run's launch uses (backends::job_command), for a job dir
+        // named RUN_ID on that host; `~` paths are shown as written.
+        auto remote = backends::describe_remote_host(*host);
+        backends::RemoteJobSpec job;
+        job.run_id = "RUN_ID";
+        job.family = run.model;
+        job.kind = run.kind;
+        job.params = run.params;
+        job.num_steps = scheduler::num_steps_flag(run);
+        command = backends::job_command(remote, job, spec, false).argv;
+    }
+    return nlohmann::ordered_json{{"params", run_json(run)["params"]},
+                                  {"spec", spec},
+                                  {"command", command},
+                                  {"host", host ? nlohmann::ordered_json(host->name) : nullptr}};
+}
+
 core::Result<nlohmann::ordered_json> preview_launch(const App& app, const LaunchRequest& req) {
     COSMOS_TRY(auto prompt, prompt_of(app, req.prompt_id));
     COSMOS_TRY(auto run, plan_run(app, prompt, req.options));
     run.id = "rs_preview";
-    const auto& params = run.params;
-    COSMOS_TRY(auto spec, scheduler::local_spec(prompt, run));
     const config::HostConfig* host = nullptr;
     if (req.host) {
         auto it = app.config.hosts.find(*req.host);
@@ -181,22 +203,7 @@ core::Result<nlohmann::ordered_json> preview_launch(const App& app, const Launch
             }
         }
     }
-    nlohmann::ordered_json command = nullptr;
-    if (host) {
-        // The command builder the run's launch uses (backends::job_command), for a job dir
-        // named RUN_ID on that host; `~` paths are shown as written.
-        auto remote = backends::describe_remote_host(*host);
-        backends::RemoteJobSpec job;
-        job.run_id = "RUN_ID";
-        job.family = run.model;
-        job.kind = run.kind;
-        job.params = params;
-        command = backends::job_command(remote, job, spec, false).argv;
-    }
-    return nlohmann::ordered_json{{"params", run_json(run)["params"]},
-                                  {"spec", spec},
-                                  {"command", command},
-                                  {"host", host ? nlohmann::ordered_json(host->name) : nullptr}};
+    return preview_run(app, prompt, run, host);
 }
 
 core::Result<Launched> launch_run(const App& app, const LaunchRequest& req) {

@@ -29,6 +29,15 @@ struct LaunchRequest {
 // (params' field names are those of run_json's "params").
 core::Result<LaunchRequest> launch_request_from_json(const nlohmann::json& body);
 
+// What launching `run` (planned, not stored) of `prompt` on `host` would send, writing nothing:
+// {"params" (resolved), "spec" (local paths; files it names that a launch makes, such as the
+// prompt upsampler's clip, are only named), "command" (argv on that host, for a job dir named
+// RUN_ID; null without a host), "host"}.
+core::Result<nlohmann::ordered_json> preview_run(const App& app,
+                                                 const store::PromptRecord& prompt,
+                                                 const store::RunRecord& run,
+                                                 const config::HostConfig* host);
+
 // What the launch would send, without creating anything: {"params" (resolved), "spec" (the
 // controlnet spec JSON with local paths), "command" (argv on the host: the given one, else the
 // first local host, else the first host), "host"}.

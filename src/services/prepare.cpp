@@ -20,6 +20,7 @@
 #include "media/sequence.hpp"
 #include "services/create_prompt.hpp"
 #include "services/input_set.hpp"
+#include "services/prompt_checks.hpp"
 
 namespace cosmos::services {
 
@@ -85,9 +86,12 @@ core::Result<std::pair<int, int>> check_first_sizes(const media::RenderScan& sca
 }
 
 // Refuses to mix a new input set into a folder that holds one, unless forced.
-core::Status check_output(const fs::path& dir, bool force) {
+core::Status check_output(const fs::path& dir, bool force, bool dry_run) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) {
+        if (dry_run) {
+            return {};
+        }
         fs::create_directories(dir, ec);
         if (ec) {
             return fail(ErrorCode::io,
@@ -104,7 +108,7 @@ core::Status check_output(const fs::path& dir, bool force) {
                     fmt::format("{} already holds an input set", dir.string()),
                     "pass --force to replace it, or choose another --output / --name");
     }
-    if (has_set) {
+    if (has_set && !dry_run) {
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
             if (entry.path().extension() == ".mp4" || entry.path().filename() == "manifest.json") {
                 fs::remove(entry.path(), ec);
@@ -204,6 +208,58 @@ std::string video_file_for(const std::string& modality) {
     return (modality == "seg" ? std::string("segmentation") : modality) + ".mp4";
 }
 
+// Warns about a clip longer than one model run takes, or worked through in several chunks.
+void add_length_warnings(PrepareResult& result) {
+    if (result.video.frames > k_max_input_frames) {
+        result.warnings.push_back(fmt::format(
+            "{} frames is more than one model run takes ({}); split it with cosmos chunk",
+            result.video.frames,
+            k_max_input_frames));
+    } else if (result.video.frames > media::k_model_window) {
+        result.warnings.push_back(fmt::format(
+            "{} frames: the model works through it in {} chunks of {} frames",
+            result.video.frames,
+            (result.video.frames - 1 + media::k_model_window - 2) / (media::k_model_window - 1),
+            media::k_model_window));
+    }
+}
+
+// --dry-run: what prepare_render would write for `tasks`' sequences (frame counts from the scan,
+// the size as the encoders pad it), writing nothing.
+template <class Tasks>
+PrepareResult planned_result(PrepareResult result,
+                             const Tasks& tasks,
+                             std::pair<int, int> size,
+                             const PrepareRequest& req) {
+    for (const auto& t : tasks) {
+        PreparedFile f;
+        f.file = video_file_for(t.modality);
+        f.modality = t.modality;
+        f.source = t.source;
+        f.frames = static_cast<std::int64_t>(t.seq->frames.size());
+        f.first_frame = t.seq->frames.front().number;
+        f.last_frame = t.seq->frames.back().number;
+        if (t.modality == "color") {
+            result.video = store::VideoMeta{size.first + size.first % 2,
+                                            size.second + size.second % 2,
+                                            f.frames,
+                                            static_cast<double>(req.fps)};
+            if (size.first % 2 != 0 || size.second % 2 != 0) {
+                result.warnings.push_back(
+                    fmt::format("frames of {}x{} would be padded to {}x{} (H.264 needs even sizes)",
+                                size.first,
+                                size.second,
+                                result.video.width,
+                                result.video.height));
+            }
+        }
+        result.files.push_back(std::move(f));
+    }
+    add_length_warnings(result);
+    result.manifest = result.output_dir / "manifest.json";
+    return result;
+}
+
 core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest& req) {
     auto started = std::chrono::steady_clock::now();
     if (req.fps < 1 || req.fps > 60) {
@@ -232,7 +288,10 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
     result.output_dir = req.output_dir ? fs::absolute(*req.output_dir, ec)
                                        : app->data_dir() / "inputs" / result.name;
     const bool created_output = !fs::exists(result.output_dir, ec);
-    if (auto s = check_output(result.output_dir, req.force); !s) {
+    if (req.prompt_text) {
+        COSMOS_CHECK(check_prompt_text(*req.prompt_text, "prompt text"));
+    }
+    if (auto s = check_output(result.output_dir, req.force, req.dry_run); !s) {
         return fail(s.error());
     }
 
@@ -254,6 +313,9 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
             media::EncodeMode::edge_from_color,
             fmt::format(
                 "computed from color (edgedetect low={} high={})", req.edge_low, req.edge_high)});
+    }
+    if (req.dry_run) {
+        return planned_result(std::move(result), tasks, size, req);
     }
     std::int64_t total = 0;
     for (const auto& t : tasks) {
@@ -360,18 +422,7 @@ core::Result<PrepareResult> prepare_render(const App* app, const PrepareRequest&
         }
         result.files.push_back(std::move(f));
     }
-    if (result.video.frames > k_max_input_frames) {
-        result.warnings.push_back(fmt::format(
-            "{} frames is more than one model run takes ({}); split it with cosmos chunk",
-            result.video.frames,
-            k_max_input_frames));
-    } else if (result.video.frames > media::k_model_window) {
-        result.warnings.push_back(fmt::format(
-            "{} frames: the model works through it in {} chunks of {} frames",
-            result.video.frames,
-            (result.video.frames - 1 + media::k_model_window - 2) / (media::k_model_window - 1),
-            media::k_model_window));
-    }
+    add_length_warnings(result);
     COSMOS_TRY(result.previews, previews.write(result.output_dir / "previews", "color"));
     result.manifest = result.output_dir / "manifest.json";
     {

@@ -32,6 +32,7 @@ struct PrepareRequest {
     media::DepthOptions depth;
     bool force = false;                      // replace an existing input set in output_dir
     std::optional<std::string> prompt_text;  // --create-prompt
+    bool dry_run = false;  // scan and check only: the result says what would be written
     // Progress over all modalities: (frames encoded, frames in all), from several threads.
     std::function<void(std::int64_t, std::int64_t)> progress;
     const std::atomic<bool>* cancel = nullptr;

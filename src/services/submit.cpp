@@ -217,15 +217,13 @@ core::Result<PlanEstimate> estimate_plan(const App& app, const std::vector<Plann
 core::Result<std::vector<QueuedRun>> queue_upscale_runs(
     const App& app,
     const std::vector<std::string>& parent_run_ids,
-    double weight,
-    std::optional<int> num_gpus,
+    const UpscaleOptions& options,
     const QueueOptions& queue) {
     std::vector<QueuedRun> queued;
     auto s = app.db.transaction([&]() -> core::Status {
         for (const auto& parent_id : parent_run_ids) {
-            COSMOS_TRY(
-                auto up,
-                create_upscale_run(app, parent_id, weight, num_gpus, ParentOutput::may_come_later));
+            COSMOS_TRY(auto up,
+                       create_upscale_run(app, parent_id, options, ParentOutput::may_come_later));
             COSMOS_TRY(auto parent, store::get_run(app.db, parent_id));
             bool wait = parent && parent->status != store::RunStatus::succeeded;
             COSMOS_TRY(auto after, queue_new_run(app, up, queue, wait ? &parent_id : nullptr));

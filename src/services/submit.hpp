@@ -19,6 +19,7 @@
 #include "services/app.hpp"
 #include "services/create_run.hpp"
 #include "services/queue.hpp"
+#include "services/upscale.hpp"
 #include "store/queue_store.hpp"
 #include "store/records.hpp"
 
@@ -78,8 +79,7 @@ core::Result<PlanEstimate> estimate_plan(const App& app, const std::vector<Plann
 core::Result<std::vector<QueuedRun>> queue_upscale_runs(
     const App& app,
     const std::vector<std::string>& parent_run_ids,
-    double weight,
-    std::optional<int> num_gpus,
+    const UpscaleOptions& options,
     const QueueOptions& queue);
 
 // The JSON of a run that was or would be queued (`run` and `job` null in a dry run).

@@ -13,6 +13,7 @@
 #include "scheduler/job.hpp"
 #include "services/create_run.hpp"
 #include "services/enhance.hpp"
+#include "services/prompt_checks.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
 
@@ -21,13 +22,17 @@ namespace cosmos::services {
 using core::ErrorCode;
 using core::fail;
 
-core::Result<store::RunRecord> create_upscale_run(const App& app,
-                                                  const std::string& parent_run_id,
-                                                  double weight,
-                                                  std::optional<int> num_gpus,
-                                                  ParentOutput parent_output) {
+core::Result<store::RunRecord> plan_upscale_run(const App& app,
+                                                const std::string& parent_run_id,
+                                                const UpscaleOptions& options,
+                                                ParentOutput parent_output) {
+    double weight = options.weight;
+    const auto& num_gpus = options.num_gpus;
     if (auto s = model::check_upscale_weight(weight); !s) {
         return fail(s.error());
+    }
+    if (!options.prompt.empty()) {
+        COSMOS_CHECK(check_prompt_text(options.prompt, "upscale prompt"));
     }
     COSMOS_TRY(auto parent, store::get_run(app.db, parent_run_id));
     if (!parent) {
@@ -95,12 +100,30 @@ core::Result<store::RunRecord> create_upscale_run(const App& app,
         run.params.offload.end()) {
         run.params.offload.push_back("text_encoder_model");
     }
+    run.params.upscale_prompt = options.prompt;
     run.created_at = core::now_iso();
     run.updated_at = run.created_at;
+    return run;
+}
+
+core::Result<store::RunRecord> create_upscale_run(const App& app,
+                                                  const std::string& parent_run_id,
+                                                  const UpscaleOptions& options,
+                                                  ParentOutput parent_output) {
+    COSMOS_TRY(auto run, plan_upscale_run(app, parent_run_id, options, parent_output));
     if (auto s = store::insert_run(app.db, run); !s) {
         return fail(s.error());
     }
     return run;
+}
+
+core::Result<store::RunRecord> create_upscale_run(const App& app,
+                                                  const std::string& parent_run_id,
+                                                  double weight,
+                                                  std::optional<int> num_gpus,
+                                                  ParentOutput parent_output) {
+    return create_upscale_run(
+        app, parent_run_id, UpscaleOptions{weight, num_gpus, {}}, parent_output);
 }
 
 }  // namespace cosmos::services

@@ -187,6 +187,52 @@ core::Status delete_prompt(const Database& db, const std::string& id) {
     return r;
 }
 
+namespace {
+
+core::Status set_prompt_text(const Database& db,
+                             const std::string& id,
+                             const PromptRecord& from,
+                             const std::string& name,
+                             const std::optional<std::string>& parent_id) {
+    COSMOS_TRY(auto st,
+               db.prepare("UPDATE prompts SET prompt = ?, name = ?, parent_id = ?, "
+                          "template = ?, source = ? WHERE id = ?"));
+    st.bind(1, from.prompt)
+        .bind(2, name)
+        .bind(3, parent_id)
+        .bind(4, from.template_name)
+        .bind(5, from.source)
+        .bind(6, id);
+    return st.run();
+}
+
+}  // namespace
+
+core::Status swap_enhanced_prompt(const Database& db,
+                                  const std::string& original_id,
+                                  const std::string& child_id) {
+    return db.transaction([&]() -> core::Status {
+        COSMOS_TRY(auto original, get_prompt(db, original_id));
+        COSMOS_TRY(auto child, get_prompt(db, child_id));
+        if (!original || !child) {
+            return fail(ErrorCode::not_found,
+                        fmt::format("no prompt {}", original ? child_id : original_id));
+        }
+        if (child->parent_id != original_id) {
+            return fail(ErrorCode::conflict,
+                        fmt::format("prompt {} was not made from {}", child_id, original_id));
+        }
+        // The child's id first takes the old text (and the original's parent), so that the
+        // original can then name it as its parent.
+        COSMOS_CHECK(set_prompt_text(
+            db, child_id, *original, original->name + "_original", original->parent_id));
+        COSMOS_CHECK(set_prompt_text(db, original_id, *child, original->name, child_id));
+        COSMOS_TRY(auto st, db.prepare("UPDATE runs SET prompt_id = ? WHERE prompt_id = ?"));
+        st.bind(1, child_id).bind(2, original_id);
+        return st.run();
+    });
+}
+
 core::Result<std::int64_t> count_prompts(const Database& db) {
     COSMOS_TRY(auto st, db.prepare("SELECT count(*) FROM prompts"));
     COSMOS_TRY(bool row, st.step());

@@ -38,6 +38,16 @@ core::Result<std::vector<PromptRecord>> search_prompts(const Database& db,
 // Deletes the prompt; fails with conflict when runs still refer to it.
 core::Status delete_prompt(const Database& db, const std::string& id);
 
+// `prompt-enhance --overwrite`: enhanced prompt `child_id` (made from `original_id`) takes the
+// original's place, in one transaction. The original's id gets the child's text, name and
+// source ("enhance:<run>") and names the child's id as its parent; the child's id keeps the old
+// text, with the original's name + "_original", source, template and parent. The original's runs
+// (which ran the old text) move to the child's id. Fails with not_found when either is gone and
+// conflict when child_id is not a child of original_id.
+core::Status swap_enhanced_prompt(const Database& db,
+                                  const std::string& original_id,
+                                  const std::string& child_id);
+
 // Returns the number of prompts.
 core::Result<std::int64_t> count_prompts(const Database& db);
 

@@ -429,13 +429,12 @@ TEST_F(SubmitStoreTest, UpscaleRunsMayWaitForTheirParent) {
     auto now = services::create_upscale_run(*app, parent, 0.5);
     ASSERT_FALSE(now.has_value());
     EXPECT_EQ(now.error().code, core::ErrorCode::conflict);
-    auto later = services::queue_upscale_runs(*app, {parent}, 0.5, std::nullopt, {});
+    auto later = services::queue_upscale_runs(*app, {parent}, {}, {});
     ASSERT_TRUE(later.has_value()) << later.error().message;
     EXPECT_EQ(later->front().job.depends_on, parent);
     EXPECT_EQ(later->front().run.parent_run_id, parent);
     // Not an upscale of an upscale, nor of a failed run; a bad id in the list queues nothing.
-    auto of_upscale =
-        services::queue_upscale_runs(*app, {later->front().run.id}, 0.5, std::nullopt, {});
+    auto of_upscale = services::queue_upscale_runs(*app, {later->front().run.id}, {}, {});
     ASSERT_FALSE(of_upscale.has_value());
     EXPECT_NE(of_upscale.error().message.find("only transfer runs can be upscaled"),
               std::string::npos);
@@ -449,8 +448,7 @@ TEST_F(SubmitStoreTest, UpscaleRunsMayWaitForTheirParent) {
     auto before = runs();
     auto other = services::submit_runs(*app, {entry(prompt_b)});
     ASSERT_TRUE(other.has_value());
-    auto mixed = services::queue_upscale_runs(
-        *app, {other->front().run.id, "rs_nothere"}, 0.5, std::nullopt, {});
+    auto mixed = services::queue_upscale_runs(*app, {other->front().run.id, "rs_nothere"}, {}, {});
     ASSERT_FALSE(mixed.has_value());
     EXPECT_EQ(runs(), before + 1);
 }
