@@ -16,10 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-}
-
 // Returns true when `dir` resolves to a directory strictly inside `root` (no symlink escapes).
 bool is_inside(const fs::path& dir, const fs::path& root) {
     std::error_code ec;
@@ -40,7 +36,7 @@ core::Status add_run(const App& app, const store::RunRecord& run, DeletePlan& pl
         return fail(
             ErrorCode::conflict, fmt::format("run {} is running", run.id), "cancel it first");
     }
-    if (contains(plan.runs, run.id)) {
+    if (!plan.planned.insert(run.id).second) {
         return {};
     }
     plan.runs.push_back(run.id);
@@ -79,7 +75,7 @@ core::Result<DeletePlan> plan_delete(const App& app, const std::vector<std::stri
         if (!prompt) {
             return fail(ErrorCode::not_found, fmt::format("no prompt {}", id));
         }
-        if (!contains(plan.prompts, id)) {
+        if (plan.planned.insert(id).second) {
             plan.prompts.push_back(id);
         }
         store::RunQuery q;
@@ -93,6 +89,23 @@ core::Result<DeletePlan> plan_delete(const App& app, const std::vector<std::stri
         }
     }
     return plan;
+}
+
+core::Result<DeletePlan> plan_delete_all(const App& app) {
+    std::vector<std::string> ids;
+    store::PromptQuery q;
+    q.limit = 10000;
+    for (;;) {
+        COSMOS_TRY(auto page, store::list_prompts(app.db, q));
+        for (auto& p : page) {
+            ids.push_back(std::move(p.id));
+        }
+        if (static_cast<int>(page.size()) < q.limit) {
+            break;
+        }
+        q.offset += q.limit;
+    }
+    return plan_delete(app, ids);
 }
 
 core::Status apply_delete(const App& app, const DeletePlan& plan) {
@@ -109,7 +122,7 @@ core::Status apply_delete(const App& app, const DeletePlan& plan) {
         }
         return {};
     });
-    if (!s) {
+    if (!s || plan.keep_outputs) {
         return s;
     }
     for (const auto& dir : plan.run_dirs) {
