@@ -98,19 +98,74 @@ void add_logs(CLI::App& parent, Context& ctx) {
 }
 
 void add_kill(CLI::App& parent, Context& ctx) {
-    auto ids = std::make_shared<std::vector<std::string>>();
+    struct Args {
+        std::vector<std::string> ids;
+        bool all = false;
+        std::string host;
+    };
+    auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand(
         "kill",
         "Stop runs: the model's process or container on the host is ended (within seconds), its "
         "log and any outputs are collected, and the run is marked cancelled");
-    cmd->add_option("RUN_IDS", *ids, "Runs to stop")->required();
-    cmd->callback([&ctx, ids] {
-        ctx.action = [&ctx, ids] {
+    cmd->add_option("RUN_IDS", a->ids, "Runs to stop (or --all)");
+    cmd->add_flag("--all", a->all, "Every running run (with --host: on that host)");
+    cmd->add_option("--host", a->host, "With --all: only the runs running on this host");
+    cmd->footer(
+        "Examples:\n  cosmos kill rs_1a2b3c4d5e6f\n  cosmos kill --all --host gpu1\n"
+        "Queued runs are not running: `cosmos queue cancel JOB_ID` takes them off the queue.");
+    cmd->callback([&ctx, a] {
+        ctx.action = [&ctx, a] {
             nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-            int code = 0;
-            for (const auto& id : *ids) {
+            std::vector<std::string> ids = a->ids;
+            int code = ctx.guard([&]() -> core::Status {
+                if (a->all == !a->ids.empty()) {
+                    return fail(ErrorCode::invalid_input,
+                                a->all ? "--all stops every running run: give no ids with it"
+                                       : "no runs to stop",
+                                "cosmos kill RUN_ID... or cosmos kill --all [--host HOST]");
+                }
+                if (!a->host.empty() && !a->all) {
+                    return fail(ErrorCode::invalid_input,
+                                "--host goes with --all",
+                                "cosmos kill --all --host HOST");
+                }
+                if (!a->all) {
+                    return {};
+                }
+                COSMOS_TRY(auto* app, ctx.app());
+                store::RunQuery q;
+                q.status = store::RunStatus::running;
+                if (!a->host.empty()) {
+                    COSMOS_CHECK(config::find_host(app->config, a->host));
+                    q.host = a->host;
+                }
+                q.limit = 100000;
+                COSMOS_TRY(auto running, store::list_runs(app->db, q));
+                for (const auto& r : running) {
+                    ids.push_back(r.id);
+                }
+                if (ids.empty()) {
+                    ctx.out.note(a->host.empty() ? std::string("no run is running")
+                                                 : fmt::format("no run is running on {}", a->host));
+                }
+                return {};
+            });
+            for (const auto& id : code == 0 ? ids : std::vector<std::string>{}) {
                 int c = ctx.guard([&]() -> core::Status {
                     COSMOS_TRY(auto* app, ctx.app());
+                    if (a->all) {
+                        // Killing one run of a batch ends the batch's other runs too.
+                        COSMOS_TRY(auto now, store::require_run(app->db, id));
+                        if (now.status != store::RunStatus::running) {
+                            arr.push_back(services::run_json(now));
+                            if (!ctx.out.json) {
+                                ctx.out.print_line(
+                                    fmt::format("{}\t{}", now.id, store::to_string(now.status)));
+                            }
+                            return {};
+                        }
+                    }
                     COSMOS_TRY(auto run, scheduler::kill_run(*app, id));
                     arr.push_back(services::run_json(run));
                     if (!ctx.out.json) {
@@ -121,7 +176,7 @@ void add_kill(CLI::App& parent, Context& ctx) {
                 });
                 code = code == 0 ? c : code;
             }
-            if (ctx.out.json) {
+            if (ctx.out.json && (code == 0 || !arr.empty())) {
                 ctx.out.print_json(arr);
             }
             return code;
