@@ -46,11 +46,21 @@ export function render(main) {
   toggle.addEventListener('click', () => act(paused ? '/api/queue/resume' : '/api/queue/pause', {},
     paused ? 'Queue resumed' : 'Queue paused: running jobs finish, nothing new starts'));
 
+  // An estimated time (learned from similar finished runs, docs/queue.md) as "+12m"; "?" when
+  // the queue has no history for the job; "—" for jobs that are done or held.
+  function eta(j, iso) {
+    if (!['queued', 'running'].includes(j.state) || j.paused || paused) return '—';
+    if (!iso) return '?';
+    const minutes = Math.ceil((Date.parse(iso) - Date.now()) / 60000);
+    if (minutes <= 0) return 'now';
+    return minutes < 60 ? `+${minutes}m` : `+${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+  }
+
   function table(items) {
     if (!items.length) return h('p', { class: 'empty' }, 'The queue is empty. Runs launched from the Prompts page or a run\'s page wait here.');
     const queued = items.filter((j) => j.state === 'queued');
     return h('table', { class: 'data' },
-      h('thead', {}, h('tr', {}, ['#', 'Run', 'Job', 'State', 'Run status', 'Priority', 'Host', 'GPUs', 'Progress', 'Attempts', 'Note', '']
+      h('thead', {}, h('tr', {}, ['#', 'Run', 'Job', 'State', 'Run status', 'Priority', 'Host', 'GPUs', 'Progress', 'Attempts', 'Starts', 'Ends', 'Note', '']
         .map((t) => h('th', { scope: 'col' }, t || h('span', { class: 'sr-only' }, 'Actions'))))),
       h('tbody', {}, items.map((j) => {
         const idx = queued.indexOf(j);
@@ -75,6 +85,8 @@ export function render(main) {
           h('td', { class: 'mono' }, (j.gpu_ids && j.gpu_ids.length ? j.gpu_ids.join(',') : j.gpus) ?? '—'),
           h('td', { class: 'progress-cell' }, progressBar(j.progress, `Progress of ${j.run}`)),
           h('td', { class: 'mono' }, `${j.attempts}/${j.max_attempts}`),
+          h('td', { class: 'mono eta', title: j.estimated_start || 'unknown' }, j.state === 'running' ? 'started' : eta(j, j.estimated_start)),
+          h('td', { class: 'mono eta', title: j.estimated_finish || 'unknown' }, eta(j, j.estimated_finish)),
           h('td', { class: 'small-text' }, notes.join(' · ') || ''),
           h('td', { class: 'row-actions' }, j.state === 'queued' ? [up, down, hold] : null,
             j.state === 'queued' || j.state === 'running' ? cancel : null));

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/decimal.hpp"
 #include "services/queue.hpp"
+#include "services/queue_eta.hpp"
 #include "services/worker.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
@@ -41,13 +42,40 @@ CLI::Validator seconds_between(double lo, double hi) {
         fmt::format("SECONDS in [{} - {}]", lo, hi));
 }
 
+// An estimated time as the queue table shows it: "now", "+12m", "+3h05m"; "?" when unknown.
+std::string eta_cell(const std::optional<std::int64_t>& ms, std::int64_t now) {
+    if (!ms) {
+        return "?";
+    }
+    std::int64_t minutes = (*ms - now + 59'999) / 60'000;
+    if (minutes <= 0) {
+        return "now";
+    }
+    if (minutes < 60) {
+        return fmt::format("+{}m", minutes);
+    }
+    return fmt::format("+{}h{:02}m", minutes / 60, minutes % 60);
+}
+
 core::Status print_queue(Context& ctx, int finished) {
     COSMOS_TRY(auto* app, ctx.app());
     COSMOS_TRY(auto jobs, store::list_jobs(app->db, finished));
     COSMOS_TRY(bool paused, store::queue_paused(app->db));
+    COSMOS_TRY(auto etas, services::queue_etas(*app, jobs));
+    std::int64_t now = core::now_ms();
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    std::vector<std::vector<std::string>> rows = {
-        {"POS", "JOB", "RUN", "STATE", "PRIO", "HOST", "GPUS", "PROGRESS", "TRIES", "NOTE"}};
+    std::vector<std::vector<std::string>> rows = {{"POS",
+                                                   "JOB",
+                                                   "RUN",
+                                                   "STATE",
+                                                   "PRIO",
+                                                   "HOST",
+                                                   "GPUS",
+                                                   "PROGRESS",
+                                                   "TRIES",
+                                                   "START",
+                                                   "FINISH",
+                                                   "NOTE"}};
     int position = 0;
     for (const auto& job : jobs) {
         COSMOS_TRY(auto run, store::get_run(app->db, job.run_id));
@@ -55,7 +83,18 @@ core::Status print_queue(Context& ctx, int finished) {
         if (job.state == store::JobState::queued) {
             pos = ++position;
         }
-        arr.push_back(services::job_json(job, run, pos));
+        auto j = services::job_json(job, run, pos);
+        services::add_eta(j, etas);
+        arr.push_back(std::move(j));
+        bool live = job.state == store::JobState::queued || job.state == store::JobState::running;
+        auto eta = etas.find(job.id);
+        std::string start = "-", finish = "-";
+        if (live && !paused && !job.paused) {
+            start = job.state == store::JobState::running
+                        ? std::string("started")
+                        : eta_cell(eta == etas.end() ? std::nullopt : eta->second.start_ms, now);
+            finish = eta_cell(eta == etas.end() ? std::nullopt : eta->second.finish_ms, now);
+        }
         std::string ids;
         for (int g : job.gpu_ids) {
             ids += ids.empty() ? std::to_string(g) : "," + std::to_string(g);
@@ -81,6 +120,8 @@ core::Status print_queue(Context& ctx, int finished) {
                         ids.empty() ? std::to_string(job.gpus) : ids,
                         fmt::format("{:.0f}%", (run ? run->progress : 0.0) * 100),
                         fmt::format("{}/{}", job.attempts, job.max_attempts),
+                        start,
+                        finish,
                         note});
     }
     if (ctx.out.json) {

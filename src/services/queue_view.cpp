@@ -3,6 +3,7 @@
 #include "services/queue_view.hpp"
 
 #include "services/queue.hpp"
+#include "services/queue_eta.hpp"
 #include "store/queue_store.hpp"
 #include "store/run_store.hpp"
 
@@ -11,6 +12,7 @@ namespace cosmos::services {
 core::Result<nlohmann::ordered_json> queue_json(const App& app, int finished) {
     COSMOS_TRY(auto jobs, store::list_jobs(app.db, finished));
     COSMOS_TRY(bool paused, store::queue_paused(app.db));
+    COSMOS_TRY(auto etas, queue_etas(app, jobs));
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     int position = 0;
     for (const auto& job : jobs) {
@@ -19,7 +21,9 @@ core::Result<nlohmann::ordered_json> queue_json(const App& app, int finished) {
         if (job.state == store::JobState::queued) {
             pos = ++position;
         }
-        arr.push_back(job_json(job, run, pos));
+        auto j = job_json(job, run, pos);
+        add_eta(j, etas);
+        arr.push_back(std::move(j));
     }
     return nlohmann::ordered_json{{"paused", paused}, {"jobs", arr}};
 }

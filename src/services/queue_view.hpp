@@ -1,7 +1,7 @@
 #pragma once
 // The queue as `cosmos queue --json` and GET /api/queue show it: its paused flag and its jobs
 // in claim order (running, then queued with their 1-based position, then the newest finished),
-// each as job_json.
+// each as job_json with its estimated start and finish (queue_eta.hpp).
 
 #include <nlohmann/json.hpp>
 
