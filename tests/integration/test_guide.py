@@ -15,7 +15,7 @@ The convention (also described in docs/guide/README.md, "How this guide is teste
 - HTML comments `<!-- guide: ... -->` before a block steer it (several may stack):
     not run: REASON            the block is shown, never run
     exit N                     its commands must exit N (default 0)
-    stdin TEXT                 its commands read TEXT and a newline
+    stdin TEXT                 its commands read TEXT and a newline (`\\n` in TEXT: a newline)
     tty                        its commands run on a terminal (`script`), for a question
     save NAME from .a.b        after its last command, NAME = that field of its stdout's JSON
                                (`.0.id`: an array's first element); later commands and output
@@ -23,13 +23,17 @@ The convention (also described in docs/guide/README.md, "How this guide is teste
     save NAME from /REGEX/     the same, from the first match of REGEX in its stdout (else
                                its stderr)
     file PATH                  the block is not a command: its text is written to PATH
-                               (relative to the page's working directory; `~/` is $HOME)
+                               (relative to the page's working directory; `~/` is $HOME);
+                               `cosmos.extra.toml` is appended to the config the page's
+                               `setup hosts` writes (alert rules, sinks, ...)
     emulate K=V ...            the local emulated hosts get these emulator variables for this
                                block only (how a failure is made to happen on cue)
     background until TEXT      its one command is started and left running once TEXT shows in
                                its output; it is stopped when the page ends
   and, for the rest of the page:
     setup WHAT ...             what the page's environment starts with (see Page.setup)
+    stop background            the commands started with `background until` so far are
+                               stopped (a server's port is free again)
     replace OLD => NEW         OLD is replaced by NEW in the commands that follow; NEW may name
                                {port}, {user}, {key}, {root}, {remote}
 """
@@ -111,7 +115,7 @@ def parse(page: Path):
         m = MARKER.match(line.strip())
         if m:
             text = m.group(1)
-            if text.startswith(("setup ", "replace ")):
+            if text.startswith(("setup ", "replace ")) or text == "stop background":
                 items.append(text)
             else:
                 markers.append(text)
@@ -259,9 +263,17 @@ class Page:
                      f'torchrun = "{self.emulator_dir}/bin/torchrun"\nenv = {{ {env_toml} }}\n\n')
         if self.local_hosts:
             text += f'[run]\nhost = "{self.local_hosts[0]}"\n'
+        extra = self.cwd / "cosmos.extra.toml"
+        if extra.exists():
+            text += "\n" + extra.read_text()
         (self.cwd / "cosmos.toml").write_text(text)
 
     def close(self):
+        self.stop_background()
+        if self.sshd:
+            self.sshd.close()
+
+    def stop_background(self):
         for proc in self.background:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -270,8 +282,7 @@ class Page:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-        if self.sshd:
-            self.sshd.close()
+        self.background = []
 
     # -- running ---------------------------------------------------------------------------
     def substitute(self, text, replacements=True):
@@ -291,6 +302,8 @@ class Page:
                           if path.startswith("~") else self.cwd / path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(self.substitute(block.text) + "\n")
+        if "cosmos.extra.toml" in block.marker("file"):
+            self.write_config({})
         if block.marker("file") or block.lang != "console":
             return
         exits = block.marker("exit")
@@ -304,7 +317,8 @@ class Page:
             assert commands, f"{where}: a console block without a `$ ` command"
             for i, (cmd, expected) in enumerate(commands):
                 cmd = self.substitute(cmd)
-                assert cmd.split()[0] in ("cosmos", "ls", "ffprobe", "chmod", "cat"), \
+                assert cmd.split()[0] in ("cosmos", "ls", "ffprobe", "chmod", "cat", "cp", "mkdir",
+                                         "sqlite3"), \
                     f"{where}: {cmd!r}: only cosmos (and a few file tools) run here"
                 background = block.marker("background until")
                 if background:
@@ -316,7 +330,8 @@ class Page:
                     argv = ["script", "-qec", cmd, "/dev/null"]
                 proc = subprocess.run(argv, env=self.env, cwd=self.cwd,
                                       capture_output=True, text=True,
-                                      input=(stdin[0] + "\n") if stdin else "",
+                                      input=(stdin[0].replace("\\n", "\n") + "\n")
+                                      if stdin else "",
                                       timeout=COMMAND_TIMEOUT)
                 self.ran += 1
                 report = (f"{where}: $ {cmd}\nexit {proc.returncode} (want {want_exit}) in "
@@ -363,7 +378,9 @@ class Page:
     def run(self):
         for item in parse(self.page):
             if isinstance(item, str):
-                if item.startswith("setup "):
+                if item == "stop background":
+                    self.stop_background()
+                elif item.startswith("setup "):
                     for what in item[len("setup "):].split(";"):
                         self.setup(what.strip())
                 else:
