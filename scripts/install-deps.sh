@@ -27,6 +27,8 @@ packages=(
   prometheus
   # the shells whose completion scripts tests/integration/test_completion.py checks
   zsh fish
+  # the clean Debian 12 root scripts/release.sh installs the package into (docs/release.md)
+  debootstrap
 )
 
 missing=()
