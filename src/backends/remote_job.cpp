@@ -857,6 +857,9 @@ HostStatus host_status(const RemoteHost& host, const std::vector<std::string>& j
     auto ping = host.shell->run({"true"}, transport::CommandOptions{{}, std::chrono::seconds(20)});
     if (!ping) {
         st.error = ping.error().message;
+        st.error_code = ping.error().code == core::ErrorCode::auth_failed
+                            ? core::ErrorCode::auth_failed
+                            : core::ErrorCode::host_unreachable;
         return st;
     }
     st.reachable = true;

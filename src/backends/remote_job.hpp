@@ -223,6 +223,9 @@ struct GpuStatus {
 struct HostStatus {
     bool reachable = false;
     std::string error;  // why not, when unreachable
+    // The kind of that failure: host_unreachable, or auth_failed when the host answered but its
+    // key is not trusted (unknown, changed, revoked) or the login was refused.
+    core::ErrorCode error_code = core::ErrorCode::host_unreachable;
     std::vector<GpuStatus> gpus;
     std::string gpu_error;                    // nvidia-smi missing or failing
     std::optional<std::uint64_t> free_bytes;  // in the work dir's file system

@@ -292,6 +292,7 @@ void add_status(CLI::App& parent, Context& ctx) {
                     }
                 }
                 bool all_ok = true;
+                bool refused = false;  // a host answered but its key or login was refused
                 for (const auto& h : hosts) {
                     if (h.kind == core::HostKind::slurm) {
                         auto j = services::host_status_json(*app, h);
@@ -307,6 +308,8 @@ void add_status(CLI::App& parent, Context& ctx) {
                     // Stopped as idle on purpose (its stop_command ran): a state, not a fault.
                     bool stopped = j.contains("stopped_at");
                     all_ok = all_ok && (reachable || stopped);
+                    bool auth = j.value("error_code", nlohmann::ordered_json()) == "auth_failed";
+                    refused = refused || auth;
                     arr.push_back(j);
                     if (ctx.out.json) {
                         continue;
@@ -318,8 +321,9 @@ void add_status(CLI::App& parent, Context& ctx) {
                     }
                     if (!reachable) {
                         ctx.out.print_line(fmt::format(
-                            "{}: unreachable: {}",
+                            "{}: {}: {}",
                             h.name,
+                            auth ? "refused" : "unreachable",
                             j["error"].is_string() ? j["error"].get<std::string>() : ""));
                         continue;
                     }
@@ -346,6 +350,13 @@ void add_status(CLI::App& parent, Context& ctx) {
                                                        g["memory_total_mib"].get<std::int64_t>()));
                     }
                     print_server(ctx, j);
+                }
+                if (refused) {
+                    // As every other command that meets the host: exit 8, with the way out.
+                    return fail(ErrorCode::auth_failed,
+                                "a host refused: its key is not trusted or the login failed",
+                                "cosmos hosts trust HOST checks and trusts its key "
+                                "(docs/ssh.md)");
                 }
                 if (!all_ok) {
                     return fail(ErrorCode::host_unreachable, "some hosts are unreachable");

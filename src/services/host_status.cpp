@@ -236,6 +236,8 @@ nlohmann::ordered_json host_status_json(const App& app, const config::HostConfig
           {"address", address},
           {"reachable", st.reachable},
           {"error", opt_text(st.error)},
+          {"error_code",
+           st.reachable ? J(nullptr) : J(std::string(core::error_code_name(st.error_code)))},
           {"latency_ms", st.latency_ms},
           {"gpus", gpus},
           {"gpu_error", opt_text(st.gpu_error)},

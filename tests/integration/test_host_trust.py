@@ -71,6 +71,12 @@ def test_changed_key_needs_replace_and_replaces_only_its_line(cosmos, sshd):
     assert "--replace" in refused.stderr
     assert known_hosts(cosmos).read_text() == "".join(OTHER_HOSTS) + old_line + "\n"
     assert connect(cosmos).returncode == 8  # the connection refuses the changed key too
+    # `status` says so as every other command does: refused (exit 8), not unreachable (7).
+    status = cosmos.run("status", "loop", check=False, timeout=60)
+    assert status.returncode == 8, status.stdout + status.stderr
+    assert "loop: refused:" in status.stdout and "cosmos hosts trust" in status.stderr
+    as_json = cosmos.run("status", "loop", "--json", check=False, timeout=60).stdout
+    assert '"error_code": "auth_failed"' in as_json
 
     replaced = cosmos.run("hosts", "trust", "loop", "--yes", "--replace")
     assert old_fp in replaced.stderr and new_fp in replaced.stderr
