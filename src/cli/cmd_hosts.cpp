@@ -18,6 +18,7 @@
 #include "config/host_checks.hpp"
 #include "core/names.hpp"
 #include "core/secret_file.hpp"
+#include "core/units.hpp"
 #include "services/host_clean.hpp"
 #include "services/hosts.hpp"
 #include "transport/known_hosts.hpp"
@@ -687,25 +688,23 @@ void add_clean(CLI::App& parent, Context& ctx) {
                     return {};
                 }
                 for (const auto& e : report.removed) {
-                    ctx.out.print_line(
-                        fmt::format("{} {:<5} {:>10}  {}",
-                                    report.dry_run ? "would remove" : "removed",
-                                    e.kind,
-                                    ProgressBar::human_bytes(static_cast<double>(e.bytes)),
-                                    e.path));
+                    ctx.out.print_line(fmt::format("{} {:<5} {:>10}  {}",
+                                                   report.dry_run ? "would remove" : "removed",
+                                                   e.kind,
+                                                   core::human_bytes(static_cast<double>(e.bytes)),
+                                                   e.path));
                 }
                 for (const auto& e : report.kept) {
-                    ctx.out.print_line(
-                        fmt::format("kept    {:<5} {:>10}  {}  ({})",
-                                    e.kind,
-                                    ProgressBar::human_bytes(static_cast<double>(e.bytes)),
-                                    e.path,
-                                    e.reason));
+                    ctx.out.print_line(fmt::format("kept    {:<5} {:>10}  {}  ({})",
+                                                   e.kind,
+                                                   core::human_bytes(static_cast<double>(e.bytes)),
+                                                   e.path,
+                                                   e.reason));
                 }
                 ctx.out.note(fmt::format(
                     "{} {} from host {} ({} entries; {} job dirs kept){}",
                     report.dry_run ? "would free" : "freed",
-                    ProgressBar::human_bytes(static_cast<double>(report.bytes_removed)),
+                    core::human_bytes(static_cast<double>(report.bytes_removed)),
                     report.host,
                     report.removed.size(),
                     report.kept.size(),

@@ -10,6 +10,7 @@
 
 #include "cli/context.hpp"
 #include "cli/run_printer.hpp"
+#include "core/units.hpp"
 #include "scheduler/job.hpp"
 #include "services/host_status.hpp"
 #include "services/views.hpp"
@@ -184,17 +185,6 @@ void add_kill(CLI::App& parent, Context& ctx) {
     });
 }
 
-std::string human_bytes(std::uint64_t b) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(b);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    return fmt::format("{:.1f} {}", v, units[u]);
-}
-
 // The model server lines of `cosmos status`: the one cosmos runs on the host (--serve), or what
 // an http host's server serves.
 void print_server(Context& ctx, const nlohmann::ordered_json& j) {
@@ -333,7 +323,7 @@ void add_status(CLI::App& parent, Context& ctx) {
                         h.name,
                         j["latency_ms"].get<double>(),
                         j["free_bytes"].is_number()
-                            ? human_bytes(j["free_bytes"].get<std::uint64_t>())
+                            ? core::human_bytes(j["free_bytes"].get<double>())
                             : "?",
                         jobs.size(),
                         jobs.empty() ? "" : ": " + fmt::format("{}", fmt::join(jobs, " "))));

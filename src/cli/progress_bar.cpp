@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/units.hpp"
+
 namespace cosmos::cli {
 
 using Clock = std::chrono::steady_clock;
@@ -32,16 +34,6 @@ bool ProgressBar::detect() {
     bool dumb = term == nullptr || std::strcmp(term, "dumb") == 0;
     return isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1 && !dumb &&
            std::getenv("CI") == nullptr && std::getenv("NO_COLOR") == nullptr;
-}
-
-std::string ProgressBar::human_bytes(double b) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (b >= 1024 && u < 4) {
-        b /= 1024;
-        ++u;
-    }
-    return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[u]);
 }
 
 std::string ProgressBar::human_duration(double s) {
@@ -105,9 +97,9 @@ void ProgressBar::draw(bool final) {
                                    m_label,
                                    bar,
                                    frac * 100,
-                                   human_bytes(static_cast<double>(m_done)),
-                                   human_bytes(static_cast<double>(m_total)),
-                                   human_bytes(rate),
+                                   core::human_bytes(static_cast<double>(m_done)),
+                                   core::human_bytes(static_cast<double>(m_total)),
+                                   core::human_bytes(rate),
                                    tail);
     std::fputs(line.c_str(), stderr);
     std::fflush(stderr);

@@ -25,8 +25,6 @@ public:
     // Draws the final state and ends the line (also done by the destructor if needed).
     void finish();
 
-    // "1.5 GiB", "12.0 MiB/s"-style helpers, exposed for tests.
-    static std::string human_bytes(double bytes);
     static std::string human_duration(double seconds);
 
 private:

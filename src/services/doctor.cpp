@@ -12,6 +12,7 @@
 
 #include "backends/remote_job.hpp"
 #include "backends/ssh_target.hpp"
+#include "core/units.hpp"
 #include "model/checkpoint_manifest.hpp"
 #include "model/family.hpp"
 #include "scheduler/job.hpp"
@@ -67,17 +68,6 @@ J doctor_json(const DoctorReport& report) {
 }
 
 namespace {
-
-std::string human_bytes(std::uint64_t b) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(b);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
-}
 
 struct Checks {
     DoctorReport& report;
@@ -490,7 +480,8 @@ void check_disk(Checks& c,
                "check that df works on the host");
         return;
     }
-    std::string detail = fmt::format("{} free in {}", human_bytes(*free), host.work_dir);
+    std::string detail =
+        fmt::format("{} free in {}", core::human_bytes(static_cast<double>(*free)), host.work_dir);
     std::string fix =
         host.config.kind == core::HostKind::local
             ? fmt::format("free space there, or point work_dir in [hosts.{}] at a larger disk",
@@ -502,13 +493,13 @@ void check_disk(Checks& c,
     if (*free < o.disk_fail_bytes) {
         c.fail("disk",
                detail + fmt::format(" (under {}: a job could not even write its log)",
-                                    human_bytes(o.disk_fail_bytes)),
+                                    core::human_bytes(static_cast<double>(o.disk_fail_bytes))),
                fix,
                ErrorCode::io);
     } else if (*free < o.disk_warn_bytes) {
         c.warn("disk",
                detail + fmt::format(" (under {}; a run's inputs and outputs can take more)",
-                                    human_bytes(o.disk_warn_bytes)),
+                                    core::human_bytes(static_cast<double>(o.disk_warn_bytes))),
                fix);
     } else {
         c.ok("disk", detail);

@@ -4,13 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include "core/units.hpp"
+
 namespace cosmos::cli {
 namespace {
 
 TEST(ProgressBar, FormatsBytesAndDurations) {
-    EXPECT_EQ(ProgressBar::human_bytes(512), "512 B");
-    EXPECT_EQ(ProgressBar::human_bytes(1536), "1.5 KiB");
-    EXPECT_EQ(ProgressBar::human_bytes(3.0 * (1 << 30)), "3.0 GiB");
+    EXPECT_EQ(cosmos::core::human_bytes(512), "512 B");
+    EXPECT_EQ(cosmos::core::human_bytes(1536), "1.5 KiB");
+    EXPECT_EQ(cosmos::core::human_bytes(3.0 * (1 << 30)), "3.0 GiB");
     EXPECT_EQ(ProgressBar::human_duration(5), "0:05");
     EXPECT_EQ(ProgressBar::human_duration(125), "2:05");
     EXPECT_EQ(ProgressBar::human_duration(3725), "1:02:05");
