@@ -301,6 +301,9 @@ core::Result<AlertPass> AlertEngine::evaluate(const App& app, std::int64_t now_m
     }
     COSMOS_TRY(auto orphans, store::resolve_orphans(app.db, names, now_ms));
     (void)orphans;
+    COSMOS_TRY(auto pruned,
+               store::prune_resolved_alerts(app.db, now_ms - store::k_resolved_alert_keep_ms));
+    (void)pruned;
     if (any_probe) {
         COSMOS_CHECK(probe_hosts(app, now_ms, pass));
         now_ms = std::max(now_ms, core::now_ms());  // probes take time

@@ -144,6 +144,15 @@ core::Result<std::vector<AlertRecord>> resolve_alerts(const Database& db,
     return resolved;
 }
 
+core::Result<std::int64_t> prune_resolved_alerts(const Database& db, std::int64_t before_ms) {
+    COSMOS_CHECK(exec_bound(db,
+                            "DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ? "
+                            "AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE "
+                            "d.alert_id = alerts.id AND d.state = 'pending')",
+                            [&](Statement& st) { st.bind(1, core::iso_from_ms(before_ms)); }));
+    return db.changes();
+}
+
 core::Result<std::int64_t> resolve_orphans(const Database& db,
                                            const std::set<std::string>& rules,
                                            std::int64_t now_ms) {

@@ -63,6 +63,14 @@ core::Result<std::int64_t> resolve_orphans(const Database& db,
                                            const std::set<std::string>& rules,
                                            std::int64_t now_ms);
 
+// How long a resolved alert is kept (`cosmos alerts list --all` shows it until then).
+inline constexpr std::int64_t k_resolved_alert_keep_ms = 30LL * 24 * 3600 * 1000;
+
+// Deletes resolved alerts resolved before `before_ms` whose deliveries are all done (with their
+// delivery rows). Events are kept: each stands for a failed run that must not be alerted
+// twice. Returns how many went.
+core::Result<std::int64_t> prune_resolved_alerts(const Database& db, std::int64_t before_ms);
+
 // Firing alerts and events since `events_since` (ISO), newest first; `all`: every alert.
 core::Result<std::vector<AlertRecord>> list_alerts(const Database& db,
                                                    bool all,
