@@ -46,8 +46,9 @@ bool has(const std::vector<std::string>& keys, std::string_view key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-// The keys a rule of condition `c` may set beyond name, when and sinks.
-std::vector<std::string_view> rule_keys(AlertCondition c) {
+}  // namespace
+
+std::vector<std::string_view> alert_rule_keys(AlertCondition c) {
     switch (c) {
         case AlertCondition::run_failed:
             return {"hosts"};
@@ -64,6 +65,8 @@ std::vector<std::string_view> rule_keys(AlertCondition c) {
     }
     return {};
 }
+
+namespace {
 
 double default_for_minutes(AlertCondition c) {
     switch (c) {
@@ -113,7 +116,7 @@ Status finish_rule(AlertRule& rule, const Config& config, const fs::path& file) 
                                     fmt::format("{} needs sinks", section),
                                     "sinks = [\"NAME\"], naming [alert_sinks.NAME] tables");
     }
-    auto allowed = rule_keys(rule.when);
+    auto allowed = alert_rule_keys(rule.when);
     for (const auto& key : rule.keys) {
         if (key == "name" || key == "when" || key == "sinks") {
             continue;
@@ -369,6 +372,10 @@ Status finish_alerts(Config& config, const fs::path& file, const fs::path& base_
         }
     }
     return {};
+}
+
+bool is_loopback_url(std::string_view url) {
+    return loopback_url(url);
 }
 
 }  // namespace cosmos::config

@@ -25,6 +25,13 @@ core::Status check_sink_timeout(std::int64_t v);   // 1 .. 600 s
 core::Status check_max_attempts(std::int64_t v);   // 1 .. 100
 core::Status check_retry_after(std::int64_t v);    // 1 s .. 1 h
 
+// The keys a rule of condition `c` may set beyond name, when and sinks (for_minutes on
+// run_stuck, min_free_gb on disk_low, ...).
+std::vector<std::string_view> alert_rule_keys(AlertCondition c);
+
+// Whether `url` is on this machine (127.0.0.0/8, ::1, localhost): not a credential.
+bool is_loopback_url(std::string_view url);
+
 // Completes the rules and sinks read from `file`: refuses a rule without `when` or `sinks`, a
 // key that does not apply to its condition (min_free_gb on run_failed), a sink or host name
 // that is not configured, two rules of one name; a sink without its kind's keys (url or

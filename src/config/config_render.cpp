@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "config/alert_checks.hpp"
 #include "config/config.hpp"
 #include "config/config_detail.hpp"
 #include "core/redact.hpp"
@@ -250,6 +251,61 @@ void render_host(std::string& out, const HostConfig& h, bool redact_secrets) {
     }
 }
 
+// [alert_sinks.NAME] and [[alerts]] (docs/alerts.md); an inline url is shown only when it is on
+// this machine (anything else may carry a token: url_file is the way to keep one).
+void render_alerts(std::string& out, const Config& config) {
+    for (const auto& [name, sink] : config.alert_sinks) {
+        out += fmt::format("\n[alert_sinks.{}]\n", key(name));
+        line(out, "kind", quote(alert_sink_kind_name(sink.kind)));
+        if (!sink.url.empty()) {
+            line(out, "url", quote(is_loopback_url(sink.url) ? sink.url : "***"));
+        }
+        if (!sink.url_file.empty()) {
+            line(out, "url_file", quote(sink.url_file.string()));
+        }
+        if (!sink.ca_file.empty()) {
+            line(out, "ca_file", quote(sink.ca_file.string()));
+        }
+        if (!sink.argv.empty()) {
+            std::vector<std::string> argv;
+            for (const auto& a : sink.argv) {
+                argv.push_back(quote(a));
+            }
+            line(out, "argv", fmt::format("[{}]", detail::join(argv)));
+        }
+        line(out, "timeout", fmt::format("{}", sink.timeout_s));
+        line(out, "max_attempts", fmt::format("{}", sink.max_attempts));
+        line(out, "retry_after", fmt::format("{}", sink.retry_after_s));
+    }
+    for (const auto& rule : config.alerts) {
+        out += "\n[[alerts]]\n";
+        line(out, "name", quote(rule.name));
+        line(out, "when", quote(alert_condition_name(rule.when)));
+        for (auto k : alert_rule_keys(rule.when)) {
+            if (k == "hosts" && !rule.hosts.empty()) {
+                std::vector<std::string> hosts;
+                for (const auto& h : rule.hosts) {
+                    hosts.push_back(quote(h));
+                }
+                line(out, k, fmt::format("[{}]", detail::join(hosts)));
+            } else if (k == "for_minutes") {
+                line(out, k, number(rule.for_minutes));
+            } else if (k == "min_free_gb") {
+                line(out, k, number(rule.min_free_gb));
+            } else if (k == "below_percent") {
+                line(out, k, number(rule.below_percent));
+            } else if (k == "probe_every") {
+                line(out, k, fmt::format("{}", rule.probe_every_s));
+            }
+        }
+        std::vector<std::string> sinks;
+        for (const auto& s : rule.sinks) {
+            sinks.push_back(quote(s));
+        }
+        line(out, "sinks", fmt::format("[{}]", detail::join(sinks)));
+    }
+}
+
 }  // namespace
 
 std::string render_config(const Config& config) {
@@ -276,6 +332,7 @@ std::string render_config(const Config& config) {
     for (const auto& [name, host] : config.hosts) {
         render_host(out, host, true);
     }
+    render_alerts(out, config);
     return core::redact(out);
 }
 

@@ -251,6 +251,12 @@ def test_alerts_test_reports_each_sink_and_config_check_guards_url_files(emulate
     assert "chat (slack): failed: cannot reach alert sink 'chat'" in text.stdout, text.stdout
     missing = cosmos.run("alerts", "test", "--sink", "pager", check=False)
     assert missing.returncode != 0 and "no alert sink 'pager'" in missing.stderr
+    # `config show` has the sinks and rules (url files named, never read), and reads back.
+    shown = cosmos.run("config", "show").stdout
+    assert f'url_file = "{hook_file}"' in shown and "[[alerts]]" in shown, shown
+    assert 'when = "run_failed"' in shown and '[alert_sinks.script]' in shown, shown
+    (tmp_path / "shown.toml").write_text(shown)
+    cosmos.run("--config", tmp_path / "shown.toml", "config", "check")
     # A url_file others may read is refused by config check, naming the key; the URL is not shown.
     os.chmod(hook_file, 0o644)
     bad = cosmos.run("config", "check", check=False)
@@ -259,7 +265,7 @@ def test_alerts_test_reports_each_sink_and_config_check_guards_url_files(emulate
     failed = cosmos.run("alerts", "test", "--sink", "hook", "--json", check=False)
     assert failed.returncode == 10 and "url_file" in json.loads(failed.stdout)[0]["error"]
     assert_no_secret(cosmos, [json.dumps(ok), proc.stdout, proc.stderr, text.stdout, text.stderr,
-                              bad.stderr, failed.stdout, missing.stderr], secret)
+                              bad.stderr, failed.stdout, missing.stderr, shown], secret)
     receiver.close()
 
 
