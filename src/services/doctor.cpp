@@ -119,37 +119,19 @@ void check_database(DoctorReport& report, const config::Config& cfg, std::option
         c.fail("integrity", db.error(), "check the file's permissions and the data dir");
         return;
     }
-    std::string problems;
-    auto st = db->prepare("PRAGMA quick_check");
-    if (!st) {
-        c.fail("integrity", st.error(), "check the file; restore it from a backup");
+    auto problems = store::integrity_problems(*db, store::IntegrityCheck::quick);
+    if (!problems) {
+        c.fail("integrity", problems.error(), "check the file; restore it from a backup");
+    } else if (problems->empty()) {
+        c.ok("integrity", fmt::format("{}: PRAGMA quick_check ok", path.string()));
     } else {
-        int lines = 0;
-        for (;;) {
-            auto row = st->step();
-            if (!row) {
-                problems = row.error().message;
-                break;
-            }
-            if (!*row) {
-                break;
-            }
-            std::string line = st->text(0);
-            if (line != "ok" && lines++ < 5) {
-                problems += (problems.empty() ? "" : "; ") + line;
-            }
-        }
-        if (problems.empty()) {
-            c.ok("integrity", fmt::format("{}: PRAGMA quick_check ok", path.string()));
-        } else {
-            c.fail("integrity",
-                   fmt::format("{}: PRAGMA quick_check: {}", path.string(), problems),
-                   fmt::format("stop every cosmos process, keep a copy of {0}, then restore it "
-                               "from a backup (or salvage it: sqlite3 {0} .recover | sqlite3 "
-                               "recovered.db)",
-                               path.string()),
-                   ErrorCode::io);
-        }
+        c.fail("integrity",
+               fmt::format("{}: PRAGMA quick_check: {}", path.string(), fmt::join(*problems, "; ")),
+               fmt::format("stop every cosmos process, keep a copy of {0}, then restore it "
+                           "from a backup (or salvage it: sqlite3 {0} .recover | sqlite3 "
+                           "recovered.db)",
+                           path.string()),
+               ErrorCode::io);
     }
     int version = db->schema_version();
     int current = store::current_schema_version();

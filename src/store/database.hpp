@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -86,6 +87,21 @@ private:
     sqlite3* m_db = nullptr;
     std::filesystem::path m_path;
 };
+
+enum class IntegrityCheck {
+    quick,  // PRAGMA quick_check: the pages and the records, O(size) without index cross-checks
+    full,   // PRAGMA integrity_check: also every index against its table
+};
+// What SQLite's check of `db` reports beyond "ok" (at most `max_lines` lines); empty when the
+// file is sound. A file too damaged to read yields the read error as a problem. Fails only when
+// the check cannot be prepared. (`cosmos doctor` runs the quick one, `cosmos verify` the full.)
+core::Result<std::vector<std::string>> integrity_problems(const Database& db,
+                                                          IntegrityCheck check,
+                                                          std::size_t max_lines = 5);
+
+// Rows whose foreign key names a row that is not there (PRAGMA foreign_key_check), as lines.
+core::Result<std::vector<std::string>> foreign_key_problems(const Database& db,
+                                                            std::size_t max_lines = 5);
 
 // The newest schema version this build knows.
 int current_schema_version();

@@ -88,6 +88,8 @@ struct RunRecord {
     std::optional<double> gpu_util_mean;
     std::optional<double> gpu_util_peak;
     std::optional<double> gpu_mem_peak_mib;
+    // Schema v10: the user's rating, 1 to 5 (`cosmos rate`, the web UI, the import).
+    std::optional<int> rating;
 };
 
 struct RunEvent {

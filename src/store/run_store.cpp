@@ -1,5 +1,7 @@
 #include "store/run_store.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -51,7 +53,7 @@ namespace {
 constexpr const char* k_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
     "started_at, finished_at, exit_code, error, command, spec, output_dir, output_video, "
-    "log_path, progress, source, model, model_name, model_hash";
+    "log_path, progress, source, model, model_name, model_hash, rating";
 // Read adds the columns of schema v2 (remote execution), which insert_run leaves NULL.
 constexpr const char* k_select_columns =
     "id, prompt_id, kind, status, host, params, parent_run_id, created_at, updated_at, "
@@ -59,7 +61,7 @@ constexpr const char* k_select_columns =
     "log_path, progress, source, runtime, remote_dir, image, uploaded_bytes, upload_seconds, "
     "run_seconds, download_seconds, batch_id, batch_index, model, model_name, model_hash, "
     "gpu_seconds, gpu_price_per_hour, sweep_id, gpu_ids, gpu_util_mean, gpu_util_peak, "
-    "gpu_mem_peak_mib";
+    "gpu_mem_peak_mib, rating";
 
 std::optional<double> opt_real(const Statement& st, int col) {
     return st.is_null(col) ? std::nullopt : std::optional<double>(st.real(col));
@@ -110,6 +112,9 @@ RunRecord read_run(const Statement& st) {
     r.gpu_util_mean = opt_real(st, 36);
     r.gpu_util_peak = opt_real(st, 37);
     r.gpu_mem_peak_mib = opt_real(st, 38);
+    if (!st.is_null(39)) {
+        r.rating = static_cast<int>(st.int64(39));
+    }
     if (!st.is_null(28)) {
         r.batch_index = static_cast<int>(st.int64(28));
     }
@@ -145,7 +150,7 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
     return db.transaction([&]() -> core::Status {
         COSMOS_TRY(auto st,
                    db.prepare(fmt::format("INSERT INTO runs ({}) VALUES "
-                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                           k_columns)));
         st.bind(1, r.id)
             .bind(2, r.prompt_id)
@@ -169,7 +174,8 @@ core::Status insert_run(const Database& db, const RunRecord& r) {
             .bind(20, r.source)
             .bind(21, std::string(model::to_string(r.model)))
             .bind(22, r.model_name)
-            .bind(23, r.model_hash);
+            .bind(23, r.model_hash)
+            .bind(24, r.rating ? std::optional<std::int64_t>(*r.rating) : std::nullopt);
         if (auto s = st.run(); !s) {
             if (s.error().code == ErrorCode::conflict) {
                 return fail(
@@ -196,7 +202,9 @@ core::Result<std::optional<RunRecord>> get_run(const Database& db, const std::st
 
 namespace {
 
-std::string run_query_where(const RunQuery& q) {
+// `rating_value`: the rating one arm of list_runs' union reads (its min_rating filter then left
+// out of the WHERE).
+std::string run_query_where(const RunQuery& q, std::optional<int> rating_value = std::nullopt) {
     std::string where = "1=1";
     if (q.status) {
         where += " AND status = ?1";
@@ -215,6 +223,14 @@ std::string run_query_where(const RunQuery& q) {
     }
     if (q.with_output) {
         where += " AND coalesce(output_video, '') != ''";
+    }
+    if (q.rating) {
+        where += " AND rating = ?9";
+    }
+    if (rating_value) {
+        where += fmt::format(" AND rating = {}", *rating_value);  // ours: 1-5
+    } else if (q.min_rating) {
+        where += " AND rating >= ?10";
     }
     if (q.text) {
         where +=
@@ -243,18 +259,51 @@ void bind_run_query(Statement& st, const RunQuery& q) {
     if (q.text) {
         st.bind(8, *q.text);
     }
+    if (q.rating) {
+        st.bind(9, *q.rating);
+    }
+    if (q.min_rating) {
+        st.bind(10, *q.min_rating);
+    }
 }
 
 }  // namespace
 
+// The statement of list_runs. A minimum rating is read as one arm per rating from it to 5, each
+// a short range of runs_by_rating already in created_at order (at most offset + limit rows),
+// merged: `rating >= N` over the index would sort every rated run first (~100 ms with 100k
+// rated runs), and a scan in created_at order filtering it reads every run when few are rated.
+std::string list_runs_sql(const RunQuery& q) {
+    if (!q.min_rating || q.rating) {
+        return fmt::format(
+            "SELECT {} FROM runs WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+            k_select_columns,
+            run_query_where(q));
+    }
+    std::string arms;
+    for (int v = std::max(*q.min_rating, k_min_rating); v <= k_max_rating; ++v) {
+        arms += fmt::format(
+            "{}SELECT * FROM (SELECT {} FROM runs WHERE {} ORDER BY created_at "
+            "DESC, id DESC LIMIT ?11)",
+            arms.empty() ? "" : " UNION ALL ",
+            k_select_columns,
+            run_query_where(q, v));
+    }
+    if (arms.empty()) {
+        arms = fmt::format("SELECT {} FROM runs WHERE 0", k_select_columns);
+    }
+    return fmt::format("SELECT {} FROM ({}) ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+                       k_select_columns,
+                       arms);
+}
+
 core::Result<std::vector<RunRecord>> list_runs(const Database& db, const RunQuery& q) {
-    COSMOS_TRY(auto st,
-               db.prepare(fmt::format("SELECT {} FROM runs WHERE {} ORDER BY "
-                                      "created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
-                                      k_select_columns,
-                                      run_query_where(q))));
+    COSMOS_TRY(auto st, db.prepare(list_runs_sql(q)));
     bind_run_query(st, q);
     st.bind(4, q.limit).bind(5, q.offset);
+    if (q.min_rating && !q.rating) {
+        st.bind(11, static_cast<std::int64_t>(q.limit) + q.offset);
+    }
     return collect(st);
 }
 
@@ -421,6 +470,65 @@ core::Status record_gpu_usage(const Database& db,
                           "gpu_mem_peak_mib = ? WHERE id = ?"));
     st.bind(1, util_mean).bind(2, util_peak).bind(3, mem_peak_mib).bind(4, id);
     return st.run();
+}
+
+core::Status set_run_rating(const Database& db, const std::string& id, std::optional<int> rating) {
+    if (rating && (*rating < k_min_rating || *rating > k_max_rating)) {
+        return fail(ErrorCode::invalid_input,
+                    fmt::format("rating {} is out of range", *rating),
+                    fmt::format("a rating is {} to {} stars", k_min_rating, k_max_rating));
+    }
+    COSMOS_TRY(auto st, db.prepare("UPDATE runs SET rating = ?, updated_at = ? WHERE id = ?"));
+    st.bind(1, rating ? std::optional<std::int64_t>(*rating) : std::nullopt)
+        .bind(2, core::now_iso())
+        .bind(3, id);
+    COSMOS_CHECK(st.run());
+    if (db.changes() == 0) {
+        return fail(ErrorCode::not_found, fmt::format("no run {}", id));
+    }
+    return {};
+}
+
+core::Result<std::vector<RunFiles>> all_run_files(const Database& db) {
+    COSMOS_TRY(auto st,
+               db.prepare("SELECT id, status, source, output_video, log_path, output_dir "
+                          "FROM runs ORDER BY id"));
+    std::vector<RunFiles> out;
+    for (;;) {
+        COSMOS_TRY(bool row, st.step());
+        if (!row) {
+            return out;
+        }
+        out.push_back(RunFiles{st.text(0),
+                               run_status_from(st.text(1)).value_or(RunStatus::failed),
+                               st.text(2),
+                               st.opt_text(3),
+                               st.opt_text(4),
+                               st.opt_text(5)});
+    }
+}
+
+core::Status forget_run_files(const Database& db,
+                              const std::string& id,
+                              const ForgottenFiles& files,
+                              const std::string& detail) {
+    return db.transaction([&]() -> core::Status {
+        COSMOS_TRY(auto run, require_run(db, id));
+        std::string now = core::now_iso();
+        COSMOS_TRY(auto st,
+                   db.prepare("UPDATE runs SET "
+                              "output_video = CASE WHEN ?1 THEN NULL ELSE output_video END, "
+                              "log_path = CASE WHEN ?2 THEN NULL ELSE log_path END, "
+                              "output_dir = CASE WHEN ?3 THEN NULL ELSE output_dir END, "
+                              "updated_at = ?4 WHERE id = ?5"));
+        st.bind(1, files.output_video ? 1 : 0)
+            .bind(2, files.log ? 1 : 0)
+            .bind(3, files.output_dir ? 1 : 0)
+            .bind(4, now)
+            .bind(5, id);
+        COSMOS_CHECK(st.run());
+        return insert_event(db, id, now, run.status, detail);
+    });
 }
 
 core::Status record_progress(const Database& db, const std::string& id, double progress) {

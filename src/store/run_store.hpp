@@ -19,6 +19,8 @@ struct RunQuery {
     std::optional<std::string> until;  // created_at < until
     std::optional<std::string> text;   // id, prompt id, host or error contains it
     bool with_output = false;          // only runs with an output video recorded
+    std::optional<int> rating;         // only runs rated exactly this (1-5)
+    std::optional<int> min_rating;     // only runs rated at least this (unrated runs never)
     int limit = 50;
     int offset = 0;
 };
@@ -108,6 +110,39 @@ struct CostRecord {
 core::Status record_costs(const Database& db, const std::string& id, const CostRecord& c);
 
 core::Status record_progress(const Database& db, const std::string& id, double progress);
+
+// A rating is 1 to 5 stars (the column's CHECK says the same).
+inline constexpr int k_min_rating = 1;
+inline constexpr int k_max_rating = 5;
+
+// Sets run `id`'s rating (nullopt clears it). Fails with invalid_input outside 1-5 and not_found
+// when there is no such run. Touches updated_at, so watchers (the web UI's events) see it.
+core::Status set_run_rating(const Database& db, const std::string& id, std::optional<int> rating);
+
+// The files a run's row names, for checking them against the disk (`cosmos verify`).
+struct RunFiles {
+    std::string id;
+    RunStatus status = RunStatus::pending;
+    std::string source;  // "cli", "web", "import:<file>", ...
+    std::optional<std::string> output_video;
+    std::optional<std::string> log_path;
+    std::optional<std::string> output_dir;
+};
+// Every run's files, by id (one pass over the table, without the heavy columns).
+core::Result<std::vector<RunFiles>> all_run_files(const Database& db);
+
+// Which recorded paths of a run to forget (`cosmos verify --repair`: files that are gone).
+struct ForgottenFiles {
+    bool output_video = false;
+    bool log = false;
+    bool output_dir = false;
+};
+// Clears those paths of run `id` and records `detail` as an event (its status unchanged), in one
+// transaction.
+core::Status forget_run_files(const Database& db,
+                              const std::string& id,
+                              const ForgottenFiles& files,
+                              const std::string& detail);
 
 // The GPUs run `id` holds on its host ("0,1"), recorded when it is launched.
 core::Status record_gpu_ids(const Database& db, const std::string& id, const std::string& ids);

@@ -276,8 +276,17 @@ CREATE TABLE alert_probes (
 );
 )sql";
 
-constexpr std::array<std::string_view, 9> k_migrations = {
-    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6, k_v7, k_v8, k_v9};
+// v10: a run's rating, 1 to 5 stars (NULL: not rated), set by `cosmos rate` and the web UI and
+// kept by the import from the Python tool. The index holds rated runs only (a partial index: the
+// rating filters of `list runs` and the API imply rating IS NOT NULL), in the order the lists
+// show, so a filtered page is a short index range and unrated runs cost nothing to insert.
+constexpr std::string_view k_v10 = R"sql(
+ALTER TABLE runs ADD COLUMN rating INTEGER CHECK (rating BETWEEN 1 AND 5);
+CREATE INDEX runs_by_rating ON runs(rating, created_at) WHERE rating IS NOT NULL;
+)sql";
+
+constexpr std::array<std::string_view, 10> k_migrations = {
+    k_v1, k_v2, k_queue_migration, k_v4, k_v5, k_v6, k_v7, k_v8, k_v9, k_v10};
 
 }  // namespace
 
