@@ -1,10 +1,11 @@
-// Gallery page: output videos of finished runs in a grid (hover or focus plays a clip), new
-// outputs appear live; /gallery/RUN opens the side-by-side view of input and output whose
+// Gallery page: output videos of finished runs in a grid (hover or focus plays a clip), filtered
+// by minimum rating (?min_rating=N), new outputs appear live; /gallery/RUN opens the side-by-side view of input and output whose
 // players are synchronized: play, pause, seek or rate change on either drives the other, and
 // one shared bar controls both.
 
 import { get } from './api.js';
 import { basename, debounce, errorBox, fill, fmtTime, fmtWeights, h, loading, pager, statusBadge } from './dom.js';
+import { minRatingSelect, starsBadge } from './rating.js';
 import * as sse from './sse.js';
 
 const LIMIT = 24;
@@ -14,20 +15,34 @@ export function render(main, { params, query }) {
   if (params[0]) return compare(main, params[0]);
   let offset = Number(query.get('offset') || 0);
   const grid = h('div', { class: 'gallery-wrap' }, loading());
+  const minRating = minRatingSelect('g-min-rating', query.get('min_rating') || '');
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter outputs' },
+    h('label', { for: minRating.id }, 'Rating', minRating));
+  filters.addEventListener('submit', (e) => e.preventDefault());
   let controller = null;
+
+  function syncUrl() {
+    const s = new URLSearchParams();
+    if (minRating.value) s.set('min_rating', minRating.value);
+    if (offset) s.set('offset', offset);
+    const text = s.toString();
+    history.replaceState({}, '', `/gallery${text ? `?${text}` : ''}`);
+  }
 
   async function load() {
     controller?.abort();
     controller = new AbortController();
     try {
-      const data = await get('/api/gallery', { limit: LIMIT, offset }, { signal: controller.signal });
+      const data = await get('/api/gallery', { limit: LIMIT, offset, min_rating: minRating.value },
+        { signal: controller.signal });
       const items = data.items || [];
       for (const it of items) cache.set(it.run.id, it);
       fill(grid, items.length ? h('ul', { class: 'gallery' }, items.map(card))
-        : h('p', { class: 'empty' }, 'No outputs yet. Finished runs show their videos here.'),
+        : h('p', { class: 'empty' }, minRating.value ? 'No outputs rated that well.'
+          : 'No outputs yet. Finished runs show their videos here.'),
       pager(data.total ?? 0, offset, LIMIT, (o) => {
         offset = o;
-        history.replaceState({}, '', `/gallery${o ? `?offset=${o}` : ''}`);
+        syncUrl();
         load();
       }));
     } catch (e) {
@@ -35,9 +50,14 @@ export function render(main, { params, query }) {
     }
   }
   const reload = debounce(load, 500);
+  minRating.addEventListener('change', () => {
+    offset = 0;
+    syncUrl();
+    load();
+  });
   const offs = [sse.on('output', reload), sse.on('run', (r) => r.status === 'succeeded' && reload()),
     sse.on('open', ({ first }) => first || reload())];
-  main.append(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Gallery')), grid));
+  main.append(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Gallery')), filters, grid));
   load();
   return () => {
     controller?.abort();
@@ -60,6 +80,7 @@ function card(item) {
     h('div', { class: 'caption' },
       item.prompt?.name ? h('span', { class: 'strong', title: item.prompt.prompt }, item.prompt.name) : null,
       h('a', { href: `/runs/${encodeURIComponent(r.id)}`, class: 'mono' }, r.id),
+      r.rating ? starsBadge(r.rating) : null,
       h('span', { class: 'muted small-text' }, fmtWeights(r.params?.weights)),
       h('span', { class: 'muted small-text' }, fmtTime(r.finished_at || r.created_at))));
 }

@@ -1,7 +1,7 @@
-// Run page: one run's status, progress, parameters, timings, events, error summary, outputs
-// (video player) and its log, all live: the log streams over SSE (/api/events?run=ID) from the
-// byte offset the page has, gaps are filled from /api/runs/ID/log?offset=N. "Run again with
-// changes" opens the rerun form (rerun.js).
+// Run page: one run's status, progress, rating (stars, rating.js), parameters, timings, events,
+// error summary, outputs (video player) and its log, all live: the log streams over SSE
+// (/api/events?run=ID) from the byte offset the page has, gaps are filled from
+// /api/runs/ID/log?offset=N. "Run again with changes" opens the rerun form (rerun.js).
 
 import { get, getLog, post } from './api.js';
 import {
@@ -9,6 +9,7 @@ import {
   progressBar, setProgress, statusBadge, toast, toastError,
 } from './dom.js';
 import { gpuChart } from './chart.js';
+import { ratingControl } from './rating.js';
 import { rerunForm } from './rerun.js';
 import * as sse from './sse.js';
 
@@ -49,6 +50,7 @@ export function render(main, { params }) {
     ui.cancel.addEventListener('click', cancel);
     ui.rerunToggle = h('button', { type: 'button', class: 'primary', 'aria-expanded': 'false', 'aria-controls': 'rerun' }, 'Run again with changes');
     ui.rerun = h('div', { id: 'rerun', hidden: true });
+    ui.rating = ratingControl(run, (r) => Object.assign(run, { rating: r.rating }));
     ui.rerunToggle.addEventListener('click', () => {
       const open = ui.rerun.hidden;
       ui.rerun.hidden = !open;
@@ -68,6 +70,7 @@ export function render(main, { params }) {
       h('div', { class: 'page-head' },
         h('h1', {}, 'Run ', h('span', { class: 'mono' }, run.id)), ui.status,
         run.kind && run.kind !== 'transfer' ? h('span', { class: 'chip' }, run.kind) : null,
+        ui.rating.el,
         h('div', { class: 'spacer' }),
         h('a', { href: `/runs?prompt=${encodeURIComponent(run.prompt_id)}`, class: 'button' }, 'Prompt ', h('span', { class: 'mono' }, run.prompt_id)),
         ui.cancel, ui.rerunToggle),
@@ -95,6 +98,7 @@ export function render(main, { params }) {
     const secs = elapsed(r.started_at, r.finished_at);
     ui.elapsed.textContent = secs === null ? '' : `${TERMINAL.has(r.status) ? 'took' : 'running for'} ${fmtDuration(secs)}`;
     ui.cancel.hidden = TERMINAL.has(r.status);
+    ui.rating.set(r.rating);
     page.dataset.status = r.status;
   }
 

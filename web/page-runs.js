@@ -1,15 +1,17 @@
-// Runs page: every run, filtered by status, host, prompt, date range and text, paged; rows
-// update live (status, progress) from `run` events and new runs appear without a reload.
+// Runs page: every run, filtered by status, host, prompt, minimum rating, date range and text,
+// paged; rows update live (status, progress, rating) from `run` events and new runs appear
+// without a reload.
 
 import { get } from './api.js';
 import {
   STATUSES, debounce, elapsed, errorBox, fill, fmtDuration, fmtTime, fmtWeights, h, loading,
   pager, progressBar, setProgress, statusBadge,
 } from './dom.js';
+import { minRatingSelect, starsBadge } from './rating.js';
 import * as sse from './sse.js';
 
 const LIMIT = 50;
-const FILTERS = ['status', 'host', 'prompt', 'since', 'until', 'q'];
+const FILTERS = ['status', 'host', 'prompt', 'min_rating', 'since', 'until', 'q'];
 
 export function render(main, { query }) {
   const list = h('div', { class: 'table-wrap' }, loading());
@@ -19,12 +21,13 @@ export function render(main, { query }) {
       h('option', { value: '' }, 'any'), STATUSES.map((s) => h('option', { value: s }, s))),
     host: h('input', { name: 'host', id: 'f-host', list: 'host-names', placeholder: 'any', autocomplete: 'off' }),
     prompt: h('input', { name: 'prompt', id: 'f-prompt', placeholder: 'prompt id', autocomplete: 'off', spellcheck: 'false' }),
+    min_rating: minRatingSelect('f-min-rating'),
     since: h('input', { name: 'since', id: 'f-since', type: 'date' }),
     until: h('input', { name: 'until', id: 'f-until', type: 'date' }),
     q: h('input', { name: 'q', id: 'f-q', type: 'search', placeholder: 'id, prompt text, error…', autocomplete: 'off' }),
   };
   for (const k of FILTERS) inputs[k].value = query.get(k) || '';
-  const labels = { status: 'Status', host: 'Host', prompt: 'Prompt', since: 'From', until: 'To', q: 'Search' };
+  const labels = { status: 'Status', host: 'Host', prompt: 'Prompt', min_rating: 'Rating', since: 'From', until: 'To', q: 'Search' };
   const clear = h('button', { type: 'button', class: 'small' }, 'Clear');
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter runs' },
     FILTERS.map((k) => h('label', { for: inputs[k].id }, labels[k], inputs[k])), clear, hostList);
@@ -87,11 +90,13 @@ export function render(main, { query }) {
       return;
     }
     const status = inputs.status.value;
-    if (status && r.status !== status) {
+    const minRating = Number(inputs.min_rating.value || 0);
+    if ((status && r.status !== status) || (minRating && !(r.rating >= minRating))) {
       reload();
       return;
     }
     row.status.replaceChildren(statusBadge(r.status));
+    row.rating.replaceChildren(starsBadge(r.rating));
     setProgress(row.progress, r.progress);
     row.duration.textContent = fmtDuration(elapsed(r.started_at, r.finished_at));
   });
@@ -111,18 +116,20 @@ export function render(main, { query }) {
 function table(items, rows) {
   if (!items.length) return h('p', { class: 'empty' }, 'No runs match. Launch one from the Prompts page.');
   return h('table', { class: 'data' },
-    h('thead', {}, h('tr', {}, ['Run', 'Status', 'Progress', 'Prompt', 'Model', 'Host', 'Weights', 'Created', 'Duration', 'GPU-h', 'Cost']
+    h('thead', {}, h('tr', {}, ['Run', 'Status', 'Progress', 'Rating', 'Prompt', 'Model', 'Host', 'Weights', 'Created', 'Duration', 'GPU-h', 'Cost']
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, items.map((r) => {
       const status = h('td', {}, statusBadge(r.status));
       const progress = progressBar(r.progress, `Progress of ${r.id}`);
       const duration = h('td', { class: 'nowrap' }, fmtDuration(elapsed(r.started_at, r.finished_at)));
-      rows.set(r.id, { status, progress, duration });
+      const rating = h('td', { class: 'nowrap' }, starsBadge(r.rating));
+      rows.set(r.id, { status, progress, duration, rating });
       return h('tr', { dataset: { id: r.id } },
         h('td', { class: 'mono' }, h('a', { href: `/runs/${encodeURIComponent(r.id)}` }, r.id),
           r.kind && r.kind !== 'transfer' ? h('span', { class: 'chip' }, r.kind) : null),
         status,
         h('td', { class: 'progress-cell' }, progress),
+        rating,
         h('td', { class: 'mono' }, h('a', { href: `/runs?prompt=${encodeURIComponent(r.prompt_id)}` }, r.prompt_id)),
         h('td', { class: 'nowrap' }, r.model_name || r.model || 'transfer1'),
         h('td', {}, r.host || '—'),

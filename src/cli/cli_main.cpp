@@ -225,6 +225,7 @@ int run(int argc, char** argv) {
 
     add_create_commands(app, ctx);
     add_read_commands(app, ctx);
+    add_rate_command(app, ctx);
     add_delete_command(app, ctx);
     add_inference_command(app, ctx);
     add_import_command(app, ctx);

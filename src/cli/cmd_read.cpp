@@ -69,7 +69,7 @@ void print_runs(const Context& ctx, const std::vector<store::RunRecord>& runs) {
         return;
     }
     std::vector<std::vector<std::string>> rows = {
-        {"ID", "PROMPT", "KIND", "STATUS", "HOST", "PROGRESS", "CREATED", "ERROR"}};
+        {"ID", "PROMPT", "KIND", "STATUS", "HOST", "PROGRESS", "RATING", "CREATED", "ERROR"}};
     for (const auto& r : runs) {
         rows.push_back({r.id,
                         r.prompt_id,
@@ -77,6 +77,7 @@ void print_runs(const Context& ctx, const std::vector<store::RunRecord>& runs) {
                         std::string(store::to_string(r.status)),
                         r.host.value_or("-"),
                         fmt::format("{:.0f}%", r.progress * 100),
+                        r.rating ? fmt::format("{}/5", *r.rating) : std::string("-"),
                         short_time(r.created_at),
                         ellipsize(r.error.value_or(""), 40)});
     }
@@ -228,6 +229,8 @@ core::Status show_run(const Context& ctx, const services::App& app, const std::s
     }
     ctx.out.print_line(fmt::format(
         "output    {}\nlog       {}", r->output_video.value_or("-"), r->log_path.value_or("-")));
+    ctx.out.print_line(fmt::format("rating    {}",
+                                   r->rating ? fmt::format("{}/5", *r->rating) : std::string("-")));
     if (auto review = services::stored_review(app, r->id)) {
         ctx.out.print_line(
             fmt::format("review    plausibility {} ({}): {}",
@@ -244,6 +247,7 @@ void add_list(CLI::App& parent, Context& ctx) {
         std::string what, status, prompt, host;
         int limit = 50;
         int offset = 0;
+        std::optional<int> rating, min_rating;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = parent.add_subcommand("list", "List prompts or runs, newest first");
@@ -256,6 +260,18 @@ void add_list(CLI::App& parent, Context& ctx) {
                     "cancelled");
     cmd->add_option("--prompt", a->prompt, "Only runs of this prompt");
     cmd->add_option("--host", a->host, "Only runs on this host");
+    cmd->add_option("--rating", a->rating, "Only runs rated exactly N stars (1-5; cosmos rate)")
+        ->type_name("N")
+        ->check(CLI::Range(store::k_min_rating, store::k_max_rating));
+    cmd->add_option("--min-rating", a->min_rating, "Only runs rated at least N stars (1-5)")
+        ->type_name("N")
+        ->check(CLI::Range(store::k_min_rating, store::k_max_rating))
+        ->excludes("--rating");
+    cmd->footer(
+        "Examples:\n"
+        "  cosmos list runs --status failed\n"
+        "  cosmos list runs --min-rating 4          # the keepers (cosmos rate RUN_ID... N)\n"
+        "  cosmos list runs --prompt ps_... --rating 5 --json");
     cmd->add_option("--limit", a->limit, "At most this many (1-10000)")
         ->check(CLI::Range(1, 10000));
     cmd->add_option("--offset", a->offset, "Skip this many first")->check(CLI::NonNegativeNumber);
@@ -287,6 +303,8 @@ void add_list(CLI::App& parent, Context& ctx) {
                 if (!a->host.empty()) {
                     q.host = a->host;
                 }
+                q.rating = a->rating;
+                q.min_rating = a->min_rating;
                 COSMOS_TRY(auto runs, store::list_runs(app->db, q));
                 print_runs(ctx, runs);
                 return {};

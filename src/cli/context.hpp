@@ -72,6 +72,7 @@ void add_cost_command(
 void add_alerts_command(CLI::App& app, Context& ctx);       // alerts list|test|check
 void add_completion_commands(CLI::App& app, Context& ctx);  // completion, __complete (hidden)
 void add_doctor_command(CLI::App& app, Context& ctx);       // doctor [HOST]
+void add_rate_command(CLI::App& app, Context& ctx);         // rate RUN_ID... N | --clear
 
 // The web UI flags shared by `cosmos ui` and `cosmos serve` (cmd_ui.cpp).
 struct UiFlags {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -10,11 +11,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/decimal.hpp"
 #include "core/ids.hpp"
 #include "core/kinds.hpp"
 #include "core/read_file.hpp"
 #include "model/upscale_command.hpp"
 #include "store/database.hpp"
+#include "store/run_store.hpp"
 
 namespace cosmos::services::legacy {
 
@@ -390,6 +393,26 @@ core::Status read_run_lineage(const json& config, Candidate<store::RunRecord>& c
     return {};
 }
 
+// The run's rating: a whole number of stars from 1 to 5 ("4", or "4.0" from a REAL column) is
+// kept; anything else (0, 7, 3.5, "good") is noted as left out, the run still imported.
+void read_rating(const std::optional<std::string>& text, Candidate<store::RunRecord>& c) {
+    if (!text || text->empty()) {
+        return;
+    }
+    auto value = core::parse_decimal(*text, "rating");
+    if (value && *value == std::floor(*value) && *value >= store::k_min_rating &&
+        *value <= store::k_max_rating) {
+        c.record.rating = static_cast<int>(*value);
+        return;
+    }
+    c.notes.push_back(
+        fmt::format("rating {} left out: a rating is a whole number of stars from "
+                    "{} to {}",
+                    *text,
+                    store::k_min_rating,
+                    store::k_max_rating));
+}
+
 core::Result<Candidate<store::RunRecord>> run_from_row(const store::Statement& st,
                                                        const std::string& source,
                                                        const std::map<std::string, json>& prompts) {
@@ -433,9 +456,7 @@ core::Result<Candidate<store::RunRecord>> run_from_row(const store::Statement& s
     note_left_out(outputs, "outputs", {"output_video", "output_path", "result_video"}, c.notes);
     COSMOS_TRY(auto metadata, json_column(st, 12, "metadata"));
     note_left_out(metadata, "metadata", {}, c.notes);
-    if (auto rating = st.opt_text(13); rating && !rating->empty()) {
-        c.notes.push_back(fmt::format("rating {} left out: cosmos keeps no ratings", *rating));
-    }
+    read_rating(st.opt_text(13), c);
     r.source = "import:" + source;
     return c;
 }

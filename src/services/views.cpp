@@ -46,6 +46,7 @@ nlohmann::ordered_json run_json(const store::RunRecord& r) {
     j["host"] = opt(r.host);
     j["params"] = nlohmann::ordered_json::parse(model::to_json(r.params).dump());
     j["progress"] = r.progress;
+    j["rating"] = opt(r.rating);
     j["created_at"] = r.created_at;
     j["updated_at"] = r.updated_at;
     j["started_at"] = opt(r.started_at);

@@ -3,6 +3,7 @@
 // service and renders the CLI's JSON shapes (services/views).
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <limits>
@@ -259,9 +260,24 @@ core::Result<Reply> list_inputs(const httplib::Request& req, services::App& app)
     return Reply{200, {{"items", items}, {"total", total}}};
 }
 
+// The rating filters of the runs list and the gallery: ?rating=N (exactly) and ?min_rating=N.
+core::Status rating_filters_of(const httplib::Request& req, store::RunQuery& q) {
+    const std::array<std::pair<const char*, std::optional<int>*>, 2> filters = {
+        {{"rating", &q.rating}, {"min_rating", &q.min_rating}}};
+    for (auto [name, field] : filters) {
+        if (std::string s = query(req, name); !s.empty()) {
+            COSMOS_TRY(auto n,
+                       parse_query_int(name, s, 0, store::k_min_rating, store::k_max_rating));
+            *field = static_cast<int>(n);
+        }
+    }
+    return {};
+}
+
 core::Result<store::RunQuery> run_query_of(const httplib::Request& req) {
     COSMOS_TRY(auto page, page_of(req));
     store::RunQuery q;
+    COSMOS_CHECK(rating_filters_of(req, q));
     q.limit = page.limit;
     q.offset = page.offset;
     if (std::string s = query(req, "status"); !s.empty()) {
@@ -390,6 +406,7 @@ core::Result<Reply> gallery(const httplib::Request& req, services::App& app) {
     store::RunQuery q;
     q.status = store::RunStatus::succeeded;
     q.with_output = true;  // what the gallery shows: total and pages count the same runs
+    COSMOS_CHECK(rating_filters_of(req, q));
     q.limit = page.limit;
     q.offset = page.offset;
     std::vector<store::RunRecord> runs;

@@ -1,7 +1,7 @@
 // State-changing endpoints of the JSON API (docs/api.md): create a prompt, enhance it, launch a
-// run (create + queue), preview its spec, cancel, and control the queue (pause, resume, cancel,
-// move). The server's guard has already checked the token, the CSRF double submit and the JSON
-// content type; each handler parses the body, calls one service and renders its JSON.
+// run (create + queue), preview its spec, cancel, rate a run, and control the queue (pause, resume,
+// cancel, move). The server's guard has already checked the token, the CSRF double submit and the
+// JSON content type; each handler parses the body, calls one service and renders its JSON.
 
 #include <fmt/format.h>
 
@@ -163,6 +163,36 @@ core::Result<Reply> cancel_run(const httplib::Request& req, services::App& app) 
     return Reply{200, j};
 }
 
+// POST /api/runs/{id}/rating {"rating": 1-5 | null}: sets or clears the run's rating (as
+// `cosmos rate`); answers the run.
+core::Result<Reply> rate_run(const httplib::Request& req, services::App& app) {
+    COSMOS_TRY(auto body, json_body(req));
+    COSMOS_CHECK(only_fields(body, {"rating"}));
+    if (!body.contains("rating")) {
+        return fail(ErrorCode::invalid_input,
+                    "rating is required",
+                    "send {\"rating\": 1-5} to rate the run, {\"rating\": null} to clear it");
+    }
+    std::optional<int> rating;
+    if (!body["rating"].is_null()) {
+        COSMOS_TRY(auto n,
+                   parse_query_int("rating",
+                                   body["rating"].is_number_integer() ? body["rating"].dump()
+                                                                      : std::string("x"),
+                                   0,
+                                   store::k_min_rating,
+                                   store::k_max_rating));
+        rating = static_cast<int>(n);
+    }
+    std::string id = req.matches[1].str();
+    if (!core::is_valid_id(core::IdKind::run, id)) {
+        return fail(ErrorCode::not_found, fmt::format("no run '{}'", id));
+    }
+    COSMOS_CHECK(store::set_run_rating(app.db, id, rating));
+    COSMOS_TRY(auto run, store::require_run(app.db, id));
+    return Reply{200, services::run_json(run)};
+}
+
 core::Result<Reply> queue(const httplib::Request& req, services::App& app) {
     COSMOS_TRY(auto finished, parse_query_int("finished", query(req, "finished"), 20, 0, 1000));
     COSMOS_TRY(auto q, services::queue_json(app, static_cast<int>(finished)));
@@ -242,6 +272,7 @@ void add_write_routes(UiServer::Impl& s) {
     s.http.Post("/api/runs", api(s, launch));
     s.http.Post("/api/spec/preview", api(s, preview));
     s.http.Post(R"(/api/runs/([^/]+)/cancel)", api(s, cancel_run));
+    s.http.Post(R"(/api/runs/([^/]+)/rating)", api(s, rate_run));
     s.http.Post("/api/queue/pause", pause_queue(s, true));
     s.http.Post("/api/queue/resume", pause_queue(s, false));
     s.http.Post(R"(/api/queue/([^/]+)/cancel)", api(s, cancel));

@@ -1,7 +1,8 @@
 // End-to-end test of the web UI in Debian's Chromium (playwright-core): against a real
 // `cosmos serve --port 0` whose worker runs the emulator on the local host, it creates a prompt
 // in the Prompts page, launches a run, watches the run page's log grow live (SSE, no reload)
-// and its status turn `succeeded`, plays the output in the gallery and in the synchronized
+// and its status turn `succeeded`, rates it (stars) and filters the runs list and the gallery by
+// rating, plays the output in the gallery and in the synchronized
 // input/output view, pauses the queue, re-runs with a changed control weight from the rerun
 // form, and cancels the new run in the Queue page.
 // Run: COSMOS_BIN=build/cosmos COSMOS_EMULATOR_BIN=build/cosmos-emulator node tests/e2e/ui.test.mjs
@@ -100,6 +101,33 @@ test('web UI: prompt → run → live log → gallery → rerun with changed wei
     assert.match(await log.textContent(), /Saved video to/);
     // The output plays on the run page.
     await page.locator('video.player').waitFor();
+
+    step('rate the run 4 stars on its page; the runs list and the gallery filter by rating');
+    const rating = page.locator('#run-rating');
+    await rating.getByRole('button', { name: '4 stars' }).click();
+    await page.locator('#run-rating[data-rating="4"]').waitFor();
+    assert.equal((await api(`/api/runs/${runId}`)).rating, 4);
+    assert.equal(await rating.getByRole('button', { name: '4 stars' }).getAttribute('aria-pressed'), 'true');
+    assert.equal(await rating.locator('.star.on').count(), 4);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const ratedRow = page.locator(`tbody tr[data-id="${runId}"]`);
+    await ratedRow.locator('.stars[data-rating="4"]').waitFor();
+    await page.getByLabel('Rating').selectOption('5');
+    await page.locator('p.empty', { hasText: 'No runs match' }).waitFor();
+    assert.match(page.url(), /[?&]min_rating=5\b/);
+    await page.getByLabel('Rating').selectOption('4');
+    await ratedRow.waitFor();
+    assert.match(page.url(), /[?&]min_rating=4\b/);
+    await page.goto(`${url}/gallery?min_rating=5`);
+    await page.locator('p.empty', { hasText: 'No outputs rated that well' }).waitFor();
+    await page.getByLabel('Rating').selectOption('4');
+    await page.locator(`li.gallery-item[data-run="${runId}"] .stars[data-rating="4"]`).waitFor();
+    // Clearing on the run page takes it out of the rated runs.
+    await page.goto(`${url}/runs/${runId}`);
+    await page.getByRole('button', { name: 'Clear the rating' }).click();
+    await page.locator('#run-rating[data-rating=""]').waitFor();
+    assert.equal((await api(`/api/runs/${runId}`)).rating, null);
+    assert.equal((await api('/api/runs?min_rating=1')).total, 0);
 
     step('the run page and the Hosts page chart the GPU it held');
     const shown = await api(`/api/runs/${runId}`);

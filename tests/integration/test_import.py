@@ -202,6 +202,45 @@ def test_database_lineage_is_kept_or_reported(cosmos, tmp_path):
     reasons = {i["id"]: i["reason"] for i in report["items"]}
     assert "guiding prompt execution_config.prompt left out" in reasons["rs_1111"]
     assert "outputs.enhanced_text" in reasons["rs_3333"] and "left out" in reasons["rs_3333"]
-    assert "rating 4 left out" in reasons["rs_2222"]
+    # The tool's rating is kept (cosmos rate's 1-5 stars), and filters as one set here would.
+    assert cosmos.json("show", "rs_2222")["rating"] == 4
+    assert "rating" not in reasons["rs_2222"].replace("rating_note", "")
+    assert [r["id"] for r in cosmos.json("list", "runs", "--min-rating", "4")] == ["rs_2222"]
+    assert cosmos.json("show", "rs_1111")["rating"] is None
     assert "metadata.rating_note" in reasons["rs_2222"]
     assert "parameters.enhancement_model" in reasons["ps_1111"]
+
+
+def test_database_ratings_outside_one_to_five_are_left_out_with_a_note(cosmos, tmp_path):
+    db = tmp_path / "tool.db"
+    con = sqlite3.connect(db)
+    con.executescript("""
+    CREATE TABLE prompts (id VARCHAR PRIMARY KEY, model_type VARCHAR NOT NULL, prompt_text TEXT NOT NULL,
+                          created_at DATETIME, inputs JSON NOT NULL, parameters JSON NOT NULL);
+    CREATE TABLE runs (id VARCHAR PRIMARY KEY, prompt_id VARCHAR NOT NULL, model_type VARCHAR NOT NULL,
+                       status VARCHAR NOT NULL, created_at DATETIME, execution_config JSON NOT NULL,
+                       outputs JSON NOT NULL, metadata JSON NOT NULL, rating);
+    """)
+    con.execute("INSERT INTO prompts VALUES (?,?,?,?,?,?)", (
+        "ps_9999", "transfer", "A harbour at dawn", "2025-03-01 09:00:00",
+        json.dumps({"video": "inputs/videos/v/color.mp4"}), json.dumps({"name": "harbour"})))
+    # A column without a type holds whatever the tool wrote: integers, reals, text.
+    ratings = {"rs_0001": 1, "rs_0005": 5.0, "rs_0000": 0, "rs_0007": 7, "rs_0035": 3.5,
+               "rs_000a": "good", "rs_000b": -2, "rs_000c": None}
+    for rid, rating in ratings.items():
+        con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)", (
+            rid, "ps_9999", "transfer", "completed", "2025-03-01 10:05:00",
+            json.dumps({"weights": {"depth": 0.5}}), json.dumps({}), json.dumps({}), rating))
+    con.commit()
+    con.close()
+    report = cosmos.json("import", db)
+    assert report["imported_runs"] == len(ratings), report  # a bad rating never skips a run
+    reasons = {i["id"]: i["reason"] for i in report["items"]}
+    assert cosmos.json("show", "rs_0001")["rating"] == 1
+    assert cosmos.json("show", "rs_0005")["rating"] == 5
+    for rid in ("rs_0000", "rs_0007", "rs_0035", "rs_000a", "rs_000b"):
+        assert cosmos.json("show", rid)["rating"] is None, rid
+        assert f"rating {ratings[rid]} left out" in reasons[rid], (rid, reasons[rid])
+        assert "whole number of stars from 1 to 5" in reasons[rid]
+    assert cosmos.json("show", "rs_000c")["rating"] is None
+    assert "rating" not in reasons["rs_000c"]

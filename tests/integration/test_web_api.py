@@ -444,6 +444,65 @@ def test_run_launched_through_the_api_streams_and_succeeds(web, input_set):
     assert cancelled["state"] == "cancelled" and cancelled["run_status"] == "cancelled"
 
 
+def test_rating_a_run_sets_filters_and_streams(web, input_set):
+    """POST /api/runs/{id}/rating sets and clears a run's rating (as `cosmos rate`) under the
+    write endpoints' rules; ?rating / ?min_rating filter the runs list and ?min_rating the
+    gallery; the change reaches open event streams as a `run` event."""
+    cosmos, ui = web
+    pid = create_prompt(ui, input_set)["id"]
+    queued = [ui.json("POST", "/api/runs", {"prompt_id": pid, "params": {"seed": i + 1}},
+                      expect=201)["run"]["id"] for i in range(2)]
+    done = cosmos.json("--config", cosmos.config, "inference", pid)[0]
+    assert done["status"] == "succeeded" and done["rating"] is None
+    events = EventStream(ui)
+    try:
+        rated = ui.json("POST", f"/api/runs/{done['id']}/rating", {"rating": 5})
+        assert rated["id"] == done["id"] and rated["rating"] == 5
+        deadline = time.time() + 20
+        while True:
+            event, data, _ = events.events.get(timeout=max(0.1, deadline - time.time()))
+            if event == "run" and data["id"] == done["id"] and data["rating"] == 5:
+                break
+    finally:
+        events.close()
+    assert ui.json("POST", f"/api/runs/{queued[0]}/rating", {"rating": 3})["rating"] == 3
+    assert ui.json("POST", f"/api/runs/{queued[1]}/rating", {"rating": 1})["rating"] == 1
+    assert cosmos.json("show", done["id"])["rating"] == 5  # the CLI sees the same
+
+    def ids(path):
+        data = ui.json("GET", path)
+        assert data["total"] == len(data["items"]), data
+        return {r["id"] for r in data["items"]}
+    assert ids("/api/runs?min_rating=3") == {done["id"], queued[0]}
+    assert ids("/api/runs?rating=1") == {queued[1]}
+    assert ids("/api/runs?min_rating=2&status=queued") == {queued[0]}
+    assert ids("/api/runs") == {done["id"], *queued}
+    gallery = ui.json("GET", "/api/gallery?min_rating=5")
+    assert gallery["total"] == 1 and gallery["items"][0]["run"]["rating"] == 5
+    assert ui.json("GET", "/api/gallery?min_rating=4")["total"] == 1
+    cleared = ui.json("POST", f"/api/runs/{done['id']}/rating", {"rating": None})
+    assert cleared["rating"] is None
+    assert ui.json("GET", "/api/gallery?min_rating=1")["total"] == 0
+    assert ui.json("GET", "/api/gallery")["total"] == 1
+
+    # Bad values are 400 naming the field, unknown runs 404; nothing changed.
+    for body in ({"rating": 0}, {"rating": 6}, {"rating": 4.5}, {"rating": "4"}, {},
+                 {"rating": 4, "stars": 4}):
+        ui.error("POST", f"/api/runs/{queued[0]}/rating", 400, "invalid_input", body=body)
+    ui.error("POST", "/api/runs/rs_0123456789abcdef/rating", 404, "not_found", body={"rating": 2})
+    ui.error("POST", "/api/runs/not-an-id/rating", 404, "not_found", body={"rating": 2})
+    for query in ("min_rating=6", "rating=0", "min_rating=x"):
+        ui.error("GET", f"/api/runs?{query}", 400, "invalid_input")
+    ui.error("GET", "/api/gallery?min_rating=9", 400, "invalid_input")
+    # The write rules of every state-changing endpoint: CSRF header, JSON body, same origin.
+    ui.error("POST", f"/api/runs/{queued[0]}/rating", 403, "csrf", body={"rating": 5}, csrf=False)
+    ui.error("POST", f"/api/runs/{queued[0]}/rating", 403, "csrf", body={"rating": 5},
+             content_type="text/plain")
+    ui.error("POST", f"/api/runs/{queued[0]}/rating", 403, "cross_origin", body={"rating": 5},
+             headers={"Origin": "http://evil.example"})
+    assert cosmos.json("show", queued[0])["rating"] == 3
+
+
 def test_queue_control_and_hosts(web, input_set):
     cosmos, ui = web
     pid = create_prompt(ui, input_set)["id"]
