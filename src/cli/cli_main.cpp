@@ -245,6 +245,7 @@ int run(int argc, char** argv) {
     add_cost_command(app, ctx);
     add_alerts_command(app, ctx);
     add_doctor_command(app, ctx);
+    add_verify_command(app, ctx);
     // Last: completion walks the tree the commands above built.
     add_completion_commands(app, ctx);
 

@@ -73,6 +73,7 @@ void add_alerts_command(CLI::App& app, Context& ctx);       // alerts list|test|
 void add_completion_commands(CLI::App& app, Context& ctx);  // completion, __complete (hidden)
 void add_doctor_command(CLI::App& app, Context& ctx);       // doctor [HOST]
 void add_rate_command(CLI::App& app, Context& ctx);         // rate RUN_ID... N | --clear
+void add_verify_command(CLI::App& app, Context& ctx);       // verify [--repair]
 
 // The web UI flags shared by `cosmos ui` and `cosmos serve` (cmd_ui.cpp).
 struct UiFlags {

@@ -241,7 +241,8 @@ def test_delete_asks_and_never_touches_inputs(emulated, input_set):
 
 @pytest.mark.parametrize("args, unknown, suggested", [
     (["batch-inference", "x"], "batch-inference", "cosmos inference"),
-    (["verify"], "verify", "cosmos checkpoints verify"),
+    (["verfy"], "verfy", "cosmos verify"),
+    (["verif", "--repair"], "verif", "cosmos checkpoints verify"),
     (["hosts", "lst"], "lst", "cosmos hosts list"),
     (["--json", "--config", "x.toml", "qeue"], "qeue", "cosmos queue"),
     (["frobnicate"], "frobnicate", None),
