@@ -61,7 +61,14 @@ core::Status print_queue(Context& ctx, int finished) {
     COSMOS_TRY(auto* app, ctx.app());
     COSMOS_TRY(auto jobs, store::list_jobs(app->db, finished));
     COSMOS_TRY(bool paused, store::queue_paused(app->db));
-    COSMOS_TRY(auto etas, services::queue_etas(*app, jobs));
+    std::map<std::string, store::RunRecord> runs;
+    for (const auto& job : jobs) {
+        COSMOS_TRY(auto run, store::get_run(app->db, job.run_id));
+        if (run) {
+            runs.emplace(job.run_id, std::move(*run));
+        }
+    }
+    COSMOS_TRY(auto etas, services::queue_etas(*app, jobs, runs));
     std::int64_t now = core::now_ms();
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     std::vector<std::vector<std::string>> rows = {{"POS",
@@ -78,7 +85,11 @@ core::Status print_queue(Context& ctx, int finished) {
                                                    "NOTE"}};
     int position = 0;
     for (const auto& job : jobs) {
-        COSMOS_TRY(auto run, store::get_run(app->db, job.run_id));
+        auto found = runs.find(job.run_id);
+        std::optional<store::RunRecord> run;
+        if (found != runs.end()) {
+            run = found->second;
+        }
         std::optional<int> pos;
         if (job.state == store::JobState::queued) {
             pos = ++position;

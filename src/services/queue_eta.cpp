@@ -111,8 +111,10 @@ std::map<std::string, Eta> estimate_queue(const std::vector<EtaHost>& hosts,
     return out;
 }
 
-core::Result<std::map<std::string, Eta>> queue_etas(const App& app,
-                                                    const std::vector<store::JobRecord>& jobs) {
+core::Result<std::map<std::string, Eta>> queue_etas(
+    const App& app,
+    const std::vector<store::JobRecord>& jobs,
+    const std::map<std::string, store::RunRecord>& runs) {
     COSMOS_TRY(bool paused, store::queue_paused(app.db));
     if (paused) {
         return std::map<std::string, Eta>{};
@@ -123,17 +125,27 @@ core::Result<std::map<std::string, Eta>> queue_etas(const App& app,
     }
     // One history query per kind of run.
     std::map<std::tuple<std::string, int, int, std::int64_t>, std::optional<double>> known;
+    std::map<std::string, std::int64_t> frames_of;  // prompt id -> its input frames
     std::vector<EtaJob> eta_jobs;
     for (const auto& job : jobs) {
         bool running = job.state == store::JobState::running;
         if (!running && job.state != store::JobState::queued) {
             continue;
         }
-        COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
+        std::optional<store::RunRecord> run;
+        if (auto it = runs.find(job.run_id); it != runs.end()) {
+            run = it->second;
+        } else {
+            COSMOS_TRY(run, store::get_run(app.db, job.run_id));
+        }
         if (!run) {
             continue;
         }
-        COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
+        auto frames = frames_of.find(run->prompt_id);
+        if (frames == frames_of.end()) {
+            COSMOS_TRY(auto prompt, store::get_prompt(app.db, run->prompt_id));
+            frames = frames_of.emplace(run->prompt_id, prompt ? prompt->video.frames : 0).first;
+        }
         EtaJob e;
         e.id = job.id;
         e.run_id = job.run_id;
@@ -150,7 +162,7 @@ core::Result<std::map<std::string, Eta>> queue_etas(const App& app,
             std::string(model::to_string(run->model)),
             run->params.num_gpus,
             run->params.num_steps,
-            prompt ? prompt->video.frames : 0};
+            frames->second};
         auto it = known.find(key);
         if (it == known.end()) {
             COSMOS_TRY(auto found,

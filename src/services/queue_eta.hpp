@@ -52,8 +52,11 @@ std::map<std::string, Eta> estimate_queue(const std::vector<EtaHost>& hosts,
 
 // estimate_queue for the queue's running and queued jobs in `jobs` (store::list_jobs order),
 // with their runs' lengths learned from history. A paused queue has no estimates.
-core::Result<std::map<std::string, Eta>> queue_etas(const App& app,
-                                                    const std::vector<store::JobRecord>& jobs);
+// `runs` holds the jobs' runs by id when the caller has them already (else they are read).
+core::Result<std::map<std::string, Eta>> queue_etas(
+    const App& app,
+    const std::vector<store::JobRecord>& jobs,
+    const std::map<std::string, store::RunRecord>& runs = {});
 
 // Adds "estimated_start" and "estimated_finish" (ISO 8601, or null) to a job_json object.
 void add_eta(nlohmann::ordered_json& job, const std::map<std::string, Eta>& etas);

@@ -12,11 +12,22 @@ namespace cosmos::services {
 core::Result<nlohmann::ordered_json> queue_json(const App& app, int finished) {
     COSMOS_TRY(auto jobs, store::list_jobs(app.db, finished));
     COSMOS_TRY(bool paused, store::queue_paused(app.db));
-    COSMOS_TRY(auto etas, queue_etas(app, jobs));
+    std::map<std::string, store::RunRecord> runs;
+    for (const auto& job : jobs) {
+        COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
+        if (run) {
+            runs.emplace(job.run_id, std::move(*run));
+        }
+    }
+    COSMOS_TRY(auto etas, queue_etas(app, jobs, runs));
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     int position = 0;
     for (const auto& job : jobs) {
-        COSMOS_TRY(auto run, store::get_run(app.db, job.run_id));
+        auto found = runs.find(job.run_id);
+        std::optional<store::RunRecord> run;
+        if (found != runs.end()) {
+            run = found->second;
+        }
         std::optional<int> pos;
         if (job.state == store::JobState::queued) {
             pos = ++position;
