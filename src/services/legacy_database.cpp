@@ -16,6 +16,7 @@
 #include "core/kinds.hpp"
 #include "core/read_file.hpp"
 #include "model/upscale_command.hpp"
+#include "services/prompt_checks.hpp"
 #include "store/database.hpp"
 #include "store/run_store.hpp"
 
@@ -370,8 +371,9 @@ core::Status keep_upscale_weight(std::optional<double> upscale, Candidate<store:
     return {};
 }
 
-// The run an upscale run upscaled (parent_run_id or source_run_id); a guiding prompt, which
-// cosmos has no place for (it upscales with the parent run's prompt), is noted.
+// The run an upscale run upscaled (parent_run_id or source_run_id), and an upscale run's guiding
+// prompt (kept as its upscale_prompt when it passes the prompt checks; noted as left out
+// otherwise, and on other kinds of run, which have no place for one).
 core::Status read_run_lineage(const json& config, Candidate<store::RunRecord>& c) {
     for (const char* key : {"parent_run_id", "source_run_id"}) {
         COSMOS_TRY(auto parent, string_field(config, key, "execution_config"));
@@ -383,11 +385,20 @@ core::Status read_run_lineage(const json& config, Candidate<store::RunRecord>& c
     }
     for (const char* key : {"prompt", "guiding_prompt", "upscale_prompt"}) {
         COSMOS_TRY(auto text, string_field(config, key, "execution_config"));
-        if (text && !text->empty()) {
+        if (!text || text->empty()) {
+            continue;
+        }
+        if (c.record.kind != core::RunKind::upscale) {
             c.notes.push_back(fmt::format(
-                "guiding prompt execution_config.{} left out: cosmos upscales with the parent "
-                "run's prompt",
-                key));
+                "execution_config.{} left out: only upscale runs take a guiding prompt", key));
+            continue;
+        }
+        auto valid = check_prompt_text(*text, "guiding prompt");
+        if (!valid) {
+            c.notes.push_back(fmt::format(
+                "guiding prompt execution_config.{} left out: {}", key, valid.error().message));
+        } else if (c.record.params.upscale_prompt.empty()) {
+            c.record.params.upscale_prompt = *text;
         }
     }
     return {};

@@ -176,7 +176,8 @@ def make_lineage_db(path):
         json.dumps({"name": "harbour"})))
     con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
         "rs_2222", "ps_9999", "transfer", "completed", "2025-03-01 10:05:00", None, None, None,
-        json.dumps({"weights": {"depth": 0.5}}), json.dumps({"output_path": "out/a.mp4"}),
+        json.dumps({"weights": {"depth": 0.5}, "prompt": "sharp detail"}),
+        json.dumps({"output_path": "out/a.mp4"}),
         json.dumps({"rating_note": "sharp"}), None, None, 4))
     con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
         "rs_1111", "ps_9999", "upscale", "completed", "2025-03-01 11:00:00", None, None, None,
@@ -200,7 +201,12 @@ def test_database_lineage_is_kept_or_reported(cosmos, tmp_path):
     assert upscale["parent_run_id"] == "rs_2222"
     assert upscale["params"]["weights"] == {"upscale": 0.7}
     reasons = {i["id"]: i["reason"] for i in report["items"]}
-    assert "guiding prompt execution_config.prompt left out" in reasons["rs_1111"]
+    # The upscale's guiding prompt is kept, and sent in its upscaler spec if it runs again.
+    assert upscale["params"]["upscale_prompt"] == "crisp"
+    assert "guiding prompt" not in reasons.get("rs_1111", "")
+    # A transfer run has no guiding prompt: a tool's `prompt` there is named as left out.
+    assert "execution_config.prompt left out: only upscale runs" in reasons["rs_2222"]
+    assert "upscale_prompt" not in cosmos.json("show", "rs_2222")["params"]
     assert "outputs.enhanced_text" in reasons["rs_3333"] and "left out" in reasons["rs_3333"]
     # The tool's rating is kept (cosmos rate's 1-5 stars), and filters as one set here would.
     assert cosmos.json("show", "rs_2222")["rating"] == 4
