@@ -12,11 +12,15 @@ packages=(
   clang libclang-rt-dev llvm
   # libraries
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev
-  libssh-dev libssl-dev libtomlplusplus-dev
+  libssh-dev libssl-dev libtomlplusplus-dev libzip-dev
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev
   libgtest-dev libgmock-dev
   # real services and tools used by tests and benchmarks
   ffmpeg sqlite3 openssh-server openssh-client python3 python3-pytest procps hyperfine
+  # the real torch.load that tests/integration/test_weight_tensor.py reads our .pt files with
+  python3-torch
+  # jq: the --help examples that pipe --json into it run in tests/integration/test_examples.py
+  jq
   # a private dockerd for the docker runtime test (tests/unit/runtime/docker_runtime_test.cpp)
   docker.io
   # a private single-node Slurm cluster for the slurm tests (tests/integration/slurm_cluster.py)
