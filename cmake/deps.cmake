@@ -25,6 +25,9 @@ pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET
 register_dependency(ffmpeg-libs "${LIBAV_libavformat_VERSION}" "libav*-dev")
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh>=0.10)
 register_dependency(libssh "${LIBSSH_VERSION}" "libssh-dev")
+# Zip archives: PyTorch's .pt tensor files (src/model/pt_tensor.cpp) and the emulator's reader.
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip>=1.7)
+register_dependency(libzip "${LIBZIP_VERSION}" "libzip-dev")
 # The web UI's HTTP server (src/web); Debian ships it compiled, so link its library and take its
 # compile definitions (OpenSSL/zlib/brotli support) from pkg-config to match the ABI.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
