@@ -49,6 +49,7 @@ Recorder::Recorder(std::string path, std::string mode, const std::vector<std::st
     m_line["controls"] = nullptr;
     m_line["samples"] = nlohmann::ordered_json::array();
     m_line["outputs"] = nlohmann::ordered_json::array();
+    m_line["weight_tensors"] = nlohmann::ordered_json::array();
     m_line["error"] = nullptr;
     m_line["pid"] = ::getpid();
     m_line["gpus"] = nlohmann::ordered_json::array();
@@ -89,6 +90,10 @@ void Recorder::set_controls(const nlohmann::ordered_json& controls) {
 
 void Recorder::add_sample(const nlohmann::ordered_json& sample) {
     m_line["samples"].push_back(sample);
+}
+
+void Recorder::set_weight_tensors(const nlohmann::ordered_json& tensors) {
+    m_line["weight_tensors"] = tensors;
 }
 
 void Recorder::add_output(const std::string& path) {

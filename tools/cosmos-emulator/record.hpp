@@ -26,6 +26,9 @@ public:
     // One run of the invocation: {"index", "prompt", "input_video_path", "controls"} with the
     // controls validated (defaults filled in, batch overrides applied).
     void add_sample(const nlohmann::ordered_json& sample);
+    // The control weights read from .pt files, one summary each (weight_tensor_summary), as
+    // "weight_tensors".
+    void set_weight_tensors(const nlohmann::ordered_json& tensors);
     // A video written by the run.
     void add_output(const std::string& path);
 

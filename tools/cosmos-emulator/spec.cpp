@@ -11,6 +11,7 @@
 #include "checkpoints.hpp"
 #include "log.hpp"
 #include "python_error.hpp"
+#include "weight_tensor.hpp"
 
 namespace cosmos::emulator {
 
@@ -18,6 +19,7 @@ namespace {
 
 constexpr const char* k_load = "parse_arguments>load_controlnet_specs";
 constexpr const char* k_validate = "validate_controlnet_specs";
+constexpr const char* k_load_weight = "validate_controlnet_specs>torch.load";
 
 const std::vector<std::string> k_control_keys = {"control_weight",
                                                  "input_control",
@@ -59,8 +61,11 @@ bool exists(const std::string& path) {
     return std::filesystem::exists(path, ec);
 }
 
-// control_weight: a number >= 0, a numeric string, or a path to an existing .pt tensor.
-core::Status check_weight(const std::string& key, nlohmann::ordered_json& config) {
+// control_weight: a number >= 0, a numeric string, or a path to a .pt tensor the model can use
+// (weight_tensor.hpp), whose summary goes to check.weight_tensors.
+core::Status check_weight(const std::string& key,
+                          nlohmann::ordered_json& config,
+                          const ControlCheck& check) {
     if (!config.contains("control_weight")) {
         config["control_weight"] = 0.5;
         return {};
@@ -83,7 +88,14 @@ core::Status check_weight(const std::string& key, nlohmann::ordered_json& config
     }
     std::string text = w.get<std::string>();
     if (text.ends_with(".pt")) {
-        return exists(text) ? core::Status{} : file_not_found(text, k_validate);
+        if (!exists(text)) {
+            return file_not_found(text, k_validate);
+        }
+        COSMOS_TRY(WeightTensor tensor, read_weight_tensor(key, text, k_load_weight));
+        if (check.weight_tensors != nullptr) {
+            check.weight_tensors->push_back(weight_tensor_summary(key, text, tensor));
+        }
+        return {};
     }
     char* end = nullptr;
     double v = std::strtod(text.c_str(), &end);
@@ -156,7 +168,7 @@ core::Status validate_control(const std::string& key,
     }
     for (core::Status st : {check_unknown_keys(key, config, check.strict),
                             check_strings(key, config),
-                            check_weight(key, config)}) {
+                            check_weight(key, config, check)}) {
         if (!st) {
             return st;
         }

@@ -34,12 +34,15 @@ struct ControlCheck {
     const TransferArgs& args;
     std::string input_video_path;  // the video of this run ("" when none)
     bool strict = false;
+    // When set, each control_weight read from a .pt file appends its summary here
+    // (weight_tensor_summary), for the invocation record.
+    nlohmann::ordered_json* weight_tensors = nullptr;
 };
 
 // Validates and completes one run's controls in place: sigma_max >= 80 and input_control for
-// every modality without an input video, control_weight (default 0.5) a number >= 0 or an
-// existing .pt path, input_control present on disk, ckpt_path defaulted. Unknown per-modality
-// keys are warned about (refused with strict).
+// every modality without an input video, control_weight (default 0.5) a number >= 0 or a
+// .pt tensor the model can use (weight_tensor.hpp), input_control present on disk, ckpt_path
+// defaulted. Unknown per-modality keys are warned about (refused with strict).
 core::Status validate_controls(nlohmann::ordered_json& controls, const ControlCheck& check);
 
 // Merges one batch line's control_overrides into `controls`; overrides of modalities absent

@@ -106,9 +106,11 @@ core::Status TransferRun::collect_samples() {
     } else {
         COSMOS_TRY(m_samples, read_batch(m_args.batch_input_path, m_specs.controls));
     }
+    auto tensors = nlohmann::ordered_json::array();
     for (Sample& s : m_samples) {
         core::Status valid = validate_controls(
-            s.controls, ControlCheck{m_args, s.input_video_path, m_ctx.config.strict});
+            s.controls, ControlCheck{m_args, s.input_video_path, m_ctx.config.strict, &tensors});
+        m_ctx.recorder.set_weight_tensors(tensors);
         if (!valid) {
             return valid;
         }
