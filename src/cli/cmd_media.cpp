@@ -114,12 +114,18 @@ struct PrepareArgs {
     CLI::Option* prompt_opt = nullptr;
 };
 
-// prepare --dry-run: the input set that would be written.
-core::Status print_prepare_plan(Context& ctx, const services::PrepareResult& r) {
+// prepare's result: the input set written, or with --dry-run the one that would be (no
+// manifest, checksums, previews or prompt then).
+core::Status print_prepared(Context& ctx, const services::PrepareResult& r, bool dry_run) {
     if (ctx.out.json) {
         nlohmann::ordered_json j;
-        j["dry_run"] = true;
+        if (dry_run) {
+            j["dry_run"] = true;
+        }
         j["input_dir"] = r.output_dir.string();
+        if (!dry_run) {
+            j["manifest"] = r.manifest.string();
+        }
         j["name"] = r.name;
         j["frames"] = r.video.frames;
         j["fps"] = r.video.fps;
@@ -127,33 +133,71 @@ core::Status print_prepare_plan(Context& ctx, const services::PrepareResult& r) 
         j["height"] = r.video.height;
         j["files"] = nlohmann::ordered_json::array();
         for (const auto& f : r.files) {
-            j["files"].push_back({{"file", (r.output_dir / f.file).string()},
-                                  {"modality", f.modality},
-                                  {"source", f.source},
-                                  {"frames", f.frames}});
+            nlohmann::ordered_json file{{"file", (r.output_dir / f.file).string()},
+                                        {"modality", f.modality},
+                                        {"source", f.source},
+                                        {"frames", f.frames}};
+            if (!dry_run) {
+                file["sha256"] = f.sha256;
+            }
+            j["files"].push_back(std::move(file));
+        }
+        if (!dry_run) {
+            j["thumbnail"] = r.previews.thumbnail.string();
+            j["contact_sheet"] = r.previews.contact_sheet.string();
         }
         j["warnings"] = r.warnings;
         j["ignored"] = r.ignored;
+        if (!dry_run) {
+            j["seconds"] = r.seconds;
+            j["prompt"] =
+                r.prompt ? services::prompt_json(*r.prompt) : nlohmann::ordered_json(nullptr);
+        }
         ctx.out.print_json(j);
         return {};
     }
     for (const auto& w : r.warnings) {
         ctx.out.note(fmt::format("warning: {}", w));
     }
+    if (!r.ignored.empty()) {
+        ctx.out.note(
+            fmt::format("ignored {} numbered image(s) with no modality in their name, "
+                        "e.g. {}",
+                        r.ignored.size(),
+                        r.ignored.front()));
+    }
+    // The clip's own length, then how long preparing it took (not to be read as the clip's).
     ctx.out.print_line(
-        fmt::format("would write input set {}  ({} frames, {}x{}, {} fps, {:.2f} s "
-                    "of video)",
+        fmt::format("{}input set {}  ({} frames, {}x{}, {} fps, {:.2f} s of video{})",
+                    dry_run ? "would write " : "",
                     r.output_dir.string(),
                     r.video.frames,
                     r.video.width,
                     r.video.height,
                     r.video.fps,
-                    r.video.fps > 0 ? r.video.frames / r.video.fps : 0.0));
+                    r.video.fps > 0 ? r.video.frames / r.video.fps : 0.0,
+                    dry_run ? std::string() : fmt::format("; prepared in {:.1f} s", r.seconds)));
     for (const auto& f : r.files) {
         ctx.out.print_line(fmt::format(
             "  {:<18} {:<6} {} frames  from {}", f.file, f.modality, f.frames, f.source));
     }
-    ctx.out.note("dry run: nothing written");
+    if (dry_run) {
+        ctx.out.note("dry run: nothing written");
+        return {};
+    }
+    ctx.out.print_line(fmt::format("manifest  {}\nthumbnail {}\nsheet     {}",
+                                   r.manifest.string(),
+                                   r.previews.thumbnail.string(),
+                                   r.previews.contact_sheet.string()));
+    if (r.prompt) {
+        ctx.out.print_line(fmt::format("prompt    {} ({})\nnext      cosmos inference {}",
+                                       r.prompt->id,
+                                       r.prompt->name,
+                                       r.prompt->id));
+    } else {
+        ctx.out.print_line(
+            fmt::format("next      cosmos create prompt \"...\" {}", r.output_dir.string()));
+    }
     return {};
 }
 
@@ -195,78 +239,14 @@ core::Status run_prepare(Context& ctx, const PrepareArgs& a) {
     }
     if (req.dry_run) {
         COSMOS_TRY(auto r, services::prepare_render(app, req));
-        return print_prepare_plan(ctx, r);
+        return print_prepared(ctx, r, true);
     }
     ProgressLine progress(ctx.out, "prepare");
     req.progress = progress.callback();
     req.cancel = &g_interrupted;
     COSMOS_TRY(auto r, services::prepare_render(app, req));
     progress.done();
-    if (ctx.out.json) {
-        nlohmann::ordered_json j;
-        j["input_dir"] = r.output_dir.string();
-        j["manifest"] = r.manifest.string();
-        j["name"] = r.name;
-        j["frames"] = r.video.frames;
-        j["fps"] = r.video.fps;
-        j["width"] = r.video.width;
-        j["height"] = r.video.height;
-        j["files"] = nlohmann::ordered_json::array();
-        for (const auto& f : r.files) {
-            j["files"].push_back({{"file", (r.output_dir / f.file).string()},
-                                  {"modality", f.modality},
-                                  {"source", f.source},
-                                  {"frames", f.frames},
-                                  {"sha256", f.sha256}});
-        }
-        j["thumbnail"] = r.previews.thumbnail.string();
-        j["contact_sheet"] = r.previews.contact_sheet.string();
-        j["warnings"] = r.warnings;
-        j["ignored"] = r.ignored;
-        j["seconds"] = r.seconds;
-        j["prompt"] = r.prompt ? services::prompt_json(*r.prompt) : nlohmann::ordered_json(nullptr);
-        ctx.out.print_json(j);
-        return {};
-    }
-    for (const auto& w : r.warnings) {
-        ctx.out.note(fmt::format("warning: {}", w));
-    }
-    if (!r.ignored.empty()) {
-        ctx.out.note(
-            fmt::format("ignored {} numbered image(s) with no modality in their name, "
-                        "e.g. {}",
-                        r.ignored.size(),
-                        r.ignored.front()));
-    }
-    // The clip's own length, then how long preparing it took (not to be read as the clip's).
-    ctx.out.print_line(
-        fmt::format("input set {}  ({} frames, {}x{}, {} fps, {:.2f} s of video; "
-                    "prepared in {:.1f} s)",
-                    r.output_dir.string(),
-                    r.video.frames,
-                    r.video.width,
-                    r.video.height,
-                    r.video.fps,
-                    r.video.fps > 0 ? r.video.frames / r.video.fps : 0.0,
-                    r.seconds));
-    for (const auto& f : r.files) {
-        ctx.out.print_line(fmt::format(
-            "  {:<18} {:<6} {} frames  from {}", f.file, f.modality, f.frames, f.source));
-    }
-    ctx.out.print_line(fmt::format("manifest  {}\nthumbnail {}\nsheet     {}",
-                                   r.manifest.string(),
-                                   r.previews.thumbnail.string(),
-                                   r.previews.contact_sheet.string()));
-    if (r.prompt) {
-        ctx.out.print_line(fmt::format("prompt    {} ({})\nnext      cosmos inference {}",
-                                       r.prompt->id,
-                                       r.prompt->name,
-                                       r.prompt->id));
-    } else {
-        ctx.out.print_line(
-            fmt::format("next      cosmos create prompt \"...\" {}", r.output_dir.string()));
-    }
-    return {};
+    return print_prepared(ctx, r, false);
 }
 
 void add_prepare(CLI::App& parent, Context& ctx) {

@@ -13,13 +13,12 @@ unrun; one that cannot run here sits in a block marked `<!-- guide: not run: REA
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from test_cosmos3 import KEY, Server
-from test_guide import Block, Page, parse
+from test_guide import Block, Page, parse, run_page
 
 SOURCE = Path(os.environ.get("COSMOS_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 PAGES = Path(__file__).resolve().parent / "examples"
@@ -177,10 +176,4 @@ class ExamplePage(Page):
 
 @pytest.mark.parametrize("page", sorted(PAGES.glob("*.md")), ids=lambda p: p.stem)
 def test_example_page(page, cosmos_bin, emulator_bin, tmp_path):
-    runner = ExamplePage(page, tmp_path, Path(cosmos_bin).parent)
-    try:
-        started = time.monotonic()
-        runner.run()
-        print(f"{page.name}: {runner.ran} commands in {time.monotonic() - started:.1f}s")
-    finally:
-        runner.close()
+    run_page(ExamplePage(page, tmp_path, Path(cosmos_bin).parent))

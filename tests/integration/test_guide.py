@@ -390,12 +390,16 @@ class Page:
                 self.run_block(item)
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: p.stem)
-def test_page(page, cosmos_bin, emulator_bin, tmp_path):
-    runner = Page(page, tmp_path, Path(cosmos_bin).parent)
+def run_page(runner):
+    """Runs a page with `runner` (a Page), always closing what it started."""
     try:
         started = time.monotonic()
         runner.run()
-        print(f"{page.name}: {runner.ran} commands in {time.monotonic() - started:.1f}s")
+        print(f"{runner.page.name}: {runner.ran} commands in {time.monotonic() - started:.1f}s")
     finally:
         runner.close()
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: p.stem)
+def test_page(page, cosmos_bin, emulator_bin, tmp_path):
+    run_page(Page(page, tmp_path, Path(cosmos_bin).parent))
