@@ -162,14 +162,17 @@ std::vector<float> distance_to(const std::vector<std::uint8_t>& edges, int w, in
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
             int v = d[idx(x, y)];
-            if (x > 0)
+            if (x > 0) {
                 v = std::min(v, d[idx(x - 1, y)] + 3);
+            }
             if (y > 0) {
                 v = std::min(v, d[idx(x, y - 1)] + 3);
-                if (x > 0)
+                if (x > 0) {
                     v = std::min(v, d[idx(x - 1, y - 1)] + 4);
-                if (x < w - 1)
+                }
+                if (x < w - 1) {
                     v = std::min(v, d[idx(x + 1, y - 1)] + 4);
+                }
             }
             d[idx(x, y)] = v;
         }
@@ -177,14 +180,17 @@ std::vector<float> distance_to(const std::vector<std::uint8_t>& edges, int w, in
     for (int y = h - 1; y >= 0; --y) {
         for (int x = w - 1; x >= 0; --x) {
             int v = d[idx(x, y)];
-            if (x < w - 1)
+            if (x < w - 1) {
                 v = std::min(v, d[idx(x + 1, y)] + 3);
+            }
             if (y < h - 1) {
                 v = std::min(v, d[idx(x, y + 1)] + 3);
-                if (x < w - 1)
+                if (x < w - 1) {
                     v = std::min(v, d[idx(x + 1, y + 1)] + 4);
-                if (x > 0)
+                }
+                if (x > 0) {
                     v = std::min(v, d[idx(x - 1, y + 1)] + 4);
+                }
             }
             d[idx(x, y)] = v;
         }
