@@ -10,8 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/shell_quote.hpp"
+#include "core/text.hpp"
 
 namespace cosmos::backends {
+
+// What std::isspace counts as space: Slurm output is trimmed of all of it.
+constexpr std::string_view k_space = " \t\r\n\v\f";
 
 using core::ErrorCode;
 using core::fail;
@@ -138,16 +142,6 @@ core::Status check_spec(const SlurmJobSpec& spec) {
         }
     }
     return {};
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 std::optional<long long> to_number(std::string_view s) {
@@ -336,16 +330,17 @@ std::vector<std::string> sbatch_argv(const std::string& script_path) {
 }
 
 core::Result<std::string> parse_sbatch_output(std::string_view output) {
-    std::string_view text = trim(output);
+    std::string_view text = core::trim(output, k_space);
     // sbatch may print warnings first; the id is the last line
     if (auto nl = text.rfind('\n'); nl != std::string_view::npos) {
-        text = trim(text.substr(nl + 1));
+        text = core::trim(text.substr(nl + 1), k_space);
     }
     std::string_view id = text.substr(0, text.find(';'));
     if (!all_of_chars(id,
                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
         return fail(ErrorCode::remote_failed,
-                    fmt::format("sbatch printed no job id: {}", core::shell_quote(trim(output))));
+                    fmt::format("sbatch printed no job id: {}",
+                                core::shell_quote(core::trim(output, k_space))));
     }
     return std::string(id);
 }
@@ -393,7 +388,7 @@ constexpr StateName kStates[] = {
 }  // namespace
 
 SlurmState parse_slurm_state(std::string_view text) {
-    text = trim(text);
+    text = core::trim(text, k_space);
     text = text.substr(0, text.find_first_of(" \t+"));  // "CANCELLED by 0", "CANCELLED+"
     std::string upper(text);
     std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) {
@@ -580,7 +575,7 @@ core::Result<std::vector<SlurmJobStatus>> parse_scontrol_show_job(std::string_vi
     if (out.empty()) {
         return fail(ErrorCode::remote_failed,
                     fmt::format("scontrol show job printed no job: {}",
-                                core::shell_quote(trim(text.substr(0, 200)))));
+                                core::shell_quote(core::trim(text.substr(0, 200), k_space))));
     }
     return out;
 }
@@ -591,8 +586,9 @@ core::Result<SlurmJobStatus> parse_jobcomp_line(std::string_view line) {
     bool has_state =
         std::any_of(kv.begin(), kv.end(), [](const auto& p) { return p.first == "JobState"; });
     if (st.job_id.empty() || !has_state) {
-        return fail(ErrorCode::remote_failed,
-                    fmt::format("not a jobcomp record: {}", core::shell_quote(trim(line))));
+        return fail(
+            ErrorCode::remote_failed,
+            fmt::format("not a jobcomp record: {}", core::shell_quote(core::trim(line, k_space))));
     }
     return st;
 }
@@ -602,7 +598,7 @@ std::vector<std::string> sacct_argv(const std::string& job_id) {
 }
 
 core::Result<SlurmJobStatus> parse_sacct_line(std::string_view line) {
-    line = trim(line);
+    line = core::trim(line, k_space);
     auto first = line.find('|');
     auto second = first == std::string_view::npos ? first : line.find('|', first + 1);
     if (second == std::string_view::npos || first == 0) {
@@ -651,7 +647,7 @@ std::vector<std::string> sinfo_nodes_argv(const std::string& partition) {
 int gres_gpu_count(std::string_view gres) {
     int total = 0;
     for (auto entry : split_view(gres, ',')) {
-        entry = trim(entry);
+        entry = core::trim(entry, k_space);
         if (entry.rfind("gpu", 0) != 0) {
             continue;  // (null), or another GRES (or an IDX list split at its comma)
         }
@@ -677,12 +673,12 @@ int gres_gpu_count(std::string_view gres) {
 std::vector<SlurmNode> parse_sinfo_nodes(std::string_view text) {
     std::vector<SlurmNode> nodes;
     for (auto line : split_view(text, '\n')) {
-        auto f = split_view(trim(line), '|');
-        if (f.size() < 4 || trim(f[0]).empty()) {
+        auto f = split_view(core::trim(line, k_space), '|');
+        if (f.size() < 4 || core::trim(f[0], k_space).empty()) {
             continue;
         }
-        SlurmNode node{std::string(trim(f[0])),
-                       std::string(trim(f[1])),
+        SlurmNode node{std::string(core::trim(f[0], k_space)),
+                       std::string(core::trim(f[1], k_space)),
                        gres_gpu_count(f[2]),
                        gres_gpu_count(f[3])};
         bool seen = false;
@@ -703,7 +699,7 @@ std::vector<std::string> squeue_partition_argv(const std::string& partition) {
 std::vector<SlurmQueueEntry> parse_squeue_partition(std::string_view text) {
     std::vector<SlurmQueueEntry> out;
     for (auto line : split_view(text, '\n')) {
-        auto f = split_view(trim(line), '|');
+        auto f = split_view(core::trim(line, k_space), '|');
         if (f.size() < 4 || f[1].rfind("cosmos-", 0) != 0) {
             continue;
         }

@@ -5,19 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "core/text.hpp"
+
 namespace cosmos::model {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
+constexpr std::string_view k_blanks = " \t";  // around keyframes and their parts
 
 core::Unexpected bad(std::string message) {
     return core::fail(core::ErrorCode::invalid_input,
@@ -86,7 +80,7 @@ core::Result<WeightSchedule> parse_weight_schedule(std::string_view text,
                                                    Interpolation interpolation) {
     WeightSchedule schedule;
     schedule.interpolation = interpolation;
-    std::string_view all = trim(text);
+    std::string_view all = core::trim(text, k_blanks);
     if (all.empty()) {
         return bad("empty; give keyframes or a number");
     }
@@ -99,7 +93,7 @@ core::Result<WeightSchedule> parse_weight_schedule(std::string_view text,
     while (start <= all.size()) {
         std::size_t comma = all.find(',', start);
         std::size_t stop = comma == std::string_view::npos ? all.size() : comma;
-        std::string_view piece = trim(all.substr(start, stop - start));
+        std::string_view piece = core::trim(all.substr(start, stop - start), k_blanks);
         if (piece.empty()) {
             return bad(fmt::format("empty keyframe at character {} of '{}'", start + 1, all));
         }
@@ -107,8 +101,10 @@ core::Result<WeightSchedule> parse_weight_schedule(std::string_view text,
         if (colon == std::string_view::npos) {
             return bad(fmt::format("keyframe '{}' is not FRAME:WEIGHT", piece));
         }
-        COSMOS_TRY(std::int64_t frame, parse_frame(trim(piece.substr(0, colon)), piece));
-        COSMOS_TRY(double weight, parse_weight(trim(piece.substr(colon + 1)), piece));
+        COSMOS_TRY(std::int64_t frame,
+                   parse_frame(core::trim(piece.substr(0, colon), k_blanks), piece));
+        COSMOS_TRY(double weight,
+                   parse_weight(core::trim(piece.substr(colon + 1), k_blanks), piece));
         if (!schedule.keyframes.empty()) {
             std::int64_t previous = schedule.keyframes.back().frame;
             if (frame == previous) {

@@ -14,6 +14,7 @@
 #include "backends/remote_job.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "scheduler/job.hpp"
 #include "store/run_store.hpp"
 #include "transport/local_process.hpp"
@@ -27,18 +28,8 @@ constexpr std::int64_t k_min_flush_ms = 900;       // at most about once a secon
 constexpr std::int64_t k_compact_every_ms = 600'000;
 constexpr int k_retry_after_s = 30;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 std::optional<double> number(std::string_view s) {
-    s = trim(s);
+    s = core::trim(s);
     double v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0) {
@@ -61,7 +52,7 @@ std::optional<store::GpuSample> parse_gpu_sample(std::string_view line,
     std::vector<std::string_view> parts;
     while (parts.size() < 7) {
         auto comma = line.find(',');
-        parts.push_back(trim(line.substr(0, comma)));
+        parts.push_back(core::trim(line.substr(0, comma)));
         if (comma == std::string_view::npos) {
             break;
         }

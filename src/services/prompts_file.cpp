@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
+#include "core/text.hpp"
 #include "services/prompt_checks.hpp"
 
 namespace cosmos::services {
@@ -12,19 +13,7 @@ namespace cosmos::services {
 using core::ErrorCode;
 using core::fail;
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-    const char* blanks = " \t\r";
-    auto b = s.find_first_not_of(blanks);
-    if (b == std::string_view::npos) {
-        return {};
-    }
-    auto e = s.find_last_not_of(blanks);
-    return s.substr(b, e - b + 1);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 core::Result<std::vector<PromptsFileLine>> read_prompts_file(const std::filesystem::path& file) {
     COSMOS_TRY(auto text, core::read_file(file, k_prompts_file_max, "prompts file"));
@@ -39,7 +28,7 @@ core::Result<std::vector<PromptsFileLine>> read_prompts_file(const std::filesyst
         std::string_view raw = rest.substr(0, nl);
         rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
         ++number;
-        auto line = trim(raw);
+        auto line = core::trim(raw);
         if (line.empty() || line.front() == '#') {
             continue;
         }

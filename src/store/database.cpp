@@ -240,51 +240,61 @@ int Database::schema_version() const {
     return static_cast<int>(st->int64(0));
 }
 
+namespace {
+
+// Steps `st` to its end, keeping at most `max_lines` of its rows as `describe` words them
+// (rows `keep` rejects are not problems). A file too damaged to read is a problem found, not a
+// failure to look.
+template <class Keep, class Describe>
+std::vector<std::string> collect_problems(Statement& st,
+                                          std::size_t max_lines,
+                                          Keep keep,
+                                          Describe describe) {
+    std::vector<std::string> problems;
+    for (;;) {
+        auto row = st.step();
+        if (!row) {
+            problems.push_back(row.error().message);
+            return problems;
+        }
+        if (!*row) {
+            return problems;
+        }
+        if (keep(st) && problems.size() < max_lines) {
+            problems.push_back(describe(st));
+        }
+    }
+}
+
+}  // namespace
+
 core::Result<std::vector<std::string>> integrity_problems(const Database& db,
                                                           IntegrityCheck check,
                                                           std::size_t max_lines) {
     COSMOS_TRY(auto st,
                db.prepare(check == IntegrityCheck::quick ? "PRAGMA quick_check"
                                                          : "PRAGMA integrity_check"));
-    std::vector<std::string> problems;
-    for (;;) {
-        auto row = st.step();
-        if (!row) {
-            // A file too damaged to read is a problem found, not a failure to look.
-            problems.push_back(row.error().message);
-            return problems;
-        }
-        if (!*row) {
-            return problems;
-        }
-        std::string line = st.text(0);
-        if (line != "ok" && problems.size() < max_lines) {
-            problems.push_back(std::move(line));
-        }
-    }
+    return collect_problems(
+        st,
+        max_lines,
+        [](const Statement& row) { return row.text(0) != "ok"; },
+        [](const Statement& row) { return row.text(0); });
 }
 
 core::Result<std::vector<std::string>> foreign_key_problems(const Database& db,
                                                             std::size_t max_lines) {
     COSMOS_TRY(auto st, db.prepare("PRAGMA foreign_key_check"));
-    std::vector<std::string> problems;
-    for (;;) {
-        auto row = st.step();
-        if (!row) {
-            problems.push_back(row.error().message);
-            return problems;
-        }
-        if (!*row) {
-            return problems;
-        }
-        if (problems.size() < max_lines) {
-            // table, rowid, parent table, constraint index
-            problems.push_back(fmt::format("{} row {} refers to a missing row of {}",
-                                           st.text(0),
-                                           st.is_null(1) ? std::string("?") : st.text(1),
-                                           st.text(2)));
-        }
-    }
+    // table, rowid, parent table, constraint index
+    return collect_problems(
+        st,
+        max_lines,
+        [](const Statement&) { return true; },
+        [](const Statement& row) {
+            return fmt::format("{} row {} refers to a missing row of {}",
+                               row.text(0),
+                               row.is_null(1) ? std::string("?") : row.text(1),
+                               row.text(2));
+        });
 }
 
 }  // namespace cosmos::store

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include "core/text.hpp"
+
 namespace cosmos::web {
 
 namespace fs = std::filesystem;
@@ -15,13 +17,7 @@ using core::ErrorCode;
 using core::fail;
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
+    return core::trim(s, " \t");
 }
 
 namespace {
